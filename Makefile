@@ -1,0 +1,43 @@
+# privops: two commands — `make run` starts the platform, `make test` checks everything.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint typecheck unit docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
+	@touch $(STAMP)
+
+## Start the whole platform locally (PostgreSQL, broker, services); Ctrl-C stops everything.
+run: $(STAMP)
+	$(BIN)/privops up
+
+## Lint, type checks and the whole test suite against a real PostgreSQL and a real broker.
+test: $(STAMP) lint typecheck
+	$(BIN)/privops docs --check
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy shared services sdk examples deploy
+
+## Fast feedback: pure unit tests only (no database, no broker).
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+## Regenerate the AsyncAPI document and event JSON Schemas under docs/.
+docs: $(STAMP)
+	$(BIN)/privops docs
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

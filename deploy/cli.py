@@ -1,0 +1,173 @@
+"""``privops``: the command line of the platform (local stack, services, tokens, docs)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shared.auth import SERVICES, admin_scopes, issue_token
+
+app = typer.Typer(help="privops: privacy operations platform", no_args_is_help=True, add_completion=False)
+
+ServiceArg = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")]
+
+
+def _check_service(name: str) -> str:
+    if name not in SERVICES:
+        raise typer.BadParameter(f"unknown service {name!r}; choose one of {', '.join(SERVICES)}")
+    return name
+
+
+def _settings(service: str) -> object:
+    module = importlib.import_module(f"services.{service}.settings")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    from shared.settings import load_settings
+
+    return load_settings(cls)
+
+
+@app.command()
+def serve(
+    service: ServiceArg,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Run one service (configuration from its environment variables)."""
+    import uvicorn
+
+    _check_service(service)
+    _settings(service)  # fail fast, with the list of bad variables, before uvicorn starts
+    uvicorn.run(
+        f"services.{service}.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def migrate(service: ServiceArg) -> None:
+    """Apply the service's database migrations (idempotent)."""
+    from shared.migrations import upgrade
+
+    _check_service(service)
+    settings = _settings(service)
+    upgrade(service, settings.database_url)  # type: ignore[attr-defined]
+    typer.echo(f"{service}: migrations applied")
+
+
+@app.command("make-migration")
+def make_migration(service: ServiceArg, message: Annotated[str, typer.Option("-m", "--message")]) -> None:
+    """Autogenerate a migration of the service from its models (against its database)."""
+    from shared.migrations import revision
+
+    _check_service(service)
+    settings = _settings(service)
+    revision(service, settings.database_url, message)  # type: ignore[attr-defined]
+
+
+@app.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="Tenant the token acts for")],
+    scope: Annotated[list[str] | None, typer.Option(help="Scope, repeatable (default: every admin scope)")] = None,
+    secret: Annotated[str | None, typer.Option(envvar="PRIVOPS_JWT_SECRET", help="HS256 secret")] = None,
+    hours: Annotated[int, typer.Option(help="Lifetime in hours")] = 12,
+    subject: Annotated[str, typer.Option(help="Token subject (who acts)")] = "privops-cli",
+) -> None:
+    """Print a signed bearer token (the local stack's secret is used when none is given)."""
+    from deploy.local.secrets import load_local_secrets
+
+    key = secret or load_local_secrets(Path(".privops")).jwt_secret
+    typer.echo(
+        issue_token(
+            key,
+            tenant,
+            scope or admin_scopes(),
+            now=datetime.now(UTC),
+            subject=subject,
+            ttl=timedelta(hours=hours),
+        )
+    )
+
+
+@app.command("secret")
+def new_secret() -> None:
+    """Print a fresh random secret suitable for *_JWT_SECRET, *_SUBJECT_HASH_KEY or *_SIGNING_KEY."""
+    typer.echo(secrets.token_urlsafe(48))
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("docs"),
+    check: Annotated[bool, typer.Option(help="Fail if the files are not current")] = False,
+) -> None:
+    """Write the AsyncAPI document and the event JSON Schemas generated from the catalogue."""
+    from shared.events.asyncapi import render_files
+
+    stale = []
+    for path, content in render_files().items():
+        target = out / path
+        if check:
+            if not target.exists() or target.read_text() != content:
+                stale.append(str(target))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    if stale:
+        typer.echo("out of date: " + ", ".join(stale) + " (run `privops docs`)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"event documentation {'is current' if check else 'written'} in {out}/")
+
+
+@app.command()
+def up(
+    state_dir: Annotated[Path, typer.Option(help="Where data, secrets and logs are kept")] = Path(".privops"),
+    base_port: Annotated[int, typer.Option(help="Port of the first service; the others follow")] = 8001,
+) -> None:
+    """Start the whole platform locally: PostgreSQL, the broker, every service and the demo stores."""
+    from deploy.local.stack import run_stack
+
+    raise typer.Exit(run_stack(state_dir=state_dir, base_port=base_port))
+
+
+@app.command("audit-verify")
+def audit_verify(service: ServiceArg) -> None:
+    """Walk the service's audit chain and report any edited, deleted or reordered row."""
+    from shared import audit
+    from shared.db import Database
+
+    _check_service(service)
+    settings = _settings(service)
+
+    async def run() -> audit.VerifyReport:
+        database = Database(settings.database_url)  # type: ignore[attr-defined]
+        try:
+            async with database.session() as session:
+                return await audit.verify(session)
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(run())
+    typer.echo(
+        json.dumps(
+            {"ok": report.ok, "checked": report.checked, "unsealed": report.unsealed, "problems": report.problems},
+            indent=2,
+        )
+    )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def main() -> None:
+    """Entry point of the ``privops`` console script."""
+    app()

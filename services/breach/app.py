@@ -1,0 +1,21 @@
+"""The breach service: application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.breach.settings import BreachSettings
+from shared.clock import Clock
+from shared.service import ServiceSpec, create_service_app
+from shared.settings import load_settings
+
+SPEC = ServiceSpec(
+    name="breach",
+    title="privops breach",
+    description="Personal-data breach register, severity assessment, legal clocks and notices.",
+)
+
+
+def create_app(settings: BreachSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the breach service from the environment (or the given settings and clock)."""
+    return create_service_app(SPEC, settings or load_settings(BreachSettings), clock=clock)

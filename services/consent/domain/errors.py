@@ -1,0 +1,104 @@
+"""Errors raised by the consent rules; the web layer renders each one as an RFC 9457 problem."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(ValueError):
+    """A consent rule was broken by the input; nothing was changed."""
+
+    code: ClassVar[str] = "consent-rule-broken"
+    title: ClassVar[str] = "The input breaks a consent rule"
+    status: ClassVar[int] = 422
+
+    def __init__(self, field: str, detail: str) -> None:
+        # The field name leads the message so a caller sees at once which input to fix.
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+        self.detail = detail
+
+
+class InvalidIdentifier(DomainError):
+    """An identifier (email, phone, id) is malformed."""
+
+    code = "invalid-identifier"
+    title = "Malformed identifier"
+
+
+class UnknownIdentifierKind(DomainError):
+    """The identifier kind is not one the consent service knows."""
+
+    code = "unknown-identifier-kind"
+    title = "Unknown identifier kind"
+
+
+class InvalidSubjectKey(DomainError):
+    """The key used to hash subject references is missing or too short (a deployment fault)."""
+
+    code = "invalid-subject-key"
+    title = "Subject reference key is unusable"
+    status = 500
+
+
+class UnknownLawfulBasis(DomainError):
+    """The lawful basis is not one of the six of GDPR Art. 6(1)."""
+
+    code = "unknown-lawful-basis"
+    title = "Unknown lawful basis"
+
+
+class InvalidCountry(DomainError):
+    """A country is not an ISO 3166-1 alpha-2 code."""
+
+    code = "invalid-country"
+    title = "Invalid country code"
+
+
+class InvalidAge(DomainError):
+    """An age or birth date is impossible (negative, in the future, after the consent date)."""
+
+    code = "invalid-age"
+    title = "Invalid age or birth date"
+
+
+class GuardianConsentRequired(DomainError):
+    """A child's consent was given without the verified consent of the holder of parental responsibility."""
+
+    code = "guardian-consent-required"
+    title = "Consent of the holder of parental responsibility is required"
+
+
+class InvalidTimestamp(DomainError):
+    """A time is naive (no timezone) or otherwise unusable."""
+
+    code = "invalid-timestamp"
+    title = "Invalid timestamp"
+
+
+class InvalidPurposeRules(DomainError):
+    """A purpose's configuration (validity, notice version, basis) is unusable."""
+
+    code = "invalid-purpose-rules"
+    title = "Invalid purpose configuration"
+
+
+class InvalidConsentRecord(DomainError):
+    """A consent record is incomplete or inconsistent."""
+
+    code = "invalid-consent-record"
+    title = "Invalid consent record"
+
+
+class MalformedTCString(DomainError):
+    """An IAB TCF TC string cannot be decoded."""
+
+    code = "malformed-tc-string"
+    title = "Malformed TCF consent string"
+
+
+class InvalidReceipt(DomainError):
+    """A consent receipt cannot be built from the inputs given."""
+
+    code = "invalid-receipt"
+    title = "Invalid consent receipt input"

@@ -1,0 +1,176 @@
+"""Bearer-token auth: JWTs carrying a tenant and scopes.
+
+HS256 with a configured secret by default; RS256 through a JWKS URL for a production identity
+provider. A missing or invalid token is a 401, a missing scope a 403. Scopes are
+``<service>:<level>`` with ``admin`` ⊃ ``write`` ⊃ ``read`` inside one service.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import anyio
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.errors import Forbidden, Unauthorized
+
+TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+LEVELS = ("read", "write", "admin")
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
+ALGORITHM_HS = "HS256"
+CLOCK_SKEW = timedelta(seconds=30)
+
+bearer_scheme = HTTPBearer(auto_error=False, description="JWT with `tenant` and `scope` claims")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the tenant they act for, their scopes and the token's subject."""
+
+    tenant_id: str
+    scopes: frozenset[str]
+    subject: str
+    token_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_scope(self, needed: str) -> bool:
+        """True when one of the token's scopes grants ``needed`` (admin ⊃ write ⊃ read)."""
+        if needed in self.scopes:
+            return True
+        service, _, level = needed.partition(":")
+        if level not in LEVELS:
+            return False
+        stronger = LEVELS[LEVELS.index(level) + 1 :]
+        return any(f"{service}:{s}" in self.scopes for s in stronger)
+
+
+def admin_scopes() -> list[str]:
+    """Every service's admin scope: what the local stack's admin token carries."""
+    return [f"{s}:admin" for s in SERVICES]
+
+
+def issue_token(
+    secret: str,
+    tenant: str,
+    scopes: Iterable[str],
+    *,
+    now: datetime,
+    subject: str = "privops-cli",
+    ttl: timedelta = timedelta(hours=12),
+    audience: str | None = None,
+    issuer: str | None = None,
+) -> str:
+    """Sign an HS256 token for ``tenant`` with ``scopes`` (used by the CLI, tests and service calls)."""
+    if not TENANT_PATTERN.match(tenant):
+        raise ValueError(f"tenant {tenant!r} must match {TENANT_PATTERN.pattern}")
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "tenant": tenant,
+        "scope": " ".join(sorted(set(scopes))),
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    if audience:
+        claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
+    return jwt.encode(claims, secret, algorithm=ALGORITHM_HS)
+
+
+class TokenVerifier:
+    """Checks signatures and claims, and turns a token into a Principal."""
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        jwks_url: str | None = None,
+        audience: str | None = None,
+        issuer: str | None = None,
+    ) -> None:
+        self._secret = secret
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+        self._audience = audience
+        self._issuer = issuer
+
+    async def verify(self, token: str) -> Principal:
+        """Return the token's principal or raise Unauthorized with the reason."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("The bearer token is not a JWT.") from None
+        alg = header.get("alg")
+        key: Any
+        if alg == ALGORITHM_HS:
+            key = self._secret
+        elif alg == "RS256" and self._jwks is not None:
+            jwks = self._jwks
+            try:
+                key = (await anyio.to_thread.run_sync(jwks.get_signing_key_from_jwt, token)).key
+            except jwt.PyJWTError as exc:
+                raise Unauthorized(f"No signing key for this token: {exc}") from None
+        else:
+            raise Unauthorized(f"Tokens signed with {alg!r} are not accepted here.")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=CLOCK_SKEW,
+                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The bearer token has expired.") from None
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"The bearer token is invalid: {exc}.") from None
+        tenant = claims.get("tenant")
+        if not isinstance(tenant, str) or not TENANT_PATTERN.match(tenant):
+            raise Unauthorized("The bearer token carries no valid 'tenant' claim.")
+        raw_scopes = claims.get("scope", "")
+        scopes = raw_scopes.split() if isinstance(raw_scopes, str) else list(raw_scopes)
+        return Principal(
+            tenant_id=tenant,
+            scopes=frozenset(scopes),
+            subject=str(claims["sub"]),
+            token_id=claims.get("jti"),
+            claims=claims,
+        )
+
+
+async def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+) -> Principal:
+    """FastAPI dependency: the caller's principal, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthorized("A bearer token is required (Authorization: Bearer <token>).")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """FastAPI dependency factory: the caller's principal, or 403 unless it holds every scope."""
+
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        missing = [s for s in scopes if not principal.has_scope(s)]
+        if missing:
+            raise Forbidden(f"This operation needs the scope {' and '.join(missing)}.", required_scopes=missing)
+        return principal
+
+    dependency.__name__ = "require_" + "_".join(s.replace(":", "_") for s in scopes)
+    return dependency
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]

@@ -1,0 +1,322 @@
+"""Kafka consumers with an inbox: every event changes state at most once.
+
+Each handler runs in one database transaction together with an inbox row keyed by
+(consumer group, event id), inserted with ``ON CONFLICT DO NOTHING``: a redelivered event finds
+its row and is skipped. Kafka offsets are committed only after the database commit. A failing
+event is retried with backoff, then dead-lettered (topic ``privops.dlq.<group>`` and the
+``dead_letter`` table) with the reason, and the consumer moves on. Nothing is dropped silently:
+if even the dead-letter topic cannot be written, the offset is not committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.clock import Clock
+from shared.db import Database, UTCDateTime
+from shared.errors import ProblemError
+from shared.events.catalogue import Event, InvalidEventData, UnknownEventType, decode, load_all
+from shared.events.envelope import CloudEvent, EnvelopeError
+from shared.events.topics import dead_letter_topic
+from shared.logging import bind_request_context, new_trace_id
+from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger("privops.consumer")
+
+
+class InboxEntry(SQLModel, table=True):
+    """An event a consumer group has applied; its presence makes redelivery harmless."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (PrimaryKeyConstraint("consumer_group", "event_id"),)
+
+    consumer_group: str = Field(sa_column=Column(String(255), nullable=False))
+    event_id: str = Field(sa_column=Column(String(255), nullable=False))
+    event_type: str = Field(sa_column=Column(String(255), nullable=False))
+    processed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=False, server_default=func.now())
+    )
+
+
+class DeadLetter(SQLModel, table=True):
+    """An event a consumer gave up on, kept with the reason so that it can be inspected and replayed."""
+
+    __tablename__ = "dead_letter"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    consumer_group: str = Field(sa_column=Column(String(255), nullable=False, index=True))
+    topic: str = Field(sa_column=Column(String(255), nullable=False))
+    partition: int = Field(sa_column=Column(Integer, nullable=False))
+    offset: int = Field(sa_column=Column(BigInteger, nullable=False))
+    event_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    event_type: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    reason: str = Field(sa_column=Column(String(64), nullable=False))
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = Field(sa_column=Column(Integer, nullable=False))
+    headers: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    value: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    failed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=False, server_default=func.now())
+    )
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What a handler receives besides the typed event: the envelope, the clock and the settings."""
+
+    envelope: CloudEvent
+    clock: Clock
+    settings: ServiceSettings
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant the event belongs to."""
+        return self.envelope.tenantid
+
+
+Handler = Callable[[AsyncSession, Any, EventContext], Awaitable[None]]
+
+
+@dataclass
+class Subscription:
+    """A consumer group of a service: the topics it reads and a handler per event type."""
+
+    name: str
+    handlers: Mapping[type[Event], Handler]
+    topics: Sequence[str] = field(default_factory=tuple)
+
+    def topic_names(self) -> list[str]:
+        """The topics to subscribe to: those given, else those of the handled event types."""
+        return sorted(set(self.topics) or {event.topic for event in self.handlers})
+
+    def group_id(self, settings: ServiceSettings) -> str:
+        """The Kafka consumer group id."""
+        return f"{settings.topic_prefix}privops.{settings.service_name}.{self.name}"
+
+
+class DeadLetterError(Exception):
+    """Raised inside the runner when an event must go to the dead-letter topic now."""
+
+    def __init__(self, reason: str, error: str, attempts: int = 1) -> None:
+        super().__init__(error)
+        self.reason = reason
+        self.error = error
+        self.attempts = attempts
+
+
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ProblemError, ValueError, LookupError, TypeError)
+
+
+class ConsumerRunner:
+    """Runs one subscription: poll, apply each event once, commit offsets after the database."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        *,
+        database: Database,
+        producer: AIOKafkaProducer,
+        settings: ServiceSettings,
+        clock: Clock,
+    ) -> None:
+        load_all()
+        self.subscription = subscription
+        self.database = database
+        self.producer = producer
+        self.settings = settings
+        self.clock = clock
+        self.service = settings.service_name
+        self.group = subscription.group_id(settings)
+        self.by_type = {event.event_type: (event, handler) for event, handler in subscription.handlers.items()}
+        self.consumer: AIOKafkaConsumer | None = None
+        self.started = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the current batch and exit."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stopped, reconnecting after failures."""
+        while not self._stopping.is_set():
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer.error", group=self.group, error=str(exc), error_type=type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _consume(self) -> None:
+        session_timeout = self.settings.consumer_session_timeout_ms
+        consumer = AIOKafkaConsumer(
+            *[self.settings.topic(t) for t in self.subscription.topic_names()],
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group,
+            client_id=f"{self.service}-{self.subscription.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=session_timeout,
+            heartbeat_interval_ms=max(300, session_timeout // 3),
+            request_timeout_ms=max(40_000, session_timeout + 5_000),
+            max_poll_records=200,
+        )
+        self.consumer = consumer
+        await consumer.start()
+        self.started.set()
+        log.info("consumer.started", group=self.group, topics=self.subscription.topic_names())
+        try:
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                if not batches:
+                    await self._report_lag(consumer)
+                    continue
+                offsets: dict[TopicPartition, int] = {}
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.process(record)
+                        offsets[tp] = record.offset + 1
+                # Offsets only after every record's transaction has committed (or was dead-lettered).
+                await consumer.commit(offsets)
+                await self._report_lag(consumer)
+        finally:
+            self.consumer = None
+            await consumer.stop()
+
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        lag: dict[str, int] = {}
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            position = await consumer.position(tp)
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, high - position)
+        for topic, value in lag.items():
+            CONSUMER_LAG.labels(self.service, self.group, topic).set(value)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Apply one record; return the outcome (applied, duplicate, ignored, dead_lettered)."""
+        envelope: CloudEvent | None = None
+        try:
+            try:
+                envelope = CloudEvent.from_kafka(list(record.headers or ()), record.value)
+            except EnvelopeError as exc:
+                raise DeadLetterError("malformed", str(exc)) from None
+            try:
+                event = decode(envelope)
+            except UnknownEventType as exc:
+                raise DeadLetterError("unknown_type", str(exc)) from None
+            except InvalidEventData as exc:
+                raise DeadLetterError("invalid_data", str(exc)) from None
+            entry = self.by_type.get(envelope.type)
+            if entry is None:
+                EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, "ignored").inc()
+                return "ignored"
+            outcome = await self._apply_with_retries(envelope, event, entry[1])
+        except DeadLetterError as exc:
+            await self._dead_letter(record, envelope, exc.reason, exc.error, attempts=exc.attempts)
+            return "dead_lettered"
+        EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, outcome).inc()
+        return outcome
+
+    async def _apply_with_retries(self, envelope: CloudEvent, event: Event, handler: Handler) -> str:
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return await self._apply(envelope, event, handler)
+            except PERMANENT_ERRORS as exc:
+                raise DeadLetterError("handler_rejected", f"{type(exc).__name__}: {exc}", attempts) from None
+            except Exception as exc:
+                if attempts > self.settings.consumer_max_retries:
+                    raise DeadLetterError("handler_failed", f"{type(exc).__name__}: {exc}", attempts) from None
+                delay = self.settings.consumer_retry_backoff_s * (2 ** (attempts - 1))
+                log.warning("consumer.retry", group=self.group, event_id=envelope.id, attempt=attempts, error=str(exc))
+                await asyncio.sleep(delay)
+
+    async def _apply(self, envelope: CloudEvent, event: Event, handler: Handler) -> str:
+        bind_request_context(envelope.correlationid or new_trace_id(), envelope.traceparent)
+        async with self.database.session() as session:
+            inserted = await session.exec(
+                insert(InboxEntry)
+                .values(consumer_group=self.group, event_id=envelope.id, event_type=envelope.type)
+                .on_conflict_do_nothing()
+                .returning(InboxEntry.__table__.c.event_id)  # type: ignore[attr-defined]
+            )
+            if inserted.first() is None:
+                return "duplicate"
+            await handler(session, event, EventContext(envelope=envelope, clock=self.clock, settings=self.settings))
+        return "applied"
+
+    async def _dead_letter(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        envelope: CloudEvent | None,
+        reason: str,
+        error: str,
+        *,
+        attempts: int,
+    ) -> None:
+        headers = [(k, v) for k, v in (record.headers or ())]
+        extra = {
+            "dlq_reason": reason,
+            "dlq_error": error[:2000],
+            "dlq_group": self.group,
+            "dlq_original_topic": record.topic,
+            "dlq_original_partition": str(record.partition),
+            "dlq_original_offset": str(record.offset),
+            "dlq_failed_at": self.clock.now().isoformat(),
+        }
+        headers += [(k, v.encode()) for k, v in extra.items()]
+        # Wait for the broker: if the dead letter cannot be written, raising keeps the offset uncommitted.
+        await self.producer.send_and_wait(
+            dead_letter_topic(self.group), value=record.value, key=record.key, headers=headers
+        )
+        async with self.database.session() as session:
+            session.add(
+                DeadLetter(
+                    consumer_group=self.group,
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    event_id=envelope.id if envelope else None,
+                    event_type=envelope.type if envelope else None,
+                    reason=reason,
+                    error=error[:10_000],
+                    attempts=attempts,
+                    headers={k: _header_text(v) for k, v in (record.headers or ())},
+                    value=record.value if record.value is not None and len(record.value) <= 1_000_000 else None,
+                )
+            )
+        DEAD_LETTERS.labels(self.service, self.group).inc()
+        log.error(
+            "consumer.dead_lettered",
+            group=self.group,
+            reason=reason,
+            error=error[:500],
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            event_id=envelope.id if envelope else None,
+        )
+
+
+def _header_text(value: bytes | None) -> str:
+    if value is None:
+        return ""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value.hex()

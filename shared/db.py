@@ -1,0 +1,123 @@
+"""Database access: one async engine per service (SQLModel on asyncpg), sessions, UTC timestamps.
+
+The framework commits: the request dependency commits before the response is sent and rolls
+back on any error; services and repositories only ``flush()``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.settings import ServiceSettings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# Platform tables (outbox, inbox, audit log, dead letters) live in SQLModel's default metadata
+# and are created in every service's database; each service keeps its own tables in its own
+# registry so that no service's schema leaks into another's migrations.
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+
+def service_registry() -> registry:
+    """A fresh SQLAlchemy registry with the project's naming convention, one per service."""
+    return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``timestamptz`` that refuses naive datetimes and always returns aware UTC values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes before they reach the database."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to a UTC timestamp column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return timestamps in UTC."""
+        return value.astimezone(UTC) if value is not None else None
+
+
+def new_id() -> uuid.UUID:
+    """A new random identifier for a row."""
+    return uuid.uuid4()
+
+
+class Database:
+    """The engine and session factory of one service's database."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            echo=echo,
+            connect_args={"server_settings": {"timezone": "UTC", "application_name": "privops"}},
+        )
+        self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> Database:
+        """Build the database of a service from its settings."""
+        return cls(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commits when the block succeeds, rolls back when it raises."""
+        async with self.sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.session() as session:
+        yield session
+
+
+# scope="function": the commit runs when the endpoint returns, before the response is sent,
+# so a client never sees a 2xx for a write that then fails to commit.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+def as_json(value: Any) -> Any:
+    """Make a value JSON-serialisable for a JSONB column (datetimes as ISO text, UUIDs as text)."""
+    if isinstance(value, dict):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [as_json(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

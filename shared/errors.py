@@ -1,0 +1,186 @@
+"""Typed errors rendered once, everywhere, as RFC 9457 problem+json responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://privops.dev/problems/"
+
+log = structlog.get_logger("privops.errors")
+
+
+class ProblemError(Exception):
+    """An error that becomes an RFC 9457 problem response; subclasses fix the status."""
+
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+    def __init__(self, detail: str, *, title: str | None = None, slug: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if title:
+            self.title = title
+        if slug:
+            self.slug = slug
+        self.extra = extra
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        """The problem document for this error."""
+        return problem(self.status, self.title, self.detail, slug=self.slug, instance=instance, **self.extra)
+
+
+class BadRequest(ProblemError):
+    """The request is malformed in a way validation could not express."""
+
+    status, title, slug = 400, "Bad request", "bad-request"
+
+
+class Unauthorized(ProblemError):
+    """No valid bearer token was presented."""
+
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+
+
+class Forbidden(ProblemError):
+    """The token is valid but lacks the scope this operation needs."""
+
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(ProblemError):
+    """The object does not exist for this tenant (other tenants' objects look the same)."""
+
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(ProblemError):
+    """The request conflicts with the current state (duplicate, illegal transition)."""
+
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class Gone(ProblemError):
+    """The resource existed but is no longer served (closed task, expired link)."""
+
+    status, title, slug = 410, "Gone", "gone"
+
+
+class Unprocessable(ProblemError):
+    """The payload is well-formed but breaks a business rule."""
+
+    status, title, slug = 422, "Unprocessable content", "unprocessable"
+
+
+class ServiceUnavailable(ProblemError):
+    """A dependency (database, broker) is not reachable."""
+
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+
+def problem(
+    status: int, title: str, detail: str, *, slug: str = "about:blank", instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Build an RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": slug if slug == "about:blank" or slug.startswith("http") else PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return body
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    """Render a problem document with the problem+json media type."""
+    return JSONResponse(body, status_code=int(body["status"]), media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body",)) or "body"
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    headers = {"WWW-Authenticate": 'Bearer realm="privops"'} if exc.status == 401 else None
+    return problem_response(exc.to_problem(request.url.path), headers)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_path(err.get("loc", ())), "message": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    body = problem(
+        422,
+        "Invalid request",
+        f"{first['field']}: {first['message']}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+        slug="validation",
+        instance=request.url.path,
+        errors=errors,
+    )
+    return problem_response(body)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
+        exc.status_code, "HTTP error"
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem_response(
+        problem(exc.status_code, title, detail, instance=request.url.path), dict(exc.headers or {}) or None
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("http.unhandled_error", path=request.url.path, error_type=type(exc).__name__)
+    return problem_response(
+        problem(500, "Internal error", "An unexpected error occurred; it has been logged.", instance=request.url.path)
+    )
+
+
+async def _on_domain_rule(request: Request, exc: Exception) -> JSONResponse:
+    # Domain errors may carry their own status, title and field (pure code knows no HTTP, only these names).
+    status = getattr(exc, "status", 422)
+    status = status if isinstance(status, int) and 400 <= status < 600 else 422
+    title = getattr(exc, "title", None) or "Business rule violated"
+    body = problem(status, str(title), str(exc), slug="rule", instance=request.url.path)
+    body["rule"] = type(exc).__name__
+    field = getattr(exc, "field", None)
+    if isinstance(field, str):
+        body["errors"] = [{"field": field, "message": str(getattr(exc, "detail", exc))}]
+    return problem_response(body)
+
+
+def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception], ...] = ()) -> None:
+    """Render every error of ``app`` as problem+json, validation errors and domain-rule errors included."""
+    for error in domain_errors:
+        app.add_exception_handler(error, _on_domain_rule)
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for code, desc in (
+        (401, "Missing or invalid bearer token"),
+        (403, "The token lacks the required scope"),
+        (404, "Not found for this tenant"),
+        (422, "Invalid request"),
+    )
+}

@@ -1,0 +1,1 @@
+"""Events: the CloudEvents envelope, the typed catalogue and the topics."""

@@ -1,0 +1,97 @@
+"""The platform tables every service database holds: outbox, inbox, dead letters, audit log.
+
+Each service's first migration calls ``create_platform_tables()``, so the platform schema is
+written once, here, and versioned within every service's migration tree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from shared.audit import APPEND_ONLY_TRIGGER_SQL
+from shared.db import UTCDateTime
+
+
+def create_platform_tables() -> None:
+    """Create the platform tables and the audit log's append-only trigger."""
+    op.create_table(
+        "audit_checkpoint",
+        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("sealed_at", UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_checkpoint")),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=True),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("occurred_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=255), nullable=False),
+        sa.Column("action", sa.String(length=128), nullable=False),
+        sa.Column("entity_type", sa.String(length=128), nullable=False),
+        sa.Column("entity_id", sa.String(length=255), nullable=False),
+        sa.Column("detail", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=True),
+        sa.Column("hash", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("seq", name=op.f("uq_audit_log_seq")),
+    )
+    op.create_index("ix_audit_log_tenant_entity", "audit_log", ["tenant_id", "entity_type", "entity_id"])
+    op.create_index("ix_audit_log_unsealed", "audit_log", ["id"], postgresql_where=sa.text("seq IS NULL"))
+    op.create_table(
+        "dead_letter",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("consumer_group", sa.String(length=255), nullable=False),
+        sa.Column("topic", sa.String(length=255), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("event_id", sa.String(length=255), nullable=True),
+        sa.Column("event_type", sa.String(length=255), nullable=True),
+        sa.Column("reason", sa.String(length=64), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("value", sa.LargeBinary(), nullable=True),
+        sa.Column("failed_at", UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letter")),
+    )
+    op.create_index(op.f("ix_dead_letter_consumer_group"), "dead_letter", ["consumer_group"])
+    op.create_table(
+        "inbox",
+        sa.Column("consumer_group", sa.String(length=255), nullable=False),
+        sa.Column("event_id", sa.String(length=255), nullable=False),
+        sa.Column("event_type", sa.String(length=255), nullable=False),
+        sa.Column("processed_at", UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("consumer_group", "event_id", name=op.f("pk_inbox")),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("topic", sa.String(length=255), nullable=False),
+        sa.Column("key", sa.String(length=512), nullable=False),
+        sa.Column("event_type", sa.String(length=255), nullable=False),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("published_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
+    )
+    op.create_index("ix_outbox_unpublished", "outbox", ["id"], postgresql_where=sa.text("published_at IS NULL"))
+    for statement in APPEND_ONLY_TRIGGER_SQL:
+        op.execute(statement)
+
+
+def drop_platform_tables() -> None:
+    """Drop what ``create_platform_tables`` created."""
+    op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+    op.execute("DROP FUNCTION IF EXISTS privops_audit_append_only()")
+    for table in ("outbox", "inbox", "dead_letter", "audit_log", "audit_checkpoint"):
+        op.drop_table(table)

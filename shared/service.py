@@ -1,0 +1,323 @@
+"""The service factory: every privops service is built the same way.
+
+``create_service_app`` wires settings, logging, database, Kafka producer, outbox relay,
+consumers, periodic jobs, auth, problem responses, health and metrics. Resources are built in
+``lifespan``, never at import time, so tests build apps with their own settings and clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Annotated, Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared import audit
+from shared.auth import TokenVerifier
+from shared.clock import Clock, SystemClock
+from shared.consumer import ConsumerRunner, Subscription
+from shared.db import Database
+from shared.errors import PROBLEM_JSON, install_problem_handlers
+from shared.events.catalogue import load_all
+from shared.events.topics import dead_letter_topic
+from shared.jobs import JobContext, JobRunner, PeriodicJob
+from shared.logging import CORRELATION_HEADER, accept_correlation_id, bind_request_context, configure_logging
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
+from shared.outbox import OutboxRelay, purge_published
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger("privops.service")
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+OUTBOX_RETENTION = timedelta(days=7)
+
+
+@dataclass
+class ServiceSpec:
+    """Everything that makes one service itself: routes, subscriptions, jobs and documentation."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    jobs: Sequence[PeriodicJob] = ()
+    openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+    domain_errors: tuple[type[Exception], ...] = ()
+    version: str = "0.1.0"
+
+
+@dataclass
+class Runtime:
+    """The resources a running service holds (``app.state.runtime``)."""
+
+    settings: ServiceSettings
+    database: Database
+    producer: AIOKafkaProducer
+    clock: Clock
+    relay: OutboxRelay
+    consumers: list[ConsumerRunner]
+    jobs: JobRunner
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def builtin_jobs() -> list[PeriodicJob]:
+    """Jobs every service runs: seal the audit chain, purge old published outbox rows."""
+
+    async def seal_audit(ctx: JobContext) -> int:
+        async with ctx.database.session() as session:
+            return await audit.seal(session)
+
+    async def purge_outbox(ctx: JobContext) -> int:
+        async with ctx.database.session() as session:
+            return await purge_published(session, OUTBOX_RETENTION, ctx.clock.now())
+
+    return [
+        PeriodicJob("audit.seal", seal_audit, interval_s=1.0),
+        PeriodicJob("outbox.purge", purge_outbox, interval_s=3600.0),
+    ]
+
+
+def produced_topics(service: str) -> set[str]:
+    """Topics this service publishes to, according to the catalogue."""
+    return {event.topic for event in load_all().values() if event.producer in (service, "any")}
+
+
+async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = 4) -> None:
+    """Create missing topics (the broker may have automatic creation switched off)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = sorted(settings.topic(t) for t in topics if settings.topic(t) not in existing)
+        if missing:
+            await admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
+            log.info("kafka.topics_created", topics=missing)
+    finally:
+        await admin.close()
+
+
+async def start_producer(settings: ServiceSettings, attempts: int = 30) -> AIOKafkaProducer:
+    """Start the Kafka producer, retrying while the broker comes up."""
+    for attempt in range(1, attempts + 1):
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=f"privops-{settings.service_name}",
+            acks="all",
+            linger_ms=5,
+            enable_idempotence=False,  # unsupported by the dev broker; the outbox and inbox give the guarantees
+            max_request_size=4 * 1024 * 1024,
+            request_timeout_ms=15_000,
+        )
+        try:
+            await producer.start()
+            return producer
+        except Exception as exc:
+            await producer.stop()
+            if attempt == attempts:
+                raise
+            log.warning("kafka.producer.retry", attempt=attempt, error=str(exc))
+            await asyncio.sleep(1.0)
+    raise RuntimeError("unreachable")
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
+    """Build the FastAPI application of one service."""
+    the_clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level, settings.log_format)
+        database = Database.from_settings(settings)
+        producer = await start_producer(settings)
+        topics = produced_topics(settings.service_name)
+        for sub in spec.subscriptions:
+            topics |= set(sub.topic_names())
+        await ensure_topics(settings, topics | {dead_letter_topic(s.group_id(settings)) for s in spec.subscriptions})
+        relay = OutboxRelay(database, producer, settings)
+        consumers = [
+            ConsumerRunner(sub, database=database, producer=producer, settings=settings, clock=the_clock)
+            for sub in spec.subscriptions
+        ]
+        job_context = JobContext(database=database, clock=the_clock, settings=settings)
+        jobs = JobRunner([*builtin_jobs(), *spec.jobs], job_context)
+        runtime = Runtime(settings, database, producer, the_clock, relay, consumers, jobs)
+        app.state.runtime = runtime
+        app.state.database = database
+        app.state.clock = the_clock
+        app.state.settings = settings
+        runtime.tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}.relay"))
+        runtime.tasks += [asyncio.create_task(c.run(), name=f"{c.group}.consumer") for c in consumers]
+        if settings.jobs_enabled:
+            runtime.tasks.append(asyncio.create_task(jobs.run(), name=f"{spec.name}.jobs"))
+        log.info("service.started", service=spec.name, public_url=settings.public_url)
+        try:
+            yield
+        finally:
+            relay.stop()
+            jobs.stop()
+            for consumer in consumers:
+                consumer.stop()
+            _, pending = await asyncio.wait(runtime.tasks, timeout=5.0) if runtime.tasks else (set(), set())
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await producer.stop()
+            await database.dispose()
+            log.info("service.stopped", service=spec.name)
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        openapi_tags=[*spec.openapi_tags, {"name": "operations", "description": "Health, readiness and metrics"}],
+    )
+    app.state.token_verifier = TokenVerifier(
+        settings.jwt_secret.get_secret_value(),
+        jwks_url=settings.jwt_jwks_url,
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+    )
+    app.state.clock = the_clock
+    app.state.settings = settings
+    install_problem_handlers(app, spec.domain_errors)
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.include_router(operations_router())
+    for router in spec.routers:
+        app.include_router(router)
+    _document_problems(app)
+    return app
+
+
+def operations_router() -> APIRouter:
+    """Liveness, readiness and metrics endpoints."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the database and the broker answer")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        checks: dict[str, str] = {}
+        if runtime is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        try:
+            async with asyncio.timeout(2.0), runtime.database.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            async with asyncio.timeout(2.0):
+                ok = await runtime.producer.client.force_metadata_update()
+            checks["broker"] = "ok" if ok else "error: no metadata"
+        except Exception as exc:
+            checks["broker"] = f"error: {type(exc).__name__}"
+        checks["outbox_relay"] = "active" if runtime.relay.active else "standby"
+        ready = checks["database"] == "ok" and checks["broker"] == "ok"
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    router.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    return router
+
+
+def _document_problems(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for code, response in operation.get("responses", {}).items():
+                    if code.startswith(("4", "5")) and "content" in response:
+                        content = response["content"]
+                        content.pop("application/json", None)
+                        content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class RequestContextMiddleware:
+    """Correlation id in and out, W3C trace context, request metrics (pure ASGI, for speed)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        correlation_id = accept_correlation_id(headers.get(CORRELATION_HEADER))
+        bind_request_context(correlation_id, headers.get("traceparent"))
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"].append((CORRELATION_HEADER.encode(), correlation_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_context)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            if path not in ("/metrics",):
+                HTTP_REQUESTS.labels(self.service, scope["method"], path, str(status)).inc()
+                HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The running service's resources."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def clock_of(request: Request) -> Clock:
+    """The service's clock."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+ClockDep = Annotated[Clock, Depends(clock_of)]

@@ -1,0 +1,98 @@
+"""Settings: one small pydantic-settings class per service, each with its own env prefix.
+
+A service refuses to start on a missing, malformed or placeholder value, and says which
+environment variable is wrong.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changethis", "change-me", "changeme", "secret", "password", "xxx"}
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    """Where the service runs; ``local`` relaxes rules meant for the internet (https webhooks)."""
+
+    LOCAL = "local"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SettingsError(SystemExit):
+    """Raised at start-up when the configuration is unusable; the message names each variable."""
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; subclasses set ``env_prefix`` (``CONSENT_``, ``DSAR_`` …)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = Field(description="Name of the service, used as event source and metrics label")
+    database_url: str = Field(description="SQLAlchemy async URL, e.g. postgresql+asyncpg://u:p@host:5432/consent")
+    kafka_bootstrap_servers: str = Field(description="Comma-separated host:port list of the Kafka brokers")
+    jwt_secret: SecretStr = Field(description="HS256 secret shared with the token issuer (at least 32 characters)")
+    jwt_jwks_url: str | None = Field(default=None, description="JWKS URL for RS256 tokens from an identity provider")
+    jwt_audience: str | None = Field(default=None, description="Expected 'aud' claim, if tokens carry one")
+    jwt_issuer: str | None = Field(default=None, description="Expected 'iss' claim, if tokens carry one")
+    subject_hash_key: SecretStr = Field(description="Key of the keyed hash that turns identifiers into references")
+    signing_key: SecretStr = Field(description="Key used to sign certificates, receipts and webhooks")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL others use to reach this service")
+    environment: Environment = Environment.PRODUCTION
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", description="json, or console for a developer's terminal")
+    topic_prefix: str = Field(default="", description="Prefix for every Kafka topic name (test isolation, multi-env)")
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    consumer_max_retries: int = Field(default=3, ge=0, le=20)
+    consumer_retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
+    jobs_enabled: bool = True
+    job_interval_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_postgres(cls, value: str) -> str:
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a postgresql+asyncpg:// URL")
+        return value
+
+    @field_validator("jwt_secret", "subject_hash_key", "signing_key")
+    @classmethod
+    def _real_secret(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if raw.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "is a placeholder; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if len(raw) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
+        return value
+
+    def topic(self, name: str) -> str:
+        """The full Kafka topic name for a logical topic name."""
+        return f"{self.topic_prefix}{name}"
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def load_settings(cls: type[S], **overrides: Any) -> S:
+    """Read settings from the environment (and ``overrides``); exit with a readable message when invalid."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            reason = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+            lines.append(f"  {prefix}{field.upper()}: {reason}")
+        raise SettingsError(f"{cls.__name__}: invalid configuration\n" + "\n".join(lines)) from None

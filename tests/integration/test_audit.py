@@ -1,0 +1,98 @@
+"""The audit log is hash-chained: any edit, deletion or reordering of a sealed row is detected."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from shared import audit
+from shared.clock import ManualClock
+from shared.db import Database
+from tests.support.stack import Infra
+
+pytestmark = pytest.mark.integration
+CLOCK = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def database(infra: Infra) -> AsyncIterator[Database]:
+    db = Database(infra.fresh_database("breach"), pool_size=2)
+    async with db.session() as session:
+        for i in range(6):
+            audit.record(
+                session,
+                tenant_id="acme",
+                actor="dpo@acme",
+                action="incident.updated",
+                entity_type="incident",
+                entity_id=i,
+                clock=CLOCK,
+                detail={"step": i},
+            )
+    async with db.session() as session:
+        assert await audit.seal(session) == 6
+    yield db
+    await db.dispose()
+
+
+async def verify(db: Database) -> audit.VerifyReport:
+    async with db.session() as session:
+        return await audit.verify(session)
+
+
+async def tamper(db: Database, sql: str) -> None:
+    """What a superuser with direct database access could do: bypass the append-only trigger."""
+    async with db.session() as session:
+        await session.exec(text("SET LOCAL session_replication_role = replica"))  # type: ignore[call-overload]
+        for statement in sql.split(";"):
+            await session.exec(text(statement))  # type: ignore[call-overload]
+
+
+async def test_intact_chain_verifies(database: Database) -> None:
+    report = await verify(database)
+    assert report.ok, report.problems
+    assert report.checked == 6
+
+
+async def test_sealing_is_incremental(database: Database) -> None:
+    async with database.session() as session:
+        audit.record(session, tenant_id="acme", actor="a", action="x", entity_type="t", entity_id=9, clock=CLOCK)
+    async with database.session() as session:
+        assert await audit.seal(session) == 1
+    report = await verify(database)
+    assert report.ok and report.checked == 7
+
+
+async def test_the_trigger_refuses_changes_to_sealed_rows(database: Database) -> None:
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with database.session() as session:
+            await session.exec(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"))  # type: ignore[call-overload]
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with database.session() as session:
+            await session.exec(text("DELETE FROM audit_log WHERE seq = 2"))  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("UPDATE audit_log SET detail = '{\"step\": 99}' WHERE seq = 3", "seq 3: content does not match"),
+        ("DELETE FROM audit_log WHERE seq = 4", "rows with seq 4..4 are missing"),
+        (
+            "UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 5;"
+            "UPDATE audit_log SET seq = 5 WHERE seq = -1",
+            "link to the previous row is broken",
+        ),
+        ("DELETE FROM audit_log WHERE seq >= 5", "deleted from the end"),
+        ("UPDATE audit_log SET occurred_at = occurred_at - interval '1 day' WHERE seq = 6", "seq 6: content"),
+    ],
+    ids=["edited", "deleted", "reordered", "tail-deleted", "backdated"],
+)
+async def test_tampering_is_detected(database: Database, sql: str, expected: str) -> None:
+    await tamper(database, sql)
+    report = await verify(database)
+    assert not report.ok
+    assert any(expected in problem for problem in report.problems), report.problems

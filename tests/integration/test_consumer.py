@@ -1,0 +1,92 @@
+"""Consumers with an inbox: redelivery changes state once; poison goes to the dead-letter topic."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlmodel import col, func, select
+
+from services.retention.models import SubjectSchedule
+from shared.consumer import DeadLetter
+from shared.events.catalogue.consent import ConsentWithdrawn
+from shared.events.envelope import CloudEvent
+from shared.events.topics import CONSENT_EVENTS, dead_letter_topic
+from shared.outbox import build_envelope
+from tests.support.stack import Infra, RunningService, eventually, read_topic, run_service
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def withdrawn_envelope(subject: str = "ref-42", tenant: str = "acme") -> CloudEvent:
+    event = ConsentWithdrawn(
+        consent_id=uuid.uuid4(), subject_ref=subject, purpose="newsletter", decision="withdrawn", occurred_at=NOW
+    )
+    return build_envelope(event, source="/privops/consent", tenant_id=tenant, subject=subject, now=NOW)
+
+
+async def produce(infra: Infra, topic: str, *records: tuple[bytes | None, list[tuple[str, bytes]]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=infra.broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        for value, headers in records:
+            await producer.send_and_wait(topic, value=value, key=b"acme:ref-42", headers=headers)
+    finally:
+        await producer.stop()
+
+
+async def schedules(svc: RunningService) -> int:
+    async with svc.runtime.database.session() as session:
+        return int((await session.exec(select(func.count()).select_from(SubjectSchedule))).one())
+
+
+async def test_same_event_delivered_twice_changes_state_once(infra: Infra, topic_prefix: str) -> None:
+    settings = infra.settings("retention", infra.fresh_database("retention"), topic_prefix)
+    async with run_service("retention", settings) as svc:
+        await svc.wait_consumers_ready()
+        envelope = withdrawn_envelope()
+        record = (envelope.data_bytes(), envelope.to_kafka_headers())
+        await produce(infra, settings.topic(CONSENT_EVENTS), record, record)
+        await eventually(lambda: _at_least(svc, 1))
+        marker = withdrawn_envelope(subject="ref-marker")
+        await produce(infra, settings.topic(CONSENT_EVENTS), (marker.data_bytes(), marker.to_kafka_headers()))
+        await eventually(lambda: _at_least(svc, 2))
+        async with svc.runtime.database.session() as session:
+            rows = (
+                await session.exec(select(SubjectSchedule).where(col(SubjectSchedule.subject_ref) == "ref-42"))
+            ).all()
+        assert len(rows) == 1
+        assert rows[0].due_at == datetime(2026, 4, 1, 9, 0, tzinfo=UTC)  # 30-day grace period
+
+
+async def test_poison_event_is_dead_lettered_and_the_consumer_moves_on(infra: Infra, topic_prefix: str) -> None:
+    settings = infra.settings("retention", infra.fresh_database("retention"), topic_prefix)
+    async with run_service("retention", settings) as svc:
+        await svc.wait_consumers_ready()
+        good = withdrawn_envelope()
+        bad_schema = withdrawn_envelope()
+        bad_headers = [(k, v) for k, v in bad_schema.to_kafka_headers()]
+        poison = [
+            (b"{not json", good.to_kafka_headers()),
+            (b'{"hello": 1}', [("content-type", b"application/json")]),
+            (b'{"subject_ref": 5}', bad_headers),
+            (good.data_bytes(), [(k, b"io.privops.nope" if k == "ce_type" else v) for k, v in good.to_kafka_headers()]),
+        ]
+        await produce(infra, settings.topic(CONSENT_EVENTS), *poison, (good.data_bytes(), good.to_kafka_headers()))
+        await eventually(lambda: _at_least(svc, 1))
+        group = svc.runtime.consumers[0].group
+        dead = await read_topic(infra.broker.bootstrap, dead_letter_topic(group), expect=4)
+        reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
+        assert reasons == ["invalid_data", "malformed", "malformed", "unknown_type"]
+        assert all(dict(r.headers)["dlq_error"] for r in dead)
+        async with svc.runtime.database.session() as session:
+            stored = (await session.exec(select(DeadLetter))).all()
+        assert sorted(d.reason for d in stored) == reasons
+        assert {d.offset for d in stored} == {0, 1, 2, 3}
+
+
+async def _at_least(svc: RunningService, count: int) -> bool:
+    return await schedules(svc) >= count
