@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -35,6 +35,15 @@ class ProblemError(Exception):
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:
         """The problem document for this error."""
         return problem(self.status, self.title, self.detail, slug=self.slug, instance=instance, **self.extra)
+
+
+class RuleViolation(ValueError):
+    """Base of every pure domain rule's error: no HTTP in domain code, but a status, title and code for the problem."""
+
+    code: ClassVar[str] = "rule"
+    title: ClassVar[str] = "Business rule violated"
+    status: ClassVar[int] = 422
+    field: str | None = None
 
 
 class BadRequest(ProblemError):
@@ -152,23 +161,18 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_domain_rule(request: Request, exc: Exception) -> JSONResponse:
-    # Domain errors may carry their own status, title and field (pure code knows no HTTP, only these names).
-    status = getattr(exc, "status", 422)
-    status = status if isinstance(status, int) and 400 <= status < 600 else 422
-    title = getattr(exc, "title", None) or "Business rule violated"
-    body = problem(status, str(title), str(exc), slug="rule", instance=request.url.path)
+async def _on_rule_violation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RuleViolation)
+    body = problem(exc.status, exc.title, str(exc), slug=exc.code, instance=request.url.path)
     body["rule"] = type(exc).__name__
-    field = getattr(exc, "field", None)
-    if isinstance(field, str):
-        body["errors"] = [{"field": field, "message": str(getattr(exc, "detail", exc))}]
+    if exc.field:
+        body["errors"] = [{"field": exc.field, "message": str(getattr(exc, "detail", exc))}]
     return problem_response(body)
 
 
-def install_problem_handlers(app: FastAPI, domain_errors: tuple[type[Exception], ...] = ()) -> None:
-    """Render every error of ``app`` as problem+json, validation errors and domain-rule errors included."""
-    for error in domain_errors:
-        app.add_exception_handler(error, _on_domain_rule)
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error of ``app`` as problem+json: validation errors and domain rule violations included."""
+    app.add_exception_handler(RuleViolation, _on_rule_violation)
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

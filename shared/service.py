@@ -68,7 +68,6 @@ class ServiceSpec:
     subscriptions: Sequence[Subscription] = ()
     jobs: Sequence[PeriodicJob] = ()
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
-    domain_errors: tuple[type[Exception], ...] = ()
     version: str = "0.1.0"
 
 
@@ -206,7 +205,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
     )
     app.state.clock = the_clock
     app.state.settings = settings
-    install_problem_handlers(app, spec.domain_errors)
+    install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(operations_router())
     for router in spec.routers:

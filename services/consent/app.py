@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.consent.api import router
-from services.consent.domain.errors import DomainError
 from services.consent.settings import ConsentSettings
 from shared.clock import Clock
 from shared.service import ServiceSpec, create_service_app
@@ -16,7 +15,6 @@ SPEC = ServiceSpec(
     title="privops consent",
     description="Consent records with proof, checks for product backends, expiry, GPC and receipts.",
     routers=[router],
-    domain_errors=(DomainError,),
 )
 
 

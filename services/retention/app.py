@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.retention.api import router
-from services.retention.domain.errors import DomainError
 from services.retention.handlers import SUBSCRIPTIONS
 from services.retention.settings import RetentionSettings
 from shared.clock import Clock
@@ -18,7 +17,6 @@ SPEC = ServiceSpec(
     description="Retention policies that execute: sweeps, subject schedules, legal holds and evidence.",
     routers=[router],
     subscriptions=SUBSCRIPTIONS,
-    domain_errors=(DomainError,),
 )
 
 

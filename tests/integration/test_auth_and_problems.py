@@ -121,3 +121,20 @@ async def test_a_write_stores_the_record_its_event_and_an_audit_entry_together(c
     assert await rows(consent) == (1, 1)
     recorded = datetime.fromisoformat(created.json()["recorded_at"])
     assert recorded == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the injected clock
+
+
+async def test_the_commit_happens_before_the_response(consent: RunningService) -> None:
+    """A failure at commit time must reach the client as an error, never as a 201 for a lost write."""
+    from sqlalchemy import text
+
+    async with consent.runtime.database.session() as session:
+        for statement in (
+            "CREATE FUNCTION fail_at_commit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$"
+            " LANGUAGE plpgsql",
+            "CREATE CONSTRAINT TRIGGER fail_at_commit AFTER INSERT ON consent_record"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_at_commit()",
+        ):
+            await session.exec(text(statement))  # type: ignore[call-overload]
+    response = await consent.client.post("/v1/consents", json=BODY, headers=auth("acme", "consent:write"))
+    assert_problem(response, 500)
+    assert await rows(consent) == (0, 0)

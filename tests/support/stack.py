@@ -108,7 +108,7 @@ async def run_service(
     the_clock = clock or ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     app: FastAPI = module.create_app(settings, clock=the_clock)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield RunningService(service, app, client, settings, the_clock)
 

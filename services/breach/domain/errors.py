@@ -9,10 +9,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
+from shared.errors import RuleViolation
+
 _E = TypeVar("_E", bound=StrEnum)
 
 
-class DomainError(ValueError):
+class DomainError(RuleViolation):
     """A breach rule refused the input; nothing was changed."""
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from shared.errors import RuleViolation
 
-class DomainError(ValueError):
+
+class DomainError(RuleViolation):
     """A consent rule was broken by the input; nothing was changed."""
 
     code: ClassVar[str] = "consent-rule-broken"

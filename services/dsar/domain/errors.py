@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from shared.errors import RuleViolation
 
-class DomainError(ValueError):
+
+class DomainError(RuleViolation):
     """A rights-request rule refused the input; nothing was changed."""
 
     code: ClassVar[str] = "dsar-rule-broken"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from shared.errors import RuleViolation
 
-class DomainError(ValueError):
+
+class DomainError(RuleViolation):
     """A retention rule refused the input; nothing was changed."""
 
 

@@ -41,7 +41,9 @@ async def test_token_round_trip_and_rejections() -> None:
     from shared.errors import Unauthorized
 
     with pytest.raises(Unauthorized, match="expired"):
-        await verifier.verify(issue_token(SECRET, "acme", ["consent:read"], now=NOW - timedelta(days=1), ttl=timedelta(hours=1)))
+        await verifier.verify(
+            issue_token(SECRET, "acme", ["consent:read"], now=NOW - timedelta(days=1), ttl=timedelta(hours=1))
+        )
     with pytest.raises(Unauthorized, match="invalid"):
         await verifier.verify(issue_token("x" * 40, "acme", ["consent:read"], now=NOW))
     with pytest.raises(ValueError, match="tenant"):

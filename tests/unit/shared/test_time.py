@@ -58,4 +58,4 @@ def test_manual_clock_moves_only_when_told() -> None:
     clock.set(datetime(2026, 1, 5, 10, 0, tzinfo=paris))
     assert clock.now() == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="naive"):
-        ensure_utc(datetime(2026, 1, 1))  # noqa: DTZ001
+        ensure_utc(datetime(2026, 1, 1))
