@@ -96,6 +96,6 @@ def decode(envelope: CloudEvent) -> Event:
 
 def load_all() -> dict[str, type[Event]]:
     """Import every catalogue module and return the complete catalogue."""
-    from shared.events.catalogue import consent, dsar, notifications, retention  # noqa: F401
+    from shared.events.catalogue import breach, consent, dsar, notifications, retention, subprocessor  # noqa: F401
 
     return dict(sorted(CATALOGUE.items()))

@@ -1,0 +1,153 @@
+"""privops services as data stores: answering DSAR tasks for the personal data they hold.
+
+The consent, retention, breach and subprocessor services hold personal data too, so they
+answer ``io.privops.dsar.task.requested`` like any product store. A service describes what it
+can do with a subject's data (``StoreActions``); ``dsar_task_subscription`` turns that into a
+consumer that acts in the handler's transaction, uploads access exports to the DSAR service
+over HTTP (claim check — never through Kafka) and stages the result through the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal, Protocol
+
+import httpx
+import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.auth import issue_token
+from shared.consumer import EventContext, Subscription
+from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskRequested
+from shared.outbox import stage
+
+log = structlog.get_logger("privops.store")
+
+TASK_SCOPE = "dsar:task"
+Outcome = Literal["done", "no_data", "exempt"]
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What a store did for one task."""
+
+    outcome: Outcome
+    records_affected: int = 0
+    exemption: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """The task as a store sees it: the subject reference, and the claimed details when needed."""
+
+    tenant_id: str
+    subject_ref: str
+    action: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class StoreActions(Protocol):
+    """What a service does with one subject's data; each method runs in the handler's transaction."""
+
+    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Delete or anonymise the subject's data (keeping what the law requires, reported as exempt)."""
+        ...
+
+    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+        """Every record held about the subject, as JSON-ready dicts (access and portability)."""
+        ...
+
+    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+        """Stop (or resume) processing the subject's data."""
+        ...
+
+    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Stop processing based on legitimate interest or for direct marketing."""
+        ...
+
+    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Correct the subject's data with ``task.details['corrections']``."""
+        ...
+
+
+def export_url(claim_url: str) -> str:
+    """Where a store uploads an access export: the task's ``/export`` beside its ``/claim``."""
+    return claim_url.removesuffix("/claim") + "/export"
+
+
+def service_token(ctx: EventContext, tenant_id: str) -> str:
+    """A short-lived token for calling the DSAR service on behalf of a tenant."""
+    return issue_token(
+        ctx.settings.jwt_secret.get_secret_value(),
+        tenant_id,
+        [TASK_SCOPE],
+        now=ctx.clock.now(),
+        subject=f"service:{ctx.settings.service_name}",
+        ttl=timedelta(minutes=5),
+    )
+
+
+async def claim_details(event: DsarTaskRequested, ctx: EventContext) -> dict[str, Any]:
+    """Fetch the task's identifiers and details from its claim URL (only for actions that need them)."""
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        response = await client.get(
+            event.claim_url, headers={"Authorization": f"Bearer {service_token(ctx, ctx.tenant_id)}"}
+        )
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def upload_export(event: DsarTaskRequested, ctx: EventContext, records: list[dict[str, Any]]) -> None:
+    """Upload an access export for the task over authenticated HTTP."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        response = await client.put(
+            export_url(event.claim_url),
+            json={"system": event.system, "format": "json", "records": records},
+            headers={"Authorization": f"Bearer {service_token(ctx, ctx.tenant_id)}"},
+        )
+    response.raise_for_status()
+
+
+def dsar_task_subscription(system: str, actions: StoreActions) -> Subscription:
+    """A consumer answering the DSAR tasks addressed to ``system`` with ``actions``."""
+
+    async def on_task(session: AsyncSession, event: DsarTaskRequested, ctx: EventContext) -> None:
+        if event.system != system:
+            return
+        task = TaskInput(tenant_id=ctx.tenant_id, subject_ref=event.subject_ref, action=event.action)
+        if event.action in ("access", "portability"):
+            records = await actions.export(session, task)
+            await upload_export(event, ctx, records)
+            result = StoreResult("done" if records else "no_data", records_affected=len(records))
+        elif event.action == "erase":
+            result = await actions.erase(session, task)
+        elif event.action in ("restrict", "lift_restriction"):
+            result = await actions.restrict(session, task, lift=event.action == "lift_restriction")
+        elif event.action == "object":
+            result = await actions.object(session, task)
+        else:  # rectify needs the corrections, which only the claim check carries
+            details = await claim_details(event, ctx)
+            result = await actions.rectify(session, TaskInput(**{**task.__dict__, "details": details}))
+        await stage(
+            session,
+            DsarTaskCompleted(
+                task_id=event.task_id,
+                request_id=event.request_id,
+                system=system,
+                outcome=result.outcome,
+                records_affected=result.records_affected,
+                exemption=result.exemption,
+                detail=result.detail,
+                completed_at=ctx.clock.now(),
+            ),
+            tenant_id=ctx.tenant_id,
+            subject=event.subject_ref,
+            clock=ctx.clock,
+            service=ctx.settings.service_name,
+        )
+        log.info("store.task_done", system=system, action=event.action, outcome=result.outcome)
+
+    return Subscription(name="dsar-tasks", handlers={DsarTaskRequested: on_task})
