@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.breach.api import ROUTERS
+from services.breach.handlers import SUBSCRIPTIONS
+from services.breach.jobs import JOBS
 from services.breach.settings import BreachSettings
 from shared.clock import Clock
 from shared.service import ServiceSpec, create_service_app
@@ -13,6 +16,13 @@ SPEC = ServiceSpec(
     name="breach",
     title="privops breach",
     description="Personal-data breach register, severity assessment, legal clocks and notices.",
+    routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
+    jobs=JOBS,
+    openapi_tags=[
+        {"name": "incidents", "description": "The breach register: facts, timeline, ENISA assessment, clocks"},
+        {"name": "notices", "description": "Notices to the authority, customers and people, in stages; deliveries"},
+    ],
 )
 
 

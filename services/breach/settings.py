@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,3 +14,14 @@ class BreachSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BREACH_", extra="ignore", frozen=True)
 
     service_name: str = "breach"
+    escalation_hours: list[float] = Field(
+        default=[24.0, 4.0], description="Escalation points, in hours before each deadline (JSON list)"
+    )
+    contract_notice_hours: int | None = Field(
+        default=None, gt=0, description="Hours the customer contracts give us, as processor, to tell a customer"
+    )
+    undue_delay_target_hours: int = Field(default=24, gt=0, description="Working target for 'without undue delay'")
+    dpo_name: str = Field(default="Data Protection Officer", description="Contact point named in notices")
+    dpo_email: str | None = Field(default=None, description="Contact e-mail named in notices")
+    dpo_phone: str | None = None
+    organisation: str = Field(default="privops tenant", description="Our name, as processor, in customer notices")

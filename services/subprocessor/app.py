@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import FastAPI
 
+from services.subprocessor.api import ROUTERS
+from services.subprocessor.handlers import SUBSCRIPTIONS
+from services.subprocessor.jobs import jobs
 from services.subprocessor.settings import SubprocessorSettings
 from shared.clock import Clock
 from shared.service import ServiceSpec, create_service_app
@@ -13,9 +18,17 @@ SPEC = ServiceSpec(
     name="subprocessor",
     title="privops subprocessor",
     description="Subprocessor register, advance change notices, objection windows and delivery evidence.",
+    routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
+    openapi_tags=[
+        {"name": "register", "description": "Subprocessors, their history, customers and what they use"},
+        {"name": "changes", "description": "Change proposals, notices, objections and resolutions"},
+        {"name": "public", "description": "Published list and feed; customers' answers to notices (no bearer token)"},
+    ],
 )
 
 
 def create_app(settings: SubprocessorSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the subprocessor service from the environment (or the given settings and clock)."""
-    return create_service_app(SPEC, settings or load_settings(SubprocessorSettings), clock=clock)
+    the_settings = settings or load_settings(SubprocessorSettings)
+    return create_service_app(replace(SPEC, jobs=jobs(the_settings)), the_settings, clock=clock)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import Environment, ServiceSettings
 
 
 class SubprocessorSettings(ServiceSettings):
@@ -13,3 +14,13 @@ class SubprocessorSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SUBPROCESSOR_", extra="ignore", frozen=True)
 
     service_name: str = "subprocessor"
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description="Timeout of one webhook delivery")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30, description="Deliveries tried before giving up")
+    webhook_backoff_base_s: float = Field(default=30.0, gt=0, description="Wait before the first retry (doubles)")
+    delivery_interval_s: float = Field(default=5.0, gt=0, description="How often pending notices are delivered")
+    effective_interval_s: float = Field(default=60.0, gt=0, description="How often changes are checked")
+
+    @property
+    def allows_plain_http_webhooks(self) -> bool:
+        """Only local and test environments may deliver notices to http:// endpoints."""
+        return self.environment in (Environment.LOCAL, Environment.TEST)

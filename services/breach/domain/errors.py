@@ -65,3 +65,23 @@ def enum_member(enum: type[_E], value: str, what: str, error: type[DomainError] 
     except ValueError:
         allowed = ", ".join(member.value for member in enum)
         raise error(f"unknown {what} {value!r}; use one of {allowed}") from None
+
+
+class InvalidIncident(DomainError):
+    """The facts of an incident are inconsistent (awareness in the future or before detection)."""
+
+
+class IncidentClosed(DomainError):
+    """The incident is closed: it can no longer change, and no notice can be drafted or sent for it."""
+
+    status = 409
+    title = "Incident closed"
+    code = "incident-closed"
+
+
+class NoticeFrozen(DomainError):
+    """A sent notice is frozen: it cannot be sent again or changed."""
+
+    status = 409
+    title = "Notice already sent"
+    code = "notice-frozen"

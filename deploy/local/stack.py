@@ -1,0 +1,321 @@
+"""``privops up``: PostgreSQL, the broker, the five services and the demo stores, supervised together.
+
+The broker keeps everything in memory, and consumers silently skip messages after a broker
+restart, so the broker and the services always start and stop together: if any supervised
+process dies, the whole stack stops (exit code 1). Ctrl-C or SIGTERM stops it cleanly (0).
+PostgreSQL's data folder is kept in the state folder, so the data survives restarts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from deploy.local.console import Endpoint, LogStream, make_console, print_summary
+from deploy.local.infra import LOOPBACK, Broker, Postgres, start_broker, start_postgres
+from deploy.local.secrets import LocalSecrets, load_local_secrets
+from deploy.local.supervisor import (
+    Child,
+    Interrupted,
+    RunFile,
+    StopFlag,
+    is_running,
+    pick_ports,
+    spawn,
+    stop_children,
+    tail,
+)
+from shared.auth import SERVICES, admin_scopes, issue_token
+
+READY_TIMEOUT_S = 60.0
+STOP_GRACE_S = 10.0
+POLL_INTERVAL_S = 0.25
+DEMO_TENANT = "demo"
+TOKEN_TTL = timedelta(hours=12)
+EXAMPLE_REQUEST = ("retention", "/v1/schedules")
+
+
+@dataclass(frozen=True)
+class ExtraProcess:
+    """A process started after the services are ready, such as a demo data store of ``examples/``.
+
+    It runs as ``python -m <module> <args…>`` with ``env`` on top of the stack's environment, which
+    also carries ``PRIVOPS_<SERVICE>_URL`` for every service, ``PRIVOPS_KAFKA_BOOTSTRAP_SERVERS``
+    and ``PRIVOPS_JWT_SECRET`` (to sign its own tokens). Its output is logged and streamed like a
+    service's, and if it dies the stack stops, as for a service.
+    """
+
+    name: str
+    module: str
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+# The demo stores join here, e.g. ExtraProcess("crm-store", "examples.crm_store", env={...}).
+EXTRA_PROCESSES: list[ExtraProcess] = []
+
+
+class StackFailed(Exception):
+    """The stack cannot start or keep running; the message says why."""
+
+
+def run_stack(state_dir: Path, base_port: int = 8001) -> int:
+    """Run the local stack until Ctrl-C or SIGTERM (exit code 0) or until a process dies (1)."""
+    stack = LocalStack(state_dir.absolute())
+    with StopFlag() as stop:
+        try:
+            stack.start(base_port, stop)
+            return stack.watch(stop)
+        except Interrupted as interrupt:
+            stack.stream.note(f"{interrupt} during start-up: stopping", style="yellow")
+            return 0
+        except StackFailed as exc:
+            stack.stream.note(str(exc), style="bold red")
+            return 1
+        finally:
+            stack.stop()
+
+
+class LocalStack:
+    """The running parts of the stack, started in order and stopped in reverse."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.log_dir = state_dir / "logs"
+        self.console = make_console()
+        self.stream = LogStream(self.console)
+        self.run_file = RunFile(state_dir / "stack.json")
+        self.postgres: Postgres | None = None
+        self.broker: Broker | None = None
+        self.broker_log: IO[bytes] | None = None
+        self.children: list[Child] = []
+        self.started = time.monotonic()
+
+    def start(self, base_port: int, stop: StopFlag) -> None:
+        """Start everything, waiting until every service is ready; print the summary."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            leftovers = self.run_file.claim()
+        except RuntimeError as exc:
+            raise StackFailed(str(exc)) from None
+        if leftovers:
+            self.stream.note(f"ended processes left by a crashed run: {', '.join(leftovers)}", style="yellow")
+        secrets = load_local_secrets(self.state_dir)
+        stop.check()
+        self._step("PostgreSQL", self._start_postgres)
+        stop.check()
+        self._step("broker", self._start_broker)
+        stop.check()
+        self._step("migrations", self._migrate)
+        stop.check()
+        ports = dict(zip(SERVICES, pick_ports(base_port, len(SERVICES)), strict=True))
+        for service, port in ports.items():
+            args = ["-m", "deploy.cli", "serve", service, "--host", LOOPBACK, "--port", str(port)]
+            env = service_environment(service, port, self._postgres(), self._broker(), secrets)
+            self._spawn(service, args, env, secrets, url=f"http://{LOOPBACK}:{port}")
+        self._wait_ready(stop)
+        for extra in EXTRA_PROCESSES:
+            self._spawn(extra.name, ["-m", extra.module, *extra.args], extra.env, secrets, url=None)
+        self._print_summary(secrets)
+
+    def watch(self, stop: StopFlag) -> int:
+        """Supervise until a stop is requested (0) or a process dies (1)."""
+        while True:
+            try:
+                stop.sleep(0.5)
+            except Interrupted as interrupt:
+                self.stream.note(f"{interrupt}: stopping the stack", style="yellow")
+                return 0
+            dead = self._first_dead()
+            if dead is not None:
+                name, reason, log = dead
+                self.console.rule(f"[bold red]{name} {reason}: stopping the whole stack", style="red")
+                self.console.print(log, markup=False, highlight=False, soft_wrap=True)
+                self.console.rule(style="red")
+                return 1
+
+    def stop(self) -> None:
+        """Stop the processes (grace period, then SIGKILL), the broker, then PostgreSQL."""
+        if not self.run_file.claimed:
+            return  # nothing was started
+        begun = time.monotonic()
+        killed = stop_children(self.children, grace=STOP_GRACE_S)
+        if killed:
+            self.stream.note(f"killed after {STOP_GRACE_S:.0f} s: {', '.join(killed)}", style="yellow")
+        self.children = []
+        processes_done = time.monotonic()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        if self.broker_log is not None:
+            self.broker_log.close()
+            self.broker_log = None
+        postgres_begun = time.monotonic()
+        if self.postgres is not None:
+            if is_running(self.postgres.pid):
+                self.postgres.stop()
+            self.postgres = None
+        self.run_file.release()
+        done = time.monotonic()
+        self.stream.note(
+            f"stopped in {done - begun:.1f} s (services {processes_done - begun:.1f} s, "
+            f"broker {postgres_begun - processes_done:.1f} s, PostgreSQL {done - postgres_begun:.1f} s)"
+        )
+
+    def _step(self, what: str, action: Callable[[], str]) -> None:
+        begun = time.monotonic()
+        try:
+            detail = action()
+        except StackFailed:
+            raise
+        except Exception as exc:
+            raise StackFailed(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+        self.stream.note(f"{what}: {detail} ({time.monotonic() - begun:.1f} s)")
+
+    def _start_postgres(self) -> str:
+        self.postgres = start_postgres(self.state_dir / "pgdata")
+        created = self.postgres.create_databases(list(SERVICES))
+        return f"127.0.0.1:{self.postgres.port}, databases created: {', '.join(created) or 'none (all present)'}"
+
+    def _start_broker(self) -> str:
+        log_path = self.log_dir / "broker.log"
+        self.broker_log = log_path.open("wb")
+        self.broker = start_broker(log=self.broker_log)
+        self.run_file.record("broker", self.broker.process.pid)
+        return self.broker.bootstrap
+
+    def _migrate(self) -> str:
+        # In-process and sequential: about 0.1 s per service once imported, where a subprocess
+        # per service pays about 1 s of imports each.
+        from shared.migrations import upgrade
+
+        assert self.postgres is not None
+        for service in SERVICES:
+            try:
+                upgrade(service, self.postgres.url(service))
+            except Exception as exc:
+                raise StackFailed(f"migrations of {service} failed: {type(exc).__name__}: {exc}") from exc
+        return "every service at head"
+
+    def _spawn(
+        self, name: str, args: list[str], env: Mapping[str, str], secrets: LocalSecrets, url: str | None
+    ) -> None:
+        log_path = self.log_dir / f"{name}.log"
+        environment = {**self._environment(secrets), **env}
+        child = spawn(name, [sys.executable, *args], environment, log_path, self.stream.line, url)
+        self.children.append(child)
+        self.run_file.record(name, child.pid)
+
+    def _environment(self, secrets: LocalSecrets) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        env["_TYPER_STANDARD_TRACEBACK"] = "1"  # plain tracebacks: they read better in a log file
+        env["PRIVOPS_KAFKA_BOOTSTRAP_SERVERS"] = self._broker().bootstrap
+        env["PRIVOPS_JWT_SECRET"] = secrets.jwt_secret
+        for child in self.children:
+            if child.url:
+                env[f"PRIVOPS_{child.name.upper()}_URL"] = child.url
+        return env
+
+    def _wait_ready(self, stop: StopFlag) -> None:
+        waiting = {child.name: child for child in self.children if child.url}
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        with httpx.Client(timeout=2.0) as client:
+            while waiting:
+                dead = self._first_dead()
+                if dead is not None:
+                    name, reason, log = dead
+                    raise StackFailed(f"{name} {reason} during start-up; end of its log:\n{log}")
+                for name, child in list(waiting.items()):
+                    try:
+                        if client.get(f"{child.url}/readyz").status_code == 200:
+                            del waiting[name]
+                    except httpx.HTTPError:
+                        pass
+                if waiting and time.monotonic() > deadline:
+                    report = "\n".join(f"--- {n} ({c.log_path}):\n{tail(c.log_path)}" for n, c in waiting.items())
+                    raise StackFailed(
+                        f"not ready after {READY_TIMEOUT_S:.0f} s: {', '.join(waiting)} (/readyz is not 200)\n{report}"
+                    )
+                if waiting:
+                    stop.sleep(POLL_INTERVAL_S)
+
+    def _first_dead(self) -> tuple[str, str, str] | None:
+        """The first process that ended: its name, how it ended, and the end of its log."""
+        for child in self.children:
+            code = child.exited()
+            if code is not None:
+                child.reader.join(timeout=1.0)
+                return child.name, exit_reason(code), tail(child.log_path)
+        if self.broker is not None and self.broker.process.poll() is not None:
+            return "broker", exit_reason(self.broker.process.returncode), tail(self.log_dir / "broker.log")
+        if self.postgres is not None and not is_running(self.postgres.pid):
+            return "PostgreSQL", "stopped", tail(self.postgres.data_dir / "log")
+        return None
+
+    def _print_summary(self, secrets: LocalSecrets) -> None:
+        postgres, broker = self._postgres(), self._broker()
+        token = issue_token(secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=TOKEN_TTL)
+        urls = {child.name: child.url for child in self.children}
+        service, path = EXAMPLE_REQUEST
+        print_summary(
+            self.console,
+            [Endpoint(child.name, child.url) for child in self.children],
+            [
+                ("PostgreSQL", postgres.url("<service>", "postgresql")),
+                ("Kafka bootstrap", broker.bootstrap),
+                ("logs", f"{self.log_dir}/<name>.log (PostgreSQL: {postgres.data_dir}/log)"),
+            ],
+            token,
+            f'curl -s -H "Authorization: Bearer $PRIVOPS_TOKEN" {urls[service]}{path}',
+        )
+        self.stream.note(
+            f"privops is ready in {time.monotonic() - self.started:.1f} s; Ctrl-C stops everything", style="bold green"
+        )
+
+    def _postgres(self) -> Postgres:
+        assert self.postgres is not None, "PostgreSQL is not started"
+        return self.postgres
+
+    def _broker(self) -> Broker:
+        assert self.broker is not None, "the broker is not started"
+        return self.broker
+
+
+def exit_reason(code: int) -> str:
+    """``exited with code 3`` or ``was killed by SIGKILL``."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def service_environment(
+    service: str, port: int, postgres: Postgres, broker: Broker, secrets: LocalSecrets
+) -> dict[str, str]:
+    """The environment variables one service reads (prefix ``<SERVICE>_``)."""
+    prefix = f"{service.upper()}_"
+    values = {
+        "DATABASE_URL": postgres.url(service),
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "JWT_SECRET": secrets.jwt_secret,
+        "SUBJECT_HASH_KEY": secrets.subject_hash_key,
+        "SIGNING_KEY": secrets.signing_key,
+        "PUBLIC_URL": f"http://{LOOPBACK}:{port}",
+        "ENVIRONMENT": "local",
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+        # Short group joins: a memory-only broker restarts with the stack, so rebalances are rare.
+        "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+    }
+    return {prefix + key: value for key, value in values.items()}

@@ -1,0 +1,6 @@
+"""HTTP endpoints of the breach service."""
+
+from services.breach.api.incidents import router as incidents_router
+from services.breach.api.notices import router as notices_router
+
+ROUTERS = [incidents_router, notices_router]

@@ -1,0 +1,33 @@
+"""Kafka handlers of the breach service: the subprocessor service's answer, and DSAR tasks (as a data store)."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.breach.service.incidents import customers_identified
+from services.breach.store import BreachStore
+from shared.consumer import EventContext, Subscription
+from shared.events.catalogue.subprocessor import SubprocessorCustomersIdentified
+from shared.store import dsar_task_subscription
+
+STORE_SYSTEM = "privops-breach"
+
+
+async def on_customers_identified(
+    session: AsyncSession, event: SubprocessorCustomersIdentified, ctx: EventContext
+) -> None:
+    """The customers using a breached subprocessor become the incident's affected customers."""
+    await customers_identified(
+        session,
+        ctx.tenant_id,
+        event.request_id,
+        event.customer_ids,
+        clock=ctx.clock,
+        actor=f"event:{ctx.envelope.type}",
+    )
+
+
+SUBSCRIPTIONS = [
+    Subscription(name="subprocessor-answers", handlers={SubprocessorCustomersIdentified: on_customers_identified}),
+    dsar_task_subscription(STORE_SYSTEM, BreachStore()),
+]

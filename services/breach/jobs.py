@@ -1,0 +1,10 @@
+"""Periodic work of the breach service."""
+
+from __future__ import annotations
+
+from services.breach.service.deadlines import fire_due_alerts
+from shared.jobs import PeriodicJob
+
+DEADLINES_JOB = "breach.deadlines"
+
+JOBS = [PeriodicJob(DEADLINES_JOB, fire_due_alerts, interval_s=60.0)]

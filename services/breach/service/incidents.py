@@ -1,0 +1,237 @@
+"""Incident register use cases: report, change, close, attach people, fill in customers from a subprocessor."""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.breach.domain.incidents import IncidentStatus, check_times, reference_for, require_open
+from services.breach.models import AffectedSubject, Incident, TimelineEntry
+from services.breach.schemas import DeadlineOut, IncidentIn, IncidentOut, IncidentPatch
+from services.breach.service.common import load_incident, note, publish
+from services.breach.service.deadlines import cancel_open, deadlines_of, sync_deadlines
+from services.breach.settings import BreachSettings
+from shared.auth import Principal
+from shared.clock import Clock
+from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
+
+CLOCK_FIELDS = frozenset({"jurisdictions", "sectors", "role", "approximate_subjects", "determined_at"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+async def report(
+    session: AsyncSession, body: IncidentIn, *, principal: Principal, clock: Clock, settings: BreachSettings
+) -> Incident:
+    """Enter a breach in the register, start its clocks, and ask who uses the subprocessor if one is involved."""
+    now = clock.now()
+    check_times(body.detected_at, body.aware_at, now, body.determined_at)
+    count = await session.exec(
+        select(func.count()).select_from(Incident).where(col(Incident.tenant_id) == principal.tenant_id)
+    )
+    values = {k: _plain(v) for k, v in body.model_dump(exclude_none=True).items()}
+    incident = Incident(
+        **values,
+        tenant_id=principal.tenant_id,
+        reference=reference_for(body.aware_at, int(count.one()) + 1),
+        created_at=now,
+        updated_at=now,
+    )
+    if incident.subprocessor_id:
+        incident.subprocessor_request_id = uuid.uuid4()
+    session.add(incident)
+    await session.flush()
+    note(session, incident, actor=principal, kind="reported", clock=clock, detail={"facts": values})
+    await sync_deadlines(session, incident, settings)
+    await publish(
+        session,
+        BreachReported(
+            incident_id=incident.id,
+            reference=incident.reference,
+            aware_at=incident.aware_at,
+            nature=incident.nature,
+            jurisdictions=incident.jurisdictions,
+            role=incident.role,
+            subprocessor_id=incident.subprocessor_id,
+        ),
+        incident=incident,
+        clock=clock,
+        settings=settings,
+    )
+    if incident.subprocessor_id and incident.subprocessor_request_id:
+        await publish(
+            session,
+            SubprocessorAffectedCustomersRequested(
+                incident_id=incident.id,
+                request_id=incident.subprocessor_request_id,
+                subprocessor_id=incident.subprocessor_id,
+            ),
+            incident=incident,
+            clock=clock,
+            settings=settings,
+        )
+    return incident
+
+
+async def update(
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    body: IncidentPatch,
+    *,
+    principal: Principal,
+    clock: Clock,
+    settings: BreachSettings,
+) -> Incident:
+    """Change an open incident's facts, keep each change in the timeline and recompute the clocks when needed."""
+    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    require_open(incident.status)
+    changes: dict[str, dict[str, Any]] = {}
+    for name, value in body.model_dump(exclude_unset=True).items():
+        new, old = _plain(value), getattr(incident, name)
+        if new is None and name in {"title", "description", "nature", "jurisdictions", "role"}:
+            continue  # required facts cannot be blanked
+        if new != old:
+            changes[name] = {"from": old, "to": new}
+            setattr(incident, name, new if new is not None or not isinstance(old, list) else [])
+    if not changes:
+        return incident
+    check_times(incident.detected_at, incident.aware_at, clock.now(), incident.determined_at)
+    note(session, incident, actor=principal, kind="updated", clock=clock, detail={"changes": changes})
+    if CLOCK_FIELDS & changes.keys():
+        await sync_deadlines(session, incident, settings)
+    return incident
+
+
+async def close(
+    session: AsyncSession,
+    incident_id: uuid.UUID,
+    reason: str,
+    *,
+    principal: Principal,
+    clock: Clock,
+    settings: BreachSettings,
+) -> Incident:
+    """Close an incident: its open clocks stop and no notice can be drafted or sent any more."""
+    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    require_open(incident.status)
+    incident.status, incident.closed_at = IncidentStatus.CLOSED, clock.now()
+    await cancel_open(session, incident)
+    note(session, incident, actor=principal, kind="closed", clock=clock, detail={"reason": reason})
+    await publish(
+        session,
+        BreachClosed(incident_id=incident.id, closed_at=clock.now()),
+        incident=incident,
+        clock=clock,
+        settings=settings,
+    )
+    return incident
+
+
+async def attach_subjects(
+    session: AsyncSession, incident_id: uuid.UUID, refs: list[str], *, principal: Principal, clock: Clock
+) -> tuple[int, int]:
+    """Attach subject references of people affected; return how many were new and the total."""
+    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    require_open(incident.status)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": incident.tenant_id,
+            "incident_id": incident.id,
+            "subject_ref": ref,
+            "added_at": clock.now(),
+        }
+        for ref in dict.fromkeys(refs)
+    ]
+    result = await session.exec(
+        insert(AffectedSubject).values(rows).on_conflict_do_nothing().returning(col(AffectedSubject.id))
+    )
+    added = len(result.all())
+    total = await count_subjects(session, incident.id)
+    # Counts only: the references themselves stay out of the timeline, so an erasure removes them everywhere.
+    note(
+        session,
+        incident,
+        actor=principal,
+        kind="subjects.attached",
+        clock=clock,
+        detail={"added": added, "total": total},
+    )
+    return added, total
+
+
+async def count_subjects(session: AsyncSession, incident_id: uuid.UUID) -> int:
+    """How many subject references are attached to an incident."""
+    result = await session.exec(
+        select(func.count()).select_from(AffectedSubject).where(col(AffectedSubject.incident_id) == incident_id)
+    )
+    return int(result.one())
+
+
+async def view(session: AsyncSession, incident: Incident) -> IncidentOut:
+    """The incident with its clocks and the number of people attached."""
+    out = IncidentOut.model_validate(incident)
+    out.deadlines = [DeadlineOut.model_validate(d) for d in await deadlines_of(session, incident)]
+    out.affected_subject_refs = await count_subjects(session, incident.id)
+    return out
+
+
+async def list_incidents(session: AsyncSession, tenant_id: str, status: str | None, limit: int) -> list[Incident]:
+    """The tenant's incidents, newest awareness first."""
+    statement = select(Incident).where(col(Incident.tenant_id) == tenant_id)
+    if status:
+        statement = statement.where(col(Incident.status) == status)
+    return list((await session.exec(statement.order_by(col(Incident.aware_at).desc()).limit(limit))).all())
+
+
+async def timeline(session: AsyncSession, tenant_id: str, incident_id: uuid.UUID) -> list[TimelineEntry]:
+    """Every change of an incident, oldest first."""
+    await load_incident(session, tenant_id, incident_id)
+    rows = await session.exec(
+        select(TimelineEntry)
+        .where(col(TimelineEntry.incident_id) == incident_id, col(TimelineEntry.tenant_id) == tenant_id)
+        .order_by(col(TimelineEntry.seq))
+    )
+    return list(rows.all())
+
+
+async def customers_identified(
+    session: AsyncSession,
+    tenant_id: str,
+    request_id: uuid.UUID,
+    customer_ids: list[str],
+    *,
+    clock: Clock,
+    actor: str,
+) -> Incident | None:
+    """Fill in the customers the subprocessor service says use the breached subprocessor."""
+    statement = select(Incident).where(
+        col(Incident.tenant_id) == tenant_id, col(Incident.subprocessor_request_id) == request_id
+    )
+    incident = (await session.exec(statement.with_for_update())).first()
+    if incident is None:
+        return None
+    added = [c for c in customer_ids if c not in incident.customers]
+    if added:
+        incident.customers = [*incident.customers, *added]
+        note(
+            session,
+            incident,
+            actor=actor,
+            kind="customers.identified",
+            clock=clock,
+            detail={"subprocessor_id": incident.subprocessor_id, "added": added},
+        )
+    return incident

@@ -1,0 +1,74 @@
+"""The breach service as a data store: what it does with one subject's references for DSAR tasks.
+
+It holds only keyed subject references of people affected by breaches. Erasure removes the
+reference (the incident keeps its approximate counts, which the register must keep under
+Art. 33(5)); access lists the incidents that affected the subject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, delete, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.breach.models import AffectedSubject, Delivery, Incident
+from shared.store import StoreResult, TaskInput
+
+REGISTER_DUTY = "GDPR Art. 33(5): the breach register is a legal obligation; no individual processing to stop"
+ERASED = "erased"
+
+
+class BreachStore:
+    """DSAR actions on the breach register's subject references."""
+
+    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Remove the subject from every incident's affected people and from notice deliveries (counts stay)."""
+        removed = await session.exec(
+            delete(AffectedSubject).where(
+                col(AffectedSubject.tenant_id) == task.tenant_id, col(AffectedSubject.subject_ref) == task.subject_ref
+            )
+        )
+        count = int(getattr(removed, "rowcount", 0) or 0)
+        await session.exec(
+            update(Delivery)
+            .where(col(Delivery.tenant_id) == task.tenant_id, col(Delivery.recipient_ref) == task.subject_ref)
+            .values(recipient_ref=ERASED)
+        )
+        return StoreResult("done" if count else "no_data", records_affected=count)
+
+    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+        """The incidents that affected the subject, as the register describes them."""
+        rows = await session.exec(
+            select(Incident, AffectedSubject.added_at)
+            .join(AffectedSubject, col(AffectedSubject.incident_id) == col(Incident.id))
+            .where(
+                col(AffectedSubject.tenant_id) == task.tenant_id, col(AffectedSubject.subject_ref) == task.subject_ref
+            )
+            .order_by(col(Incident.aware_at))
+        )
+        return [
+            {
+                "incident": incident.reference,
+                "title": incident.title,
+                "aware_at": incident.aware_at.isoformat(),
+                "nature": incident.nature,
+                "data_categories": incident.data_categories,
+                "measures_taken": incident.measures_taken,
+                "status": incident.status,
+                "attached_at": added_at.isoformat(),
+            }
+            for incident, added_at in rows.all()
+        ]
+
+    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+        """Nothing to restrict: the reference is kept only to document the breach and notify the person."""
+        return StoreResult("exempt", exemption=REGISTER_DUTY)
+
+    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Objection does not apply to processing required by law."""
+        return StoreResult("exempt", exemption=REGISTER_DUTY)
+
+    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Only keyed references are held: there is nothing to correct."""
+        return StoreResult("no_data", detail="the breach register holds only keyed subject references")

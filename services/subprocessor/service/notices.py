@@ -1,0 +1,323 @@
+"""Notices: delivery by signed webhook and by email, acknowledgement, and the history kept as proof."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.subprocessor.domain import (
+    SIGNATURE_HEADER,
+    ChangeKind,
+    backoff_delay,
+    earliest_effective_date,
+    sign,
+)
+from services.subprocessor.domain.changes import OBJECTABLE_KINDS
+from services.subprocessor.domain.keys import notice_token, webhook_secret
+from services.subprocessor.domain.notices import NOTICE_TEMPLATE
+from services.subprocessor.models import ChangeNotice, Customer, CustomerContact, NoticeLogEntry, SubprocessorChange
+from services.subprocessor.schemas import LogEntryOut, NoticeOut
+from services.subprocessor.settings import SubprocessorSettings
+from shared import audit
+from shared.clock import Clock
+from shared.db import as_json
+from shared.errors import Gone, NotFound
+from shared.events.catalogue.notifications import NotificationRequested
+from shared.events.catalogue.subprocessor import SubprocessorNoticeSent
+from shared.jobs import JobContext, claim
+from shared.outbox import stage
+
+log = structlog.get_logger("privops.subprocessor.notices")
+
+
+def respond_url(settings: SubprocessorSettings, notice_id: uuid.UUID) -> str:
+    """Where a customer acknowledges a notice or objects to its change."""
+    return f"{settings.public_url.rstrip('/')}/public/notices/{notice_id}"
+
+
+def respond_block(settings: SubprocessorSettings, notice: ChangeNotice) -> dict[str, str]:
+    """The notice's response links and the token that authorises them."""
+    key = settings.signing_key.get_secret_value().encode()
+    return {"url": respond_url(settings, notice.id), "token": notice_token(key, notice.tenant_id, notice.id)}
+
+
+def add_log(
+    session: AsyncSession, notice: ChangeNotice, *, at: datetime, kind: str, outcome: str, **fields: Any
+) -> None:
+    """Append one step to a notice's history."""
+    fields["detail"] = as_json(fields.get("detail", {}))
+    entry = NoticeLogEntry(tenant_id=notice.tenant_id, notice_id=notice.id, at=at, kind=kind, outcome=outcome, **fields)
+    session.add(entry)
+
+
+async def mark_delivered(
+    session: AsyncSession,
+    notice: ChangeNotice,
+    *,
+    via: str,
+    at: datetime,
+    customer_reference: str,
+    clock: Clock,
+    settings: SubprocessorSettings,
+) -> None:
+    """Record the first delivery of a notice: the customer's objection window starts now."""
+    if notice.delivered_at is not None:
+        return
+    notice.delivered_at = at
+    notice.delivered_via = via
+    notice.objection_deadline = earliest_effective_date(at, notice.notice_period_days)
+    session.add(notice)
+    add_log(session, notice, at=at, kind="delivered", outcome=via, detail={"deadline": notice.objection_deadline})
+    await stage(
+        session,
+        SubprocessorNoticeSent(
+            change_id=notice.change_id,
+            notice_id=notice.id,
+            customer_id=customer_reference,
+            channel=via,
+            delivered_at=at,
+            objection_deadline=notice.objection_deadline,
+        ),
+        tenant_id=notice.tenant_id,
+        subject=str(notice.change_id),
+        clock=clock,
+        service=settings.service_name,
+    )
+
+
+async def request_emails(
+    session: AsyncSession, notice: ChangeNotice, clock: Clock, settings: SubprocessorSettings
+) -> int:
+    """Ask the notification sender to email the notice to every contact (the address stays off the bus)."""
+    contacts = await session.exec(
+        select(CustomerContact).where(
+            col(CustomerContact.customer_id) == notice.customer_id, col(CustomerContact.restricted).is_(False)
+        )
+    )
+    count = 0
+    for contact in contacts.all():
+        notification_id = uuid.uuid4()
+        add_log(
+            session,
+            notice,
+            at=clock.now(),
+            kind="email",
+            outcome="requested",
+            notification_id=notification_id,
+            contact_id=contact.id,
+            detail={"recipient_ref": contact.subject_ref},
+        )
+        await stage(
+            session,
+            NotificationRequested(
+                notification_id=notification_id,
+                channel="email",
+                template=NOTICE_TEMPLATE,
+                recipient_ref=contact.subject_ref,
+                claim_url=f"{settings.public_url.rstrip('/')}/v1/notifications/{notification_id}",
+            ),
+            tenant_id=notice.tenant_id,
+            subject=contact.subject_ref,
+            clock=clock,
+            service=settings.service_name,
+        )
+        count += 1
+    return count
+
+
+def webhook_payload(notice: ChangeNotice, kind: ChangeKind, now: datetime, settings: SubprocessorSettings) -> str:
+    """The JSON body of a webhook delivery, as signed (the deadline holds if this attempt succeeds)."""
+    deadline = earliest_effective_date(now, notice.notice_period_days) if kind in OBJECTABLE_KINDS else None
+    payload = {
+        "type": "subprocessor.change_notice",
+        "notice_id": str(notice.id),
+        "change_id": str(notice.change_id),
+        "tenant": notice.tenant_id,
+        "sent_at": now.isoformat(),
+        "objection_deadline": deadline.isoformat() if deadline else None,
+        "notice": notice.content,
+        "respond": respond_block(settings, notice),
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+async def attempt_webhook(
+    session: AsyncSession, client: httpx.AsyncClient, notice: ChangeNotice, clock: Clock, settings: SubprocessorSettings
+) -> bool:
+    """Send one signed delivery of a notice, log it, and schedule a retry with backoff when it fails."""
+    change = await session.get(SubprocessorChange, notice.change_id)
+    customer = await session.get(Customer, notice.customer_id)
+    assert change is not None
+    assert customer is not None
+    if change.state == "cancelled" or not customer.webhook_url:
+        notice.webhook_status, notice.next_attempt_at = "cancelled", None
+        session.add(notice)
+        return False
+    now = clock.now()
+    notice.webhook_attempts += 1
+    body = webhook_payload(notice, ChangeKind(change.kind), now, settings)
+    secret = webhook_secret(
+        settings.signing_key.get_secret_value().encode(),
+        customer.tenant_id,
+        customer.id,
+        customer.webhook_secret_version,
+    )
+    headers = {
+        SIGNATURE_HEADER: sign(secret, body, now=now),
+        "Content-Type": "application/json",
+        "Privops-Notice-Id": str(notice.id),
+        "Privops-Delivery-Attempt": str(notice.webhook_attempts),
+    }
+    status_code: int | None = None
+    error: str | None = None
+    try:
+        response = await client.post(customer.webhook_url, content=body, headers=headers)
+        status_code = response.status_code
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    ok = status_code is not None and 200 <= status_code < 300
+    detail = {"signed_at": int(now.timestamp()), "body_sha256": hashlib.sha256(body.encode()).hexdigest()}
+    if error:
+        detail["error"] = error
+    add_log(
+        session,
+        notice,
+        at=now,
+        kind="webhook",
+        outcome="delivered" if ok else "failed",
+        attempt=notice.webhook_attempts,
+        status_code=status_code,
+        detail=detail,
+    )
+    if ok:
+        notice.webhook_status, notice.next_attempt_at = "delivered", None
+        await mark_delivered(
+            session,
+            notice,
+            via="webhook",
+            at=now,
+            customer_reference=customer.reference,
+            clock=clock,
+            settings=settings,
+        )
+    elif notice.webhook_attempts >= settings.webhook_max_attempts:
+        notice.webhook_status, notice.next_attempt_at = "failed", None
+        log.warning("subprocessor.webhook.gave_up", notice_id=str(notice.id), attempts=notice.webhook_attempts)
+    else:
+        delay = backoff_delay(notice.webhook_attempts, base_seconds=settings.webhook_backoff_base_s)
+        notice.next_attempt_at = now + timedelta(seconds=delay)
+    session.add(notice)
+    return ok
+
+
+async def deliver_pending(ctx: JobContext) -> int:
+    """Periodic job: deliver due webhook notices, claimed with FOR UPDATE SKIP LOCKED."""
+    settings = ctx.settings
+    assert isinstance(settings, SubprocessorSettings)
+    now = ctx.clock.now()
+    async with ctx.database.session() as session:
+        statement = (
+            select(ChangeNotice)
+            .where(col(ChangeNotice.webhook_status) == "pending", col(ChangeNotice.next_attempt_at) <= now)
+            .order_by(col(ChangeNotice.next_attempt_at))
+        )
+        notices = await claim(session, statement, limit=20)
+        if not notices:
+            return 0
+        async with httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
+            for notice in notices:
+                await attempt_webhook(session, client, notice, ctx.clock, settings)
+        return len(notices)
+
+
+async def acknowledge(
+    session: AsyncSession, notice: ChangeNotice, *, via: str, actor: str, clock: Clock, settings: SubprocessorSettings
+) -> ChangeNotice:
+    """Record that the customer acknowledged the notice (idempotent); it proves delivery too."""
+    if notice.acknowledged_at is not None:
+        return notice
+    now = clock.now()
+    notice.acknowledged_at = now
+    session.add(notice)
+    add_log(session, notice, at=now, kind="acknowledgement", outcome="acknowledged", detail={"via": via})
+    customer = await session.get(Customer, notice.customer_id)
+    assert customer is not None
+    await mark_delivered(
+        session,
+        notice,
+        via="acknowledgement",
+        at=now,
+        customer_reference=customer.reference,
+        clock=clock,
+        settings=settings,
+    )
+    audit.record(
+        session,
+        tenant_id=notice.tenant_id,
+        actor=actor,
+        action="notice.acknowledged",
+        entity_type="change_notice",
+        entity_id=notice.id,
+        clock=clock,
+        detail={"via": via},
+    )
+    await session.flush()
+    return notice
+
+
+async def notices_of(session: AsyncSession, change_id: uuid.UUID) -> list[ChangeNotice]:
+    """The notices of a change."""
+    rows = await session.exec(select(ChangeNotice).where(col(ChangeNotice.change_id) == change_id))
+    return list(rows.all())
+
+
+async def notice_view(session: AsyncSession, notice: ChangeNotice) -> NoticeOut:
+    """A notice with its whole delivery and acknowledgement history."""
+    entries = await session.exec(
+        select(NoticeLogEntry).where(col(NoticeLogEntry.notice_id) == notice.id).order_by(col(NoticeLogEntry.id))
+    )
+    history = [LogEntryOut.model_validate(entry, from_attributes=True) for entry in entries.all()]
+    return NoticeOut.model_validate({**notice.model_dump(), "history": history})
+
+
+async def get_notice(session: AsyncSession, tenant_id: str, notice_id: uuid.UUID) -> ChangeNotice:
+    """A notice of the tenant, or 404."""
+    notice = await session.get(ChangeNotice, notice_id)
+    if notice is None or notice.tenant_id != tenant_id:
+        raise NotFound(f"No notice {notice_id}.")
+    return notice
+
+
+async def claim_notification(
+    session: AsyncSession, tenant_id: str, notification_id: uuid.UUID, settings: SubprocessorSettings
+) -> dict[str, Any]:
+    """The address and message of one notice email, for the notification sender (claim check)."""
+    entry = (
+        await session.exec(
+            select(NoticeLogEntry).where(
+                col(NoticeLogEntry.notification_id) == notification_id, col(NoticeLogEntry.tenant_id) == tenant_id
+            )
+        )
+    ).first()
+    if entry is None:
+        raise NotFound(f"No notification {notification_id}.")
+    contact = await session.get(CustomerContact, entry.contact_id) if entry.contact_id else None
+    if contact is None or contact.restricted:
+        raise Gone("The contact of this notification was erased or restricted; do not send it.")
+    notice = await get_notice(session, tenant_id, entry.notice_id)
+    headline = notice.content["change"]["headline"]
+    return {
+        "notification_id": notification_id,
+        "channel": "email",
+        "to": contact.email,
+        "subject": f"Subprocessor change notice: {headline}",
+        "body": {"notice_id": str(notice.id), "notice": notice.content, "respond": respond_block(settings, notice)},
+    }

