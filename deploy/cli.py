@@ -168,6 +168,65 @@ def audit_verify(service: ServiceArg) -> None:
     raise typer.Exit(0 if report.ok else 1)
 
 
+consent_app = typer.Typer(help="Consent service tools", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+
+
+@consent_app.command("import")
+def consent_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON or CSV file of consents")],
+    tenant: Annotated[str, typer.Option(help="Tenant the consents belong to")] = "demo",
+    url: Annotated[str, typer.Option(help="Base URL of the consent service")] = "http://127.0.0.1:8001",
+    fmt: Annotated[str | None, typer.Option("--format", help="ndjson or csv (default: from the extension)")] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per request")] = 20_000,
+    resume: Annotated[str | None, typer.Option(help="Import id to resume after an interruption")] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="PRIVOPS_TOKEN", help="Bearer token (default: local secret)")
+    ] = None,
+) -> None:
+    """Import existing consents in resumable chunks, with a progress bar and a rejected-rows count."""
+    import httpx
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from deploy.local.secrets import load_local_secrets
+    from services.consent.importer import ImportProgress, detect_format, run_import
+
+    bearer = token or issue_token(
+        load_local_secrets(Path(".privops")).jwt_secret, tenant, ["consent:admin"], now=datetime.now(UTC)
+    )
+    the_format = fmt or detect_format(file)
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with (
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {bearer}"}, timeout=300.0) as client,
+        Progress(*columns) as bar,
+    ):
+        task = bar.add_task("importing", total=file.stat().st_size)
+
+        def advance(progress: ImportProgress, read: int) -> None:
+            bar.update(task, advance=read, description=f"{progress.accepted} accepted, {progress.rejected} rejected")
+
+        try:
+            result = run_import(client, file, fmt=the_format, chunk_rows=chunk_rows, resume=resume, on_progress=advance)
+        except RuntimeError as exc:
+            typer.echo(f"import stopped: {exc} (resume with --resume)", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(
+        json.dumps(
+            {
+                "import_id": result.import_id,
+                "rows": result.rows_done,
+                "accepted": result.accepted,
+                "rejected": result.rejected,
+                "report": f"{url}/v1/imports/{result.import_id}/rejections",
+            }
+        )
+    )
+
+
 def main() -> None:
     """Entry point of the ``privops`` console script."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,3 +14,4 @@ class ConsentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENT_", extra="ignore", frozen=True)
 
     service_name: str = "consent"
+    check_pool_size: int = Field(default=10, ge=1, le=200, description="Connections reserved for consent checks")

@@ -21,6 +21,14 @@ BODY = {"subject": {"kind": "email", "value": "grace@example.com"}, "purpose": "
 async def consent(infra: Infra, topic_prefix: str):  # type: ignore[no-untyped-def]
     settings = infra.settings("consent", infra.fresh_database("consent"), topic_prefix)
     async with run_service("consent", settings) as svc:
+        # Decisions are recorded only for purposes in the tenant's catalogue.
+        for tenant in ("acme", "globex"):
+            created = await svc.client.post(
+                "/v1/purposes",
+                json={"key": "newsletter", "name": "Newsletter", "lawful_basis": "consent"},
+                headers=auth(tenant, "consent:admin"),
+            )
+            assert created.status_code == 201, created.text
         yield svc
 
 

@@ -15,6 +15,9 @@ async def test_correlation_id_and_trace_travel_from_http_to_the_event(infra: Inf
     settings = infra.settings("consent", infra.fresh_database("consent"), topic_prefix)
     traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     async with run_service("consent", settings) as consent:
+        purpose = {"key": "analytics", "name": "Analytics", "lawful_basis": "consent"}
+        created = await consent.client.post("/v1/purposes", json=purpose, headers=auth("acme", "consent:admin"))
+        assert created.status_code == 201, created.text
         response = await consent.client.post(
             "/v1/consents",
             json={"subject": {"kind": "user_id", "value": "u-1"}, "purpose": "analytics", "decision": "granted"},

@@ -19,6 +19,9 @@ async def test_withdrawn_consent_reaches_the_retention_service(infra: Infra, top
         run_service("consent", consent_settings) as consent,
     ):
         await retention.wait_consumers_ready()
+        purpose = {"key": "newsletter", "name": "Newsletter", "lawful_basis": "consent"}
+        created = await consent.client.post("/v1/purposes", json=purpose, headers=auth("acme", "consent:admin"))
+        assert created.status_code == 201, created.text
         response = await consent.client.post(
             "/v1/consents",
             json={
@@ -40,7 +43,8 @@ async def test_withdrawn_consent_reaches_the_retention_service(infra: Infra, top
 
         items = await eventually(schedule)
         assert len(items) == 1
-        assert items[0]["category"] == "consent:newsletter"
+        assert items[0]["category"] == "consent_based"
+        assert items[0]["purpose"] == "newsletter"
         assert items[0]["due_at"].startswith("2026-04-01T09:00")
         other_tenant = await retention.client.get(
             "/v1/schedules", params={"subject_ref": subject_ref}, headers=auth("globex", "retention:read")

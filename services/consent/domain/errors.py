@@ -104,3 +104,45 @@ class InvalidReceipt(DomainError):
 
     code = "invalid-receipt"
     title = "Invalid consent receipt input"
+
+
+class UnknownPurpose(DomainError):
+    """The purpose is not in the tenant's catalogue."""
+
+    code = "unknown-purpose"
+    title = "Unknown purpose"
+
+
+class UnknownNoticeVersion(DomainError):
+    """The notice version named was never published for the purpose."""
+
+    code = "unknown-notice-version"
+    title = "Unknown notice version"
+
+
+class NoticeVersionExpired(DomainError):
+    """The notice version was superseded or had expired when the decision was made."""
+
+    code = "notice-version-expired"
+    title = "The notice version had expired"
+
+
+class NoticeTextMismatch(DomainError):
+    """The hash of the text shown differs from the published notice version's hash."""
+
+    code = "notice-text-mismatch"
+    title = "The text shown is not the published notice"
+
+
+class TcfPurposeNotConsented(DomainError):
+    """A grant comes with a TC string that does not record consent to the purpose's TCF purpose."""
+
+    code = "tcf-purpose-not-consented"
+    title = "The TC string does not record this consent"
+
+
+class InvalidImportRow(DomainError):
+    """A row of a bulk import cannot be read as a consent decision."""
+
+    code = "invalid-import-row"
+    title = "Invalid import row"

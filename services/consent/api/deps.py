@@ -1,0 +1,34 @@
+"""Dependencies of the consent endpoints: settings, the check pool and scoped principals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from services.consent.settings import ConsentSettings
+from shared.auth import Principal, require
+from shared.errors import PROBLEM_RESPONSES, ServiceUnavailable
+
+
+def settings_of(request: Request) -> ConsentSettings:
+    """The consent service's settings."""
+    settings: ConsentSettings = request.app.state.settings
+    return settings
+
+
+def check_pool_of(request: Request) -> asyncpg.Pool:
+    """The asyncpg pool reserved for consent checks."""
+    pool: asyncpg.Pool | None = getattr(request.app.state, "check_pool", None)
+    if pool is None:
+        raise ServiceUnavailable("The consent service is starting.")
+    return pool
+
+
+SettingsDep = Annotated[ConsentSettings, Depends(settings_of)]
+CheckPoolDep = Annotated[asyncpg.Pool, Depends(check_pool_of)]
+Reader = Annotated[Principal, Depends(require("consent:read"))]
+Writer = Annotated[Principal, Depends(require("consent:write"))]
+Admin = Annotated[Principal, Depends(require("consent:admin"))]
+ERRORS = {code: PROBLEM_RESPONSES[code] for code in (401, 403, 404, 422)}

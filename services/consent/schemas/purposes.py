@@ -1,0 +1,164 @@
+"""Shapes of the purpose catalogue, notice versions and the controller profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.consent.domain import LawfulBasis
+
+PURPOSE_KEY = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+class PurposeIn(BaseModel):
+    """A purpose to add to the tenant's catalogue."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "newsletter",
+                    "name": "Newsletter",
+                    "description": "Our monthly newsletter by email",
+                    "lawful_basis": "consent",
+                    "data_categories": ["contact.email"],
+                    "validity": "P3Y",
+                    "min_age": 16,
+                    "gpc_covered": False,
+                    "direct_marketing": True,
+                }
+            ]
+        },
+    )
+
+    key: str = Field(min_length=1, max_length=128, pattern=PURPOSE_KEY)
+    name: str = Field(min_length=1, max_length=255)
+    description: str = Field(default="", max_length=10_000)
+    lawful_basis: LawfulBasis
+    data_categories: list[str] = Field(default_factory=list, max_length=100)
+    validity: str | None = Field(default=None, max_length=32, description="ISO 8601 duration, e.g. P3Y, P13M")
+    min_age: int | None = Field(default=None, ge=1, le=21, description="Tenant's minimum age (raises the legal one)")
+    gpc_covered: bool = Field(default=False, description="A Global Privacy Control signal opts out of this purpose")
+    direct_marketing: bool = Field(default=False, description="An objection always stops it (GDPR Art. 21(3))")
+    tcf_purpose_id: int | None = Field(default=None, ge=1, le=24, description="The IAB TCF purpose it maps to")
+
+
+class PurposePatch(BaseModel):
+    """Changes to a purpose (its key, basis and notices are not changed this way)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"validity": "P13M", "gpc_covered": True}]}
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=10_000)
+    data_categories: list[str] | None = Field(default=None, max_length=100)
+    validity: str | None = Field(default=None, max_length=32)
+    min_age: int | None = Field(default=None, ge=1, le=21)
+    gpc_covered: bool | None = None
+    direct_marketing: bool | None = None
+    tcf_purpose_id: int | None = Field(default=None, ge=1, le=24)
+
+
+class PurposeOut(BaseModel):
+    """A purpose of the catalogue."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    key: str
+    name: str
+    description: str
+    lawful_basis: LawfulBasis
+    data_categories: list[str]
+    validity: str | None
+    min_age: int | None
+    gpc_covered: bool
+    direct_marketing: bool
+    tcf_purpose_id: int | None
+    current_notice_version: int | None
+    renewal_required_since: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class NoticeIn(BaseModel):
+    """A new version of the notice describing a purpose; immutable once published."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "We will send you our newsletter once a month. Unsubscribe at any time.",
+                    "url": "https://example.com/privacy/newsletter/v2",
+                    "language": "en",
+                    "material": True,
+                }
+            ]
+        },
+    )
+
+    text: str | None = Field(
+        default=None, min_length=1, max_length=200_000, description="The text; only its hash is kept"
+    )
+    text_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the text")
+    url: str | None = Field(default=None, max_length=1024)
+    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    material: bool = Field(default=False, description="A material change: earlier grants must be renewed")
+    expires_at: datetime | None = None
+
+
+class NoticeOut(BaseModel):
+    """A published notice version."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    purpose: str
+    version: int
+    text_hash: str
+    url: str | None
+    language: str
+    material: bool
+    published_at: datetime
+    expires_at: datetime | None
+
+
+class ControllerIn(BaseModel):
+    """The tenant as a PII controller, as its consent receipts name it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Example SAS",
+                    "contact": "Data Protection Officer",
+                    "address": "1 rue de la Paix, 75002 Paris, France",
+                    "email": "dpo@example.com",
+                    "phone": "+33 1 23 45 67 89",
+                    "url": "https://example.com",
+                    "policy_url": "https://example.com/privacy",
+                    "jurisdiction": "FR",
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=255)
+    contact: str = Field(min_length=1, max_length=255)
+    address: str = Field(min_length=1, max_length=2000)
+    email: str = Field(min_length=3, max_length=320)
+    phone: str = Field(min_length=3, max_length=64)
+    url: str | None = Field(default=None, max_length=1024)
+    policy_url: str = Field(pattern=r"^https?://", max_length=1024)
+    jurisdiction: str = Field(default="EU", min_length=2, max_length=64)
+
+
+class ControllerOut(ControllerIn):
+    """The stored controller profile."""
+
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+    updated_at: datetime

@@ -1,0 +1,170 @@
+"""Use cases behind the consent endpoints: record a decision, withdraw in one call, capture a GPC signal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.consent.domain import Decision, gpc_denials, gpc_signal
+from services.consent.models import ConsentRecord, ConsentState
+from services.consent.schemas.consents import ConsentIn, ProofIn, WithdrawIn
+from services.consent.service.common import all_purposes, hash_ip, load_purposes, resolve_subject, rules_of
+from services.consent.service.recording import (
+    Capture,
+    Evidence,
+    append_decision,
+    check_child,
+    check_tc_string,
+    resolve_notice,
+)
+from shared.auth import Principal
+from shared.clock import Clock, ensure_utc
+from shared.errors import Unprocessable
+from shared.settings import ServiceSettings
+
+GPC_PROOF = {"gpc": "Sec-GPC: 1"}
+
+
+def proof_of(settings: ServiceSettings, proof: ProofIn) -> dict[str, str]:
+    """The proof to store: the IP replaced by its keyed hash, empty fields dropped."""
+    values = proof.model_dump(exclude_none=True)
+    ip = values.pop("ip", None)
+    if ip:
+        values["ip_hash"] = hash_ip(settings, ip)
+    return values
+
+
+async def record_consent(
+    session: AsyncSession, principal: Principal, body: ConsentIn, settings: ServiceSettings, clock: Clock
+) -> ConsentRecord:
+    """Validate a decision against the catalogue, its notice, TCF and Art. 8 rules, then append it."""
+    now = clock.now()
+    occurred_at = ensure_utc(body.occurred_at) if body.occurred_at else now
+    if occurred_at > now:
+        raise Unprocessable("occurred_at is in the future.", errors=[{"field": "occurred_at"}])
+    ref = resolve_subject(settings, body)
+    purpose = (await load_purposes(session, principal.tenant_id, [body.purpose]))[body.purpose]
+    decision = Decision(body.decision)
+    version, text = await resolve_notice(
+        session, principal.tenant_id, purpose, body.notice_version, body.notice_text_hash, occurred_at
+    )
+    check_tc_string(purpose, decision, body.tc_string)
+    guardian = check_child(purpose, decision, occurred_at, body.country, body.birth_date or body.age, body.guardian)
+    return await append_decision(
+        session,
+        tenant_id=principal.tenant_id,
+        actor=principal,
+        subject_ref=ref,
+        purpose=purpose,
+        decision=decision,
+        occurred_at=occurred_at,
+        capture=Capture(body.channel, body.collector, proof_of(settings, body.proof)),
+        evidence=Evidence(version, text, body.tc_string, guardian),
+        clock=clock,
+        service=settings.service_name,
+    )
+
+
+async def capture_gpc(
+    session: AsyncSession,
+    principal: Principal,
+    ref: str,
+    sec_gpc: str | None,
+    capture: Capture,
+    settings: ServiceSettings,
+    clock: Clock,
+    *,
+    skip: str | None = None,
+) -> list[ConsentRecord]:
+    """Record opt-outs for GPC-covered purposes when ``Sec-GPC: 1`` is present; an absent header changes nothing."""
+    if not gpc_signal(sec_gpc):
+        return []  # no header: the browser expressed nothing, neither an opt-out nor a consent
+    now = clock.now()
+    purposes = {p.key: p for p in await all_purposes(session, principal.tenant_id) if p.key != skip}
+    denials = gpc_denials(sec_gpc, [rules_of(p) for p in purposes.values()], now)
+    if not denials:
+        return []
+    in_force = await current_decisions(session, principal.tenant_id, ref, [d.purpose for d in denials])
+    records = []
+    for denial in denials:
+        if in_force.get(denial.purpose) in (Decision.DENIED.value, Decision.WITHDRAWN.value):
+            continue  # already opted out: a signal repeated on every request records nothing new
+        records.append(
+            await append_decision(
+                session,
+                tenant_id=principal.tenant_id,
+                actor=principal,
+                subject_ref=ref,
+                purpose=purposes[denial.purpose],
+                decision=Decision.DENIED,
+                occurred_at=now,
+                capture=Capture(capture.channel, capture.collector, capture.proof | GPC_PROOF, source="gpc"),
+                evidence=Evidence(),
+                clock=clock,
+                service=settings.service_name,
+            )
+        )
+    return records
+
+
+async def withdraw(
+    session: AsyncSession, principal: Principal, body: WithdrawIn, settings: ServiceSettings, clock: Clock
+) -> tuple[str, list[ConsentRecord]]:
+    """Withdraw the named purposes, or every purpose currently granted, in one call."""
+    ref = resolve_subject(settings, body)
+    capture = Capture(body.channel, body.collector, proof_of(settings, body.proof))
+    records = await withdraw_purposes(
+        session, principal.tenant_id, principal, ref, body.purposes, capture, settings, clock
+    )
+    return ref, records
+
+
+async def withdraw_purposes(
+    session: AsyncSession,
+    tenant_id: str,
+    actor: Principal | str,
+    ref: str,
+    keys: list[str] | None,
+    capture: Capture,
+    settings: ServiceSettings,
+    clock: Clock,
+) -> list[ConsentRecord]:
+    """Append withdrawals for ``keys`` (or for every purpose in force as granted when ``keys`` is None)."""
+    if keys is None:
+        granted = await current_decisions(session, tenant_id, ref, None)
+        keys = sorted(k for k, decision in granted.items() if decision == Decision.GRANTED.value)
+    purposes = await load_purposes(session, tenant_id, keys)
+    now = clock.now()
+    return [
+        await append_decision(
+            session,
+            tenant_id=tenant_id,
+            actor=actor,
+            subject_ref=ref,
+            purpose=purposes[key],
+            decision=Decision.WITHDRAWN,
+            occurred_at=now,
+            capture=capture,
+            evidence=Evidence(),
+            clock=clock,
+            service=settings.service_name,
+        )
+        for key in keys
+    ]
+
+
+async def current_decisions(session: AsyncSession, tenant_id: str, ref: str, keys: list[str] | None) -> dict[str, str]:
+    """The decision in force per purpose for a subject (from the projection)."""
+    statement = select(ConsentState.purpose, ConsentState.decision).where(
+        ConsentState.tenant_id == tenant_id, ConsentState.subject_ref == ref
+    )
+    if keys is not None:
+        statement = statement.where(col(ConsentState.purpose).in_(keys))
+    return {purpose: decision for purpose, decision in (await session.exec(statement)).all()}
+
+
+def as_of(value: datetime | None, clock: Clock) -> datetime:
+    """An optional instant from a request, in UTC, defaulting to now."""
+    return ensure_utc(value) if value is not None else clock.now()

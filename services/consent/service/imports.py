@@ -1,0 +1,237 @@
+"""Bulk import: chunks validated row by row, written with COPY (records, outbox, rejections) and one upsert.
+
+A chunk is one transaction: its records, their events, its rejected-row report and the job's new
+offset commit together, so an interrupted import resumes exactly at ``rows_done``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.consent.domain import Decision, DomainError, consent_expiry
+from services.consent.domain.imports import ImportRow, RowError, read_rows, validate
+from services.consent.domain.notices import check_in_force
+from services.consent.models import ImportJob, ImportRejection, NoticeVersion, Purpose, SubjectStatus
+from services.consent.schemas.imports import ImportIn
+from services.consent.service.common import subject_key
+from services.consent.service.recording import EVENTS
+from shared.auth import Principal
+from shared.clock import Clock
+from shared.errors import Conflict, NotFound
+from shared.outbox import NOTIFY_CHANNEL, build_envelope, partition_key
+from shared.settings import ServiceSettings
+
+RECORD_COLUMNS = (
+    "id", "tenant_id", "subject_ref", "purpose", "decision", "channel", "occurred_at", "recorded_at",
+    "source", "collector", "notice_version", "expires_at", "proof", "import_id",
+)  # fmt: skip
+OUTBOX_COLUMNS = ("event_id", "tenant_id", "topic", "key", "event_type", "headers", "payload")
+PROJECT_SQL = """
+INSERT INTO consent_state (tenant_id, subject_ref, purpose, decision, decided_at, rank, expires_at, expired,
+                           notice_version, record_id, updated_at)
+SELECT DISTINCT ON (subject_ref, purpose) tenant_id, subject_ref, purpose, decision, occurred_at,
+       CASE decision WHEN 'granted' THEN 0 WHEN 'denied' THEN 1 ELSE 2 END AS rank,
+       expires_at, false, notice_version, id, recorded_at
+FROM consent_record WHERE id = ANY($1::uuid[])
+ORDER BY subject_ref, purpose, occurred_at DESC, rank DESC
+ON CONFLICT (tenant_id, subject_ref, purpose) DO UPDATE SET
+  decision = excluded.decision, decided_at = excluded.decided_at, rank = excluded.rank,
+  expires_at = excluded.expires_at, expired = false, notice_version = excluded.notice_version,
+  record_id = excluded.record_id, updated_at = excluded.updated_at
+WHERE (consent_state.decided_at, consent_state.rank) <= (excluded.decided_at, excluded.rank)
+"""
+
+
+async def open_import(session: AsyncSession, principal: Principal, body: ImportIn, clock: Clock) -> ImportJob:
+    """Create an import job at offset 0."""
+    now = clock.now()
+    job = ImportJob(
+        tenant_id=principal.tenant_id, format=body.format, source_name=body.source_name, created_at=now, updated_at=now
+    )
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get_import(session: AsyncSession, tenant_id: str, job_id: uuid.UUID) -> ImportJob:
+    """An import job of the tenant, or 404."""
+    job = await session.get(ImportJob, job_id)
+    if job is None or job.tenant_id != tenant_id:
+        raise NotFound(f"No import {job_id}.")
+    return job
+
+
+async def complete_import(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, clock: Clock) -> ImportJob:
+    """Close an import: no more chunks are accepted."""
+    job = await get_import(session, tenant_id, job_id)
+    if job.status == "open":
+        job.status, job.completed_at, job.updated_at = "completed", clock.now(), clock.now()
+        session.add(job)
+        await session.flush()
+    return job
+
+
+async def rejections(
+    session: AsyncSession, tenant_id: str, job_id: uuid.UUID, after: int, limit: int
+) -> list[ImportRejection]:
+    """The rejected-row report, by line number."""
+    await get_import(session, tenant_id, job_id)
+    rows = await session.exec(
+        select(ImportRejection)
+        .where(ImportRejection.import_id == job_id, col(ImportRejection.line) > after)
+        .order_by(col(ImportRejection.line))
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def import_chunk(
+    session: AsyncSession,
+    tenant_id: str,
+    job_id: uuid.UUID,
+    offset: int,
+    text: str,
+    settings: ServiceSettings,
+    clock: Clock,
+) -> ImportJob:
+    """Validate and store one chunk of rows starting at ``offset`` (409 unless it is where the job stands)."""
+    job = (await session.exec(select(ImportJob).where(ImportJob.id == job_id).with_for_update())).first()
+    if job is None or job.tenant_id != tenant_id:
+        raise NotFound(f"No import {job_id}.")
+    if job.status != "open":
+        raise Conflict(f"Import {job_id} is {job.status}.")
+    if offset != job.rows_done:
+        raise Conflict(f"This import continues at offset {job.rows_done}, not {offset}.", rows_done=job.rows_done)
+    now = clock.now()
+    key = subject_key(settings)
+    parsed = [validate(line, fields, key, now) for line, fields in read_rows(job.format, text, offset + 1)]
+    valid = [row for row in parsed if isinstance(row, ImportRow)]
+    errors = [row for row in parsed if isinstance(row, RowError)]
+    accepted, more_errors = await _check_against_catalogue(session, tenant_id, valid)
+    errors += more_errors
+    records = [_record(row, tenant_id, job.id, now, purposes) for row, purposes in accepted]
+    await _write(session, tenant_id, job.id, records, errors, settings, now)
+    job.rows_done += len(parsed)
+    job.accepted += len(records)
+    job.rejected += len(errors)
+    job.updated_at = now
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def _check_against_catalogue(
+    session: AsyncSession, tenant_id: str, rows: list[ImportRow]
+) -> tuple[list[tuple[ImportRow, Purpose]], list[RowError]]:
+    purposes = {p.key: p for p in (await session.exec(select(Purpose).where(Purpose.tenant_id == tenant_id))).all()}
+    notices = {
+        (n.purpose, n.version): n
+        for n in (await session.exec(select(NoticeVersion).where(NoticeVersion.tenant_id == tenant_id))).all()
+    }
+    refs = list({row.subject_ref for row in rows})
+    suppressed = set(
+        (
+            await session.exec(
+                select(SubjectStatus.subject_ref).where(
+                    SubjectStatus.tenant_id == tenant_id,
+                    col(SubjectStatus.subject_ref).in_(refs),
+                    col(SubjectStatus.erased_at).is_not(None),
+                )
+            )
+        ).all()
+    )
+    accepted, errors = [], []
+    for row in rows:
+        purpose = purposes.get(row.purpose)
+        if purpose is None:
+            errors.append(RowError(row.line, "purpose", "is not in this tenant's purpose catalogue"))
+        elif row.subject_ref in suppressed:
+            errors.append(RowError(row.line, "subject", "was erased at the person's request and is suppressed"))
+        elif row.notice_version is not None and (notice_error := _notice_error(row, notices)) is not None:
+            errors.append(notice_error)
+        else:
+            accepted.append((row, purpose))
+    return accepted, errors
+
+
+def _notice_error(row: ImportRow, notices: dict[tuple[str, int], NoticeVersion]) -> RowError | None:
+    assert row.notice_version is not None
+    notice = notices.get((row.purpose, row.notice_version))
+    if notice is None:
+        return RowError(row.line, "notice_version", f"version {row.notice_version} was never published")
+    following = notices.get((row.purpose, row.notice_version + 1))
+    try:
+        check_in_force(
+            notice.version,
+            row.occurred_at,
+            published_at=notice.published_at,
+            superseded_at=following.published_at if following else None,
+            expires_at=notice.expires_at,
+        )
+    except DomainError as error:
+        return RowError(row.line, error.field, error.detail)
+    return None
+
+
+def _record(row: ImportRow, tenant_id: str, job_id: uuid.UUID, now: datetime, purpose: Purpose) -> tuple[Any, ...]:
+    expires_at = consent_expiry(row.occurred_at, purpose.validity) if row.decision is Decision.GRANTED else None
+    proof = {k: v for k, v in (("form_id", row.form_id), ("language", row.language)) if v}
+    return (
+        uuid.uuid4(), tenant_id, row.subject_ref, row.purpose, row.decision.value, row.channel, row.occurred_at, now,
+        "import", row.collector, row.notice_version, expires_at, json.dumps(proof), job_id,
+    )  # fmt: skip
+
+
+async def _write(
+    session: AsyncSession,
+    tenant_id: str,
+    job_id: uuid.UUID,
+    records: list[tuple[Any, ...]],
+    errors: list[RowError],
+    settings: ServiceSettings,
+    now: datetime,
+) -> None:
+    connection = await session.connection()
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if errors:
+        await driver.copy_records_to_table(
+            "import_rejection",
+            records=[(job_id, e.line, e.field, e.error) for e in errors],
+            columns=("import_id", "line", "field", "error"),
+        )
+    if not records:
+        return
+    await driver.copy_records_to_table("consent_record", records=records, columns=RECORD_COLUMNS)
+    await driver.execute(PROJECT_SQL, [r[0] for r in records])
+    await driver.copy_records_to_table(
+        "outbox", records=[_outbox_row(r, tenant_id, settings, now) for r in records], columns=OUTBOX_COLUMNS
+    )
+    await driver.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+def _outbox_row(record: tuple[Any, ...], tenant_id: str, settings: ServiceSettings, now: datetime) -> tuple[Any, ...]:
+    record_id, _, ref, purpose, decision, _, occurred_at, *_rest = record
+    expires_at = record[11]
+    event = EVENTS[Decision(decision)](
+        consent_id=record_id,
+        subject_ref=ref,
+        purpose=purpose,
+        decision=decision,
+        occurred_at=occurred_at,
+        expires_at=expires_at,
+        notice_version=str(record[10]) if record[10] else None,
+    )
+    envelope = build_envelope(
+        event, source=f"/privops/{settings.service_name}", tenant_id=tenant_id, subject=ref, now=now
+    )
+    headers = json.dumps({k: v.decode() for k, v in envelope.to_kafka_headers()})
+    return (
+        uuid.UUID(envelope.id), tenant_id, event.topic, partition_key(tenant_id, ref), event.event_type, headers,
+        envelope.data_bytes(),
+    )  # fmt: skip

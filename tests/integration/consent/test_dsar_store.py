@@ -1,0 +1,102 @@
+"""The consent service as a data store: erase, restrict, object (DSAR tasks through Kafka)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlmodel import select
+
+from services.consent.models import SubjectStatus
+from shared.events.catalogue.dsar import DsarTaskRequested
+from shared.events.envelope import CloudEvent
+from shared.events.topics import DSAR_TASK_RESULTS, DSAR_TASKS
+from shared.outbox import build_envelope
+from tests.integration.consent.conftest import ADA, ADMIN, check, decide
+from tests.support.stack import Infra, RunningService, eventually, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+async def send_task(infra: Infra, svc: RunningService, ref: str, action: str) -> uuid.UUID:
+    task_id = uuid.uuid4()
+    event = DsarTaskRequested(
+        task_id=task_id,
+        request_id=uuid.uuid4(),
+        action=action,  # type: ignore[arg-type]
+        system="privops-consent",
+        subject_ref=ref,
+        claim_url="http://127.0.0.1:9/v1/tasks/x/claim",
+        due_at=datetime(2026, 4, 1, tzinfo=UTC),
+    )
+    envelope = build_envelope(event, source="/privops/dsar", tenant_id="acme", subject=ref, now=svc.clock.now())
+    producer = AIOKafkaProducer(bootstrap_servers=infra.broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            svc.settings.topic(DSAR_TASKS), value=envelope.data_bytes(), headers=envelope.to_kafka_headers()
+        )
+    finally:
+        await producer.stop()
+    return task_id
+
+
+async def results(infra: Infra, svc: RunningService, expect: int) -> dict[str, dict[str, object]]:
+    records = await read_topic(infra.broker.bootstrap, svc.settings.topic(DSAR_TASK_RESULTS), expect=expect)
+    return {e.data["task_id"]: e.data for e in (CloudEvent.from_kafka(r.headers, r.value) for r in records)}
+
+
+async def test_restrict_then_lift(consent: RunningService, infra: Infra) -> None:
+    await consent.wait_consumers_ready()
+    ref = (await decide(consent, "newsletter", "granted"))["subject_ref"]
+    await send_task(infra, consent, ref, "restrict")
+
+    async def reason() -> str:
+        return str((await check(consent, "newsletter", "invoicing"))["newsletter"]["reason"])
+
+    await eventually(lambda: _equals(reason, "restricted"))
+    assert (await check(consent, "invoicing"))["invoicing"]["reason"] == "restricted"
+    await send_task(infra, consent, ref, "lift_restriction")
+    await eventually(lambda: _equals(reason, "granted"))
+    assert len(await results(infra, consent, 2)) == 2
+
+
+async def test_object_withdraws_legitimate_interest_and_direct_marketing(consent: RunningService, infra: Infra) -> None:
+    await consent.wait_consumers_ready()
+    ref = (await decide(consent, "newsletter", "granted"))["subject_ref"]
+    await decide(consent, "cookies.analytics", "granted")
+    task = await send_task(infra, consent, ref, "object")
+    done = await results(infra, consent, 1)
+    assert done[str(task)]["outcome"] == "done"
+    answers = await check(consent, "newsletter", "fraud", "cookies.analytics")
+    assert answers["newsletter"]["reason"] == "objected"  # and a withdrawal record was appended
+    assert answers["fraud"]["reason"] == "objected"
+    assert answers["cookies.analytics"]["reason"] == "granted"  # consent, not direct marketing: untouched
+
+
+async def test_erase_keeps_only_a_hashed_suppression_entry(consent: RunningService, infra: Infra) -> None:
+    await consent.wait_consumers_ready()
+    ref = (await decide(consent, "newsletter", "granted"))["subject_ref"]
+    await decide(consent, "cookies.analytics", "granted")
+    task = await send_task(infra, consent, ref, "erase")
+    done = await results(infra, consent, 1)
+    assert done[str(task)]["outcome"] == "done" and done[str(task)]["records_affected"] == 2
+    history = await consent.client.post("/v1/subjects/history", json={"subject": ADA}, headers=ADMIN)
+    assert history.json()["records"] == [] and history.json()["status"]["erased_at"]
+    async with consent.runtime.database.session() as session:
+        status = (await session.exec(select(SubjectStatus))).one()
+    assert (status.subject_ref, status.erased_records) == (ref, 2)
+    assert (await check(consent, "newsletter"))["newsletter"]["allowed"] is False
+    # An old marketing list cannot bring the person back.
+    job = (await consent.client.post("/v1/imports", json={"format": "ndjson"}, headers=ADMIN)).json()
+    row = '{"subject_ref": "%s", "purpose": "newsletter", "decision": "granted", "occurred_at": "2025-01-01T00:00:00Z"}'
+    chunk = await consent.client.post(
+        f"/v1/imports/{job['id']}/rows", params={"offset": 0}, content=row % ref, headers=ADMIN
+    )
+    assert (chunk.json()["accepted"], chunk.json()["rejected"]) == (0, 1)
+
+
+async def _equals(fn, expected: str) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await fn() == expected)
