@@ -1,75 +1,79 @@
-"""Kafka handlers of the retention service: events that put subjects' data on a schedule."""
+"""Kafka handlers of the retention service: events that put subjects' data on a schedule, and sweep answers."""
 
 from __future__ import annotations
 
+import structlog
 from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.retention.domain import DataCategory, EndingEvent
 from services.retention.models import SubjectSchedule
+from services.retention.service.holds import subject_holds
+from services.retention.service.schedules import cancel_for_subject, open_schedule, schedule_subject
+from services.retention.service.sweeps import record_result
 from services.retention.settings import RetentionSettings
-from shared import audit
 from shared.consumer import EventContext, Subscription
-from shared.durations import add_duration, parse_duration
-from shared.events.catalogue.consent import ConsentExpired, ConsentWithdrawn
+from shared.events.catalogue.consent import ConsentExpired, ConsentGranted, ConsentRenewed, ConsentWithdrawn
 from shared.events.catalogue.dsar import DsarRequestCompleted
-from shared.events.catalogue.retention import SubjectScheduleCreated
-from shared.outbox import stage
+from shared.events.catalogue.retention import RetentionSweepCompleted
+
+log = structlog.get_logger("privops.retention.handlers")
+
+CONSENT_DATA = DataCategory.CONSENT_BASED.value
 
 
 async def on_consent_ended(session: AsyncSession, event: ConsentWithdrawn | ConsentExpired, ctx: EventContext) -> None:
-    """Data kept only on a consent becomes due after the grace period once the consent ends."""
+    """Data kept only on a consent becomes due after the policy's grace period once the consent ends."""
     settings = ctx.settings
     assert isinstance(settings, RetentionSettings)
-    grace = parse_duration(settings.consent_grace_period)
-    schedule = SubjectSchedule(
+    if await open_schedule(session, ctx.tenant_id, event.subject_ref, CONSENT_DATA, event.purpose) is not None:
+        return  # already on its way out (a withdrawal followed by an expiry schedules once)
+    ending = EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED
+    await schedule_subject(
+        session,
         tenant_id=ctx.tenant_id,
         subject_ref=event.subject_ref,
-        category=f"consent:{event.purpose}",
+        category=CONSENT_DATA,
+        purpose=event.purpose,
+        event=ending,
+        event_at=event.occurred_at,
         reason=f"consent {event.decision} for purpose {event.purpose}",
-        source_event_id=ctx.envelope.id,
-        due_at=add_duration(event.occurred_at, grace),
-        created_at=ctx.clock.now(),
-    )
-    session.add(schedule)
-    await stage(
-        session,
-        SubjectScheduleCreated(
-            schedule_id=schedule.id,
-            subject_ref=schedule.subject_ref,
-            category=schedule.category,
-            reason=schedule.reason,
-            due_at=schedule.due_at,
-        ),
-        tenant_id=ctx.tenant_id,
-        subject=schedule.subject_ref,
-        clock=ctx.clock,
-        service=settings.service_name,
-    )
-    audit.record(
-        session,
-        tenant_id=ctx.tenant_id,
         actor=f"event:{ctx.envelope.type}",
-        action="schedule.created",
-        entity_type="subject_schedule",
-        entity_id=schedule.id,
         clock=ctx.clock,
-        detail={"category": schedule.category, "due_at": schedule.due_at},
+        default_grace=settings.consent_grace_period,
+        source_event_id=ctx.envelope.id,
     )
 
 
-async def on_erasure_completed(session: AsyncSession, event: DsarRequestCompleted, ctx: EventContext) -> None:
-    """An erasure completed by the DSAR service leaves nothing to schedule for that subject."""
-    if event.request_type != "erasure":
-        return
+async def on_consent_given(session: AsyncSession, event: ConsentGranted | ConsentRenewed, ctx: EventContext) -> None:
+    """A fresh positive answer brings the lawful basis back: the pending deletion for that purpose is cancelled."""
     await session.exec(
         update(SubjectSchedule)
         .where(
             col(SubjectSchedule.tenant_id) == ctx.tenant_id,
             col(SubjectSchedule.subject_ref) == event.subject_ref,
-            col(SubjectSchedule.status) == "pending",
+            col(SubjectSchedule.category) == CONSENT_DATA,
+            col(SubjectSchedule.purpose) == event.purpose,
+            col(SubjectSchedule.status).in_(("pending", "held", "unrouted")),
+            col(SubjectSchedule.created_at) <= event.occurred_at,
         )
         .values(status="cancelled", closed_at=ctx.clock.now())
     )
+
+
+async def on_erasure_completed(session: AsyncSession, event: DsarRequestCompleted, ctx: EventContext) -> None:
+    """An erasure completed by the DSAR service leaves nothing to schedule for that subject (unless held)."""
+    if event.request_type != "erasure":
+        return
+    if await subject_holds(session, ctx.tenant_id, event.subject_ref, ctx.clock.now()):
+        log.info("retention.erasure.held", request_id=str(event.request_id))
+        return
+    await cancel_for_subject(session, ctx.tenant_id, event.subject_ref, ctx.clock.now())
+
+
+async def on_sweep_completed(session: AsyncSession, event: RetentionSweepCompleted, ctx: EventContext) -> None:
+    """A store answered a sweep: record its counts as evidence."""
+    await record_result(session, ctx.tenant_id, event, ctx.clock)
 
 
 SUBSCRIPTIONS = [
@@ -78,7 +82,10 @@ SUBSCRIPTIONS = [
         handlers={
             ConsentWithdrawn: on_consent_ended,
             ConsentExpired: on_consent_ended,
+            ConsentGranted: on_consent_given,
+            ConsentRenewed: on_consent_given,
             DsarRequestCompleted: on_erasure_completed,
         },
-    )
+    ),
+    Subscription(name="sweep-results", handlers={RetentionSweepCompleted: on_sweep_completed}),
 ]

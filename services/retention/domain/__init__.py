@@ -36,6 +36,7 @@ from .policies import (
     restart_clock,
     select_policy,
 )
+from .schedules import EndingEvent, SweepAction, SweepStep, chunked, subject_action, subject_due_at, sweep_steps
 
 __all__ = [
     "DEFAULT_POLICY_PACK",
@@ -44,6 +45,7 @@ __all__ = [
     "ClockStart",
     "DataCategory",
     "DomainError",
+    "EndingEvent",
     "HeldItem",
     "HoldAlreadyReleased",
     "InvalidHold",
@@ -54,12 +56,15 @@ __all__ = [
     "NoApplicablePolicy",
     "RetentionAction",
     "RetentionPolicy",
+    "SweepAction",
     "SweepExclusions",
+    "SweepStep",
     "UnknownAction",
     "UnknownCategory",
     "UnknownClockStart",
     "archive_cutoff",
     "build_policy",
+    "chunked",
     "clock_started_at",
     "covers",
     "cutoff",
@@ -76,5 +81,8 @@ __all__ = [
     "release_hold",
     "restart_clock",
     "select_policy",
+    "subject_action",
+    "subject_due_at",
     "sweep_exclusions",
+    "sweep_steps",
 ]

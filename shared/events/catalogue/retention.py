@@ -60,3 +60,79 @@ class SubjectScheduleCreated(Event):
     category: str
     reason: str
     due_at: datetime
+
+
+class RetentionSubjectSweepRequested(Event):
+    """Sent when a data store must delete, anonymise or archive named subjects' data in one category."""
+
+    event_type: ClassVar[str] = "io.privops.retention.subject-sweep.requested"
+    topic: ClassVar[str] = topics.RETENTION_SWEEPS
+    producer: ClassVar[str] = "retention"
+
+    sweep_id: uuid.UUID = Field(description="Answer with io.privops.retention.sweep.completed for this id")
+    system: str
+    category: str
+    purpose: str | None = Field(default=None, description="Only the data kept for this purpose, when set")
+    action: Literal["delete", "anonymise", "archive"]
+    subject_refs: list[str] = Field(min_length=1, max_length=5000, description="Keyed hashes of the subjects")
+    policy_id: uuid.UUID | None = None
+    policy_version: int | None = Field(default=None, ge=1)
+    attempt: int = Field(default=1, ge=1, description="1 for the first publication, more for re-publications")
+
+
+class RetentionSweepEscalated(Event):
+    """Sent when a data store has not answered a sweep after every retry, so a person must follow it up."""
+
+    event_type: ClassVar[str] = "io.privops.retention.sweep.escalated"
+    topic: ClassVar[str] = topics.RETENTION_EVENTS
+    producer: ClassVar[str] = "retention"
+
+    sweep_id: uuid.UUID
+    system: str
+    category: str
+    action: str
+    attempts: int = Field(ge=1)
+    requested_at: datetime
+    escalated_at: datetime
+
+
+class LegalHoldPlaced(Event):
+    """Sent when a legal hold is placed: what it covers is kept out of every sweep until it is released."""
+
+    event_type: ClassVar[str] = "io.privops.retention.hold.placed"
+    topic: ClassVar[str] = topics.RETENTION_EVENTS
+    producer: ClassVar[str] = "retention"
+
+    hold_id: uuid.UUID
+    subject_ref: str | None = None
+    category: str | None = None
+    system: str | None = None
+    matter: str | None = None
+    placed_at: datetime
+
+
+class LegalHoldReleased(Event):
+    """Sent when a legal hold is released: the next sweep may take what it covered."""
+
+    event_type: ClassVar[str] = "io.privops.retention.hold.released"
+    topic: ClassVar[str] = topics.RETENTION_EVENTS
+    producer: ClassVar[str] = "retention"
+
+    hold_id: uuid.UUID
+    released_at: datetime
+
+
+class RetentionPolicyChanged(Event):
+    """Sent when a tenant's retention policy is created or gets a new version."""
+
+    event_type: ClassVar[str] = "io.privops.retention.policy.changed"
+    topic: ClassVar[str] = topics.RETENTION_EVENTS
+    producer: ClassVar[str] = "retention"
+
+    policy_id: uuid.UUID
+    policy_version: int = Field(ge=1)
+    category: str
+    system: str | None = None
+    purpose: str | None = None
+    period: str = Field(description="ISO 8601 duration")
+    action: str

@@ -1,0 +1,156 @@
+"""Subject-level schedules: one subject's data in one category falls due at a known date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.retention.domain import ClockStart, EndingEvent, parse_period, subject_action, subject_due_at
+from services.retention.models import LegalHoldRow, SubjectSchedule
+from services.retention.service.common import emit
+from services.retention.service.policies import applicable_or_default
+from shared import audit
+from shared.auth import Principal
+from shared.clock import Clock
+from shared.events.catalogue.retention import SubjectScheduleCreated
+
+OPEN_STATUSES = ("pending", "held", "unrouted")
+
+
+async def schedule_subject(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    subject_ref: str,
+    category: str,
+    event: ClockStart | EndingEvent,
+    event_at: datetime,
+    reason: str,
+    actor: Principal | str,
+    clock: Clock,
+    default_grace: str,
+    purpose: str | None = None,
+    source_event_id: str | None = None,
+) -> SubjectSchedule:
+    """Put one subject's data on a schedule computed from the tenant's policy (or the default pack)."""
+    found = await applicable_or_default(session, tenant_id, category, purpose=purpose)
+    grace = parse_period((found.row.grace_period if found.row else None) or default_grace, "grace period")
+    schedule = SubjectSchedule(
+        tenant_id=tenant_id,
+        subject_ref=subject_ref,
+        category=found.policy.category.value,
+        purpose=purpose,
+        action=subject_action(found.policy).value,
+        reason=reason[:255],
+        policy_id=found.row.policy_id if found.row else None,
+        policy_version=found.row.version if found.row else None,
+        source_event_id=source_event_id,
+        due_at=subject_due_at(found.policy, event, event_at, grace=grace),
+        created_at=clock.now(),
+    )
+    session.add(schedule)
+    await emit(
+        session,
+        SubjectScheduleCreated(
+            schedule_id=schedule.id,
+            subject_ref=subject_ref,
+            category=schedule.category,
+            reason=schedule.reason,
+            due_at=schedule.due_at,
+        ),
+        tenant_id=tenant_id,
+        subject=subject_ref,
+        clock=clock,
+    )
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="schedule.created",
+        entity_type="subject_schedule",
+        entity_id=schedule.id,
+        clock=clock,
+        detail={
+            "category": schedule.category,
+            "purpose": purpose,
+            "due_at": schedule.due_at,
+            "policy_id": schedule.policy_id,
+            "policy_version": schedule.policy_version,
+        },
+    )
+    await session.flush()
+    return schedule
+
+
+async def open_schedule(
+    session: AsyncSession, tenant_id: str, subject_ref: str, category: str, purpose: str | None = None
+) -> SubjectSchedule | None:
+    """The subject's open schedule for a category and purpose, if one exists (to keep intake idempotent)."""
+    rows = await session.exec(
+        select(SubjectSchedule).where(
+            col(SubjectSchedule.tenant_id) == tenant_id,
+            col(SubjectSchedule.subject_ref) == subject_ref,
+            col(SubjectSchedule.category) == category,
+            col(SubjectSchedule.purpose) == purpose if purpose is not None else col(SubjectSchedule.purpose).is_(None),
+            col(SubjectSchedule.status).in_(OPEN_STATUSES),
+        )
+    )
+    return rows.first()
+
+
+async def cancel_for_subject(session: AsyncSession, tenant_id: str, subject_ref: str, now: datetime) -> int:
+    """Cancel what is still waiting for one subject (their data was erased another way); return how many."""
+    result = await session.exec(
+        update(SubjectSchedule)
+        .where(
+            col(SubjectSchedule.tenant_id) == tenant_id,
+            col(SubjectSchedule.subject_ref) == subject_ref,
+            col(SubjectSchedule.status).in_(OPEN_STATUSES),
+        )
+        .values(status="cancelled", closed_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def subject_records(session: AsyncSession, tenant_id: str, subject_ref: str) -> list[dict[str, Any]]:
+    """Everything retention holds about one subject: schedules and holds placed on them (access export)."""
+    schedules = (
+        await session.exec(
+            select(SubjectSchedule).where(
+                col(SubjectSchedule.tenant_id) == tenant_id, col(SubjectSchedule.subject_ref) == subject_ref
+            )
+        )
+    ).all()
+    holds = (
+        await session.exec(
+            select(LegalHoldRow).where(
+                col(LegalHoldRow.tenant_id) == tenant_id, col(LegalHoldRow.subject_ref) == subject_ref
+            )
+        )
+    ).all()
+    records: list[dict[str, Any]] = [
+        {
+            "type": "retention_schedule",
+            "id": str(s.id),
+            "category": s.category,
+            "purpose": s.purpose,
+            "reason": s.reason,
+            "status": s.status,
+            "due_at": s.due_at.isoformat(),
+        }
+        for s in schedules
+    ]
+    records += [
+        {
+            "type": "legal_hold",
+            "id": str(h.id),
+            "reason": h.reason,
+            "placed_at": h.placed_at.isoformat(),
+            "released_at": h.released_at.isoformat() if h.released_at else None,
+        }
+        for h in holds
+    ]
+    return records
