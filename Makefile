@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy shared services sdk examples deploy
+	$(BIN)/mypy shared services sdk examples deploy bench
 
 ## Fast feedback: pure unit tests only (no database, no broker).
 unit: $(STAMP)
@@ -38,6 +38,11 @@ unit: $(STAMP)
 ## Regenerate the AsyncAPI document and event JSON Schemas under docs/.
 docs: $(STAMP)
 	$(BIN)/privops docs
+
+## Benchmarks: infrastructure on free ports, every scenario, report + plots in bench/results/ (BENCH_ARGS=--quick …).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""``python -m bench``: run the benchmarks (what ``make bench`` runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.runner import RESULTS_ROOT, Options, run
+from bench.scenarios import discover
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Start PostgreSQL, the broker and the services on free loopback ports, run every benchmark "
+        "scenario, and write a Markdown + JSON + PNG report under bench/results/.",
+    )
+    p.add_argument("--list", action="store_true", help="list the registered scenarios and exit")
+    p.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this scenario (repeatable)")
+    p.add_argument("--skip", action="append", default=[], metavar="NAME", help="skip this scenario (repeatable)")
+    p.add_argument("--quick", action="store_true", help="shorter loads (a smoke run, figures are noisier)")
+    p.add_argument("--budget-min", type=float, default=14.0, help="stop starting scenarios after this (default 14)")
+    p.add_argument("--results-dir", type=Path, default=RESULTS_ROOT, help="where run folders are written")
+    p.add_argument(
+        "--target-url",
+        action="append",
+        default=[],
+        metavar="[SERVICE=]URL",
+        help="run the HTTP scenarios against another deployment on this machine instead of starting the services: "
+        "a bare URL for every service, or consent=http://127.0.0.1:9001 per service (repeatable)",
+    )
+    p.add_argument("--token", help="bearer token for --target-url (tenant and scopes the scenarios need)")
+    p.add_argument("--tenant", default="bench", help="tenant of the token issued for the local stack")
+    p.add_argument("--target-kafka", help="bootstrap servers of the target's broker, to measure end-to-end rates")
+    p.add_argument("--target-topic-prefix", default="", help="topic prefix of the target deployment")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = parser().parse_args(argv)
+    if args.list:
+        for s in discover():
+            print(f"{s.order:>3}  {s.name:<24} {s.title}")
+        return 0
+    options = Options(
+        only=args.only,
+        skip=args.skip,
+        quick=args.quick,
+        budget_s=args.budget_min * 60,
+        results_root=args.results_dir,
+        target_urls=args.target_url,
+        token=args.token,
+        tenant=args.tenant,
+        target_kafka=args.target_kafka,
+        target_topic_prefix=args.target_topic_prefix,
+    )
+    try:
+        return run(options)
+    except ValueError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

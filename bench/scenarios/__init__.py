@@ -1,0 +1,90 @@
+"""The scenario registry: every module of this package (not starting with ``_``) is a scenario.
+
+A scenario module defines::
+
+    TITLE = "consent write, end to end"      # one line for the report
+    ORDER = 10                               # baselines < 10 run first; memory last
+    BASELINES = ("baseline_http",)           # scenarios whose figures it compares with
+    NEEDS_LOCAL_SERVICES = False             # True: needs the services this run started (PIDs, DB)
+    TIMEOUT_S = 180                          # hard limit; the scenario is cancelled after it
+
+    async def run(ctx: BenchContext) -> ScenarioResult: ...   # a plain function works too
+
+Adding a scenario is adding a module; ``python -m bench --list`` shows what is registered.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.context import BenchContext
+from bench.results import ScenarioResult
+
+RunFn = Callable[[BenchContext], Awaitable[ScenarioResult] | ScenarioResult]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A registered scenario."""
+
+    name: str
+    title: str
+    order: int
+    run: RunFn
+    baselines: tuple[str, ...] = ()
+    needs_local_services: bool = False
+    timeout_s: float = 180.0
+
+    @property
+    def is_baseline(self) -> bool:
+        """Baselines are the scenarios others compare with."""
+        return self.name.startswith("baseline_")
+
+    async def execute(self, ctx: BenchContext) -> ScenarioResult:
+        """Run it (sync or async ``run``)."""
+        outcome: Any = self.run(ctx)
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        return outcome  # type: ignore[no-any-return]
+
+
+def discover() -> list[Scenario]:
+    """Every scenario module of this package, in run order."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        run = getattr(module, "run", None)
+        if run is None:
+            continue
+        found.append(
+            Scenario(
+                name=info.name,
+                title=getattr(module, "TITLE", info.name),
+                order=int(getattr(module, "ORDER", 50)),
+                run=run,
+                baselines=tuple(getattr(module, "BASELINES", ())),
+                needs_local_services=bool(getattr(module, "NEEDS_LOCAL_SERVICES", False)),
+                timeout_s=float(getattr(module, "TIMEOUT_S", 180.0)),
+            )
+        )
+    return sorted(found, key=lambda s: (s.order, s.name))
+
+
+def select(scenarios: Iterable[Scenario], only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Scenario]:
+    """The scenarios to run: ``only`` those named (plus the baselines they need), minus ``skip``."""
+    every = {s.name: s for s in scenarios}
+    wanted = set(only) or set(every)
+    unknown = (wanted | set(skip)) - set(every)
+    if unknown:
+        raise ValueError(f"unknown scenario(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(every))}")
+    for name in list(wanted):
+        wanted.update(every[name].baselines)
+    wanted -= set(skip)
+    return sorted((every[n] for n in wanted), key=lambda s: (s.order, s.name))
