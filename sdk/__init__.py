@@ -1,0 +1,33 @@
+"""privops SDK: an HTTP client for product backends and a task worker for data stores.
+
+from sdk import Identifiers, Outcome, Store, SystemRegistration, TaskWorker, WorkerConfig
+
+class Crm(Store):
+    async def erase(self, identifiers: Identifiers) -> Outcome: ...
+    async def export(self, identifiers: Identifiers) -> list[dict]: ...
+
+await TaskWorker(Crm(), WorkerConfig.from_env("crm"), SystemRegistration("CRM", "sales")).run()
+"""
+
+from sdk.client import PrivopsClient, PrivopsError
+from sdk.config import WorkerConfig
+from sdk.ledger import Ledger
+from sdk.store import Identifier, Identifiers, Outcome, Store, SweepCounts, SystemRegistration
+from sdk.tokens import StaticToken, TokenSigner
+from sdk.worker import TaskWorker
+
+__all__ = [
+    "Identifier",
+    "Identifiers",
+    "Ledger",
+    "Outcome",
+    "PrivopsClient",
+    "PrivopsError",
+    "StaticToken",
+    "Store",
+    "SweepCounts",
+    "SystemRegistration",
+    "TaskWorker",
+    "TokenSigner",
+    "WorkerConfig",
+]

@@ -10,7 +10,7 @@ over HTTP (claim check — never through Kafka) and stages the result through th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import httpx
@@ -79,11 +79,12 @@ def export_url(claim_url: str) -> str:
 
 def service_token(ctx: EventContext, tenant_id: str) -> str:
     """A short-lived token for calling the DSAR service on behalf of a tenant."""
+    # Wall-clock time, not the service clock: the receiver checks expiry against real time.
     return issue_token(
         ctx.settings.jwt_secret.get_secret_value(),
         tenant_id,
         [TASK_SCOPE],
-        now=ctx.clock.now(),
+        now=datetime.now(UTC),
         subject=f"service:{ctx.settings.service_name}",
         ttl=timedelta(minutes=5),
     )

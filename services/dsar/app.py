@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.dsar.api import ROUTERS
+from services.dsar.handlers import SUBSCRIPTIONS
+from services.dsar.jobs import JOBS
 from services.dsar.settings import DsarSettings
 from shared.clock import Clock
 from shared.service import ServiceSpec, create_service_app
@@ -13,6 +16,15 @@ SPEC = ServiceSpec(
     name="dsar",
     title="privops DSAR",
     description="Data subject rights requests with legal deadlines, fan-out to every data store and proof of erasure.",
+    routers=ROUTERS,
+    subscriptions=SUBSCRIPTIONS,
+    jobs=JOBS,
+    openapi_tags=[
+        {"name": "requests", "description": "Intake, identity verification, deadlines, refusal and results"},
+        {"name": "tasks (stores)", "description": "Claim check and export upload, called by the data stores"},
+        {"name": "systems", "description": "The data-system registry (data map) and Art. 19 recipients"},
+        {"name": "delivery", "description": "Message claims for senders, package downloads, certificate checks"},
+    ],
 )
 
 

@@ -1,16 +1,245 @@
-"""Tables of the dsar service (its own registry: they exist only in its database)."""
+"""Tables of the dsar service (its own registry: they exist only in its database).
+
+Raw identifiers and type-specific details live only here, encrypted (``*_enc`` columns), and are
+purged when a request closes; everything else refers to the subject by its keyed reference.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import SQLModel
+import uuid
+from datetime import date, datetime
+from typing import Any
 
-from shared.db import service_registry
+from sqlalchemy import Boolean, Column, Date, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field, SQLModel
+
+from shared.db import UTCDateTime, new_id, service_registry
 
 registry = service_registry()
+
+OPEN_STATES = ("received", "awaiting_verification", "verified", "in_progress")
+
+
+def _ts(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime, nullable=nullable))
+
+
+def _str(length: int, nullable: bool = True, default: Any = None) -> Any:
+    return Field(default=default, sa_column=Column(String(length), nullable=nullable))
+
+
+def _json(default: Any = list) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSONB, nullable=False))
 
 
 class DsarModel(SQLModel, registry=registry):
     """Base of every table of the dsar service."""
+
+
+class DsarRequest(DsarModel, table=True):
+    """One rights request: who (by reference), what, under which law, and its legal clock as data."""
+
+    __tablename__ = "dsar_request"
+    __table_args__ = (
+        Index("ix_dsar_request_tenant_state", "tenant_id", "state"),
+        Index("ix_dsar_request_subject", "tenant_id", "subject_ref"),
+        Index("ix_dsar_request_open_due", "due_at", postgresql_where=text("closed_at IS NULL")),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    request_type: str = _str(32, nullable=False)
+    state: str = _str(32, nullable=False)
+    regime_id: str = _str(32, nullable=False)
+    channel: str | None = _str(32)
+    agent_name: str | None = _str(255)
+    agent_evidence_ref: str | None = _str(255)
+    subject_ref: str = _str(64, nullable=False)
+    subject_refs: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(64)), nullable=False))
+    identifier_kinds: list[str] = _json()
+    subject_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    details_summary: dict[str, Any] = _json(dict)
+    repetition_reasons: list[str] = _json()
+    received_at: datetime = _ts(nullable=False)
+    clock_started_on: date = Field(sa_column=Column(Date, nullable=False))
+    due_at: datetime = _ts(nullable=False)
+    initial_due_at: datetime = _ts(nullable=False)
+    acknowledge_by: datetime | None = _ts()
+    deadline_basis: str = Field(sa_column=Column(Text, nullable=False))
+    extended_by_amount: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    extended_by_unit: str | None = _str(32)
+    extension_reasons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    extension_notified_at: datetime | None = _ts()
+    paused_since: datetime | None = _ts()
+    paused_for: str | None = _str(32)
+    paused_days: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    verification_method: str | None = _str(32)
+    verified_at: datetime | None = _ts()
+    verified_by: str | None = _str(255)
+    evidence_ref: str | None = _str(255)
+    refusal_grounds: str | None = _str(64)
+    refusal_reasons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    outcome: str | None = _str(16)
+    approaching_notified_at: datetime | None = _ts()
+    overdue_notified_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts()
+    purged_at: datetime | None = _ts()
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class IdempotencyKey(DsarModel, table=True):
+    """An ``Idempotency-Key`` a client sent with a new request, and the request it created."""
+
+    __tablename__ = "dsar_idempotency_key"
+
+    tenant_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    request_id: uuid.UUID
+    body_hash: str = _str(64, nullable=False)
+    created_at: datetime = _ts(nullable=False)
+
+
+class Verification(DsarModel, table=True):
+    """Identity verification of one request: a hashed one-time code, or an operator's evidence."""
+
+    __tablename__ = "dsar_verification"
+
+    request_id: uuid.UUID = Field(primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    status: str = _str(16, nullable=False, default="pending")
+    code_hash: str | None = _str(64)
+    code_expires_at: datetime | None = _ts()
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    codes_sent: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    last_sent_at: datetime | None = _ts()
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Notification(DsarModel, table=True):
+    """A message for a sender to deliver; its address and body are encrypted and claimed over HTTP."""
+
+    __tablename__ = "dsar_notification"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    request_id: uuid.UUID | None = Field(default=None, index=True)
+    template: str = _str(64, nullable=False)
+    channel: str = _str(16, nullable=False)
+    recipient_ref: str = _str(64, nullable=False)
+    payload_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    expires_at: datetime = _ts(nullable=False)
+    claimed_at: datetime | None = _ts()
+    created_at: datetime = _ts(nullable=False)
+
+
+class DataSystem(DsarModel, table=True):
+    """A system holding personal data (the data map): what it holds, why, and which tasks it answers."""
+
+    __tablename__ = "dsar_data_system"
+    __table_args__ = (UniqueConstraint("tenant_id", "key", name="uq_dsar_data_system_tenant_key"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    key: str = _str(64, nullable=False)
+    name: str = _str(255, nullable=False)
+    owner: str = _str(255, nullable=False)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    data_categories: list[str] = _json()
+    actions: list[str] = _json()
+    credentials_scope: str = _str(64, nullable=False, default="dsar:task")
+    purposes: list[str] = _json()
+    recipients: list[str] = _json()
+    retention: str | None = _str(255)
+    source: str | None = _str(255)
+    transfer_safeguards: str | None = _str(255)
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+
+
+class SubjectRecipient(DsarModel, table=True):
+    """A recipient a system disclosed a subject's data to: told of rectifications and erasures (Art. 19)."""
+
+    __tablename__ = "dsar_subject_recipient"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "subject_ref", "system_key", "recipient", name="uq_dsar_subject_recipient"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    subject_ref: str = _str(64, nullable=False)
+    system_key: str = _str(64, nullable=False)
+    recipient: str = _str(255, nullable=False)
+    recorded_at: datetime = _ts(nullable=False)
+
+
+class DsarTask(DsarModel, table=True):
+    """One system's part of a request: published, claimed, answered (or re-published and escalated)."""
+
+    __tablename__ = "dsar_task"
+    __table_args__ = (
+        UniqueConstraint("request_id", "system_key", "action", name="uq_dsar_task_request_system_action"),
+        Index("ix_dsar_task_open_retry", "next_retry_at", postgresql_where=text("state = 'open'")),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    request_id: uuid.UUID = Field(index=True)
+    system_key: str = _str(64, nullable=False)
+    action: str = _str(32, nullable=False)
+    subject_ref: str = _str(64, nullable=False)
+    state: str = _str(16, nullable=False, default="open")
+    outcome: str | None = _str(16)
+    attempt: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    due_at: datetime = _ts(nullable=False)
+    published_at: datetime = _ts(nullable=False)
+    acknowledged_at: datetime | None = _ts()
+    next_retry_at: datetime | None = _ts()
+    escalated_at: datetime | None = _ts()
+    records_affected: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    exemption: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    recipients: list[str] = _json()
+    export_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    exported_records: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    exported_at: datetime | None = _ts()
+    confirmed_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts()
+    created_at: datetime = _ts(nullable=False)
+
+
+class ExportPackage(DsarModel, table=True):
+    """The ZIP answering an access or portability request, behind an expiring download link."""
+
+    __tablename__ = "dsar_export_package"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    request_id: uuid.UUID = Field(unique=True)
+    token_hash: str = _str(64, nullable=False)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    size_bytes: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    downloaded_at: datetime | None = _ts()
+    purged_at: datetime | None = _ts()
+
+
+class ErasureCertificate(DsarModel, table=True):
+    """Signed proof of an erasure: every system's confirmation; kept after the personal data is gone."""
+
+    __tablename__ = "dsar_erasure_certificate"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    request_id: uuid.UUID = Field(unique=True)
+    document: dict[str, Any] = _json(dict)
+    signature: str = _str(128, nullable=False)
+    algorithm: str = _str(32, nullable=False)
+    issued_at: datetime = _ts(nullable=False)
 
 
 metadata = registry.metadata

@@ -134,3 +134,21 @@ class ClockStateError(DomainError):
     code = "clock-state"
     title = "Deadline clock in the wrong state"
     status = 409
+
+
+class InvalidIdentifier(DomainError):
+    """A subject identifier has an unknown kind or a malformed value (the value is never repeated)."""
+
+    code = "invalid-identifier"
+    title = "Invalid subject identifier"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+
+
+class NoIdentifier(DomainError):
+    """A request names no identifier of the subject, so no store could find the person."""
+
+    code = "no-identifier"
+    title = "No subject identifier"

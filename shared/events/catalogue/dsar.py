@@ -75,3 +75,97 @@ class DsarRequestCompleted(Event):
     request_type: str
     subject_ref: str
     completed_at: datetime
+    outcome: Literal["complete", "partial"] = Field(
+        default="complete", description="partial when a system failed or was exempt from part of the request"
+    )
+    certificate_id: uuid.UUID | None = Field(default=None, description="Signed certificate of an erasure")
+    package_id: uuid.UUID | None = Field(default=None, description="Export package of an access or portability")
+
+
+class DsarRequestEvent(Event):
+    """Common shape of the events about one rights request."""
+
+    topic: ClassVar[str] = topics.DSAR_EVENTS
+    producer: ClassVar[str] = "dsar"
+
+    request_id: uuid.UUID
+    request_type: str
+    subject_ref: str = Field(description="Keyed hash of the subject's primary identifier")
+    regime: str = Field(description="Jurisdiction regime id, e.g. eu-gdpr")
+    due_at: datetime = Field(description="When the answer is legally due (after any extension or pause)")
+
+
+class DsarRequestReceived(DsarRequestEvent):
+    """Sent when a rights request is received and its legal clock starts."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.request.received"
+
+    received_at: datetime
+    acknowledge_by: datetime | None = None
+    channel: str | None = None
+    repetition_flagged: bool = Field(default=False, description="The request repeats recent ones (Art. 12(5))")
+
+
+class DsarRequestVerified(DsarRequestEvent):
+    """Sent when the subject's identity is established and the request's tasks fan out."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.request.verified"
+
+    method: Literal["email_code", "manual"]
+    verified_at: datetime
+    tasks: int = Field(ge=0, description="How many (system × action) tasks were published")
+
+
+class DsarRequestRefused(DsarRequestEvent):
+    """Sent when a request is refused (manifestly unfounded or excessive, identity not established, exemption)."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.request.refused"
+
+    grounds: str
+    refused_at: datetime
+    authority: str = Field(description="Supervisory authority the subject may complain to")
+
+
+class DsarRequestCancelled(DsarRequestEvent):
+    """Sent when a request is withdrawn before completion; its open tasks are cancelled."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.request.cancelled"
+
+    cancelled_at: datetime
+
+
+class DsarDeadlineExtended(DsarRequestEvent):
+    """Sent when the response period is extended once, with reasons sent to the subject before the first deadline."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.deadline.extended"
+
+    previous_due_at: datetime
+    extended_by: str = Field(description="The extension, e.g. '2 months'")
+
+
+class DsarDeadlineApproaching(DsarRequestEvent):
+    """Sent once when an open request's due date is near (seven days by default)."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.deadline.approaching"
+
+
+class DsarDeadlineOverdue(DsarRequestEvent):
+    """Sent once when an open request passes its due date without an answer."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.deadline.overdue"
+
+
+class DsarTaskEscalated(Event):
+    """Sent when a store has not answered a task after its re-publications or by its due time."""
+
+    event_type: ClassVar[str] = "io.privops.dsar.task.escalated"
+    topic: ClassVar[str] = topics.DSAR_EVENTS
+    producer: ClassVar[str] = "dsar"
+
+    task_id: uuid.UUID
+    request_id: uuid.UUID
+    system: str
+    action: TaskAction
+    attempts: int = Field(ge=1)
+    due_at: datetime
+    reason: str

@@ -1,0 +1,1 @@
+"""A demo product-analytics store on SQLite, answering DSAR tasks and retention sweeps via the SDK."""

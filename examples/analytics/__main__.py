@@ -1,0 +1,31 @@
+"""``python -m examples.analytics``: the demo analytics store (SQLite).
+
+Environment: ANALYTICS_DB_PATH (default .privops/stores/analytics.sqlite3), ANALYTICS_LEDGER
+(default .privops/stores/analytics-ledger.sqlite3), plus the SDK's PRIVOPS_KAFKA_BOOTSTRAP_SERVERS,
+PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET, PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from examples.analytics.store import REGISTRATION, SYSTEM, AnalyticsStore
+from examples.common import configure_logging, serve
+from sdk import WorkerConfig
+
+
+async def main() -> None:
+    """Open the file, seed it, register, answer tasks until stopped."""
+    store = AnalyticsStore(os.environ.get("ANALYTICS_DB_PATH", ".privops/stores/analytics.sqlite3"))
+    store.seed()
+    ledger = os.environ.get("ANALYTICS_LEDGER", ".privops/stores/analytics-ledger.sqlite3")
+    try:
+        await serve(store, WorkerConfig.from_env(SYSTEM, ledger_path=ledger), REGISTRATION)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    configure_logging()
+    asyncio.run(main())

@@ -1,0 +1,173 @@
+"""Analytics data: a profile and page-view events per user; no correctable data, so no rectification."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sdk import Identifiers, Outcome, Store, SweepCounts, SystemRegistration
+
+SYSTEM = "analytics"
+REGISTRATION = SystemRegistration(
+    name="Demo product analytics",
+    owner="data-team@example.com",
+    data_categories=["usage events", "audience segments"],
+    purposes=["product analytics", "audience measurement"],
+    recipients=[],
+    retention="events: 13 months",
+    source="observed from your use of the product",
+    transfer_safeguards="none: hosted in the EU",
+)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS profiles (
+    user_id TEXT PRIMARY KEY,
+    email TEXT,
+    segment TEXT,
+    tracking_opt_out INTEGER NOT NULL DEFAULT 0,
+    restricted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT,
+    name TEXT NOT NULL,
+    page TEXT,
+    occurred_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id);
+"""
+PEOPLE = [
+    ("u-1001", "ada@example.com", "engineers"),
+    ("u-1002", "grace@example.com", "engineers"),
+    ("u-1003", "alan@example.com", "researchers"),
+    ("u-1005", "edsger@example.com", "researchers"),
+]
+
+
+class AnalyticsStore(Store):
+    """Users found by user id, or by email through their profile."""
+
+    def __init__(self, path: str | Path) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.executescript(SCHEMA)
+        self.lock = threading.Lock()
+
+    def _q(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self.lock:
+            cursor = self.db.execute(sql, args)
+            return [dict(row) for row in cursor.fetchall()]
+
+    def _tx(self, statements: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        with self.lock:
+            self.db.execute("BEGIN")
+            try:
+                counts = [self.db.execute(sql, args).rowcount for sql, args in statements]
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            return counts
+
+    async def query(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Rows of a query, run off the event loop."""
+        return await asyncio.to_thread(self._q, sql, args)
+
+    def seed(self, now: datetime | None = None) -> int:
+        """Profiles and a few months of page views for the sample people, once."""
+        if self._q("SELECT count(*) AS n FROM profiles")[0]["n"]:
+            return 0
+        start = (now or datetime.now(UTC)) - timedelta(days=400)
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        for user_id, email, segment in PEOPLE:
+            statements.append(
+                ("INSERT INTO profiles (user_id, email, segment) VALUES (?, ?, ?)", (user_id, email, segment))
+            )
+            for day in range(0, 400, 50):
+                at = (start + timedelta(days=day)).isoformat()
+                statements.append(
+                    (
+                        "INSERT INTO events (user_id, name, page, occurred_at) VALUES (?, 'page_view', '/pricing', ?)",
+                        (user_id, at),
+                    )
+                )
+        self._tx(statements)
+        return len(PEOPLE)
+
+    async def _user_ids(self, ids: Identifiers) -> list[str]:
+        users = set(ids.all("user_id"))
+        for email in ids.all("email"):
+            rows = await self.query("SELECT user_id FROM profiles WHERE lower(email) = ?", email.lower())
+            users |= {r["user_id"] for r in rows}
+        return sorted(users)
+
+    def _in(self, users: list[str]) -> str:
+        return ",".join("?" * len(users))
+
+    async def export(self, identifiers: Identifiers) -> list[dict[str, Any]]:
+        """The profile and every event."""
+        users = await self._user_ids(identifiers)
+        if not users:
+            return []
+        marks = self._in(users)
+        profiles = await self.query(f"SELECT * FROM profiles WHERE user_id IN ({marks})", *users)
+        events = await self.query(f"SELECT * FROM events WHERE user_id IN ({marks}) ORDER BY occurred_at", *users)
+        return [{"table": "profiles", **p} for p in profiles] + [{"table": "events", **e} for e in events]
+
+    async def erase(self, identifiers: Identifiers) -> Outcome:
+        """Delete the profile and every event."""
+        users = await self._user_ids(identifiers)
+        if not users:
+            return Outcome.no_data()
+        marks = self._in(users)
+        events, profiles = await asyncio.to_thread(
+            self._tx,
+            [
+                (f"DELETE FROM events WHERE user_id IN ({marks})", tuple(users)),
+                (f"DELETE FROM profiles WHERE user_id IN ({marks})", tuple(users)),
+            ],
+        )
+        return Outcome.done(events + profiles, detail=f"{profiles} profile(s), {events} event(s)")
+
+    async def _set(self, identifiers: Identifiers, assignment: str) -> Outcome:
+        users = await self._user_ids(identifiers)
+        if not users:
+            return Outcome.no_data()
+        sql = f"UPDATE profiles SET {assignment} WHERE user_id IN ({self._in(users)})"
+        (count,) = await asyncio.to_thread(self._tx, [(sql, tuple(users))])
+        return Outcome.done(count) if count else Outcome.no_data()
+
+    async def restrict(self, identifiers: Identifiers) -> Outcome:
+        """Stop analysing the user (events are kept)."""
+        return await self._set(identifiers, "restricted = 1")
+
+    async def lift_restriction(self, identifiers: Identifiers) -> Outcome:
+        """Analyse the user again."""
+        return await self._set(identifiers, "restricted = 0")
+
+    async def object(self, identifiers: Identifiers, purposes: list[str]) -> Outcome:
+        """Any objection here stops tracking (analytics runs on legitimate interest)."""
+        return await self._set(identifiers, "tracking_opt_out = 1")
+
+    async def sweep(self, category: str, cutoff: datetime, action: str, held_subject_refs: list[str]) -> SweepCounts:
+        """Retention of usage events (``analytics-events``, 13 months): delete or anonymise older events."""
+        if category != "analytics-events":
+            return SweepCounts(detail=f"nothing kept here under {category!r}")
+        if action == "anonymise":
+            sql = "UPDATE events SET user_id = NULL WHERE occurred_at < ? AND user_id IS NOT NULL"
+            (count,) = await asyncio.to_thread(self._tx, [(sql, (cutoff.isoformat(),))])
+            return SweepCounts(anonymised=count)
+        (count,) = await asyncio.to_thread(
+            self._tx, [("DELETE FROM events WHERE occurred_at < ?", (cutoff.isoformat(),))]
+        )
+        return SweepCounts(deleted=count)
+
+    def close(self) -> None:
+        """Close the file."""
+        with self.lock:
+            self.db.close()

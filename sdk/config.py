@@ -1,0 +1,63 @@
+"""Settings of a store's task worker, from arguments or from ``PRIVOPS_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Where the broker and the DSAR service are, how to authenticate, and which tenants to serve."""
+
+    system: str
+    bootstrap_servers: str
+    dsar_url: str | None = None
+    jwt_secret: str | None = None
+    token: str | None = None
+    tenants: tuple[str, ...] = ()
+    topic_prefix: str = ""
+    ledger_path: str = ":memory:"
+    session_timeout_ms: int = 10_000
+    max_attempts: int = 3
+    retry_backoff_s: float = 0.5
+    http_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not (self.jwt_secret or self.token):
+            raise ValueError("give jwt_secret (PRIVOPS_JWT_SECRET) or a fixed token (PRIVOPS_TOKEN)")
+        if self.token and len(self.tenants) != 1:
+            raise ValueError("a fixed token acts for one tenant: set exactly one tenant (PRIVOPS_TENANTS)")
+
+    def topic(self, name: str) -> str:
+        """The full topic name."""
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def group_id(self) -> str:
+        """The store's consumer group: one per system, shared by its replicas."""
+        return f"{self.topic_prefix}privops.store.{self.system}"
+
+    @classmethod
+    def from_env(
+        cls, system: str, env: Mapping[str, str] | None = None, *, ledger_path: str = ":memory:"
+    ) -> WorkerConfig:
+        """Read PRIVOPS_KAFKA_BOOTSTRAP_SERVERS, PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET (or PRIVOPS_TOKEN),
+        PRIVOPS_TENANTS (comma-separated, default ``demo``) and PRIVOPS_TOPIC_PREFIX."""
+        values = os.environ if env is None else env
+        missing = [n for n in ("PRIVOPS_KAFKA_BOOTSTRAP_SERVERS", "PRIVOPS_DSAR_URL") if not values.get(n)]
+        if missing:
+            raise SystemExit(f"{system}: missing environment variable(s): {', '.join(missing)}")
+        tenants = tuple(t.strip() for t in values.get("PRIVOPS_TENANTS", "demo").split(",") if t.strip())
+        return cls(
+            system=system,
+            bootstrap_servers=values["PRIVOPS_KAFKA_BOOTSTRAP_SERVERS"],
+            dsar_url=values["PRIVOPS_DSAR_URL"],
+            jwt_secret=values.get("PRIVOPS_JWT_SECRET") or None,
+            token=values.get("PRIVOPS_TOKEN") or None,
+            tenants=tenants,
+            topic_prefix=values.get("PRIVOPS_TOPIC_PREFIX", ""),
+            ledger_path=ledger_path,
+            session_timeout_ms=int(values.get("PRIVOPS_SESSION_TIMEOUT_MS", "10000")),
+        )

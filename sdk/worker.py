@@ -1,0 +1,214 @@
+"""The store-side worker: subscribes to DSAR tasks and retention sweeps for one system and answers them.
+
+A product team writes a ``Store`` and runs ``TaskWorker(store, config, registration).run()``; the
+worker registers the system in the DSAR registry, consumes ``privops.dsar.tasks`` (and
+``privops.retention.sweeps`` when the store implements ``sweep``) in its own consumer group,
+keeps only the events addressed to its system, claims identifiers over HTTP, uploads exports,
+and publishes the answer as a CloudEvent (binary mode). Handled ids are kept in a local ledger so
+a redelivered task is answered again without being carried out twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+import httpx
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from sdk.actions import TaskRunner
+from sdk.client import PrivopsClient, TokenSource
+from sdk.config import WorkerConfig
+from sdk.ledger import Answer, Ledger
+from sdk.store import Store, SystemRegistration
+from sdk.tokens import StaticToken, TokenSigner
+from shared.events import topics
+from shared.events.catalogue import Event, decode, load_all
+from shared.events.catalogue.dsar import DsarTaskFailed, DsarTaskRequested
+from shared.events.catalogue.retention import RetentionSweepCompleted, RetentionSweepRequested
+from shared.events.envelope import CloudEvent
+
+log = structlog.get_logger("privops.sdk.worker")
+
+
+class TaskWorker:
+    """Answers one system's DSAR tasks and retention sweeps."""
+
+    def __init__(self, store: Store, config: WorkerConfig, registration: SystemRegistration | None = None) -> None:
+        self.store = store
+        self.config = config
+        self.registration = registration
+        self.tokens: TokenSource = (
+            TokenSigner(config.jwt_secret, subject=f"system:{config.system}")
+            if config.jwt_secret
+            else StaticToken(config.token or "")
+        )
+        self.ledger = Ledger(config.ledger_path)
+        self.ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._http: httpx.AsyncClient | None = None
+
+    def stop(self) -> None:
+        """Finish the current batch and return from ``run``."""
+        self._stopping.set()
+
+    async def register(self, attempts: int = 30) -> None:
+        """Register the system in the DSAR registry for every tenant (retrying while DSAR starts)."""
+        if self.registration is None or not self.config.dsar_url:
+            return
+        actions = self.store.supported_actions()
+        for tenant in self.config.tenants:
+            async with PrivopsClient(tenant=tenant, tokens=self.tokens, dsar_url=self.config.dsar_url) as client:
+                for attempt in range(1, attempts + 1):
+                    try:
+                        await client.register_system(self.config.system, self.registration, actions)
+                        log.info("store.registered", system=self.config.system, tenant=tenant, actions=actions)
+                        break
+                    except httpx.TransportError as exc:
+                        if attempt == attempts:
+                            raise
+                        log.warning("store.register_retry", system=self.config.system, error=str(exc))
+                        await asyncio.sleep(1.0)
+
+    def topics(self) -> list[str]:
+        """The topics this store reads."""
+        names = [topics.DSAR_TASKS]
+        if self.store.overrides("sweep"):
+            names.append(topics.RETENTION_SWEEPS)
+        return [self.config.topic(n) for n in names]
+
+    async def run(self) -> None:
+        """Register, then consume until ``stop()``; offsets are committed after each answered batch."""
+        cfg = self.config
+        self._http = httpx.AsyncClient(timeout=cfg.http_timeout_s)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=cfg.bootstrap_servers, acks="all", enable_idempotence=False, linger_ms=5
+        )
+        consumer = AIOKafkaConsumer(
+            *self.topics(),
+            bootstrap_servers=cfg.bootstrap_servers,
+            group_id=cfg.group_id,
+            client_id=f"store-{cfg.system}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=cfg.session_timeout_ms,
+            heartbeat_interval_ms=max(300, cfg.session_timeout_ms // 3),
+            request_timeout_ms=max(40_000, cfg.session_timeout_ms + 5_000),
+        )
+        try:
+            await self._producer.start()
+            await self.register()
+            await consumer.start()
+            log.info("store.started", system=cfg.system, topics=self.topics(), group=cfg.group_id)
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=100)
+                if consumer.assignment():
+                    self.ready.set()
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.handle(record)
+                    await consumer.commit({tp: records[-1].offset + 1})
+        finally:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            await self._producer.stop()
+            await self._http.aclose()
+            self.ledger.close()
+
+    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Answer one record; return what happened (ignored, duplicate, answered, closed, skipped)."""
+        try:
+            envelope = CloudEvent.from_kafka(list(record.headers or ()), record.value)
+            event = decode(envelope)
+        except Exception as exc:  # a record we cannot read is not ours to answer
+            log.warning("store.unreadable_record", system=self.config.system, error=str(exc)[:300])
+            return "skipped"
+        if getattr(event, "system", None) != self.config.system:
+            return "ignored"
+        if self.config.tenants and envelope.tenantid not in self.config.tenants:
+            return "ignored"
+        if isinstance(event, DsarTaskRequested):
+            return await self._on_task(envelope.tenantid, event)
+        if isinstance(event, RetentionSweepRequested):
+            return await self._on_sweep(envelope.tenantid, event)
+        return "ignored"
+
+    async def _on_task(self, tenant: str, event: DsarTaskRequested) -> str:
+        item = str(event.task_id)
+        known = await self.ledger.get("task", item)
+        retry = known is not None and _retryable_failure(known) and event.attempt > known.attempt
+        if known is not None and not retry:
+            # A re-publication means the DSAR service did not get the answer: send it again.
+            if known.event_type and (not known.published or event.attempt > known.attempt):
+                await self._publish(known, event.attempt)
+            return "duplicate"
+        assert self._http is not None
+        answer = await TaskRunner(self.store, self.config, self.tokens, self._http).run(tenant, event)
+        if answer is None:
+            await self.ledger.record(Answer("task", item, tenant, event.attempt, None, None, None, None, True))
+            return "closed"
+        return await self._answer("task", item, tenant, event.attempt, event.subject_ref, answer)
+
+    async def _on_sweep(self, tenant: str, event: RetentionSweepRequested) -> str:
+        item = str(event.sweep_id)
+        known = await self.ledger.get("sweep", item)
+        if known is not None:
+            if not known.published:
+                await self._publish(known, known.attempt)
+            return "duplicate"
+        try:
+            counts = await self.store.sweep(event.category, event.cutoff, event.action, list(event.held_subject_refs))
+        except Exception as exc:
+            # No answer: the retention service re-sends the sweep and escalates after its last try.
+            log.error("store.sweep_failed", system=self.config.system, sweep_id=item, error=str(exc)[:300])
+            return "failed"
+        completed = RetentionSweepCompleted(
+            sweep_id=event.sweep_id,
+            system=self.config.system,
+            category=event.category,
+            deleted=counts.deleted,
+            anonymised=counts.anonymised,
+            archived=counts.archived,
+            skipped_held=counts.skipped_held,
+            completed_at=datetime.now(UTC),
+            detail=counts.detail,
+        )
+        return await self._answer("sweep", item, tenant, 1, item, completed)
+
+    async def _answer(self, kind: str, item: str, tenant: str, attempt: int, subject: str, event: Event) -> str:
+        answer = Answer(
+            kind, item, tenant, attempt, event.event_type, event.topic, subject, event.model_dump(mode="json"), False
+        )
+        await self.ledger.record(answer)  # before publishing: a crash in between re-sends, never re-does
+        await self._publish(answer, attempt)
+        return "answered"
+
+    async def _publish(self, answer: Answer, attempt: int) -> None:
+        assert self._producer is not None
+        assert answer.event_type
+        assert answer.topic
+        assert answer.data is not None
+        envelope = CloudEvent(
+            type=answer.event_type,
+            source=f"/stores/{self.config.system}",
+            tenantid=answer.tenant,
+            subject=answer.subject,
+            time=datetime.now(UTC),
+            data=answer.data,
+            dataschema=load_all()[answer.event_type].dataschema(),
+        )
+        await self._producer.send_and_wait(
+            self.config.topic(answer.topic),
+            value=envelope.data_bytes(),
+            key=f"{answer.tenant}:{answer.subject}".encode(),
+            headers=envelope.to_kafka_headers(),
+        )
+        await self.ledger.mark_published(answer.kind, answer.item_id, attempt)
+
+
+def _retryable_failure(answer: Answer) -> bool:
+    """A failure the DSAR service will re-publish: carry the task out again rather than repeat the failure."""
+    return answer.event_type == DsarTaskFailed.event_type and bool((answer.data or {}).get("retryable"))

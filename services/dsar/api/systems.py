@@ -1,0 +1,61 @@
+"""Routes of the data-system registry (the data map) and of Art. 19 recipients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from services.dsar.api.deps import ERRORS, AdminCtx, ReadCtx, WriteCtx
+from services.dsar.models import DataSystem
+from services.dsar.schemas import KEY_PATTERN, RecipientIn, SystemIn, SystemOut
+from services.dsar.service import registry
+
+router = APIRouter(prefix="/v1", tags=["systems"], responses=ERRORS)
+SystemKey = Annotated[str, Path(pattern=KEY_PATTERN, description="Stable key of the system, e.g. crm")]
+
+
+def system_out(system: DataSystem) -> SystemOut:
+    """The API shape of a system."""
+    return SystemOut.model_validate(system.model_dump())
+
+
+@router.put("/systems/{key}", response_model=SystemOut, summary="Register or update a data system")
+async def register(key: SystemKey, body: SystemIn, response: Response, ctx: WriteCtx) -> SystemOut:
+    """Idempotent: a store calls this at every start (201 the first time, 200 after)."""
+    system, created = await registry.upsert_system(ctx, key, body)
+    response.status_code = 201 if created else 200
+    return system_out(system)
+
+
+@router.get("/systems", response_model=list[SystemOut], summary="List data systems")
+async def list_systems(
+    ctx: ReadCtx, include_inactive: Annotated[bool, Query(description="Also deactivated systems")] = False
+) -> list[SystemOut]:
+    """The tenant's data map."""
+    return [system_out(s) for s in await registry.list_systems(ctx, include_inactive)]
+
+
+@router.get("/systems/{key}", response_model=SystemOut, summary="Read one data system")
+async def read(key: SystemKey, ctx: ReadCtx) -> SystemOut:
+    """One registered system."""
+    return system_out(await registry.get_system(ctx, key))
+
+
+@router.delete("/systems/{key}", response_model=SystemOut, summary="Deactivate a data system")
+async def deactivate(key: SystemKey, ctx: AdminCtx) -> SystemOut:
+    """No new tasks go to it; its history stays."""
+    return system_out(await registry.deactivate_system(ctx, key))
+
+
+@router.post("/systems/setup", response_model=list[SystemOut], summary="Register the privops services")
+async def setup(ctx: AdminCtx) -> list[SystemOut]:
+    """Register privops-consent, -dsar, -retention, -breach and -subprocessor as systems of the tenant."""
+    return [system_out(s) for s in await registry.seed_privops_systems(ctx)]
+
+
+@router.post("/recipients", status_code=201, summary="Record a recipient of a subject's data (Art. 19)")
+async def record_recipient(body: RecipientIn, ctx: WriteCtx) -> dict[str, str]:
+    """Rectifications and erasures of this subject will name the recipient to the system's task."""
+    ref = await registry.record_recipient(ctx, body.subject.kind, body.subject.value, body.system, body.recipient)
+    return {"subject_ref": ref, "system": body.system, "recipient": body.recipient}

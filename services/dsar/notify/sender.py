@@ -1,0 +1,53 @@
+"""The mail sender: consumes ``io.privops.notification.requested``, claims the message, delivers it.
+
+Generic: any service's notification is claimed from its ``claim_url`` with a short-lived token
+(scope ``dsar:notify``, signed with the shared JWT secret), so addresses never travel on the bus.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dsar.notify.transports import OutgoingMail, build_transport
+from services.dsar.settings import DsarSettings
+from shared.auth import issue_token
+from shared.clock import SystemClock
+from shared.consumer import EventContext, Subscription
+from shared.events.catalogue.notifications import NotificationRequested
+
+log = structlog.get_logger("privops.dsar.mail")
+NOTIFY_SCOPE = "dsar:notify"
+
+
+async def on_notification(session: AsyncSession, event: NotificationRequested, ctx: EventContext) -> None:
+    """Fetch the address and message by claim check and deliver it; an expired message is skipped."""
+    if event.channel != "email":
+        return
+    settings = ctx.settings
+    assert isinstance(settings, DsarSettings)
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(),
+        ctx.tenant_id,
+        [NOTIFY_SCOPE],
+        # Token lifetimes are checked against the wall clock, not the (possibly moved) service clock.
+        now=SystemClock().now(),
+        subject="service:mail-sender",
+        ttl=timedelta(minutes=5),
+    )
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        response = await client.get(event.claim_url, headers={"Authorization": f"Bearer {token}"})
+    if response.status_code in (404, 410):
+        log.warning("mail.skipped", notification_id=str(event.notification_id), status=response.status_code)
+        return
+    response.raise_for_status()
+    claimed = response.json()
+    mail = OutgoingMail(str(event.notification_id), claimed["to"], claimed["subject"], claimed["body"])
+    await build_transport(settings, ctx.clock).send(mail)
+    log.info("mail.sent", notification_id=str(event.notification_id), template=event.template)
+
+
+SUBSCRIPTION = Subscription(name="mail-sender", handlers={NotificationRequested: on_notification})

@@ -1,0 +1,96 @@
+"""Completion: when every task is closed the request completes, with its package or certificate."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from services.dsar.domain import RequestState, RequestType, transition
+from services.dsar.domain.tasks import request_outcome
+from services.dsar.models import DsarRequest, DsarTask, Verification
+from services.dsar.service.certificates import issue_certificate
+from services.dsar.service.context import Ctx
+from services.dsar.service.notifications import notify_subject
+from services.dsar.service.packages import build_package
+from services.dsar.service.requests import get_request
+from shared.events.catalogue.dsar import DsarRequestCompleted
+
+log = structlog.get_logger("privops.dsar.completion")
+
+
+async def maybe_complete(ctx: Ctx, request_id: uuid.UUID) -> bool:
+    """Complete the request if it is in progress and none of its tasks is open."""
+    request = await get_request(ctx, request_id, for_update=True)
+    if request.state != RequestState.IN_PROGRESS.value:
+        return False
+    open_tasks = await ctx.session.scalar(
+        select(func.count())
+        .select_from(DsarTask)
+        .where(col(DsarTask.request_id) == request_id, col(DsarTask.state) == "open")
+    )
+    if open_tasks:
+        return False
+    await complete_request(ctx, request)
+    return True
+
+
+async def complete_request(ctx: Ctx, request: DsarRequest) -> None:
+    """Close the request: package or certificate, the subject told, identifiers purged, event staged."""
+    tasks = list(
+        (
+            await ctx.session.exec(
+                select(DsarTask).where(col(DsarTask.request_id) == request.id).order_by(col(DsarTask.system_key))
+            )
+        ).all()
+    )
+    outcome = request_outcome((t.outcome, t.exemption) for t in tasks if t.outcome)
+    certificate_id = package_id = None
+    request_type = RequestType(request.request_type)
+    if request_type in (RequestType.ACCESS, RequestType.PORTABILITY):
+        package, url = await build_package(ctx, request, tasks)
+        package_id = package.id
+        await notify_subject(ctx, request, "dsar.package_ready", {"url": url, "expires_at": package.expires_at})
+    else:
+        if request_type is RequestType.ERASURE:
+            certificate_id = (await issue_certificate(ctx, request, tasks, outcome)).id
+        await notify_subject(ctx, request, "dsar.completed", {"systems": len(tasks), "certificate_id": certificate_id})
+    now = ctx.now()
+    request.state = transition(RequestState(request.state), RequestState.COMPLETED).value
+    request.outcome = outcome
+    request.closed_at = request.updated_at = now
+    await purge_request(ctx, request, tasks)
+    await ctx.stage(
+        DsarRequestCompleted(
+            request_id=request.id,
+            request_type=request.request_type,
+            subject_ref=request.subject_ref,
+            completed_at=now,
+            outcome=outcome,
+            certificate_id=certificate_id,
+            package_id=package_id,
+        ),
+        subject=request.subject_ref,
+    )
+    ctx.audit("request.completed", "dsar_request", request.id, {"outcome": outcome, "tasks": len(tasks)})
+    log.info("dsar.request.completed", request_id=str(request.id), outcome=outcome, tasks=len(tasks))
+
+
+async def purge_request(ctx: Ctx, request: DsarRequest, tasks: list[DsarTask] | None = None) -> None:
+    """Erase what a closed request no longer needs: identifiers, details, codes and uploaded exports."""
+    request.subject_enc = None
+    request.purged_at = ctx.now()
+    ctx.session.add(request)
+    verification = await ctx.session.get(Verification, request.id)
+    if verification is not None:
+        verification.code_hash = None
+        ctx.session.add(verification)
+    if tasks is None:
+        tasks = list((await ctx.session.exec(select(DsarTask).where(col(DsarTask.request_id) == request.id))).all())
+    for task in tasks:
+        if task.export_enc is not None:
+            task.export_enc = None
+            ctx.session.add(task)
+    ctx.audit("request.purged", "dsar_request", request.id)

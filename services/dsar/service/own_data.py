@@ -1,0 +1,60 @@
+"""The DSAR service as a data store (``privops-dsar``): what it holds about a subject is their requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dsar.models import DsarRequest
+from shared.store import StoreResult, TaskInput
+
+# Records of rights requests are the controller's evidence of compliance; their identifiers are
+# purged when each request closes, so only the keyed reference and dates remain.
+KEPT_AS_EVIDENCE = "Art. 17(3)(b) and (e), Art. 5(2) GDPR: records of rights requests are kept as evidence"
+
+
+class DsarOwnData:
+    """Answers the tasks addressed to ``privops-dsar``."""
+
+    async def _requests(self, session: AsyncSession, task: TaskInput) -> list[DsarRequest]:
+        rows = await session.exec(
+            select(DsarRequest).where(
+                col(DsarRequest.tenant_id) == task.tenant_id, col(DsarRequest.subject_refs).contains([task.subject_ref])
+            )
+        )
+        return list(rows.all())
+
+    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+        """The subject's rights requests (type, state, dates)."""
+        return [
+            {
+                "request_id": str(r.id),
+                "type": r.request_type,
+                "state": r.state,
+                "jurisdiction": r.regime_id,
+                "received_at": r.received_at.isoformat(),
+                "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+            }
+            for r in await self._requests(session, task)
+        ]
+
+    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Nothing is deleted: identifiers go when each request closes; the records are evidence."""
+        count = len(await self._requests(session, task))
+        if not count:
+            return StoreResult("no_data")
+        return StoreResult("exempt", records_affected=0, exemption=KEPT_AS_EVIDENCE)
+
+    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+        """Request records are only used to answer requests: nothing to restrict."""
+        return StoreResult("no_data", detail="request records are processed only to answer requests")
+
+    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Request records are kept on a legal obligation, not a legitimate interest."""
+        return StoreResult("no_data", detail="no processing based on legitimate interest")
+
+    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+        """Requests hold no correctable profile data."""
+        return StoreResult("no_data")

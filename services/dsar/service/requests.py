@@ -1,0 +1,202 @@
+"""Intake and reading of rights requests: validation, deadline, repetition check, idempotency."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+
+from services.dsar.crypto import seal, subject_key
+from services.dsar.domain import (
+    PriorRequest,
+    RequestDetails,
+    RequestState,
+    RequestType,
+    assess_repetition,
+    compute_deadline,
+    get_regime,
+    pause_clock,
+    validate_details,
+)
+from services.dsar.domain.errors import NoIdentifier
+from services.dsar.domain.identifiers import normalise, parse_kind, subject_ref
+from services.dsar.domain.jurisdictions import PauseGround
+from services.dsar.models import DsarRequest, IdempotencyKey, Verification
+from services.dsar.service.context import Ctx
+from services.dsar.service.deadlines import store_deadline
+from shared.errors import Conflict, NotFound, Unprocessable
+from shared.events.catalogue.dsar import DsarRequestReceived
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A new request as the API validated it (identifiers still raw)."""
+
+    request_type: RequestType
+    regime_id: str
+    identifiers: Sequence[tuple[str, str]]
+    details: RequestDetails = field(default_factory=RequestDetails)
+    channel: str | None = None
+    agent_name: str | None = None
+    agent_evidence_ref: str | None = None
+    verification: str = "email_code"
+    body_hash: str = ""
+
+
+def _normalised(identifiers: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for kind, value in identifiers:
+        seen[(parse_kind(kind).value, normalise(kind, value))] = None
+    if not seen:
+        raise NoIdentifier("identifiers: give at least one identifier of the subject (email, user_id, phone, …)")
+    # The email first: it is the subject's primary reference and where verification codes go.
+    return [{"kind": k, "value": v} for k, v in sorted(seen, key=lambda p: p[0] != "email")]
+
+
+async def find_by_idempotency_key(ctx: Ctx, key: str, body_hash: str) -> DsarRequest | None:
+    """The request an earlier POST with this key created; 422 when the body differs."""
+    row = await ctx.session.get(IdempotencyKey, (ctx.tenant_id, key))
+    if row is None:
+        return None
+    if row.body_hash != body_hash:
+        raise Unprocessable(
+            "This Idempotency-Key was already used with a different request body; use a new key for a new request.",
+            slug="idempotency-key-reused",
+        )
+    return await get_request(ctx, row.request_id)
+
+
+async def submit_request(ctx: Ctx, intake: Intake, idempotency_key: str | None) -> tuple[DsarRequest, bool]:
+    """Record a new request and start its clock; return it and whether it was created now."""
+    if idempotency_key:
+        existing = await find_by_idempotency_key(ctx, idempotency_key, intake.body_hash)
+        if existing is not None:
+            return existing, False
+    regime = get_regime(intake.regime_id)
+    regime.clock_for(intake.request_type)  # refuses a right the regime does not give
+    details = validate_details(intake.request_type, intake.details)
+    identifiers = _normalised(intake.identifiers)
+    key = subject_key(ctx.settings)
+    refs = [subject_ref(key, i["kind"], i["value"]) for i in identifiers]
+    now = ctx.now()
+    deadline = compute_deadline(now, regime, intake.request_type)
+    if PauseGround.IDENTITY in regime.clock_pause.grounds:
+        deadline = pause_clock(deadline, regime, paused_at=now, ground=PauseGround.IDENTITY)
+    prior = await ctx.session.exec(
+        select(DsarRequest.request_type, DsarRequest.received_at).where(
+            col(DsarRequest.tenant_id) == ctx.tenant_id,
+            DsarRequest.__table__.c.subject_refs.overlap(refs),  # type: ignore[attr-defined]
+        )
+    )
+    repetition = assess_repetition(
+        [PriorRequest(RequestType(t), at) for t, at in prior.all()], intake.request_type, now
+    )
+    request = DsarRequest(
+        tenant_id=ctx.tenant_id,
+        request_type=intake.request_type.value,
+        state=RequestState.AWAITING_VERIFICATION.value,
+        regime_id=regime.id,
+        channel=intake.channel,
+        agent_name=intake.agent_name,
+        agent_evidence_ref=intake.agent_evidence_ref,
+        subject_ref=refs[0],
+        subject_refs=refs,
+        identifier_kinds=sorted({i["kind"] for i in identifiers}),
+        subject_enc=seal(ctx.settings, {"identifiers": identifiers, "details": _details_json(details)}),
+        details_summary=_details_summary(details),
+        repetition_reasons=list(repetition.reasons),
+        received_at=now,
+        clock_started_on=deadline.clock_started_on,
+        deadline_basis=deadline.basis,
+        verification_method=intake.verification,
+        created_at=now,
+        updated_at=now,
+    )
+    store_deadline(request, deadline)
+    ctx.session.add(request)
+    ctx.session.add(Verification(request_id=request.id, tenant_id=ctx.tenant_id, updated_at=now))
+    await ctx.session.flush()
+    if idempotency_key:
+        inserted = await ctx.session.exec(
+            insert(IdempotencyKey)
+            .values(
+                tenant_id=ctx.tenant_id,
+                key=idempotency_key,
+                request_id=request.id,
+                body_hash=intake.body_hash,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(IdempotencyKey.__table__.c.request_id)  # type: ignore[attr-defined]
+        )
+        if inserted.first() is None:
+            raise Conflict("A request with this Idempotency-Key is being created right now; retry in a moment.")
+    await ctx.stage(
+        DsarRequestReceived(
+            request_id=request.id,
+            request_type=request.request_type,
+            subject_ref=request.subject_ref,
+            regime=regime.id,
+            due_at=request.due_at,
+            received_at=now,
+            acknowledge_by=request.acknowledge_by,
+            channel=request.channel,
+            repetition_flagged=repetition.flagged,
+        ),
+        subject=request.subject_ref,
+    )
+    ctx.audit(
+        "request.received",
+        "dsar_request",
+        request.id,
+        {"type": request.request_type, "regime": regime.id, "kinds": request.identifier_kinds},
+    )
+    return request, True
+
+
+def _details_json(details: RequestDetails) -> dict[str, Any]:
+    return {
+        "corrections": [{"field": c.field, "new_value": c.new_value} for c in details.corrections],
+        "purposes": list(details.purposes),
+        "target_controller": details.target_controller,
+    }
+
+
+def _details_summary(details: RequestDetails) -> dict[str, Any]:
+    # What may be shown without the personal data: field names, not their new values.
+    summary: dict[str, Any] = {}
+    if details.corrections:
+        summary["fields"] = [c.field for c in details.corrections]
+    if details.purposes:
+        summary["purposes"] = list(details.purposes)
+    if details.target_controller:
+        summary["target_controller"] = details.target_controller
+    return summary
+
+
+async def get_request(ctx: Ctx, request_id: uuid.UUID, *, for_update: bool = False) -> DsarRequest:
+    """A request of the tenant; 404 for a missing one or another tenant's."""
+    statement = select(DsarRequest).where(
+        col(DsarRequest.id) == request_id, col(DsarRequest.tenant_id) == ctx.tenant_id
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    request = (await ctx.session.exec(statement)).first()
+    if request is None:
+        raise NotFound(f"No request {request_id}.")
+    return request
+
+
+async def list_requests(ctx: Ctx, state: str | None, subject_ref: str | None, limit: int) -> list[DsarRequest]:
+    """The tenant's requests, newest first, optionally by state or subject reference."""
+    statement = select(DsarRequest).where(col(DsarRequest.tenant_id) == ctx.tenant_id)
+    if state:
+        statement = statement.where(col(DsarRequest.state) == state)
+    if subject_ref:
+        statement = statement.where(col(DsarRequest.subject_refs).contains([subject_ref]))
+    rows = await ctx.session.exec(statement.order_by(col(DsarRequest.received_at).desc()).limit(limit))
+    return list(rows.all())

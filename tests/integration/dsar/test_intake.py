@@ -1,0 +1,96 @@
+"""Intake: a request is recorded with its legal clock, idempotently, and bad input changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.dsar.support import ADMIN, READ, WRITE, request_body, serve_dsar
+from tests.support.stack import Infra, auth
+
+pytestmark = pytest.mark.integration
+
+
+async def test_intake_records_the_clock_and_mails_a_code_and_bad_input_changes_nothing(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+        created = await dsar.open(request_body("access"))
+        assert created["state"] == "awaiting_verification"
+        assert created["identifier_kinds"] == ["email", "user_id"]
+        # GDPR: one month from Monday 2 March 2026 → Thursday 2 April 2026, end of day.
+        assert created["deadline"]["due_at"].startswith("2026-04-02T23:59:59")
+        assert created["deadline"]["paused"] is False
+        assert "ada" not in str(created).lower()
+        code = await dsar.code_for(created["id"])
+        assert len(code) == 6
+
+        bad = [
+            ({**request_body(), "type": "delete_everything"}, 422),
+            ({**request_body(), "jurisdiction": "mars-law"}, 422),
+            ({**request_body(), "identifiers": []}, 422),
+            ({**request_body(), "identifiers": [{"kind": "email", "value": "not-an-email"}]}, 422),
+            ({**request_body(), "identifiers": [{"kind": "shoe_size", "value": "42"}]}, 422),
+            (request_body("rectification"), 422),  # a rectification must name corrections
+            ({**request_body(), "details": {"purposes": ["marketing"]}}, 422),  # purposes only for an objection
+        ]
+        for body, status in bad:
+            response = await dsar.client.post("/v1/requests", json=body, headers=WRITE)
+            assert response.status_code == status, (body, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["detail"]
+            assert "not-an-email" not in response.text
+        listed = await dsar.client.get("/v1/requests", headers=READ)
+        assert [r["id"] for r in listed.json()] == [created["id"]]
+
+        assert (await dsar.client.post("/v1/requests", json=request_body())).status_code == 401
+        forbidden = await dsar.client.post("/v1/requests", json=request_body(), headers=READ)
+        assert forbidden.status_code == 403
+        other = await dsar.client.get(f"/v1/requests/{created['id']}", headers=auth("globex", "dsar:read"))
+        assert other.status_code == 404
+
+
+async def test_idempotency_key_returns_the_same_request_and_refuses_another_body(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+        headers = WRITE | {"Idempotency-Key": "form-123"}
+        first = await dsar.client.post("/v1/requests", json=request_body(), headers=headers)
+        again = await dsar.client.post("/v1/requests", json=request_body(), headers=headers)
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert first.json()["id"] == again.json()["id"]
+        other_body = await dsar.client.post("/v1/requests", json=request_body("access"), headers=headers)
+        assert other_body.status_code == 422
+        other_tenant = await dsar.client.post(
+            "/v1/requests", json=request_body(), headers=auth("globex", "dsar:write") | {"Idempotency-Key": "form-123"}
+        )
+        assert other_tenant.status_code == 201
+        assert other_tenant.json()["id"] != first.json()["id"]
+        listed = await dsar.client.get("/v1/requests", headers=READ)
+        assert len(listed.json()) == 1
+
+
+async def test_uk_clock_waits_for_identity_and_restarts_on_verification(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+        created = await dsar.open(request_body("access", "uk-gdpr", verification="manual"))
+        assert created["deadline"]["paused"] is True
+        assert created["deadline"]["status"] == "paused"
+        dsar.clock.advance(__import__("datetime").timedelta(days=10))  # identity arrives on 12 March
+        verified = await dsar.client.post(
+            f"/v1/requests/{created['id']}/verification/manual", json={"evidence_ref": "PASSPORT-1"}, headers=ADMIN
+        )
+        assert verified.status_code == 200, verified.text
+        body = verified.json()
+        assert body["deadline"]["paused"] is False
+        # The month runs again from 12 March: due Sunday 12 April → Monday 13 April 2026.
+        assert body["deadline"]["due_at"].startswith("2026-04-13T23:59:59")
+        assert body["verification"]["evidence_ref"] == "PASSPORT-1"
+        # No system is registered: the request completes at once.
+        assert body["state"] == "completed"
+        again = await dsar.client.post(
+            f"/v1/requests/{created['id']}/verification/manual", json={"evidence_ref": "X"}, headers=ADMIN
+        )
+        assert again.status_code == 409

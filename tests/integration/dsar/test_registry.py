@@ -1,0 +1,53 @@
+"""The data map: systems registered idempotently, the five privops services seeded, per tenant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.dsar.support import ADMIN, READ, WRITE, request_body, serve_dsar
+from tests.support.stack import Infra, auth
+
+pytestmark = pytest.mark.integration
+PRIVOPS = ["privops-breach", "privops-consent", "privops-dsar", "privops-retention", "privops-subprocessor"]
+
+
+async def test_registry_is_idempotent_per_tenant_and_seeds_the_privops_services(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+        body = {"name": "CRM", "owner": "sales", "actions": ["erase", "access"], "purposes": ["sales"]}
+        first = await dsar.client.put("/v1/systems/crm", json=body, headers=WRITE)
+        again = await dsar.client.put("/v1/systems/crm", json={**body, "owner": "ops"}, headers=WRITE)
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json()["owner"] == "ops"
+        bad = await dsar.client.put("/v1/systems/crm", json={**body, "actions": ["shred"]}, headers=WRITE)
+        assert bad.status_code == 422
+        assert (await dsar.client.put("/v1/systems/Bad Key", json=body, headers=WRITE)).status_code == 422
+        assert (await dsar.client.post("/v1/systems/setup", headers=WRITE)).status_code == 403
+        seeded = await dsar.client.post("/v1/systems/setup", headers=ADMIN)
+        assert sorted(s["key"] for s in seeded.json()) == PRIVOPS
+        assert (await dsar.client.post("/v1/systems/setup", headers=ADMIN)).status_code == 200
+        listed = await dsar.client.get("/v1/systems", headers=READ)
+        assert [s["key"] for s in listed.json()] == ["crm", *PRIVOPS]
+        assert (await dsar.client.get("/v1/systems", headers=auth("globex", "dsar:read"))).json() == []
+        assert (await dsar.client.get("/v1/systems/crm", headers=auth("globex", "dsar:read"))).status_code == 404
+
+        gone = await dsar.client.delete("/v1/systems/crm", headers=ADMIN)
+        assert gone.json()["active"] is False
+        assert "crm" not in [s["key"] for s in (await dsar.client.get("/v1/systems", headers=READ)).json()]
+        unknown = {"subject": {"kind": "email", "value": "ada@example.com"}, "system": "nope", "recipient": "X"}
+        assert (await dsar.client.post("/v1/recipients", json=unknown, headers=WRITE)).status_code == 404
+
+        created = await dsar.open(request_body("erasure", verification="manual"))
+        verified = await dsar.client.post(
+            f"/v1/requests/{created['id']}/verification/manual", json={"evidence_ref": "ID"}, headers=ADMIN
+        )
+        tasks = await dsar.client.get(f"/v1/requests/{created['id']}/tasks", headers=READ)
+        assert verified.json()["state"] == "in_progress"
+        assert sorted(t["system"] for t in tasks.json()) == PRIVOPS  # deactivated crm gets no task
+        notification = await dsar.client.get(
+            "/v1/notifications/00000000-0000-0000-0000-000000000000/claim", headers=ADMIN
+        )
+        assert notification.status_code == 403  # only a sender's dsar:notify token reads messages

@@ -1,0 +1,96 @@
+"""Subject references agree with the consent service's; fan-out rules; messages; certificate signatures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.consent.domain.identifiers import subject_ref as consent_subject_ref
+from services.dsar.crypto import seal, sign, unseal, verify_signature
+from services.dsar.domain import RequestType
+from services.dsar.domain.errors import DomainError, InvalidIdentifier
+from services.dsar.domain.identifiers import normalise, subject_ref
+from services.dsar.domain.messages import render
+from services.dsar.domain.tasks import TaskAction, action_for, request_outcome, retry_delay, task_due_at
+from services.dsar.settings import DsarSettings
+
+KEY = b"k" * 32
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("email", "Ada@Example.com"),
+        ("email", "  ada.lovelace+news@EXAMPLE.org "),
+        ("email", "jürgen@bücher.de"),
+        ("phone", "+33 6 12-34-56-78"),
+        ("phone", "0044 (0)20 7946 0001"),
+        ("user_id", " u-1001 "),
+        ("customer_id", "C-42"),
+        ("cookie_id", "abc.DEF"),
+        ("device_id", "dev 1"),
+    ],
+)
+def test_subject_reference_is_the_same_as_the_consent_services(kind: str, value: str) -> None:
+    assert subject_ref(KEY, kind, value) == consent_subject_ref(KEY, kind, value)
+
+
+def test_identifiers_are_normalised_and_bad_ones_refused_without_echoing_the_value() -> None:
+    assert normalise("email", " Ada@Example.COM ") == "ada@example.com"
+    assert normalise("phone", "+44 20 7946 0001") == "+442079460001"
+    assert subject_ref(KEY, "user_id", "42") != subject_ref(KEY, "customer_id", "42")
+    for kind, value in (("email", "ada-at-example"), ("phone", "06 12 34 56 78"), ("shoe_size", "42")):
+        with pytest.raises(InvalidIdentifier) as error:
+            subject_ref(KEY, kind, value)
+        assert value not in str(error.value)
+
+
+def test_every_request_type_has_a_store_action() -> None:
+    assert {action_for(t) for t in RequestType} == set(TaskAction)
+    assert action_for("erasure") is TaskAction.ERASE
+
+
+def test_task_deadlines_backoff_and_outcome() -> None:
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    legal = datetime(2026, 3, 5, 23, 59, tzinfo=UTC)
+    assert task_due_at(now, legal, 7) == legal
+    assert task_due_at(now, datetime(2026, 4, 2, tzinfo=UTC), 7) == datetime(2026, 3, 9, 9, tzinfo=UTC)
+    assert [retry_delay(600, a).total_seconds() for a in (1, 2, 3)] == [600, 1200, 2400]
+    assert request_outcome([("done", None), ("no_data", None)]) == "complete"
+    assert request_outcome([("done", "Art. 17(3)(b): invoices kept")]) == "partial"
+    assert request_outcome([("done", None), ("failed", None)]) == "partial"
+
+
+def test_messages_name_the_code_the_authority_and_the_link() -> None:
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    code = render(
+        "dsar.verification_code", {"request_id": "r1", "request_type": "access", "code": "042917", "expires_at": at}
+    )
+    assert "042917" in code.body and "2026-03-02 09:30" in code.body
+    refusal = render(
+        "dsar.refusal",
+        {"request_id": "r1", "request_type": "access", "grounds": "g", "reasons": "r", "authority": "the ICO"},
+    )
+    assert "complaint with the ICO" in refusal.body
+    with pytest.raises(DomainError):
+        render("dsar.unknown", {})
+
+
+def test_sealed_data_and_signatures() -> None:
+    settings = DsarSettings(
+        database_url="postgresql+asyncpg://x@127.0.0.1/db",
+        kafka_bootstrap_servers="127.0.0.1:9092",
+        jwt_secret="j" * 40,
+        subject_hash_key="h" * 40,
+        signing_key="s" * 40,
+    )
+    blob = seal(settings, {"identifiers": [{"kind": "email", "value": "ada@example.com"}]})
+    assert b"ada@example.com" not in blob
+    assert unseal(settings, blob)["identifiers"][0]["value"] == "ada@example.com"
+    document = {"request_id": "r1", "systems": [{"system": "crm", "records_affected": 3}]}
+    signature = sign(settings, document)
+    assert verify_signature(
+        settings, {"systems": [{"records_affected": 3, "system": "crm"}], "request_id": "r1"}, signature
+    )
+    assert not verify_signature(settings, {**document, "request_id": "r2"}, signature)
