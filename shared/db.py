@@ -67,12 +67,14 @@ def new_id() -> uuid.UUID:
 class Database:
     """The engine and session factory of one service's database."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pre_ping: bool = True, echo: bool = False
+    ) -> None:
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
             echo=echo,
             connect_args={"server_settings": {"timezone": "UTC", "application_name": "privops"}},
         )
@@ -81,7 +83,12 @@ class Database:
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Database:
         """Build the database of a service from its settings."""
-        return cls(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pre_ping=settings.db_pool_pre_ping,
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -10,23 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 import zlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Text, delete, func, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    any_,
+    bindparam,
+    delete,
+    func,
+    text,
+    update,
+)
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock
 from shared.db import Database, UTCDateTime
 from shared.events.catalogue import Event
-from shared.events.envelope import CloudEvent
+from shared.events.envelope import JSON_CONTENT_TYPE, SPECVERSION, CloudEvent
 from shared.logging import correlation_id_var, new_traceparent, trace_id_of, traceparent_var
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, RELAY_ACTIVE
 from shared.settings import ServiceSettings
@@ -34,6 +50,9 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("privops.outbox")
 
 NOTIFY_CHANNEL = "privops_outbox"
+# Columns of an outbox row as ``outbox_rows`` builds them, in order (for COPY).
+OUTBOX_COLUMNS = ("event_id", "tenant_id", "topic", "key", "event_type", "headers", "payload")
+_NOTIFIED = "privops.outbox.notified"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -56,6 +75,15 @@ class OutboxMessage(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+# One statement however many events were acknowledged (an array parameter, not a list of literals).
+MARK_PUBLISHED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+    .values(published_at=func.now())
+)
 
 
 def partition_key(tenant_id: str, subject: str | None) -> str:
@@ -103,9 +131,90 @@ async def stage(
             payload=envelope.data_bytes(),
         )
     )
+    await notify_relay(session)
+    return envelope
+
+
+async def stage_many(
+    session: AsyncSession,
+    events: Iterable[tuple[Event, str | None]],
+    *,
+    tenant_id: str,
+    clock: Clock,
+    service: str,
+) -> int:
+    """Stage many ``(event, subject)`` pairs with one COPY, in order; they leave only if the transaction commits.
+
+    The rows carry exactly what ``stage`` would store (same headers, same payload), built without
+    an intermediate envelope per event. Returns the number of events staged.
+    """
+    rows = outbox_rows(events, tenant_id=tenant_id, source=f"/privops/{service}", now=clock.now())
+    if not rows:
+        return 0
+    await session.flush()  # events staged earlier in this transaction keep their place in the order
+    # Before the COPY: a statement through the session opens the database transaction, which a COPY on
+    # the raw connection would not (it would commit on its own, even if this transaction rolls back).
+    await notify_relay(session)
+    connection = await session.connection()
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    await driver.copy_records_to_table(OutboxMessage.__tablename__, records=rows, columns=OUTBOX_COLUMNS)
+    return len(rows)
+
+
+def outbox_rows(
+    events: Iterable[tuple[Event, str | None]], *, tenant_id: str, source: str, now: datetime
+) -> list[tuple[Any, ...]]:
+    """Outbox rows (``OUTBOX_COLUMNS``, headers as JSON text) for ``(event, subject)`` pairs, COPY-ready.
+
+    Equivalent to ``build_envelope`` + ``to_kafka_headers`` + ``data_bytes`` per event, with the
+    attributes shared by the whole batch (source, tenant, time, correlation, trace) computed once.
+    """
+    correlation_id = correlation_id_var.get()
+    trace_id = trace_id_of(traceparent_var.get())
+    shared = {"ce_specversion": SPECVERSION}
+    time_text = now.isoformat()
+    rows: list[tuple[Any, ...]] = []
+    dumps = json.dumps
+    for event, subject in events:
+        model = type(event)
+        event_id = uuid.uuid4()
+        headers = shared | {
+            "ce_id": str(event_id),
+            "ce_source": source,
+            "ce_type": model.event_type,
+            "ce_tenantid": tenant_id,
+        }
+        if subject:
+            headers["ce_subject"] = subject
+        headers["ce_time"] = time_text
+        headers["ce_dataschema"] = model.dataschema()
+        headers["ce_traceparent"] = new_traceparent(trace_id)
+        if correlation_id:
+            headers["ce_correlationid"] = correlation_id
+        headers["content-type"] = JSON_CONTENT_TYPE
+        rows.append(
+            (
+                event_id,
+                tenant_id,
+                model.topic,
+                partition_key(tenant_id, subject),
+                model.event_type,
+                dumps(headers, ensure_ascii=False),
+                model.__pydantic_serializer__.to_json(event),  # the model is valid already: no second validation
+            )
+        )
+    return rows
+
+
+async def notify_relay(session: AsyncSession) -> None:
+    """Wake the relay when the transaction commits; one NOTIFY per transaction however many events it stages."""
+    sync = session.sync_session
+    current = sync.get_nested_transaction() or sync.get_transaction()
+    if current is not None and session.info.get(_NOTIFIED) is current:
+        return
     # Delivered at commit only, so the relay wakes for committed rows and never for rolled-back ones.
     await session.exec(select(func.pg_notify(NOTIFY_CHANNEL, "")))
-    return envelope
+    session.info[_NOTIFIED] = sync.get_nested_transaction() or sync.get_transaction()
 
 
 def relay_lock_key(service: str) -> int:
@@ -195,52 +304,52 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish the oldest unpublished events; mark the acknowledged prefix as published."""
+        table = _OUTBOX  # Core rows, not ORM objects: a large backlog is read and marked in bulk
+        columns = table.c
         async with self.database.session() as session:
-            messages = list(
-                (
-                    await session.exec(
-                        select(OutboxMessage)
-                        .where(col(OutboxMessage.published_at).is_(None))
-                        .order_by(col(OutboxMessage.id))
-                        .limit(self.batch_size)
-                    )
-                ).all()
-            )
+            connection = await session.connection()
+            messages = (
+                await connection.execute(
+                    sa_select(columns.id, columns.event_id, columns.topic, columns.key, columns.headers)
+                    .add_columns(columns.payload)
+                    .where(columns.published_at.is_(None))
+                    .order_by(columns.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
             if not messages:
                 return 0
             futures = []
+            send = self.producer.send
             for message in messages:
-                headers = [(k, v.encode()) for k, v in message.headers.items()]
                 futures.append(
-                    await self.producer.send(
+                    await send(
                         self.settings.topic(message.topic),
                         value=message.payload,
                         key=message.key.encode(),
-                        headers=headers,
+                        headers=[(k, v.encode()) for k, v in message.headers.items()],
                     )
                 )
-            results = await asyncio.gather(*futures, return_exceptions=True)
+            await asyncio.wait(futures)  # one wait for the whole batch; then read the results in order
             acked: list[int] = []
             failure: BaseException | None = None
-            for message, result in zip(messages, results, strict=True):
-                if isinstance(result, BaseException):
-                    failure = result
+            for message, future in zip(messages, futures, strict=True):
+                failure = future.exception()
+                if failure is not None:
                     break  # keep order: everything after a failure is sent again
-                assert message.id is not None
                 acked.append(message.id)
-            now = func.now()
+            for future in futures[len(acked) + 1 :]:
+                future.exception()  # retrieved, so that asyncio does not report it as never retrieved
             if acked:
-                await session.exec(
-                    update(OutboxMessage).where(col(OutboxMessage.id).in_(acked)).values(published_at=now)
-                )
+                await connection.execute(MARK_PUBLISHED, {"ids": acked})
                 OUTBOX_PUBLISHED.labels(self.service).inc(len(acked))
             if failure is not None:
                 OUTBOX_ERRORS.labels(self.service).inc()
                 failed = messages[len(acked)]
-                await session.exec(
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.id) == failed.id)
-                    .values(attempts=OutboxMessage.attempts + 1, last_error=str(failure)[:2000])
+                await connection.execute(
+                    update(table)
+                    .where(columns.id == failed.id)
+                    .values(attempts=columns.attempts + 1, last_error=str(failure)[:2000])
                 )
                 log.warning("outbox.publish_failed", event_id=str(failed.event_id), error=str(failure))
         if failure is not None:

@@ -49,6 +49,9 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = Field(default="", description="Prefix for every Kafka topic name (test isolation, multi-env)")
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_pre_ping: bool = Field(
+        default=True, description="Test each pooled connection before use (one round trip per checkout)"
+    )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)

@@ -22,6 +22,7 @@ from typing import IO
 import httpx
 
 from deploy.local.console import Endpoint, LogStream, make_console, print_summary
+from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
 from deploy.local.infra import LOOPBACK, Broker, Postgres, start_broker, start_postgres
 from deploy.local.secrets import LocalSecrets, load_local_secrets
 from deploy.local.supervisor import (
@@ -40,7 +41,6 @@ from shared.auth import SERVICES, admin_scopes, issue_token
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
 POLL_INTERVAL_S = 0.25
-DEMO_TENANT = "demo"
 TOKEN_TTL = timedelta(hours=12)
 EXAMPLE_REQUEST = ("retention", "/v1/schedules")
 
@@ -61,8 +61,20 @@ class ExtraProcess:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
-# The demo stores join here, e.g. ExtraProcess("crm-store", "examples.crm_store", env={...}).
-EXTRA_PROCESSES: list[ExtraProcess] = []
+def demo_stores(state_dir: Path) -> list[ExtraProcess]:
+    """The demo data stores of ``examples/`` (they use the SDK and register themselves with DSAR)."""
+    stores = state_dir / "stores"
+    return [
+        ExtraProcess("crm-store", "examples.crm", env={"CRM_LEDGER": str(stores / "crm-ledger.sqlite3")}),
+        ExtraProcess(
+            "analytics-store",
+            "examples.analytics",
+            env={
+                "ANALYTICS_DB_PATH": str(stores / "analytics.sqlite3"),
+                "ANALYTICS_LEDGER": str(stores / "analytics-ledger.sqlite3"),
+            },
+        ),
+    ]
 
 
 class StackFailed(Exception):
@@ -121,10 +133,17 @@ class LocalStack:
         ports = dict(zip(SERVICES, pick_ports(base_port, len(SERVICES)), strict=True))
         for service, port in ports.items():
             args = ["-m", "deploy.cli", "serve", service, "--host", LOOPBACK, "--port", str(port)]
-            env = service_environment(service, port, self._postgres(), self._broker(), secrets)
+            env = service_environment(service, port, self._postgres(), self._broker(), secrets, self.state_dir)
             self._spawn(service, args, env, secrets, url=f"http://{LOOPBACK}:{port}")
         self._wait_ready(stop)
-        for extra in EXTRA_PROCESSES:
+        token = issue_token(secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=TOKEN_TTL)
+        urls = {child.name: child.url for child in self.children if child.url}
+        try:
+            seed_demo_tenant(urls, token, lambda text: self.stream.note(text, style="green"))
+        except (RuntimeError, httpx.HTTPError) as exc:
+            raise StackFailed(str(exc)) from None
+        (self.state_dir / "stores").mkdir(exist_ok=True)
+        for extra in demo_stores(self.state_dir):
             self._spawn(extra.name, ["-m", extra.module, *extra.args], extra.env, secrets, url=None)
         self._print_summary(secrets)
 
@@ -222,6 +241,8 @@ class LocalStack:
         env["_TYPER_STANDARD_TRACEBACK"] = "1"  # plain tracebacks: they read better in a log file
         env["PRIVOPS_KAFKA_BOOTSTRAP_SERVERS"] = self._broker().bootstrap
         env["PRIVOPS_JWT_SECRET"] = secrets.jwt_secret
+        env["PRIVOPS_POSTGRES_URL"] = self._postgres().url("postgres", "postgresql")
+        env["PRIVOPS_TENANTS"] = DEMO_TENANT
         for child in self.children:
             if child.url:
                 env[f"PRIVOPS_{child.name.upper()}_URL"] = child.url
@@ -301,7 +322,7 @@ def exit_reason(code: int) -> str:
 
 
 def service_environment(
-    service: str, port: int, postgres: Postgres, broker: Broker, secrets: LocalSecrets
+    service: str, port: int, postgres: Postgres, broker: Broker, secrets: LocalSecrets, state_dir: Path
 ) -> dict[str, str]:
     """The environment variables one service reads (prefix ``<SERVICE>_``)."""
     prefix = f"{service.upper()}_"
@@ -318,4 +339,6 @@ def service_environment(
         # Short group joins: a memory-only broker restarts with the stack, so rebalances are rare.
         "CONSUMER_SESSION_TIMEOUT_MS": "6000",
     }
+    if service == "dsar":
+        values["MAILBOX_DIR"] = str(state_dir / "mailbox")
     return {prefix + key: value for key, value in values.items()}

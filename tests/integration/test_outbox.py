@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import event as sa_event
 from sqlmodel import col, select
 
 from shared.clock import ManualClock
@@ -17,7 +19,8 @@ from shared.db import Database
 from shared.events.catalogue.consent import ConsentGranted
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
-from shared.outbox import OutboxMessage, OutboxRelay, stage
+from shared.logging import correlation_id_var
+from shared.outbox import OUTBOX_COLUMNS, OutboxMessage, OutboxRelay, build_envelope, outbox_rows, stage, stage_many
 from shared.settings import ServiceSettings
 from tests.support.stack import Infra, eventually, read_topic
 
@@ -142,6 +145,89 @@ async def test_backlog_metrics_report_size_and_age(infra: Infra, topic_prefix: s
                 await session.exec(select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None)))
             ).all()
             assert unpublished == []
+
+
+async def test_stage_many_keeps_the_order_of_everything_staged_in_the_transaction(
+    infra: Infra, topic_prefix: str
+) -> None:
+    async with outbox_env(infra, topic_prefix) as (database, settings, producer):
+        async with database.session() as session:
+            await stage(session, granted("p000", "same-person"), tenant_id="acme", subject="same-person", clock=CLOCK,
+                        service="consent")  # fmt: skip
+            bulk = [(granted(f"p{i:03d}", "same-person"), "same-person") for i in range(1, 1200)]
+            assert await stage_many(session, bulk, tenant_id="acme", clock=CLOCK, service="consent") == 1199
+            await stage(session, granted("p1200", "same-person"), tenant_id="acme", subject="same-person", clock=CLOCK,
+                        service="consent")  # fmt: skip
+        relay = OutboxRelay(database, producer, settings)
+        while await relay.publish_batch():
+            pass
+        records = await read_topic(infra.broker.bootstrap, settings.topic(CONSENT_EVENTS), expect=1201)
+        envelopes = [CloudEvent.from_kafka(r.headers, r.value) for r in records]
+        assert [e.data["purpose"] for e in envelopes] == [f"p{i:03d}" for i in range(1201)]
+        assert {r.key for r in records} == {b"acme:same-person"}
+        assert len({e.id for e in envelopes}) == 1201
+
+
+async def test_events_staged_in_bulk_in_a_rolled_back_transaction_are_never_published(
+    infra: Infra, topic_prefix: str
+) -> None:
+    async with outbox_env(infra, topic_prefix) as (database, settings, producer):
+        with pytest.raises(RuntimeError):
+            async with database.session() as session:
+                bulk = [(granted(f"gone-{i}"), "ref-1") for i in range(50)]
+                await stage_many(session, bulk, tenant_id="acme", clock=CLOCK, service="consent")
+                raise RuntimeError("the state change failed")
+        async with database.session() as session:
+            await stage_many(session, [(granted("kept"), "ref-1")], tenant_id="acme", clock=CLOCK, service="consent")
+        relay = OutboxRelay(database, producer, settings)
+        assert await relay.publish_batch() == 1
+        records = await read_topic(infra.broker.bootstrap, settings.topic(CONSENT_EVENTS), expect=2, timeout=3)
+        assert [CloudEvent.from_kafka(r.headers, r.value).data["purpose"] for r in records] == ["kept"]
+
+
+async def test_a_transaction_notifies_the_relay_once_however_many_events_it_stages(
+    infra: Infra, topic_prefix: str
+) -> None:
+    async with outbox_env(infra, topic_prefix) as (database, _settings, _producer):
+        statements: list[str] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            statements.append(statement)
+
+        sa_event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+        async with database.session() as session:
+            for purpose in ("a", "b", "c"):
+                await stage(
+                    session, granted(purpose), tenant_id="acme", subject="ref-1", clock=CLOCK, service="consent"
+                )
+            await stage_many(session, [(granted("d"), "ref-1")], tenant_id="acme", clock=CLOCK, service="consent")
+        async with database.session() as session:  # the next transaction notifies again
+            await stage(session, granted("e"), tenant_id="acme", subject="ref-1", clock=CLOCK, service="consent")
+        assert sum("pg_notify" in s for s in statements) == 2
+        async with database.session() as session:
+            assert len((await session.exec(select(OutboxMessage))).all()) == 5
+
+
+def test_bulk_rows_carry_what_a_single_stage_would() -> None:
+    event = granted("newsletter", subject="ref-ü")
+    token = correlation_id_var.set("corr-1")
+    try:
+        [row] = outbox_rows([(event, "ref-ü")], tenant_id="acme", source="/privops/consent", now=CLOCK.now())
+        reference = build_envelope(event, source="/privops/consent", tenant_id="acme", subject="ref-ü", now=CLOCK.now())
+    finally:
+        correlation_id_var.reset(token)
+    values = dict(zip(OUTBOX_COLUMNS, row, strict=True))
+    headers = json.loads(values["headers"])
+    expected = {k: v.decode() for k, v in reference.to_kafka_headers()}
+    assert headers.keys() == expected.keys()
+    assert {k: v for k, v in headers.items() if k not in ("ce_id", "ce_traceparent")} == {
+        k: v for k, v in expected.items() if k not in ("ce_id", "ce_traceparent")
+    }
+    assert headers["ce_id"] == str(values["event_id"])
+    assert values["payload"] == reference.data_bytes()
+    assert (values["topic"], values["key"], values["event_type"]) == (event.topic, "acme:ref-ü", event.event_type)
+    decoded = CloudEvent.from_kafka([(k, v.encode()) for k, v in headers.items()], values["payload"])
+    assert decoded.data == reference.data and decoded.correlationid == "corr-1"
 
 
 async def _true(value: bool) -> bool:

@@ -12,13 +12,14 @@ from shared.auth import Principal, require
 from shared.errors import PROBLEM_RESPONSES, ServiceUnavailable
 
 
-def settings_of(request: Request) -> ConsentSettings:
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
+async def settings_of(request: Request) -> ConsentSettings:
     """The consent service's settings."""
     settings: ConsentSettings = request.app.state.settings
     return settings
 
 
-def check_pool_of(request: Request) -> asyncpg.Pool:
+async def check_pool_of(request: Request) -> asyncpg.Pool:
     """The asyncpg pool reserved for consent checks."""
     pool: asyncpg.Pool | None = getattr(request.app.state, "check_pool", None)
     if pool is None:

@@ -6,6 +6,7 @@ offset commit together, so an interrupted import resumes exactly at ``rows_done`
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from datetime import datetime
@@ -23,8 +24,10 @@ from services.consent.service.common import subject_key
 from services.consent.service.recording import EVENTS
 from shared.auth import Principal
 from shared.clock import Clock
+from shared.durations import Duration, InvalidDuration, parse_duration
 from shared.errors import Conflict, NotFound
-from shared.outbox import NOTIFY_CHANNEL, build_envelope, partition_key
+from shared.events.catalogue.consent import ConsentDecisionEvent
+from shared.outbox import stage_many
 from shared.settings import ServiceSettings
 
 RECORD_COLUMNS = (
@@ -116,7 +119,7 @@ async def import_chunk(
     accepted, more_errors = await _check_against_catalogue(session, tenant_id, valid)
     errors += more_errors
     records = [_record(row, tenant_id, job.id, now, purposes) for row, purposes in accepted]
-    await _write(session, tenant_id, job.id, records, errors, settings, now)
+    await _write(session, tenant_id, job.id, records, errors, settings, clock)
     job.rows_done += len(parsed)
     job.accepted += len(records)
     job.rejected += len(errors)
@@ -179,8 +182,18 @@ def _notice_error(row: ImportRow, notices: dict[tuple[str, int], NoticeVersion])
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _validity(text: str | None) -> Duration | str | None:
+    """A purpose's validity, parsed once rather than once per row (``consent_expiry`` reports a bad one)."""
+    try:
+        return parse_duration(text) if text else None
+    except InvalidDuration:
+        return text
+
+
 def _record(row: ImportRow, tenant_id: str, job_id: uuid.UUID, now: datetime, purpose: Purpose) -> tuple[Any, ...]:
-    expires_at = consent_expiry(row.occurred_at, purpose.validity) if row.decision is Decision.GRANTED else None
+    validity = _validity(purpose.validity)
+    expires_at = consent_expiry(row.occurred_at, validity) if row.decision is Decision.GRANTED else None
     proof = {k: v for k, v in (("form_id", row.form_id), ("language", row.language)) if v}
     return (
         uuid.uuid4(), tenant_id, row.subject_ref, row.purpose, row.decision.value, row.channel, row.occurred_at, now,
@@ -195,7 +208,7 @@ async def _write(
     records: list[tuple[Any, ...]],
     errors: list[RowError],
     settings: ServiceSettings,
-    now: datetime,
+    clock: Clock,
 ) -> None:
     connection = await session.connection()
     driver: Any = (await connection.get_raw_connection()).driver_connection
@@ -209,15 +222,12 @@ async def _write(
         return
     await driver.copy_records_to_table("consent_record", records=records, columns=RECORD_COLUMNS)
     await driver.execute(PROJECT_SQL, [r[0] for r in records])
-    await driver.copy_records_to_table(
-        "outbox", records=[_outbox_row(r, tenant_id, settings, now) for r in records], columns=OUTBOX_COLUMNS
-    )
-    await driver.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    await stage_many(session, map(_event, records), tenant_id=tenant_id, clock=clock, service=settings.service_name)
 
 
-def _outbox_row(record: tuple[Any, ...], tenant_id: str, settings: ServiceSettings, now: datetime) -> tuple[Any, ...]:
-    record_id, _, ref, purpose, decision, _, occurred_at, *_rest = record
-    expires_at = record[11]
+def _event(record: tuple[Any, ...]) -> tuple[ConsentDecisionEvent, str]:
+    """The event of an imported record, with its subject reference."""
+    record_id, _, ref, purpose, decision, _, occurred_at, _, _, _, notice_version, expires_at, *_ = record
     event = EVENTS[Decision(decision)](
         consent_id=record_id,
         subject_ref=ref,
@@ -225,13 +235,6 @@ def _outbox_row(record: tuple[Any, ...], tenant_id: str, settings: ServiceSettin
         decision=decision,
         occurred_at=occurred_at,
         expires_at=expires_at,
-        notice_version=str(record[10]) if record[10] else None,
+        notice_version=str(notice_version) if notice_version else None,
     )
-    envelope = build_envelope(
-        event, source=f"/privops/{settings.service_name}", tenant_id=tenant_id, subject=ref, now=now
-    )
-    headers = json.dumps({k: v.decode() for k, v in envelope.to_kafka_headers()})
-    return (
-        uuid.UUID(envelope.id), tenant_id, event.topic, partition_key(tenant_id, ref), event.event_type, headers,
-        envelope.data_bytes(),
-    )  # fmt: skip
+    return event, ref

@@ -39,7 +39,8 @@ EVENTS: dict[Decision, type[ConsentDecisionEvent]] = {
     Decision.DENIED: ConsentDenied,
     Decision.WITHDRAWN: ConsentWithdrawn,
 }
-STATE = ConsentState.__table__.c  # type: ignore[attr-defined]
+STATE_TABLE = ConsentState.__table__  # type: ignore[attr-defined]
+STATE = STATE_TABLE.c
 
 
 @dataclass(frozen=True)
@@ -226,13 +227,10 @@ def state_row(record: ConsentRecord, now: datetime) -> dict[str, Any]:
     }
 
 
-async def upsert_states(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Put rows in force unless a later (or, at the same instant, stronger) decision already is (one statement)."""
-    if not rows:
-        return
-    statement = insert(ConsentState).values(rows)
+def _upsert_state_statement() -> Any:
+    statement = insert(STATE_TABLE)  # Core, not the ORM bulk path: one cached statement, executemany for several
     excluded = statement.excluded
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[STATE.tenant_id, STATE.subject_ref, STATE.purpose],
         set_={
             name: excluded[name]
@@ -241,4 +239,14 @@ async def upsert_states(session: AsyncSession, rows: list[dict[str, Any]]) -> No
         | {"updated_at": excluded.updated_at},
         where=tuple_(STATE.decided_at, STATE.rank) <= tuple_(excluded.decided_at, excluded.rank),
     )
-    await session.exec(statement)
+
+
+# Built once: the same statement object is compiled once and cached, whatever the number of rows.
+UPSERT_STATE = _upsert_state_statement()
+
+
+async def upsert_states(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Put rows in force unless a later (or, at the same instant, stronger) decision already is (one statement)."""
+    if not rows:
+        return
+    await session.exec(UPSERT_STATE, params=rows)
