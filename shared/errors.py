@@ -44,6 +44,7 @@ class RuleViolation(ValueError):
     title: ClassVar[str] = "Business rule violated"
     status: ClassVar[int] = 422
     field: str | None = None
+    detail: str | None = None
 
 
 class BadRequest(ProblemError):

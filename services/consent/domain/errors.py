@@ -6,6 +6,11 @@ from typing import ClassVar
 
 from shared.errors import RuleViolation
 
+# The identifier errors belong to the cross-service subject scheme; re-exported for this service's callers.
+from shared.subjects import InvalidIdentifier as InvalidIdentifier
+from shared.subjects import InvalidSubjectKey as InvalidSubjectKey
+from shared.subjects import UnknownIdentifierKind as UnknownIdentifierKind
+
 
 class DomainError(RuleViolation):
     """A consent rule was broken by the input; nothing was changed."""
@@ -19,28 +24,6 @@ class DomainError(RuleViolation):
         super().__init__(f"{field}: {detail}")
         self.field = field
         self.detail = detail
-
-
-class InvalidIdentifier(DomainError):
-    """An identifier (email, phone, id) is malformed."""
-
-    code = "invalid-identifier"
-    title = "Malformed identifier"
-
-
-class UnknownIdentifierKind(DomainError):
-    """The identifier kind is not one the consent service knows."""
-
-    code = "unknown-identifier-kind"
-    title = "Unknown identifier kind"
-
-
-class InvalidSubjectKey(DomainError):
-    """The key used to hash subject references is missing or too short (a deployment fault)."""
-
-    code = "invalid-subject-key"
-    title = "Subject reference key is unusable"
-    status = 500
 
 
 class UnknownLawfulBasis(DomainError):

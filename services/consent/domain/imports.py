@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from services.consent.domain.decisions import Decision, require_aware
-from services.consent.domain.errors import DomainError, InvalidImportRow
+from services.consent.domain.errors import InvalidImportRow
 from services.consent.domain.identifiers import is_subject_ref, subject_ref
+from shared.errors import RuleViolation
 
 FORMATS = ("ndjson", "csv")
 COLUMNS = (
@@ -139,8 +140,8 @@ def validate(line: int, fields: Mapping[str, Any] | RowError, key: bytes, now: d
         return fields
     try:
         return parse_row(line, fields, key, now)
-    except DomainError as error:
-        return RowError(line, error.field, error.detail)
+    except RuleViolation as error:
+        return RowError(line, error.field or "row", error.detail or str(error))
 
 
 def _text(fields: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:

@@ -85,7 +85,7 @@ def build_receipt(
     try:
         timestamp = require_aware(consent_timestamp, "consent_timestamp")
     except InvalidTimestamp as error:
-        raise InvalidReceipt(error.field or "consent_timestamp", error.detail) from None
+        raise InvalidReceipt(error.field or "consent_timestamp", error.detail or str(error)) from None
     if not is_subject_ref(subject_ref):
         raise InvalidReceipt(
             "subject_ref", "must be the 64-character subject reference, never a raw identifier such as an email"

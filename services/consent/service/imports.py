@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.consent.domain import Decision, DomainError, consent_expiry
+from services.consent.domain import Decision, consent_expiry
 from services.consent.domain.imports import ImportRow, RowError, read_rows, validate
 from services.consent.domain.notices import check_in_force
 from services.consent.models import ImportJob, ImportRejection, NoticeVersion, Purpose, SubjectStatus
@@ -25,7 +25,7 @@ from services.consent.service.recording import EVENTS
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.durations import Duration, InvalidDuration, parse_duration
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, RuleViolation
 from shared.events.catalogue.consent import ConsentDecisionEvent
 from shared.outbox import stage_many
 from shared.settings import ServiceSettings
@@ -177,8 +177,8 @@ def _notice_error(row: ImportRow, notices: dict[tuple[str, int], NoticeVersion])
             superseded_at=following.published_at if following else None,
             expires_at=notice.expires_at,
         )
-    except DomainError as error:
-        return RowError(row.line, error.field, error.detail)
+    except RuleViolation as error:
+        return RowError(row.line, error.field or "row", error.detail or str(error))
     return None
 
 

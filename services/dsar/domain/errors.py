@@ -136,17 +136,6 @@ class ClockStateError(DomainError):
     status = 409
 
 
-class InvalidIdentifier(DomainError):
-    """A subject identifier has an unknown kind or a malformed value (the value is never repeated)."""
-
-    code = "invalid-identifier"
-    title = "Invalid subject identifier"
-
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail}")
-        self.field = field
-
-
 class NoIdentifier(DomainError):
     """A request names no identifier of the subject, so no store could find the person."""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import unicodedata
 import uuid
+
+from shared import subjects
 
 from .errors import DomainError
 
@@ -31,24 +32,18 @@ def _key(key: bytes) -> bytes:
 
 
 def normalise_email(value: str) -> str:
-    """Trim, NFC-normalise and lowercase an address; an internationalised domain becomes its ASCII form."""
-    text = unicodedata.normalize("NFC", value.strip()).lower()
-    local, at, domain = text.rpartition("@")
-    # The message never repeats the address: it ends up in logs and problem responses.
-    if not at or not local or "." not in domain or any(ch.isspace() for ch in text):
-        raise InvalidContactEmail("the contact email is not an address such as dpo@example.com")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise InvalidContactEmail("the contact email's domain is not a valid host name") from None
-    return f"{local}@{domain.rstrip('.')}"
+    """The normal form of a contact's address (the cross-service scheme of ``shared.subjects``)."""
+    try:
+        return subjects.normalise_email(value)
+    except subjects.InvalidIdentifier:
+        # The message never repeats the address: it ends up in logs and problem responses.
+        raise InvalidContactEmail("the contact email is not an address such as dpo@example.com") from None
 
 
 def contact_subject_ref(key: bytes, email: str) -> str:
-    """The contact's subject reference: hex HMAC-SHA256 of ``"email:<normalised address>"`` (as consent computes)."""
-    message = f"email:{normalise_email(email)}".encode()
-    return hmac.new(_key(key), message, hashlib.sha256).hexdigest()
+    """The contact's subject reference, the same one every privops service computes for that email."""
+    normalise_email(email)  # the contact-specific error for a malformed address
+    return subjects.subject_ref(_key(key), subjects.IdentifierKind.EMAIL, email)
 
 
 def webhook_secret(key: bytes, tenant_id: str, customer_id: uuid.UUID, version: int) -> str:

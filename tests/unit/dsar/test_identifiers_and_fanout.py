@@ -9,11 +9,12 @@ import pytest
 from services.consent.domain.identifiers import subject_ref as consent_subject_ref
 from services.dsar.crypto import seal, sign, unseal, verify_signature
 from services.dsar.domain import RequestType
-from services.dsar.domain.errors import DomainError, InvalidIdentifier
+from services.dsar.domain.errors import DomainError
 from services.dsar.domain.identifiers import normalise, subject_ref
 from services.dsar.domain.messages import render
 from services.dsar.domain.tasks import TaskAction, action_for, request_outcome, retry_delay, task_due_at
 from services.dsar.settings import DsarSettings
+from shared.subjects import IdentifierError
 
 KEY = b"k" * 32
 
@@ -41,7 +42,7 @@ def test_identifiers_are_normalised_and_bad_ones_refused_without_echoing_the_val
     assert normalise("phone", "+44 20 7946 0001") == "+442079460001"
     assert subject_ref(KEY, "user_id", "42") != subject_ref(KEY, "customer_id", "42")
     for kind, value in (("email", "ada-at-example"), ("phone", "06 12 34 56 78"), ("shoe_size", "42")):
-        with pytest.raises(InvalidIdentifier) as error:
+        with pytest.raises(IdentifierError) as error:
             subject_ref(KEY, kind, value)
         assert value not in str(error.value)
 
