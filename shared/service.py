@@ -306,13 +306,13 @@ class RequestContextMiddleware:
                 HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
 
 
-def runtime_of(request: Request) -> Runtime:
+async def runtime_of(request: Request) -> Runtime:
     """The running service's resources."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def clock_of(request: Request) -> Clock:
+async def clock_of(request: Request) -> Clock:
     """The service's clock."""
     clock: Clock = request.app.state.clock
     return clock

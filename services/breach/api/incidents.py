@@ -37,7 +37,7 @@ Reader = Annotated[Principal, Depends(require("breach:read"))]
 Writer = Annotated[Principal, Depends(require("breach:write"))]
 
 
-def settings_of(request: Request) -> BreachSettings:
+async def settings_of(request: Request) -> BreachSettings:
     """The breach service's settings."""
     return breach_settings(request.app.state.settings)
 

@@ -14,7 +14,7 @@ Writer = Annotated[Principal, Depends(require("retention:write"))]
 Admin = Annotated[Principal, Depends(require("retention:admin"))]
 
 
-def retention_settings(request: Request) -> RetentionSettings:
+async def retention_settings(request: Request) -> RetentionSettings:
     """The service's settings."""
     settings: RetentionSettings = request.app.state.settings
     return settings

@@ -10,7 +10,7 @@ from services.subprocessor.settings import SubprocessorSettings
 from shared.auth import Principal, require
 
 
-def settings_of(request: Request) -> SubprocessorSettings:
+async def settings_of(request: Request) -> SubprocessorSettings:
     """The service's settings."""
     settings: SubprocessorSettings = request.app.state.settings
     return settings
