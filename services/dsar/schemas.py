@@ -288,6 +288,18 @@ class CertificateOut(BaseModel):
     signature: str
     certificate: dict[str, Any]
 
+    @classmethod
+    def of(cls, cert: Any) -> CertificateOut:
+        """The API shape of a stored certificate."""
+        return cls(
+            id=cert.id,
+            request_id=cert.request_id,
+            issued_at=cert.issued_at,
+            algorithm=cert.algorithm,
+            signature=cert.signature,
+            certificate=cert.document,
+        )
+
 
 class VerifyCertificateIn(BaseModel):
     """A certificate document and its signature, as issued."""

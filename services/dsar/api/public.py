@@ -51,14 +51,7 @@ async def download(
 async def certificate(certificate_id: uuid.UUID, ctx: ReadCtx) -> CertificateOut:
     """A signed certificate of erasure."""
     cert = await get_certificate(ctx, certificate_id=certificate_id)
-    return CertificateOut(
-        id=cert.id,
-        request_id=cert.request_id,
-        issued_at=cert.issued_at,
-        algorithm=cert.algorithm,
-        signature=cert.signature,
-        certificate=cert.document,
-    )
+    return CertificateOut.of(cert)
 
 
 @router.post("/certificates/verify", response_model=VerifyCertificateOut, summary="Verify a certificate")

@@ -143,14 +143,7 @@ def task_out(task: DsarTask) -> TaskOut:
 async def certificate(request_id: uuid.UUID, ctx: ReadCtx) -> CertificateOut:
     """The signed certificate of a completed erasure."""
     cert = await get_certificate(ctx, request_id=request_id)
-    return CertificateOut(
-        id=cert.id,
-        request_id=cert.request_id,
-        issued_at=cert.issued_at,
-        algorithm=cert.algorithm,
-        signature=cert.signature,
-        certificate=cert.document,
-    )
+    return CertificateOut.of(cert)
 
 
 @router.post("/{request_id}/package-link", response_model=LinkOut, summary="A fresh download link")
