@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.runner import RESULTS_ROOT, Options, run
+from bench.runner import DEFAULT_BUDGET_MIN, FULL_BUDGET_MIN, RESULTS_ROOT, Options, run
 from bench.scenarios import discover
 
 
@@ -21,7 +21,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this scenario (repeatable)")
     p.add_argument("--skip", action="append", default=[], metavar="NAME", help="skip this scenario (repeatable)")
     p.add_argument("--quick", action="store_true", help="shorter loads (a smoke run, figures are noisier)")
-    p.add_argument("--budget-min", type=float, default=14.0, help="stop starting scenarios after this (default 14)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the largest data sizes too (10M consent records, 1M-row import): about 25 minutes",
+    )
+    p.add_argument(
+        "--budget-min",
+        type=float,
+        default=None,
+        help=f"stop starting scenarios after this many minutes (default {DEFAULT_BUDGET_MIN:g}, "
+        f"{FULL_BUDGET_MIN:g} with --full)",
+    )
     p.add_argument("--results-dir", type=Path, default=RESULTS_ROOT, help="where run folders are written")
     p.add_argument(
         "--target-url",
@@ -41,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parser().parse_args(argv)
+    if args.full and args.quick:
+        print("bench: --full and --quick cannot be combined", file=sys.stderr)
+        return 2
     if args.list:
         for s in discover():
             print(f"{s.order:>3}  {s.name:<24} {s.title}")
@@ -49,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         only=args.only,
         skip=args.skip,
         quick=args.quick,
-        budget_s=args.budget_min * 60,
+        full=args.full,
+        budget_s=60 * (args.budget_min or (FULL_BUDGET_MIN if args.full else DEFAULT_BUDGET_MIN)),
         results_root=args.results_dir,
         target_urls=args.target_url,
         token=args.token,

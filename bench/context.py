@@ -11,6 +11,7 @@ from bench.wrk import Wrk, WrkResult
 
 # Keys of the baseline figures other scenarios compare with: (scenario, metric).
 HTTP_RPS = ("baseline_http", "rps_c16")
+HTTP_P50_C16 = ("baseline_http", "p50_c16")
 HTTP_P99_C16 = ("baseline_http", "p99_c16")
 HTTP_P99_C50 = ("baseline_http", "p99_c50")
 HTTP_RSS_LOAD = ("baseline_http", "rss_load")
@@ -18,6 +19,7 @@ BROKER_PRODUCE = ("baseline_broker", "produce_rate")
 
 BASELINE_LABELS = {
     HTTP_RPS: "bare FastAPI+asyncpg req/s (16 conns)",
+    HTTP_P50_C16: "bare FastAPI+asyncpg p50 (16 conns)",
     HTTP_P99_C16: "bare FastAPI+asyncpg p99 (16 conns)",
     HTTP_P99_C50: "bare FastAPI+asyncpg p99 (50 conns)",
     HTTP_RSS_LOAD: "bare FastAPI+asyncpg RSS under load",
@@ -40,6 +42,7 @@ class BenchContext:
     kafka_bootstrap: str | None = None
     topic_prefix: str = ""
     quick: bool = False
+    full: bool = False
     results: dict[str, ScenarioResult] = field(default_factory=dict)
     idle_rss: dict[str, int] = field(default_factory=dict)
     prepared: set[str] = field(default_factory=set)
@@ -48,6 +51,12 @@ class BenchContext:
     def local(self) -> bool:
         """True when the services are the ones this run started (PIDs known, database reachable)."""
         return bool(self.services)
+
+    def size(self, default: int, *, full: int, quick: int | None = None) -> int:
+        """A data size: ``full`` with ``--full``, ``quick`` (else ``default``) with ``--quick``, else ``default``."""
+        if self.full:
+            return full
+        return quick if self.quick and quick is not None else default
 
     def seconds(self, full: float) -> float:
         """A load duration: ``full`` seconds, or a shorter one in ``--quick`` mode."""

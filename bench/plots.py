@@ -123,6 +123,8 @@ def _curves(plt: Any, plot: str, series_list: list[Series]) -> Any:
     ax.set_ylabel(first.y_label)
     if plot.endswith("_vs_clients"):
         ax.set_xscale("log", base=2)
+    elif plot.endswith("_vs_size"):
+        ax.set_xscale("log")
     ax.set_title(plot.replace("_", " "))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

@@ -14,6 +14,11 @@ PLOT_TITLES = {
     "throughput_vs_clients.png": "Throughput against concurrent connections",
     "e2e_arrivals.png": "Consent events arriving on Kafka during and after the load",
     "memory.png": "Resident memory of each service (target ≤ 200 MB)",
+    "check_latency_vs_size.png": "Consent check latency against the number of consent records (log x)",
+    "check_throughput_vs_size.png": "Consent check throughput against the number of consent records (log x)",
+    "import_progress.png": "Bulk import: rows stored and events published over time",
+    "dsar_completion.png": "DSAR erasures: certificates issued over time after verification",
+    "retention_progress.png": "Retention: due schedules claimed and sweep commands published over time",
 }
 
 

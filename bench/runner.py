@@ -32,6 +32,8 @@ from shared.auth import SERVICES, admin_scopes, issue_token
 
 RESULTS_ROOT = Path(__file__).parent / "results"
 MIN_SCENARIO_S = 20.0
+DEFAULT_BUDGET_MIN = 14.0
+FULL_BUDGET_MIN = 40.0
 SETTLE_S = 2.0
 
 
@@ -42,6 +44,7 @@ class Options:
     only: list[str] = field(default_factory=list)
     skip: list[str] = field(default_factory=list)
     quick: bool = False
+    full: bool = False
     budget_s: float = 14 * 60.0
     results_root: Path = RESULTS_ROOT
     target_urls: list[str] = field(default_factory=list)
@@ -110,7 +113,8 @@ def run(options: Options) -> int:
     machine = machine_info()
     wrk = Wrk(ensure_wrk(), out_dir / "wrk")
     machine["wrk"] = wrk_version(wrk.binary)
-    log(f"{len(scenarios)} scenarios, results in {out_dir}")
+    mode = "full" if options.full else "quick" if options.quick else "default"
+    log(f"{len(scenarios)} scenarios ({mode} mode), results in {out_dir}")
 
     stack = LocalStack(out_dir / "logs")
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -130,6 +134,7 @@ def run(options: Options) -> int:
             kafka_bootstrap=options.target_kafka,
             topic_prefix=options.target_topic_prefix,
             quick=options.quick,
+            full=options.full,
         )
         if not targets:
             _start_services(ctx, stack, options, scenarios)
@@ -149,6 +154,7 @@ def run(options: Options) -> int:
     results = list(ctx.results.values()) if ctx is not None else []
     machine["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     mode = "target: " + ", ".join(f"{k}={v}" for k, v in targets.items()) if targets else "local stack"
+    mode += ", --full" if options.full else ", --quick" if options.quick else ""
     report = RunReport(started_at, time.monotonic() - begun, mode, machine, results)
     plots, why_not = write_plots(results, out_dir)
     markdown, json_path = write_report(report, out_dir, plots)
@@ -194,7 +200,7 @@ async def run_scenarios(ctx: BenchContext, scenarios: list[Scenario], budget_s: 
             result = ScenarioResult.skipped(scenario.name, scenario.title, "time budget of the run exhausted")
         else:
             log(f"{scenario.name}: {scenario.title}")
-            result = await _execute(ctx, scenario, min(scenario.timeout_s, left))
+            result = await _execute(ctx, scenario, min(scenario.limit_s(full=ctx.full), left))
         result.duration_s = time.monotonic() - begun
         _check_services(ctx, result)
         ctx.results[scenario.name] = result

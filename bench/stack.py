@@ -29,6 +29,8 @@ from shared.auth import SERVICES
 READY_TIMEOUT_S = 90.0
 STOP_GRACE_S = 10.0
 BASELINE_DATABASE = "bench_baseline"
+RETENTION_SCHEDULE_INTERVAL_S = 1.0
+DEMO_STORES = {"crm": "examples.crm", "analytics": "examples.analytics"}
 
 
 class StackError(RuntimeError):
@@ -176,6 +178,10 @@ class LocalStack:
             "LOG_FORMAT": "json",
             "CONSUMER_SESSION_TIMEOUT_MS": "6000",
         }
+        if service == "dsar":  # completion mails go to files of this run, not to the repository's .privops/
+            values["MAILBOX_DIR"] = str(self.work_dir / "mailbox")
+        if service == "retention":  # due schedules are picked up within a second (the retention scenario)
+            values["SCHEDULE_JOB_INTERVAL_S"] = str(RETENTION_SCHEDULE_INTERVAL_S)
         return {f"{service.upper()}_{key}": value for key, value in values.items()}
 
     def start_services(self, services: Iterable[str] = SERVICES) -> dict[str, Proc]:
@@ -214,6 +220,35 @@ class LocalStack:
         proc = self.spawn("baseline_app", argv, env, port)
         wait_ready([proc], "/healthz")
         return proc
+
+    def start_demo_stores(self, dsar_url: str, tenant: str) -> dict[str, Proc]:
+        """Start the demo stores of ``examples/`` (CRM on PostgreSQL, analytics on SQLite) as subprocesses.
+
+        Their environment is the one ``privops up`` gives them (deploy/local/stack.py): the SDK's
+        ``PRIVOPS_…`` variables, a JWT secret to sign their own tokens, and files in this run's folder.
+        They register themselves in the DSAR registry of ``tenant`` when they start.
+        """
+        stores = self.work_dir / "stores"
+        stores.mkdir(parents=True, exist_ok=True)
+        common = {
+            "PRIVOPS_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "PRIVOPS_JWT_SECRET": self.secrets.jwt_secret,
+            "PRIVOPS_POSTGRES_URL": self.pg.url("postgres", "postgresql"),
+            "PRIVOPS_DSAR_URL": dsar_url,
+            "PRIVOPS_TENANTS": tenant,
+        }
+        extra = {
+            "crm": {"CRM_LEDGER": str(stores / "crm-ledger.sqlite3")},
+            "analytics": {
+                "ANALYTICS_DB_PATH": str(stores / "analytics.sqlite3"),
+                "ANALYTICS_LEDGER": str(stores / "analytics-ledger.sqlite3"),
+            },
+        }
+        started = {}
+        for name, module in DEMO_STORES.items():
+            argv = [sys.executable, "-m", module]
+            started[name] = self.spawn(f"{name}-store", argv, {**common, **extra[name]}, port=0)
+        return started
 
     def stop(self) -> list[str]:
         """Stop every process (reverse order), the broker and PostgreSQL; remove the temporary folder."""

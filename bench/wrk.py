@@ -74,6 +74,7 @@ class Load:
     paths: Sequence[str] | None = None
     ids: Sequence[str] | None = None
     rand_max: int | None = None
+    rand_min: int | None = None
     delay_ms: int = 0
 
 
@@ -141,6 +142,8 @@ def lua_settings(load: Load, per_thread_limit: int, salt: str = "") -> str:
         lines.append("  ids = {" + ", ".join(lua_string(i) for i in load.ids) + "},")
     if load.rand_max:
         lines.append(f"  rand_max = {int(load.rand_max)},")
+    if load.rand_min is not None:
+        lines.append(f"  rand_min = {int(load.rand_min)},")
     if load.delay_ms:
         lines.append(f"  delay_ms = {int(load.delay_ms)},")
     lines.append("}")

@@ -2,10 +2,10 @@
 --
 -- bench/wrk.py prepends a table `BENCH` with:
 --   salt, method, path, body (optional), headers (table), paths (optional list, cycled),
---   ids (optional list, cycled), rand_max (optional), per_thread_limit (0 = no limit),
+--   ids (optional list, cycled), rand_max and rand_min (optional), per_thread_limit (0 = no limit),
 --   delay_ms (optional: a pause before each request on a connection, to pace the load)
 -- Placeholders in path and body: {n} a string unique to the request (salt, thread, counter),
--- {id} the next value of `ids`, {rand} a random integer in 1..rand_max.
+-- {id} the next value of `ids`, {rand} a random integer in rand_min..rand_max (rand_min defaults to 1).
 -- Each thread stops itself after `per_thread_limit` responses, so a run is bounded in
 -- requests as well as in time (-d). done() prints one line "BENCH_JSON {...}".
 
@@ -34,7 +34,7 @@ local function fill(template)
       s = s:gsub("{id}", BENCH.ids[(counter % #BENCH.ids) + 1])
    end
    if BENCH.rand_max then
-      s = s:gsub("{rand}", tostring(math.random(1, BENCH.rand_max)))
+      s = s:gsub("{rand}", string.format("%d", math.random(BENCH.rand_min or 1, BENCH.rand_max)))
    end
    return s
 end

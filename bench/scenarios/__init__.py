@@ -7,6 +7,7 @@ A scenario module defines::
     BASELINES = ("baseline_http",)           # scenarios whose figures it compares with
     NEEDS_LOCAL_SERVICES = False             # True: needs the services this run started (PIDs, DB)
     TIMEOUT_S = 180                          # hard limit; the scenario is cancelled after it
+    FULL_TIMEOUT_S = 900                     # optional: the limit in --full mode (larger data sizes)
 
     async def run(ctx: BenchContext) -> ScenarioResult: ...   # a plain function works too
 
@@ -39,6 +40,11 @@ class Scenario:
     baselines: tuple[str, ...] = ()
     needs_local_services: bool = False
     timeout_s: float = 180.0
+    full_timeout_s: float | None = None
+
+    def limit_s(self, *, full: bool = False) -> float:
+        """The scenario's hard limit: ``FULL_TIMEOUT_S`` in ``--full`` mode when it has one, else ``TIMEOUT_S``."""
+        return self.full_timeout_s if full and self.full_timeout_s is not None else self.timeout_s
 
     @property
     def is_baseline(self) -> bool:
@@ -72,6 +78,7 @@ def discover() -> list[Scenario]:
                 baselines=tuple(getattr(module, "BASELINES", ())),
                 needs_local_services=bool(getattr(module, "NEEDS_LOCAL_SERVICES", False)),
                 timeout_s=float(getattr(module, "TIMEOUT_S", 180.0)),
+                full_timeout_s=float(module.FULL_TIMEOUT_S) if hasattr(module, "FULL_TIMEOUT_S") else None,
             )
         )
     return sorted(found, key=lambda s: (s.order, s.name))
