@@ -9,6 +9,7 @@ over HTTP (claim check — never through Kafka) and stages the result through th
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -45,6 +46,7 @@ class TaskInput:
     tenant_id: str
     subject_ref: str
     action: str
+    request_id: uuid.UUID | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,7 +120,9 @@ def dsar_task_subscription(system: str, actions: StoreActions) -> Subscription:
     async def on_task(session: AsyncSession, event: DsarTaskRequested, ctx: EventContext) -> None:
         if event.system != system:
             return
-        task = TaskInput(tenant_id=ctx.tenant_id, subject_ref=event.subject_ref, action=event.action)
+        task = TaskInput(
+            tenant_id=ctx.tenant_id, subject_ref=event.subject_ref, action=event.action, request_id=event.request_id
+        )
         if event.action in ("access", "portability"):
             records = await actions.export(session, task)
             await upload_export(event, ctx, records)

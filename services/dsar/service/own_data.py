@@ -41,10 +41,11 @@ class DsarOwnData:
         ]
 
     async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
-        """Nothing is deleted: identifiers go when each request closes; the records are evidence."""
-        count = len(await self._requests(session, task))
-        if not count:
-            return StoreResult("no_data")
+        """Nothing is deleted: identifiers go when each request closes; earlier requests' records are evidence."""
+        # The erasure request being answered is not "data kept": it is the record of this very answer.
+        earlier = [r for r in await self._requests(session, task) if r.id != task.request_id]
+        if not earlier:
+            return StoreResult("no_data", detail="only this request's own record, kept as evidence of the answer")
         return StoreResult("exempt", records_affected=0, exemption=KEPT_AS_EVIDENCE)
 
     async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
