@@ -183,9 +183,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": desc, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     for code, desc in (
+        (400, "The body cannot be read"),
         (401, "Missing or invalid bearer token"),
         (403, "The token lacks the required scope"),
         (404, "Not found for this tenant"),
+        (409, "Conflicts with the current state"),
+        (410, "Closed, expired or erased"),
         (422, "Invalid request"),
     )
 }
+
+
+async def refuse_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold U+0000: refuse it anywhere in the request (422) rather than fail on write (500)."""
+    body = await request.body()
+    if "\x00" in request.scope["path"] or "%00" in request.url.query or b"\x00" in body or b"\\u0000" in body:
+        raise Unprocessable("Text may not contain the NUL character (U+0000).")

@@ -29,7 +29,7 @@ from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.consumer import ConsumerRunner, Subscription
 from shared.db import Database
-from shared.errors import PROBLEM_JSON, install_problem_handlers
+from shared.errors import PROBLEM_JSON, install_problem_handlers, refuse_nul
 from shared.events.catalogue import load_all
 from shared.events.topics import dead_letter_topic
 from shared.jobs import JobContext, JobRunner, PeriodicJob
@@ -209,7 +209,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(operations_router())
     for router in spec.routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(refuse_nul)])
     _document_problems(app)
     return app
 

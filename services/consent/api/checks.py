@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.consent.api.deps import ERRORS, CheckPoolDep, Reader, SettingsDep
+from services.consent.api.deps import CheckPoolDep, Reader, SettingsDep
 from services.consent.schemas.consents import (
     SUBJECT_REF,
     CheckIn,
@@ -22,9 +22,10 @@ from services.consent.service.checks import PurposeAnswer, check_at, check_now
 from services.consent.service.common import resolve_subject
 from shared import audit
 from shared.db import SessionDep
+from shared.errors import PROBLEM_RESPONSES
 from shared.service import ClockDep
 
-router = APIRouter(prefix="/v1", tags=["checks"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["checks"], responses=PROBLEM_RESPONSES)
 
 
 def _results(answers: list[PurposeAnswer]) -> list[CheckResultOut]:

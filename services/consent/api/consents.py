@@ -7,16 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 
-from services.consent.api.deps import ERRORS, Reader, SettingsDep, Writer
+from services.consent.api.deps import Reader, SettingsDep, Writer
 from services.consent.models import ConsentRecord
 from services.consent.schemas.consents import ConsentIn, ConsentOut, GpcIn, GpcOut, WithdrawIn, WithdrawOut
 from services.consent.service import consents, history
 from services.consent.service.common import resolve_subject
 from services.consent.service.recording import Capture
 from shared.db import SessionDep
+from shared.errors import PROBLEM_RESPONSES
 from shared.service import ClockDep
 
-router = APIRouter(prefix="/v1", tags=["consents"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["consents"], responses=PROBLEM_RESPONSES)
 GpcHeader = Annotated[str | None, Header(alias="Sec-GPC", description="Global Privacy Control: 1 opts out")]
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from services.consent.settings import ConsentSettings
 from shared.auth import Principal, require
-from shared.errors import PROBLEM_RESPONSES, ServiceUnavailable
+from shared.errors import ServiceUnavailable
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
@@ -32,4 +32,3 @@ CheckPoolDep = Annotated[asyncpg.Pool, Depends(check_pool_of)]
 Reader = Annotated[Principal, Depends(require("consent:read"))]
 Writer = Annotated[Principal, Depends(require("consent:write"))]
 Admin = Annotated[Principal, Depends(require("consent:admin"))]
-ERRORS = {code: PROBLEM_RESPONSES[code] for code in (401, 403, 404, 422)}

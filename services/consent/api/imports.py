@@ -7,15 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from services.consent.api.deps import ERRORS, Admin, SettingsDep
+from services.consent.api.deps import Admin, SettingsDep
 from services.consent.models import ImportJob, ImportRejection
 from services.consent.schemas.imports import ImportIn, ImportOut, RejectionOut
 from services.consent.service import imports
 from shared.db import SessionDep
-from shared.errors import BadRequest
+from shared.errors import PROBLEM_RESPONSES, BadRequest
 from shared.service import ClockDep
 
-router = APIRouter(prefix="/v1", tags=["imports"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["imports"], responses=PROBLEM_RESPONSES)
 MAX_CHUNK_BYTES = 64 * 1024 * 1024
 CHUNK_BODY = {
     "requestBody": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.consent.api.deps import ERRORS, Admin, Reader
+from services.consent.api.deps import Admin, Reader
 from services.consent.models import ControllerProfile, NoticeVersion, Purpose
 from services.consent.schemas.purposes import (
     ControllerIn,
@@ -18,9 +18,10 @@ from services.consent.schemas.purposes import (
 from services.consent.service import catalogue
 from services.consent.service.common import all_purposes
 from shared.db import SessionDep
+from shared.errors import PROBLEM_RESPONSES
 from shared.service import ClockDep
 
-router = APIRouter(prefix="/v1", tags=["purposes"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1", tags=["purposes"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/purposes", status_code=201, response_model=PurposeOut, summary="Add a purpose to the catalogue")

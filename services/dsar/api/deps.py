@@ -17,7 +17,6 @@ from services.dsar.service.lifecycle import complaint_right
 from services.dsar.settings import DsarSettings
 from shared.auth import Principal, require
 from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
 from shared.service import ClockDep
 
 
@@ -43,12 +42,6 @@ WriteCtx = Annotated[Ctx, Depends(unit_of_work("dsar:write"))]
 AdminCtx = Annotated[Ctx, Depends(unit_of_work("dsar:admin"))]
 TaskCtx = Annotated[Ctx, Depends(unit_of_work("dsar:task"))]
 NotifyCtx = Annotated[Ctx, Depends(unit_of_work("dsar:notify"))]
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    **PROBLEM_RESPONSES,
-    409: {**PROBLEM_RESPONSES[422], "description": "Conflicts with the request's state"},
-    410: {**PROBLEM_RESPONSES[422], "description": "Closed or expired"},
-}
 
 
 async def present(ctx: Ctx, request: DsarRequest) -> RequestOut:

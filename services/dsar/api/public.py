@@ -8,15 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.dsar.api.deps import ERRORS, NotifyCtx, ReadCtx
+from services.dsar.api.deps import NotifyCtx, ReadCtx
 from services.dsar.schemas import CertificateOut, VerifyCertificateIn, VerifyCertificateOut
 from services.dsar.service import packages
 from services.dsar.service.certificates import check_certificate, get_certificate
 from services.dsar.service.notifications import claim_notification
 from shared.db import SessionDep
+from shared.errors import PROBLEM_RESPONSES
 from shared.service import ClockDep
 
-router = APIRouter(prefix="/v1", tags=["delivery"], responses=ERRORS)
+router = APIRouter(prefix="/v1", tags=["delivery"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/notifications/{notification_id}/claim", summary="Claim a message to deliver (sender)")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from services.dsar.api.deps import ERRORS, AdminCtx, ReadCtx, WriteCtx, present
+from services.dsar.api.deps import AdminCtx, ReadCtx, WriteCtx, present
 from services.dsar.domain import Correction, RequestDetails
 from services.dsar.models import DsarTask
 from services.dsar.schemas import (
@@ -28,8 +28,9 @@ from services.dsar.service.certificates import get_certificate
 from services.dsar.service.notifications import subject_email
 from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
 from services.dsar.service.tasks import list_tasks
+from shared.errors import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/v1/requests", tags=["requests"], responses=ERRORS)
+router = APIRouter(prefix="/v1/requests", tags=["requests"], responses=PROBLEM_RESPONSES)
 
 IdempotencyKey = Annotated[
     str | None,

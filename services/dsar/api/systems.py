@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.dsar.api.deps import ERRORS, AdminCtx, ReadCtx, WriteCtx
+from services.dsar.api.deps import AdminCtx, ReadCtx, WriteCtx
 from services.dsar.models import DataSystem
 from services.dsar.schemas import KEY_PATTERN, RecipientIn, SystemIn, SystemOut
 from services.dsar.service import registry
+from shared.errors import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/v1", tags=["systems"], responses=ERRORS)
+router = APIRouter(prefix="/v1", tags=["systems"], responses=PROBLEM_RESPONSES)
 SystemKey = Annotated[str, Path(pattern=KEY_PATTERN, description="Stable key of the system, e.g. crm")]
 
 
@@ -20,7 +21,12 @@ def system_out(system: DataSystem) -> SystemOut:
     return SystemOut.model_validate(system.model_dump())
 
 
-@router.put("/systems/{key}", response_model=SystemOut, summary="Register or update a data system")
+@router.put(
+    "/systems/{key}",
+    response_model=SystemOut,
+    summary="Register or update a data system",
+    responses={201: {"model": SystemOut, "description": "Registered (the first time)"}},
+)
 async def register(key: SystemKey, body: SystemIn, response: Response, ctx: WriteCtx) -> SystemOut:
     """Idempotent: a store calls this at every start (201 the first time, 200 after)."""
     system, created = await registry.upsert_system(ctx, key, body)

@@ -6,11 +6,12 @@ import uuid
 
 from fastapi import APIRouter
 
-from services.dsar.api.deps import ERRORS, TaskCtx
+from services.dsar.api.deps import TaskCtx
 from services.dsar.schemas import ClaimOut, ExportIn, TaskOut
 from services.dsar.service.tasks import claim_task, system_of, upload_export
+from shared.errors import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/v1/tasks", tags=["tasks (stores)"], responses=ERRORS)
+router = APIRouter(prefix="/v1/tasks", tags=["tasks (stores)"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/{task_id}/claim", response_model=ClaimOut, summary="Claim a task's identifiers (claim check)")

@@ -45,6 +45,7 @@ async def list_schedules(
     response_model=ScheduleOut,
     tags=["schedules"],
     summary="An account was closed (intake from the product)",
+    responses={200: {"model": ScheduleOut, "description": "Already scheduled (idempotent)"}},
 )
 async def account_closed(
     body: AccountClosedIn,

@@ -31,7 +31,11 @@ from shared.db import SessionDep
 from shared.errors import PROBLEM_RESPONSES, NotFound, Unauthorized
 from shared.service import ClockDep
 
-router = APIRouter(prefix="/public", tags=["public"], responses={404: PROBLEM_RESPONSES[404]})
+router = APIRouter(
+    prefix="/public",
+    tags=["public"],
+    responses={code: PROBLEM_RESPONSES[code] for code in (400, 401, 404, 409, 410, 422)},
+)
 ATOM = "http://www.w3.org/2005/Atom"
 NoticeToken = Annotated[str | None, Header(alias="X-Notice-Token", description="The token carried by the notice")]
 

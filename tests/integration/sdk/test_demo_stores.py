@@ -12,8 +12,9 @@ import pytest
 
 from examples.crm.store import INVOICES_KEPT
 from shared.events.topics import DSAR_EVENTS
-from tests.integration.dsar.support import ADMIN, READ, request_body, serve_dsar
-from tests.integration.sdk.support import demo_stores, tasks_of, until_state, verify_by_code
+from tests.integration.dsar.support import ADMIN, READ, Dsar, request_body, serve_dsar
+from tests.integration.sdk.support import DemoStores, demo_stores, tasks_of, until_state, verify_by_code
+from tests.support.pii import LogCapture, assert_no_personal_data, outbox_drained
 from tests.support.stack import Infra, auth, read_topic
 
 pytestmark = pytest.mark.integration
@@ -22,53 +23,62 @@ pytestmark = pytest.mark.integration
 async def test_an_erasure_reaches_both_stores_and_ends_with_a_signed_certificate(
     infra: Infra, topic_prefix: str, tmp_path: Path
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar, demo_stores(infra, dsar, tmp_path) as stores:
-        systems = await dsar.client.get("/v1/systems", headers=READ)
-        assert {s["key"]: s["actions"] for s in systems.json()} == {
-            "analytics": ["access", "erase", "restrict", "lift_restriction", "object", "portability"],
-            "crm": ["access", "erase", "rectify", "restrict", "lift_restriction", "object", "portability"],
-        }
-        recipient = await dsar.client.post(
-            "/v1/recipients",
-            json={"subject": {"kind": "email", "value": "ada@example.com"}, "system": "crm", "recipient": "Acme Mail"},
-            headers=auth("acme", "dsar:write"),
-        )
-        assert recipient.status_code == 201, recipient.text
-        assert await stores.crm.count("contacts") == 4
-        created = await dsar.open(request_body("erasure"))
-        await verify_by_code(dsar, created["id"])
-        done = await until_state(dsar, created["id"])
+    with LogCapture().active() as logs:
+        async with serve_dsar(infra, topic_prefix, tmp_path, log_level="DEBUG") as dsar:
+            async with demo_stores(infra, dsar, tmp_path) as stores:
+                await _erasure_reaches_both_stores(infra, dsar, stores)
+            # Identifiers travel by claim check only: not on any topic, not in any log line (service or stores).
+            await outbox_drained(dsar.runtime.database)
+            await assert_no_personal_data(infra.broker.bootstrap, topic_prefix, ["ada@example.com", "u-1001"], logs)
 
-        assert done["outcome"] == "partial"  # the CRM keeps invoices under a legal exemption
-        assert done["identifiers_purged"] is True
-        tasks = await tasks_of(dsar, created["id"])
-        assert tasks["crm"]["outcome"] == "done"
-        assert tasks["crm"]["recipients"] == ["Acme Mail"]
-        assert tasks["analytics"]["records_affected"] == 9  # one profile, eight events
-        assert await stores.crm.count("contacts") == 3
-        assert await stores.crm.count("invoices") == 4
-        assert not await stores.analytics.query("SELECT * FROM events WHERE user_id = 'u-1001'")
-        assert await stores.analytics.query("SELECT * FROM events WHERE user_id = 'u-1002'")
 
-        certificate = (await dsar.client.get(f"/v1/requests/{created['id']}/certificate", headers=READ)).json()
-        by_system = {s["system"]: s for s in certificate["certificate"]["systems"]}
-        assert by_system["crm"]["records_affected"] == 3  # the contact and two notes
-        assert INVOICES_KEPT in by_system["crm"]["exemption"]
-        assert by_system["crm"]["recipients_notified"] == ["Acme Mail"]
-        assert by_system["analytics"]["outcome"] == "done"
-        assert "ada@example.com" not in json.dumps(certificate).lower()  # ids are hex: "ada" alone can occur
-        check = {"certificate": certificate["certificate"], "signature": certificate["signature"]}
-        assert (await dsar.client.post("/v1/certificates/verify", json=check, headers=READ)).json()["valid"]
-        forged = {**check, "certificate": {**certificate["certificate"], "outcome": "complete"}}
-        assert not (await dsar.client.post("/v1/certificates/verify", json=forged, headers=READ)).json()["valid"]
+async def _erasure_reaches_both_stores(infra: Infra, dsar: Dsar, stores: DemoStores) -> None:
+    systems = await dsar.client.get("/v1/systems", headers=READ)
+    assert {s["key"]: s["actions"] for s in systems.json()} == {
+        "analytics": ["access", "erase", "restrict", "lift_restriction", "object", "portability"],
+        "crm": ["access", "erase", "rectify", "restrict", "lift_restriction", "object", "portability"],
+    }
+    recipient = await dsar.client.post(
+        "/v1/recipients",
+        json={"subject": {"kind": "email", "value": "ada@example.com"}, "system": "crm", "recipient": "Acme Mail"},
+        headers=auth("acme", "dsar:write"),
+    )
+    assert recipient.status_code == 201, recipient.text
+    assert await stores.crm.count("contacts") == 4
+    created = await dsar.open(request_body("erasure"))
+    await verify_by_code(dsar, created["id"])
+    done = await until_state(dsar, created["id"])
 
-        task_id = tasks["crm"]["id"]
-        closed = await dsar.client.get(f"/v1/tasks/{task_id}/claim", headers=_system_token("crm"))
-        assert closed.status_code == 410
-        events = await read_topic(infra.broker.bootstrap, dsar.settings.topic(DSAR_EVENTS), expect=3)
-        completed = [json.loads(r.value) for r in events if dict(r.headers)["ce_type"].endswith(b"request.completed")]
-        assert completed[0]["certificate_id"] == certificate["id"]
-        assert "carried out in every system" in await dsar.mail_with_subject(created["id"], "completed")
+    assert done["outcome"] == "partial"  # the CRM keeps invoices under a legal exemption
+    assert done["identifiers_purged"] is True
+    tasks = await tasks_of(dsar, created["id"])
+    assert tasks["crm"]["outcome"] == "done"
+    assert tasks["crm"]["recipients"] == ["Acme Mail"]
+    assert tasks["analytics"]["records_affected"] == 9  # one profile, eight events
+    assert await stores.crm.count("contacts") == 3
+    assert await stores.crm.count("invoices") == 4
+    assert not await stores.analytics.query("SELECT * FROM events WHERE user_id = 'u-1001'")
+    assert await stores.analytics.query("SELECT * FROM events WHERE user_id = 'u-1002'")
+
+    certificate = (await dsar.client.get(f"/v1/requests/{created['id']}/certificate", headers=READ)).json()
+    by_system = {s["system"]: s for s in certificate["certificate"]["systems"]}
+    assert by_system["crm"]["records_affected"] == 3  # the contact and two notes
+    assert INVOICES_KEPT in by_system["crm"]["exemption"]
+    assert by_system["crm"]["recipients_notified"] == ["Acme Mail"]
+    assert by_system["analytics"]["outcome"] == "done"
+    assert "ada@example.com" not in json.dumps(certificate).lower()  # ids are hex: "ada" alone can occur
+    check = {"certificate": certificate["certificate"], "signature": certificate["signature"]}
+    assert (await dsar.client.post("/v1/certificates/verify", json=check, headers=READ)).json()["valid"]
+    forged = {**check, "certificate": {**certificate["certificate"], "outcome": "complete"}}
+    assert not (await dsar.client.post("/v1/certificates/verify", json=forged, headers=READ)).json()["valid"]
+
+    task_id = tasks["crm"]["id"]
+    closed = await dsar.client.get(f"/v1/tasks/{task_id}/claim", headers=_system_token("crm"))
+    assert closed.status_code == 410
+    events = await read_topic(infra.broker.bootstrap, dsar.settings.topic(DSAR_EVENTS), expect=3)
+    completed = [json.loads(r.value) for r in events if dict(r.headers)["ce_type"].endswith(b"request.completed")]
+    assert completed[0]["certificate_id"] == certificate["id"]
+    assert "carried out in every system" in await dsar.mail_with_subject(created["id"], "completed")
 
 
 async def test_access_and_portability_produce_a_zip_behind_an_expiring_link(

@@ -13,6 +13,7 @@ from services.subprocessor.jobs import APPLY_CHANGES, DELIVER_NOTICES
 from shared.clock import ManualClock
 from shared.events.topics import NOTIFICATIONS, SUBPROCESSOR_EVENTS
 from tests.integration.subprocessor.receiver import WebhookReceiver
+from tests.support.pii import LogCapture, assert_no_personal_data, outbox_drained
 from tests.support.stack import Infra, RunningService, auth, read_topic, run_service
 
 pytestmark = pytest.mark.integration
@@ -54,12 +55,19 @@ async def customer(svc: RunningService, reference: str, days: int, url: str | No
 
 async def test_replacement_from_proposal_to_effective(infra: Infra, topic_prefix: str) -> None:
     clock = ManualClock(START)
-    settings = infra.settings("subprocessor", infra.fresh_database("subprocessor"), topic_prefix, jobs_enabled=False)
+    settings = infra.settings(
+        "subprocessor", infra.fresh_database("subprocessor"), topic_prefix, jobs_enabled=False, log_level="DEBUG"
+    )
     receiver = WebhookReceiver(clock)
     await receiver.start()
     try:
-        async with run_service("subprocessor", settings, clock) as svc:
-            await _walk(svc, receiver, clock, infra, settings.topic_prefix)
+        with LogCapture().active() as logs:
+            async with run_service("subprocessor", settings, clock) as svc:
+                await _walk(svc, receiver, clock, infra, settings.topic_prefix)
+                # The contacts' addresses travel by claim check only: never on the bus, never in a log line.
+                await outbox_drained(svc.runtime.database)
+                contacts = [f"DPO@{name}.example" for name in ("globex", "initech", "umbrella", "hooli")]
+                await assert_no_personal_data(infra.broker.bootstrap, topic_prefix, contacts, logs)
     finally:
         await receiver.stop()
 

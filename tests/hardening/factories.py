@@ -1,0 +1,205 @@
+"""Fixture factories: one object of each kind for a tenant, created through each service's API.
+
+Each factory returns the ids of what it made, keyed by the path parameter names the routes use, so
+the isolation matrix can address tenant A's real objects. A route whose path parameter has no entry
+here fails the matrix: add the object to its service's factory when you add such a route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from tests.hardening.support import ALL_SCOPES, START, bearer
+from tests.support.stack import RunningService
+
+Factory = Callable[[RunningService, str], Awaitable[dict[str, str]]]
+# The token subject every matrix call uses: DSAR task routes only answer a token naming a data system.
+SUBJECT = "system:crm"
+# Raw identifiers the factories send (the no-personal-data suite looks for them on the bus and in logs).
+EMAIL, PHONE, NAME, USER_ID = "Ada.Lovelace@Example.com", "+44 20 7946 0958", "Ada Lovelace", "u-ada-1815"
+
+
+async def call(svc: RunningService, tenant: str, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+    """Call ``svc`` as ``tenant``'s administrator; assert a 2xx and return the JSON answer."""
+    headers = bearer(tenant, *ALL_SCOPES, subject=SUBJECT) | kw.pop("headers", {})
+    response = await svc.client.request(method, path, json=body, headers=headers, **kw)
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json()
+
+
+async def consent(svc: RunningService, tenant: str) -> dict[str, str]:
+    """A purpose with a notice version, a consent record, an import with a rejected row."""
+    await call(
+        svc,
+        tenant,
+        "POST",
+        "/v1/purposes",
+        {"key": "newsletter", "name": "Newsletter", "lawful_basis": "consent", "validity": "P3Y"},
+    )
+    await call(svc, tenant, "POST", "/v1/purposes/newsletter/notices", {"text": "We send a monthly newsletter."})
+    record = await call(
+        svc,
+        tenant,
+        "POST",
+        "/v1/consents",
+        {"subject": {"kind": "email", "value": EMAIL}, "purpose": "newsletter", "decision": "granted"},
+    )
+    controller = {"name": "Acme", "contact": "DPO", "address": "1 rue de la Paix, Paris", "email": "dpo@acme.example"}
+    await call(
+        svc, tenant, "PUT", "/v1/controller", controller | {"phone": "+33 1 00", "policy_url": "https://a.example"}
+    )
+    job = await call(svc, tenant, "POST", "/v1/imports", {"format": "ndjson"})
+    await call(
+        svc,
+        tenant,
+        "POST",
+        f"/v1/imports/{job['id']}/rows",
+        params={"offset": 0},
+        content=b'{"subject_kind": "phone", "subject": "' + PHONE.encode() + b'", "purpose": "nope"}\n',
+        headers={"Content-Type": "application/x-ndjson"},
+    )
+    return {"key": "newsletter", "consent_id": record["id"], "import_id": job["id"]}
+
+
+async def dsar(svc: RunningService, tenant: str) -> dict[str, str]:
+    """A completed erasure with its certificate, a system with an open task, a mailed verification code."""
+    from services.dsar.models import Notification
+
+    identifiers = [{"kind": "email", "value": EMAIL}, {"kind": "user_id", "value": USER_ID}]
+    body = {"type": "erasure", "jurisdiction": "eu-gdpr", "identifiers": identifiers, "verification": "manual"}
+    done = await call(svc, tenant, "POST", "/v1/requests", body)
+    done = await call(svc, tenant, "POST", f"/v1/requests/{done['id']}/verification/manual", {"evidence_ref": "ID-1"})
+    assert done["certificate_id"], done  # no system registered yet: the erasure completes at once
+    await call(svc, tenant, "PUT", "/v1/systems/crm", {"name": "CRM", "owner": "ops@example.com", "actions": ["erase"]})
+    open_ = await call(svc, tenant, "POST", "/v1/requests", body)
+    await call(svc, tenant, "POST", f"/v1/requests/{open_['id']}/verification/manual", {"evidence_ref": "ID-2"})
+    (task,) = await call(svc, tenant, "GET", f"/v1/requests/{open_['id']}/tasks")
+    await call(svc, tenant, "POST", "/v1/requests", {**body, "type": "access", "verification": "email_code"})
+    async with svc.runtime.database.session() as session:  # the id only travels on the bus and in the mail
+        notification = (
+            await session.exec(select(Notification.id).where(col(Notification.tenant_id) == tenant))
+        ).first()
+    return {
+        "request_id": done["id"],
+        "certificate_id": done["certificate_id"],
+        "task_id": task["id"],
+        "key": "crm",
+        "notification_id": str(notification),
+    }
+
+
+async def retention(svc: RunningService, tenant: str) -> dict[str, str]:
+    """A policy, a legal hold, a registered system and the sweep it ran."""
+    policy = await call(
+        svc,
+        tenant,
+        "POST",
+        "/v1/policies",
+        {
+            "category": "prospect",
+            "period": "P3Y",
+            "clock_start": "last_contact",
+            "action": "delete",
+            "legal_reference": "CNIL",
+        },
+    )
+    hold = await call(svc, tenant, "POST", "/v1/holds", {"subject_ref": "a" * 64, "reason": "Litigation"})
+    await call(svc, tenant, "PUT", "/v1/systems/crm", {"categories": ["prospect"]})
+    sweeps = await call(svc, tenant, "POST", "/v1/sweeps/run", {})
+    return {"policy_id": policy["policy_id"], "hold_id": hold["id"], "system": "crm", "sweep_id": sweeps[0]["id"]}
+
+
+async def breach(svc: RunningService, tenant: str) -> dict[str, str]:
+    """An incident with a sent authority notice and its delivery."""
+    from tests.integration.breach.support import INCIDENT
+
+    incident = await call(svc, tenant, "POST", "/v1/incidents", INCIDENT)
+    notice = await call(
+        svc,
+        tenant,
+        "POST",
+        f"/v1/incidents/{incident['id']}/notices",
+        {"kind": "authority", "jurisdiction": "eu-gdpr", "to_follow": {"approximate_records": "Logs pending."}},
+    )
+    sent = await call(svc, tenant, "POST", f"/v1/notices/{notice['id']}/send", {})
+    return {"incident_id": incident["id"], "notice_id": notice["id"], "delivery_id": sent["deliveries"][0]["id"]}
+
+
+async def subprocessor(svc: RunningService, tenant: str) -> dict[str, str]:
+    """Two subprocessors, a customer, a proposed change with its notice and email, an objection."""
+    from services.subprocessor.models import NoticeLogEntry
+
+    def entry(name: str, status: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "legal_entity": f"{name} Ltd",
+            "service": "Transactional email",
+            "purposes": ["transactional_email"],
+            "data_categories": ["contact_details"],
+            "locations": [{"country": "IE"}],
+            "status": status,
+        }
+
+    old = await call(svc, tenant, "POST", "/v1/subprocessors", entry("PostBox", "active"))
+    new = await call(svc, tenant, "POST", "/v1/subprocessors", entry("MailRelay", "proposed"))
+    customer = await call(
+        svc,
+        tenant,
+        "POST",
+        "/v1/customers",
+        {
+            "reference": "initech",
+            "name": NAME,
+            "notice_period_days": 15,
+            "contacts": [{"email": EMAIL, "role": "dpo"}],
+            "subprocessor_ids": [old["id"]],
+        },
+    )
+    change = await call(
+        svc,
+        tenant,
+        "POST",
+        "/v1/changes",
+        {
+            "kind": "add",
+            "subprocessor_id": new["id"],
+            "summary": "MailRelay sends our transactional email.",
+            "effective_at": (START + timedelta(days=31)).isoformat(),
+        },
+    )
+    objection = await call(
+        svc,
+        tenant,
+        "POST",
+        f"/v1/changes/{change['id']}/objections",
+        {"customer_id": customer["id"], "reason": "No new vendors."},
+    )
+    async with svc.runtime.database.session() as session:  # the id only travels on the bus
+        notification = (
+            await session.exec(
+                select(NoticeLogEntry.notification_id).where(
+                    col(NoticeLogEntry.tenant_id) == tenant, col(NoticeLogEntry.notification_id).is_not(None)
+                )
+            )
+        ).first()
+    return {
+        "subprocessor_id": old["id"],
+        "customer_id": customer["id"],
+        "change_id": change["id"],
+        "notice_id": change["notices"][0]["id"],
+        "objection_id": objection["id"],
+        "notification_id": str(notification),
+    }
+
+
+FACTORIES: dict[str, Factory] = {
+    "consent": consent,
+    "dsar": dsar,
+    "retention": retention,
+    "breach": breach,
+    "subprocessor": subprocessor,
+}
