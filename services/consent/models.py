@@ -55,6 +55,9 @@ class Purpose(ConsentModel, table=True):
     current_notice_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     # Grants under an older notice version must be asked again (a materially changed notice).
     renewal_required_since: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # Moved on every change of the purpose or its notices: the write path caches the rules and checks this
+    # number in its own statement, so a replica never records a decision under rules it has not seen.
+    revision: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

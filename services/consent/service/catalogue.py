@@ -17,6 +17,14 @@ from shared.clock import Clock
 from shared.errors import Conflict, NotFound, Unprocessable
 
 
+def bump_revision(purpose: Purpose) -> None:
+    """Move the purpose's revision in the UPDATE itself (concurrent changes each get their own number).
+
+    Cached copies of the rules and notices (``purpose_cache.py``) stop being used from then on.
+    """
+    purpose.revision = col(Purpose.revision) + 1  # type: ignore[assignment]
+
+
 async def get_purpose(session: AsyncSession, tenant_id: str, key: str) -> Purpose:
     """One purpose of the tenant, or 404."""
     purpose = await session.get(Purpose, (tenant_id, key))
@@ -59,6 +67,7 @@ async def update_purpose(
         setattr(purpose, name, value)
     rules_of(purpose)
     purpose.updated_at = clock.now()
+    bump_revision(purpose)
     session.add(purpose)
     audit.record(
         session,
@@ -71,6 +80,7 @@ async def update_purpose(
         detail=changes,
     )
     await session.flush()
+    await session.refresh(purpose, ["revision"])
     return purpose
 
 
@@ -106,6 +116,7 @@ async def publish_notice(
     if body.material and version > 1:
         purpose.renewal_required_since = version
     purpose.updated_at = now
+    bump_revision(purpose)
     session.add(purpose)
     audit.record(
         session,
@@ -118,6 +129,7 @@ async def publish_notice(
         detail={"text_hash": notice.text_hash, "material": body.material},
     )
     await session.flush()
+    await session.refresh(purpose, ["revision"])
     return notice
 
 

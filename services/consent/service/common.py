@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.consent.domain import Decision, PurposeRules, UnknownPurpose, subject_ref
 from services.consent.models import Purpose
 from services.consent.schemas.consents import SubjectSelector
+from services.consent.service.purpose_cache import PurposeSnapshot
 from shared.settings import ServiceSettings
 
 # At one instant a refusal outranks a grant (the domain's precedence), kept as a column of the projection.
@@ -36,7 +37,7 @@ def hash_ip(settings: ServiceSettings, ip: str) -> str:
     return hmac.new(subject_key(settings), f"ip:{ip.strip()}".encode(), hashlib.sha256).hexdigest()
 
 
-def rules_of(purpose: Purpose) -> PurposeRules:
+def rules_of(purpose: Purpose | PurposeSnapshot) -> PurposeRules:
     """The pure checking rules of a catalogue purpose."""
     return PurposeRules.parse(
         purpose.key,

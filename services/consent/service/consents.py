@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.consent.domain import Decision, gpc_denials, gpc_signal
 from services.consent.models import ConsentRecord, ConsentState
 from services.consent.schemas.consents import ConsentIn, ProofIn, WithdrawIn
-from services.consent.service.common import all_purposes, hash_ip, load_purposes, resolve_subject, rules_of
+from services.consent.service.common import all_purposes, hash_ip, resolve_subject, rules_of
+from services.consent.service.purpose_cache import PurposeSnapshot, purposes_for_write, snapshot_of
 from services.consent.service.recording import (
     Capture,
     Evidence,
@@ -45,13 +46,15 @@ async def record_consent(
     if occurred_at > now:
         raise Unprocessable("occurred_at is in the future.", errors=[{"field": "occurred_at"}])
     ref = resolve_subject(settings, body)
-    purpose = (await load_purposes(session, principal.tenant_id, [body.purpose]))[body.purpose]
+    purpose = (await purposes_for_write(session, principal.tenant_id, [body.purpose]))[body.purpose]
     decision = Decision(body.decision)
-    version, text = await resolve_notice(
-        session, principal.tenant_id, purpose, body.notice_version, body.notice_text_hash, occurred_at
-    )
-    check_tc_string(purpose, decision, body.tc_string)
-    guardian = check_child(purpose, decision, occurred_at, body.country, body.birth_date or body.age, body.guardian)
+
+    def evidence(rules: PurposeSnapshot) -> Evidence:
+        version, text = resolve_notice(rules, body.notice_version, body.notice_text_hash, occurred_at)
+        check_tc_string(rules, decision, body.tc_string)
+        guardian = check_child(rules, decision, occurred_at, body.country, body.birth_date or body.age, body.guardian)
+        return Evidence(version, text, body.tc_string, guardian)
+
     return await append_decision(
         session,
         tenant_id=principal.tenant_id,
@@ -61,7 +64,7 @@ async def record_consent(
         decision=decision,
         occurred_at=occurred_at,
         capture=Capture(body.channel, body.collector, proof_of(settings, body.proof)),
-        evidence=Evidence(version, text, body.tc_string, guardian),
+        evidence=evidence,
         clock=clock,
         service=settings.service_name,
     )
@@ -82,7 +85,7 @@ async def capture_gpc(
     if not gpc_signal(sec_gpc):
         return []  # no header: the browser expressed nothing, neither an opt-out nor a consent
     now = clock.now()
-    purposes = {p.key: p for p in await all_purposes(session, principal.tenant_id) if p.key != skip}
+    purposes = {p.key: snapshot_of(p) for p in await all_purposes(session, principal.tenant_id) if p.key != skip}
     denials = gpc_denials(sec_gpc, [rules_of(p) for p in purposes.values()], now)
     if not denials:
         return []
@@ -101,7 +104,6 @@ async def capture_gpc(
                 decision=Decision.DENIED,
                 occurred_at=now,
                 capture=Capture(capture.channel, capture.collector, capture.proof | GPC_PROOF, source="gpc"),
-                evidence=Evidence(),
                 clock=clock,
                 service=settings.service_name,
             )
@@ -135,7 +137,7 @@ async def withdraw_purposes(
     if keys is None:
         granted = await current_decisions(session, tenant_id, ref, None)
         keys = sorted(k for k, decision in granted.items() if decision == Decision.GRANTED.value)
-    purposes = await load_purposes(session, tenant_id, keys)
+    purposes = await purposes_for_write(session, tenant_id, keys)
     now = clock.now()
     return [
         await append_decision(
@@ -147,7 +149,6 @@ async def withdraw_purposes(
             decision=Decision.WITHDRAWN,
             occurred_at=now,
             capture=capture,
-            evidence=Evidence(),
             clock=clock,
             service=settings.service_name,
         )

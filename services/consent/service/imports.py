@@ -21,7 +21,7 @@ from services.consent.domain.notices import check_in_force
 from services.consent.models import ImportJob, ImportRejection, NoticeVersion, Purpose, SubjectStatus
 from services.consent.schemas.imports import ImportIn
 from services.consent.service.common import subject_key
-from services.consent.service.recording import EVENTS
+from services.consent.service.write import EVENTS
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.durations import Duration, InvalidDuration, parse_duration

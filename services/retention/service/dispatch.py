@@ -1,19 +1,21 @@
 """Due subject schedules become sweep commands: claimed in batches, published in bulk.
 
-Built for a million schedules: a claim is one ``SELECT … FOR UPDATE SKIP LOCKED`` on the partial
-index of pending rows (several replicas share the work), the subjects of one (tenant, category,
-purpose) go out as commands of up to ``subjects_per_command`` references, and the claimed rows
-change status in one ``UPDATE … FROM unnest(…)`` per batch. Each batch is one transaction.
+Built for a million schedules: a claim is one ``UPDATE … RETURNING`` whose rows come from a
+``SELECT … FOR UPDATE SKIP LOCKED`` on the partial index of pending rows (several replicas share the
+work). The update finds the claimed rows by their physical address (``ctid``), so a batch costs the
+rows it claims and never a scan of the table. The subjects of one (tenant, category, purpose) go out
+as commands of up to ``subjects_per_command`` references, staged with one COPY per tenant. Each batch
+is one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import structlog
 from sqlalchemy import text
@@ -21,40 +23,48 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import LegalHold, SweepExclusions, parse_category, sweep_exclusions
 from services.retention.models import SweepRun
-from services.retention.service.common import emit
+from services.retention.service.common import SERVICE
 from services.retention.service.holds import active_holds
 from services.retention.service.registry import system_categories
 from services.retention.settings import RetentionSettings
 from shared.clock import Clock
 from shared.db import Database
 from shared.durations import add_duration, parse_duration
+from shared.events.catalogue import Event
 from shared.events.catalogue.retention import RetentionSubjectSweepRequested
+from shared.outbox import stage_many
 
 log = structlog.get_logger("privops.retention.dispatch")
 
 # One statement claims a batch, cuts it into commands (one batch id per group of at most :chunk
-# subjects of the same tenant, category, purpose, action and policy) and marks it requested.
+# subjects of the same tenant, category, purpose, action and policy), marks it requested and returns
+# one row per command with its ids and subject references as arrays (not a row per subject).
 CLAIM_DUE = text(
     """
     WITH due AS (
-        SELECT id, tenant_id, category, purpose, action, policy_id, policy_version
+        SELECT ctid AS row_id, id, tenant_id, category, purpose, action, policy_id, policy_version
         FROM subject_schedule
         WHERE status = 'pending' AND due_at <= :now
         ORDER BY due_at
         LIMIT CAST(:limit AS integer)
         FOR UPDATE SKIP LOCKED
     ), batched AS (
-        SELECT id, md5(concat_ws('|', CAST(:token AS text), tenant_id, category, purpose, action,
+        SELECT row_id, md5(concat_ws('|', CAST(:token AS text), tenant_id, category, purpose, action,
                                  policy_id, policy_version,
             (row_number() OVER (PARTITION BY tenant_id, category, purpose, action, policy_id, policy_version
                                 ORDER BY id) - 1) / CAST(:chunk AS integer)))::uuid AS batch_id
         FROM due
+    ), claimed AS (
+        UPDATE subject_schedule AS s SET status = 'requested', batch_id = batched.batch_id
+        FROM batched
+        WHERE s.ctid = batched.row_id  -- a TID lookup per row: joined on id, the planner hashes the whole table
+        RETURNING s.id, s.tenant_id, s.subject_ref, s.category, s.purpose, s.action, s.policy_id, s.policy_version,
+                  s.batch_id
     )
-    UPDATE subject_schedule AS s SET status = 'requested', batch_id = batched.batch_id
-    FROM batched
-    WHERE s.id = batched.id
-    RETURNING s.id, s.tenant_id, s.subject_ref, s.category, s.purpose, s.action, s.policy_id, s.policy_version,
-              s.batch_id
+    SELECT batch_id, tenant_id, category, purpose, action, policy_id, policy_version,
+           array_agg(id) AS ids, array_agg(subject_ref) AS subject_refs
+    FROM claimed
+    GROUP BY batch_id, tenant_id, category, purpose, action, policy_id, policy_version
     """
 )
 MARK = text("UPDATE subject_schedule SET status = :status, batch_id = NULL WHERE id = ANY(CAST(:ids AS uuid[]))")
@@ -90,6 +100,7 @@ async def tenant_view(session: AsyncSession, tenant_id: str, now: datetime) -> T
     return TenantView(systems=dict(systems), holds=await active_holds(session, tenant_id, now))
 
 
+@functools.cache
 def routable(category: str) -> bool:
     """True for a category the policies know (older schedules may carry a free-form one)."""
     try:
@@ -106,66 +117,66 @@ async def dispatch_batch(
     now = clock.now()
     conn = await session.connection()
     params = {"now": now, "limit": settings.schedule_claim_size, "chunk": settings.subjects_per_command}
-    rows = (await conn.execute(CLAIM_DUE, {**params, "token": uuid.uuid4().hex})).all()
-    if not rows:
+    groups = (await conn.execute(CLAIM_DUE, {**params, "token": uuid.uuid4().hex})).all()
+    if not groups:
         return 0
-    batches: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    claimed = sum(len(group.ids) for group in groups)
     held: list[uuid.UUID] = []
     unrouted: list[uuid.UUID] = []
-    for row in rows:
-        if row.tenant_id not in views:
-            views[row.tenant_id] = await tenant_view(session, row.tenant_id, now)
-        view = views[row.tenant_id]
-        if not routable(row.category) or not view.systems.get(row.category):
-            unrouted.append(row.id)
-        elif view.held(row.category, row.subject_ref, now):
-            held.append(row.id)
-        else:
-            batches[row.batch_id].append(row)
     retry_at = add_duration(now, parse_duration(settings.sweep_answer_timeout))
-    for batch_id, members in batches.items():
-        first = members[0]
-        refs = [row.subject_ref for row in members]
-        for system in views[first.tenant_id].systems[first.category]:
+    commands: dict[str, list[tuple[Event, str | None]]] = defaultdict(list)
+    for group in groups:
+        view = views.get(group.tenant_id)
+        if view is None:
+            view = views[group.tenant_id] = await tenant_view(session, group.tenant_id, now)
+        systems = view.systems.get(group.category) if routable(group.category) else None
+        if not systems:
+            unrouted += group.ids
+            continue
+        refs: list[str] = group.subject_refs
+        if view.holds:
+            kept = [view.held(group.category, ref, now) for ref in refs]
+            held += [id_ for id_, stays in zip(group.ids, kept, strict=True) if stays]
+            refs = [ref for ref, stays in zip(refs, kept, strict=True) if not stays]
+            if not refs:
+                continue
+        for system in systems:
             run = SweepRun(
-                tenant_id=first.tenant_id,
+                tenant_id=group.tenant_id,
                 kind="subject",
                 system=system,
-                category=first.category,
-                purpose=first.purpose,
-                action=first.action,
-                policy_id=first.policy_id,
-                policy_version=first.policy_version,
-                batch_id=batch_id,
+                category=group.category,
+                purpose=group.purpose,
+                action=group.action,
+                policy_id=group.policy_id,
+                policy_version=group.policy_version,
+                batch_id=group.batch_id,
                 subject_count=len(refs),
                 requested_by=REQUESTED_BY,
                 requested_at=now,
                 next_attempt_at=retry_at,
             )
             session.add(run)
-            await emit(
-                session,
-                RetentionSubjectSweepRequested(
-                    sweep_id=run.id,
-                    system=system,
-                    category=first.category,
-                    purpose=first.purpose,
-                    action=first.action,
-                    subject_refs=refs,
-                    policy_id=first.policy_id,
-                    policy_version=first.policy_version,
-                ),
-                tenant_id=first.tenant_id,
-                subject=system,
-                clock=clock,
+            command = RetentionSubjectSweepRequested(
+                sweep_id=run.id,
+                system=system,
+                category=group.category,
+                purpose=group.purpose,
+                action=group.action,
+                subject_refs=refs,
+                policy_id=group.policy_id,
+                policy_version=group.policy_version,
             )
+            commands[group.tenant_id].append((command, system))
+    for tenant_id, events in commands.items():  # the sweep runs are flushed first, then one COPY per tenant
+        await stage_many(session, events, tenant_id=tenant_id, clock=clock, service=SERVICE)
     for status, marked in (("held", held), ("unrouted", unrouted)):
         if marked:
             await conn.execute(MARK, {"status": status, "ids": marked})
     await session.flush()
-    sent = len(rows) - len(held) - len(unrouted)
-    log.info("retention.schedules.dispatched", claimed=len(rows), sent=sent, held=len(held), unrouted=len(unrouted))
-    return len(rows)
+    sent = claimed - len(held) - len(unrouted)
+    log.info("retention.schedules.dispatched", claimed=claimed, sent=sent, held=len(held), unrouted=len(unrouted))
+    return claimed
 
 
 async def dispatch_due(database: Database, settings: RetentionSettings, clock: Clock) -> int:
