@@ -8,7 +8,9 @@ provider. A missing or invalid token is a 401, a missing scope a 403. Scopes are
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +28,7 @@ LEVELS = ("read", "write", "admin")
 SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
 ALGORITHM_HS = "HS256"
 CLOCK_SKEW = timedelta(seconds=30)
+VERIFIED_CACHE_SIZE = 10_000
 
 bearer_scheme = HTTPBearer(auto_error=False, description="JWT with `tenant` and `scope` claims")
 
@@ -101,9 +104,23 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self._audience = audience
         self._issuer = issuer
+        # Verified tokens, so a client reusing its token skips the signature check until expiry.
+        self._verified: OrderedDict[str, Principal] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
         """Return the token's principal or raise Unauthorized with the reason."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.claims["exp"] > time.time():
+                return cached
+            del self._verified[token]
+        principal = await self._verify(token)
+        self._verified[token] = principal
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

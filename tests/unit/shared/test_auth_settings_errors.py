@@ -116,3 +116,26 @@ async def test_every_error_is_problem_json() -> None:
         assert missing.headers["content-type"] == "application/problem+json"
         wrong_method = await client.delete("/items")
         assert wrong_method.status_code == 405
+
+
+async def test_a_cached_token_is_checked_again_once_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = TokenVerifier(SECRET)
+    calls = 0
+    original = verifier._verify
+
+    async def counting(token: str) -> Principal:
+        nonlocal calls
+        calls += 1
+        return await original(token)
+
+    monkeypatch.setattr(verifier, "_verify", counting)
+    short = issue_token(SECRET, "acme", ["consent:read"], now=datetime.now(UTC), ttl=timedelta(minutes=1))
+    await verifier.verify(short)
+    await verifier.verify(short)
+    assert calls == 1  # the second call came from the cache
+    import time as time_module
+
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() + 3600)
+    await verifier.verify(short)
+    assert calls == 2  # past its expiry the cache no longer answers
