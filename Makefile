@@ -44,5 +44,15 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+## Fault injection on the local stack (kill -9 each service and store, broker and PostgreSQL restarts) and the long
+## fuzzing run; reports in tests/chaos/results/. Quick run: make chaos CHAOS_CONSENTS=1000 CHAOS_ERASURES=100.
+.PHONY: chaos
+chaos: $(STAMP)
+	@status=0; \
+	CHAOS_CONSENTS=$(or $(CHAOS_CONSENTS),10000) CHAOS_ERASURES=$(or $(CHAOS_ERASURES),1000) \
+		$(BIN)/python -m tests.chaos || status=1; \
+	PRIVOPS_FUZZ_EXAMPLES=1000 $(BIN)/pytest -q tests/hardening/test_fuzz.py || status=1; \
+	exit $$status
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

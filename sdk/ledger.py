@@ -2,6 +2,7 @@
 
 The answer is written before it is published and marked published after the broker acknowledged
 it, so a redelivered task is never carried out twice and an unpublished answer is sent again.
+After a broker lost its log, answers published since then are marked unpublished and re-sent.
 """
 
 from __future__ import annotations
@@ -110,6 +111,27 @@ class Ledger:
             "UPDATE handled SET published_at = ?, attempt = MAX(attempt, ?) WHERE kind = ? AND item_id = ?",
             (datetime.now(UTC).isoformat(), attempt, kind, item_id),
         )
+
+    async def unpublish_since(self, since: datetime) -> int:
+        """Mark answers published since ``since`` as not published (the broker lost them); return how many."""
+        rows = await asyncio.to_thread(
+            self._run,
+            "UPDATE handled SET published_at = NULL WHERE published_at >= ? AND event_type IS NOT NULL "
+            "RETURNING item_id",
+            (since.astimezone(UTC).isoformat(),),
+        )
+        return len(rows)
+
+    async def unpublished(self, limit: int = 10_000) -> list[Answer]:
+        """Answers recorded but not (or no longer) acknowledged by the broker, oldest first."""
+        rows = await asyncio.to_thread(
+            self._run,
+            "SELECT kind, item_id FROM handled WHERE published_at IS NULL AND event_type IS NOT NULL "
+            "ORDER BY handled_at LIMIT ?",
+            (limit,),
+        )
+        answers = [await self.get(kind, item_id) for kind, item_id in rows]
+        return [answer for answer in answers if answer is not None]
 
     def close(self) -> None:
         """Close the file."""

@@ -6,13 +6,21 @@ worker registers the system in the DSAR registry, consumes ``privops.dsar.tasks`
 keeps only the events addressed to its system, claims identifiers over HTTP, uploads exports,
 and publishes the answer as a CloudEvent (binary mode). Handled ids are kept in a local ledger so
 a redelivered task is answered again without being carried out twice.
+
+Broker loss (a memory-only broker restarted): the worker keeps an epoch marker on
+``privops.heartbeat`` (``shared.broker_epoch``). When the broker lost it, the worker reads its
+partitions again from the beginning (the ledger makes that harmless) and re-sends every answer it
+published since its marker's ``since``, with the same event id (the DSAR inbox drops copies). A
+worker that starts on a broker without its marker re-sends the answers of the last
+``RESEND_WINDOW``. A position beyond a partition's end is rewound too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
@@ -24,6 +32,8 @@ from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
 from sdk.store import Store, SystemRegistration
 from sdk.tokens import StaticToken, TokenSigner
+from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker
+from shared.consumer import RewindGuard
 from shared.events import topics
 from shared.events.catalogue import Event, decode, load_all
 from shared.events.catalogue.dsar import DsarTaskFailed, DsarTaskRequested
@@ -31,6 +41,9 @@ from shared.events.catalogue.retention import RetentionSweepCompleted, Retention
 from shared.events.envelope import CloudEvent
 
 log = structlog.get_logger("privops.sdk.worker")
+# Answers re-sent by a worker that finds no marker of its own on the broker (as long as the outbox keeps rows).
+RESEND_WINDOW = timedelta(days=7)
+ANSWER_ID_NAMESPACE = uuid.UUID("6f1d3c2e-7a57-4f0e-9a59-8d1c0b4a2e11")
 
 
 class TaskWorker:
@@ -50,6 +63,9 @@ class TaskWorker:
         self._stopping = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._http: httpx.AsyncClient | None = None
+        self.guard: RewindGuard | None = None
+        self.resent = 0  # answers re-sent after broker losses
+        self._since = datetime.now(UTC)
 
     def stop(self) -> None:
         """Finish the current batch and return from ``run``."""
@@ -88,7 +104,6 @@ class TaskWorker:
             bootstrap_servers=cfg.bootstrap_servers, acks="all", enable_idempotence=False, linger_ms=5
         )
         consumer = AIOKafkaConsumer(
-            *self.topics(),
             bootstrap_servers=cfg.bootstrap_servers,
             group_id=cfg.group_id,
             client_id=f"store-{cfg.system}",
@@ -98,25 +113,66 @@ class TaskWorker:
             heartbeat_interval_ms=max(300, cfg.session_timeout_ms // 3),
             request_timeout_ms=max(40_000, cfg.session_timeout_ms + 5_000),
         )
+        epoch = EpochMarker(self._producer, cfg.bootstrap_servers, cfg.topic(HEARTBEAT_TOPIC), f"store:{cfg.system}")
+        self.guard = guard = RewindGuard(epoch, cfg.group_id)
         try:
             await self._producer.start()
             await self.register()
             await consumer.start()
+            consumer.subscribe(self.topics(), listener=guard.listener(consumer))
+            await self._secure_epoch(epoch)
             log.info("store.started", system=cfg.system, topics=self.topics(), group=cfg.group_id)
             while not self._stopping.is_set():
+                checked_at, losses = datetime.now(UTC), guard.losses
+                await guard.check_broker(consumer, since=checked_at)
                 batches = await consumer.getmany(timeout_ms=500, max_records=100)
                 if consumer.assignment():
                     self.ready.set()
+                offsets = {}
                 for tp, records in batches.items():
                     for record in records:
                         await self.handle(record)
-                    await consumer.commit({tp: records[-1].offset + 1})
+                    offsets[tp] = records[-1].offset + 1
+                # Commit only into the log the records came from (see ``RewindGuard.may_commit``).
+                if offsets and await guard.may_commit(consumer, since=checked_at):
+                    await consumer.commit(offsets)
+                if guard.losses > losses:  # the broker lost its log: re-send what it held of our answers
+                    await self._resend_since(self._since)
+                    self._since = checked_at
+                await guard.check_positions(consumer)
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()
+            await epoch.close()
             await self._producer.stop()
             await self._http.aclose()
             self.ledger.close()
+
+    async def _secure_epoch(self, epoch: EpochMarker) -> None:
+        """At start: adopt our predecessor's marker, or re-send recent answers the broker may have lost."""
+        started = datetime.now(UTC)
+        try:
+            previous = await epoch.find_latest()
+        except Exception as exc:  # the broker is not answering: the periodic check places the marker
+            log.warning("store.epoch_unknown", system=self.config.system, error=str(exc) or type(exc).__name__)
+            return
+        if previous is not None:
+            self._since = previous.since or started
+        else:
+            await self._resend_since(started - RESEND_WINDOW)
+            self._since = started
+        await epoch.place(self._since)
+
+    async def _resend_since(self, since: datetime) -> int:
+        """Re-send every answer published since ``since`` and every one not yet acknowledged."""
+        await self.ledger.unpublish_since(since)
+        answers = await self.ledger.unpublished()
+        for answer in answers:
+            await self._publish(answer, answer.attempt)
+        self.resent += len(answers)
+        if answers:
+            log.warning("store.answers_resent", system=self.config.system, answers=len(answers))
+        return len(answers)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Answer one record; return what happened (ignored, duplicate, answered, closed, skipped)."""
@@ -192,6 +248,8 @@ class TaskWorker:
         assert answer.topic
         assert answer.data is not None
         envelope = CloudEvent(
+            # The same id for the same answer: a copy re-sent after a broker loss is dropped by the inbox.
+            id=str(uuid.uuid5(ANSWER_ID_NAMESPACE, f"{answer.kind}:{answer.item_id}:{attempt}")),
             type=answer.event_type,
             source=f"/stores/{self.config.system}",
             tenantid=answer.tenant,

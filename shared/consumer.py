@@ -6,6 +6,15 @@ its row and is skipped. Kafka offsets are committed only after the database comm
 event is retried with backoff, then dead-lettered (topic ``privops.dlq.<group>`` and the
 ``dead_letter`` table) with the reason, and the consumer moves on. Nothing is dropped silently:
 if even the dead-letter topic cannot be written, the offset is not committed.
+
+Broker loss: a memory-only broker that restarts keeps no offsets, and a consumer would keep its
+old position and silently skip the new log's first messages. Each runner therefore rewinds a
+partition whose position is beyond its end (the log shrank), and keeps an epoch marker
+(``shared.broker_epoch``): when the broker lost it, every assigned partition (and any assigned
+in the following minute) is read again from the beginning. Offsets are committed only after the
+marker was seen intact, so offsets read from a lost log never become the new broker's committed
+offsets (a restarted process would start from them and skip the new log's first messages). The
+inbox makes the re-reading harmless, and the relays re-send what the broker lost.
 """
 
 from __future__ import annotations
@@ -17,12 +26,15 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from asyncpg.exceptions import CannotConnectNowError, ConnectionDoesNotExistError, PostgresConnectionError
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker
 from shared.clock import Clock
 from shared.db import Database, UTCDateTime
 from shared.errors import ProblemError
@@ -117,6 +129,112 @@ class DeadLetterError(Exception):
 
 
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ProblemError, ValueError, LookupError, TypeError)
+# After a broker loss, partitions assigned within this many seconds are read again from the start:
+# offsets committed to the new broker before the loss was noticed may be stale.
+REWIND_WINDOW_S = 60.0
+
+
+class RewindGuard:
+    """Finds stale positions after a broker lost its log, and rewinds them (shared with the SDK worker)."""
+
+    def __init__(self, epoch: EpochMarker, name: str, check_interval_s: float = 2.0) -> None:
+        self.epoch = epoch
+        self.name = name
+        self.check_interval_s = check_interval_s
+        self.rewinds = 0  # partitions read again from the start
+        self.losses = 0  # broker losses detected
+        self._lost_at: float | None = None
+        self._last_check = 0.0
+
+    def listener(self, consumer: AIOKafkaConsumer) -> ConsumerRebalanceListener:
+        """A rebalance listener that rewinds partitions assigned soon after a loss."""
+        guard = self
+
+        class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+            async def on_partitions_revoked(self, revoked: Any) -> None:
+                return None
+
+            async def on_partitions_assigned(self, assigned: Any) -> None:
+                if guard.recently_lost() and assigned:
+                    await guard.rewind(consumer, list(assigned), "assigned_after_loss")
+
+        return _Listener()
+
+    def recently_lost(self) -> bool:
+        """True within ``REWIND_WINDOW_S`` of a detected loss."""
+        return self._lost_at is not None and asyncio.get_running_loop().time() - self._lost_at < REWIND_WINDOW_S
+
+    async def rewind(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition], reason: str) -> None:
+        """Read ``partitions`` again from the beginning."""
+        if not partitions:
+            return
+        await consumer.seek_to_beginning(*partitions)
+        self.rewinds += len(partitions)
+        log.warning(
+            "consumer.rewound",
+            consumer=self.name,
+            reason=reason,
+            partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions),
+        )
+
+    async def check_positions(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, tuple[int, int]]:
+        """Rewind partitions whose position is beyond the log's end; return (position, end) of the others."""
+        seen: dict[TopicPartition, tuple[int, int]] = {}
+        beyond: list[TopicPartition] = []
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            position = await consumer.position(tp)
+            if position > high:
+                beyond.append(tp)
+            else:
+                seen[tp] = (position, high)
+        await self.rewind(consumer, beyond, "position_beyond_end")
+        return seen
+
+    async def check_broker(self, consumer: AIOKafkaConsumer, since: datetime | None = None) -> bool:
+        """Every ``check_interval_s``: place the marker if needed; if the broker lost it, rewind everything.
+
+        Returns True when a loss was detected; a new marker (carrying ``since``) is then placed.
+        """
+        now = asyncio.get_running_loop().time()
+        if now - self._last_check < self.check_interval_s:
+            return False
+        self._last_check = now
+        if self.epoch.marker is None:
+            await self.place_marker(since)
+            return False
+        if await self.epoch.check() is not False:
+            return False
+        await self._handle_loss(consumer, since)
+        return True
+
+    async def may_commit(self, consumer: AIOKafkaConsumer, since: datetime | None = None) -> bool:
+        """Check the marker before committing: offsets read from a lost log must not land in the new one.
+
+        False when the broker lost its log (everything is rewound and a new marker placed) or when
+        that cannot be told now; the records are then read again later, which the inbox makes harmless.
+        """
+        state = await self.epoch.check()
+        if state is False:
+            await self._handle_loss(consumer, since)
+        return state is True
+
+    async def _handle_loss(self, consumer: AIOKafkaConsumer, since: datetime | None) -> None:
+        self.epoch.lost()
+        self.losses += 1
+        self._lost_at = asyncio.get_running_loop().time()
+        await self.rewind(consumer, list(consumer.assignment()), "broker_lost")
+        await self.place_marker(since)
+
+    async def place_marker(self, since: datetime | None) -> None:
+        """Place a new epoch marker; a failure is logged and retried at the next check."""
+        try:
+            await self.epoch.place(since)
+        except Exception as exc:
+            self.epoch.marker = None
+            log.warning("consumer.epoch_marker_failed", consumer=self.name, error=str(exc) or type(exc).__name__)
 
 
 class ConsumerRunner:
@@ -141,6 +259,12 @@ class ConsumerRunner:
         self.group = subscription.group_id(settings)
         self.by_type = {event.event_type: (event, handler) for event, handler in subscription.handlers.items()}
         self.consumer: AIOKafkaConsumer | None = None
+        self.guard = RewindGuard(
+            EpochMarker(
+                producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"consumer:{self.group}"
+            ),
+            self.group,
+        )
         self.started = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -150,19 +274,21 @@ class ConsumerRunner:
 
     async def run(self) -> None:
         """Consume until stopped, reconnecting after failures."""
-        while not self._stopping.is_set():
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer.error", group=self.group, error=str(exc), error_type=type(exc).__name__)
-                await asyncio.sleep(1.0)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._consume()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("consumer.error", group=self.group, error=str(exc), error_type=type(exc).__name__)
+                    await asyncio.sleep(1.0)
+        finally:
+            await self.guard.epoch.close()
 
     async def _consume(self) -> None:
         session_timeout = self.settings.consumer_session_timeout_ms
         consumer = AIOKafkaConsumer(
-            *[self.settings.topic(t) for t in self.subscription.topic_names()],
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=self.group,
             client_id=f"{self.service}-{self.subscription.name}",
@@ -175,10 +301,14 @@ class ConsumerRunner:
         )
         self.consumer = consumer
         await consumer.start()
+        consumer.subscribe(
+            [self.settings.topic(t) for t in self.subscription.topic_names()], listener=self.guard.listener(consumer)
+        )
         self.started.set()
         log.info("consumer.started", group=self.group, topics=self.subscription.topic_names())
         try:
             while not self._stopping.is_set():
+                await self.guard.check_broker(consumer)
                 batches = await consumer.getmany(timeout_ms=500, max_records=200)
                 if not batches:
                     await self._report_lag(consumer)
@@ -188,8 +318,10 @@ class ConsumerRunner:
                     for record in records:
                         await self.process(record)
                         offsets[tp] = record.offset + 1
-                # Offsets only after every record's transaction has committed (or was dead-lettered).
-                await consumer.commit(offsets)
+                # Offsets only after every record's transaction has committed (or was dead-lettered), and
+                # only into the broker log the records came from (a restarted broker would take stale ones).
+                if await self.guard.may_commit(consumer):
+                    await consumer.commit(offsets)
                 await self._report_lag(consumer)
         finally:
             self.consumer = None
@@ -197,11 +329,7 @@ class ConsumerRunner:
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
         lag: dict[str, int] = {}
-        for tp in consumer.assignment():
-            high = consumer.highwater(tp)
-            if high is None:
-                continue
-            position = await consumer.position(tp)
+        for tp, (position, high) in (await self.guard.check_positions(consumer)).items():
             lag[tp.topic] = lag.get(tp.topic, 0) + max(0, high - position)
         for topic, value in lag.items():
             CONSUMER_LAG.labels(self.service, self.group, topic).set(value)
@@ -240,9 +368,11 @@ class ConsumerRunner:
             except PERMANENT_ERRORS as exc:
                 raise DeadLetterError("handler_rejected", f"{type(exc).__name__}: {exc}", attempts) from None
             except Exception as exc:
-                if attempts > self.settings.consumer_max_retries:
+                # The database or the network is away (a restart): not the event's fault, so no dead letter.
+                transient = is_transient(exc) and not self._stopping.is_set()
+                if attempts > self.settings.consumer_max_retries and not transient:
                     raise DeadLetterError("handler_failed", f"{type(exc).__name__}: {exc}", attempts) from None
-                delay = self.settings.consumer_retry_backoff_s * (2 ** (attempts - 1))
+                delay = min(5.0, self.settings.consumer_retry_backoff_s * (2 ** min(attempts - 1, 10)))
                 log.warning("consumer.retry", group=self.group, event_id=envelope.id, attempt=attempts, error=str(exc))
                 await asyncio.sleep(delay)
 
@@ -311,6 +441,22 @@ class ConsumerRunner:
             offset=record.offset,
             event_id=envelope.id if envelope else None,
         )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for an infrastructure outage (database restarting, connection lost), retried until it ends."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError | TimeoutError | OperationalError | InterfaceError):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, PostgresConnectionError | CannotConnectNowError | ConnectionDoesNotExistError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _header_text(value: bytes | None) -> str:

@@ -52,7 +52,10 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("naive datetime given to a UTC timestamp column")
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00 falls before year 1 in UTC
+            raise ValueError("timestamp out of range") from None
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Return timestamps in UTC."""

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -155,6 +156,15 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_statement(request: Request, exc: Exception) -> JSONResponse:
+    # A value the database cannot hold (out of range, malformed, too long) is bad input, not a server fault.
+    assert isinstance(exc, StatementError)
+    if isinstance(exc, DataError) or isinstance(exc.orig, ValueError | OverflowError):
+        detail = "A value in the request is out of range or malformed for storage."
+        return problem_response(problem(422, "Invalid request", detail, slug="validation", instance=request.url.path))
+    return await _on_unexpected(request, exc)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("http.unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return problem_response(
@@ -177,6 +187,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(StatementError, _on_statement)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

