@@ -298,6 +298,8 @@ class ConsumerRunner:
             heartbeat_interval_ms=max(300, session_timeout // 3),
             request_timeout_ms=max(40_000, session_timeout + 5_000),
             max_poll_records=200,
+            # Larger than the event limit, so an oversized record is fetched and dead-lettered, never stuck.
+            max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         self.consumer = consumer
         await consumer.start()
@@ -338,6 +340,11 @@ class ConsumerRunner:
         """Apply one record; return the outcome (applied, duplicate, ignored, dead_lettered)."""
         envelope: CloudEvent | None = None
         try:
+            size = len(record.value or b"")
+            if size > self.settings.consumer_max_event_bytes:
+                # Events are small facts; a huge record is a bug or an attack, not something to parse.
+                limit = self.settings.consumer_max_event_bytes
+                raise DeadLetterError("too_large", f"record of {size} bytes exceeds the {limit}-byte limit")
             try:
                 envelope = CloudEvent.from_kafka(list(record.headers or ()), record.value)
             except EnvelopeError as exc:

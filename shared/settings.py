@@ -57,6 +57,7 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     consumer_max_retries: int = Field(default=3, ge=0, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
+    consumer_max_event_bytes: int = Field(default=1_048_576, ge=1024, description="Larger events are dead-lettered")
     jobs_enabled: bool = True
     job_interval_s: float = Field(default=30.0, gt=0)
 

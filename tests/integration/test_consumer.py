@@ -29,7 +29,7 @@ def withdrawn_envelope(subject: str = "ref-42", tenant: str = "acme") -> CloudEv
 
 
 async def produce(infra: Infra, topic: str, *records: tuple[bytes | None, list[tuple[str, bytes]]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=infra.broker.bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=infra.broker.bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
         for value, headers in records:
@@ -74,18 +74,19 @@ async def test_poison_event_is_dead_lettered_and_the_consumer_moves_on(infra: In
             (b'{"hello": 1}', [("content-type", b"application/json")]),
             (b'{"subject_ref": 5}', bad_headers),
             (good.data_bytes(), [(k, b"io.privops.nope" if k == "ce_type" else v) for k, v in good.to_kafka_headers()]),
+            (b'{"pad": "' + b"x" * 1_500_000 + b'"}', good.to_kafka_headers()),
         ]
         await produce(infra, settings.topic(CONSENT_EVENTS), *poison, (good.data_bytes(), good.to_kafka_headers()))
         await eventually(lambda: _at_least(svc, 1))
         group = svc.runtime.consumers[0].group
-        dead = await read_topic(infra.broker.bootstrap, dead_letter_topic(group), expect=4)
+        dead = await read_topic(infra.broker.bootstrap, dead_letter_topic(group), expect=5)
         reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
-        assert reasons == ["invalid_data", "malformed", "malformed", "unknown_type"]
+        assert reasons == ["invalid_data", "malformed", "malformed", "too_large", "unknown_type"]
         assert all(dict(r.headers)["dlq_error"] for r in dead)
         async with svc.runtime.database.session() as session:
             stored = (await session.exec(select(DeadLetter))).all()
         assert sorted(d.reason for d in stored) == reasons
-        assert {d.offset for d in stored} == {0, 1, 2, 3}
+        assert {d.offset for d in stored} == {0, 1, 2, 3, 4}
 
 
 async def _at_least(svc: RunningService, count: int) -> bool:
