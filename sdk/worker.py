@@ -32,8 +32,7 @@ from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
 from sdk.store import Store, SystemRegistration
 from sdk.tokens import StaticToken, TokenSigner
-from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker
-from shared.consumer import RewindGuard
+from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.events import topics
 from shared.events.catalogue import Event, decode, load_all
 from shared.events.catalogue.dsar import DsarTaskFailed, DsarTaskRequested

@@ -23,9 +23,10 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client import Counter
 
@@ -184,3 +185,111 @@ def _parse(record: ConsumerRecord[bytes, bytes]) -> Marker | None:
         return Marker(str(body["owner"]), str(body["marker_id"]), since, int(record.offset))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+# After a broker loss, partitions assigned within this many seconds are read again from the start:
+# offsets committed to the new broker before the loss was noticed may be stale.
+REWIND_WINDOW_S = 60.0
+
+
+class RewindGuard:
+    """Finds stale positions after a broker lost its log, and rewinds them (shared with the SDK worker)."""
+
+    def __init__(self, epoch: EpochMarker, name: str, check_interval_s: float = 2.0) -> None:
+        self.epoch = epoch
+        self.name = name
+        self.check_interval_s = check_interval_s
+        self.rewinds = 0  # partitions read again from the start
+        self.losses = 0  # broker losses detected
+        self._lost_at: float | None = None
+        self._last_check = 0.0
+
+    def listener(self, consumer: AIOKafkaConsumer) -> ConsumerRebalanceListener:
+        """A rebalance listener that rewinds partitions assigned soon after a loss."""
+        guard = self
+
+        class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+            async def on_partitions_revoked(self, revoked: Any) -> None:
+                return None
+
+            async def on_partitions_assigned(self, assigned: Any) -> None:
+                if guard.recently_lost() and assigned:
+                    await guard.rewind(consumer, list(assigned), "assigned_after_loss")
+
+        return _Listener()
+
+    def recently_lost(self) -> bool:
+        """True within ``REWIND_WINDOW_S`` of a detected loss."""
+        return self._lost_at is not None and asyncio.get_running_loop().time() - self._lost_at < REWIND_WINDOW_S
+
+    async def rewind(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition], reason: str) -> None:
+        """Read ``partitions`` again from the beginning."""
+        if not partitions:
+            return
+        await consumer.seek_to_beginning(*partitions)
+        self.rewinds += len(partitions)
+        log.warning(
+            "consumer.rewound",
+            consumer=self.name,
+            reason=reason,
+            partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions),
+        )
+
+    async def check_positions(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, tuple[int, int]]:
+        """Rewind partitions whose position is beyond the log's end; return (position, end) of the others."""
+        seen: dict[TopicPartition, tuple[int, int]] = {}
+        beyond: list[TopicPartition] = []
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            position = await consumer.position(tp)
+            if position > high:
+                beyond.append(tp)
+            else:
+                seen[tp] = (position, high)
+        await self.rewind(consumer, beyond, "position_beyond_end")
+        return seen
+
+    async def check_broker(self, consumer: AIOKafkaConsumer, since: datetime | None = None) -> bool:
+        """Every ``check_interval_s``: place the marker if needed; if the broker lost it, rewind everything.
+
+        Returns True when a loss was detected; a new marker (carrying ``since``) is then placed.
+        """
+        now = asyncio.get_running_loop().time()
+        if now - self._last_check < self.check_interval_s:
+            return False
+        self._last_check = now
+        if self.epoch.marker is None:
+            await self.place_marker(since)
+            return False
+        if await self.epoch.check() is not False:
+            return False
+        await self._handle_loss(consumer, since)
+        return True
+
+    async def may_commit(self, consumer: AIOKafkaConsumer, since: datetime | None = None) -> bool:
+        """Check the marker before committing: offsets read from a lost log must not land in the new one.
+
+        False when the broker lost its log (everything is rewound and a new marker placed) or when
+        that cannot be told now; the records are then read again later, which the inbox makes harmless.
+        """
+        state = await self.epoch.check()
+        if state is False:
+            await self._handle_loss(consumer, since)
+        return state is True
+
+    async def _handle_loss(self, consumer: AIOKafkaConsumer, since: datetime | None) -> None:
+        self.epoch.lost()
+        self.losses += 1
+        self._lost_at = asyncio.get_running_loop().time()
+        await self.rewind(consumer, list(consumer.assignment()), "broker_lost")
+        await self.place_marker(since)
+
+    async def place_marker(self, since: datetime | None) -> None:
+        """Place a new epoch marker; a failure is logged and retried at the next check."""
+        try:
+            await self.epoch.place(since)
+        except Exception as exc:
+            self.epoch.marker = None
+            log.warning("consumer.epoch_marker_failed", consumer=self.name, error=str(exc) or type(exc).__name__)

@@ -35,7 +35,8 @@ from shared.events.topics import dead_letter_topic
 from shared.jobs import JobContext, JobRunner, PeriodicJob
 from shared.logging import CORRELATION_HEADER, accept_correlation_id, bind_request_context, configure_logging
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
-from shared.outbox import OutboxRelay, purge_published
+from shared.outbox import purge_published
+from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("privops.service")

@@ -27,7 +27,8 @@ from shared.events.catalogue.consent import ConsentGranted, ConsentWithdrawn
 from shared.events.catalogue.dsar import DsarTaskRequested
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS, DSAR_TASK_RESULTS, DSAR_TASKS
-from shared.outbox import OutboxMessage, OutboxRelay, build_envelope, stage
+from shared.outbox import OutboxMessage, build_envelope, stage
+from shared.relay import OutboxRelay
 from tests.support.stack import JWT_SECRET, Infra, eventually, read_topic, run_service
 
 pytestmark = pytest.mark.integration

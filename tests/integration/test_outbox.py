@@ -20,7 +20,8 @@ from shared.events.catalogue.consent import ConsentGranted
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
 from shared.logging import correlation_id_var
-from shared.outbox import OUTBOX_COLUMNS, OutboxMessage, OutboxRelay, build_envelope, outbox_rows, stage, stage_many
+from shared.outbox import OUTBOX_COLUMNS, OutboxMessage, build_envelope, outbox_rows, stage, stage_many
+from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from tests.support.stack import Infra, eventually, read_topic
 

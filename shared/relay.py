@@ -1,0 +1,246 @@
+"""The outbox relay: publishes staged events in id order; one active relay per service database.
+
+It is elected with a PostgreSQL advisory lock, woken by NOTIFY, marks events published only after
+the broker acknowledged them, and re-sends what a broker lost with its log (heartbeat markers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from datetime import datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import (
+    func,
+    update,
+)
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+
+from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker
+from shared.db import Database
+from shared.metrics import OUTBOX_BACKLOG, OUTBOX_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, RELAY_ACTIVE
+from shared.outbox import (
+    EPOCH_START,
+    MARK_PUBLISHED,
+    NOTIFY_CHANNEL,
+    OUTBOX_TABLE,
+    OutboxMessage,
+    replay_published_since,
+)
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger("privops.outbox")
+
+
+def relay_lock_key(service: str) -> int:
+    """The advisory-lock key that elects one relay per service database."""
+    return zlib.crc32(f"privops.outbox.relay.{service}".encode())
+
+
+class OutboxRelay:
+    """Publishes staged events in id order; one active instance per service."""
+
+    def __init__(
+        self,
+        database: Database,
+        producer: AIOKafkaProducer,
+        settings: ServiceSettings,
+        *,
+        standby_interval_s: float = 2.0,
+        epoch_check_interval_s: float = 2.0,
+    ) -> None:
+        self.database = database
+        self.producer = producer
+        self.settings = settings
+        self.service = settings.service_name
+        self.batch_size = settings.relay_batch_size
+        self.poll_interval_s = settings.relay_poll_interval_s
+        self.standby_interval_s = standby_interval_s
+        self.epoch_check_interval_s = epoch_check_interval_s
+        self.epoch = EpochMarker(
+            producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"relay:{self.service}"
+        )
+        self.replayed = 0  # events marked for re-sending after broker losses, since this relay was built
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.active = False
+
+    def stop(self) -> None:
+        """Ask the relay to finish its current batch and exit."""
+        self._stopping.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Publish now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Elect, then publish until stopped; on any error back off and try again."""
+        backoff = 0.5
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._run_elected()
+                    backoff = 0.5
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("outbox.relay.error", error=str(exc), error_type=type(exc).__name__)
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                finally:
+                    self._set_active(False)
+        finally:
+            await self.epoch.close()
+
+    async def _run_elected(self) -> None:
+        async with self.database.engine.connect() as lock_conn:
+            key = relay_lock_key(self.service)
+            got = await lock_conn.scalar(sa_select(func.pg_try_advisory_lock(key)))
+            await lock_conn.commit()
+            if not got:
+                await self._sleep(self.standby_interval_s)
+                return
+            self._set_active(True)
+            raw = await lock_conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+
+            def on_notify(*_: Any) -> None:
+                self._wake.set()
+
+            await driver.add_listener(NOTIFY_CHANNEL, on_notify)
+            log.info("outbox.relay.elected", service=self.service)
+            try:
+                await self.secure_epoch()
+                last_metrics = last_check = 0.0
+                loop = asyncio.get_running_loop()
+                while not self._stopping.is_set():
+                    self._wake.clear()
+                    published = await self.publish_batch()
+                    if loop.time() - last_check > self.epoch_check_interval_s:
+                        await self.verify_broker()
+                        last_check = loop.time()
+                    if loop.time() - last_metrics > 5.0:
+                        await self.refresh_metrics()
+                        last_metrics = loop.time()
+                    if published < self.batch_size:
+                        await self._sleep(self.poll_interval_s)
+            finally:
+                await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
+                await lock_conn.execute(sa_select(func.pg_advisory_unlock(key)))
+                await lock_conn.commit()
+
+    async def secure_epoch(self) -> None:
+        """On election: make sure the broker holds what was published, else have it re-sent."""
+        if self.epoch.marker is not None:  # re-elected in this process: is our marker still there?
+            await self.verify_broker()
+            return
+        previous = await self.epoch.find_latest()
+        if previous is not None and previous.since is not None:
+            await self.epoch.place(previous.since)  # same broker log as our predecessor: nothing lost
+            return
+        await self.replay_since(EPOCH_START)
+
+    async def verify_broker(self) -> bool | None:
+        """Check the epoch marker; if the broker lost its log, re-send what it held. None: unknown."""
+        state = await self.epoch.check()
+        if state is False and self.epoch.marker is not None:
+            self.epoch.lost()
+            await self.replay_since(self.epoch.marker.since or EPOCH_START)
+        return state
+
+    async def replay_since(self, since: datetime) -> int:
+        """Mark rows published since ``since`` as unpublished and place a new epoch marker; return the count."""
+        async with self.database.session() as session:
+            # The transaction's start: every row published from now on gets a later ``published_at``.
+            now = (await session.exec(select(func.now()))).one()
+            count = await replay_published_since(session, since)
+        self.replayed += count
+        report = log.warning if count else log.info
+        report("outbox.replay", service=self.service, since=since.isoformat(), events=count)
+        await self.epoch.place(now)
+        self._wake.set()
+        return count
+
+    async def publish_batch(self) -> int:
+        """Publish the oldest unpublished events; mark the acknowledged prefix as published."""
+        table = OUTBOX_TABLE  # Core rows, not ORM objects: a large backlog is read and marked in bulk
+        columns = table.c
+        async with self.database.session() as session:
+            connection = await session.connection()
+            messages = (
+                await connection.execute(
+                    sa_select(columns.id, columns.event_id, columns.topic, columns.key, columns.headers)
+                    .add_columns(columns.payload)
+                    .where(columns.published_at.is_(None))
+                    .order_by(columns.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not messages:
+                return 0
+            futures = []
+            send = self.producer.send
+            for message in messages:
+                futures.append(
+                    await send(
+                        self.settings.topic(message.topic),
+                        value=message.payload,
+                        key=message.key.encode(),
+                        headers=[(k, v.encode()) for k, v in message.headers.items()],
+                    )
+                )
+            await asyncio.wait(futures)  # one wait for the whole batch; then read the results in order
+            acked: list[int] = []
+            failure: BaseException | None = None
+            for message, future in zip(messages, futures, strict=True):
+                failure = future.exception()
+                if failure is not None:
+                    break  # keep order: everything after a failure is sent again
+                acked.append(message.id)
+            for future in futures[len(acked) + 1 :]:
+                future.exception()  # retrieved, so that asyncio does not report it as never retrieved
+            if acked:
+                await connection.execute(MARK_PUBLISHED, {"ids": acked})
+                OUTBOX_PUBLISHED.labels(self.service).inc(len(acked))
+            if failure is not None:
+                OUTBOX_ERRORS.labels(self.service).inc()
+                failed = messages[len(acked)]
+                await connection.execute(
+                    update(table)
+                    .where(columns.id == failed.id)
+                    .values(attempts=columns.attempts + 1, last_error=str(failure)[:2000])
+                )
+                log.warning("outbox.publish_failed", event_id=str(failed.event_id), error=str(failure))
+        if failure is not None:
+            raise RuntimeError(f"publishing outbox event failed: {failure}")
+        return len(acked)
+
+    async def refresh_metrics(self) -> tuple[int, float]:
+        """Update the backlog gauges; return (backlog, age of the oldest unpublished event in seconds)."""
+        async with self.database.session() as session:
+            row = (
+                await session.exec(
+                    select(func.count(), func.min(OutboxMessage.created_at), func.now()).where(
+                        col(OutboxMessage.published_at).is_(None)
+                    )
+                )
+            ).one()
+        backlog, oldest, now = int(row[0]), row[1], row[2]
+        age = (now - oldest).total_seconds() if oldest is not None else 0.0
+        OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+        return backlog, age
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def _set_active(self, active: bool) -> None:
+        self.active = active
+        RELAY_ACTIVE.labels(self.service).set(1 if active else 0)
