@@ -1,12 +1,13 @@
-"""What both demo stores share: run a worker until SIGINT or SIGTERM."""
+"""What both demo stores share: run a worker until SIGINT or SIGTERM; recognise held subjects in a sweep."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from collections.abc import Iterable
 
-from sdk import Store, SystemRegistration, TaskWorker, WorkerConfig
+from sdk import Store, SystemRegistration, TaskWorker, WorkerConfig, subject_refs
 
 
 async def serve(store: Store, config: WorkerConfig, registration: SystemRegistration) -> None:
@@ -21,3 +22,26 @@ async def serve(store: Store, config: WorkerConfig, registration: SystemRegistra
 def configure_logging() -> None:
     """Plain log lines on stderr (the local stack prefixes them with the store's name)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+NO_SUBJECT_KEY = "held subjects present but no subject key configured"
+
+
+class HeldSubjects:
+    """The subjects a sweep must skip, recognised by the references of a record's identifiers."""
+
+    def __init__(self, key: bytes | None, held_subject_refs: list[str]) -> None:
+        self.key = key
+        self.refs = frozenset(held_subject_refs)
+
+    @property
+    def unknowable(self) -> bool:
+        """Holds name subjects but the store cannot compute references: sweep nothing tied to a person."""
+        return bool(self.refs) and self.key is None
+
+    def covers(self, identifiers: Iterable[tuple[str, str | None]]) -> bool:
+        """True when one of the identifiers belongs to a held subject."""
+        if not self.refs:
+            return False
+        assert self.key is not None  # callers check ``unknowable`` first
+        return not self.refs.isdisjoint(subject_refs(self.key, identifiers))

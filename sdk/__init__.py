@@ -13,6 +13,7 @@ from sdk.client import PrivopsClient, PrivopsError
 from sdk.config import WorkerConfig
 from sdk.ledger import Ledger
 from sdk.store import Identifier, Identifiers, Outcome, Store, SweepCounts, SystemRegistration
+from sdk.subjects import subject_ref, subject_refs
 from sdk.tokens import StaticToken, TokenSigner
 from sdk.worker import TaskWorker
 
@@ -30,4 +31,6 @@ __all__ = [
     "TaskWorker",
     "TokenSigner",
     "WorkerConfig",
+    "subject_ref",
+    "subject_refs",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class WorkerConfig:
     max_attempts: int = 3
     retry_backoff_s: float = 0.5
     http_timeout_s: float = 30.0
+    # The services' *_SUBJECT_HASH_KEY (same secret): lets the store compute its people's subject
+    # references and skip those a sweep names as held. Without it, a sweep naming held subjects is refused.
+    subject_key: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not (self.jwt_secret or self.token):
@@ -44,7 +47,8 @@ class WorkerConfig:
         cls, system: str, env: Mapping[str, str] | None = None, *, ledger_path: str = ":memory:"
     ) -> WorkerConfig:
         """Read PRIVOPS_KAFKA_BOOTSTRAP_SERVERS, PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET (or PRIVOPS_TOKEN),
-        PRIVOPS_TENANTS (comma-separated, default ``demo``) and PRIVOPS_TOPIC_PREFIX."""
+        PRIVOPS_TENANTS (comma-separated, default ``demo``), PRIVOPS_TOPIC_PREFIX and PRIVOPS_SUBJECT_HASH_KEY
+        (optional: the same secret as the services' ``*_SUBJECT_HASH_KEY``, needed to honour held subjects)."""
         values = os.environ if env is None else env
         missing = [n for n in ("PRIVOPS_KAFKA_BOOTSTRAP_SERVERS", "PRIVOPS_DSAR_URL") if not values.get(n)]
         if missing:
@@ -60,4 +64,5 @@ class WorkerConfig:
             topic_prefix=values.get("PRIVOPS_TOPIC_PREFIX", ""),
             ledger_path=ledger_path,
             session_timeout_ms=int(values.get("PRIVOPS_SESSION_TIMEOUT_MS", "10000")),
+            subject_key=(values.get("PRIVOPS_SUBJECT_HASH_KEY") or "").encode() or None,
         )

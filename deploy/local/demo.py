@@ -50,11 +50,11 @@ PURPOSES: list[dict[str, Any]] = [
     },
 ]
 
-# Which categories of the default retention pack each system holds (the retention data map).
+# Which categories of the default retention pack each system holds (the retention data map); the keys are
+# the demo stores' system keys and the categories those their ``sweep`` answers (examples/*/store.py SWEPT).
 RETENTION_SYSTEMS: dict[str, dict[str, Any]] = {
     "crm": {"categories": ["prospect", "customer", "invoice"], "description": "Demo CRM (PostgreSQL)"},
-    "analytics": {"categories": ["cookie", "consent_based"], "description": "Demo analytics (SQLite)"},
-    "privops-consent": {"categories": ["consent_based"], "description": "Consent records"},
+    "analytics": {"categories": ["cookie"], "description": "Demo analytics (SQLite)"},
 }
 
 

@@ -243,6 +243,7 @@ class LocalStack:
         env["PRIVOPS_JWT_SECRET"] = secrets.jwt_secret
         env["PRIVOPS_POSTGRES_URL"] = self._postgres().url("postgres", "postgresql")
         env["PRIVOPS_TENANTS"] = DEMO_TENANT
+        env["PRIVOPS_SUBJECT_HASH_KEY"] = secrets.subject_hash_key  # demo stores: recognise held subjects in sweeps
         for child in self.children:
             if child.url:
                 env[f"PRIVOPS_{child.name.upper()}_URL"] = child.url

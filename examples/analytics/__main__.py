@@ -2,7 +2,8 @@
 
 Environment: ANALYTICS_DB_PATH (default .privops/stores/analytics.sqlite3), ANALYTICS_LEDGER
 (default .privops/stores/analytics-ledger.sqlite3), plus the SDK's PRIVOPS_KAFKA_BOOTSTRAP_SERVERS,
-PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET, PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX.
+PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET, PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX and
+PRIVOPS_SUBJECT_HASH_KEY (the services' *_SUBJECT_HASH_KEY: without it, sweeps naming held subjects are refused).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from sdk import WorkerConfig
 
 async def main() -> None:
     """Open the file, seed it, register, answer tasks until stopped."""
-    store = AnalyticsStore(os.environ.get("ANALYTICS_DB_PATH", ".privops/stores/analytics.sqlite3"))
-    store.seed()
     ledger = os.environ.get("ANALYTICS_LEDGER", ".privops/stores/analytics-ledger.sqlite3")
+    config = WorkerConfig.from_env(SYSTEM, ledger_path=ledger)
+    store = AnalyticsStore(os.environ.get("ANALYTICS_DB_PATH", ".privops/stores/analytics.sqlite3"), config.subject_key)
+    store.seed()
     try:
-        await serve(store, WorkerConfig.from_env(SYSTEM, ledger_path=ledger), REGISTRATION)
+        await serve(store, config, REGISTRATION)
     finally:
         store.close()
 

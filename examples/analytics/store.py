@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Sized
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from examples.common import NO_SUBJECT_KEY, HeldSubjects
 from sdk import Identifiers, Outcome, Store, SweepCounts, SystemRegistration
 
 SYSTEM = "analytics"
@@ -39,6 +41,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id);
 """
+# The retention categories (of the default policy pack) this store holds: events follow the tracker's 13 months.
+SWEPT = ("cookie",)
 PEOPLE = [
     ("u-1001", "ada@example.com", "engineers"),
     ("u-1002", "grace@example.com", "engineers"),
@@ -50,7 +54,8 @@ PEOPLE = [
 class AnalyticsStore(Store):
     """Users found by user id, or by email through their profile."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, subject_key: bytes | None = None) -> None:
+        self.subject_key = subject_key  # to recognise held subjects in sweeps (WorkerConfig.subject_key)
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -106,8 +111,8 @@ class AnalyticsStore(Store):
             users |= {r["user_id"] for r in rows}
         return sorted(users)
 
-    def _in(self, users: list[str]) -> str:
-        return ",".join("?" * len(users))
+    def _in(self, values: Sized) -> str:
+        return ",".join("?" * len(values))
 
     async def export(self, identifiers: Identifiers) -> list[dict[str, Any]]:
         """The profile and every event."""
@@ -155,17 +160,55 @@ class AnalyticsStore(Store):
         return await self._set(identifiers, "tracking_opt_out = 1")
 
     async def sweep(self, category: str, cutoff: datetime, action: str, held_subject_refs: list[str]) -> SweepCounts:
-        """Retention of usage events (``analytics-events``, 13 months): delete or anonymise older events."""
-        if category != "analytics-events":
+        """Retention of usage events (``cookie``, 13 months from the tracker): delete or anonymise older events.
+
+        Events of a subject under legal hold (recognised by user id or profile email) are left alone
+        and counted as ``skipped_held``.
+        """
+        if category not in SWEPT:
             return SweepCounts(detail=f"nothing kept here under {category!r}")
-        if action == "anonymise":
-            sql = "UPDATE events SET user_id = NULL WHERE occurred_at < ? AND user_id IS NOT NULL"
-            (count,) = await asyncio.to_thread(self._tx, [(sql, (cutoff.isoformat(),))])
-            return SweepCounts(anonymised=count)
-        (count,) = await asyncio.to_thread(
-            self._tx, [("DELETE FROM events WHERE occurred_at < ?", (cutoff.isoformat(),))]
-        )
-        return SweepCounts(deleted=count)
+        if action == "archive":
+            return SweepCounts(detail="usage events are not archived here: nothing done")
+        held = HeldSubjects(self.subject_key, held_subject_refs)
+        if held.unknowable:
+            return SweepCounts(detail=NO_SUBJECT_KEY)
+        return await asyncio.to_thread(self._sweep_events, cutoff, action, held)
+
+    def _sweep_events(self, cutoff: datetime, action: str, held: HeldSubjects) -> SweepCounts:
+        anonymise = action == "anonymise"
+        due = "e.occurred_at < ?" + (" AND e.user_id IS NOT NULL" if anonymise else "")
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self.db.execute(
+                    f"SELECT e.id, e.user_id, p.email FROM events e LEFT JOIN profiles p ON p.user_id = e.user_id "
+                    f"WHERE {due}",
+                    (cutoff.astimezone(UTC).isoformat(),),
+                ).fetchall()
+                verdicts: dict[str | None, bool] = {None: False}  # an anonymous event belongs to nobody
+                ids: list[int] = []
+                for row in rows:
+                    user = row["user_id"]
+                    if user not in verdicts:
+                        verdicts[user] = held.covers([("user_id", user), ("email", row["email"])])
+                    if not verdicts[user]:
+                        ids.append(row["id"])
+                sql = (
+                    "UPDATE events SET user_id = NULL WHERE id IN ({})"
+                    if anonymise
+                    else "DELETE FROM events WHERE id IN ({})"
+                )
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    self.db.execute(sql.format(self._in(chunk)), chunk)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        skipped = len(rows) - len(ids)
+        if anonymise:
+            return SweepCounts(anonymised=len(ids), skipped_held=skipped, detail=f"{len(ids)} event(s) anonymised")
+        return SweepCounts(deleted=len(ids), skipped_held=skipped, detail=f"{len(ids)} event(s) deleted")
 
     def close(self) -> None:
         """Close the file."""

@@ -3,7 +3,8 @@
 Environment: CRM_DATABASE_URL (postgresql://user@host:port/crm; the database is created if missing) or,
 when unset, PRIVOPS_POSTGRES_URL (any database URL of the cluster; the CRM uses the database ``crm``),
 CRM_LEDGER (default .privops/stores/crm.sqlite3), plus the SDK's PRIVOPS_KAFKA_BOOTSTRAP_SERVERS,
-PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET, PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX.
+PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET, PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX and
+PRIVOPS_SUBJECT_HASH_KEY (the services' *_SUBJECT_HASH_KEY: without it, sweeps naming held subjects are refused).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ async def main() -> None:
     if not url:
         raise SystemExit("crm: set CRM_DATABASE_URL (postgresql://postgres@127.0.0.1:5432/crm) or PRIVOPS_POSTGRES_URL")
     config = WorkerConfig.from_env(SYSTEM, ledger_path=os.environ.get("CRM_LEDGER", ".privops/stores/crm.sqlite3"))
-    store = await CrmStore.open(url)
+    store = await CrmStore.open(url, subject_key=config.subject_key)
     try:
         await serve(store, config, REGISTRATION)
     finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
+from examples.common import NO_SUBJECT_KEY, HeldSubjects
 from sdk import Identifiers, Outcome, Store, SweepCounts, SystemRegistration
 
 SYSTEM = "crm"
@@ -17,7 +19,8 @@ REGISTRATION = SystemRegistration(
     data_categories=["contact details", "sales notes", "invoices"],
     purposes=["customer relationship", "billing", "marketing email"],
     recipients=["Acme Mailing Ltd (newsletter)", "tax authority (invoices)"],
-    retention="contacts: 3 years after last contact; invoices: 10 years",
+    retention="prospects: 3 years after last contact; customers: 1 year after last order, then 5 years archived; "
+    "invoices: 10 years after the financial year",
     source="collected from the customer at sign-up",
     transfer_safeguards="none: hosted in the EU",
 )
@@ -48,6 +51,29 @@ CREATE TABLE IF NOT EXISTS invoices (
     amount_cents INTEGER NOT NULL,
     issued_at TIMESTAMPTZ NOT NULL
 );
+ALTER TABLE contacts ADD COLUMN IF NOT EXISTS archived_at TIMESTAMPTZ;
+ALTER TABLE contacts ADD COLUMN IF NOT EXISTS anonymised_at TIMESTAMPTZ;
+ALTER TABLE invoices ADD COLUMN IF NOT EXISTS anonymised_at TIMESTAMPTZ;
+"""
+# The retention categories (of the default policy pack) this store holds, and when each record's clock started.
+SWEPT = ("prospect", "customer", "invoice")
+CONTACTS_DUE = """
+SELECT c.id, c.email, c.user_id, c.phone FROM contacts c
+WHERE {due}{done}
+ORDER BY c.id FOR UPDATE OF c
+"""
+# A prospect never ordered; its clock is the last contact: its creation or its latest note.
+PROSPECTS_DUE = (
+    "NOT EXISTS (SELECT 1 FROM invoices i WHERE i.contact_id = c.id) "
+    "AND GREATEST(c.created_at, (SELECT max(n.created_at) FROM notes n WHERE n.contact_id = c.id)) < $1"
+)
+# A customer ordered (has invoices); its clock is the last order.
+CUSTOMERS_DUE = "(SELECT max(i.issued_at) FROM invoices i WHERE i.contact_id = c.id) < $1"
+# An invoice's clock is the end of its financial year (the calendar year here).
+INVOICES_DUE = """
+SELECT i.id, i.billing_email, c.email, c.user_id, c.phone FROM invoices i LEFT JOIN contacts c ON c.id = i.contact_id
+WHERE ((date_trunc('year', i.issued_at AT TIME ZONE 'UTC') + interval '1 year') AT TIME ZONE 'UTC') < $1{done}
+ORDER BY i.id FOR UPDATE OF i
 """
 PEOPLE = [
     ("ada@example.com", "u-1001", "Ada Lovelace", "+44 20 7946 0001", "Analytical Engines Ltd"),
@@ -78,15 +104,16 @@ async def ensure_database(url: str) -> None:
 class CrmStore(Store):
     """Contacts found by email, user id or phone; invoices survive an erasure (legal obligation)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, subject_key: bytes | None = None) -> None:
         self.pool = pool
+        self.subject_key = subject_key  # to recognise held subjects in sweeps (WorkerConfig.subject_key)
 
     @classmethod
-    async def open(cls, url: str, *, seed: bool = True) -> CrmStore:
+    async def open(cls, url: str, *, seed: bool = True, subject_key: bytes | None = None) -> CrmStore:
         """Connect (creating the database and tables if needed) and seed the sample people."""
         await ensure_database(url)
         pool = await asyncpg.create_pool(plain_url(url), min_size=1, max_size=4)
-        store = cls(pool)
+        store = cls(pool, subject_key)
         async with pool.acquire() as conn:
             await conn.execute(SCHEMA)
         if seed:
@@ -208,14 +235,97 @@ class CrmStore(Store):
         )
 
     async def sweep(self, category: str, cutoff: datetime, action: str, held_subject_refs: list[str]) -> SweepCounts:
-        """Retention of sales notes (``crm-notes``): delete notes written before the cut-off."""
-        if category != "crm-notes" or action != "delete":
-            return SweepCounts(detail=f"nothing kept here under {category!r} for {action}")
-        async with self.pool.acquire() as conn:
-            status = await conn.execute("DELETE FROM notes WHERE created_at < $1", cutoff)
-        return SweepCounts(deleted=int(status.split()[-1]))
+        """Retention of ``prospect`` and ``customer`` contacts and of ``invoice`` records older than the cut-off.
+
+        A prospect's clock is its last contact (creation or latest note), a customer's its last
+        invoice (order), an invoice's the end of its financial year (calendar year). Records of a
+        subject under legal hold are left alone and counted as ``skipped_held``.
+        """
+        if category not in SWEPT:
+            return SweepCounts(detail=f"nothing kept here under {category!r}")
+        held = HeldSubjects(self.subject_key, held_subject_refs)
+        if held.unknowable:
+            return SweepCounts(detail=NO_SUBJECT_KEY)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if category == "invoice":
+                return await self._sweep_invoices(conn, cutoff, action, held)
+            return await self._sweep_contacts(conn, category, cutoff, action, held)
+
+    async def _sweep_contacts(
+        self, conn: asyncpg.Connection, category: str, cutoff: datetime, action: str, held: HeldSubjects
+    ) -> SweepCounts:
+        due = CUSTOMERS_DUE if category == "customer" else PROSPECTS_DUE
+        done = {"anonymise": " AND c.anonymised_at IS NULL", "archive": " AND c.archived_at IS NULL"}.get(action, "")
+        rows = await conn.fetch(CONTACTS_DUE.format(due=due, done=done), cutoff)
+        ids, skipped = _split(
+            rows, held, lambda r: [("email", r["email"]), ("user_id", r["user_id"]), ("phone", r["phone"])]
+        )
+        if not ids:
+            return SweepCounts(skipped_held=skipped, detail=f"no {category} contact due")
+        notes = int(await conn.fetchval("SELECT count(*) FROM notes WHERE contact_id = ANY($1::int[])", ids))
+        if action == "archive":
+            await conn.execute(
+                "UPDATE contacts SET archived_at = now(), restricted = true WHERE id = ANY($1::int[])", ids
+            )
+            return SweepCounts(archived=len(ids), skipped_held=skipped, detail=f"{len(ids)} {category} contact(s)")
+        if action == "anonymise":
+            await conn.execute("DELETE FROM notes WHERE contact_id = ANY($1::int[])", ids)
+            await conn.execute(
+                "UPDATE contacts SET email = 'anonymised-' || id || '@example.invalid', name = 'anonymised', "
+                "user_id = NULL, phone = NULL, company = NULL, anonymised_at = now() WHERE id = ANY($1::int[])",
+                ids,
+            )
+            detail = f"{len(ids)} {category} contact(s) anonymised, {notes} note(s) deleted"
+            return SweepCounts(deleted=notes, anonymised=len(ids), skipped_held=skipped, detail=detail)
+        # Invoices stay (their contact_id is cleared): they follow the invoice policy, not the contact's.
+        await conn.execute("DELETE FROM contacts WHERE id = ANY($1::int[])", ids)  # notes cascade
+        detail = f"{len(ids)} {category} contact(s), {notes} note(s)"
+        return SweepCounts(deleted=len(ids) + notes, skipped_held=skipped, detail=detail)
+
+    async def _sweep_invoices(
+        self, conn: asyncpg.Connection, cutoff: datetime, action: str, held: HeldSubjects
+    ) -> SweepCounts:
+        if action == "archive":
+            return SweepCounts(detail="invoices are kept as issued until deleted: nothing to archive")
+        done = " AND i.anonymised_at IS NULL" if action == "anonymise" else ""
+        rows = await conn.fetch(INVOICES_DUE.format(done=done), cutoff)
+        ids, skipped = _split(
+            rows,
+            held,
+            lambda r: [
+                ("email", r["billing_email"]),
+                ("email", r["email"]),
+                ("user_id", r["user_id"]),
+                ("phone", r["phone"]),
+            ],
+        )
+        if action == "anonymise":
+            await conn.execute(
+                "UPDATE invoices SET billing_email = 'anonymised-invoice-' || id || '@example.invalid', "
+                "billing_name = 'anonymised', contact_id = NULL, anonymised_at = now() WHERE id = ANY($1::int[])",
+                ids,
+            )
+            return SweepCounts(anonymised=len(ids), skipped_held=skipped, detail=f"{len(ids)} invoice(s)")
+        await conn.execute("DELETE FROM invoices WHERE id = ANY($1::int[])", ids)
+        return SweepCounts(deleted=len(ids), skipped_held=skipped, detail=f"{len(ids)} invoice(s)")
 
     async def count(self, table: str) -> int:
         """Rows in a table (for the demo and the tests)."""
         async with self.pool.acquire() as conn:
             return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))  # table names are ours
+
+
+def _split(
+    rows: list[asyncpg.Record],
+    held: HeldSubjects,
+    identifiers: Callable[[asyncpg.Record], list[tuple[str, str | None]]],
+) -> tuple[list[int], int]:
+    """The ids of the rows to sweep, and how many rows belong to held subjects (left alone)."""
+    ids: list[int] = []
+    skipped = 0
+    for row in rows:
+        if held.covers(identifiers(row)):
+            skipped += 1
+        else:
+            ids.append(row["id"])
+    return ids, skipped

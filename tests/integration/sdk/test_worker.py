@@ -104,7 +104,7 @@ async def test_retention_sweeps_are_answered_once_with_counts(infra: Infra, topi
         sweep = RetentionSweepRequested(
             sweep_id=uuid.uuid4(),
             system="analytics",
-            category="analytics-events",
+            category="cookie",
             action="delete",
             cutoff=datetime.now(UTC) - timedelta(days=395),
             policy_id=uuid.uuid4(),
