@@ -21,9 +21,16 @@ from shared.events.catalogue.dsar import DsarRequestCompleted
 log = structlog.get_logger("privops.dsar.completion")
 
 
-async def maybe_complete(ctx: Ctx, request_id: uuid.UUID) -> bool:
-    """Complete the request if it is in progress and none of its tasks is open."""
-    request = await get_request(ctx, request_id, for_update=True)
+async def maybe_complete(ctx: Ctx, request_id: uuid.UUID, *, locked: DsarRequest | None = None) -> bool:
+    """Complete the request if it is in progress and none of its tasks is open.
+
+    ``locked``: the request, already read ``FOR UPDATE`` in this transaction (not read again). The open
+    tasks are counted after the lock, so of two results closing a request's last tasks concurrently the
+    second one sees the first's close.
+    """
+    request = locked if locked is not None and locked.id == request_id else None
+    if request is None:
+        request = await get_request(ctx, request_id, for_update=True)
     if request.state != RequestState.IN_PROGRESS.value:
         return False
     open_tasks = await ctx.session.scalar(

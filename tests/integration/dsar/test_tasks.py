@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -192,3 +193,51 @@ async def _task_field(dsar: Dsar, request_id: str, name: str, value: Any) -> boo
 async def _request_state(dsar: Dsar, request_id: str, state: str) -> dict[str, Any] | None:
     body = await dsar.request(request_id)
     return body if body["state"] == state else None
+
+
+async def test_results_applied_concurrently_complete_the_request_once(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    """Several replicas closing a request's tasks at the same time: one completion, one certificate."""
+    from services.dsar.models import DsarRequest as RequestRow
+    from services.dsar.models import ErasureCertificate
+    from services.dsar.service.context import Ctx
+    from services.dsar.service.tasks import apply_result
+
+    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+        await dsar.wait_consumers_ready()
+        systems = ["ghost-a", "ghost-b", "ghost-c", "ghost-d"]
+        for key in systems:
+            await register(dsar, key, ["erase"])
+        request = await verified_request(dsar)
+        tasks = await the_tasks(dsar, request["id"])
+        assert set(systems) <= set(tasks)
+        database = dsar.runtime.database
+        now = datetime.now(UTC)
+
+        async def close(system: str) -> None:
+            event = DsarTaskCompleted(
+                task_id=uuid.UUID(tasks[system]["id"]),
+                request_id=uuid.UUID(request["id"]),
+                system=system,
+                outcome="done",
+                completed_at=now,
+            )
+            async with database.session() as session:  # one transaction each, as on separate replicas
+                await apply_result(Ctx(session, dsar.settings, dsar.clock, "acme", f"system:{system}"), event)
+
+        others = [k for k in tasks if k not in systems]
+        for system in others:  # anything registered besides the ghosts answers first
+            await close(system)
+        await asyncio.gather(*(close(system) for system in systems))
+
+        async with database.session() as session:
+            row = (await session.exec(select(RequestRow).where(RequestRow.id == uuid.UUID(request["id"])))).one()
+            certificates = (
+                await session.exec(
+                    select(ErasureCertificate).where(ErasureCertificate.request_id == uuid.UUID(request["id"]))
+                )
+            ).all()
+        assert row.state == "completed"
+        assert len(certificates) == 1
+        assert len(certificates[0].document["systems"]) == len(tasks)
