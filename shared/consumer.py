@@ -108,6 +108,9 @@ class Subscription:
     name: str
     handlers: Mapping[type[Event], Handler]
     topics: Sequence[str] = field(default_factory=tuple)
+    # Events this group does not concern itself with (e.g. tasks for another system) are skipped
+    # before any transaction: no inbox row, no commit.
+    accepts: Callable[[Event], bool] | None = None
 
     def topic_names(self) -> list[str]:
         """The topics to subscribe to: those given, else those of the handled event types."""
@@ -250,7 +253,8 @@ class ConsumerRunner:
             except InvalidEventData as exc:
                 raise DeadLetterError("invalid_data", str(exc)) from None
             entry = self.by_type.get(envelope.type)
-            if entry is None:
+            accepts = self.subscription.accepts
+            if entry is None or (accepts is not None and not accepts(event)):
                 EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, "ignored").inc()
                 return "ignored"
             outcome = await self._apply_with_retries(envelope, event, entry[1])

@@ -155,4 +155,8 @@ def dsar_task_subscription(system: str, actions: StoreActions) -> Subscription:
         )
         log.info("store.task_done", system=system, action=event.action, outcome=result.outcome)
 
-    return Subscription(name="dsar-tasks", handlers={DsarTaskRequested: on_task})
+    return Subscription(
+        name="dsar-tasks",
+        handlers={DsarTaskRequested: on_task},
+        accepts=lambda event: isinstance(event, DsarTaskRequested) and event.system == system,
+    )

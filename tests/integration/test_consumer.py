@@ -91,3 +91,41 @@ async def test_poison_event_is_dead_lettered_and_the_consumer_moves_on(infra: In
 
 async def _at_least(svc: RunningService, count: int) -> bool:
     return await schedules(svc) >= count
+
+
+async def test_tasks_for_another_system_are_skipped_without_a_transaction(infra: Infra, topic_prefix: str) -> None:
+    from shared.consumer import InboxEntry
+    from shared.events.catalogue.dsar import DsarTaskRequested
+    from shared.events.topics import DSAR_TASKS
+
+    settings = infra.settings("retention", infra.fresh_database("retention"), topic_prefix)
+    async with run_service("retention", settings) as svc:
+        await svc.wait_consumers_ready()
+        envelopes = [
+            build_envelope(
+                DsarTaskRequested(
+                    task_id=uuid.uuid4(),
+                    request_id=uuid.uuid4(),
+                    action="erase",
+                    system=system,
+                    subject_ref="ref-42",
+                    claim_url="http://127.0.0.1:9/v1/tasks/x/claim",
+                    due_at=NOW,
+                ),
+                source="/privops/dsar",
+                tenant_id="acme",
+                subject="ref-42",
+                now=NOW,
+            )
+            for system in ("crm", "analytics", "privops-retention")
+        ]
+        await produce(infra, settings.topic(DSAR_TASKS), *[(e.data_bytes(), e.to_kafka_headers()) for e in envelopes])
+
+        async def applied() -> list[str]:
+            async with svc.runtime.database.session() as session:
+                rows = (
+                    await session.exec(select(InboxEntry).where(col(InboxEntry.consumer_group).contains("dsar")))
+                ).all()
+            return [row.event_id for row in rows]
+
+        assert await eventually(applied) == [envelopes[2].id]  # only the task addressed to this service
