@@ -188,6 +188,3 @@ def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__name__ = "require_" + "_".join(s.replace(":", "_") for s in scopes)
     return dependency
-
-
-PrincipalDep = Annotated[Principal, Depends(authenticate)]

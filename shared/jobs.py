@@ -101,12 +101,3 @@ class JobRunner:
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         except TimeoutError:
             return
-
-
-def job(name: str, interval_s: float | None = None) -> Callable[[JobFn], PeriodicJob]:
-    """Decorator turning an async function into a PeriodicJob."""
-
-    def wrap(fn: JobFn) -> PeriodicJob:
-        return PeriodicJob(name=name, fn=fn, interval_s=interval_s)
-
-    return wrap

@@ -307,10 +307,9 @@ class RequestContextMiddleware:
                 HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
 
 
-async def runtime_of(request: Request) -> Runtime:
-    """The running service's resources."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+async def settings_of(request: Request) -> Any:
+    """The running service's settings (each service annotates them with its own settings class)."""
+    return request.app.state.settings
 
 
 async def clock_of(request: Request) -> Clock:
@@ -319,5 +318,4 @@ async def clock_of(request: Request) -> Clock:
     return clock
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 ClockDep = Annotated[Clock, Depends(clock_of)]

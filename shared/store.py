@@ -118,8 +118,6 @@ def dsar_task_subscription(system: str, actions: StoreActions) -> Subscription:
     """A consumer answering the DSAR tasks addressed to ``system`` with ``actions``."""
 
     async def on_task(session: AsyncSession, event: DsarTaskRequested, ctx: EventContext) -> None:
-        if event.system != system:
-            return
         task = TaskInput(
             tenant_id=ctx.tenant_id, subject_ref=event.subject_ref, action=event.action, request_id=event.request_id
         )

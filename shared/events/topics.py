@@ -14,18 +14,6 @@ SUBPROCESSOR_EVENTS = "privops.subprocessor.events"
 NOTIFICATIONS = "privops.notifications"
 DLQ_PREFIX = "privops.dlq."
 
-ALL_TOPICS = (
-    CONSENT_EVENTS,
-    DSAR_EVENTS,
-    DSAR_TASKS,
-    DSAR_TASK_RESULTS,
-    RETENTION_EVENTS,
-    RETENTION_SWEEPS,
-    RETENTION_SWEEP_RESULTS,
-    BREACH_EVENTS,
-    SUBPROCESSOR_EVENTS,
-    NOTIFICATIONS,
-)
 
 TOPIC_DESCRIPTIONS = {
     CONSENT_EVENTS: "Facts about consent decisions (granted, denied, withdrawn, expired, renewed).",

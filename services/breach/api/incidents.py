@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from services.breach.domain.incidents import IncidentStatus
 from services.breach.models import Assessment, Incident, TimelineEntry
@@ -23,23 +23,18 @@ from services.breach.schemas import (
     TimelineOut,
 )
 from services.breach.service import assessments, incidents
-from services.breach.service.common import breach_settings, load_incident
+from services.breach.service.common import load_incident
 from services.breach.service.deadlines import deadlines_of
 from services.breach.settings import BreachSettings
 from shared.auth import Principal, require
 from shared.db import SessionDep
 from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.service import ClockDep, settings_of
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], responses=PROBLEM_RESPONSES)
 
 Reader = Annotated[Principal, Depends(require("breach:read"))]
 Writer = Annotated[Principal, Depends(require("breach:write"))]
-
-
-async def settings_of(request: Request) -> BreachSettings:
-    """The breach service's settings."""
-    return breach_settings(request.app.state.settings)
 
 
 SettingsDep = Annotated[BreachSettings, Depends(settings_of)]

@@ -10,15 +10,10 @@ from fastapi import Depends, Request
 from services.consent.settings import ConsentSettings
 from shared.auth import Principal, require
 from shared.errors import ServiceUnavailable
+from shared.service import settings_of
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
-async def settings_of(request: Request) -> ConsentSettings:
-    """The consent service's settings."""
-    settings: ConsentSettings = request.app.state.settings
-    return settings
-
-
 async def check_pool_of(request: Request) -> asyncpg.Pool:
     """The asyncpg pool reserved for consent checks."""
     pool: asyncpg.Pool | None = getattr(request.app.state, "check_pool", None)

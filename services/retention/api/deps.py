@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from services.retention.settings import RetentionSettings
 from shared.auth import Principal, require
+from shared.service import settings_of
 
 Reader = Annotated[Principal, Depends(require("retention:read"))]
 Writer = Annotated[Principal, Depends(require("retention:write"))]
 Admin = Annotated[Principal, Depends(require("retention:admin"))]
 
 
-async def retention_settings(request: Request) -> RetentionSettings:
-    """The service's settings."""
-    settings: RetentionSettings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[RetentionSettings, Depends(retention_settings)]
+SettingsDep = Annotated[RetentionSettings, Depends(settings_of)]
