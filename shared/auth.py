@@ -120,6 +120,11 @@ class TokenVerifier:
             self._verified.popitem(last=False)
         return principal
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not yet expired, else ``None`` (no I/O, never raises)."""
+        principal = self._verified.get(token)
+        return principal if principal is not None and principal.claims["exp"] > time.time() else None
+
     async def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)

@@ -13,6 +13,11 @@ HTTP_LATENCY = Histogram(
     ["service", "method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+HOT_PATH_REQUESTS = Counter(
+    "privops_hot_path_requests_total",
+    "Requests to a hot path: served by its fast handler, declined to the route, or declined after an error",
+    ["service", "route", "outcome"],
+)
 OUTBOX_BACKLOG = Gauge("privops_outbox_backlog", "Events staged in the outbox and not yet published", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "privops_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox event", ["service"]

@@ -32,6 +32,7 @@ from shared.db import Database
 from shared.errors import PROBLEM_JSON, install_problem_handlers, refuse_nul
 from shared.events.catalogue import load_all
 from shared.events.topics import dead_letter_topic
+from shared.hotpath import HotPath, HotPathMiddleware
 from shared.jobs import JobContext, JobRunner, PeriodicJob
 from shared.logging import CORRELATION_HEADER, accept_correlation_id, bind_request_context, configure_logging
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
@@ -68,6 +69,7 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription] = ()
     jobs: Sequence[PeriodicJob] = ()
+    hot_paths: Sequence[HotPath] = ()
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     version: str = "0.1.0"
 
@@ -207,6 +209,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
     app.state.clock = the_clock
     app.state.settings = settings
     install_problem_handlers(app)
+    if spec.hot_paths:  # added first, so it runs inside the request context
+        app.add_middleware(HotPathMiddleware, paths=spec.hot_paths, service=spec.name)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(operations_router())
     for router in spec.routers:

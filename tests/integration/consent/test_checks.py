@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
+from services.consent.api import checks as checks_api
 from tests.integration.consent.conftest import ADA, READ, WRITE, check, decide
-from tests.support.stack import RunningService
+from tests.support.stack import RunningService, auth
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +104,64 @@ async def test_a_grant_after_expiry_renews_the_validity(consent: RunningService)
     renewed = await decide(consent, "cookies.analytics", "granted")
     assert renewed["expires_at"].startswith("2028-05-06")  # 13 months from the new answer
     assert (await check(consent, "cookies.analytics"))["cookies.analytics"]["allowed"] is True
+
+
+def _hot_path_count(outcome: str) -> float:
+    labels = {"service": "consent", "route": "/v1/checks", "outcome": outcome}
+    return REGISTRY.get_sample_value("privops_hot_path_requests_total", labels) or 0.0
+
+
+async def test_the_hot_path_answers_exactly_as_the_route_and_declines_the_rest(consent: RunningService) -> None:
+    ref = (await decide(consent, "newsletter", "granted"))["subject_ref"]
+    params = {"subject_ref": ref, "purpose": ["newsletter", "fraud"]}
+    fresh = auth("acme", "consent:read")  # a token never seen: the route verifies it and fills the cache
+    served, declined = _hot_path_count("served"), _hot_path_count("declined")
+    by_route = await consent.client.get("/v1/checks", params=params, headers=fresh)
+    assert (_hot_path_count("served"), _hot_path_count("declined")) == (served, declined + 1)
+    by_hot_path = await consent.client.get("/v1/checks", params=params, headers=fresh)
+    assert _hot_path_count("served") == served + 1
+    assert by_hot_path.status_code == by_route.status_code == 200
+    assert by_hot_path.headers["content-type"] == by_route.headers["content-type"] == "application/json"
+    assert by_hot_path.json() == by_route.json()  # same clock: the same answer, byte for byte in JSON terms
+    assert "x-correlation-id" in by_hot_path.headers
+
+    # What the hot path does not accept reaches the route, which answers with its problem.
+    other_scope = auth("acme", "dsar:read")
+    cases = [
+        ({"subject_ref": ref, "purpose": "nope"}, READ, 422),  # unknown purpose
+        ({"subject_ref": "A" * 64, "purpose": "newsletter"}, READ, 422),  # not a subject reference
+        ({"subject_ref": ref}, READ, 422),  # no purpose
+        ({"subject_ref": ref, "purpose": ["newsletter"] * 101}, READ, 422),  # too many
+        ({"subject_ref": ref, "purpose": "newsletter"}, other_scope, 403),
+        ({"subject_ref": ref, "purpose": "newsletter"}, other_scope, 403),  # now cached: still 403
+        ({"subject_ref": ref, "purpose": "newsletter"}, {}, 401),
+        ({"subject_ref": ref, "purpose": "newsletter"}, {"Authorization": "Bearer x.y.z"}, 401),
+    ]
+    for query, headers, status in cases:
+        response = await consent.client.get("/v1/checks", params=query, headers=headers)
+        assert response.status_code == status, (query, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_hot_path_leaves_a_failure_to_the_route(
+    consent: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = (await decide(consent, "newsletter", "granted"))["subject_ref"]
+    params = {"subject_ref": ref, "purpose": "newsletter"}
+    assert (await consent.client.get("/v1/checks", params=params, headers=READ)).status_code == 200
+    calls = 0
+    real = checks_api.check_now
+
+    async def fails_once(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionResetError("the check pool lost its connection")
+        return await real(*args)
+
+    monkeypatch.setattr(checks_api, "check_now", fails_once)
+    errors = _hot_path_count("error")
+    response = await consent.client.get("/v1/checks", params=params, headers=READ)
+    assert response.status_code == 200, response.text  # answered by the route on its second try
+    assert response.json()["results"][0]["reason"] == "granted"
+    assert (calls, _hot_path_count("error")) == (2, errors + 1)
