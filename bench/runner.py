@@ -199,8 +199,11 @@ async def run_scenarios(ctx: BenchContext, scenarios: list[Scenario], budget_s: 
         elif left < MIN_SCENARIO_S:
             result = ScenarioResult.skipped(scenario.name, scenario.title, "time budget of the run exhausted")
         else:
-            log(f"{scenario.name}: {scenario.title}")
+            settled = await ctx.stack.settle() if ctx.local and ctx.stack is not None else 0.0
+            log(f"{scenario.name}: {scenario.title}" + (" (the stack stayed busy for 60 s)" if settled is None else ""))
             result = await _execute(ctx, scenario, min(scenario.limit_s(full=ctx.full), left))
+            if settled is None:
+                result.notes.append("started on a busy stack: its processes still used ≥ 15% of a core after 60 s")
         result.duration_s = time.monotonic() - begun
         _check_services(ctx, result)
         ctx.results[scenario.name] = result

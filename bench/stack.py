@@ -123,6 +123,37 @@ class LocalStack:
         self._broker_log = (self.log_dir / "broker.log").open("wb")
         self.broker = start_broker(port=free_port(), log=self._broker_log)
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by every process of the stack: services, stores, PostgreSQL, the broker."""
+        pids = [p.pid for p in self.procs.values()]
+        if self.postgres is not None:
+            pids.append(self.postgres.pid)
+        if self.broker is not None:
+            pids.append(self.broker.process.pid)
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(pid)
+                for proc in (root, *root.children(recursive=True)):
+                    with contextlib.suppress(psutil.Error):
+                        times = proc.cpu_times()
+                        total += times.user + times.system
+        return total
+
+    async def settle(self, *, below: float = 0.15, window_s: float = 1.0, timeout_s: float = 60.0) -> float | None:
+        """Wait until the stack uses less than ``below`` of one core over ``window_s``; seconds waited, or None.
+
+        What one scenario left running (consumers catching up, the audit sealer, autovacuum) would
+        otherwise be measured as part of the next one.
+        """
+        begun = time.monotonic()
+        while time.monotonic() - begun < timeout_s:
+            before = self.cpu_seconds()
+            await asyncio.sleep(window_s)
+            if (self.cpu_seconds() - before) / window_s < below:
+                return time.monotonic() - begun
+        return None
+
     @property
     def pg(self) -> Postgres:
         """The running PostgreSQL."""

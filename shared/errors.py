@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import structlog
@@ -181,14 +182,29 @@ async def _on_rule_violation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(body)
 
 
+_HANDLERS: dict[type[Exception], Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+    RuleViolation: _on_rule_violation,
+    ProblemError: _on_problem,
+    RequestValidationError: _on_validation,
+    StarletteHTTPException: _on_http,
+    StatementError: _on_statement,
+    Exception: _on_unexpected,
+}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render every error of ``app`` as problem+json: validation errors and domain rule violations included."""
-    app.add_exception_handler(RuleViolation, _on_rule_violation)
-    app.add_exception_handler(ProblemError, _on_problem)
-    app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(StatementError, _on_statement)
-    app.add_exception_handler(Exception, _on_unexpected)
+    for exc_class, handler in _HANDLERS.items():
+        app.add_exception_handler(exc_class, handler)
+
+
+async def render_error(request: Request, exc: Exception) -> JSONResponse:
+    """The problem response ``install_problem_handlers`` gives for ``exc``, for code outside FastAPI's routing."""
+    for exc_class in type(exc).__mro__:
+        handler = _HANDLERS.get(exc_class)
+        if handler is not None:
+            return await handler(request, exc)
+    return await _on_unexpected(request, exc)
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

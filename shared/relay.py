@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import (
     func,
     update,
@@ -35,6 +37,7 @@ from shared.outbox import (
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("privops.outbox")
+_PARTITIONER = DefaultPartitioner()
 
 
 def relay_lock_key(service: str) -> int:
@@ -66,6 +69,7 @@ class OutboxRelay:
             producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"relay:{self.service}"
         )
         self.replayed = 0  # events marked for re-sending after broker losses, since this relay was built
+        self._partitions: dict[str, list[int]] = {}  # partitions per topic (topics are never shrunk)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.active = False
@@ -184,18 +188,8 @@ class OutboxRelay:
             ).all()
             if not messages:
                 return 0
-            futures = []
-            send = self.producer.send
-            for message in messages:
-                futures.append(
-                    await send(
-                        self.settings.topic(message.topic),
-                        value=message.payload,
-                        key=message.key.encode(),
-                        headers=[(k, v.encode()) for k, v in message.headers.items()],
-                    )
-                )
-            await asyncio.wait(futures)  # one wait for the whole batch; then read the results in order
+            futures = await self._send(messages)
+            await asyncio.wait(set(futures))  # one wait for the whole batch; then read the results in order
             acked: list[int] = []
             failure: BaseException | None = None
             for message, future in zip(messages, futures, strict=True):
@@ -220,6 +214,41 @@ class OutboxRelay:
         if failure is not None:
             raise RuntimeError(f"publishing outbox event failed: {failure}")
         return len(acked)
+
+    async def _send(self, messages: Sequence[Any]) -> list[asyncio.Future[Any]]:
+        """Queue ``messages`` as record batches, one partition at a time; return each message's batch future.
+
+        Messages with the same key go to the same partition (the Kafka client's murmur2 partitioner) and
+        keep their order in it. Filling batches directly costs a fraction of one ``send`` per message.
+        """
+        producer = self.producer
+        by_partition: dict[tuple[str, int], list[int]] = {}
+        for index, message in enumerate(messages):
+            topic = self.settings.topic(message.topic)
+            partitions = self._partitions.get(topic)
+            if partitions is None:
+                partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
+            partition = _PARTITIONER(message.key.encode(), partitions, partitions)
+            by_partition.setdefault((topic, partition), []).append(index)
+        futures: list[asyncio.Future[Any] | None] = [None] * len(messages)
+        for (topic, partition), indexes in by_partition.items():
+            batch, members = producer.create_batch(), list[int]()
+            for index in indexes:
+                message = messages[index]
+                headers = [(k, v.encode()) for k, v in message.headers.items()]
+                key = message.key.encode()
+                if batch.append(key=key, value=message.payload, timestamp=None, headers=headers) is None:
+                    future = await producer.send_batch(batch, topic, partition=partition)  # full: queue it
+                    for member in members:
+                        futures[member] = future
+                    batch, members = producer.create_batch(), []
+                    if batch.append(key=key, value=message.payload, timestamp=None, headers=headers) is None:
+                        raise ValueError(f"outbox event {message.event_id} is larger than a record batch")
+                members.append(index)
+            future = await producer.send_batch(batch, topic, partition=partition)
+            for member in members:
+                futures[member] = future
+        return [f for f in futures if f is not None]
 
     async def refresh_metrics(self) -> tuple[int, float]:
         """Update the backlog gauges; return (backlog, age of the oldest unpublished event in seconds)."""

@@ -40,10 +40,10 @@ def spec(settings: ConsentSettings, clock: Clock) -> ServiceSpec:
 
 
 async def _keep_session(_: asyncpg.Connection) -> None:
-    """Nothing to reset when a check connection goes back to the pool (saves a round trip per check).
+    """Nothing to reset when a connection goes back to the direct pool (saves a round trip per request).
 
-    The pool only runs single read-only statements outside transactions: no SET, LISTEN, advisory
-    lock or cursor ever outlives a check (the server refuses writes on these sessions).
+    The pool only runs single statements outside explicit transactions (checks, and single decisions
+    written by one statement): no SET, LISTEN, advisory lock or cursor ever outlives a request.
     """
 
 
@@ -56,14 +56,14 @@ def create_app(settings: ConsentSettings | None = None, clock: Clock | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The check path bypasses the ORM pool (and its pre-ping round trip): one statement per check.
+        # The hot paths bypass the ORM pool (its pre-ping, BEGIN and COMMIT): one statement per request.
         dsn = the_settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         async with inner(app):
             pool = await asyncpg.create_pool(
                 dsn,
                 min_size=1,
                 max_size=the_settings.check_pool_size,
-                server_settings={"timezone": "UTC", "default_transaction_read_only": "on"},
+                server_settings={"timezone": "UTC"},
                 reset=_keep_session,
             )
             app.state.check_pool = pool

@@ -14,4 +14,9 @@ class ConsentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENT_", extra="ignore", frozen=True)
 
     service_name: str = "consent"
-    check_pool_size: int = Field(default=10, ge=1, le=200, description="Connections reserved for consent checks")
+    check_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Connections of the direct pool behind the hot paths (checks, single decisions)",
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Query, Response
@@ -23,11 +23,9 @@ from services.consent.service import history
 from services.consent.service.checks import PurposeAnswer, check_at, check_now
 from services.consent.service.common import resolve_subject
 from shared import audit
-from shared.auth import Principal
 from shared.db import SessionDep
 from shared.errors import PROBLEM_RESPONSES
-from shared.hotpath import HotPath
-from shared.hotpath import Query as QueryParams
+from shared.hotpath import HotAnswer, HotPath, HotRequest
 from shared.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["checks"], responses=PROBLEM_RESPONSES)
@@ -65,17 +63,17 @@ async def check_by_ref(
     return Response(body, media_type="application/json")
 
 
-async def fast_check_by_ref(state: Any, principal: Principal, query: QueryParams) -> bytes | None:
+async def fast_check_by_ref(request: HotRequest) -> HotAnswer | None:
     """``GET /v1/checks`` as a hot path (``shared.hotpath``): the same answer, or ``None`` to let the route answer."""
-    refs, purposes = query.get("subject_ref"), query.get("purpose")
-    pool: asyncpg.Pool | None = getattr(state, "check_pool", None)
+    refs, purposes = request.query.get("subject_ref"), request.query.get("purpose")
+    pool: asyncpg.Pool | None = getattr(request.state, "check_pool", None)
     if pool is None or not refs or len(refs) != 1 or not _SUBJECT_REF.match(refs[0]):
         return None
     if not purposes or len(purposes) > MAX_PURPOSES:
         return None
-    now = state.clock.now()
-    answers = await check_now(pool, principal.tenant_id, refs[0], purposes, now)
-    return CheckOut(subject_ref=refs[0], at=now, results=_results(answers)).model_dump_json().encode()
+    now = request.state.clock.now()
+    answers = await check_now(pool, request.principal.tenant_id, refs[0], purposes, now)
+    return 200, CheckOut(subject_ref=refs[0], at=now, results=_results(answers)).model_dump_json().encode()
 
 
 HOT_PATHS = [HotPath("GET", "/v1/checks", "consent:read", fast_check_by_ref)]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Header
+from pydantic import ValidationError
 
 from services.consent.api.deps import Reader, SettingsDep, Writer
 from services.consent.models import ConsentRecord
@@ -15,6 +17,7 @@ from services.consent.service.common import resolve_subject
 from services.consent.service.recording import Capture
 from shared.db import SessionDep
 from shared.errors import PROBLEM_RESPONSES
+from shared.hotpath import HotAnswer, HotPath, HotRequest
 from shared.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["consents"], responses=PROBLEM_RESPONSES)
@@ -41,6 +44,28 @@ async def record_consent(
     )
     await session.flush()
     return record.model_dump() | {"gpc_opt_outs": [r.purpose for r in opted_out]}
+
+
+async def fast_record_consent(request: HotRequest) -> HotAnswer | None:
+    """``POST /v1/consents`` as a hot path (``shared.hotpath``): one statement, or ``None`` to let the route do it.
+
+    A request with ``Sec-GPC``, a body the schema refuses, or a purpose whose rules are not cached yet
+    goes to the route (which caches the rules for the next request).
+    """
+    state = request.state
+    pool: asyncpg.Pool | None = getattr(state, "check_pool", None)
+    runtime = getattr(state, "runtime", None)
+    if pool is None or runtime is None or "sec-gpc" in request.headers:
+        return None
+    try:
+        body = ConsentIn.model_validate_json(request.body)
+    except ValidationError:
+        return None
+    engine = runtime.database.engine.sync_engine
+    record = await consents.record_consent_direct(pool, engine, request.principal, body, state.settings, state.clock)
+    if record is None:
+        return None
+    return 201, ConsentOut.model_validate(record).model_dump_json().encode()
 
 
 @router.post("/consents/withdraw", response_model=WithdrawOut, summary="Withdraw consent in one call")
@@ -85,3 +110,6 @@ async def get_receipt(consent_id: uuid.UUID, session: SessionDep, principal: Rea
     """The receipt of one record, naming the controller, the purpose, the data and the proof."""
     record = await history.get_record(session, principal.tenant_id, consent_id)
     return await history.receipt(session, record)
+
+
+HOT_PATHS = [HotPath("POST", "/v1/consents", "consent:write", fast_record_consent, replayable=False)]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -11,18 +14,20 @@ from services.consent.domain import Decision, gpc_denials, gpc_signal
 from services.consent.models import ConsentRecord, ConsentState
 from services.consent.schemas.consents import ConsentIn, ProofIn, WithdrawIn
 from services.consent.service.common import all_purposes, hash_ip, resolve_subject, rules_of
-from services.consent.service.purpose_cache import PurposeSnapshot, purposes_for_write, snapshot_of
+from services.consent.service.purpose_cache import PurposeSnapshot, cached_purpose, purposes_for_write, snapshot_of
 from services.consent.service.recording import (
     Capture,
     Evidence,
     append_decision,
     check_child,
     check_tc_string,
+    new_record,
     resolve_notice,
 )
+from services.consent.service.write import WRITE_DECISION, decision_params
 from shared.auth import Principal
 from shared.clock import Clock, ensure_utc
-from shared.errors import Unprocessable
+from shared.errors import ServiceUnavailable, Unprocessable
 from shared.settings import ServiceSettings
 
 GPC_PROOF = {"gpc": "Sec-GPC: 1"}
@@ -37,37 +42,101 @@ def proof_of(settings: ServiceSettings, proof: ProofIn) -> dict[str, str]:
     return values
 
 
+@dataclass(frozen=True)
+class DecisionRequest:
+    """A decision as asked for, before the purpose's rules are applied to it."""
+
+    subject_ref: str
+    decision: Decision
+    occurred_at: datetime
+    capture: Capture
+    body: ConsentIn
+
+    @classmethod
+    def of(cls, body: ConsentIn, settings: ServiceSettings, clock: Clock) -> DecisionRequest:
+        """Resolve the subject and the instant of the decision (a decision cannot come from the future)."""
+        now = clock.now()
+        occurred_at = ensure_utc(body.occurred_at) if body.occurred_at else now
+        if occurred_at > now:
+            raise Unprocessable("occurred_at is in the future.", errors=[{"field": "occurred_at"}])
+        capture = Capture(body.channel, body.collector, proof_of(settings, body.proof))
+        return cls(resolve_subject(settings, body), Decision(body.decision), occurred_at, capture, body)
+
+    def evidence(self, rules: PurposeSnapshot) -> Evidence:
+        """Check the notice, the TC string and Art. 8 under ``rules``; return what the record keeps."""
+        body = self.body
+        version, text = resolve_notice(rules, body.notice_version, body.notice_text_hash, self.occurred_at)
+        check_tc_string(rules, self.decision, body.tc_string)
+        age = body.birth_date or body.age
+        guardian = check_child(rules, self.decision, self.occurred_at, body.country, age, body.guardian)
+        return Evidence(version, text, body.tc_string, guardian)
+
+    def record(self, tenant_id: str, rules: PurposeSnapshot, clock: Clock) -> ConsentRecord:
+        """The record of this decision under ``rules``."""
+        shown = self.evidence(rules)
+        return new_record(
+            tenant_id, self.subject_ref, rules, self.decision, self.occurred_at, self.capture, shown, clock
+        )
+
+
 async def record_consent(
     session: AsyncSession, principal: Principal, body: ConsentIn, settings: ServiceSettings, clock: Clock
 ) -> ConsentRecord:
     """Validate a decision against the catalogue, its notice, TCF and Art. 8 rules, then append it."""
-    now = clock.now()
-    occurred_at = ensure_utc(body.occurred_at) if body.occurred_at else now
-    if occurred_at > now:
-        raise Unprocessable("occurred_at is in the future.", errors=[{"field": "occurred_at"}])
-    ref = resolve_subject(settings, body)
+    request = DecisionRequest.of(body, settings, clock)
     purpose = (await purposes_for_write(session, principal.tenant_id, [body.purpose]))[body.purpose]
-    decision = Decision(body.decision)
-
-    def evidence(rules: PurposeSnapshot) -> Evidence:
-        version, text = resolve_notice(rules, body.notice_version, body.notice_text_hash, occurred_at)
-        check_tc_string(rules, decision, body.tc_string)
-        guardian = check_child(rules, decision, occurred_at, body.country, body.birth_date or body.age, body.guardian)
-        return Evidence(version, text, body.tc_string, guardian)
-
     return await append_decision(
         session,
         tenant_id=principal.tenant_id,
         actor=principal,
-        subject_ref=ref,
+        subject_ref=request.subject_ref,
         purpose=purpose,
-        decision=decision,
-        occurred_at=occurred_at,
-        capture=Capture(body.channel, body.collector, proof_of(settings, body.proof)),
-        evidence=evidence,
+        decision=request.decision,
+        occurred_at=request.occurred_at,
+        capture=request.capture,
+        evidence=request.evidence,
         clock=clock,
         service=settings.service_name,
     )
+
+
+def _unknown_outcome() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The connection to the database was lost while the decision was being written; "
+        "read the subject's history before sending it again."
+    )
+
+
+async def record_consent_direct(
+    pool: asyncpg.Pool, engine: Engine, principal: Principal, body: ConsentIn, settings: ServiceSettings, clock: Clock
+) -> ConsentRecord | None:
+    """``record_consent`` as one autocommitted statement on ``pool``, or ``None`` when it cannot be done so.
+
+    ``None`` (nothing written) when the purpose's rules are not cached or moved on since they were,
+    or when the database refused the statement: ``record_consent`` then does it the usual way. Once
+    the statement is sent, a lost connection leaves the outcome unknown: that is a 503, never a retry.
+    """
+    request = DecisionRequest.of(body, settings, clock)
+    rules = cached_purpose(engine, principal.tenant_id, body.purpose)
+    if rules is None:
+        return None
+    record = request.record(principal.tenant_id, rules, clock)
+    params = decision_params(record, rules.revision, actor=principal, clock=clock, service=settings.service_name)
+    try:
+        connection = await pool.acquire()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        return None
+    try:
+        written = await connection.fetchrow(WRITE_DECISION, *params)
+    except asyncpg.PostgresConnectionError as exc:
+        raise _unknown_outcome() from exc
+    except asyncpg.PostgresError:
+        return None  # refused by the server: the statement changed nothing
+    except (OSError, asyncpg.InterfaceError, TimeoutError) as exc:
+        raise _unknown_outcome() from exc
+    finally:
+        await pool.release(connection)
+    return record if written is not None else None
 
 
 async def capture_gpc(

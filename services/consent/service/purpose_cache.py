@@ -79,7 +79,16 @@ _CACHES: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], PurposeSnapshot
 
 def _cache_of(session: AsyncSession) -> dict[tuple[str, str], PurposeSnapshot]:
     bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
+    return _cache_of_engine(bind if isinstance(bind, Engine) else bind.engine)
+
+
+def cached_purpose(engine: Engine, tenant_id: str, key: str) -> PurposeSnapshot | None:
+    """The cached snapshot of a purpose, or ``None`` (no I/O: the hot write path declines on a miss)."""
+    cache = _CACHES.get(engine)
+    return cache.get((tenant_id, key)) if cache is not None else None
+
+
+def _cache_of_engine(engine: Engine) -> dict[tuple[str, str], PurposeSnapshot]:
     cache = _CACHES.get(engine)
     if cache is None:
         cache = _CACHES[engine] = {}

@@ -103,6 +103,37 @@ def check_child(
     return {"guardian_consent": True, "verification_method": str(method), "country": country}
 
 
+def new_record(
+    tenant_id: str,
+    subject_ref: str,
+    purpose: PurposeSnapshot,
+    decision: Decision,
+    occurred_at: datetime,
+    capture: Capture,
+    shown: Evidence,
+    clock: Clock,
+) -> ConsentRecord:
+    """The record of a decision under ``purpose``'s rules (its expiry computed from the purpose's validity)."""
+    expires_at = consent_expiry(occurred_at, purpose.validity) if decision is Decision.GRANTED else None
+    return ConsentRecord(
+        tenant_id=tenant_id,
+        subject_ref=subject_ref,
+        purpose=purpose.key,
+        decision=decision.value,
+        channel=capture.channel,
+        collector=capture.collector,
+        source=capture.source,
+        occurred_at=occurred_at,
+        recorded_at=clock.now(),
+        expires_at=expires_at,
+        notice_version=shown.notice_version,
+        notice_text_hash=shown.notice_text_hash,
+        proof=capture.proof,
+        tc_string=shown.tc_string,
+        guardian=shown.guardian,
+    )
+
+
 async def append_decision(
     session: AsyncSession,
     *,
@@ -126,24 +157,7 @@ async def append_decision(
     locked = False
     while True:
         shown = evidence(purpose) if callable(evidence) else evidence
-        expires_at = consent_expiry(occurred_at, purpose.validity) if decision is Decision.GRANTED else None
-        record = ConsentRecord(
-            tenant_id=tenant_id,
-            subject_ref=subject_ref,
-            purpose=purpose.key,
-            decision=decision.value,
-            channel=capture.channel,
-            collector=capture.collector,
-            source=capture.source,
-            occurred_at=occurred_at,
-            recorded_at=clock.now(),
-            expires_at=expires_at,
-            notice_version=shown.notice_version,
-            notice_text_hash=shown.notice_text_hash,
-            proof=capture.proof,
-            tc_string=shown.tc_string,
-            guardian=shown.guardian,
-        )
+        record = new_record(tenant_id, subject_ref, purpose, decision, occurred_at, capture, shown, clock)
         if await write_decision(session, record, purpose.revision, actor=actor, clock=clock, service=service):
             return record
         if locked:  # cannot happen: the purpose row is share-locked by this transaction

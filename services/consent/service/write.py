@@ -11,6 +11,7 @@ is the one ``shared.audit.record`` adds.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,10 +83,10 @@ SELECT renewed, pg_notify($32::text, '') FROM go
 """
 
 
-async def write_decision(
-    session: AsyncSession, record: ConsentRecord, revision: int, *, actor: Principal | str, clock: Clock, service: str
-) -> bool:
-    """Write ``record`` with its projection, event and audit entry; False (nothing written) if the purpose moved on."""
+def decision_params(
+    record: ConsentRecord, revision: int, *, actor: Principal | str, clock: Clock, service: str
+) -> tuple[Any, ...]:
+    """The parameters of ``WRITE_DECISION``: the record, its two possible events (plain, renewal), its audit entry."""
     decision = Decision(record.decision)
     fields = {
         "consent_id": record.id,
@@ -102,44 +103,49 @@ async def write_decision(
     rows = outbox_rows(events, tenant_id=record.tenant_id, source=f"/privops/{service}", now=clock.now())
     event = rows[0]
     renewal = rows[1] if len(rows) > 1 else (None, None, None, None, None, None, None)
+    return (
+        record.tenant_id,
+        record.subject_ref,
+        record.purpose,
+        revision,
+        record.id,
+        record.decision,
+        record.channel,
+        record.occurred_at,
+        record.recorded_at,
+        record.source,
+        record.collector,
+        record.notice_version,
+        record.notice_text_hash,
+        record.expires_at,
+        json.dumps(record.proof),
+        record.tc_string,
+        json.dumps(record.guardian) if record.guardian is not None else None,
+        RANK[decision],
+        event[0],
+        event[2],
+        event[3],
+        event[4],
+        event[5],
+        event[6],
+        renewal[0],
+        renewal[4],
+        renewal[5],
+        renewal[6],
+        actor.subject if isinstance(actor, Principal) else actor,
+        f"consent.{record.decision}",
+        json.dumps({"purpose": record.purpose, "subject_ref": record.subject_ref, "source": record.source}),
+        NOTIFY_CHANNEL,
+    )
+
+
+async def write_decision(
+    session: AsyncSession, record: ConsentRecord, revision: int, *, actor: Principal | str, clock: Clock, service: str
+) -> bool:
+    """Write ``record`` with its projection, event and audit entry; False (nothing written) if the purpose moved on."""
+    params = decision_params(record, revision, actor=actor, clock=clock, service=service)
     if session.new or session.dirty or session.deleted:
         await session.flush()  # rows added earlier in this transaction keep their place (outbox order)
     connection = await session.connection()
-    result = await connection.exec_driver_sql(
-        WRITE_DECISION,
-        (
-            record.tenant_id,
-            record.subject_ref,
-            record.purpose,
-            revision,
-            record.id,
-            record.decision,
-            record.channel,
-            record.occurred_at,
-            record.recorded_at,
-            record.source,
-            record.collector,
-            record.notice_version,
-            record.notice_text_hash,
-            record.expires_at,
-            json.dumps(record.proof),
-            record.tc_string,
-            json.dumps(record.guardian) if record.guardian is not None else None,
-            RANK[decision],
-            event[0],
-            event[2],
-            event[3],
-            event[4],
-            event[5],
-            event[6],
-            renewal[0],
-            renewal[4],
-            renewal[5],
-            renewal[6],
-            actor.subject if isinstance(actor, Principal) else actor,
-            f"consent.{record.decision}",
-            json.dumps({"purpose": record.purpose, "subject_ref": record.subject_ref, "source": record.source}),
-            NOTIFY_CHANNEL,
-        ),
-    )
+    result = await connection.exec_driver_sql(WRITE_DECISION, params)
     return result.first() is not None
