@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 
 from shared.auth import SERVICES, admin_scopes, issue_token
+from shared.settings import Role
 
 app = typer.Typer(help="privops: privacy operations platform", no_args_is_help=True, add_completion=False)
 
@@ -38,11 +40,20 @@ def serve(
     service: ServiceArg,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    role: Annotated[
+        Role | None,
+        typer.Option(
+            help="api: the endpoints only; worker: outbox relay, consumers and jobs (serving health and metrics); "
+            "all: both in one process (default: <SERVICE>_ROLE, else all)"
+        ),
+    ] = None,
 ) -> None:
     """Run one service (configuration from its environment variables)."""
     import uvicorn
 
     _check_service(service)
+    if role is not None:
+        os.environ[f"{service.upper()}_ROLE"] = role.value  # read by the settings the app factory loads
     _settings(service)  # fail fast, with the list of bad variables, before uvicorn starts
     uvicorn.run(
         f"services.{service}.app:create_app",

@@ -38,6 +38,7 @@ from shared.settings import ServiceSettings
 
 log = structlog.get_logger("privops.outbox")
 _PARTITIONER = DefaultPartitioner()
+YIELD_EVERY = 200  # messages queued between two chances for other tasks to run
 
 
 def relay_lock_key(service: str) -> int:
@@ -224,6 +225,8 @@ class OutboxRelay:
         producer = self.producer
         by_partition: dict[tuple[str, int], list[int]] = {}
         for index, message in enumerate(messages):
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
             topic = self.settings.topic(message.topic)
             partitions = self._partitions.get(topic)
             if partitions is None:
@@ -233,7 +236,9 @@ class OutboxRelay:
         futures: list[asyncio.Future[Any] | None] = [None] * len(messages)
         for (topic, partition), indexes in by_partition.items():
             batch, members = producer.create_batch(), list[int]()
-            for index in indexes:
+            for count, index in enumerate(indexes, 1):
+                if count % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # a large batch must not hold the event loop (API latency, role "all")
                 message = messages[index]
                 headers = [(k, v.encode()) for k, v in message.headers.items()]
                 key = message.key.encode()

@@ -148,19 +148,33 @@ async def start_producer(settings: ServiceSettings, attempts: int = 30) -> AIOKa
     raise RuntimeError("unreachable")
 
 
+async def _producer_for(spec: ServiceSpec, settings: ServiceSettings) -> AIOKafkaProducer:
+    """The started Kafka producer (topics created) of a process doing background work.
+
+    An API-only process never talks to Kafka: its events wait in the outbox for the worker's relay.
+    It gets a producer object that is never started.
+    """
+    if not settings.role.runs_background:
+        return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = await start_producer(settings)
+    topics = produced_topics(settings.service_name)
+    for sub in spec.subscriptions:
+        topics |= set(sub.topic_names())
+    await ensure_topics(settings, topics | {dead_letter_topic(s.group_id(settings)) for s in spec.subscriptions})
+    return producer
+
+
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the FastAPI application of one service."""
     the_clock = clock or SystemClock()
+
+    role = settings.role
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level, settings.log_format)
         database = Database.from_settings(settings)
-        producer = await start_producer(settings)
-        topics = produced_topics(settings.service_name)
-        for sub in spec.subscriptions:
-            topics |= set(sub.topic_names())
-        await ensure_topics(settings, topics | {dead_letter_topic(s.group_id(settings)) for s in spec.subscriptions})
+        producer = await _producer_for(spec, settings)
         relay = OutboxRelay(database, producer, settings)
         consumers = [
             ConsumerRunner(sub, database=database, producer=producer, settings=settings, clock=the_clock)
@@ -173,11 +187,12 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         app.state.database = database
         app.state.clock = the_clock
         app.state.settings = settings
-        runtime.tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}.relay"))
-        runtime.tasks += [asyncio.create_task(c.run(), name=f"{c.group}.consumer") for c in consumers]
-        if settings.jobs_enabled:
-            runtime.tasks.append(asyncio.create_task(jobs.run(), name=f"{spec.name}.jobs"))
-        log.info("service.started", service=spec.name, public_url=settings.public_url)
+        if role.runs_background:
+            runtime.tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}.relay"))
+            runtime.tasks += [asyncio.create_task(c.run(), name=f"{c.group}.consumer") for c in consumers]
+            if settings.jobs_enabled:
+                runtime.tasks.append(asyncio.create_task(jobs.run(), name=f"{spec.name}.jobs"))
+        log.info("service.started", service=spec.name, role=role.value, public_url=settings.public_url)
         try:
             yield
         finally:
@@ -209,11 +224,11 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
     app.state.clock = the_clock
     app.state.settings = settings
     install_problem_handlers(app)
-    if spec.hot_paths:  # added first, so it runs inside the request context
+    if spec.hot_paths and role.serves_api:  # added first, so it runs inside the request context
         app.add_middleware(HotPathMiddleware, paths=spec.hot_paths, service=spec.name)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(operations_router())
-    for router in spec.routers:
+    for router in spec.routers if role.serves_api else ():  # a worker serves health and metrics only
         app.include_router(router, dependencies=[Depends(refuse_nul)])
     _document_problems(app)
     return app
@@ -227,7 +242,7 @@ def operations_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: the database and the broker answer")
+    @router.get("/readyz", summary="Readiness: the database answers (and the broker, where background work runs)")
     async def readyz(request: Request) -> JSONResponse:
         runtime: Runtime | None = getattr(request.app.state, "runtime", None)
         checks: dict[str, str] = {}
@@ -239,16 +254,19 @@ def operations_router() -> APIRouter:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
-        try:
-            async with asyncio.timeout(2.0):
-                ok = await runtime.producer.client.force_metadata_update()
-            checks["broker"] = "ok" if ok else "error: no metadata"
-        except Exception as exc:
-            checks["broker"] = f"error: {type(exc).__name__}"
-        checks["outbox_relay"] = "active" if runtime.relay.active else "standby"
-        ready = checks["database"] == "ok" and checks["broker"] == "ok"
+        role = runtime.settings.role
+        if role.runs_background:
+            try:
+                async with asyncio.timeout(2.0):
+                    ok = await runtime.producer.client.force_metadata_update()
+                checks["broker"] = "ok" if ok else "error: no metadata"
+            except Exception as exc:
+                checks["broker"] = f"error: {type(exc).__name__}"
+            checks["outbox_relay"] = "active" if runtime.relay.active else "standby"
+        ready = all(checks[name] == "ok" for name in ("database", "broker") if name in checks)
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+            {"status": "ready" if ready else "not ready", "role": role.value, "checks": checks},
+            status_code=200 if ready else 503,
         )
 
     router.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)

@@ -24,6 +24,24 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class Role(StrEnum):
+    """What a process of a service runs: the HTTP API, the background work (relay, consumers, jobs), or both."""
+
+    ALL = "all"
+    API = "api"
+    WORKER = "worker"
+
+    @property
+    def serves_api(self) -> bool:
+        """Whether the service's endpoints are served."""
+        return self is not Role.WORKER
+
+    @property
+    def runs_background(self) -> bool:
+        """Whether the outbox relay, the consumers and the periodic jobs run."""
+        return self is not Role.API
+
+
 class SettingsError(SystemExit):
     """Raised at start-up when the configuration is unusable; the message names each variable."""
 
@@ -52,12 +70,16 @@ class ServiceSettings(BaseSettings):
     db_pool_pre_ping: bool = Field(
         default=True, description="Test each pooled connection before use (one round trip per checkout)"
     )
-    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_batch_size: int = Field(default=2000, ge=1, le=10_000, description="Outbox events published per round")
     relay_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     consumer_max_retries: int = Field(default=3, ge=0, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
     consumer_max_event_bytes: int = Field(default=1_048_576, ge=1024, description="Larger events are dead-lettered")
+    role: Role = Field(
+        default=Role.ALL,
+        description="all (one process does everything), api (endpoints only) or worker (relay, consumers, jobs)",
+    )
     jobs_enabled: bool = True
     job_interval_s: float = Field(default=30.0, gt=0)
 

@@ -59,6 +59,9 @@ def create_app(settings: ConsentSettings | None = None, clock: Clock | None = No
         # The hot paths bypass the ORM pool (its pre-ping, BEGIN and COMMIT): one statement per request.
         dsn = the_settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         async with inner(app):
+            if not the_settings.role.serves_api:  # a worker answers DSAR tasks through the ORM only
+                yield
+                return
             pool = await asyncpg.create_pool(
                 dsn,
                 min_size=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import shutil
 import signal
@@ -151,10 +152,14 @@ def end_leftovers(processes: set[ProcessId]) -> None:
 
 
 def consecutive_free_ports(count: int) -> int:
-    """A port ``p`` with ``p … p + count - 1`` free right now (the stack falls back to free ports anyway)."""
+    """A port ``p`` with ``p … p + count - 1`` free right now (the stack falls back to free ports anyway).
+
+    Taken below the kernel's ephemeral range (32768 and up): there, the outgoing connections the
+    stack opens while starting could take one of these ports between the check and the bind.
+    """
     for _ in range(50):
-        base = free_port()
-        if base + count < 65_000 and all(port_is_free(base + i) for i in range(count)):
+        base = random.randrange(20_000, 32_000 - count)
+        if all(port_is_free(base + i) for i in range(count)):
             return base
     return free_port()
 
