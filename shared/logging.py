@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random as _random
 import re
 import secrets
 import sys
@@ -65,8 +66,11 @@ def new_trace_id() -> str:
 
 
 def new_traceparent(trace_id: str | None = None) -> str:
-    """A W3C ``traceparent`` header value for a new span of ``trace_id`` (a new trace when absent)."""
-    return f"00-{trace_id or new_trace_id()}-{secrets.token_hex(8)}-01"
+    """A W3C ``traceparent`` header value for a new span of ``trace_id`` (a new trace when absent).
+
+    Span ids need to be unique, not secret: a fast PRNG draws them (never the invalid all-zero id).
+    """
+    return f"00-{trace_id or new_trace_id()}-{_random.getrandbits(64) or 1:016x}-01"
 
 
 def trace_id_of(traceparent: str | None) -> str | None:

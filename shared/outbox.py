@@ -47,7 +47,7 @@ from shared.clock import Clock
 from shared.db import UTCDateTime
 from shared.events.catalogue import Event
 from shared.events.envelope import JSON_CONTENT_TYPE, SPECVERSION, CloudEvent
-from shared.logging import correlation_id_var, new_traceparent, trace_id_of, traceparent_var
+from shared.logging import correlation_id_var, new_trace_id, new_traceparent, trace_id_of, traceparent_var
 
 log = structlog.get_logger("privops.outbox")
 
@@ -174,7 +174,7 @@ def outbox_rows(
     attributes shared by the whole batch (source, tenant, time, correlation, trace) computed once.
     """
     correlation_id = correlation_id_var.get()
-    trace_id = trace_id_of(traceparent_var.get())
+    trace_id = trace_id_of(traceparent_var.get()) or new_trace_id()  # one trace for the events of one call
     shared = {"ce_specversion": SPECVERSION}
     time_text = now.isoformat()
     rows: list[tuple[Any, ...]] = []

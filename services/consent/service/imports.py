@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ARRAY, Text, any_, cast
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -138,12 +139,13 @@ async def _check_against_catalogue(
         for n in (await session.exec(select(NoticeVersion).where(NoticeVersion.tenant_id == tenant_id))).all()
     }
     refs = list({row.subject_ref for row in rows})
+    # One array parameter, not one bind parameter per subject of the chunk.
     suppressed = set(
         (
             await session.exec(
                 select(SubjectStatus.subject_ref).where(
                     SubjectStatus.tenant_id == tenant_id,
-                    col(SubjectStatus.subject_ref).in_(refs),
+                    col(SubjectStatus.subject_ref) == any_(cast(refs, ARRAY(Text))),
                     col(SubjectStatus.erased_at).is_not(None),
                 )
             )
