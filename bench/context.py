@@ -45,6 +45,7 @@ class BenchContext:
     full: bool = False
     results: dict[str, ScenarioResult] = field(default_factory=dict)
     idle_rss: dict[str, int] = field(default_factory=dict)
+    idle_cores: float | None = None  # CPU use of the whole local stack at rest
     prepared: set[str] = field(default_factory=set)
 
     @property

@@ -186,6 +186,8 @@ def _start_services(ctx: BenchContext, stack: LocalStack, options: Options, scen
     ctx.kafka_bootstrap = stack.bootstrap
     ctx.token = issue_token(stack.secrets.jwt_secret, options.tenant, admin_scopes(), now=datetime.now(UTC))
     log("idle RSS: " + ", ".join(f"{n} {mb(v):.0f} MB" for n, v in ctx.idle_rss.items()))
+    ctx.idle_cores = asyncio.run(stack.cores_used(3.0))
+    log(f"idle CPU of the whole stack: {ctx.idle_cores:.2f} cores (each scenario starts once it is back to that)")
 
 
 async def run_scenarios(ctx: BenchContext, scenarios: list[Scenario], budget_s: float) -> None:
@@ -199,11 +201,12 @@ async def run_scenarios(ctx: BenchContext, scenarios: list[Scenario], budget_s: 
         elif left < MIN_SCENARIO_S:
             result = ScenarioResult.skipped(scenario.name, scenario.title, "time budget of the run exhausted")
         else:
-            settled = await ctx.stack.settle() if ctx.local and ctx.stack is not None else 0.0
+            stack, idle = ctx.stack, ctx.idle_cores
+            settled = await stack.settle(idle) if ctx.local and stack is not None and idle is not None else 0.0
             log(f"{scenario.name}: {scenario.title}" + (" (the stack stayed busy for 60 s)" if settled is None else ""))
             result = await _execute(ctx, scenario, min(scenario.limit_s(full=ctx.full), left))
             if settled is None:
-                result.notes.append("started on a busy stack: its processes still used ≥ 15% of a core after 60 s")
+                result.notes.append("started on a busy stack: still above its idle CPU use after 60 s")
         result.duration_s = time.monotonic() - begun
         _check_services(ctx, result)
         ctx.results[scenario.name] = result

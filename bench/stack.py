@@ -140,17 +140,21 @@ class LocalStack:
                         total += times.user + times.system
         return total
 
-    async def settle(self, *, below: float = 0.15, window_s: float = 1.0, timeout_s: float = 60.0) -> float | None:
-        """Wait until the stack uses less than ``below`` of one core over ``window_s``; seconds waited, or None.
+    async def cores_used(self, window_s: float = 1.0) -> float:
+        """How many cores the stack used over the next ``window_s`` seconds."""
+        before = self.cpu_seconds()
+        await asyncio.sleep(window_s)
+        return (self.cpu_seconds() - before) / window_s
+
+    async def settle(self, idle: float, *, margin: float = 0.1, timeout_s: float = 60.0) -> float | None:
+        """Wait until the stack is back to its ``idle`` use (plus ``margin`` cores); seconds waited, or None.
 
         What one scenario left running (consumers catching up, the audit sealer, autovacuum) would
         otherwise be measured as part of the next one.
         """
         begun = time.monotonic()
         while time.monotonic() - begun < timeout_s:
-            before = self.cpu_seconds()
-            await asyncio.sleep(window_s)
-            if (self.cpu_seconds() - before) / window_s < below:
+            if await self.cores_used() <= idle + margin:
                 return time.monotonic() - begun
         return None
 

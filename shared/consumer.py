@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from asyncpg.exceptions import CannotConnectNowError, ConnectionDoesNotExistError, PostgresConnectionError
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -111,6 +111,10 @@ class Subscription:
     # Events this group does not concern itself with (e.g. tasks for another system) are skipped
     # before any transaction: no inbox row, no commit.
     accepts: Callable[[Event], bool] | None = None
+    # The handlers only touch the database: a poll's events are applied in one transaction (one commit
+    # for up to 200 events instead of one each); if any of them fails, the poll is rolled back and
+    # applied again one event per transaction, with the usual retries and dead letters.
+    batched: bool = False
 
     def topic_names(self) -> list[str]:
         """The topics to subscribe to: those given, else those of the handled event types."""
@@ -119,6 +123,16 @@ class Subscription:
     def group_id(self, settings: ServiceSettings) -> str:
         """The Kafka consumer group id."""
         return f"{settings.topic_prefix}privops.{settings.service_name}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """A decoded record with the handler that applies it."""
+
+    record: ConsumerRecord[bytes, bytes]
+    envelope: CloudEvent
+    event: Event
+    handler: Handler
 
 
 class DeadLetterError(Exception):
@@ -212,11 +226,13 @@ class ConsumerRunner:
                 if not batches:
                     await self._report_lag(consumer)
                     continue
-                offsets: dict[TopicPartition, int] = {}
-                for tp, records in batches.items():
-                    for record in records:
+                offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+                polled = [record for records in batches.values() for record in records]
+                if self.subscription.batched:
+                    await self.process_many(polled)
+                else:
+                    for record in polled:
                         await self.process(record)
-                        offsets[tp] = record.offset + 1
                 # Offsets only after every record's transaction has committed (or was dead-lettered), and
                 # only into the broker log the records came from (a restarted broker would take stale ones).
                 if await self.guard.may_commit(consumer):
@@ -235,6 +251,28 @@ class ConsumerRunner:
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Apply one record; return the outcome (applied, duplicate, ignored, dead_lettered)."""
+        work = await self._decode(record)
+        return work if isinstance(work, str) else await self._apply_one(work)
+
+    async def process_many(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
+        """Apply records in order in one transaction; one per record if any of them fails. Outcomes in order."""
+        decoded = [await self._decode(record) for record in records]
+        work = [item for item in decoded if not isinstance(item, str)]
+        try:
+            applied = iter(await self._apply_together(work) if work else [])
+        except Exception as exc:
+            log.info(
+                "consumer.batch_fallback", group=self.group, events=len(work), error=f"{type(exc).__name__}: {exc}"
+            )
+            return [item if isinstance(item, str) else await self._apply_one(item) for item in decoded]
+        outcomes = [item if isinstance(item, str) else next(applied) for item in decoded]
+        for item, outcome in zip(decoded, outcomes, strict=True):
+            if not isinstance(item, str):
+                EVENTS_CONSUMED.labels(self.service, self.group, item.envelope.type, outcome).inc()
+        return outcomes
+
+    async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Work | str:
+        """What to apply for ``record``, or the outcome when there is nothing to apply (ignored, dead_lettered)."""
         envelope: CloudEvent | None = None
         try:
             size = len(record.value or b"")
@@ -252,17 +290,39 @@ class ConsumerRunner:
                 raise DeadLetterError("unknown_type", str(exc)) from None
             except InvalidEventData as exc:
                 raise DeadLetterError("invalid_data", str(exc)) from None
-            entry = self.by_type.get(envelope.type)
-            accepts = self.subscription.accepts
-            if entry is None or (accepts is not None and not accepts(event)):
-                EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, "ignored").inc()
-                return "ignored"
-            outcome = await self._apply_with_retries(envelope, event, entry[1])
         except DeadLetterError as exc:
             await self._dead_letter(record, envelope, exc.reason, exc.error, attempts=exc.attempts)
             return "dead_lettered"
-        EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, outcome).inc()
+        entry = self.by_type.get(envelope.type)
+        accepts = self.subscription.accepts
+        if entry is None or (accepts is not None and not accepts(event)):
+            EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, "ignored").inc()
+            return "ignored"
+        return _Work(record, envelope, event, entry[1])
+
+    async def _apply_one(self, work: _Work) -> str:
+        try:
+            outcome = await self._apply_with_retries(work.envelope, work.event, work.handler)
+        except DeadLetterError as exc:
+            await self._dead_letter(work.record, work.envelope, exc.reason, exc.error, attempts=exc.attempts)
+            return "dead_lettered"
+        EVENTS_CONSUMED.labels(self.service, self.group, work.envelope.type, outcome).inc()
         return outcome
+
+    async def _apply_together(self, items: list[_Work]) -> list[str]:
+        """Each item's inbox row and handler, in order, in one transaction (raises if any fails)."""
+        outcomes = []
+        async with self.database.session() as session:
+            for item in items:
+                envelope = item.envelope
+                bind_request_context(envelope.correlationid or new_trace_id(), envelope.traceparent)
+                if not await self._record_in_inbox(session, envelope):
+                    outcomes.append("duplicate")
+                    continue
+                ctx = EventContext(envelope=envelope, clock=self.clock, settings=self.settings)
+                await item.handler(session, item.event, ctx)
+                outcomes.append("applied")
+        return outcomes
 
     async def _apply_with_retries(self, envelope: CloudEvent, event: Event, handler: Handler) -> str:
         attempts = 0
@@ -284,16 +344,20 @@ class ConsumerRunner:
     async def _apply(self, envelope: CloudEvent, event: Event, handler: Handler) -> str:
         bind_request_context(envelope.correlationid or new_trace_id(), envelope.traceparent)
         async with self.database.session() as session:
-            inserted = await session.exec(
-                insert(InboxEntry)
-                .values(consumer_group=self.group, event_id=envelope.id, event_type=envelope.type)
-                .on_conflict_do_nothing()
-                .returning(InboxEntry.__table__.c.event_id)  # type: ignore[attr-defined]
-            )
-            if inserted.first() is None:
+            if not await self._record_in_inbox(session, envelope):
                 return "duplicate"
             await handler(session, event, EventContext(envelope=envelope, clock=self.clock, settings=self.settings))
         return "applied"
+
+    async def _record_in_inbox(self, session: AsyncSession, envelope: CloudEvent) -> bool:
+        """Add the event to the inbox in the handler's transaction; False if this group applied it before."""
+        inserted = await session.exec(
+            insert(InboxEntry)
+            .values(consumer_group=self.group, event_id=envelope.id, event_type=envelope.type)
+            .on_conflict_do_nothing()
+            .returning(InboxEntry.__table__.c.event_id)  # type: ignore[attr-defined]
+        )
+        return inserted.first() is not None
 
     async def _dead_letter(
         self,

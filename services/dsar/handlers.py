@@ -23,7 +23,11 @@ async def on_task_result(session: AsyncSession, event: DsarTaskCompleted | DsarT
 
 
 SUBSCRIPTIONS = [
-    Subscription(name="task-results", handlers={DsarTaskCompleted: on_task_result, DsarTaskFailed: on_task_result}),
+    Subscription(
+        name="task-results",
+        handlers={DsarTaskCompleted: on_task_result, DsarTaskFailed: on_task_result},
+        batched=True,  # database only; a burst of results closes in a few transactions
+    ),
     MAIL_SENDER,
     dsar_task_subscription("privops-dsar", DsarOwnData()),
 ]

@@ -86,6 +86,7 @@ SUBSCRIPTIONS = [
             ConsentRenewed: on_consent_given,
             DsarRequestCompleted: on_erasure_completed,
         },
+        batched=True,  # database only; one transaction per poll, not per consent decision
     ),
-    Subscription(name="sweep-results", handlers={RetentionSweepCompleted: on_sweep_completed}),
+    Subscription(name="sweep-results", handlers={RetentionSweepCompleted: on_sweep_completed}, batched=True),
 ]

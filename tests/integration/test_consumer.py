@@ -129,3 +129,58 @@ async def test_tasks_for_another_system_are_skipped_without_a_transaction(infra:
             return [row.event_id for row in rows]
 
         assert await eventually(applied) == [envelopes[2].id]  # only the task addressed to this service
+
+
+async def test_a_batched_poll_is_one_transaction_and_a_failure_falls_back_to_one_event_each(
+    infra: Infra, topic_prefix: str
+) -> None:
+    from aiokafka import ConsumerRecord
+
+    from shared.consumer import ConsumerRunner, InboxEntry, Subscription
+
+    settings = infra.settings("retention", infra.fresh_database("retention"), topic_prefix)
+    async with run_service("retention", settings) as svc:
+        calls: list[str] = []
+
+        async def handler(_session: object, event: ConsentWithdrawn, _ctx: object) -> None:
+            calls.append(event.subject_ref)
+            if event.subject_ref == "bad":
+                raise ValueError("this event cannot be applied")
+
+        runner = ConsumerRunner(
+            Subscription(name="batch-test", handlers={ConsentWithdrawn: handler}, batched=True),
+            database=svc.runtime.database,
+            producer=svc.runtime.producer,
+            settings=settings,
+            clock=svc.clock,
+        )
+
+        def record(offset: int, envelope: CloudEvent) -> ConsumerRecord[bytes, bytes]:
+            value = envelope.data_bytes()
+            headers = envelope.to_kafka_headers()
+            return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, b"k", value, None, 1, len(value), headers)
+
+        async def inbox() -> set[str]:
+            async with svc.runtime.database.session() as session:
+                rows = await session.exec(select(InboxEntry.event_id).where(InboxEntry.consumer_group == runner.group))
+                return set(rows.all())
+
+        first, second, third = (withdrawn_envelope(subject=s) for s in ("a", "b", "c"))
+        assert await runner.process_many([record(0, first), record(1, second), record(2, first)]) == [
+            "applied",
+            "applied",
+            "duplicate",  # the same event twice in one poll: applied once
+        ]
+        assert calls == ["a", "b"]  # one transaction, each handler once
+        assert await inbox() == {first.id, second.id}
+
+        calls.clear()
+        bad = withdrawn_envelope(subject="bad")
+        outcomes = await runner.process_many([record(3, third), record(4, bad), record(5, second)])
+        assert outcomes == ["applied", "dead_lettered", "duplicate"]
+        assert calls[:2] == ["c", "bad"]  # the poll's transaction, rolled back at the failure…
+        assert calls[2:] == ["c", "bad"]  # …then one transaction per event (a rejected event: no retry)
+        assert await inbox() == {first.id, second.id, third.id}
+        async with svc.runtime.database.session() as session:
+            stored = (await session.exec(select(DeadLetter).where(DeadLetter.consumer_group == runner.group))).all()
+        assert [(d.event_id, d.reason) for d in stored] == [(bad.id, "handler_rejected")]

@@ -57,6 +57,8 @@ async def fast_record_consent(request: HotRequest) -> HotAnswer | None:
     runtime = getattr(state, "runtime", None)
     if pool is None or runtime is None or "sec-gpc" in request.headers:
         return None
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return None  # the route decides what other media types get
     try:
         body = ConsentIn.model_validate_json(request.body)
     except ValidationError:

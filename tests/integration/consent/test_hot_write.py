@@ -92,8 +92,9 @@ async def test_a_grant_answering_a_grant_is_a_renewal_on_the_hot_path_too(consen
         ({"country": "FR", "age": 13}, {}, 422),  # a child without guardian consent (a rule of the domain)
         ({"tc_string": "not a tc string"}, {}, 422),
         ({}, {"Sec-GPC": "1"}, 201),  # GPC opt-outs are recorded by the route
+        ({}, {"Content-Type": "text/plain"}, 422),  # the route's rule for other media types
     ],
-    ids=["unknown-purpose", "schema", "child", "tc-string", "gpc"],
+    ids=["unknown-purpose", "schema", "child", "tc-string", "gpc", "media-type"],
 )
 async def test_what_the_hot_path_does_not_take_the_route_answers(
     consent: RunningService, change: dict[str, Any], headers: dict[str, str], status: int
