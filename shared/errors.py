@@ -160,10 +160,19 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 async def _on_statement(request: Request, exc: Exception) -> JSONResponse:
     # A value the database cannot hold (out of range, malformed, too long) is bad input, not a server fault.
     assert isinstance(exc, StatementError)
-    if isinstance(exc, DataError) or isinstance(exc.orig, ValueError | OverflowError):
+    if isinstance(exc, DataError) or isinstance(exc.orig, ValueError | OverflowError) or _is_data_exception(exc):
         detail = "A value in the request is out of range or malformed for storage."
         return problem_response(problem(422, "Invalid request", detail, slug="validation", instance=request.url.path))
     return await _on_unexpected(request, exc)
+
+
+def _is_data_exception(exc: StatementError) -> bool:
+    """SQLSTATE class 22 (a value too long, out of range, malformed…), however the driver's error was wrapped."""
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+            return True
+    return False
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

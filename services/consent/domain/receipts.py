@@ -187,7 +187,10 @@ def _text(value: object, field: str) -> str:
 
 def _url(value: object, field: str) -> str:
     text = _text(value, field)
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        raise InvalidReceipt(field, "must be an absolute http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidReceipt(field, "must be an absolute http(s) URL")
     return text

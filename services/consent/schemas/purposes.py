@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.consent.domain import LawfulBasis
 
@@ -105,7 +106,7 @@ class NoticeIn(BaseModel):
     )
     text_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the text")
     url: str | None = Field(default=None, max_length=1024)
-    language: str = Field(default="en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+    language: str = Field(default="en", max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     material: bool = Field(default=False, description="A material change: earlier grants must be renewed")
     expires_at: datetime | None = None
 
@@ -155,6 +156,20 @@ class ControllerIn(BaseModel):
     policy_url: str = Field(pattern=r"^https?://", max_length=1024)
     jurisdiction: str = Field(default="EU", min_length=2, max_length=64)
 
+    @field_validator("url", "policy_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        """What a consent receipt will carry: an absolute http(s) URL that parses."""
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:
+            raise ValueError("must be an absolute http(s) URL") from None
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
 
 class ControllerOut(ControllerIn):
     """The stored controller profile."""
@@ -162,3 +177,8 @@ class ControllerOut(ControllerIn):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 
     updated_at: datetime
+
+    @field_validator("url", "policy_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        return value  # a stored profile is shown as it is

@@ -103,6 +103,9 @@ async def test_receipt_and_history(consent: RunningService) -> None:
         "policy_url": "https://example.com/privacy",
         "jurisdiction": "FR",
     }
+    for bad in ("http://[2001:db8::1/privacy", "https://", "mailto:dpo@example.com"):  # found by fuzzing: was a 500
+        refused = await consent.client.put("/v1/controller", json=profile | {"policy_url": bad}, headers=ADMIN)
+        assert refused.status_code == 422, (bad, refused.text)
     assert (await consent.client.put("/v1/controller", json=profile, headers=ADMIN)).status_code == 200
     receipt = (await consent.client.get(f"/v1/consents/{record['id']}/receipt", headers=READ)).json()
     assert receipt["version"] == "KI-CR-v1.1.0"

@@ -146,3 +146,11 @@ async def test_openapi_documents_every_endpoint_with_examples(consent: RunningSe
     assert {"/v1/purposes", "/v1/consents", "/v1/consents/withdraw", "/v1/checks", "/v1/gpc", "/v1/imports"} <= paths
     for name in ("PurposeIn", "ConsentIn", "WithdrawIn", "CheckIn", "GpcIn", "ImportIn", "NoticeIn", "ControllerIn"):
         assert schema["components"]["schemas"][name].get("examples"), name
+
+
+async def test_a_notice_language_longer_than_a_language_tag_is_refused(consent: RunningService) -> None:
+    tag = "en-" + "-".join(["abcdefgh"] * 4)  # a well-formed tag of 38 characters (found by fuzzing: was a 500)
+    body = {"text": "Monthly news.", "language": tag}
+    refused = await consent.client.post("/v1/purposes/newsletter/notices", json=body, headers=ADMIN)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"

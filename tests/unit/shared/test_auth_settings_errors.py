@@ -139,3 +139,24 @@ async def test_a_cached_token_is_checked_again_once_expired(monkeypatch: pytest.
     monkeypatch.setattr(time_module, "time", lambda: real() + 3600)
     await verifier.verify(short)
     assert calls == 2  # past its expiry the cache no longer answers
+
+
+@pytest.mark.parametrize(("sqlstate", "status"), [("22001", 422), ("22003", 422), ("23505", 500), (None, 500)])
+async def test_database_value_errors_are_bad_input_however_the_driver_wrapped_them(
+    sqlstate: str | None, status: int
+) -> None:
+    from sqlalchemy.exc import DBAPIError
+    from starlette.requests import Request
+
+    from shared.errors import render_error
+
+    class DriverError(Exception):
+        pass
+
+    cause = DriverError("value too long for type character varying(35)")
+    cause.sqlstate = sqlstate  # type: ignore[attr-defined]
+    wrapped = DriverError("the driver's own wrapper")
+    wrapped.__cause__ = cause
+    request = Request({"type": "http", "method": "POST", "path": "/v1/x", "headers": [], "query_string": b""})
+    response = await render_error(request, DBAPIError("INSERT …", {}, wrapped))
+    assert response.status_code == status
