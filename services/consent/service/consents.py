@@ -116,12 +116,15 @@ async def record_consent_direct(
     or when the database refused the statement: ``record_consent`` then does it the usual way. Once
     the statement is sent, a lost connection leaves the outcome unknown: that is a 503, never a retry.
     """
-    request = DecisionRequest.of(body, settings, clock)
-    rules = cached_purpose(engine, principal.tenant_id, body.purpose)
-    if rules is None:
+    try:
+        request = DecisionRequest.of(body, settings, clock)
+        rules = cached_purpose(engine, principal.tenant_id, body.purpose)
+        if rules is None:
+            return None
+        record = request.record(principal.tenant_id, rules, clock)
+        params = decision_params(record, rules.revision, actor=principal, clock=clock, service=settings.service_name)
+    except Exception:  # nothing written yet: ``record_consent`` checks again and gives the answer (422 …)
         return None
-    record = request.record(principal.tenant_id, rules, clock)
-    params = decision_params(record, rules.revision, actor=principal, clock=clock, service=settings.service_name)
     try:
         connection = await pool.acquire()
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
