@@ -109,11 +109,9 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Return the token's principal or raise Unauthorized with the reason."""
-        cached = self._verified.get(token)
+        cached = self.cached(token)
         if cached is not None:
-            if cached.claims["exp"] > time.time():
-                return cached
-            del self._verified[token]
+            return cached
         principal = await self._verify(token)
         self._verified[token] = principal
         if len(self._verified) > VERIFIED_CACHE_SIZE:
@@ -123,7 +121,12 @@ class TokenVerifier:
     def cached(self, token: str) -> Principal | None:
         """The principal of a token verified before and not yet expired, else ``None`` (no I/O, never raises)."""
         principal = self._verified.get(token)
-        return principal if principal is not None and principal.claims["exp"] > time.time() else None
+        if principal is None:
+            return None
+        if principal.claims["exp"] > time.time():
+            return principal
+        self._verified.pop(token, None)  # expired: forget it
+        return None
 
     async def _verify(self, token: str) -> Principal:
         try:

@@ -230,8 +230,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def carries_nul(path: str, query: bytes, body: bytes) -> bool:
+    """Whether a request holds U+0000 anywhere (raw, percent-encoded in the query, or escaped in JSON)."""
+    return "\x00" in path or b"\x00" in query or b"%00" in query or b"\x00" in body or b"\\u0000" in body
+
+
 async def refuse_nul(request: Request) -> None:
     """PostgreSQL text cannot hold U+0000: refuse it anywhere in the request (422) rather than fail on write (500)."""
     body = await request.body()
-    if "\x00" in request.scope["path"] or "%00" in request.url.query or b"\x00" in body or b"\\u0000" in body:
+    if carries_nul(request.scope["path"], request.scope.get("query_string", b""), body):
         raise Unprocessable("Text may not contain the NUL character (U+0000).")

@@ -70,7 +70,6 @@ class OutboxRelay:
             producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"relay:{self.service}"
         )
         self.replayed = 0  # events marked for re-sending after broker losses, since this relay was built
-        self._partitions: dict[str, list[int]] = {}  # partitions per topic (topics are never shrunk)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.active = False
@@ -224,13 +223,16 @@ class OutboxRelay:
         """
         producer = self.producer
         by_partition: dict[tuple[str, int], list[int]] = {}
+        # Read from the client's metadata for each batch, never kept: a broker that lost its log may
+        # have re-created a topic with other partitions, and a failed send refreshes the metadata.
+        known: dict[str, list[int]] = {}
         for index, message in enumerate(messages):
             if index % YIELD_EVERY == YIELD_EVERY - 1:
                 await asyncio.sleep(0)
             topic = self.settings.topic(message.topic)
-            partitions = self._partitions.get(topic)
+            partitions = known.get(topic)
             if partitions is None:
-                partitions = self._partitions[topic] = sorted(await producer.partitions_for(topic))
+                partitions = known[topic] = sorted(await producer.partitions_for(topic))
             partition = _PARTITIONER(message.key.encode(), partitions, partitions)
             by_partition.setdefault((topic, partition), []).append(index)
         futures: list[asyncio.Future[Any] | None] = [None] * len(messages)

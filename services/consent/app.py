@@ -69,7 +69,7 @@ def create_app(settings: ConsentSettings | None = None, clock: Clock | None = No
                 server_settings={"timezone": "UTC"},
                 reset=_keep_session,
             )
-            app.state.check_pool = pool
+            app.state.direct_pool = pool
             try:
                 yield
             finally:

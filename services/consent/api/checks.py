@@ -8,7 +8,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from services.consent.api.deps import CheckPoolDep, Reader, SettingsDep
+from services.consent.api.deps import DirectPoolDep, Reader, SettingsDep
 from services.consent.schemas.consents import (
     SUBJECT_REF,
     CheckIn,
@@ -49,7 +49,7 @@ def _results(answers: list[PurposeAnswer]) -> list[CheckResultOut]:
 
 @router.get("/checks", response_model=CheckOut, summary="Check one subject reference (fastest path)")
 async def check_by_ref(
-    pool: CheckPoolDep,
+    pool: DirectPoolDep,
     clock: ClockDep,
     principal: Reader,
     subject_ref: Annotated[str, Query(pattern=SUBJECT_REF)],
@@ -66,7 +66,7 @@ async def check_by_ref(
 async def fast_check_by_ref(request: HotRequest) -> HotAnswer | None:
     """``GET /v1/checks`` as a hot path (``shared.hotpath``): the same answer, or ``None`` to let the route answer."""
     refs, purposes = request.query.get("subject_ref"), request.query.get("purpose")
-    pool: asyncpg.Pool | None = getattr(request.state, "check_pool", None)
+    pool: asyncpg.Pool | None = getattr(request.state, "direct_pool", None)
     if pool is None or not refs or len(refs) != 1 or not _SUBJECT_REF.match(refs[0]):
         return None
     if not purposes or len(purposes) > MAX_PURPOSES:
@@ -81,7 +81,7 @@ HOT_PATHS = [HotPath("GET", "/v1/checks", "consent:read", fast_check_by_ref)]
 
 @router.post("/checks", response_model=CheckOut, summary="Check one or many purposes, now or at a past instant")
 async def check(
-    body: CheckIn, pool: CheckPoolDep, session: SessionDep, clock: ClockDep, settings: SettingsDep, principal: Reader
+    body: CheckIn, pool: DirectPoolDep, session: SessionDep, clock: ClockDep, settings: SettingsDep, principal: Reader
 ) -> CheckOut:
     """Answer per purpose with the reason; with ``at``, answer from the records as they stood then (audits)."""
     ref = resolve_subject(settings, body)

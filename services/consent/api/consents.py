@@ -53,7 +53,7 @@ async def fast_record_consent(request: HotRequest) -> HotAnswer | None:
     goes to the route (which caches the rules for the next request).
     """
     state = request.state
-    pool: asyncpg.Pool | None = getattr(state, "check_pool", None)
+    pool: asyncpg.Pool | None = getattr(state, "direct_pool", None)
     runtime = getattr(state, "runtime", None)
     if pool is None or runtime is None or "sec-gpc" in request.headers:
         return None

@@ -14,16 +14,16 @@ from shared.service import settings_of
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
-async def check_pool_of(request: Request) -> asyncpg.Pool:
-    """The asyncpg pool reserved for consent checks."""
-    pool: asyncpg.Pool | None = getattr(request.app.state, "check_pool", None)
+async def direct_pool_of(request: Request) -> asyncpg.Pool:
+    """The asyncpg pool of the hot paths (checks, single decisions): one statement per request, no ORM."""
+    pool: asyncpg.Pool | None = getattr(request.app.state, "direct_pool", None)
     if pool is None:
         raise ServiceUnavailable("The consent service is starting.")
     return pool
 
 
 SettingsDep = Annotated[ConsentSettings, Depends(settings_of)]
-CheckPoolDep = Annotated[asyncpg.Pool, Depends(check_pool_of)]
+DirectPoolDep = Annotated[asyncpg.Pool, Depends(direct_pool_of)]
 Reader = Annotated[Principal, Depends(require("consent:read"))]
 Writer = Annotated[Principal, Depends(require("consent:write"))]
 Admin = Annotated[Principal, Depends(require("consent:admin"))]

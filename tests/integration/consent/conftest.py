@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlmodel import func, select
 
 from services.consent.models import ConsentRecord
@@ -42,6 +43,12 @@ async def consent(infra: Infra, topic_prefix: str) -> AsyncIterator[RunningServi
             response = await svc.client.post("/v1/purposes", json=body, headers=ADMIN)
             assert response.status_code == 201, response.text
         yield svc
+
+
+def hot_path_count(route: str, outcome: str) -> float:
+    """How many requests to ``route`` the hot path counted with ``outcome`` (served, declined, error)."""
+    labels = {"service": "consent", "route": route, "outcome": outcome}
+    return REGISTRY.get_sample_value("privops_hot_path_requests_total", labels) or 0.0
 
 
 async def counts(svc: RunningService) -> tuple[int, int]:

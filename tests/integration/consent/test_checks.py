@@ -6,10 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
 from services.consent.api import checks as checks_api
-from tests.integration.consent.conftest import ADA, READ, WRITE, check, decide
+from tests.integration.consent.conftest import ADA, READ, WRITE, check, decide, hot_path_count
 from tests.support.stack import RunningService, auth
 
 pytestmark = pytest.mark.integration
@@ -107,8 +106,7 @@ async def test_a_grant_after_expiry_renews_the_validity(consent: RunningService)
 
 
 def _hot_path_count(outcome: str) -> float:
-    labels = {"service": "consent", "route": "/v1/checks", "outcome": outcome}
-    return REGISTRY.get_sample_value("privops_hot_path_requests_total", labels) or 0.0
+    return hot_path_count("/v1/checks", outcome)
 
 
 async def test_the_hot_path_answers_exactly_as_the_route_and_declines_the_rest(consent: RunningService) -> None:

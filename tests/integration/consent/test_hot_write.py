@@ -11,11 +11,10 @@ from typing import Any
 
 import asyncpg
 import pytest
-from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from services.consent.service import consents as consent_service
-from tests.integration.consent.conftest import ADA, WRITE, counts
+from tests.integration.consent.conftest import ADA, WRITE, counts, hot_path_count
 from tests.support.stack import RunningService, auth
 
 pytestmark = pytest.mark.integration
@@ -31,8 +30,7 @@ BODY: dict[str, Any] = {
 
 
 def hot(outcome: str) -> float:
-    labels = {"service": "consent", "route": "/v1/consents", "outcome": outcome}
-    return REGISTRY.get_sample_value("privops_hot_path_requests_total", labels) or 0.0
+    return hot_path_count("/v1/consents", outcome)
 
 
 async def rows(svc: RunningService, sql: str) -> list[Any]:
