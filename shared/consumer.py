@@ -28,7 +28,19 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from asyncpg.exceptions import CannotConnectNowError, ConnectionDoesNotExistError, PostgresConnectionError
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, PrimaryKeyConstraint, String, Text, func
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    bindparam,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel
@@ -60,6 +72,14 @@ class InboxEntry(SQLModel, table=True):
     processed_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=False, server_default=func.now())
     )
+
+
+# A poll's inbox rows in one statement (array parameters: one cached statement whatever the poll's size).
+INBOX_MANY = text(
+    "INSERT INTO inbox (consumer_group, event_id, event_type) "
+    "SELECT :group, e.id, e.type FROM unnest(:ids, :types) AS e(id, type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+).bindparams(bindparam("ids", type_=ARRAY(String)), bindparam("types", type_=ARRAY(String)))
 
 
 class DeadLetter(SQLModel, table=True):
@@ -99,6 +119,8 @@ class EventContext:
 
 
 Handler = Callable[[AsyncSession, Any, EventContext], Awaitable[None]]
+# Applies a run of consecutive events of a poll at once, with the same effect as their handlers one by one.
+BulkHandler = Callable[[AsyncSession, Sequence[tuple[Any, EventContext]]], Awaitable[None]]
 
 
 @dataclass
@@ -115,6 +137,10 @@ class Subscription:
     # for up to 200 events instead of one each); if any of them fails, the poll is rolled back and
     # applied again one event per transaction, with the usual retries and dead letters.
     batched: bool = False
+    # With ``batched``: for an event type, a function applying a run of consecutive events at once (one
+    # statement for a burst of consent grants instead of one each). The per-event handler stays the
+    # definition: it applies the events when a poll falls back to one transaction per event.
+    bulk_handlers: Mapping[type[Event], BulkHandler] = field(default_factory=dict)
 
     def topic_names(self) -> list[str]:
         """The topics to subscribe to: those given, else those of the handled event types."""
@@ -169,6 +195,9 @@ class ConsumerRunner:
         self.service = settings.service_name
         self.group = subscription.group_id(settings)
         self.by_type = {event.event_type: (event, handler) for event, handler in subscription.handlers.items()}
+        self.bulk_by_type = {event.event_type: bulk for event, bulk in subscription.bulk_handlers.items()}
+        if missing := set(self.bulk_by_type) - set(self.by_type):
+            raise ValueError(f"bulk handlers need a handler for the same event type: {sorted(missing)}")
         self.consumer: AIOKafkaConsumer | None = None
         self.guard = RewindGuard(
             EpochMarker(
@@ -310,19 +339,39 @@ class ConsumerRunner:
         return outcome
 
     async def _apply_together(self, items: list[_Work]) -> list[str]:
-        """Each item's inbox row and handler, in order, in one transaction (raises if any fails)."""
-        outcomes = []
+        """Items in order in one transaction: one inbox statement, then each run of handlers (raises if any fails).
+
+        Consecutive items whose type has the same bulk handler are applied by one call of it; the
+        others one by one. Order between runs is kept, so a withdrawal after a grant still wins.
+        """
         async with self.database.session() as session:
+            fresh = await self._record_many_in_inbox(session, [item.envelope for item in items])
+            outcomes: list[str] = []
+            runs: list[tuple[BulkHandler | None, list[_Work]]] = []
             for item in items:
-                envelope = item.envelope
-                bind_request_context(envelope.correlationid or new_trace_id(), envelope.traceparent)
-                if not await self._record_in_inbox(session, envelope):
+                if item.envelope.id not in fresh:
                     outcomes.append("duplicate")
                     continue
-                ctx = EventContext(envelope=envelope, clock=self.clock, settings=self.settings)
-                await item.handler(session, item.event, ctx)
+                fresh.discard(item.envelope.id)  # the same event twice in one poll is applied once
                 outcomes.append("applied")
+                bulk = self.bulk_by_type.get(item.envelope.type)
+                if runs and bulk is not None and runs[-1][0] is bulk:
+                    runs[-1][1].append(item)
+                else:
+                    runs.append((bulk, [item]))
+            for bulk, run in runs:
+                if bulk is None:
+                    for item in run:
+                        bind_request_context(item.envelope.correlationid or new_trace_id(), item.envelope.traceparent)
+                        await item.handler(session, item.event, self._context(item.envelope))
+                else:
+                    first = run[0].envelope
+                    bind_request_context(first.correlationid or new_trace_id(), first.traceparent)
+                    await bulk(session, [(item.event, self._context(item.envelope)) for item in run])
         return outcomes
+
+    def _context(self, envelope: CloudEvent) -> EventContext:
+        return EventContext(envelope=envelope, clock=self.clock, settings=self.settings)
 
     async def _apply_with_retries(self, envelope: CloudEvent, event: Event, handler: Handler) -> str:
         attempts = 0
@@ -346,7 +395,7 @@ class ConsumerRunner:
         async with self.database.session() as session:
             if not await self._record_in_inbox(session, envelope):
                 return "duplicate"
-            await handler(session, event, EventContext(envelope=envelope, clock=self.clock, settings=self.settings))
+            await handler(session, event, self._context(envelope))
         return "applied"
 
     async def _record_in_inbox(self, session: AsyncSession, envelope: CloudEvent) -> bool:
@@ -358,6 +407,12 @@ class ConsumerRunner:
             .returning(InboxEntry.__table__.c.event_id)  # type: ignore[attr-defined]
         )
         return inserted.first() is not None
+
+    async def _record_many_in_inbox(self, session: AsyncSession, envelopes: list[CloudEvent]) -> set[str]:
+        """Add the events to the inbox in one statement; the ids this group had not applied before."""
+        params = {"group": self.group, "ids": [e.id for e in envelopes], "types": [e.type for e in envelopes]}
+        inserted = await (await session.connection()).execute(INBOX_MANY, params)
+        return set(inserted.scalars().all())
 
     async def _dead_letter(
         self,

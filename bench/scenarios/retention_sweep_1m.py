@@ -47,9 +47,11 @@ CONSTANT = Target("<=", 1.5, on="ratio")
 PUBLISH_TIMEOUT_S = 150.0
 
 SEED = """
-INSERT INTO subject_schedule (id, tenant_id, subject_ref, category, action, reason, status, due_at, created_at)
+INSERT INTO subject_schedule (id, tenant_id, subject_ref, category, action, reason, status, due_at,
+                              event_at, created_at)
 SELECT gen_random_uuid(), $1, 'bench-due-' || n, $2, 'delete', 'account closed', 'pending',
-       now() - interval '1 hour' - (n % 1000) * interval '1 second', now() - interval '1 hour'
+       now() - interval '1 hour' - (n % 1000) * interval '1 second', now() - interval '1 hour',
+       now() - interval '1 hour'
 FROM generate_series(1, $3::integer) AS n
 """
 PENDING = "SELECT count(*) FROM subject_schedule WHERE status = 'pending' AND due_at <= now() AND tenant_id = $1"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
+from sqlalchemy import ARRAY, DateTime, String, bindparam, text
 from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,9 +58,44 @@ async def on_consent_given(session: AsyncSession, event: ConsentGranted | Consen
             col(SubjectSchedule.category) == CONSENT_DATA,
             col(SubjectSchedule.purpose) == event.purpose,
             col(SubjectSchedule.status).in_(("pending", "held", "unrouted")),
-            col(SubjectSchedule.created_at) <= event.occurred_at,
+            col(SubjectSchedule.event_at) <= event.occurred_at,  # a consent given after it ended
         )
         .values(status="cancelled", closed_at=ctx.clock.now())
+    )
+
+
+# ``on_consent_given`` for a run of grants and renewals: one statement joined to the events' keys.
+CANCEL_ON_GRANTS = text(
+    "UPDATE subject_schedule AS s SET status = 'cancelled', closed_at = :now "
+    "FROM unnest(:tenants, :refs, :purposes, :at) AS g(tenant_id, subject_ref, purpose, occurred_at) "
+    "WHERE s.tenant_id = g.tenant_id AND s.subject_ref = g.subject_ref AND s.category = :category "
+    "AND s.purpose = g.purpose AND s.status IN ('pending', 'held', 'unrouted') AND s.event_at <= g.occurred_at"
+).bindparams(
+    bindparam("tenants", type_=ARRAY(String)),
+    bindparam("refs", type_=ARRAY(String)),
+    bindparam("purposes", type_=ARRAY(String)),
+    bindparam("at", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+
+
+async def on_consents_given(
+    session: AsyncSession, events: Sequence[tuple[ConsentGranted | ConsentRenewed, EventContext]]
+) -> None:
+    """``on_consent_given`` for many events at once (a poll's burst of grants): the same rows cancelled."""
+    if not events:
+        return
+    await session.flush()  # schedules written earlier in this transaction (a withdrawal in the same poll)
+    await (await session.connection()).execute(
+        CANCEL_ON_GRANTS,
+        {
+            "tenants": [ctx.tenant_id for _, ctx in events],
+            "refs": [event.subject_ref for event, _ in events],
+            "purposes": [event.purpose for event, _ in events],
+            "at": [event.occurred_at for event, _ in events],
+            "now": events[0][1].clock.now(),
+            "category": CONSENT_DATA,
+        },
     )
 
 
@@ -87,6 +125,7 @@ SUBSCRIPTIONS = [
             DsarRequestCompleted: on_erasure_completed,
         },
         batched=True,  # database only; one transaction per poll, not per consent decision
+        bulk_handlers={ConsentGranted: on_consents_given, ConsentRenewed: on_consents_given},
     ),
     Subscription(name="sweep-results", handlers={RetentionSweepCompleted: on_sweep_completed}, batched=True),
 ]

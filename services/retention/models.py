@@ -165,6 +165,9 @@ class SubjectSchedule(RetentionModel, table=True):
     status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
     due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     batch_id: uuid.UUID | None = Field(default=None)
+    # When the event that started the clock happened (a withdrawal, a closure): a later grant cancels
+    # the schedule, compared with this time rather than with when the schedule was written (lag).
+    event_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 

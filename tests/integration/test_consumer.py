@@ -184,3 +184,72 @@ async def test_a_batched_poll_is_one_transaction_and_a_failure_falls_back_to_one
         async with svc.runtime.database.session() as session:
             stored = (await session.exec(select(DeadLetter).where(DeadLetter.consumer_group == runner.group))).all()
         assert [(d.event_id, d.reason) for d in stored] == [(bad.id, "handler_rejected")]
+
+
+async def test_bulk_handlers_take_runs_of_consecutive_events_in_order(infra: Infra, topic_prefix: str) -> None:
+    from aiokafka import ConsumerRecord
+
+    from shared.consumer import ConsumerRunner, Subscription
+    from shared.events.catalogue.consent import ConsentGranted
+
+    settings = infra.settings("retention", infra.fresh_database("retention"), topic_prefix)
+    async with run_service("retention", settings) as svc:
+        calls: list[tuple[str, ...]] = []
+
+        async def one(_session: object, event: ConsentWithdrawn | ConsentGranted, _ctx: object) -> None:
+            calls.append(("one", event.subject_ref))
+            if event.subject_ref == "bad":
+                raise ValueError("this event cannot be applied")
+
+        async def many(_session: object, events: list[tuple[ConsentGranted, object]]) -> None:
+            calls.append(("many", *(event.subject_ref for event, _ in events)))
+            if any(event.subject_ref == "bad" for event, _ in events):
+                raise ValueError("this run cannot be applied")
+
+        runner = ConsumerRunner(
+            Subscription(
+                name="bulk-test",
+                handlers={ConsentWithdrawn: one, ConsentGranted: one},
+                batched=True,
+                bulk_handlers={ConsentGranted: many},
+            ),
+            database=svc.runtime.database,
+            producer=svc.runtime.producer,
+            settings=settings,
+            clock=svc.clock,
+        )
+
+        def granted(subject: str) -> CloudEvent:
+            event = ConsentGranted(
+                consent_id=uuid.uuid4(), subject_ref=subject, purpose="newsletter", decision="granted", occurred_at=NOW
+            )
+            return build_envelope(event, source="/privops/consent", tenant_id="acme", subject=subject, now=NOW)
+
+        def record(offset: int, envelope: CloudEvent) -> ConsumerRecord[bytes, bytes]:
+            value = envelope.data_bytes()
+            headers = envelope.to_kafka_headers()
+            return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, b"k", value, None, 1, len(value), headers)
+
+        b = granted("b")
+        poll = [withdrawn_envelope("a"), b, granted("c"), b, withdrawn_envelope("d"), granted("e")]
+        outcomes = await runner.process_many([record(i, e) for i, e in enumerate(poll)])
+        assert outcomes == ["applied", "applied", "applied", "duplicate", "applied", "applied"]
+        # In order; the duplicate left out of its run; each run of grants in one call.
+        assert calls == [("one", "a"), ("many", "b", "c"), ("one", "d"), ("many", "e")]
+
+        calls.clear()
+        outcomes = await runner.process_many([record(10 + i, e) for i, e in enumerate([granted("f"), granted("bad")])])
+        assert outcomes == ["applied", "dead_lettered"]
+        # The run failed: the poll is rolled back, then each event is applied by its own handler.
+        assert calls == [("many", "f", "bad"), ("one", "f"), ("one", "bad")]
+
+        with pytest.raises(ValueError, match="need a handler"):
+            ConsumerRunner(
+                Subscription(
+                    name="x", handlers={ConsentWithdrawn: one}, batched=True, bulk_handlers={ConsentGranted: many}
+                ),
+                database=svc.runtime.database,
+                producer=svc.runtime.producer,
+                settings=settings,
+                clock=svc.clock,
+            )

@@ -50,6 +50,7 @@ async def test_concurrent_claims_never_take_the_same_row(infra: Infra) -> None:
                     category="consent:newsletter",
                     reason="test",
                     due_at=now - timedelta(days=1),
+                    event_at=now,
                     created_at=now,
                 )
             )

@@ -49,6 +49,7 @@ async def schedule_subject(
         policy_version=found.row.version if found.row else None,
         source_event_id=source_event_id,
         due_at=subject_due_at(found.policy, event, event_at, grace=grace),
+        event_at=event_at,
         created_at=clock.now(),
     )
     session.add(schedule)

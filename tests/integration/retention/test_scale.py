@@ -21,9 +21,11 @@ pytestmark = pytest.mark.integration
 SIZE = int(os.environ.get("RETENTION_BENCH_SCHEDULES", "100000"))
 FILL = text(
     """
-    INSERT INTO subject_schedule (id, tenant_id, subject_ref, category, action, reason, status, due_at, created_at)
+    INSERT INTO subject_schedule (id, tenant_id, subject_ref, category, action, reason, status, due_at,
+                                  event_at, created_at)
     SELECT gen_random_uuid(), :tenant, 'ref-' || n, 'account', 'delete', 'account closed', 'pending',
-           CAST(:start AS timestamptz) + (n % 1000) * interval '1 second', CAST(:start AS timestamptz)
+           CAST(:start AS timestamptz) + (n % 1000) * interval '1 second', CAST(:start AS timestamptz),
+           CAST(:start AS timestamptz)
     FROM generate_series(1, :size) AS n
     """
 )

@@ -1,0 +1,105 @@
+"""A consent given again after it ended cancels the pending deletion: by the event's time, one by one or in bulk."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+
+from services.retention.handlers import SUBSCRIPTIONS
+from shared.consumer import ConsumerRunner
+from shared.events.catalogue.consent import ConsentGranted, ConsentRenewed, ConsentWithdrawn
+from shared.events.envelope import CloudEvent
+from shared.events.topics import CONSENT_EVENTS
+from shared.outbox import build_envelope
+from tests.integration.retention.support import READ, START, TENANT, clock_of, produce, retention
+from tests.support.stack import Infra, RunningService, eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def statuses(svc: RunningService, subject_ref: str) -> list[tuple[str | None, str]]:
+    response = await svc.client.get("/v1/schedules", params={"subject_ref": subject_ref}, headers=READ)
+    return sorted((s["purpose"], s["status"]) for s in response.json())
+
+
+def decision(kind: str, subject: str, at: datetime, purpose: str = "newsletter") -> Any:
+    model = {"withdrawn": ConsentWithdrawn, "granted": ConsentGranted, "renewed": ConsentRenewed}[kind]
+    decided = "granted" if kind == "renewed" else kind
+    return model(consent_id=uuid.uuid4(), subject_ref=subject, purpose=purpose, decision=decided, occurred_at=at)
+
+
+async def test_a_grant_after_the_withdrawal_cancels_even_when_it_arrives_late(infra: Infra, topic_prefix: str) -> None:
+    async with retention(infra, topic_prefix) as svc:
+        await svc.wait_consumers_ready()
+        withdrawn_at = START - timedelta(minutes=10)
+        for ref in ("ref-lag", "ref-old", "ref-other"):
+            await produce(infra, svc.settings, decision("withdrawn", ref, withdrawn_at), tenant=TENANT, subject=ref)
+        for ref in ("ref-lag", "ref-old", "ref-other"):
+            await eventually(lambda ref=ref: statuses(svc, ref))
+        # The consumer ran behind: the schedules were written after the grant below was given.
+        clock_of(svc).advance(timedelta(minutes=30))
+        later = [
+            ("ref-lag", decision("granted", "ref-lag", withdrawn_at + timedelta(minutes=5))),
+            ("ref-old", decision("granted", "ref-old", withdrawn_at - timedelta(days=90))),  # an imported old grant
+            ("ref-other", decision("granted", "ref-other", withdrawn_at + timedelta(minutes=5), purpose="offers")),
+        ]
+        for ref, event in later:
+            await produce(infra, svc.settings, event, tenant=TENANT, subject=ref)
+
+        async def cancelled() -> bool:
+            return await statuses(svc, "ref-lag") == [("newsletter", "cancelled")]
+
+        assert await eventually(cancelled)
+        assert await statuses(svc, "ref-old") == [("newsletter", "pending")]  # given before it was withdrawn
+        assert await statuses(svc, "ref-other") == [("newsletter", "pending")]  # another purpose
+
+
+async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: Infra, topic_prefix: str) -> None:
+    at = START - timedelta(hours=1)
+
+    def poll(prefix: str) -> list[Any]:
+        return [
+            (f"{prefix}-1", decision("withdrawn", f"{prefix}-1", at)),
+            (f"{prefix}-1", decision("granted", f"{prefix}-1", at + timedelta(minutes=1))),  # same poll: cancels
+            (f"{prefix}-2", decision("withdrawn", f"{prefix}-2", at)),
+            (f"{prefix}-3", decision("withdrawn", f"{prefix}-3", at)),
+            (f"{prefix}-3", decision("renewed", f"{prefix}-3", at + timedelta(minutes=2))),
+            (f"{prefix}-2", decision("granted", f"{prefix}-2", at - timedelta(minutes=1))),  # older: no effect
+            (f"{prefix}-4", decision("granted", f"{prefix}-4", at)),  # nothing to cancel
+            (f"{prefix}-4", decision("withdrawn", f"{prefix}-4", at + timedelta(minutes=3))),  # withdrawn after
+        ]
+
+    async with retention(infra, topic_prefix) as svc:
+        runner = ConsumerRunner(
+            SUBSCRIPTIONS[0],
+            database=svc.runtime.database,
+            producer=svc.runtime.producer,
+            settings=svc.settings,
+            clock=svc.clock,
+        )
+
+        def record(offset: int, ref: str, event: Any) -> ConsumerRecord[bytes, bytes]:
+            envelope: CloudEvent = build_envelope(
+                event, source="/privops/consent", tenant_id=TENANT, subject=ref, now=at
+            )
+            value, headers = envelope.data_bytes(), envelope.to_kafka_headers()
+            return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, ref.encode(), value, None, 1, len(value), headers)
+
+        together = poll("bulk")
+        assert await runner.process_many([record(i, *item) for i, item in enumerate(together)]) == ["applied"] * 8
+        for i, item in enumerate(poll("single")):
+            assert await runner.process(record(100 + i, *item)) == "applied"
+
+        expected = {
+            "1": [("newsletter", "cancelled")],
+            "2": [("newsletter", "pending")],
+            "3": [("newsletter", "cancelled")],
+            "4": [("newsletter", "pending")],
+        }
+        for suffix, want in expected.items():
+            assert await statuses(svc, f"bulk-{suffix}") == want
+            assert await statuses(svc, f"single-{suffix}") == want
