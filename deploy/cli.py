@@ -190,6 +190,7 @@ def consent_import(
     url: Annotated[str, typer.Option(help="Base URL of the consent service")] = "http://127.0.0.1:8001",
     fmt: Annotated[str | None, typer.Option("--format", help="ndjson or csv (default: from the extension)")] = None,
     chunk_rows: Annotated[int, typer.Option(help="Rows per request")] = 20_000,
+    in_flight: Annotated[int, typer.Option(min=1, max=4, help="NDJSON chunks sent before the first answer")] = 2,
     resume: Annotated[str | None, typer.Option(help="Import id to resume after an interruption")] = None,
     token: Annotated[
         str | None, typer.Option(envvar="PRIVOPS_TOKEN", help="Bearer token (default: local secret)")
@@ -217,7 +218,15 @@ def consent_import(
             bar.update(task, advance=read, description=f"{progress.accepted} accepted, {progress.rejected} rejected")
 
         try:
-            result = run_import(client, file, fmt=the_format, chunk_rows=chunk_rows, resume=resume, on_progress=advance)
+            result = run_import(
+                client,
+                file,
+                fmt=the_format,
+                chunk_rows=chunk_rows,
+                resume=resume,
+                in_flight=in_flight,
+                on_progress=advance,
+            )
         except RuntimeError as exc:
             typer.echo(f"import stopped: {exc} (resume with --resume)", err=True)
             raise typer.Exit(1) from None

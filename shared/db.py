@@ -6,6 +6,7 @@ back on any error; services and repositories only ``flush()``.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,6 +66,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 def new_id() -> uuid.UUID:
     """A new random identifier for a row."""
     return uuid.uuid4()
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """``count`` new random (version 4) identifiers from one read of the system's random source.
+
+    ``uuid.uuid4()`` asks the kernel for 16 bytes per call, which dominates bulk paths (an import
+    chunk needs two identifiers per row); the result is the same kind of identifier.
+    """
+    raw = os.urandom(16 * count)
+    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
 
 
 class Database:

@@ -17,12 +17,12 @@ its log while no relay ran) re-sends every published row still kept. Consumers a
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 import structlog
 from sqlalchemy import (
     BigInteger,
@@ -34,6 +34,8 @@ from sqlalchemy import (
     Text,
     any_,
     bindparam,
+    case,
+    cast,
     delete,
     func,
     text,
@@ -44,7 +46,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, new_ids
 from shared.events.catalogue import Event
 from shared.events.envelope import JSON_CONTENT_TYPE, SPECVERSION, CloudEvent
 from shared.logging import correlation_id_var, new_trace_id, new_traceparent, trace_id_of, traceparent_var
@@ -55,6 +57,10 @@ NOTIFY_CHANNEL = "privops_outbox"
 # Columns of an outbox row as ``outbox_rows`` builds them, in order (for COPY).
 OUTBOX_COLUMNS = ("event_id", "tenant_id", "topic", "key", "event_type", "headers", "payload")
 _NOTIFIED = "privops.outbox.notified"
+# A packed row (``stage_many(packed=True)``) carries up to PACK_SIZE events; its headers say how many.
+PACKED_EVENT_TYPE = "privops.outbox.packed"
+PACK_COUNT_HEADER = "privops-packed-events"
+PACK_SIZE = 500
 # ``since`` when nothing proves the broker holds anything: every published row still kept is re-sent.
 EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -87,6 +93,12 @@ MARK_PUBLISHED = (
     update(OUTBOX_TABLE)
     .where(OUTBOX_TABLE.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
     .values(published_at=func.now())
+)
+
+# How many events a row carries: a packed row says so in its headers.
+EVENTS_OF_ROW = case(
+    (OUTBOX_TABLE.c.event_type == PACKED_EVENT_TYPE, cast(OUTBOX_TABLE.c.headers[PACK_COUNT_HEADER].astext, Integer)),
+    else_=1,
 )
 
 
@@ -146,15 +158,25 @@ async def stage_many(
     tenant_id: str,
     clock: Clock,
     service: str,
+    packed: bool = False,
 ) -> int:
     """Stage many ``(event, subject)`` pairs with one COPY, in order; they leave only if the transaction commits.
 
     The rows carry exactly what ``stage`` would store (same headers, same payload), built without
-    an intermediate envelope per event. Returns the number of events staged.
+    an intermediate envelope per event. ``packed``: up to ``PACK_SIZE`` consecutive events of a topic
+    share one row (see ``outbox_rows``), for bulk paths such as an import. Returns the number of events.
     """
-    rows = outbox_rows(events, tenant_id=tenant_id, source=f"/privops/{service}", now=clock.now())
+    pairs = list(events)
+    await stage_rows(
+        session, outbox_rows(pairs, tenant_id=tenant_id, source=f"/privops/{service}", now=clock.now(), packed=packed)
+    )
+    return len(pairs)
+
+
+async def stage_rows(session: AsyncSession, rows: list[tuple[Any, ...]]) -> None:
+    """Stage rows built by ``outbox_rows`` (e.g. ahead of a lock, outside the critical section) with one COPY."""
     if not rows:
-        return 0
+        return
     await session.flush()  # events staged earlier in this transaction keep their place in the order
     # Before the COPY: a statement through the session opens the database transaction, which a COPY on
     # the raw connection would not (it would commit on its own, even if this transaction rolls back).
@@ -162,52 +184,101 @@ async def stage_many(
     connection = await session.connection()
     driver: Any = (await connection.get_raw_connection()).driver_connection
     await driver.copy_records_to_table(OutboxMessage.__tablename__, records=rows, columns=OUTBOX_COLUMNS)
-    return len(rows)
 
 
 def outbox_rows(
-    events: Iterable[tuple[Event, str | None]], *, tenant_id: str, source: str, now: datetime
+    events: Iterable[tuple[Event, str | None]], *, tenant_id: str, source: str, now: datetime, packed: bool = False
 ) -> list[tuple[Any, ...]]:
     """Outbox rows (``OUTBOX_COLUMNS``, headers as JSON text) for ``(event, subject)`` pairs, COPY-ready.
 
     Equivalent to ``build_envelope`` + ``to_kafka_headers`` + ``data_bytes`` per event, with the
     attributes shared by the whole batch (source, tenant, time, correlation, trace) computed once.
+
+    ``packed``: a row per run of up to ``PACK_SIZE`` consecutive events of one topic, of type
+    ``PACKED_EVENT_TYPE``; its payload holds the shared headers once and each event's key, own
+    headers and payload (``unpack`` gives the events back, exactly as unpacked rows would carry
+    them). One row instead of hundreds: far less for PostgreSQL to write, index and mark published.
     """
     correlation_id = correlation_id_var.get()
     trace_id = trace_id_of(traceparent_var.get()) or new_trace_id()  # one trace for the events of one call
-    shared = {"ce_specversion": SPECVERSION}
-    time_text = now.isoformat()
+    shared = {"ce_specversion": SPECVERSION, "ce_source": source, "ce_tenantid": tenant_id, "ce_time": now.isoformat()}
+    if correlation_id:
+        shared["ce_correlationid"] = correlation_id
+    shared["content-type"] = JSON_CONTENT_TYPE
     rows: list[tuple[Any, ...]] = []
-    dumps = json.dumps
-    for event, subject in events:
-        model = type(event)
-        event_id = uuid.uuid4()
-        headers = shared | {
-            "ce_id": str(event_id),
-            "ce_source": source,
-            "ce_type": model.event_type,
-            "ce_tenantid": tenant_id,
-        }
-        if subject:
-            headers["ce_subject"] = subject
-        headers["ce_time"] = time_text
-        headers["ce_dataschema"] = model.dataschema()
-        headers["ce_traceparent"] = new_traceparent(trace_id)
-        if correlation_id:
-            headers["ce_correlationid"] = correlation_id
-        headers["content-type"] = JSON_CONTENT_TYPE
+    dumps = orjson.dumps
+    pairs = list(events)
+    pack: list[list[Any]] = []
+    pack_topic = ""
+
+    def close_pack() -> None:
+        body = {"headers": shared, "events": pack}
         rows.append(
             (
-                event_id,
-                tenant_id,
-                model.topic,
-                partition_key(tenant_id, subject),
-                model.event_type,
-                dumps(headers, ensure_ascii=False),
-                model.__pydantic_serializer__.to_json(event),  # the model is valid already: no second validation
+                new_ids(1)[0], tenant_id, pack_topic, pack[0][0], PACKED_EVENT_TYPE,
+                dumps({PACK_COUNT_HEADER: str(len(pack))}).decode(), dumps(body),
             )
-        )
+        )  # fmt: skip
+
+    for (event, subject), event_id in zip(pairs, new_ids(len(pairs)), strict=True):
+        model = type(event)
+        own = {"ce_id": str(event_id), "ce_type": model.event_type}
+        if subject:
+            own["ce_subject"] = subject
+        own["ce_dataschema"] = model.dataschema()
+        own["ce_traceparent"] = new_traceparent(trace_id)
+        key = partition_key(tenant_id, subject)
+        payload = model.__pydantic_serializer__.to_json(event)  # the model is valid already: no second validation
+        if not packed:
+            headers = dumps(shared | own).decode()
+            rows.append((event_id, tenant_id, model.topic, key, model.event_type, headers, payload))
+            continue
+        if pack and (model.topic != pack_topic or len(pack) == PACK_SIZE):
+            close_pack()
+            pack = []
+        pack_topic = model.topic
+        pack.append([key, own, payload.decode()])
+    if pack:
+        close_pack()
     return rows
+
+
+class OutgoingEvent(NamedTuple):
+    """One event as the relay sends it: from an outbox row, or one of a packed row's events."""
+
+    event_id: str
+    topic: str
+    key: str
+    kafka_headers: list[tuple[str, bytes]]
+    payload: bytes
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The CloudEvents headers as text."""
+        return {k: v.decode() for k, v in self.kafka_headers}
+
+
+def unpack(row: Any) -> list[OutgoingEvent]:
+    """The events an outbox row carries (``topic``, ``key``, ``event_type``, ``headers``, ``payload`` columns)."""
+    if row.event_type != PACKED_EVENT_TYPE:
+        headers = [(k, v.encode()) for k, v in row.headers.items()]
+        return [OutgoingEvent(str(row.event_id), row.topic, row.key, headers, row.payload)]
+    body = orjson.loads(row.payload)
+    shared = [(k, v.encode()) for k, v in body["headers"].items()]  # encoded once for the whole pack
+    return [
+        OutgoingEvent(
+            own["ce_id"], row.topic, key, shared + [(k, v.encode()) for k, v in own.items()], payload.encode()
+        )
+        for key, own, payload in body["events"]
+    ]
+
+
+async def staged_events(session: AsyncSession, *, unpublished: bool = False) -> list[OutgoingEvent]:
+    """The events the outbox holds (or only those not yet published), in order, packed rows unpacked."""
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+    if unpublished:
+        query = query.where(col(OutboxMessage.published_at).is_(None))
+    return [event for row in (await session.exec(query)).all() for event in unpack(row)]
 
 
 async def notify_relay(session: AsyncSession) -> None:

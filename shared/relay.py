@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -15,11 +16,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
-from sqlalchemy import (
-    func,
-    update,
-)
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -28,17 +25,39 @@ from shared.db import Database
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, RELAY_ACTIVE
 from shared.outbox import (
     EPOCH_START,
+    EVENTS_OF_ROW,
     MARK_PUBLISHED,
     NOTIFY_CHANNEL,
     OUTBOX_TABLE,
     OutboxMessage,
+    OutgoingEvent,
     replay_published_since,
+    unpack,
 )
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("privops.outbox")
-_PARTITIONER = DefaultPartitioner()
-YIELD_EVERY = 200  # messages queued between two chances for other tasks to run
+YIELD_EVERY = 1000  # messages queued between two chances for other tasks to run
+
+_COLUMNS = OUTBOX_TABLE.c
+_OLDEST = (
+    sa_select(_COLUMNS.id, _COLUMNS.event_id, _COLUMNS.topic, _COLUMNS.key, _COLUMNS.event_type, _COLUMNS.headers)
+    .add_columns(_COLUMNS.payload, EVENTS_OF_ROW.label("events"))
+    .where(_COLUMNS.published_at.is_(None))
+    .order_by(_COLUMNS.id)
+    .limit(bindparam("events"))  # never more rows than events wanted
+    .subquery()
+)
+_RUNNING = sa_select(
+    _OLDEST, func.sum(_OLDEST.c.events).over(order_by=_OLDEST.c.id).label("upto"), func.count().over().label("read")
+).subquery()
+# The oldest unpublished rows holding at most ``events`` events (the first row always, however many it holds);
+# the running sum is taken after the LIMIT, so a large backlog is never scanned.
+NEXT_BATCH = (
+    sa_select(*(c for c in _RUNNING.c if c.name not in ("events", "upto")))  # "read": rows before the budget
+    .where(or_(_RUNNING.c.upto <= bindparam("events"), _RUNNING.c.upto == _RUNNING.c.events))
+    .order_by(_RUNNING.c.id)
+)
 
 
 def relay_lock_key(service: str) -> int:
@@ -70,6 +89,7 @@ class OutboxRelay:
             producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"relay:{self.service}"
         )
         self.replayed = 0  # events marked for re-sending after broker losses, since this relay was built
+        self.more = False  # the last batch left unpublished rows behind (it was full): no pause before the next
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.active = False
@@ -125,14 +145,14 @@ class OutboxRelay:
                 loop = asyncio.get_running_loop()
                 while not self._stopping.is_set():
                     self._wake.clear()
-                    published = await self.publish_batch()
+                    await self.publish_batch()
                     if loop.time() - last_check > self.epoch_check_interval_s:
                         await self.verify_broker()
                         last_check = loop.time()
                     if loop.time() - last_metrics > 5.0:
                         await self.refresh_metrics()
                         last_metrics = loop.time()
-                    if published < self.batch_size:
+                    if not self.more:
                         await self._sleep(self.poll_interval_s)
             finally:
                 await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
@@ -172,50 +192,54 @@ class OutboxRelay:
         return count
 
     async def publish_batch(self) -> int:
-        """Publish the oldest unpublished events; mark the acknowledged prefix as published."""
-        table = OUTBOX_TABLE  # Core rows, not ORM objects: a large backlog is read and marked in bulk
-        columns = table.c
+        """Publish the oldest unpublished events; mark the acknowledged prefix of rows as published.
+
+        Rows are read in id order up to ``batch_size`` events (a packed row counts its events); a
+        packed row is published when every event it carries was acknowledged.
+        """
         async with self.database.session() as session:
             connection = await session.connection()
-            messages = (
-                await connection.execute(
-                    sa_select(columns.id, columns.event_id, columns.topic, columns.key, columns.headers)
-                    .add_columns(columns.payload)
-                    .where(columns.published_at.is_(None))
-                    .order_by(columns.id)
-                    .limit(self.batch_size)
-                )
-            ).all()
-            if not messages:
+            rows = (await connection.execute(NEXT_BATCH, {"events": self.batch_size})).all()
+            # Full when rows were left out for the budget, or the read itself was cut at ``batch_size`` rows.
+            self.more = bool(rows) and (rows[0].read > len(rows) or rows[0].read >= self.batch_size)
+            if not rows:
                 return 0
+            unpacked = [unpack(row) for row in rows]
+            messages = [message for events in unpacked for message in events]
             futures = await self._send(messages)
             await asyncio.wait(set(futures))  # one wait for the whole batch; then read the results in order
             acked: list[int] = []
+            sent = 0
             failure: BaseException | None = None
-            for message, future in zip(messages, futures, strict=True):
-                failure = future.exception()
+            results = iter(futures)
+            for row, events in zip(rows, unpacked, strict=True):
+                for _ in events:
+                    failure = next(results).exception()
+                    if failure is not None:
+                        break  # keep order: this row and everything after it is sent again
                 if failure is not None:
-                    break  # keep order: everything after a failure is sent again
-                acked.append(message.id)
-            for future in futures[len(acked) + 1 :]:
+                    break
+                acked.append(row.id)
+                sent += len(events)
+            for future in results:
                 future.exception()  # retrieved, so that asyncio does not report it as never retrieved
             if acked:
                 await connection.execute(MARK_PUBLISHED, {"ids": acked})
-                OUTBOX_PUBLISHED.labels(self.service).inc(len(acked))
+                OUTBOX_PUBLISHED.labels(self.service).inc(sent)
             if failure is not None:
                 OUTBOX_ERRORS.labels(self.service).inc()
-                failed = messages[len(acked)]
+                failed = rows[len(acked)]
                 await connection.execute(
-                    update(table)
-                    .where(columns.id == failed.id)
-                    .values(attempts=columns.attempts + 1, last_error=str(failure)[:2000])
+                    update(OUTBOX_TABLE)
+                    .where(OUTBOX_TABLE.c.id == failed.id)
+                    .values(attempts=OUTBOX_TABLE.c.attempts + 1, last_error=str(failure)[:2000])
                 )
                 log.warning("outbox.publish_failed", event_id=str(failed.event_id), error=str(failure))
         if failure is not None:
             raise RuntimeError(f"publishing outbox event failed: {failure}")
-        return len(acked)
+        return sent
 
-    async def _send(self, messages: Sequence[Any]) -> list[asyncio.Future[Any]]:
+    async def _send(self, messages: Sequence[OutgoingEvent]) -> list[asyncio.Future[Any]]:
         """Queue ``messages`` as record batches, one partition at a time; return each message's batch future.
 
         Messages with the same key go to the same partition (the Kafka client's murmur2 partitioner) and
@@ -233,7 +257,7 @@ class OutboxRelay:
             partitions = known.get(topic)
             if partitions is None:
                 partitions = known[topic] = sorted(await producer.partitions_for(topic))
-            partition = _PARTITIONER(message.key.encode(), partitions, partitions)
+            partition = partitions[(murmur2(message.key.encode()) & 0x7FFFFFFF) % len(partitions)]
             by_partition.setdefault((topic, partition), []).append(index)
         futures: list[asyncio.Future[Any] | None] = [None] * len(messages)
         for (topic, partition), indexes in by_partition.items():
@@ -242,7 +266,7 @@ class OutboxRelay:
                 if count % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # a large batch must not hold the event loop (API latency, role "all")
                 message = messages[index]
-                headers = [(k, v.encode()) for k, v in message.headers.items()]
+                headers = message.kafka_headers
                 key = message.key.encode()
                 if batch.append(key=key, value=message.payload, timestamp=None, headers=headers) is None:
                     future = await producer.send_batch(batch, topic, partition=partition)  # full: queue it
@@ -262,9 +286,9 @@ class OutboxRelay:
         async with self.database.session() as session:
             row = (
                 await session.exec(
-                    select(func.count(), func.min(OutboxMessage.created_at), func.now()).where(
-                        col(OutboxMessage.published_at).is_(None)
-                    )
+                    select(
+                        func.coalesce(func.sum(EVENTS_OF_ROW), 0), func.min(OutboxMessage.created_at), func.now()
+                    ).where(col(OutboxMessage.published_at).is_(None))
                 )
             ).one()
         backlog, oldest, now = int(row[0]), row[1], row[2]
@@ -280,3 +304,31 @@ class OutboxRelay:
     def _set_active(self, active: bool) -> None:
         self.active = active
         RELAY_ACTIVE.labels(self.service).set(1 if active else 0)
+
+
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of a key (the Java client's ``Utils.murmur2``, as aiokafka's partitioner computes it).
+
+    The same result as ``aiokafka.partitioner.murmur2``, reading the key four bytes at a time instead
+    of byte by byte: the relay hashes every key it publishes.
+    """
+    length = len(data)
+    h = 0x9747B28C ^ length
+    body = length & ~3
+    for k in struct.unpack_from(f"<{length >> 2}I", data):
+        k = (k * _M) & _MASK
+        k = ((k ^ (k >> 24)) * _M) & _MASK
+        h = ((h * _M) & _MASK) ^ k
+    extra = length & 3
+    if extra:
+        if extra == 3:
+            h ^= data[body + 2] << 16
+        if extra >= 2:
+            h ^= data[body + 1] << 8
+        h = ((h ^ data[body]) * _M) & _MASK
+    h = ((h ^ (h >> 13)) * _M) & _MASK
+    return h ^ (h >> 15)

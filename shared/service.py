@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -164,6 +165,24 @@ async def _producer_for(spec: ServiceSpec, settings: ServiceSettings) -> AIOKafk
     return producer
 
 
+YOUNG_GC_THRESHOLD = 10_000
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """Once started: keep the collector off the startup objects and off every short-lived request.
+
+    ``gc.freeze()`` moves what exists now (modules, classes, the app: most of the heap) to a
+    permanent generation the collector no longer scans, and a larger first-generation threshold
+    (10,000 allocations instead of 700) makes collections rarer. Without it, a bulk import or a
+    burst of events triggered full collections of 70–90 ms every second or so, each one a pause
+    for every request and for the relay.
+    """
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, older, oldest)
+
+
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the FastAPI application of one service."""
     the_clock = clock or SystemClock()
@@ -192,6 +211,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
             runtime.tasks += [asyncio.create_task(c.run(), name=f"{c.group}.consumer") for c in consumers]
             if settings.jobs_enabled:
                 runtime.tasks.append(asyncio.create_task(jobs.run(), name=f"{spec.name}.jobs"))
+        settle_heap()
         log.info("service.started", service=spec.name, role=role.value, public_url=settings.public_url)
         try:
             yield

@@ -9,6 +9,7 @@ by hashing a list of known emails without also stealing the key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -67,6 +68,7 @@ SUBJECT_REF_LENGTH = 64
 
 _SUBJECT_REF = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")  # \s: what str.isspace() calls a space
 # RFC 5322 dot-atom for the local part; non-ASCII letters allowed for internationalised addresses (RFC 6531).
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]+"
 _LOCAL_PART = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*$")
@@ -89,18 +91,14 @@ def normalise_email(value: str) -> str:
     text = unicodedata.normalize("NFC", _require_text(IdentifierKind.EMAIL, value).strip()).lower()
     if not text:
         raise InvalidIdentifier("email", "is empty")
-    if any(ch.isspace() for ch in text) or _CONTROL.search(text):
+    if _SPACE_OR_CONTROL.search(text):
         raise InvalidIdentifier("email", "must not contain spaces or control characters")
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain or "@" in local:
         raise InvalidIdentifier("email", "must have exactly one '@' with a local part and a domain")
     if len(local) > 64 or not _LOCAL_PART.fullmatch(local):
         raise InvalidIdentifier("email", "local part (before '@') is malformed or longer than 64 characters")
-    domain = _ascii_domain(domain.rstrip("."))
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
-        raise InvalidIdentifier("email", "domain must be a host name such as example.com")
-    address = f"{local}@{domain}"
+    address = f"{local}@{_email_domain(domain.rstrip('.'))}"
     if len(address) > 254:
         raise InvalidIdentifier("email", "is longer than 254 characters")
     # Sub-addresses ("+tag") and Gmail dots are kept: stripping them would merge addresses that may
@@ -157,7 +155,14 @@ def subject_ref(key: bytes, kind: IdentifierKind | str, value: str) -> str:
     kind = parse_identifier_kind(kind)
     # The kind is part of the message so that a user id "42" and a customer id "42" never collide.
     message = f"{kind.value}:{normalise_identifier(kind, value)}".encode()
-    return hmac.new(bytes(key), message, hashlib.sha256).hexdigest()
+    digest = _keyed(bytes(key)).copy()  # the key's inner and outer pads are hashed once, not per subject
+    digest.update(message)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def is_subject_ref(value: object) -> bool:
@@ -169,6 +174,16 @@ def _require_text(kind: IdentifierKind, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidIdentifier(kind.value, f"must be a string, not {type(value).__name__}")
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> str:
+    """The ASCII form of an email domain, checked (cached: a few domains cover most addresses)."""
+    domain = _ascii_domain(domain)
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        raise InvalidIdentifier("email", "domain must be a host name such as example.com")
+    return domain
 
 
 def _ascii_domain(domain: str) -> str:

@@ -3,7 +3,7 @@
 The file is generated (emails as identifiers, as a product's export would carry; 80% granted, 10%
 denied, 10% withdrawn; one row in 1,000 deliberately bad, to exercise the rejected-row report) and
 sent with the client code of ``privops consent import`` (``services.consent.importer.run_import``:
-``POST /v1/imports``, chunks of 20,000 rows at ``?offset=N``, ``/complete``).
+``POST /v1/imports``, chunks of 20,000 rows at ``?offset=N``, two in flight, ``/complete``).
 
 Two rates, both from the moment the job is opened:
 - into the database: rows / time until the last chunk was committed (each chunk is one transaction

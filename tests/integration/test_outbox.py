@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -20,7 +22,19 @@ from shared.events.catalogue.consent import ConsentGranted
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
 from shared.logging import correlation_id_var
-from shared.outbox import OUTBOX_COLUMNS, OutboxMessage, build_envelope, outbox_rows, stage, stage_many
+from shared.outbox import (
+    OUTBOX_COLUMNS,
+    PACK_COUNT_HEADER,
+    PACK_SIZE,
+    PACKED_EVENT_TYPE,
+    OutboxMessage,
+    build_envelope,
+    outbox_rows,
+    stage,
+    stage_many,
+    staged_events,
+    unpack,
+)
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from tests.support.stack import Infra, eventually, read_topic
@@ -233,3 +247,85 @@ def test_bulk_rows_carry_what_a_single_stage_would() -> None:
 
 async def _true(value: bool) -> bool:
     return value
+
+
+def test_a_packed_row_gives_back_the_events_unpacked_rows_would_carry() -> None:
+    from shared.events.catalogue.dsar import DsarRequestCompleted
+
+    completed = DsarRequestCompleted(
+        request_id=uuid.uuid4(), request_type="erasure", subject_ref="ref-9", completed_at=CLOCK.now()
+    )
+    pairs = [(granted(f"p{i}", f"ref-{i % 7}"), f"ref-{i % 7}") for i in range(PACK_SIZE + 50)]
+    pairs.insert(30, (completed, "ref-9"))  # another topic: the pack closes and a new one starts
+    token = correlation_id_var.set("corr-2")
+    try:
+        rows = outbox_rows(pairs, tenant_id="acme", source="/privops/consent", now=CLOCK.now())
+        packed = outbox_rows(pairs, tenant_id="acme", source="/privops/consent", now=CLOCK.now(), packed=True)
+    finally:
+        correlation_id_var.reset(token)
+    columns = [dict(zip(OUTBOX_COLUMNS, row, strict=True)) for row in packed]
+    # 30 grants | the DSAR event | PACK_SIZE grants | the last 20 grants
+    assert [(c["topic"], json.loads(c["headers"])[PACK_COUNT_HEADER]) for c in columns] == [
+        (CONSENT_EVENTS, "30"),
+        (completed.topic, "1"),
+        (CONSENT_EVENTS, str(PACK_SIZE)),
+        (CONSENT_EVENTS, "20"),
+    ]
+    assert {c["event_type"] for c in columns} == {PACKED_EVENT_TYPE}
+
+    @dataclasses.dataclass
+    class Row:
+        event_id: uuid.UUID
+        tenant_id: str
+        topic: str
+        key: str
+        event_type: str
+        headers: dict[str, str]
+        payload: bytes
+
+    def as_row(values: dict[str, Any]) -> Row:
+        return Row(**(values | {"headers": json.loads(values["headers"])}))  # as the relay reads it
+
+    plain = [event for row in rows for event in unpack(as_row(dict(zip(OUTBOX_COLUMNS, row, strict=True))))]
+    from_packs = [event for values in columns for event in unpack(as_row(values))]
+    random_parts = ("ce_id", "ce_traceparent")
+    assert len(from_packs) == len(plain) == len(pairs)
+    for one, other in zip(plain, from_packs, strict=True):
+        assert (one.topic, one.key, one.payload) == (other.topic, other.key, other.payload)
+        assert {k: v for k, v in one.headers.items() if k not in random_parts} == {
+            k: v for k, v in other.headers.items() if k not in random_parts
+        }
+        assert other.headers["ce_id"] == other.event_id and other.headers["ce_correlationid"] == "corr-2"
+    assert len({e.event_id for e in from_packs}) == len(pairs)
+
+
+async def test_packed_rows_are_published_event_by_event_in_order(infra: Infra, topic_prefix: str) -> None:
+    async with outbox_env(infra, topic_prefix) as (database, settings, producer):
+        async with database.session() as session:
+            await stage(session, granted("first", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
+                        service="consent")  # fmt: skip
+            bulk = [(granted(f"p{i:04d}", f"ref-{'ab'[i % 2]}"), f"ref-{'ab'[i % 2]}") for i in range(1, 1201)]
+            assert (
+                await stage_many(session, bulk, tenant_id="acme", clock=CLOCK, service="consent", packed=True) == 1200
+            )
+            await stage(session, granted("last", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
+                        service="consent")  # fmt: skip
+        async with database.session() as session:
+            assert len((await session.exec(select(OutboxMessage))).all()) == 5  # 1 + 3 packs + 1
+            assert len(await staged_events(session, unpublished=True)) == 1202
+        relay = OutboxRelay(database, producer, settings)
+        relay.batch_size = 600
+        assert (await relay.refresh_metrics())[0] == 1202  # the backlog counts events, not rows
+        # Up to 600 events a batch, whole rows only: the single row and the first pack (501), then the rest.
+        assert [await relay.publish_batch() for _ in range(4)] == [501, 500, 201, 0]
+        assert (await relay.refresh_metrics())[0] == 0
+        records = await read_topic(infra.broker.bootstrap, settings.topic(CONSENT_EVENTS), expect=1202)
+        envelopes = [CloudEvent.from_kafka(r.headers, r.value) for r in records]
+        assert len({e.id for e in envelopes}) == 1202
+        for ref in ("ref-a", "ref-b"):
+            mine = [
+                e.data["purpose"] for e, r in zip(envelopes, records, strict=True) if r.key == f"acme:{ref}".encode()
+            ]
+            expected = [f"p{i:04d}" for i in range(1, 1201) if "ab"[i % 2] == ref[-1]]
+            assert mine == (["first", *expected, "last"] if ref == "ref-a" else expected)  # per subject, in order
+        assert all(e.subject == e.data["subject_ref"] and e.tenantid == "acme" for e in envelopes)

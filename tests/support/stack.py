@@ -113,6 +113,30 @@ async def run_service(
             yield RunningService(service, app, client, settings, the_clock)
 
 
+@contextlib.asynccontextmanager
+async def serve_http(app: FastAPI) -> AsyncIterator[str]:
+    """Serve an app already started (``run_service``) over real HTTP on 127.0.0.1; yield its base URL.
+
+    For clients that need a socket (the synchronous client of ``privops consent import``).
+    """
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
 async def read_topic(bootstrap: str, topic: str, *, expect: int, timeout: float = 15.0) -> list[Any]:
     """Read ``expect`` records from the start of ``topic`` (no consumer group)."""
     from aiokafka import AIOKafkaConsumer

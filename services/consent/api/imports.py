@@ -60,9 +60,23 @@ async def import_rows(
     clock: ClockDep,
     settings: SettingsDep,
     principal: Admin,
-    offset: Annotated[int, Query(ge=0, description="Rows already sent (the job's rows_done); 409 otherwise")],
+    offset: Annotated[
+        int,
+        Query(
+            ge=0,
+            description="Rows before this chunk: the job's rows_done, or ahead of it while the chunks before "
+            "are in progress (this one waits for them, up to 15 s); 409 with rows_done otherwise",
+        ),
+    ],
 ) -> ImportJob:
-    """Validate each row; store the good ones with their events and report the bad ones, in one transaction."""
+    """Validate each row; store the good ones with their events and report the bad ones, in one transaction.
+
+    A row is a line (NDJSON) or a record (CSV, after the header line repeated in every chunk). A client
+    may send the next chunk before this one's answer, at the offset this one ends at: it is parsed
+    meanwhile and written right after, in order. A chunk ahead with no chunk of the import in progress
+    gets 409 after a second; if a chunk fails, the ones sent after it get 409 and the import resumes
+    from ``rows_done``.
+    """
     raw = await request.body()
     if len(raw) > MAX_CHUNK_BYTES:
         raise BadRequest(f"A chunk may hold at most {MAX_CHUNK_BYTES} bytes; send smaller chunks.")

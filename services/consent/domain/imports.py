@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from services.consent.domain.decisions import Decision, require_aware
 from services.consent.domain.errors import InvalidImportRow
@@ -34,6 +35,7 @@ COLUMNS = (
     "form_id",
     "language",
 )
+_COLUMN_SET = frozenset(COLUMNS)
 _LIMITS = {"channel": 64, "collector": 255, "form_id": 255, "language": 35, "purpose": 128}
 
 
@@ -65,14 +67,16 @@ class RowError:
 def read_rows(fmt: str, text: str, first_line: int) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
     """Yield (line number, raw fields or an error) for each data row; CSV text starts with its header."""
     if fmt == "ndjson":
-        for offset, raw in enumerate(text.splitlines()):
+        # Lines end at \n, \r\n or \r, as a file read with universal newlines (the client's chunks) has
+        # them; not at the other separators str.splitlines() knows, which a JSON string may hold (U+2028).
+        for offset, raw in enumerate(io.StringIO(text, newline="")):
             line = first_line + offset
             if not raw.strip():
                 yield line, RowError(line, None, "empty line")
                 continue
             try:
-                value = json.loads(raw)
-            except ValueError:
+                value = orjson.loads(raw)
+            except ValueError:  # orjson.JSONDecodeError is one
                 yield line, RowError(line, None, "not a JSON object")
                 continue
             yield line, value if isinstance(value, dict) else RowError(line, None, "not a JSON object")
@@ -93,8 +97,7 @@ def read_rows(fmt: str, text: str, first_line: int) -> Iterator[tuple[int, Mappi
 
 def parse_row(line: int, fields: Mapping[str, Any], key: bytes, now: datetime) -> ImportRow:
     """Validate one row's fields and return it normalised; raise a ``DomainError`` naming the field at fault."""
-    unknown = set(fields) - set(COLUMNS)
-    if unknown:
+    if not fields.keys() <= _COLUMN_SET and (unknown := set(fields) - _COLUMN_SET):
         raise InvalidImportRow(sorted(unknown)[0], "is not a known column")
     if "subject_ref" in fields:
         ref = fields["subject_ref"]

@@ -6,13 +6,15 @@ offset commit together, so an interrupted import resumes exactly at ``rows_done`
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import uuid
+import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, any_, cast
+from sqlalchemy import ARRAY, Text, any_, cast, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,10 +27,11 @@ from services.consent.service.common import subject_key
 from services.consent.service.write import EVENTS
 from shared.auth import Principal
 from shared.clock import Clock
+from shared.db import new_ids
 from shared.durations import Duration, InvalidDuration, parse_duration
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.events.catalogue.consent import ConsentDecisionEvent
-from shared.outbox import stage_many
+from shared.outbox import outbox_rows, stage_rows
 from shared.settings import ServiceSettings
 
 RECORD_COLUMNS = (
@@ -36,6 +39,19 @@ RECORD_COLUMNS = (
     "source", "collector", "notice_version", "expires_at", "proof", "import_id",
 )  # fmt: skip
 OUTBOX_COLUMNS = ("event_id", "tenant_id", "topic", "key", "event_type", "headers", "payload")
+SLICE_ROWS = 500  # rows handled between two chances for other tasks to run
+COPY_ROWS = 5000
+CHUNK_WAIT_S = 15.0  # how long a chunk sent ahead waits for the chunks before it to be written
+CHUNK_GRACE_S = 1.0  # how long a chunk sent ahead waits when no chunk of the job is in progress
+CHUNK_POLL_S = 0.01
+IMPORT_LOCK_KIND = zlib.crc32(b"privops.consent.import") & 0x7FFFFFFF
+# Held by every chunk being handled, until its transaction ends (never blocks: shared only).
+CHUNK_IN_PROGRESS = text("SELECT pg_advisory_xact_lock_shared(:kind, :job)")
+OTHER_CHUNKS = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+    "AND classid = CAST(:kind AS oid) AND objid = CAST(:job AS oid) AND pid <> pg_backend_pid() "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+)
 PROJECT_SQL = """
 INSERT INTO consent_state (tenant_id, subject_ref, purpose, decision, decided_at, rank, expires_at, expired,
                            notice_version, record_id, updated_at)
@@ -104,23 +120,37 @@ async def import_chunk(
     settings: ServiceSettings,
     clock: Clock,
 ) -> ImportJob:
-    """Validate and store one chunk of rows starting at ``offset`` (409 unless it is where the job stands)."""
-    job = (await session.exec(select(ImportJob).where(ImportJob.id == job_id).with_for_update())).first()
-    if job is None or job.tenant_id != tenant_id:
-        raise NotFound(f"No import {job_id}.")
-    if job.status != "open":
-        raise Conflict(f"Import {job_id} is {job.status}.")
-    if offset != job.rows_done:
-        raise Conflict(f"This import continues at offset {job.rows_done}, not {offset}.", rows_done=job.rows_done)
+    """Validate and store one chunk of rows starting at ``offset`` (409 unless it is where the job stands).
+
+    Everything but the writes happens before the job is locked: a client may send the next chunk
+    while this one is being written (``privops consent import`` keeps two in flight), and that
+    chunk is parsed meanwhile, then waits up to ``CHUNK_WAIT_S`` for the chunks before it.
+    """
+    job = await _job(session, tenant_id, job_id, offset, lock=False)
     now = clock.now()
     key = subject_key(settings)
-    parsed = [validate(line, fields, key, now) for line, fields in read_rows(job.format, text, offset + 1)]
+    parsed: list[ImportRow | RowError] = []
+    for line, fields in read_rows(job.format, text, offset + 1):
+        parsed.append(validate(line, fields, key, now))
+        if len(parsed) % SLICE_ROWS == 0:
+            await asyncio.sleep(0)  # a long chunk must not hold the event loop (other requests, the relay)
     valid = [row for row in parsed if isinstance(row, ImportRow)]
     errors = [row for row in parsed if isinstance(row, RowError)]
     accepted, more_errors = await _check_against_catalogue(session, tenant_id, valid)
     errors += more_errors
-    records = [_record(row, tenant_id, job.id, now, purposes) for row, purposes in accepted]
-    await _write(session, tenant_id, job.id, records, errors, settings, clock)
+    records: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    source = f"/privops/{settings.service_name}"
+    for start in range(0, len(accepted), SLICE_ROWS):
+        await asyncio.sleep(0)
+        rows = accepted[start : start + SLICE_ROWS]
+        made = [
+            _record(i, row, tenant_id, job.id, now, p) for i, (row, p) in zip(new_ids(len(rows)), rows, strict=True)
+        ]
+        records += made
+        events += outbox_rows(map(_event, made), tenant_id=tenant_id, source=source, now=now, packed=True)
+    job = await _job(session, tenant_id, job_id, offset, lock=True)
+    await _write(session, job.id, records, errors, events)
     job.rows_done += len(parsed)
     job.accepted += len(records)
     job.rejected += len(errors)
@@ -128,6 +158,44 @@ async def import_chunk(
     session.add(job)
     await session.flush()
     return job
+
+
+async def _job(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, offset: int, *, lock: bool) -> ImportJob:
+    """The tenant's open job, 404 or 409; with ``lock``, locked for the writes once it stands at ``offset``.
+
+    Without ``lock`` (the first look, before parsing) a job behind ``offset`` is fine: the chunks
+    before this one may still be on their way; the chunk says it is in progress (a shared advisory
+    lock until its transaction ends). With ``lock``, a job behind ``offset`` is read again while
+    another chunk of it is in progress (up to ``CHUNK_WAIT_S``), or for ``CHUNK_GRACE_S`` when none
+    is (the one before may be a moment late); then 409 with where the job stands.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # populate_existing: read the row again each time, not the object this session loaded before.
+    query = select(ImportJob).where(ImportJob.id == job_id).execution_options(populate_existing=True)
+    key = {"kind": IMPORT_LOCK_KIND, "job": zlib.crc32(job_id.bytes) & 0x7FFFFFFF}
+    while True:
+        job = (await session.exec(query)).first()
+        if job is None or job.tenant_id != tenant_id:
+            raise NotFound(f"No import {job_id}.")
+        if job.status == "open" and offset == job.rows_done and lock:
+            job = (await session.exec(query.with_for_update())).one()  # waits for a writer still committing
+        if job.status != "open":
+            raise Conflict(f"Import {job_id} is {job.status}.")
+        if not lock:
+            await (await session.connection()).execute(CHUNK_IN_PROGRESS, key)
+        if offset == job.rows_done or (offset > job.rows_done and not lock):
+            return job
+        waited = loop.time() - started
+        if (
+            offset < job.rows_done
+            or waited >= CHUNK_WAIT_S
+            or (
+                waited >= CHUNK_GRACE_S and not (await (await session.connection()).execute(OTHER_CHUNKS, key)).scalar()
+            )
+        ):
+            raise Conflict(f"This import continues at offset {job.rows_done}, not {offset}.", rows_done=job.rows_done)
+        await asyncio.sleep(CHUNK_POLL_S)
 
 
 async def _check_against_catalogue(
@@ -193,24 +261,24 @@ def _validity(text: str | None) -> Duration | str | None:
         return text
 
 
-def _record(row: ImportRow, tenant_id: str, job_id: uuid.UUID, now: datetime, purpose: Purpose) -> tuple[Any, ...]:
+def _record(
+    record_id: uuid.UUID, row: ImportRow, tenant_id: str, job_id: uuid.UUID, now: datetime, purpose: Purpose
+) -> tuple[Any, ...]:
     validity = _validity(purpose.validity)
     expires_at = consent_expiry(row.occurred_at, validity) if row.decision is Decision.GRANTED else None
     proof = {k: v for k, v in (("form_id", row.form_id), ("language", row.language)) if v}
     return (
-        uuid.uuid4(), tenant_id, row.subject_ref, row.purpose, row.decision.value, row.channel, row.occurred_at, now,
+        record_id, tenant_id, row.subject_ref, row.purpose, row.decision.value, row.channel, row.occurred_at, now,
         "import", row.collector, row.notice_version, expires_at, json.dumps(proof), job_id,
     )  # fmt: skip
 
 
 async def _write(
     session: AsyncSession,
-    tenant_id: str,
     job_id: uuid.UUID,
     records: list[tuple[Any, ...]],
     errors: list[RowError],
-    settings: ServiceSettings,
-    clock: Clock,
+    events: list[tuple[Any, ...]],
 ) -> None:
     connection = await session.connection()
     driver: Any = (await connection.get_raw_connection()).driver_connection
@@ -222,15 +290,19 @@ async def _write(
         )
     if not records:
         return
-    await driver.copy_records_to_table("consent_record", records=records, columns=RECORD_COLUMNS)
+    for start in range(0, len(records), COPY_ROWS):  # encoding a COPY holds the event loop: a few smaller ones
+        await driver.copy_records_to_table(
+            "consent_record", records=records[start : start + COPY_ROWS], columns=RECORD_COLUMNS
+        )
     await driver.execute(PROJECT_SQL, [r[0] for r in records])
-    await stage_many(session, map(_event, records), tenant_id=tenant_id, clock=clock, service=settings.service_name)
+    await stage_rows(session, events)
 
 
 def _event(record: tuple[Any, ...]) -> tuple[ConsentDecisionEvent, str]:
     """The event of an imported record, with its subject reference."""
     record_id, _, ref, purpose, decision, _, occurred_at, _, _, _, notice_version, expires_at, *_ = record
-    event = EVENTS[Decision(decision)](
+    # Built from a record made of validated, normalised values: no second validation per row.
+    event = EVENTS[Decision(decision)].model_construct(
         consent_id=record_id,
         subject_ref=ref,
         purpose=purpose,

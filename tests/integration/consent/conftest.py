@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from sqlmodel import func, select
 
 from services.consent.models import ConsentRecord
-from shared.outbox import OutboxMessage
+from shared.outbox import staged_events
 from tests.support.stack import Infra, RunningService, auth, run_service
 
 ADMIN = auth("acme", "consent:admin")
@@ -55,8 +55,8 @@ async def counts(svc: RunningService) -> tuple[int, int]:
     """(consent records, outbox events) in the service's database."""
     async with svc.runtime.database.session() as session:
         records = (await session.exec(select(func.count()).select_from(ConsentRecord))).one()
-        events = (await session.exec(select(func.count()).select_from(OutboxMessage))).one()
-    return int(records), int(events)
+        events = len(await staged_events(session))
+    return int(records), events
 
 
 async def decide(svc: RunningService, purpose: str, decision: str, **extra: Any) -> dict[str, Any]:

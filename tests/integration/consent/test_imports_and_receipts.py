@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from pathlib import Path
 
+import httpx
 import pytest
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
-from services.consent.models import ConsentState
-from shared.outbox import OutboxMessage
+from services.consent.models import ConsentRecord, ConsentState
+from shared.outbox import staged_events
 from tests.integration.consent.conftest import ADA, ADMIN, READ, check, counts, decide
-from tests.support.stack import RunningService
+from tests.support.stack import RunningService, serve_http
 
 pytestmark = pytest.mark.integration
 
@@ -69,8 +73,15 @@ async def test_ndjson_import_in_chunks_with_a_report_and_resume(consent: Running
     assert await counts(consent) == (3010, 3010)  # one event per imported record, staged with it
     async with consent.runtime.database.session() as session:
         states = (await session.exec(select(func.count()).select_from(ConsentState))).one()
-        types = (await session.exec(select(col(OutboxMessage.event_type)).distinct())).all()
-    assert states == 3010 and types == ["io.privops.consent.granted"]
+        events = await staged_events(session)
+        records = {str(r.id): r.subject_ref for r in (await session.exec(select(ConsentRecord))).all()}
+    assert states == 3010 and {e.headers["ce_type"] for e in events} == {"io.privops.consent.granted"}
+    # Packed in the outbox, but each event whole: its own id, subject, key and payload of its record.
+    assert len({e.event_id for e in events}) == 3010
+    for event in events:
+        data = json.loads(event.payload)
+        assert records[data["consent_id"]] == data["subject_ref"] == event.headers["ce_subject"]
+        assert event.key == f"acme:{data['subject_ref']}" and event.headers["ce_tenantid"] == "acme"
     result = await check(consent, "newsletter", subject={"kind": "user_id", "value": "user-42"})
     assert result["newsletter"]["reason"] == "granted"
 
@@ -117,3 +128,70 @@ async def test_receipt_and_history(consent: RunningService) -> None:
     history = (await consent.client.post("/v1/subjects/history", json={"subject": ADA}, headers=READ)).json()
     assert [r["decision"] for r in history["records"]] == ["granted", "withdrawn"]
     assert history["status"] == {"restricted": False, "objected": False, "erased_at": None}
+
+
+async def test_a_chunk_sent_ahead_waits_for_the_chunks_before_it(
+    consent: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.consent.service import imports
+
+    job = (await consent.client.post("/v1/imports", json={"format": "ndjson"}, headers=ADMIN)).json()
+    url = f"/v1/imports/{job['id']}/rows"
+
+    async def send(offset: int, count: int) -> httpx.Response:
+        return await consent.client.post(
+            url, params={"offset": offset}, content=ndjson_rows(offset, count), headers=ADMIN
+        )
+
+    ahead = asyncio.create_task(send(1000, 500))  # arrives first, parsed, then waits for rows 0–999
+    await asyncio.sleep(0.3)
+    assert not ahead.done()
+    first = await send(0, 1000)
+    second = await ahead
+    assert (first.status_code, second.status_code) == (200, 200), second.text
+    assert (second.json()["rows_done"], second.json()["accepted"]) == (1500, 1500)
+    assert await counts(consent) == (1500, 1500)
+
+    monkeypatch.setattr(imports, "CHUNK_GRACE_S", 0.0)
+    before = asyncio.create_task(send(1500, 20_000))  # a large chunk, in progress for a while
+    await asyncio.sleep(0.1)
+    after = await send(21_500, 500)  # no grace at all, but the chunk before it is in progress: it waits
+    assert ((await before).status_code, after.status_code) == (200, 200), after.text
+    assert after.json()["rows_done"] == 22_000
+
+    started = time.monotonic()
+    gap = await send(30_000, 10)  # rows 22,000–29,999 never come: 409 with where the job stands, nothing stored
+    assert gap.status_code == 409 and gap.json()["rows_done"] == 22_000
+    assert time.monotonic() - started < imports.CHUNK_WAIT_S  # no chunk in progress: only the grace period
+    again = await send(0, 10)  # rows already stored
+    assert again.status_code == 409 and again.json()["rows_done"] == 22_000
+    assert await counts(consent) == (22_000, 22_000)
+
+
+async def test_the_cli_client_sends_two_chunks_at_a_time_over_http(consent: RunningService, tmp_path: Path) -> None:
+    from services.consent.importer import ImportProgress, run_import
+
+    lines = ndjson_rows(0, 2500).splitlines(keepends=True)
+    lines[1234] = '{"subject_kind": "user_id", "subject": "x\u2028y", "purpose": "nope"}\n'  # one bad row
+    lines[1800] = "\n"  # an empty line is a row too (reported)
+    path = tmp_path / "consents.ndjson"
+    path.write_text("".join(lines), encoding="utf-8")
+    seen: list[int] = []
+
+    def progress(p: ImportProgress, _read: int) -> None:
+        seen.append(p.rows_done)
+
+    async with serve_http(consent.app) as base:
+
+        def send() -> ImportProgress:
+            with httpx.Client(base_url=base, headers=ADMIN, timeout=60.0) as client:
+                return run_import(client, path, fmt="ndjson", chunk_rows=300, on_progress=progress)
+
+        final = await asyncio.to_thread(send)
+    assert (final.rows_done, final.accepted, final.rejected) == (2500, 2498, 2)
+    assert seen == [*range(300, 2500, 300), 2500]  # every chunk, in order
+    assert await counts(consent) == (2498, 2498)
+    report = (await consent.client.get(f"/v1/imports/{final.import_id}/rejections", headers=ADMIN)).json()
+    assert [(r["line"], r["field"]) for r in report] == [(1235, "decision"), (1801, None)]
+    job = (await consent.client.get(f"/v1/imports/{final.import_id}", headers=ADMIN)).json()
+    assert job["status"] == "completed"

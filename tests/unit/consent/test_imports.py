@@ -51,5 +51,5 @@ def test_notice_in_force_window() -> None:
 
 def test_the_client_resumes_after_the_rows_already_stored_and_repeats_the_csv_header() -> None:
     handle = io.StringIO("r1\nr2\nr3\nr4\nr5")
-    chunks = [text for text, _ in _chunks(handle, 2, 2, "h\n")]
-    assert chunks == ["h\nr3\nr4\n", "h\nr5\n"]
+    chunks = [(text, rows) for text, _, rows in _chunks(handle, 2, 2, "h\n")]
+    assert chunks == [("h\nr3\nr4\n", 2), ("h\nr5\n", 1)]
