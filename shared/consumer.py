@@ -119,7 +119,7 @@ class EventContext:
 
 
 Handler = Callable[[AsyncSession, Any, EventContext], Awaitable[None]]
-# Applies a run of consecutive events of a poll at once, with the same effect as their handlers one by one.
+# Applies events of a poll (at most one per key) at once, with the same effect as their handlers one by one.
 BulkHandler = Callable[[AsyncSession, Sequence[tuple[Any, EventContext]]], Awaitable[None]]
 
 
@@ -137,9 +137,10 @@ class Subscription:
     # for up to 200 events instead of one each); if any of them fails, the poll is rolled back and
     # applied again one event per transaction, with the usual retries and dead letters.
     batched: bool = False
-    # With ``batched``: for an event type, a function applying a run of consecutive events at once (one
-    # statement for a burst of consent grants instead of one each). The per-event handler stays the
-    # definition: it applies the events when a poll falls back to one transaction per event.
+    # With ``batched``: for an event type, a function applying many events of different keys at once
+    # (one statement for a burst of consent grants instead of one each; see ``_apply_together``). The
+    # per-event handler stays the definition: it applies the events when a poll falls back to one
+    # transaction per event, and a bulk handler must have the same effect.
     bulk_handlers: Mapping[type[Event], BulkHandler] = field(default_factory=dict)
 
     def topic_names(self) -> list[str]:
@@ -339,35 +340,44 @@ class ConsumerRunner:
         return outcome
 
     async def _apply_together(self, items: list[_Work]) -> list[str]:
-        """Items in order in one transaction: one inbox statement, then each run of handlers (raises if any fails).
+        """A poll's items in one transaction: one inbox statement, then the handlers (raises if any fails).
 
-        Consecutive items whose type has the same bulk handler are applied by one call of it; the
-        others one by one. Order between runs is kept, so a withdrawal after a grant still wins.
+        Kafka keeps order only between events of the same key (one subject's events); events of
+        different keys are independent. So the poll is applied in layers: the first event of every
+        key, then the second of every key that has one, and so on. In a layer, the events whose type
+        has a bulk handler are applied by one call of it per handler (all the grants of an imported
+        file at once); the others one by one. A withdrawal after a grant of the same subject still
+        comes after it.
         """
         async with self.database.session() as session:
             fresh = await self._record_many_in_inbox(session, [item.envelope for item in items])
             outcomes: list[str] = []
-            runs: list[tuple[BulkHandler | None, list[_Work]]] = []
+            layers: list[list[_Work]] = []
+            depth: dict[bytes | None, int] = {}
             for item in items:
                 if item.envelope.id not in fresh:
                     outcomes.append("duplicate")
                     continue
                 fresh.discard(item.envelope.id)  # the same event twice in one poll is applied once
                 outcomes.append("applied")
-                bulk = self.bulk_by_type.get(item.envelope.type)
-                if runs and bulk is not None and runs[-1][0] is bulk:
-                    runs[-1][1].append(item)
-                else:
-                    runs.append((bulk, [item]))
-            for bulk, run in runs:
-                if bulk is None:
-                    for item in run:
+                level = depth.get(item.record.key, 0)
+                depth[item.record.key] = level + 1
+                if level == len(layers):
+                    layers.append([])
+                layers[level].append(item)
+            for layer in layers:
+                together: dict[BulkHandler, list[_Work]] = {}
+                for item in layer:
+                    bulk = self.bulk_by_type.get(item.envelope.type)
+                    if bulk is None:
                         bind_request_context(item.envelope.correlationid or new_trace_id(), item.envelope.traceparent)
                         await item.handler(session, item.event, self._context(item.envelope))
-                else:
-                    first = run[0].envelope
+                    else:
+                        together.setdefault(bulk, []).append(item)
+                for bulk, group in together.items():
+                    first = group[0].envelope
                     bind_request_context(first.correlationid or new_trace_id(), first.traceparent)
-                    await bulk(session, [(item.event, self._context(item.envelope)) for item in run])
+                    await bulk(session, [(item.event, self._context(item.envelope)) for item in group])
         return outcomes
 
     def _context(self, envelope: CloudEvent) -> EventContext:

@@ -135,6 +135,9 @@ async def start_producer(settings: ServiceSettings, attempts: int = 30) -> AIOKa
             linger_ms=5,
             enable_idempotence=False,  # unsupported by the dev broker; the outbox and inbox give the guarantees
             max_request_size=4 * 1024 * 1024,
+            # Record batches of up to 512 KB (the client's default is 16 KB, some 17 events): the relay
+            # fills them itself, and a batch of a few hundred events costs one hand-over, not dozens.
+            max_batch_size=512 * 1024,
             request_timeout_ms=15_000,
         )
         try:

@@ -12,7 +12,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.retention.domain import DataCategory, EndingEvent
 from services.retention.models import SubjectSchedule
 from services.retention.service.holds import subject_holds
-from services.retention.service.schedules import cancel_for_subject, open_schedule, schedule_subject
+from services.retention.service.policies import Applicable
+from services.retention.service.schedules import (
+    cancel_for_subject,
+    open_schedule,
+    open_schedule_keys,
+    schedule_subject,
+)
 from services.retention.service.sweeps import record_result
 from services.retention.settings import RetentionSettings
 from shared.consumer import EventContext, Subscription
@@ -46,6 +52,43 @@ async def on_consent_ended(session: AsyncSession, event: ConsentWithdrawn | Cons
         default_grace=settings.consent_grace_period,
         source_event_id=ctx.envelope.id,
     )
+
+
+async def on_consents_ended(
+    session: AsyncSession, events: Sequence[tuple[ConsentWithdrawn | ConsentExpired, EventContext]]
+) -> None:
+    """``on_consent_ended`` for a run of withdrawals and expiries (an imported file's): the same schedules.
+
+    One statement finds the open schedules, the tenant's policies are looked up once per purpose,
+    and the new schedules, their events and audit entries are written by one flush.
+    """
+    keys = [(ctx.tenant_id, event.subject_ref, event.purpose) for event, ctx in events]
+    scheduled = await open_schedule_keys(session, keys, CONSENT_DATA)
+    policies: dict[tuple[str, str, str | None], Applicable] = {}
+    for (event, ctx), key in zip(events, keys, strict=True):
+        if key in scheduled:
+            continue  # already on its way out (a withdrawal followed by an expiry schedules once)
+        scheduled.add(key)
+        settings = ctx.settings
+        assert isinstance(settings, RetentionSettings)
+        ending = EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED
+        await schedule_subject(
+            session,
+            tenant_id=ctx.tenant_id,
+            subject_ref=event.subject_ref,
+            category=CONSENT_DATA,
+            purpose=event.purpose,
+            event=ending,
+            event_at=event.occurred_at,
+            reason=f"consent {event.decision} for purpose {event.purpose}",
+            actor=f"event:{ctx.envelope.type}",
+            clock=ctx.clock,
+            default_grace=settings.consent_grace_period,
+            source_event_id=ctx.envelope.id,
+            policies=policies,
+            flush=False,
+        )
+    await session.flush()
 
 
 async def on_consent_given(session: AsyncSession, event: ConsentGranted | ConsentRenewed, ctx: EventContext) -> None:
@@ -125,7 +168,12 @@ SUBSCRIPTIONS = [
             DsarRequestCompleted: on_erasure_completed,
         },
         batched=True,  # database only; one transaction per poll, not per consent decision
-        bulk_handlers={ConsentGranted: on_consents_given, ConsentRenewed: on_consents_given},
+        bulk_handlers={
+            ConsentGranted: on_consents_given,
+            ConsentRenewed: on_consents_given,
+            ConsentWithdrawn: on_consents_ended,
+            ConsentExpired: on_consents_ended,
+        },
     ),
     Subscription(name="sweep-results", handlers={RetentionSweepCompleted: on_sweep_completed}, batched=True),
 ]

@@ -186,7 +186,7 @@ async def test_a_batched_poll_is_one_transaction_and_a_failure_falls_back_to_one
         assert [(d.event_id, d.reason) for d in stored] == [(bad.id, "handler_rejected")]
 
 
-async def test_bulk_handlers_take_runs_of_consecutive_events_in_order(infra: Infra, topic_prefix: str) -> None:
+async def test_bulk_handlers_take_a_polls_events_key_by_key_in_order(infra: Infra, topic_prefix: str) -> None:
     from aiokafka import ConsumerRecord
 
     from shared.consumer import ConsumerRunner, Subscription
@@ -228,14 +228,16 @@ async def test_bulk_handlers_take_runs_of_consecutive_events_in_order(infra: Inf
         def record(offset: int, envelope: CloudEvent) -> ConsumerRecord[bytes, bytes]:
             value = envelope.data_bytes()
             headers = envelope.to_kafka_headers()
-            return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, b"k", value, None, 1, len(value), headers)
+            key = f"acme:{envelope.subject}".encode()  # as the relay keys them: one subject's events in order
+            return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, key, value, None, 1, len(value), headers)
 
         b = granted("b")
-        poll = [withdrawn_envelope("a"), b, granted("c"), b, withdrawn_envelope("d"), granted("e")]
+        poll = [withdrawn_envelope("a"), b, granted("c"), b, withdrawn_envelope("d"), granted("e"), granted("a")]
         outcomes = await runner.process_many([record(i, e) for i, e in enumerate(poll)])
-        assert outcomes == ["applied", "applied", "applied", "duplicate", "applied", "applied"]
-        # In order; the duplicate left out of its run; each run of grants in one call.
-        assert calls == [("one", "a"), ("many", "b", "c"), ("one", "d"), ("many", "e")]
+        assert outcomes == ["applied", "applied", "applied", "duplicate", "applied", "applied", "applied"]
+        # The first event of each subject, the grants among them in one call (the duplicate left out);
+        # then a's second event, after its first.
+        assert calls == [("one", "a"), ("one", "d"), ("many", "b", "c", "e"), ("many", "a")]
 
         calls.clear()
         outcomes = await runner.process_many([record(10 + i, e) for i, e in enumerate([granted("f"), granted("bad")])])

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ARRAY, String, bindparam, text
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import ClockStart, EndingEvent, parse_period, subject_action, subject_due_at
 from services.retention.models import LegalHoldRow, SubjectSchedule
 from services.retention.service.common import emit
-from services.retention.service.policies import applicable_or_default
+from services.retention.service.policies import Applicable, applicable_or_default
 from shared import audit
 from shared.auth import Principal
 from shared.clock import Clock
@@ -34,9 +35,20 @@ async def schedule_subject(
     default_grace: str,
     purpose: str | None = None,
     source_event_id: str | None = None,
+    policies: dict[tuple[str, str, str | None], Applicable] | None = None,
+    flush: bool = True,
 ) -> SubjectSchedule:
-    """Put one subject's data on a schedule computed from the tenant's policy (or the default pack)."""
-    found = await applicable_or_default(session, tenant_id, category, purpose=purpose)
+    """Put one subject's data on a schedule computed from the tenant's policy (or the default pack).
+
+    For many subjects in one transaction: ``policies`` keeps the policies looked up so far, and
+    ``flush=False`` leaves the rows to one flush by the caller (written together).
+    """
+    memo = (tenant_id, category, purpose)
+    found = policies.get(memo) if policies is not None else None
+    if found is None:
+        found = await applicable_or_default(session, tenant_id, category, purpose=purpose)
+        if policies is not None:
+            policies[memo] = found
     grace = parse_period((found.row.grace_period if found.row else None) or default_grace, "grace period")
     schedule = SubjectSchedule(
         tenant_id=tenant_id,
@@ -82,7 +94,8 @@ async def schedule_subject(
             "policy_version": schedule.policy_version,
         },
     )
-    await session.flush()
+    if flush:
+        await session.flush()
     return schedule
 
 
@@ -100,6 +113,32 @@ async def open_schedule(
         )
     )
     return rows.first()
+
+
+# Which of many (tenant, subject, purpose) already have an open schedule in a category: one statement.
+OPEN_KEYS = text(
+    "SELECT DISTINCT s.tenant_id, s.subject_ref, s.purpose FROM subject_schedule AS s "
+    "JOIN unnest(:tenants, :refs, :purposes) AS k(tenant_id, subject_ref, purpose) "
+    "ON s.tenant_id = k.tenant_id AND s.subject_ref = k.subject_ref AND s.purpose = k.purpose "
+    "WHERE s.category = :category AND s.status IN ('pending', 'held', 'unrouted')"
+).bindparams(
+    bindparam("tenants", type_=ARRAY(String)),
+    bindparam("refs", type_=ARRAY(String)),
+    bindparam("purposes", type_=ARRAY(String)),
+)
+
+
+async def open_schedule_keys(
+    session: AsyncSession, keys: list[tuple[str, str, str]], category: str
+) -> set[tuple[str, str, str]]:
+    """``open_schedule`` for many (tenant, subject, purpose) at once: those that have one."""
+    if not keys:
+        return set()
+    await session.flush()  # schedules added earlier in this transaction count
+    tenants, refs, purposes = (list(column) for column in zip(*keys, strict=True))
+    params = {"tenants": tenants, "refs": refs, "purposes": purposes, "category": category}
+    rows = await (await session.connection()).execute(OPEN_KEYS, params)
+    return {(row[0], row[1], row[2]) for row in rows}
 
 
 async def cancel_for_subject(session: AsyncSession, tenant_id: str, subject_ref: str, now: datetime) -> int:

@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from sqlmodel import select
 
 from services.retention.handlers import SUBSCRIPTIONS
+from shared.audit import AuditEntry
 from shared.consumer import ConsumerRunner
-from shared.events.catalogue.consent import ConsentGranted, ConsentRenewed, ConsentWithdrawn
+from shared.events.catalogue.consent import ConsentExpired, ConsentGranted, ConsentRenewed, ConsentWithdrawn
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
-from shared.outbox import build_envelope
+from shared.outbox import build_envelope, staged_events
 from tests.integration.retention.support import READ, START, TENANT, clock_of, produce, retention
 from tests.support.stack import Infra, RunningService, eventually
 
@@ -27,7 +29,12 @@ async def statuses(svc: RunningService, subject_ref: str) -> list[tuple[str | No
 
 
 def decision(kind: str, subject: str, at: datetime, purpose: str = "newsletter") -> Any:
-    model = {"withdrawn": ConsentWithdrawn, "granted": ConsentGranted, "renewed": ConsentRenewed}[kind]
+    model = {
+        "withdrawn": ConsentWithdrawn,
+        "expired": ConsentExpired,
+        "granted": ConsentGranted,
+        "renewed": ConsentRenewed,
+    }[kind]
     decided = "granted" if kind == "renewed" else kind
     return model(consent_id=uuid.uuid4(), subject_ref=subject, purpose=purpose, decision=decided, occurred_at=at)
 
@@ -71,6 +78,9 @@ async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: In
             (f"{prefix}-2", decision("granted", f"{prefix}-2", at - timedelta(minutes=1))),  # older: no effect
             (f"{prefix}-4", decision("granted", f"{prefix}-4", at)),  # nothing to cancel
             (f"{prefix}-4", decision("withdrawn", f"{prefix}-4", at + timedelta(minutes=3))),  # withdrawn after
+            (f"{prefix}-5", decision("withdrawn", f"{prefix}-5", at)),
+            (f"{prefix}-5", decision("expired", f"{prefix}-5", at + timedelta(minutes=4))),  # scheduled once
+            (f"{prefix}-6", decision("expired", f"{prefix}-6", at, purpose="offers")),
         ]
 
     async with retention(infra, topic_prefix) as svc:
@@ -90,7 +100,8 @@ async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: In
             return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, ref.encode(), value, None, 1, len(value), headers)
 
         together = poll("bulk")
-        assert await runner.process_many([record(i, *item) for i, item in enumerate(together)]) == ["applied"] * 8
+        outcomes = await runner.process_many([record(i, *item) for i, item in enumerate(together)])
+        assert outcomes == ["applied"] * len(together)
         for i, item in enumerate(poll("single")):
             assert await runner.process(record(100 + i, *item)) == "applied"
 
@@ -99,7 +110,18 @@ async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: In
             "2": [("newsletter", "pending")],
             "3": [("newsletter", "cancelled")],
             "4": [("newsletter", "pending")],
+            "5": [("newsletter", "pending")],
+            "6": [("offers", "pending")],
         }
         for suffix, want in expected.items():
             assert await statuses(svc, f"bulk-{suffix}") == want
             assert await statuses(svc, f"single-{suffix}") == want
+        # The same schedule-created events and audit entries either way.
+        async with svc.runtime.database.session() as session:
+            events = await staged_events(session)
+            entries = (await session.exec(select(AuditEntry).where(AuditEntry.action == "schedule.created"))).all()
+        created = [e for e in events if e.headers["ce_type"].endswith("schedule.created")]
+        for prefix in ("bulk", "single"):
+            mine = [e for e in created if e.headers["ce_subject"].startswith(prefix)]
+            assert sorted(e.headers["ce_subject"] for e in mine) == [f"{prefix}-{n}" for n in (1, 2, 3, 4, 5, 6)]
+        assert len(entries) == 12
