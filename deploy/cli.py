@@ -189,7 +189,7 @@ def consent_import(
     tenant: Annotated[str, typer.Option(help="Tenant the consents belong to")] = "demo",
     url: Annotated[str, typer.Option(help="Base URL of the consent service")] = "http://127.0.0.1:8001",
     fmt: Annotated[str | None, typer.Option("--format", help="ndjson or csv (default: from the extension)")] = None,
-    chunk_rows: Annotated[int, typer.Option(help="Rows per request")] = 20_000,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per request (and at most about 4 MB)")] = 10_000,
     in_flight: Annotated[int, typer.Option(min=1, max=4, help="NDJSON chunks sent before the first answer")] = 2,
     resume: Annotated[str | None, typer.Option(help="Import id to resume after an interruption")] = None,
     token: Annotated[

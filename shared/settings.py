@@ -70,7 +70,7 @@ class ServiceSettings(BaseSettings):
     db_pool_pre_ping: bool = Field(
         default=True, description="Test each pooled connection before use (one round trip per checkout)"
     )
-    relay_batch_size: int = Field(default=5000, ge=1, le=20_000, description="Outbox events published per round")
+    relay_batch_size: int = Field(default=2000, ge=1, le=20_000, description="Outbox events published per round")
     relay_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     consumer_max_retries: int = Field(default=3, ge=0, le=20)

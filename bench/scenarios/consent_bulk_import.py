@@ -3,7 +3,7 @@
 The file is generated (emails as identifiers, as a product's export would carry; 80% granted, 10%
 denied, 10% withdrawn; one row in 1,000 deliberately bad, to exercise the rejected-row report) and
 sent with the client code of ``privops consent import`` (``services.consent.importer.run_import``:
-``POST /v1/imports``, chunks of 20,000 rows at ``?offset=N``, two in flight, ``/complete``).
+``POST /v1/imports``, chunks of 10,000 rows (the CLI's default) at ``?offset=N``, two in flight, ``/complete``).
 
 Two rates, both from the moment the job is opened:
 - into the database: rows / time until the last chunk was committed (each chunk is one transaction
@@ -29,6 +29,7 @@ from bench.context import BROKER_PRODUCE, BenchContext
 from bench.results import ScenarioResult, Series, Target
 from bench.scenarios._consent import ensure_purpose
 from bench.scenarios._infra import Curve, TopicTally, scalar, size_label
+from services.consent.importer import CHUNK_ROWS as CLI_CHUNK_ROWS
 from services.consent.importer import ImportProgress, run_import
 from shared.events.topics import CONSENT_EVENTS
 
@@ -41,7 +42,7 @@ FULL_TIMEOUT_S = 900
 ROWS = 100_000
 FULL_ROWS = 1_000_000
 QUICK_ROWS = 30_000
-CHUNK_ROWS = 20_000  # the CLI's default
+CHUNK_ROWS = CLI_CHUNK_ROWS
 BAD_EVERY = 1000
 PURPOSE = "bench_import"  # + the run id: the run's events are told apart on the topic by their purpose
 TARGET = Target(">=", 20_000)

@@ -17,6 +17,8 @@ from typing import IO, Any
 import httpx
 
 CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv"}
+CHUNK_ROWS = 10_000  # rows per request
+CHUNK_BYTES = 4 * 1024 * 1024  # and at most about this much text (wide rows), well below the service's limit
 
 
 @dataclass
@@ -34,12 +36,22 @@ def detect_format(path: Path) -> str:
     return "csv" if path.suffix.lower() == ".csv" else "ndjson"
 
 
-def _chunks(handle: IO[str], skip: int, size: int, header: str | None) -> Iterator[tuple[str, int, int]]:
-    """Yield (chunk text, bytes read, rows) of up to ``size`` data rows, after skipping ``skip`` rows."""
+def _chunks(
+    handle: IO[str], skip: int, size: int, header: str | None, max_bytes: int = CHUNK_BYTES
+) -> Iterator[tuple[str, int, int]]:
+    """Yield (chunk text, bytes read, rows) of up to ``size`` data rows and about ``max_bytes``, after ``skip`` rows."""
     for _ in range(skip):
         if not handle.readline():
             return
-    while lines := list(itertools.islice(handle, size)):
+    while True:
+        lines, read = [], 0
+        for line in itertools.islice(handle, size):
+            lines.append(line)
+            read += len(line)  # characters: close enough to bytes for a size limit (exact below)
+            if read >= max_bytes:
+                break
+        if not lines:
+            return
         text = "".join(lines)
         read = len(text.encode())
         if not text.endswith(("\n", "\r")):
@@ -52,7 +64,7 @@ def run_import(
     path: Path,
     *,
     fmt: str,
-    chunk_rows: int = 20_000,
+    chunk_rows: int = CHUNK_ROWS,
     resume: str | None = None,
     in_flight: int = 2,
     on_progress: Callable[[ImportProgress, int], None] = lambda p, n: None,

@@ -16,7 +16,7 @@ from shared.errors import PROBLEM_RESPONSES, BadRequest
 from shared.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=PROBLEM_RESPONSES)
-MAX_CHUNK_BYTES = 64 * 1024 * 1024
+MAX_CHUNK_BYTES = 16 * 1024 * 1024  # a chunk is held in memory while it is parsed and written
 CHUNK_BODY = {
     "requestBody": {
         "required": True,

@@ -134,9 +134,12 @@ async def import_chunk(
         parsed.append(validate(line, fields, key, now))
         if len(parsed) % SLICE_ROWS == 0:
             await asyncio.sleep(0)  # a long chunk must not hold the event loop (other requests, the relay)
+    rows_read = len(parsed)
     valid = [row for row in parsed if isinstance(row, ImportRow)]
     errors = [row for row in parsed if isinstance(row, RowError)]
+    del parsed  # a chunk is held twice while the next one is parsed: keep only what is written
     accepted, more_errors = await _check_against_catalogue(session, tenant_id, valid)
+    del valid
     errors += more_errors
     records: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
@@ -149,9 +152,10 @@ async def import_chunk(
         ]
         records += made
         events += outbox_rows(map(_event, made), tenant_id=tenant_id, source=source, now=now, packed=True)
+    del accepted
     job = await _job(session, tenant_id, job_id, offset, lock=True)
     await _write(session, job.id, records, errors, events)
-    job.rows_done += len(parsed)
+    job.rows_done += rows_read
     job.accepted += len(records)
     job.rejected += len(errors)
     job.updated_at = now

@@ -53,3 +53,9 @@ def test_the_client_resumes_after_the_rows_already_stored_and_repeats_the_csv_he
     handle = io.StringIO("r1\nr2\nr3\nr4\nr5")
     chunks = [(text, rows) for text, _, rows in _chunks(handle, 2, 2, "h\n")]
     assert chunks == [("h\nr3\nr4\n", 2), ("h\nr5\n", 1)]
+
+
+def test_the_client_keeps_chunks_of_wide_rows_small() -> None:
+    handle = io.StringIO("".join(f"{i:0100d}\n" for i in range(7)))
+    chunks = [(rows, read) for _, read, rows in _chunks(handle, 0, 1000, None, max_bytes=250)]
+    assert chunks == [(3, 303), (3, 303), (1, 101)]  # a chunk ends once it holds about max_bytes
