@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import structlog
-from sqlalchemy import ARRAY, DateTime, String, bindparam, text
 from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,7 +13,9 @@ from services.retention.models import SubjectSchedule
 from services.retention.service.holds import subject_holds
 from services.retention.service.policies import Applicable
 from services.retention.service.schedules import (
+    OPEN_STATUSES,
     cancel_for_subject,
+    cancel_given_again,
     open_schedule,
     open_schedule_keys,
     schedule_subject,
@@ -33,31 +34,15 @@ CONSENT_DATA = DataCategory.CONSENT_BASED.value
 
 async def on_consent_ended(session: AsyncSession, event: ConsentWithdrawn | ConsentExpired, ctx: EventContext) -> None:
     """Data kept only on a consent becomes due after the policy's grace period once the consent ends."""
-    settings = ctx.settings
-    assert isinstance(settings, RetentionSettings)
     if await open_schedule(session, ctx.tenant_id, event.subject_ref, CONSENT_DATA, event.purpose) is not None:
         return  # already on its way out (a withdrawal followed by an expiry schedules once)
-    ending = EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED
-    await schedule_subject(
-        session,
-        tenant_id=ctx.tenant_id,
-        subject_ref=event.subject_ref,
-        category=CONSENT_DATA,
-        purpose=event.purpose,
-        event=ending,
-        event_at=event.occurred_at,
-        reason=f"consent {event.decision} for purpose {event.purpose}",
-        actor=f"event:{ctx.envelope.type}",
-        clock=ctx.clock,
-        default_grace=settings.consent_grace_period,
-        source_event_id=ctx.envelope.id,
-    )
+    await _schedule_end(session, event, ctx)
 
 
 async def on_consents_ended(
     session: AsyncSession, events: Sequence[tuple[ConsentWithdrawn | ConsentExpired, EventContext]]
 ) -> None:
-    """``on_consent_ended`` for a run of withdrawals and expiries (an imported file's): the same schedules.
+    """``on_consent_ended`` for many subjects at once (an imported file's withdrawals): the same schedules.
 
     One statement finds the open schedules, the tenant's policies are looked up once per purpose,
     and the new schedules, their events and audit entries are written by one flush.
@@ -66,29 +51,37 @@ async def on_consents_ended(
     scheduled = await open_schedule_keys(session, keys, CONSENT_DATA)
     policies: dict[tuple[str, str, str | None], Applicable] = {}
     for (event, ctx), key in zip(events, keys, strict=True):
-        if key in scheduled:
-            continue  # already on its way out (a withdrawal followed by an expiry schedules once)
-        scheduled.add(key)
-        settings = ctx.settings
-        assert isinstance(settings, RetentionSettings)
-        ending = EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED
-        await schedule_subject(
-            session,
-            tenant_id=ctx.tenant_id,
-            subject_ref=event.subject_ref,
-            category=CONSENT_DATA,
-            purpose=event.purpose,
-            event=ending,
-            event_at=event.occurred_at,
-            reason=f"consent {event.decision} for purpose {event.purpose}",
-            actor=f"event:{ctx.envelope.type}",
-            clock=ctx.clock,
-            default_grace=settings.consent_grace_period,
-            source_event_id=ctx.envelope.id,
-            policies=policies,
-            flush=False,
-        )
+        if key not in scheduled:
+            scheduled.add(key)
+            await _schedule_end(session, event, ctx, policies=policies)
     await session.flush()
+
+
+async def _schedule_end(
+    session: AsyncSession,
+    event: ConsentWithdrawn | ConsentExpired,
+    ctx: EventContext,
+    *,
+    policies: dict[tuple[str, str, str | None], Applicable] | None = None,
+) -> None:
+    settings = ctx.settings
+    assert isinstance(settings, RetentionSettings)
+    await schedule_subject(
+        session,
+        tenant_id=ctx.tenant_id,
+        subject_ref=event.subject_ref,
+        category=CONSENT_DATA,
+        purpose=event.purpose,
+        event=EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED,
+        event_at=event.occurred_at,
+        reason=f"consent {event.decision} for purpose {event.purpose}",
+        actor=f"event:{ctx.envelope.type}",
+        clock=ctx.clock,
+        default_grace=settings.consent_grace_period,
+        source_event_id=ctx.envelope.id,
+        policies=policies,
+        flush=policies is None,  # many at once: one flush by the caller
+    )
 
 
 async def on_consent_given(session: AsyncSession, event: ConsentGranted | ConsentRenewed, ctx: EventContext) -> None:
@@ -100,46 +93,20 @@ async def on_consent_given(session: AsyncSession, event: ConsentGranted | Consen
             col(SubjectSchedule.subject_ref) == event.subject_ref,
             col(SubjectSchedule.category) == CONSENT_DATA,
             col(SubjectSchedule.purpose) == event.purpose,
-            col(SubjectSchedule.status).in_(("pending", "held", "unrouted")),
+            col(SubjectSchedule.status).in_(OPEN_STATUSES),
             col(SubjectSchedule.event_at) <= event.occurred_at,  # a consent given after it ended
         )
         .values(status="cancelled", closed_at=ctx.clock.now())
     )
 
 
-# ``on_consent_given`` for a run of grants and renewals: one statement joined to the events' keys.
-CANCEL_ON_GRANTS = text(
-    "UPDATE subject_schedule AS s SET status = 'cancelled', closed_at = :now "
-    "FROM unnest(:tenants, :refs, :purposes, :at) AS g(tenant_id, subject_ref, purpose, occurred_at) "
-    "WHERE s.tenant_id = g.tenant_id AND s.subject_ref = g.subject_ref AND s.category = :category "
-    "AND s.purpose = g.purpose AND s.status IN ('pending', 'held', 'unrouted') AND s.event_at <= g.occurred_at"
-).bindparams(
-    bindparam("tenants", type_=ARRAY(String)),
-    bindparam("refs", type_=ARRAY(String)),
-    bindparam("purposes", type_=ARRAY(String)),
-    bindparam("at", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("now", type_=DateTime(timezone=True)),
-)
-
-
 async def on_consents_given(
     session: AsyncSession, events: Sequence[tuple[ConsentGranted | ConsentRenewed, EventContext]]
 ) -> None:
-    """``on_consent_given`` for many events at once (a poll's burst of grants): the same rows cancelled."""
-    if not events:
-        return
-    await session.flush()  # schedules written earlier in this transaction (a withdrawal in the same poll)
-    await (await session.connection()).execute(
-        CANCEL_ON_GRANTS,
-        {
-            "tenants": [ctx.tenant_id for _, ctx in events],
-            "refs": [event.subject_ref for event, _ in events],
-            "purposes": [event.purpose for event, _ in events],
-            "at": [event.occurred_at for event, _ in events],
-            "now": events[0][1].clock.now(),
-            "category": CONSENT_DATA,
-        },
-    )
+    """``on_consent_given`` for many subjects at once (a poll's burst of grants): the same rows cancelled."""
+    if events:
+        grants = [(ctx.tenant_id, event.subject_ref, event.purpose, event.occurred_at) for event, ctx in events]
+        await cancel_given_again(session, grants, CONSENT_DATA, events[0][1].clock.now())
 
 
 async def on_erasure_completed(session: AsyncSession, event: DsarRequestCompleted, ctx: EventContext) -> None:

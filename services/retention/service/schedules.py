@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, String, bindparam, text
+from sqlalchemy import ARRAY, DateTime, String, TextClause, bindparam, text
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +19,7 @@ from shared.clock import Clock
 from shared.events.catalogue.retention import SubjectScheduleCreated
 
 OPEN_STATUSES = ("pending", "held", "unrouted")
+_OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 
 
 async def schedule_subject(
@@ -115,16 +116,27 @@ async def open_schedule(
     return rows.first()
 
 
-# Which of many (tenant, subject, purpose) already have an open schedule in a category: one statement.
-OPEN_KEYS = text(
+def _for_keys(sql: str, **more: Any) -> TextClause:
+    """A statement joined to ``unnest(:tenants, :refs, :purposes…)``: many subjects, one statement."""
+    arrays = [bindparam(name, type_=ARRAY(String)) for name in ("tenants", "refs", "purposes")]
+    return text(sql).bindparams(*arrays, *(bindparam(name, type_=kind) for name, kind in more.items()))
+
+
+# Which of many (tenant, subject, purpose) already have an open schedule in a category.
+OPEN_KEYS = _for_keys(
     "SELECT DISTINCT s.tenant_id, s.subject_ref, s.purpose FROM subject_schedule AS s "
     "JOIN unnest(:tenants, :refs, :purposes) AS k(tenant_id, subject_ref, purpose) "
     "ON s.tenant_id = k.tenant_id AND s.subject_ref = k.subject_ref AND s.purpose = k.purpose "
-    "WHERE s.category = :category AND s.status IN ('pending', 'held', 'unrouted')"
-).bindparams(
-    bindparam("tenants", type_=ARRAY(String)),
-    bindparam("refs", type_=ARRAY(String)),
-    bindparam("purposes", type_=ARRAY(String)),
+    f"WHERE s.category = :category AND s.status IN {_OPEN_SQL}"
+)
+# Cancel the open schedules of many (tenant, subject, purpose) whose clock started before a consent given at ``at``.
+CANCEL_GIVEN_AGAIN = _for_keys(
+    "UPDATE subject_schedule AS s SET status = 'cancelled', closed_at = :now "
+    "FROM unnest(:tenants, :refs, :purposes, :at) AS g(tenant_id, subject_ref, purpose, occurred_at) "
+    "WHERE s.tenant_id = g.tenant_id AND s.subject_ref = g.subject_ref AND s.category = :category "
+    f"AND s.purpose = g.purpose AND s.status IN {_OPEN_SQL} AND s.event_at <= g.occurred_at",
+    at=ARRAY(DateTime(timezone=True)),
+    now=DateTime(timezone=True),
 )
 
 
@@ -139,6 +151,16 @@ async def open_schedule_keys(
     params = {"tenants": tenants, "refs": refs, "purposes": purposes, "category": category}
     rows = await (await session.connection()).execute(OPEN_KEYS, params)
     return {(row[0], row[1], row[2]) for row in rows}
+
+
+async def cancel_given_again(
+    session: AsyncSession, grants: list[tuple[str, str, str, datetime]], category: str, now: datetime
+) -> None:
+    """For each (tenant, subject, purpose, given at): cancel what waits on a consent that ended before it."""
+    await session.flush()  # schedules written earlier in this transaction (a withdrawal in the same poll)
+    tenants, refs, purposes, given = (list(column) for column in zip(*grants, strict=True))
+    params = {"tenants": tenants, "refs": refs, "purposes": purposes, "at": given, "now": now, "category": category}
+    await (await session.connection()).execute(CANCEL_GIVEN_AGAIN, params)
 
 
 async def cancel_for_subject(session: AsyncSession, tenant_id: str, subject_ref: str, now: datetime) -> int:
