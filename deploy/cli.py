@@ -201,7 +201,7 @@ def consent_import(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from deploy.local.secrets import load_local_secrets
-    from services.consent.importer import ImportProgress, detect_format, run_import
+    from services.consent.importer import ImportProgress, ImportStopped, detect_format, run_import
 
     bearer = token or issue_token(
         load_local_secrets(Path(".privops")).jwt_secret, tenant, ["consent:admin"], now=datetime.now(UTC)
@@ -227,8 +227,14 @@ def consent_import(
                 in_flight=in_flight,
                 on_progress=advance,
             )
+        except ImportStopped as exc:
+            typer.echo(
+                f"import stopped: {exc}; {exc.rows_done} rows are stored, resume with --resume {exc.import_id}",
+                err=True,
+            )
+            raise typer.Exit(1) from None
         except RuntimeError as exc:
-            typer.echo(f"import stopped: {exc} (resume with --resume)", err=True)
+            typer.echo(f"import stopped: {exc}", err=True)
             raise typer.Exit(1) from None
     typer.echo(
         json.dumps(

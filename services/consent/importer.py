@@ -118,6 +118,8 @@ def run_import(
                 offset += rows
             while pending:
                 progress = done(pending.popleft())
+        except (ChunkRefused, httpx.HTTPError) as exc:
+            raise ImportStopped(str(exc), progress.import_id, progress.rows_done) from exc
         finally:
             for chunk in pending:
                 chunk.answer.cancel()
@@ -138,6 +140,15 @@ class ChunkRefused(RuntimeError):
 
     def __init__(self, message: str, rows_done: int | None) -> None:
         super().__init__(message)
+        self.rows_done = rows_done
+
+
+class ImportStopped(RuntimeError):
+    """An import stopped part way: the job to resume (``--resume``) and the rows it holds."""
+
+    def __init__(self, message: str, import_id: str, rows_done: int) -> None:
+        super().__init__(message)
+        self.import_id = import_id
         self.rows_done = rows_done
 
 

@@ -195,3 +195,20 @@ async def test_the_cli_client_sends_two_chunks_at_a_time_over_http(consent: Runn
     assert [(r["line"], r["field"]) for r in report] == [(1235, "decision"), (1801, None)]
     job = (await consent.client.get(f"/v1/imports/{final.import_id}", headers=ADMIN)).json()
     assert job["status"] == "completed"
+
+
+async def test_a_stopped_import_says_which_job_to_resume(consent: RunningService, tmp_path: Path) -> None:
+    from services.consent.importer import ImportStopped, run_import
+
+    path = tmp_path / "consents.csv"
+    path.write_text("subject_kind,subject,purpose,decision,occurred_at,colour\nuser_id,u1,newsletter,granted,x,red\n")
+    async with serve_http(consent.app) as base:
+
+        def send() -> None:
+            with httpx.Client(base_url=base, headers=ADMIN, timeout=60.0) as client:
+                run_import(client, path, fmt="csv")
+
+        with pytest.raises(ImportStopped, match="unknown columns") as stopped:
+            await asyncio.to_thread(send)
+    job = (await consent.client.get(f"/v1/imports/{stopped.value.import_id}", headers=ADMIN)).json()
+    assert (job["status"], job["rows_done"], stopped.value.rows_done) == ("open", 0, 0)
