@@ -9,10 +9,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from sqlalchemy import event as sa_event
 from sqlmodel import col, select
 
@@ -329,3 +330,57 @@ async def test_packed_rows_are_published_event_by_event_in_order(infra: Infra, t
             expected = [f"p{i:04d}" for i in range(1, 1201) if "ab"[i % 2] == ref[-1]]
             assert mine == (["first", *expected, "last"] if ref == "ref-a" else expected)  # per subject, in order
         assert all(e.subject == e.data["subject_ref"] and e.tenantid == "acme" for e in envelopes)
+
+
+class FailingProducer:
+    """A real producer whose ``fail_at``-th record batch is refused, as a broker error would refuse it."""
+
+    def __init__(self, real: AIOKafkaProducer, fail_at: int) -> None:
+        self.real, self.fail_at, self.batches = real, fail_at, 0
+
+    def create_batch(self) -> Any:
+        return self.real.create_batch()
+
+    async def partitions_for(self, topic: str) -> Any:
+        return await self.real.partitions_for(topic)
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> Any:
+        self.batches += 1
+        if self.batches == self.fail_at:
+            refused = asyncio.get_running_loop().create_future()
+            refused.set_exception(KafkaError("injected: not enough replicas"))
+            return refused
+        return await self.real.send_batch(batch, topic, partition=partition)
+
+
+async def test_a_packed_row_is_marked_only_when_every_event_it_carries_was_acknowledged(
+    infra: Infra, topic_prefix: str
+) -> None:
+    async with outbox_env(infra, topic_prefix) as (database, settings, producer):
+        async with database.session() as session:
+            await stage(session, granted("first", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
+                        service="consent")  # fmt: skip
+            bulk = [(granted(f"p{i:03d}", "ref-a"), "ref-a") for i in range(600)]  # packs of 500 and 100
+            await stage_many(session, bulk, tenant_id="acme", clock=CLOCK, service="consent", packed=True)
+            await stage(session, granted("last", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
+                        service="consent")  # fmt: skip
+        # One subject, one partition; the client's 16 KB record batches hold a few dozen events each,
+        # so the 5th batch falls inside the first pack.
+        failing = OutboxRelay(database, cast(Any, FailingProducer(producer, fail_at=5)), settings)
+        with pytest.raises(RuntimeError, match="injected"):
+            await failing.publish_batch()
+        async with database.session() as session:
+            rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        assert [r.published_at is not None for r in rows] == [True, False, False, False]
+        assert rows[1].attempts == 1 and "injected" in (rows[1].last_error or "")
+
+        relay = OutboxRelay(database, producer, settings)
+        while await relay.publish_batch():
+            pass
+        async with database.session() as session:
+            assert await staged_events(session, unpublished=True) == []
+        records = await read_topic(infra.broker.bootstrap, settings.topic(CONSENT_EVENTS), expect=1203, timeout=4)
+        purposes = [CloudEvent.from_kafka(r.headers, r.value).data["purpose"] for r in records]
+        expected = ["first", *(f"p{i:03d}" for i in range(600)), "last"]
+        assert set(purposes) == set(expected)  # nothing lost
+        assert purposes[-601:] == expected[1:]  # the failed pack and everything after it, sent again in order
