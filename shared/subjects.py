@@ -78,6 +78,8 @@ _PHONE_CHARS = re.compile(r"^\+?[0-9\s().\-/]+$", re.ASCII)
 
 def parse_identifier_kind(kind: IdentifierKind | str) -> IdentifierKind:
     """Turn a kind name such as ``"email"`` into an ``IdentifierKind``; reject unknown kinds."""
+    if isinstance(kind, IdentifierKind):
+        return kind
     try:
         return IdentifierKind(kind.strip().lower() if isinstance(kind, str) else kind)
     except ValueError:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 SPECVERSION = "1.0"
 STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 JSON_CONTENT_TYPE = "application/json"
@@ -124,22 +126,27 @@ class CloudEvent:
         cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None
     ) -> CloudEvent:
         """Decode a Kafka record in binary or structured mode; raise EnvelopeError when it is not a CloudEvent."""
+        attrs: dict[str, Any] = {}
+        content_type = ""
         try:
-            text_headers = {k.lower(): (v or b"").decode() for k, v in headers or ()}
+            for key, raw in headers or ():
+                name = key.lower()
+                if name.startswith("ce_"):
+                    attrs[name[3:]] = (raw or b"").decode()
+                elif name == "content-type":
+                    content_type = (raw or b"").decode()
         except UnicodeDecodeError:
             raise EnvelopeError("headers are not UTF-8") from None
         if value is None:
             raise EnvelopeError("empty record (tombstone)")
         try:
-            body = json.loads(value)
-        except (ValueError, UnicodeDecodeError) as exc:
+            body = orjson.loads(value)  # every consumed event: the fast parser (rejects NaN, as JSON does)
+        except orjson.JSONDecodeError as exc:
             raise EnvelopeError(f"value is not JSON: {exc}") from None
-        content_type = text_headers.get("content-type", "")
         if content_type.startswith(STRUCTURED_CONTENT_TYPE):
             if not isinstance(body, dict):
                 raise EnvelopeError("structured event is not a JSON object")
             return cls.from_attributes(body, body.get("data"))
-        attrs = {k.removeprefix("ce_"): v for k, v in text_headers.items() if k.startswith("ce_")}
         if not attrs:
             raise EnvelopeError("no ce_ headers: not a binary-mode CloudEvent")
         attrs.setdefault("datacontenttype", content_type or JSON_CONTENT_TYPE)
