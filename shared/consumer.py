@@ -41,7 +41,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -410,13 +410,7 @@ class ConsumerRunner:
 
     async def _record_in_inbox(self, session: AsyncSession, envelope: CloudEvent) -> bool:
         """Add the event to the inbox in the handler's transaction; False if this group applied it before."""
-        inserted = await session.exec(
-            insert(InboxEntry)
-            .values(consumer_group=self.group, event_id=envelope.id, event_type=envelope.type)
-            .on_conflict_do_nothing()
-            .returning(InboxEntry.__table__.c.event_id)  # type: ignore[attr-defined]
-        )
-        return inserted.first() is not None
+        return envelope.id in await self._record_many_in_inbox(session, [envelope])
 
     async def _record_many_in_inbox(self, session: AsyncSession, envelopes: list[CloudEvent]) -> set[str]:
         """Add the events to the inbox in one statement; the ids this group had not applied before."""

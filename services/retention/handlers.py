@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import structlog
-from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import DataCategory, EndingEvent
-from services.retention.models import SubjectSchedule
 from services.retention.service.holds import subject_holds
 from services.retention.service.policies import Applicable
 from services.retention.service.schedules import (
-    OPEN_STATUSES,
     cancel_for_subject,
     cancel_given_again,
-    open_schedule,
     open_schedule_keys,
     schedule_subject,
 )
@@ -34,76 +30,60 @@ CONSENT_DATA = DataCategory.CONSENT_BASED.value
 
 async def on_consent_ended(session: AsyncSession, event: ConsentWithdrawn | ConsentExpired, ctx: EventContext) -> None:
     """Data kept only on a consent becomes due after the policy's grace period once the consent ends."""
-    if await open_schedule(session, ctx.tenant_id, event.subject_ref, CONSENT_DATA, event.purpose) is not None:
-        return  # already on its way out (a withdrawal followed by an expiry schedules once)
-    await _schedule_end(session, event, ctx)
+    await on_consents_ended(session, [(event, ctx)])
 
 
 async def on_consents_ended(
     session: AsyncSession, events: Sequence[tuple[ConsentWithdrawn | ConsentExpired, EventContext]]
 ) -> None:
-    """``on_consent_ended`` for many subjects at once (an imported file's withdrawals): the same schedules.
+    """``on_consent_ended`` for many subjects at once (an imported file's withdrawals).
 
-    One statement finds the open schedules, the tenant's policies are looked up once per purpose,
-    and the new schedules, their events and audit entries are written by one flush.
+    A subject already on its way out for that purpose is not scheduled again (a withdrawal followed
+    by an expiry schedules once). One statement finds the open schedules, the tenant's policies are
+    looked up once per purpose, and the new schedules, their events and audit entries are written by
+    one flush.
     """
     keys = [(ctx.tenant_id, event.subject_ref, event.purpose) for event, ctx in events]
     scheduled = await open_schedule_keys(session, keys, CONSENT_DATA)
     policies: dict[tuple[str, str, str | None], Applicable] = {}
     for (event, ctx), key in zip(events, keys, strict=True):
-        if key not in scheduled:
-            scheduled.add(key)
-            await _schedule_end(session, event, ctx, policies=policies)
+        if key in scheduled:
+            continue
+        scheduled.add(key)
+        settings = ctx.settings
+        assert isinstance(settings, RetentionSettings)
+        await schedule_subject(
+            session,
+            tenant_id=ctx.tenant_id,
+            subject_ref=event.subject_ref,
+            category=CONSENT_DATA,
+            purpose=event.purpose,
+            event=EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED,
+            event_at=event.occurred_at,
+            reason=f"consent {event.decision} for purpose {event.purpose}",
+            actor=f"event:{ctx.envelope.type}",
+            clock=ctx.clock,
+            default_grace=settings.consent_grace_period,
+            source_event_id=ctx.envelope.id,
+            policies=policies,
+            flush=False,
+        )
     await session.flush()
-
-
-async def _schedule_end(
-    session: AsyncSession,
-    event: ConsentWithdrawn | ConsentExpired,
-    ctx: EventContext,
-    *,
-    policies: dict[tuple[str, str, str | None], Applicable] | None = None,
-) -> None:
-    settings = ctx.settings
-    assert isinstance(settings, RetentionSettings)
-    await schedule_subject(
-        session,
-        tenant_id=ctx.tenant_id,
-        subject_ref=event.subject_ref,
-        category=CONSENT_DATA,
-        purpose=event.purpose,
-        event=EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED,
-        event_at=event.occurred_at,
-        reason=f"consent {event.decision} for purpose {event.purpose}",
-        actor=f"event:{ctx.envelope.type}",
-        clock=ctx.clock,
-        default_grace=settings.consent_grace_period,
-        source_event_id=ctx.envelope.id,
-        policies=policies,
-        flush=policies is None,  # many at once: one flush by the caller
-    )
 
 
 async def on_consent_given(session: AsyncSession, event: ConsentGranted | ConsentRenewed, ctx: EventContext) -> None:
     """A fresh positive answer brings the lawful basis back: the pending deletion for that purpose is cancelled."""
-    await session.exec(
-        update(SubjectSchedule)
-        .where(
-            col(SubjectSchedule.tenant_id) == ctx.tenant_id,
-            col(SubjectSchedule.subject_ref) == event.subject_ref,
-            col(SubjectSchedule.category) == CONSENT_DATA,
-            col(SubjectSchedule.purpose) == event.purpose,
-            col(SubjectSchedule.status).in_(OPEN_STATUSES),
-            col(SubjectSchedule.event_at) <= event.occurred_at,  # a consent given after it ended
-        )
-        .values(status="cancelled", closed_at=ctx.clock.now())
-    )
+    await on_consents_given(session, [(event, ctx)])
 
 
 async def on_consents_given(
     session: AsyncSession, events: Sequence[tuple[ConsentGranted | ConsentRenewed, EventContext]]
 ) -> None:
-    """``on_consent_given`` for many subjects at once (a poll's burst of grants): the same rows cancelled."""
+    """``on_consent_given`` for many subjects at once (a poll's burst of grants), in one statement.
+
+    Only what waits on a consent that ended before the grant is cancelled (an imported older grant
+    leaves a later withdrawal's schedule alone).
+    """
     if events:
         grants = [(ctx.tenant_id, event.subject_ref, event.purpose, event.occurred_at) for event, ctx in events]
         await cancel_given_again(session, grants, CONSENT_DATA, events[0][1].clock.now())

@@ -69,6 +69,27 @@ async def stage_committed(database: Database, *events: ConsentGranted, tenant: s
             await stage(session, event, tenant_id=tenant, subject=event.subject_ref, clock=CLOCK, service="consent")
 
 
+async def stage_around(
+    database: Database,
+    first: tuple[str, str],
+    bulk: list[tuple[str, str]],
+    last: tuple[str, str],
+    *,
+    packed: bool = False,
+) -> int:
+    """Grants (purpose, subject): ``first`` staged alone, ``bulk`` by ``stage_many``, ``last`` alone; its count."""
+    async with database.session() as session:
+        purpose, subject = first
+        await stage(session, granted(purpose, subject), tenant_id="acme", subject=subject, clock=CLOCK,
+                    service="consent")  # fmt: skip
+        pairs = [(granted(purpose, subject), subject) for purpose, subject in bulk]
+        staged = await stage_many(session, pairs, tenant_id="acme", clock=CLOCK, service="consent", packed=packed)
+        purpose, subject = last
+        await stage(session, granted(purpose, subject), tenant_id="acme", subject=subject, clock=CLOCK,
+                    service="consent")  # fmt: skip
+    return staged
+
+
 async def test_event_staged_in_a_rolled_back_transaction_is_never_published(infra: Infra, topic_prefix: str) -> None:
     async with outbox_env(infra, topic_prefix) as (database, settings, producer):
         with pytest.raises(RuntimeError):
@@ -167,13 +188,8 @@ async def test_stage_many_keeps_the_order_of_everything_staged_in_the_transactio
     infra: Infra, topic_prefix: str
 ) -> None:
     async with outbox_env(infra, topic_prefix) as (database, settings, producer):
-        async with database.session() as session:
-            await stage(session, granted("p000", "same-person"), tenant_id="acme", subject="same-person", clock=CLOCK,
-                        service="consent")  # fmt: skip
-            bulk = [(granted(f"p{i:03d}", "same-person"), "same-person") for i in range(1, 1200)]
-            assert await stage_many(session, bulk, tenant_id="acme", clock=CLOCK, service="consent") == 1199
-            await stage(session, granted("p1200", "same-person"), tenant_id="acme", subject="same-person", clock=CLOCK,
-                        service="consent")  # fmt: skip
+        bulk = [(f"p{i:03d}", "same-person") for i in range(1, 1200)]
+        assert await stage_around(database, ("p000", "same-person"), bulk, ("p1200", "same-person")) == 1199
         relay = OutboxRelay(database, producer, settings)
         while await relay.publish_batch():
             pass
@@ -302,15 +318,8 @@ def test_a_packed_row_gives_back_the_events_unpacked_rows_would_carry() -> None:
 
 async def test_packed_rows_are_published_event_by_event_in_order(infra: Infra, topic_prefix: str) -> None:
     async with outbox_env(infra, topic_prefix) as (database, settings, producer):
-        async with database.session() as session:
-            await stage(session, granted("first", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
-                        service="consent")  # fmt: skip
-            bulk = [(granted(f"p{i:04d}", f"ref-{'ab'[i % 2]}"), f"ref-{'ab'[i % 2]}") for i in range(1, 1201)]
-            assert (
-                await stage_many(session, bulk, tenant_id="acme", clock=CLOCK, service="consent", packed=True) == 1200
-            )
-            await stage(session, granted("last", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
-                        service="consent")  # fmt: skip
+        bulk = [(f"p{i:04d}", f"ref-{'ab'[i % 2]}") for i in range(1, 1201)]
+        assert await stage_around(database, ("first", "ref-a"), bulk, ("last", "ref-a"), packed=True) == 1200
         async with database.session() as session:
             assert len((await session.exec(select(OutboxMessage))).all()) == 5  # 1 + 3 packs + 1
             assert len(await staged_events(session, unpublished=True)) == 1202
@@ -357,13 +366,8 @@ async def test_a_packed_row_is_marked_only_when_every_event_it_carries_was_ackno
     infra: Infra, topic_prefix: str
 ) -> None:
     async with outbox_env(infra, topic_prefix) as (database, settings, producer):
-        async with database.session() as session:
-            await stage(session, granted("first", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
-                        service="consent")  # fmt: skip
-            bulk = [(granted(f"p{i:03d}", "ref-a"), "ref-a") for i in range(600)]  # packs of 500 and 100
-            await stage_many(session, bulk, tenant_id="acme", clock=CLOCK, service="consent", packed=True)
-            await stage(session, granted("last", "ref-a"), tenant_id="acme", subject="ref-a", clock=CLOCK,
-                        service="consent")  # fmt: skip
+        bulk = [(f"p{i:03d}", "ref-a") for i in range(600)]  # packs of 500 and 100
+        assert await stage_around(database, ("first", "ref-a"), bulk, ("last", "ref-a"), packed=True) == 600
         # One subject, one partition; the client's 16 KB record batches hold a few dozen events each,
         # so the 5th batch falls inside the first pack.
         failing = OutboxRelay(database, cast(Any, FailingProducer(producer, fail_at=5)), settings)
