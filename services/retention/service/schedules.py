@@ -122,19 +122,25 @@ def _for_keys(sql: str, **more: Any) -> TextClause:
     return text(sql).bindparams(*arrays, *(bindparam(name, type_=kind) for name, kind in more.items()))
 
 
+# Statements for many (tenant, subject, purpose) keys look each key up by the subject index, in a LATERAL
+# subquery that LIMIT/OFFSET keeps from being flattened: joined as a plain join, a table without fresh
+# statistics is guessed to hold one open row, and the plan scans all of it once per key of the batch
+# (18 s for 3,000 grants against 30,000 schedules, against 12 ms key by key).
+_OPEN_FOR_KEY = (
+    "FROM subject_schedule AS s WHERE s.tenant_id = k.tenant_id AND s.subject_ref = k.subject_ref "
+    f"AND s.purpose = k.purpose AND s.category = :category AND s.status IN {_OPEN_SQL}"
+)
 # Which of many (tenant, subject, purpose) already have an open schedule in a category.
 OPEN_KEYS = _for_keys(
-    "SELECT DISTINCT s.tenant_id, s.subject_ref, s.purpose FROM subject_schedule AS s "
-    "JOIN unnest(:tenants, :refs, :purposes) AS k(tenant_id, subject_ref, purpose) "
-    "ON s.tenant_id = k.tenant_id AND s.subject_ref = k.subject_ref AND s.purpose = k.purpose "
-    f"WHERE s.category = :category AND s.status IN {_OPEN_SQL}"
+    "SELECT k.tenant_id, k.subject_ref, k.purpose FROM unnest(:tenants, :refs, :purposes) "
+    f"AS k(tenant_id, subject_ref, purpose) CROSS JOIN LATERAL (SELECT 1 {_OPEN_FOR_KEY} LIMIT 1) AS open"
 )
 # Cancel the open schedules of many (tenant, subject, purpose) whose clock started before a consent given at ``at``.
 CANCEL_GIVEN_AGAIN = _for_keys(
-    "UPDATE subject_schedule AS s SET status = 'cancelled', closed_at = :now "
-    "FROM unnest(:tenants, :refs, :purposes, :at) AS g(tenant_id, subject_ref, purpose, occurred_at) "
-    "WHERE s.tenant_id = g.tenant_id AND s.subject_ref = g.subject_ref AND s.category = :category "
-    f"AND s.purpose = g.purpose AND s.status IN {_OPEN_SQL} AND s.event_at <= g.occurred_at",
+    "UPDATE subject_schedule AS t SET status = 'cancelled', closed_at = :now "
+    "FROM unnest(:tenants, :refs, :purposes, :at) AS k(tenant_id, subject_ref, purpose, occurred_at) "
+    f"CROSS JOIN LATERAL (SELECT s.id {_OPEN_FOR_KEY} AND s.event_at <= k.occurred_at OFFSET 0) AS due "
+    f"WHERE t.id = due.id AND t.status IN {_OPEN_SQL}",  # checked again on a row updated meanwhile
     at=ARRAY(DateTime(timezone=True)),
     now=DateTime(timezone=True),
 )
