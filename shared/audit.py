@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, String, func, text
+from sqlalchemy import BigInteger, Column, Index, String, func, insert, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, col, select
@@ -83,6 +83,28 @@ END $$ LANGUAGE plpgsql
 )
 
 
+def entry_values(
+    *,
+    tenant_id: str,
+    actor: Principal | str,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+    clock: Clock,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of an audit entry (``record`` adds one, ``record_many`` writes many)."""
+    return {
+        "tenant_id": tenant_id,
+        "occurred_at": clock.now(),
+        "actor": actor.subject if isinstance(actor, Principal) else actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "detail": as_json(detail or {}),
+    }
+
+
 def record(
     session: AsyncSession,
     *,
@@ -96,16 +118,25 @@ def record(
 ) -> AuditEntry:
     """Append an audit entry in the caller's transaction (it is sealed into the chain shortly after)."""
     entry = AuditEntry(
-        tenant_id=tenant_id,
-        occurred_at=clock.now(),
-        actor=actor.subject if isinstance(actor, Principal) else actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        detail=as_json(detail or {}),
+        **entry_values(
+            tenant_id=tenant_id,
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            clock=clock,
+            detail=detail,
+        )
     )
     session.add(entry)
     return entry
+
+
+async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """Append many entries (``entry_values``) in one statement, after those added before in the transaction."""
+    if entries:
+        await session.flush()
+        await session.exec(insert(AuditEntry), params=entries)  # type: ignore[call-overload]
 
 
 def _canonical(entry: AuditEntry) -> bytes:

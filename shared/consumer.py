@@ -58,6 +58,8 @@ from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("privops.consumer")
+POLL_RECORDS = 200  # at most, per poll of a group applying one event per transaction
+BATCHED_POLL_RECORDS = 2000  # at most, per poll (and transaction) of a batched group
 
 
 class InboxEntry(SQLModel, table=True):
@@ -134,8 +136,8 @@ class Subscription:
     # before any transaction: no inbox row, no commit.
     accepts: Callable[[Event], bool] | None = None
     # The handlers only touch the database: a poll's events are applied in one transaction (one commit
-    # for up to 200 events instead of one each); if any of them fails, the poll is rolled back and
-    # applied again one event per transaction, with the usual retries and dead letters.
+    # for up to ``BATCHED_POLL_RECORDS`` events instead of one each); if any of them fails, the poll is
+    # rolled back and applied again one event per transaction, with the usual retries and dead letters.
     batched: bool = False
     # With ``batched``: for an event type, a function applying many events of different keys at once
     # (one statement for a burst of consent grants instead of one each; see ``_apply_together``). The
@@ -206,6 +208,9 @@ class ConsumerRunner:
             ),
             self.group,
         )
+        # A poll costs broker round trips besides its records (the epoch check before the commit, the
+        # commit, the lag): a batched group takes larger polls when it runs behind.
+        self.poll_records = BATCHED_POLL_RECORDS if subscription.batched else POLL_RECORDS
         self.started = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -238,7 +243,7 @@ class ConsumerRunner:
             session_timeout_ms=session_timeout,
             heartbeat_interval_ms=max(300, session_timeout // 3),
             request_timeout_ms=max(40_000, session_timeout + 5_000),
-            max_poll_records=200,
+            max_poll_records=self.poll_records,
             # Larger than the event limit, so an oversized record is fetched and dead-lettered, never stuck.
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
@@ -252,7 +257,7 @@ class ConsumerRunner:
         try:
             while not self._stopping.is_set():
                 await self.guard.check_broker(consumer)
-                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                batches = await consumer.getmany(timeout_ms=500, max_records=self.poll_records)
                 if not batches:
                     await self._report_lag(consumer)
                     continue

@@ -9,12 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import DataCategory, EndingEvent
 from services.retention.service.holds import subject_holds
-from services.retention.service.policies import Applicable
 from services.retention.service.schedules import (
+    ScheduleRequest,
     cancel_for_subject,
     cancel_given_again,
     open_schedule_keys,
-    schedule_subject,
+    schedule_subjects,
 )
 from services.retention.service.sweeps import record_result
 from services.retention.settings import RetentionSettings
@@ -39,36 +39,35 @@ async def on_consents_ended(
     """``on_consent_ended`` for many subjects at once (an imported file's withdrawals).
 
     A subject already on its way out for that purpose is not scheduled again (a withdrawal followed
-    by an expiry schedules once). One statement finds the open schedules, the tenant's policies are
-    looked up once per purpose, and the new schedules, their events and audit entries are written by
-    one flush.
+    by an expiry schedules once). One statement finds the open schedules; ``schedule_subjects`` writes
+    the new ones with their events and audit entries.
     """
     keys = [(ctx.tenant_id, event.subject_ref, event.purpose) for event, ctx in events]
     scheduled = await open_schedule_keys(session, keys, CONSENT_DATA)
-    policies: dict[tuple[str, str, str | None], Applicable] = {}
+    requests: list[ScheduleRequest] = []
     for (event, ctx), key in zip(events, keys, strict=True):
         if key in scheduled:
             continue
         scheduled.add(key)
-        settings = ctx.settings
-        assert isinstance(settings, RetentionSettings)
-        await schedule_subject(
-            session,
-            tenant_id=ctx.tenant_id,
-            subject_ref=event.subject_ref,
-            category=CONSENT_DATA,
-            purpose=event.purpose,
-            event=EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED,
-            event_at=event.occurred_at,
-            reason=f"consent {event.decision} for purpose {event.purpose}",
-            actor=f"event:{ctx.envelope.type}",
-            clock=ctx.clock,
-            default_grace=settings.consent_grace_period,
-            source_event_id=ctx.envelope.id,
-            policies=policies,
-            flush=False,
+        requests.append(
+            ScheduleRequest(
+                tenant_id=ctx.tenant_id,
+                subject_ref=event.subject_ref,
+                category=CONSENT_DATA,
+                purpose=event.purpose,
+                event=EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED,
+                event_at=event.occurred_at,
+                reason=f"consent {event.decision} for purpose {event.purpose}",
+                actor=f"event:{ctx.envelope.type}",
+                source_event_id=ctx.envelope.id,
+            )
         )
-    await session.flush()
+    if requests:
+        settings = events[0][1].settings
+        assert isinstance(settings, RetentionSettings)
+        await schedule_subjects(
+            session, requests, clock=events[0][1].clock, default_grace=settings.consent_grace_period
+        )
 
 
 async def on_consent_given(session: AsyncSession, event: ConsentGranted | ConsentRenewed, ctx: EventContext) -> None:

@@ -12,7 +12,7 @@ from services.retention.domain import ClockStart, DataCategory
 from services.retention.models import SubjectSchedule
 from services.retention.schemas import AccountClosedIn, ScheduleOut, SystemIn, SystemOut
 from services.retention.service import registry
-from services.retention.service.schedules import open_schedule, schedule_subject
+from services.retention.service.schedules import ScheduleRequest, open_schedule, schedule_subject
 from shared.clock import ensure_utc
 from shared.db import SessionDep
 from shared.errors import PROBLEM_RESPONSES, Unprocessable
@@ -64,8 +64,7 @@ async def account_closed(
     if existing is not None:
         response.status_code = 200
         return existing
-    return await schedule_subject(
-        session,
+    request = ScheduleRequest(
         tenant_id=principal.tenant_id,
         subject_ref=body.subject_ref,
         category=DataCategory.ACCOUNT.value,
@@ -73,9 +72,8 @@ async def account_closed(
         event_at=closed_at,
         reason="account closed",
         actor=principal,
-        clock=clock,
-        default_grace=settings.consent_grace_period,
     )
+    return await schedule_subject(session, request, clock=clock, default_grace=settings.consent_grace_period)
 
 
 @router.put("/systems/{system}", response_model=SystemOut, tags=["systems"], summary="Register a system")

@@ -2,102 +2,128 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, String, TextClause, bindparam, text
+from sqlalchemy import ARRAY, DateTime, String, TextClause, bindparam, insert, text
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import ClockStart, EndingEvent, parse_period, subject_action, subject_due_at
 from services.retention.models import LegalHoldRow, SubjectSchedule
-from services.retention.service.common import emit
+from services.retention.service.common import SERVICE
 from services.retention.service.policies import Applicable, applicable_or_default
 from shared import audit
 from shared.auth import Principal
 from shared.clock import Clock
+from shared.db import new_ids
+from shared.events.catalogue import Event
 from shared.events.catalogue.retention import SubjectScheduleCreated
+from shared.outbox import stage_many
 
 OPEN_STATUSES = ("pending", "held", "unrouted")
 _OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 
 
-async def schedule_subject(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    subject_ref: str,
-    category: str,
-    event: ClockStart | EndingEvent,
-    event_at: datetime,
-    reason: str,
-    actor: Principal | str,
-    clock: Clock,
-    default_grace: str,
-    purpose: str | None = None,
-    source_event_id: str | None = None,
-    policies: dict[tuple[str, str, str | None], Applicable] | None = None,
-    flush: bool = True,
-) -> SubjectSchedule:
-    """Put one subject's data on a schedule computed from the tenant's policy (or the default pack).
+@dataclass(frozen=True, slots=True)
+class ScheduleRequest:
+    """One subject's data to put on a schedule: what started the clock, when, and who asked."""
 
-    For many subjects in one transaction: ``policies`` keeps the policies looked up so far, and
-    ``flush=False`` leaves the rows to one flush by the caller (written together).
-    """
-    memo = (tenant_id, category, purpose)
-    found = policies.get(memo) if policies is not None else None
-    if found is None:
-        found = await applicable_or_default(session, tenant_id, category, purpose=purpose)
-        if policies is not None:
-            policies[memo] = found
-    grace = parse_period((found.row.grace_period if found.row else None) or default_grace, "grace period")
-    schedule = SubjectSchedule(
-        tenant_id=tenant_id,
-        subject_ref=subject_ref,
-        category=found.policy.category.value,
-        purpose=purpose,
-        action=subject_action(found.policy).value,
-        reason=reason[:255],
-        policy_id=found.row.policy_id if found.row else None,
-        policy_version=found.row.version if found.row else None,
-        source_event_id=source_event_id,
-        due_at=subject_due_at(found.policy, event, event_at, grace=grace),
-        event_at=event_at,
-        created_at=clock.now(),
-    )
-    session.add(schedule)
-    await emit(
-        session,
-        SubjectScheduleCreated(
-            schedule_id=schedule.id,
-            subject_ref=subject_ref,
-            category=schedule.category,
-            reason=schedule.reason,
-            due_at=schedule.due_at,
-        ),
-        tenant_id=tenant_id,
-        subject=subject_ref,
-        clock=clock,
-    )
-    audit.record(
-        session,
-        tenant_id=tenant_id,
-        actor=actor,
-        action="schedule.created",
-        entity_type="subject_schedule",
-        entity_id=schedule.id,
-        clock=clock,
-        detail={
-            "category": schedule.category,
-            "purpose": purpose,
-            "due_at": schedule.due_at,
-            "policy_id": schedule.policy_id,
-            "policy_version": schedule.policy_version,
-        },
-    )
-    if flush:
-        await session.flush()
+    tenant_id: str
+    subject_ref: str
+    category: str
+    event: ClockStart | EndingEvent
+    event_at: datetime
+    reason: str
+    actor: Principal | str
+    purpose: str | None = None
+    source_event_id: str | None = None
+
+
+async def schedule_subject(
+    session: AsyncSession, request: ScheduleRequest, *, clock: Clock, default_grace: str
+) -> SubjectSchedule:
+    """Put one subject's data on a schedule computed from the tenant's policy (or the default pack)."""
+    (schedule_id,) = await schedule_subjects(session, [request], clock=clock, default_grace=default_grace)
+    schedule = await session.get(SubjectSchedule, schedule_id)
+    assert schedule is not None
     return schedule
+
+
+async def schedule_subjects(
+    session: AsyncSession, requests: Sequence[ScheduleRequest], *, clock: Clock, default_grace: str
+) -> list[uuid.UUID]:
+    """Put subjects' data on schedules, each with its ``schedule.created`` event and audit entry; the new ids.
+
+    The policies are looked up once per (tenant, category, purpose), and the schedules, their events
+    and their audit entries are written by one statement each (an imported file's withdrawals).
+    """
+    if not requests:
+        return []
+    now = clock.now()
+    policies: dict[tuple[str, str, str | None], Applicable] = {}
+    rows: list[dict[str, Any]] = []
+    events: dict[str, list[tuple[Event, str | None]]] = {}
+    entries: list[dict[str, Any]] = []
+    for request, schedule_id in zip(requests, new_ids(len(requests)), strict=True):
+        memo = (request.tenant_id, request.category, request.purpose)
+        found = policies.get(memo)
+        if found is None:
+            found = policies[memo] = await applicable_or_default(
+                session, request.tenant_id, request.category, purpose=request.purpose
+            )
+        grace = parse_period((found.row.grace_period if found.row else None) or default_grace, "grace period")
+        row = {
+            "id": schedule_id,
+            "tenant_id": request.tenant_id,
+            "subject_ref": request.subject_ref,
+            "category": found.policy.category.value,
+            "purpose": request.purpose,
+            "action": subject_action(found.policy).value,
+            "reason": request.reason[:255],
+            "policy_id": found.row.policy_id if found.row else None,
+            "policy_version": found.row.version if found.row else None,
+            "source_event_id": request.source_event_id,
+            "status": "pending",
+            "due_at": subject_due_at(found.policy, request.event, request.event_at, grace=grace),
+            "event_at": request.event_at,
+            "created_at": now,
+        }
+        rows.append(row)
+        created = SubjectScheduleCreated(
+            schedule_id=schedule_id,
+            subject_ref=request.subject_ref,
+            category=row["category"],
+            reason=row["reason"],
+            due_at=row["due_at"],
+        )
+        events.setdefault(request.tenant_id, []).append((created, request.subject_ref))
+        entries.append(
+            audit.entry_values(
+                tenant_id=request.tenant_id,
+                actor=request.actor,
+                action="schedule.created",
+                entity_type="subject_schedule",
+                entity_id=schedule_id,
+                clock=clock,
+                detail={
+                    "category": row["category"],
+                    "purpose": request.purpose,
+                    "due_at": row["due_at"],
+                    "policy_id": row["policy_id"],
+                    "policy_version": row["policy_version"],
+                },
+            )
+        )
+    await session.flush()  # rows added earlier in this transaction come first
+    await session.exec(insert(SubjectSchedule), params=rows)
+    for tenant_id, created_events in events.items():
+        await stage_many(session, created_events, tenant_id=tenant_id, clock=clock, service=SERVICE)
+    await audit.record_many(session, entries)
+    return [row["id"] for row in rows]
 
 
 async def open_schedule(
