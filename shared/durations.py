@@ -90,6 +90,8 @@ def parse_duration(text: str) -> Duration:
 
 def add_months(value: _D, months: int) -> _D:
     """Add calendar months, clamping to the last day of a shorter month (31 Jan + 1 month = 28/29 Feb)."""
+    if months % 12 == 0 and (value.month != 2 or value.day != 29):  # whole years (P3Y): the same day exists
+        return value.replace(year=value.year + months // 12)
     index = value.year * 12 + (value.month - 1) + months
     year, month = divmod(index, 12)
     day = min(value.day, calendar.monthrange(year, month + 1)[1])

@@ -210,6 +210,7 @@ def outbox_rows(
     pairs = list(events)
     pack: list[list[Any]] = []
     pack_topic = ""
+    schemas: dict[type[Event], str] = {}
 
     def close_pack() -> None:
         body = {"headers": shared, "events": pack}
@@ -225,7 +226,7 @@ def outbox_rows(
         own = {"ce_id": str(event_id), "ce_type": model.event_type}
         if subject:
             own["ce_subject"] = subject
-        own["ce_dataschema"] = model.dataschema()
+        own["ce_dataschema"] = schemas.get(model) or schemas.setdefault(model, model.dataschema())
         own["ce_traceparent"] = new_traceparent(trace_id)
         key = partition_key(tenant_id, subject)
         payload = model.__pydantic_serializer__.to_json(event)  # the model is valid already: no second validation

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import uuid
 import zlib
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import ARRAY, Text, any_, cast, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -256,6 +256,9 @@ def _notice_error(row: ImportRow, notices: dict[tuple[str, int], NoticeVersion])
     return None
 
 
+_EVENT_OF = {decision.value: event for decision, event in EVENTS.items()}
+
+
 @functools.lru_cache(maxsize=1024)
 def _validity(text: str | None) -> Duration | str | None:
     """A purpose's validity, parsed once rather than once per row (``consent_expiry`` reports a bad one)."""
@@ -273,7 +276,8 @@ def _record(
     proof = {k: v for k, v in (("form_id", row.form_id), ("language", row.language)) if v}
     return (
         record_id, tenant_id, row.subject_ref, row.purpose, row.decision.value, row.channel, row.occurred_at, now,
-        "import", row.collector, row.notice_version, expires_at, json.dumps(proof), job_id,
+        "import", row.collector, row.notice_version, expires_at, orjson.dumps(proof).decode() if proof else "{}",
+        job_id,
     )  # fmt: skip
 
 
@@ -305,8 +309,7 @@ async def _write(
 def _event(record: tuple[Any, ...]) -> tuple[ConsentDecisionEvent, str]:
     """The event of an imported record, with its subject reference."""
     record_id, _, ref, purpose, decision, _, occurred_at, _, _, _, notice_version, expires_at, *_ = record
-    # Built from a record made of validated, normalised values: no second validation per row.
-    event = EVENTS[Decision(decision)].model_construct(
+    event = _EVENT_OF[decision](
         consent_id=record_id,
         subject_ref=ref,
         purpose=purpose,
