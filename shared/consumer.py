@@ -20,6 +20,7 @@ inbox makes the re-reading harmless, and the relays re-send what the broker lost
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,7 +51,7 @@ from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.clock import Clock
 from shared.db import Database, UTCDateTime
 from shared.errors import ProblemError
-from shared.events.catalogue import Event, InvalidEventData, UnknownEventType, decode, load_all
+from shared.events.catalogue import CATALOGUE, Event, InvalidEventData, UnknownEventType, decode, load_all
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.events.topics import dead_letter_topic
 from shared.logging import bind_request_context, new_trace_id
@@ -301,9 +302,13 @@ class ConsumerRunner:
             )
             return [item if isinstance(item, str) else await self._apply_one(item) for item in decoded]
         outcomes = [item if isinstance(item, str) else next(applied) for item in decoded]
-        for item, outcome in zip(decoded, outcomes, strict=True):
-            if not isinstance(item, str):
-                EVENTS_CONSUMED.labels(self.service, self.group, item.envelope.type, outcome).inc()
+        counted = Counter(
+            (item.envelope.type, outcome)
+            for item, outcome in zip(decoded, outcomes, strict=True)
+            if not isinstance(item, str)
+        )
+        for (event_type, outcome), count in counted.items():  # one metric update per type, not per event
+            EVENTS_CONSUMED.labels(self.service, self.group, event_type, outcome).inc(count)
         return outcomes
 
     async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> _Work | str:
@@ -315,6 +320,9 @@ class ConsumerRunner:
                 # Events are small facts; a huge record is a bug or an attack, not something to parse.
                 limit = self.settings.consumer_max_event_bytes
                 raise DeadLetterError("too_large", f"record of {size} bytes exceeds the {limit}-byte limit")
+            if (skipped := self._not_ours(record)) is not None:
+                EVENTS_CONSUMED.labels(self.service, self.group, skipped, "ignored").inc()
+                return "ignored"
             try:
                 envelope = CloudEvent.from_kafka(list(record.headers or ()), record.value)
             except EnvelopeError as exc:
@@ -334,6 +342,19 @@ class ConsumerRunner:
             EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, "ignored").inc()
             return "ignored"
         return _Work(record, envelope, event, entry[1])
+
+    def _not_ours(self, record: ConsumerRecord[bytes, bytes]) -> str | None:
+        """The type of a catalogue event no handler of this group takes (skipped unparsed), else None.
+
+        Read from the ``ce_type`` header alone: a topic carries types a group leaves to others (the
+        consent topic's denials, for retention), and parsing them would be most of what they cost.
+        Unknown types and structured-mode records are parsed as usual (and dead-lettered if bad).
+        """
+        for key, raw in record.headers or ():
+            if key == "ce_type":
+                event_type = raw.decode(errors="replace")
+                return event_type if event_type in CATALOGUE and event_type not in self.by_type else None
+        return None
 
     async def _apply_one(self, work: _Work) -> str:
         try:

@@ -7,6 +7,7 @@ Binary mode keeps the event data as the record value and every context attribute
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -21,6 +22,12 @@ STRUCTURED_CONTENT_TYPE = "application/cloudevents+json"
 JSON_CONTENT_TYPE = "application/json"
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 _REQUIRED = ("id", "source", "specversion", "type")
+
+
+@functools.lru_cache(maxsize=256)
+def _schema_version(dataschema: str) -> int:
+    match = re.search(r"/v(\d+)\.json$", dataschema)
+    return int(match.group(1)) if match else 1
 
 
 class EnvelopeError(ValueError):
@@ -85,8 +92,7 @@ class CloudEvent:
     @property
     def schema_version(self) -> int:
         """The data version named at the end of ``dataschema`` (``…/v2.json`` → 2); 1 when absent."""
-        match = re.search(r"/v(\d+)\.json$", self.dataschema or "")
-        return int(match.group(1)) if match else 1
+        return _schema_version(self.dataschema or "")
 
     @classmethod
     def from_attributes(cls, attrs: dict[str, Any], data: Any) -> CloudEvent:

@@ -11,9 +11,10 @@ from sqlmodel import col, func, select
 
 from services.retention.models import SubjectSchedule
 from shared.consumer import DeadLetter
-from shared.events.catalogue.consent import ConsentWithdrawn
+from shared.events.catalogue.consent import ConsentDenied, ConsentWithdrawn
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS, dead_letter_topic
+from shared.metrics import EVENTS_CONSUMED
 from shared.outbox import build_envelope
 from tests.support.stack import Infra, RunningService, eventually, read_topic, run_service
 
@@ -76,9 +77,20 @@ async def test_poison_event_is_dead_lettered_and_the_consumer_moves_on(infra: In
             (good.data_bytes(), [(k, b"io.privops.nope" if k == "ce_type" else v) for k, v in good.to_kafka_headers()]),
             (b'{"pad": "' + b"x" * 1_500_000 + b'"}', good.to_kafka_headers()),
         ]
-        await produce(infra, settings.topic(CONSENT_EVENTS), *poison, (good.data_bytes(), good.to_kafka_headers()))
-        await eventually(lambda: _at_least(svc, 1))
+        # A type the group takes no interest in is skipped from its ce_type header, unparsed: not dead-lettered.
+        denied = [(k, ConsentDenied.event_type.encode() if k == "ce_type" else v) for k, v in good.to_kafka_headers()]
         group = svc.runtime.consumers[0].group
+        ignored = EVENTS_CONSUMED.labels("retention", group, ConsentDenied.event_type, "ignored")
+        before = ignored._value.get()
+        await produce(
+            infra,
+            settings.topic(CONSENT_EVENTS),
+            *poison,
+            (b"{not json either", denied),
+            (good.data_bytes(), good.to_kafka_headers()),
+        )
+        await eventually(lambda: _at_least(svc, 1))
+        assert ignored._value.get() == before + 1
         dead = await read_topic(infra.broker.bootstrap, dead_letter_topic(group), expect=5)
         reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
         assert reasons == ["invalid_data", "malformed", "malformed", "too_large", "unknown_type"]
