@@ -176,7 +176,7 @@ class TaskWorker:
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Answer one record; return what happened (ignored, duplicate, answered, closed, skipped)."""
         try:
-            envelope = CloudEvent.from_kafka(list(record.headers or ()), record.value)
+            envelope = CloudEvent.from_kafka(record.headers, record.value)
             event = decode(envelope)
         except Exception as exc:  # a record we cannot read is not ours to answer
             log.warning("store.unreadable_record", system=self.config.system, error=str(exc)[:300])

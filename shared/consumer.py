@@ -324,7 +324,7 @@ class ConsumerRunner:
                 EVENTS_CONSUMED.labels(self.service, self.group, skipped, "ignored").inc()
                 return "ignored"
             try:
-                envelope = CloudEvent.from_kafka(list(record.headers or ()), record.value)
+                envelope = CloudEvent.from_kafka(record.headers, record.value)
             except EnvelopeError as exc:
                 raise DeadLetterError("malformed", str(exc)) from None
             try:

@@ -24,6 +24,13 @@ _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 _REQUIRED = ("id", "source", "specversion", "type")
 
 
+_HEADER_NAMES = {
+    **{f"ce_{name}": name for name in (*_REQUIRED, "time", "subject", "dataschema", "tenantid", "traceparent")},
+    "ce_correlationid": "correlationid",
+    "content-type": "content-type",
+}
+
+
 @functools.lru_cache(maxsize=256)
 def _schema_version(dataschema: str) -> int:
     match = re.search(r"/v(\d+)\.json$", dataschema)
@@ -136,11 +143,18 @@ class CloudEvent:
         content_type = ""
         try:
             for key, raw in headers or ():
-                name = key.lower()
-                if name.startswith("ce_"):
-                    attrs[name[3:]] = (raw or b"").decode()
+                name = _HEADER_NAMES.get(key)  # the names as written; other spellings are read case-blind
+                if name is None:
+                    name = key.lower()
+                    if not name.startswith("ce_"):
+                        if name == "content-type":
+                            content_type = (raw or b"").decode()
+                        continue
+                    name = name[3:]
                 elif name == "content-type":
                     content_type = (raw or b"").decode()
+                    continue
+                attrs[name] = (raw or b"").decode()
         except UnicodeDecodeError:
             raise EnvelopeError("headers are not UTF-8") from None
         if value is None:

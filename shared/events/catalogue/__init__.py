@@ -76,10 +76,12 @@ def decode(envelope: CloudEvent) -> Event:
     model = CATALOGUE.get(envelope.type)
     if model is None:
         raise UnknownEventType(f"unknown event type {envelope.type!r}")
-    data = dict(envelope.data)
+    data = envelope.data
     version = envelope.schema_version
     if version > model.version:
         raise InvalidEventData(f"{envelope.type} v{version} is newer than this consumer knows (v{model.version})")
+    if version < model.version:
+        data = dict(data)  # an upcaster may change what it is given: never the envelope's data
     while version < model.version:
         step = UPCASTERS.get((envelope.type, version))
         if step is None:
