@@ -5,16 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
+import zlib
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from services.consent.models import ConsentRecord, ConsentState
 from shared.outbox import staged_events
 from tests.integration.consent.conftest import ADA, ADMIN, READ, check, counts, decide
-from tests.support.stack import RunningService, serve_http
+from tests.support.stack import RunningService, eventually, serve_http
+
+CHUNK_LOCKS = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = CAST(:kind AS oid) "
+    "AND objid = CAST(:job AS oid))"
+)
 
 pytestmark = pytest.mark.integration
 
@@ -101,6 +109,35 @@ async def test_csv_import_and_the_latest_row_wins(consent: RunningService) -> No
     assert other_tenant.status_code == 401
 
 
+async def test_the_projection_keeps_the_decision_made_last_whatever_the_row_order(consent: RunningService) -> None:
+    await decide(consent, "cookies.analytics", "granted")  # now: newer than anything imported below
+    rows = [
+        ("bob@example.com", "newsletter", "withdrawn", "2025-03-01T00:00:00Z"),  # the newest comes first
+        ("bob@example.com", "newsletter", "granted", "2025-01-01T00:00:00Z"),
+        ("bob@example.com", "newsletter", "denied", "2024-01-01T00:00:00Z"),
+        ("eve@example.com", "newsletter", "granted", "2025-05-05T05:05:05Z"),
+        ("eve@example.com", "newsletter", "withdrawn", "2025-05-05T05:05:05Z"),  # same instant: refusal wins
+        ("eve@example.com", "newsletter", "granted", "2025-05-05T05:05:05Z"),
+        ("ada@example.com", "cookies.analytics", "withdrawn", "2025-01-01T00:00:00Z"),  # older than the API's
+    ]
+    body = "".join(
+        json.dumps({"subject_kind": "email", "subject": who, "purpose": p, "decision": d, "occurred_at": at}) + "\n"
+        for who, p, d, at in rows
+    )
+    job = (await consent.client.post("/v1/imports", json={"format": "ndjson"}, headers=ADMIN)).json()
+    chunk = await consent.client.post(
+        f"/v1/imports/{job['id']}/rows", params={"offset": 0}, content=body, headers=ADMIN
+    )
+    assert chunk.json()["accepted"] == len(rows), chunk.text
+    for who, purpose, reason in (
+        ("bob@example.com", "newsletter", "withdrawn"),
+        ("eve@example.com", "newsletter", "withdrawn"),
+        ("ada@example.com", "cookies.analytics", "granted"),
+    ):
+        result = await check(consent, purpose, subject={"kind": "email", "value": who})
+        assert result[purpose]["reason"] == reason, (who, result)
+
+
 async def test_receipt_and_history(consent: RunningService) -> None:
     record = await decide(consent, "newsletter", "granted", channel="web", proof={"language": "fr"})
     missing = await consent.client.get(f"/v1/consents/{record['id']}/receipt", headers=READ)
@@ -154,7 +191,13 @@ async def test_a_chunk_sent_ahead_waits_for_the_chunks_before_it(
 
     monkeypatch.setattr(imports, "CHUNK_GRACE_S", 0.0)
     before = asyncio.create_task(send(1500, 20_000))  # a large chunk, in progress for a while
-    await asyncio.sleep(0.1)
+
+    async def in_progress() -> bool:
+        key = {"kind": imports.IMPORT_LOCK_KIND, "job": zlib.crc32(uuid.UUID(job["id"]).bytes) & 0x7FFFFFFF}
+        async with consent.runtime.database.session() as session:
+            return bool((await session.exec(CHUNK_LOCKS.bindparams(**key))).one()[0])
+
+    await eventually(in_progress, interval=0.01)  # its body read, the chunk says it is in progress
     after = await send(21_500, 500)  # no grace at all, but the chunk before it is in progress: it waits
     assert ((await before).status_code, after.status_code) == (200, 200), after.text
     assert after.json()["rows_done"] == 22_000
