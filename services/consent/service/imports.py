@@ -23,7 +23,7 @@ from services.consent.domain.imports import ImportRow, RowError, read_rows, vali
 from services.consent.domain.notices import check_in_force
 from services.consent.models import ImportJob, ImportRejection, NoticeVersion, Purpose, SubjectStatus
 from services.consent.schemas.imports import ImportIn
-from services.consent.service.common import RANK, subject_key
+from services.consent.service.common import subject_key
 from services.consent.service.write import EVENTS
 from shared.auth import Principal
 from shared.clock import Clock
@@ -52,22 +52,20 @@ OTHER_CHUNKS = text(
     "AND classid = CAST(:kind AS oid) AND objid = CAST(:job AS oid) AND pid <> pg_backend_pid() "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
 )
-# The projection rows of a chunk's newest record per (subject, purpose), sent as arrays: the records
-# just copied are not read back (a chunk's ids looked up among millions of records, or a scan of them).
 PROJECT_SQL = """
 INSERT INTO consent_state (tenant_id, subject_ref, purpose, decision, decided_at, rank, expires_at, expired,
                            notice_version, record_id, updated_at)
-SELECT $1::text, r.subject_ref, r.purpose, r.decision, r.decided_at, r.rank, r.expires_at, false, r.notice_version,
-       r.record_id, $2::timestamptz
-FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::smallint[], $8::timestamptz[], $9::integer[],
-            $10::uuid[]) AS r(subject_ref, purpose, decision, decided_at, rank, expires_at, notice_version, record_id)
+SELECT DISTINCT ON (subject_ref, purpose) tenant_id, subject_ref, purpose, decision, occurred_at,
+       CASE decision WHEN 'granted' THEN 0 WHEN 'denied' THEN 1 ELSE 2 END AS rank,
+       expires_at, false, notice_version, id, recorded_at
+FROM consent_record WHERE id = ANY($1::uuid[])
+ORDER BY subject_ref, purpose, occurred_at DESC, rank DESC
 ON CONFLICT (tenant_id, subject_ref, purpose) DO UPDATE SET
   decision = excluded.decision, decided_at = excluded.decided_at, rank = excluded.rank,
   expires_at = excluded.expires_at, expired = false, notice_version = excluded.notice_version,
   record_id = excluded.record_id, updated_at = excluded.updated_at
 WHERE (consent_state.decided_at, consent_state.rank) <= (excluded.decided_at, excluded.rank)
 """
-_RANK_OF = {decision.value: rank for decision, rank in RANK.items()}
 
 
 async def open_import(session: AsyncSession, principal: Principal, body: ImportIn, clock: Clock) -> ImportJob:
@@ -304,23 +302,8 @@ async def _write(
         await driver.copy_records_to_table(
             "consent_record", records=records[start : start + COPY_ROWS], columns=RECORD_COLUMNS
         )
-    await driver.execute(PROJECT_SQL, records[0][1], records[0][7], *_projection(records))  # tenant, recorded at
+    await driver.execute(PROJECT_SQL, [r[0] for r in records])
     await stage_rows(session, events)
-
-
-def _projection(records: list[tuple[Any, ...]]) -> list[list[Any]]:
-    """The columns of the projection rows: per (subject, purpose), the record decided last (a refusal wins a tie)."""
-    newest: dict[tuple[str, str], tuple[Any, ...]] = {}
-    for record in records:
-        key = (record[2], record[3])
-        held = newest.get(key)
-        if held is None or (record[6], _RANK_OF[record[4]]) >= (held[6], _RANK_OF[held[4]]):
-            newest[key] = record
-    rows = newest.values()
-    return [
-        [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows], [r[6] for r in rows],
-        [_RANK_OF[r[4]] for r in rows], [r[11] for r in rows], [r[10] for r in rows], [r[0] for r in rows],
-    ]  # fmt: skip
 
 
 def _event(record: tuple[Any, ...]) -> tuple[ConsentDecisionEvent, str]:
