@@ -14,7 +14,7 @@ import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import BigInteger, Column, Index, String, func, insert, text
 from sqlalchemy import select as sa_select
@@ -83,51 +83,35 @@ END $$ LANGUAGE plpgsql
 )
 
 
-def entry_values(
-    *,
-    tenant_id: str,
-    actor: Principal | str,
-    action: str,
-    entity_type: str,
-    entity_id: Any,
-    clock: Clock,
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+class EntryFields(TypedDict):
+    """What the caller says of an audited change: who did what to which entity (``detail`` is optional)."""
+
+    tenant_id: str
+    actor: Principal | str
+    action: str
+    entity_type: str
+    entity_id: Any
+    clock: Clock
+    detail: NotRequired[dict[str, Any] | None]
+
+
+def entry_values(**fields: Unpack[EntryFields]) -> dict[str, Any]:
     """The column values of an audit entry (``record`` adds one, ``record_many`` writes many)."""
+    actor = fields["actor"]
     return {
-        "tenant_id": tenant_id,
-        "occurred_at": clock.now(),
+        "tenant_id": fields["tenant_id"],
+        "occurred_at": fields["clock"].now(),
         "actor": actor.subject if isinstance(actor, Principal) else actor,
-        "action": action,
-        "entity_type": entity_type,
-        "entity_id": str(entity_id),
-        "detail": as_json(detail or {}),
+        "action": fields["action"],
+        "entity_type": fields["entity_type"],
+        "entity_id": str(fields["entity_id"]),
+        "detail": as_json(fields.get("detail") or {}),
     }
 
 
-def record(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    actor: Principal | str,
-    action: str,
-    entity_type: str,
-    entity_id: Any,
-    clock: Clock,
-    detail: dict[str, Any] | None = None,
-) -> AuditEntry:
+def record(session: AsyncSession, **fields: Unpack[EntryFields]) -> AuditEntry:
     """Append an audit entry in the caller's transaction (it is sealed into the chain shortly after)."""
-    entry = AuditEntry(
-        **entry_values(
-            tenant_id=tenant_id,
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            clock=clock,
-            detail=detail,
-        )
-    )
+    entry = AuditEntry(**entry_values(**fields))
     session.add(entry)
     return entry
 
