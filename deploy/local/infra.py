@@ -92,6 +92,15 @@ class Postgres:
         _wait_gone(self.pid, 10.0)
 
 
+# Sized for bursts of writes (an import, a sweep), whose rows keyed by random subject references
+# touch a new index page almost every time. After a checkpoint the first change to a page writes
+# the whole page to the WAL: with the default 1 GB a million-row import checkpointed every few
+# seconds (about 12 KB of WAL per row, most of it page images), and its indexes outgrew the default
+# 128 MB of buffers, so each chunk took longer than the one before. Production: deploy/README.md,
+# "PostgreSQL settings".
+SERVER_SETTINGS = {"max_wal_size": "8GB", "checkpoint_timeout": "15min", "shared_buffers": "1GB"}
+
+
 def start_postgres(data_dir: Path, port: int | None = None) -> Postgres:
     """Start (or adopt) the cluster in ``data_dir``, listening on 127.0.0.1 only; init it on first use."""
     data_dir = data_dir.absolute()
@@ -108,8 +117,10 @@ def start_postgres(data_dir: Path, port: int | None = None) -> Postgres:
     chosen = port or free_port()
     original = eps.pg_ctl  # type: ignore[attr-defined]
 
+    server_options = f"-h {LOOPBACK} -p {chosen} " + " ".join(f"-c {k}={v}" for k, v in SERVER_SETTINGS.items())
+
     def pg_ctl_on_loopback(args: list[str], **kwargs: Any) -> Any:
-        return original([f"-h {LOOPBACK} -p {chosen}" if a == '-h ""' else a for a in args], **kwargs)
+        return original([server_options if a == '-h ""' else a for a in args], **kwargs)
 
     eps.pg_ctl = pg_ctl_on_loopback  # type: ignore[attr-defined]
     try:

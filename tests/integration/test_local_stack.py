@@ -21,8 +21,9 @@ import httpx
 import psutil
 import pytest
 
-from deploy.local.infra import free_port
+from deploy.local.infra import SERVER_SETTINGS, free_port
 from deploy.local.supervisor import port_is_free
+from tests.support.stack import Infra
 
 REPO = Path(__file__).absolute().parents[2]
 SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
@@ -212,3 +213,9 @@ def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
     finally:
         up.force_stop()
         end_leftovers(seen)
+
+
+def test_the_local_postgresql_is_sized_for_bulk_writes(infra: Infra) -> None:
+    """The cluster runs with the settings of deploy/local/infra.py (deploy/README.md, "PostgreSQL settings")."""
+    shown = {name: infra.postgres.psql(f"SHOW {name}").strip() for name in SERVER_SETTINGS}
+    assert shown == SERVER_SETTINGS
