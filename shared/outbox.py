@@ -46,7 +46,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.clock import Clock
-from shared.db import UTCDateTime, new_ids
+from shared.db import UTCDateTime, new_id, new_ids
 from shared.events.catalogue import Event
 from shared.events.envelope import JSON_CONTENT_TYPE, SPECVERSION, CloudEvent
 from shared.logging import correlation_id_var, new_trace_id, new_traceparent, trace_id_of, traceparent_var
@@ -210,13 +210,12 @@ def outbox_rows(
     pairs = list(events)
     pack: list[list[Any]] = []
     pack_topic = ""
-    schemas: dict[type[Event], str] = {}
 
     def close_pack() -> None:
         body = {"headers": shared, "events": pack}
         rows.append(
             (
-                new_ids(1)[0], tenant_id, pack_topic, pack[0][0], PACKED_EVENT_TYPE,
+                new_id(), tenant_id, pack_topic, pack[0][0], PACKED_EVENT_TYPE,
                 dumps({PACK_COUNT_HEADER: str(len(pack))}).decode(), dumps(body),
             )
         )  # fmt: skip
@@ -226,7 +225,7 @@ def outbox_rows(
         own = {"ce_id": str(event_id), "ce_type": model.event_type}
         if subject:
             own["ce_subject"] = subject
-        own["ce_dataschema"] = schemas.get(model) or schemas.setdefault(model, model.dataschema())
+        own["ce_dataschema"] = model.dataschema()
         own["ce_traceparent"] = new_traceparent(trace_id)
         key = partition_key(tenant_id, subject)
         payload = model.__pydantic_serializer__.to_json(event)  # the model is valid already: no second validation

@@ -111,10 +111,9 @@ def run_import(
             for text, read, rows in _chunks(handle, progress.rows_done, chunk_rows, header):
                 if len(pending) == window:
                     progress = done(pending.popleft())
+                # One at a time (CSV), the offset is where the job stands: the service counts records, not lines.
                 at = offset if window > 1 else progress.rows_done
                 pending.append(_Chunk(pool.submit(send, text, at), text, at, read))
-                if window == 1:
-                    progress = done(pending.popleft())
                 offset += rows
             while pending:
                 progress = done(pending.popleft())

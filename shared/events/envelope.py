@@ -24,10 +24,10 @@ _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
 _REQUIRED = ("id", "source", "specversion", "type")
 
 
-_HEADER_NAMES = {
-    **{f"ce_{name}": name for name in (*_REQUIRED, "time", "subject", "dataschema", "tenantid", "traceparent")},
-    "ce_correlationid": "correlationid",
-    "content-type": "content-type",
+# The binary-mode headers privops writes, by name as written: one lookup per header on every consumed event.
+_ATTRIBUTE_HEADERS = {
+    f"ce_{name}": name
+    for name in (*_REQUIRED, "time", "subject", "dataschema", "tenantid", "traceparent", "correlationid")
 }
 
 
@@ -143,18 +143,16 @@ class CloudEvent:
         content_type = ""
         try:
             for key, raw in headers or ():
-                name = _HEADER_NAMES.get(key)  # the names as written; other spellings are read case-blind
-                if name is None:
+                attribute = _ATTRIBUTE_HEADERS.get(key)
+                if attribute is None:  # content-type, another spelling, an extension or an unrelated header
                     name = key.lower()
-                    if not name.startswith("ce_"):
-                        if name == "content-type":
-                            content_type = (raw or b"").decode()
+                    if name == "content-type":
+                        content_type = (raw or b"").decode()
                         continue
-                    name = name[3:]
-                elif name == "content-type":
-                    content_type = (raw or b"").decode()
-                    continue
-                attrs[name] = (raw or b"").decode()
+                    if not name.startswith("ce_"):
+                        continue
+                    attribute = name[3:]
+                attrs[attribute] = (raw or b"").decode()
         except UnicodeDecodeError:
             raise EnvelopeError("headers are not UTF-8") from None
         if value is None:

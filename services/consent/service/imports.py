@@ -38,7 +38,6 @@ RECORD_COLUMNS = (
     "id", "tenant_id", "subject_ref", "purpose", "decision", "channel", "occurred_at", "recorded_at",
     "source", "collector", "notice_version", "expires_at", "proof", "import_id",
 )  # fmt: skip
-OUTBOX_COLUMNS = ("event_id", "tenant_id", "topic", "key", "event_type", "headers", "payload")
 SLICE_ROWS = 500  # rows handled between two chances for other tasks to run
 COPY_ROWS = 5000
 CHUNK_WAIT_S = 15.0  # how long a chunk sent ahead waits for the chunks before it to be written
