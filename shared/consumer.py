@@ -63,6 +63,9 @@ POLL_RECORDS = 200  # at most, per poll of a group applying one event per transa
 BATCHED_POLL_RECORDS = 2000  # at most, per poll (and transaction) of a batched group
 
 
+_FILTER_HEADERS = ("ce_type", "ce_tenantid", "ce_subject")
+
+
 class InboxEntry(SQLModel, table=True):
     """An event a consumer group has applied; its presence makes redelivery harmless."""
 
@@ -124,6 +127,8 @@ class EventContext:
 Handler = Callable[[AsyncSession, Any, EventContext], Awaitable[None]]
 # Applies events of a poll (at most one per key) at once, with the same effect as their handlers one by one.
 BulkHandler = Callable[[AsyncSession, Sequence[tuple[Any, EventContext]]], Awaitable[None]]
+# Of (tenant, subject) pairs, those events of a type may change anything for (``Subscription.subject_filters``).
+SubjectFilter = Callable[[AsyncSession, Sequence[tuple[str, str]]], Awaitable[set[tuple[str, str]]]]
 
 
 @dataclass
@@ -145,6 +150,14 @@ class Subscription:
     # per-event handler stays the definition: it applies the events when a poll falls back to one
     # transaction per event, and a bulk handler must have the same effect.
     bulk_handlers: Mapping[type[Event], BulkHandler] = field(default_factory=dict)
+    # With ``batched``: for an event type whose handler changes something only for a few subjects (a
+    # grant cancels what waits on that subject, and most subjects have nothing waiting), a function
+    # telling which of a poll's (tenant, subject) pairs it may change something for, from the
+    # ``ce_tenantid`` and ``ce_subject`` headers. The poll's other events of that type are skipped
+    # unparsed and without an inbox row, counted as ignored: the handler must do nothing for them,
+    # whenever it runs (idempotent, and not undoing anything newer). An event whose subject had an
+    # earlier event of another type in the poll is always applied: that one may change the answer.
+    subject_filters: Mapping[type[Event], SubjectFilter] = field(default_factory=dict)
 
     def topic_names(self) -> list[str]:
         """The topics to subscribe to: those given, else those of the handled event types."""
@@ -202,6 +215,9 @@ class ConsumerRunner:
         self.bulk_by_type = {event.event_type: bulk for event, bulk in subscription.bulk_handlers.items()}
         if missing := set(self.bulk_by_type) - set(self.by_type):
             raise ValueError(f"bulk handlers need a handler for the same event type: {sorted(missing)}")
+        self.filter_by_type = {event.event_type: test for event, test in subscription.subject_filters.items()}
+        if missing := set(self.filter_by_type) - set(self.by_type):
+            raise ValueError(f"subject filters need a handler for the same event type: {sorted(missing)}")
         self.consumer: AIOKafkaConsumer | None = None
         self.guard = RewindGuard(
             EpochMarker(
@@ -292,7 +308,12 @@ class ConsumerRunner:
 
     async def process_many(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[str]:
         """Apply records in order in one transaction; one per record if any of them fails. Outcomes in order."""
-        decoded = [await self._decode(record) for record in records]
+        unwanted = await self._filtered_out(records) if self.filter_by_type else {}
+        decoded: list[_Work | str] = [
+            "ignored" if index in unwanted else await self._decode(record) for index, record in enumerate(records)
+        ]
+        for event_type, count in Counter(unwanted.values()).items():
+            EVENTS_CONSUMED.labels(self.service, self.group, event_type, "ignored").inc(count)
         work = [item for item in decoded if not isinstance(item, str)]
         try:
             applied = iter(await self._apply_together(work) if work else [])
@@ -342,6 +363,32 @@ class ConsumerRunner:
             EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, "ignored").inc()
             return "ignored"
         return _Work(record, envelope, event, entry[1])
+
+    async def _filtered_out(self, records: list[ConsumerRecord[bytes, bytes]]) -> dict[int, str]:
+        """The records a subject filter leaves out (``Subscription.subject_filters``): index → event type."""
+        candidates: dict[str, list[tuple[int, tuple[str, str]]]] = {}
+        first: dict[tuple[str, str], str] = {}  # the type of the poll's first event about a subject ("": mixed)
+        for index, record in enumerate(records):
+            found = {key: raw for key, raw in record.headers or () if key in _FILTER_HEADERS}
+            try:
+                event_type, tenant, subject = (found.get(name, b"").decode() for name in _FILTER_HEADERS)
+            except UnicodeDecodeError:
+                break
+            if not (tenant and subject):
+                break  # an event this poll cannot place: nothing after it is filtered
+            pair = (tenant, subject)
+            if event_type in self.filter_by_type and first.setdefault(pair, event_type) == event_type:
+                candidates.setdefault(event_type, []).append((index, pair))
+            elif event_type in self.by_type:
+                first[pair] = ""  # another kind of event about the subject: everything after it is applied
+        unwanted: dict[int, str] = {}
+        if not candidates:
+            return unwanted
+        async with self.database.session() as session:
+            for event_type, listed in candidates.items():
+                wanted = await self.filter_by_type[event_type](session, sorted({pair for _, pair in listed}))
+                unwanted.update((index, event_type) for index, pair in listed if pair not in wanted)
+        return unwanted
 
     def _not_ours(self, record: ConsumerRecord[bytes, bytes]) -> str | None:
         """The type of a catalogue event no handler of this group takes (skipped unparsed), else None.

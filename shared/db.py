@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from asyncpg.pgproto.pgproto import UUID as FastUUID
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -71,11 +72,20 @@ def new_id() -> uuid.UUID:
 def new_ids(count: int) -> list[uuid.UUID]:
     """``count`` new random (version 4) identifiers from one read of the system's random source.
 
-    ``uuid.uuid4()`` asks the kernel for 16 bytes per call, which dominates bulk paths (an import
-    chunk needs two identifiers per row); the result is the same kind of identifier.
+    ``uuid.uuid4()`` asks the kernel for 16 bytes per call and ``uuid.UUID`` checks its arguments in
+    Python (1 µs per id), which dominates bulk paths (an import chunk needs two identifiers per
+    row). The version and variant bits are set on the whole buffer at once, and each id is asyncpg's
+    ``UUID`` (a ``uuid.UUID``, the type asyncpg returns for every uuid column; 0.14 µs per id).
     """
-    raw = os.urandom(16 * count)
-    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = raw[6::16].translate(_VERSION_4)
+    raw[8::16] = raw[8::16].translate(_RFC_VARIANT)
+    data = bytes(raw)
+    return [FastUUID(data[i : i + 16]) for i in range(0, 16 * count, 16)]
+
+
+_VERSION_4 = bytes(0x40 | (b & 0x0F) for b in range(256))  # the high nibble of byte 6
+_RFC_VARIANT = bytes(0x80 | (b & 0x3F) for b in range(256))  # the two high bits of byte 8
 
 
 class Database:

@@ -18,6 +18,7 @@ its log while no relay ran) re-sends every published row still kept. Consumers a
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -61,6 +62,10 @@ _NOTIFIED = "privops.outbox.notified"
 PACKED_EVENT_TYPE = "privops.outbox.packed"
 PACK_COUNT_HEADER = "privops-packed-events"
 PACK_SIZE = 500
+# A pack's payload is deflated here (level 1) and says so in this header; a pack without it is plain JSON.
+# PostgreSQL's own compression (pglz) of the same bytes cost it about 5 µs per event and kept them 45 % larger.
+PACK_ENCODING_HEADER = "privops-pack-encoding"
+PACK_DEFLATE = "deflate"
 # ``since`` when nothing proves the broker holds anything: every published row still kept is re-sent.
 EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -195,9 +200,10 @@ def outbox_rows(
     attributes shared by the whole batch (source, tenant, time, correlation, trace) computed once.
 
     ``packed``: a row per run of up to ``PACK_SIZE`` consecutive events of one topic, of type
-    ``PACKED_EVENT_TYPE``; its payload holds the shared headers once and each event's key, own
-    headers and payload (``unpack`` gives the events back, exactly as unpacked rows would carry
-    them). One row instead of hundreds: far less for PostgreSQL to write, index and mark published.
+    ``PACKED_EVENT_TYPE``; its payload (deflated, ``PACK_ENCODING_HEADER``) holds the shared headers
+    once and each event's key, own headers and payload (``unpack`` gives the events back, exactly as
+    unpacked rows would carry them). One row instead of hundreds: far less for PostgreSQL to write,
+    index and mark published.
     """
     correlation_id = correlation_id_var.get()
     trace_id = trace_id_of(traceparent_var.get()) or new_trace_id()  # one trace for the events of one call
@@ -212,12 +218,10 @@ def outbox_rows(
     pack_topic = ""
 
     def close_pack() -> None:
-        body = {"headers": shared, "events": pack}
+        body = zlib.compress(dumps({"headers": shared, "events": pack}), 1)
+        headers = {PACK_COUNT_HEADER: str(len(pack)), PACK_ENCODING_HEADER: PACK_DEFLATE}
         rows.append(
-            (
-                new_id(), tenant_id, pack_topic, pack[0][0], PACKED_EVENT_TYPE,
-                dumps({PACK_COUNT_HEADER: str(len(pack))}).decode(), dumps(body),
-            )
+            (new_id(), tenant_id, pack_topic, pack[0][0], PACKED_EVENT_TYPE, dumps(headers).decode(), body)
         )  # fmt: skip
 
     for (event, subject), event_id in zip(pairs, new_ids(len(pairs)), strict=True):
@@ -263,7 +267,8 @@ def unpack(row: Any) -> list[OutgoingEvent]:
     if row.event_type != PACKED_EVENT_TYPE:
         headers = [(k, v.encode()) for k, v in row.headers.items()]
         return [OutgoingEvent(str(row.event_id), row.topic, row.key, headers, row.payload)]
-    body = orjson.loads(row.payload)
+    raw = row.payload
+    body = orjson.loads(zlib.decompress(raw) if row.headers.get(PACK_ENCODING_HEADER) == PACK_DEFLATE else raw)
     shared = [(k, v.encode()) for k, v in body["headers"].items()]  # encoded once for the whole pack
     return [
         OutgoingEvent(

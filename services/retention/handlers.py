@@ -15,6 +15,7 @@ from services.retention.service.schedules import (
     cancel_given_again,
     open_schedule_keys,
     schedule_subjects,
+    subjects_waiting,
 )
 from services.retention.service.sweeps import record_result
 from services.retention.settings import RetentionSettings
@@ -88,6 +89,17 @@ async def on_consents_given(
         await cancel_given_again(session, grants, CONSENT_DATA, events[0][1].clock.now())
 
 
+async def subjects_with_consent_data_waiting(
+    session: AsyncSession, subjects: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The subjects a grant can cancel something for; the consumer skips the grants of all the others.
+
+    Most grants (an imported file's) find nothing waiting: skipped unparsed, they cost a probe of
+    the subject index instead of a parse, an inbox row and a probe.
+    """
+    return await subjects_waiting(session, subjects, CONSENT_DATA)
+
+
 async def on_erasure_completed(session: AsyncSession, event: DsarRequestCompleted, ctx: EventContext) -> None:
     """An erasure completed by the DSAR service leaves nothing to schedule for that subject (unless held)."""
     if event.request_type != "erasure":
@@ -119,6 +131,12 @@ SUBSCRIPTIONS = [
             ConsentRenewed: on_consents_given,
             ConsentWithdrawn: on_consents_ended,
             ConsentExpired: on_consents_ended,
+        },
+        # A grant only cancels what waits on a consent ended before it: a no-op for anyone else, and when
+        # applied again (an older grant leaves a later withdrawal's schedule alone).
+        subject_filters={
+            ConsentGranted: subjects_with_consent_data_waiting,
+            ConsentRenewed: subjects_with_consent_data_waiting,
         },
     ),
     Subscription(name="sweep-results", handlers={RetentionSweepCompleted: on_sweep_completed}, batched=True),

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import json
 import uuid
+import zlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -26,6 +27,8 @@ from shared.logging import correlation_id_var
 from shared.outbox import (
     OUTBOX_COLUMNS,
     PACK_COUNT_HEADER,
+    PACK_DEFLATE,
+    PACK_ENCODING_HEADER,
     PACK_SIZE,
     PACKED_EVENT_TYPE,
     OutboxMessage,
@@ -314,6 +317,13 @@ def test_a_packed_row_gives_back_the_events_unpacked_rows_would_carry() -> None:
         }
         assert other.headers["ce_id"] == other.event_id and other.headers["ce_correlationid"] == "corr-2"
     assert len({e.event_id for e in from_packs}) == len(pairs)
+    # Deflated, far smaller than the JSON; a pack written before payloads were deflated still unpacks.
+    biggest = columns[2]
+    assert json.loads(biggest["headers"])[PACK_ENCODING_HEADER] == PACK_DEFLATE
+    body = zlib.decompress(biggest["payload"])
+    assert len(biggest["payload"]) * 3 < len(body) and json.loads(body)["headers"]["ce_tenantid"] == "acme"
+    legacy = as_row(biggest | {"headers": json.dumps({PACK_COUNT_HEADER: str(PACK_SIZE)}), "payload": body})
+    assert unpack(legacy) == unpack(as_row(biggest))
 
 
 async def test_packed_rows_are_published_event_by_event_in_order(infra: Infra, topic_prefix: str) -> None:

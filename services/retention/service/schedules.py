@@ -171,6 +171,25 @@ CANCEL_GIVEN_AGAIN = _for_keys(
     now=DateTime(timezone=True),
 )
 
+# Which of many (tenant, subject) have something open in a category, whatever the purpose.
+SUBJECTS_WAITING = text(
+    "SELECT k.tenant_id, k.subject_ref FROM unnest(:tenants, :refs) AS k(tenant_id, subject_ref) "
+    "CROSS JOIN LATERAL (SELECT 1 FROM subject_schedule AS s WHERE s.tenant_id = k.tenant_id "
+    f"AND s.subject_ref = k.subject_ref AND s.category = :category AND s.status IN {_OPEN_SQL} LIMIT 1) AS open"
+).bindparams(bindparam("tenants", type_=ARRAY(String)), bindparam("refs", type_=ARRAY(String)))
+
+
+async def subjects_waiting(
+    session: AsyncSession, subjects: Sequence[tuple[str, str]], category: str
+) -> set[tuple[str, str]]:
+    """Of (tenant, subject) pairs, those with a schedule open in ``category`` (one index probe each)."""
+    if not subjects:
+        return set()
+    tenants, refs = (list(column) for column in zip(*subjects, strict=True))
+    params = {"tenants": tenants, "refs": refs, "category": category}
+    rows = await (await session.connection()).execute(SUBJECTS_WAITING, params)
+    return {(row[0], row[1]) for row in rows}
+
 
 async def open_schedule_keys(
     session: AsyncSession, keys: list[tuple[str, str, str]], category: str

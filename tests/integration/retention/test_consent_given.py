@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
-from sqlalchemy import ARRAY, DateTime, text
+from sqlalchemy import ARRAY, DateTime, String, bindparam, text
 from sqlmodel import select
 
 from services.retention.handlers import CONSENT_DATA as CONSENT
@@ -16,16 +17,18 @@ from services.retention.handlers import SUBSCRIPTIONS
 from services.retention.service.schedules import (
     CANCEL_GIVEN_AGAIN,
     OPEN_KEYS,
+    SUBJECTS_WAITING,
     _for_keys,
     cancel_given_again,
     open_schedule_keys,
+    subjects_waiting,
 )
 from shared.audit import AuditEntry
 from shared.consumer import ConsumerRunner
 from shared.events.catalogue.consent import ConsentExpired, ConsentGranted, ConsentRenewed, ConsentWithdrawn
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
-from shared.outbox import build_envelope, staged_events
+from shared.outbox import build_envelope, partition_key, staged_events
 from tests.integration.retention.support import READ, START, TENANT, clock_of, produce, retention
 from tests.support.stack import Infra, RunningService, eventually
 
@@ -96,7 +99,7 @@ async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: In
             (f"{prefix}-3", decision("withdrawn", f"{prefix}-3", at)),
             (f"{prefix}-3", decision("renewed", f"{prefix}-3", at + timedelta(minutes=2))),
             (f"{prefix}-2", decision("granted", f"{prefix}-2", at - timedelta(minutes=1))),  # older: no effect
-            (f"{prefix}-4", decision("granted", f"{prefix}-4", at)),  # nothing to cancel
+            (f"{prefix}-4", decision("granted", f"{prefix}-4", at)),  # nothing to cancel (in bulk: skipped)
             (f"{prefix}-4", decision("withdrawn", f"{prefix}-4", at + timedelta(minutes=3))),  # withdrawn after
             (f"{prefix}-5", decision("withdrawn", f"{prefix}-5", at)),
             (f"{prefix}-5", decision("expired", f"{prefix}-5", at + timedelta(minutes=4))),  # scheduled once
@@ -121,7 +124,7 @@ async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: In
 
         together = poll("bulk")
         outcomes = await runner.process_many([record(i, *item) for i, item in enumerate(together)])
-        assert outcomes == ["applied"] * len(together)
+        assert outcomes == ["applied"] * 6 + ["ignored"] + ["applied"] * (len(together) - 7)
         for i, item in enumerate(poll("single")):
             assert await runner.process(record(100 + i, *item)) == "applied"
 
@@ -169,9 +172,65 @@ async def test_many_keys_are_looked_up_key_by_key_whatever_the_statistics(infra:
             plan = "\n".join(row[0] for row in (await session.exec(explain.bindparams(**params))).all())
             assert "Seq Scan on subject_schedule" not in plan, plan
             assert "Index Scan using ix_subject_schedule_subject" in plan, plan
+        subjects = {"tenants": arrays["tenants"], "refs": refs, "category": CONSENT}
+        explain = text("EXPLAIN " + SUBJECTS_WAITING.text).bindparams(
+            bindparam("tenants", type_=ARRAY(String)), bindparam("refs", type_=ARRAY(String))
+        )
+        plan = "\n".join(row[0] for row in (await session.exec(explain.bindparams(**subjects))).all())
+        assert "Seq Scan on subject_schedule" not in plan and "ix_subject_schedule_subject" in plan, plan
 
+        waiting = await subjects_waiting(session, [(TENANT, ref) for ref in refs], CONSENT)
+        assert waiting == {(TENANT, f"ref-{n}") for n in range(0, 2 * keys, 2)}
         found = await open_schedule_keys(session, [(TENANT, ref, "newsletter") for ref in refs], CONSENT)
         assert found == {(TENANT, f"ref-{n}", "newsletter") for n in range(0, 2 * keys, 2) if n < 5 * keys}
         await cancel_given_again(session, [(TENANT, ref, "newsletter", given[0]) for ref in refs], CONSENT, START)
         counts = await session.exec(text("SELECT status, count(*) FROM subject_schedule GROUP BY status"))
         assert dict(counts.all()) == {"cancelled": keys, "unrouted": 4 * keys}
+
+
+async def test_grants_for_subjects_with_nothing_waiting_are_skipped_unparsed(infra: Infra, topic_prefix: str) -> None:
+    """Most grants (an imported file's) find nothing to cancel: one probe per subject, no parse, no inbox row.
+
+    A grant is applied when its subject has anything open (another purpose too), or had another
+    event earlier in the same poll (a withdrawal: the grant must cancel what it scheduled).
+    """
+    at = START + timedelta(minutes=5)
+    polled: list[tuple[str, Any]] = [
+        ("ref-0", decision("granted", "ref-0", at)),  # waiting since START: cancelled
+        ("ref-7", decision("granted", "ref-7", at)),  # nothing waiting: skipped
+        ("ref-1", decision("granted", "ref-1", at, purpose="offers")),  # waiting for another purpose: applied
+        ("ref-8", decision("withdrawn", "ref-8", START)),
+        ("ref-8", decision("granted", "ref-8", at)),  # after a withdrawal in the same poll: applied, cancels
+        ("ref-9", decision("renewed", "ref-9", at)),  # nothing waiting: skipped
+    ]
+    async with retention(infra, topic_prefix) as svc:
+        async with svc.runtime.database.session() as session:
+            await session.exec(FILL_OPEN.bindparams(tenant=TENANT, start=START, size=3))
+        runner = ConsumerRunner(
+            SUBSCRIPTIONS[0],
+            database=svc.runtime.database,
+            producer=svc.runtime.producer,
+            settings=svc.settings,
+            clock=svc.clock,
+        )
+        records = []
+        for offset, (ref, event) in enumerate(polled):
+            envelope = build_envelope(event, source="/privops/consent", tenant_id=TENANT, subject=ref, now=at)
+            value, headers = envelope.data_bytes(), envelope.to_kafka_headers()
+            key = partition_key(TENANT, ref).encode()
+            records.append(ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, key, value, None, 1, len(value), headers))
+        records[1] = dataclasses.replace(records[1], value=b"not even JSON")  # never parsed
+
+        outcomes = await runner.process_many(records)
+
+        assert outcomes == ["applied", "ignored", "applied", "applied", "applied", "ignored"]
+        assert await statuses(svc, "ref-0") == [("newsletter", "cancelled")]
+        assert await statuses(svc, "ref-1") == [("newsletter", "unrouted")]
+        assert await statuses(svc, "ref-8") == [("newsletter", "cancelled")]
+        async with svc.runtime.database.session() as session:
+            inbox = await session.exec(
+                text("SELECT count(*) FROM inbox WHERE consumer_group = :g").bindparams(g=runner.group)
+            )
+            assert inbox.one()[0] == 4
+            dead = await session.exec(text("SELECT count(*) FROM dead_letter"))
+            assert dead.one()[0] == 0
