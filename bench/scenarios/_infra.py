@@ -83,9 +83,13 @@ class TopicTally:
     answers ListOffsets with figures that can trail the records really there, and offsets may also
     hold control markers. ``wanted(value)`` gets each record's value and returns how many items it
     carries (0 to skip it), e.g. 1 per event, or the number of subjects in a sweep command.
+
+    ``follow=False``: nothing is read until ``catch_up``. Reading every record while a scenario runs
+    costs the machine it measures (the bench's fetches and parsing, the broker serving them): a
+    scenario that knows otherwise when its records are there counts them after its clock stopped.
     """
 
-    def __init__(self, bootstrap: str, topic: str, wanted: Callable[[bytes], int]) -> None:
+    def __init__(self, bootstrap: str, topic: str, wanted: Callable[[bytes], int], *, follow: bool = True) -> None:
         self.topic = topic
         self.wanted = wanted
         self.records = 0
@@ -93,6 +97,11 @@ class TopicTally:
         self._bootstrap = bootstrap
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._reading = asyncio.Event()
+        if follow:
+            self._reading.set()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._started_at: dict[TopicPartition, int] = {}
 
     async def __aenter__(self) -> TopicTally:
         self._task = asyncio.create_task(self._read())
@@ -116,6 +125,23 @@ class TopicTally:
         if self._task is not None and self._task.done() and not self._task.cancelled():
             self._task.result()
 
+    async def catch_up(self, timeout_s: float) -> bool:
+        """Read (and count) every record up to the topic's end as it is now; False if that took over ``timeout_s``."""
+        assert self._consumer is not None, "not started"
+        consumer = self._consumer
+        ends = await consumer.end_offsets(list(self._started_at))
+        self._reading.set()
+
+        async def read_to_the_end() -> bool:
+            for tp, end in ends.items():
+                if await consumer.position(tp) < end:
+                    return False
+            return True
+
+        done, _ = await wait_until(read_to_the_end, timeout_s=timeout_s, interval_s=0.1)
+        self.check()
+        return done
+
     async def _read(self) -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
         await consumer.start()
@@ -128,8 +154,10 @@ class TopicTally:
             consumer.assign(assigned)
             await consumer.seek_to_end(*assigned)
             for tp in assigned:
-                await consumer.position(tp)
+                self._started_at[tp] = await consumer.position(tp)
+            self._consumer = consumer
             self._ready.set()
+            await self._reading.wait()
             while True:
                 batch = await consumer.getmany(timeout_ms=200, max_records=5000)
                 for records in batch.values():
@@ -139,4 +167,5 @@ class TopicTally:
                             self.records += 1
                             self.items += counted
         finally:
+            self._consumer = None
             await consumer.stop()
