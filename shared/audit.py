@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict, Unpack
 
-from sqlalchemy import BigInteger, Column, Index, String, func, insert, text
+from sqlalchemy import ARRAY, BigInteger, Column, Index, String, bindparam, func, insert, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, col, select
@@ -50,6 +50,9 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     prev_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+
+
+AUDIT_TABLE = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
 class AuditCheckpoint(SQLModel, table=True):
@@ -123,9 +126,9 @@ async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> N
         await session.exec(insert(AuditEntry), params=entries)  # type: ignore[call-overload]
 
 
-def _canonical(entry: AuditEntry) -> bytes:
+def _canonical(entry: AuditEntry, seq: int | None) -> bytes:
     body = {
-        "seq": entry.seq,
+        "seq": seq,
         "tenant_id": entry.tenant_id,
         "occurred_at": entry.occurred_at.isoformat(),
         "actor": entry.actor,
@@ -137,9 +140,25 @@ def _canonical(entry: AuditEntry) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
-    """The hash of ``entry`` chained to ``prev_hash``."""
-    return hashlib.sha256(prev_hash.encode() + b"|" + _canonical(entry)).hexdigest()
+def chain_hash(prev_hash: str, entry: AuditEntry, seq: int | None = None) -> str:
+    """The hash of ``entry`` chained to ``prev_hash`` (at sequence number ``seq``, by default its own)."""
+    return hashlib.sha256(prev_hash.encode() + b"|" + _canonical(entry, entry.seq if seq is None else seq)).hexdigest()
+
+
+# A seal's rows in one statement (array parameters). Each row is found by its primary key in a LATERAL
+# subquery that OFFSET keeps from being flattened, then updated by its TID: joined plainly on id, a log
+# without fresh statistics is guessed small, and the plan hashes all of it for every seal.
+SEAL_MANY = text(
+    "UPDATE audit_log AS a SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash "
+    "FROM unnest(:ids, :seqs, :prevs, :hashes) AS s(id, seq, prev_hash, hash) "
+    "CROSS JOIN LATERAL (SELECT e.ctid AS row_id FROM audit_log AS e WHERE e.id = s.id OFFSET 0) AS found "
+    "WHERE a.ctid = found.row_id"
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("seqs", type_=ARRAY(BigInteger)),
+    bindparam("prevs", type_=ARRAY(String)),
+    bindparam("hashes", type_=ARRAY(String)),
+)
 
 
 async def seal(session: AsyncSession, limit: int = 1000) -> int:
@@ -153,20 +172,22 @@ async def seal(session: AsyncSession, limit: int = 1000) -> int:
         )
     ).first()
     prev_hash, seq = (last.hash or GENESIS, last.seq or 0) if last else (GENESIS, 0)
-    pending = (
-        await session.exec(
-            select(AuditEntry).where(col(AuditEntry.seq).is_(None)).order_by(col(AuditEntry.id)).limit(limit)
-        )
-    ).all()
+    # Plain rows, not ORM objects: nothing for the session to track and flush one UPDATE at a time.
+    connection = await session.connection()
+    unsealed = sa_select(AUDIT_TABLE).where(AUDIT_TABLE.c.seq.is_(None)).order_by(AUDIT_TABLE.c.id).limit(limit)
+    pending: list[Any] = list((await connection.execute(unsealed)).all())
+    if not pending:
+        return 0
+    ids, seqs, prevs, hashes = [], [], [], []
     for entry in pending:
         seq += 1
-        entry.seq = seq
-        entry.prev_hash = prev_hash
-        entry.hash = chain_hash(prev_hash, entry)
-        prev_hash = entry.hash
-        session.add(entry)
-    if pending:
-        session.add(AuditCheckpoint(seq=seq, hash=prev_hash))
+        ids.append(entry.id)
+        seqs.append(seq)
+        prevs.append(prev_hash)
+        prev_hash = chain_hash(prev_hash, entry, seq)
+        hashes.append(prev_hash)
+    await connection.execute(SEAL_MANY, {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes})
+    session.add(AuditCheckpoint(seq=seq, hash=prev_hash))
     await session.flush()
     return len(pending)
 

@@ -28,6 +28,7 @@ from shared.consumer import ConsumerRunner
 from shared.events.catalogue.consent import ConsentExpired, ConsentGranted, ConsentRenewed, ConsentWithdrawn
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
+from shared.outbox import PACKED_EVENT_TYPE as PACKED
 from shared.outbox import build_envelope, partition_key, staged_events
 from tests.integration.retention.support import READ, START, TENANT, clock_of, produce, retention
 from tests.support.stack import Infra, RunningService, eventually
@@ -60,6 +61,22 @@ def decision(kind: str, subject: str, at: datetime, purpose: str = "newsletter")
     }[kind]
     decided = "granted" if kind == "renewed" else kind
     return model(consent_id=uuid.uuid4(), subject_ref=subject, purpose=purpose, decision=decided, occurred_at=at)
+
+
+def schedules_runner(svc: RunningService) -> ConsumerRunner:
+    """The retention group that reads consent decisions, driven by hand with polls the test builds."""
+    runtime = svc.runtime
+    return ConsumerRunner(
+        SUBSCRIPTIONS[0], database=runtime.database, producer=runtime.producer, settings=svc.settings, clock=svc.clock
+    )
+
+
+def consent_record(offset: int, ref: str, event: Any, at: datetime) -> ConsumerRecord[bytes, bytes]:
+    """A consent decision as the consent service's relay publishes it (keyed by tenant and subject)."""
+    envelope: CloudEvent = build_envelope(event, source="/privops/consent", tenant_id=TENANT, subject=ref, now=at)
+    value, headers = envelope.data_bytes(), envelope.to_kafka_headers()
+    key = partition_key(TENANT, ref).encode()
+    return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, key, value, None, 1, len(value), headers)
 
 
 async def test_a_grant_after_the_withdrawal_cancels_even_when_it_arrives_late(infra: Infra, topic_prefix: str) -> None:
@@ -107,26 +124,12 @@ async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: In
         ]
 
     async with retention(infra, topic_prefix) as svc:
-        runner = ConsumerRunner(
-            SUBSCRIPTIONS[0],
-            database=svc.runtime.database,
-            producer=svc.runtime.producer,
-            settings=svc.settings,
-            clock=svc.clock,
-        )
-
-        def record(offset: int, ref: str, event: Any) -> ConsumerRecord[bytes, bytes]:
-            envelope: CloudEvent = build_envelope(
-                event, source="/privops/consent", tenant_id=TENANT, subject=ref, now=at
-            )
-            value, headers = envelope.data_bytes(), envelope.to_kafka_headers()
-            return ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, ref.encode(), value, None, 1, len(value), headers)
-
+        runner = schedules_runner(svc)
         together = poll("bulk")
-        outcomes = await runner.process_many([record(i, *item) for i, item in enumerate(together)])
+        outcomes = await runner.process_many([consent_record(i, ref, ev, at) for i, (ref, ev) in enumerate(together)])
         assert outcomes == ["applied"] * 6 + ["ignored"] + ["applied"] * (len(together) - 7)
-        for i, item in enumerate(poll("single")):
-            assert await runner.process(record(100 + i, *item)) == "applied"
+        for i, (ref, ev) in enumerate(poll("single")):
+            assert await runner.process(consent_record(100 + i, ref, ev, at)) == "applied"
 
         expected = {
             "1": [("newsletter", "cancelled")],
@@ -143,6 +146,8 @@ async def test_a_poll_of_decisions_in_bulk_ends_as_one_event_at_a_time(infra: In
         async with svc.runtime.database.session() as session:
             events = await staged_events(session)
             entries = (await session.exec(select(AuditEntry).where(AuditEntry.action == "schedule.created"))).all()
+            packs = await session.exec(text("SELECT count(*) FROM outbox WHERE event_type = :t").bindparams(t=PACKED))
+            assert packs.one()[0] == 1  # the bulk poll's six schedule events share one outbox row
         created = [e for e in events if e.headers["ce_type"].endswith("schedule.created")]
         for prefix in ("bulk", "single"):
             mine = [e for e in created if e.headers["ce_subject"].startswith(prefix)]
@@ -206,19 +211,8 @@ async def test_grants_for_subjects_with_nothing_waiting_are_skipped_unparsed(inf
     async with retention(infra, topic_prefix) as svc:
         async with svc.runtime.database.session() as session:
             await session.exec(FILL_OPEN.bindparams(tenant=TENANT, start=START, size=3))
-        runner = ConsumerRunner(
-            SUBSCRIPTIONS[0],
-            database=svc.runtime.database,
-            producer=svc.runtime.producer,
-            settings=svc.settings,
-            clock=svc.clock,
-        )
-        records = []
-        for offset, (ref, event) in enumerate(polled):
-            envelope = build_envelope(event, source="/privops/consent", tenant_id=TENANT, subject=ref, now=at)
-            value, headers = envelope.data_bytes(), envelope.to_kafka_headers()
-            key = partition_key(TENANT, ref).encode()
-            records.append(ConsumerRecord(CONSENT_EVENTS, 0, offset, 0, 0, key, value, None, 1, len(value), headers))
+        runner = schedules_runner(svc)
+        records = [consent_record(offset, ref, event, at) for offset, (ref, event) in enumerate(polled)]
         records[1] = dataclasses.replace(records[1], value=b"not even JSON")  # never parsed
 
         outcomes = await runner.process_many(records)
