@@ -177,6 +177,7 @@ async def _job(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, offset:
     # populate_existing: read the row again each time, not the object this session loaded before.
     query = select(ImportJob).where(ImportJob.id == job_id).execution_options(populate_existing=True)
     key = {"kind": IMPORT_LOCK_KIND, "job": zlib.crc32(job_id.bytes) & 0x7FFFFFFF}
+    idle = False  # no other chunk was in progress at the last look
     while True:
         job = (await session.exec(query)).first()
         if job is None or job.tenant_id != tenant_id:
@@ -190,14 +191,14 @@ async def _job(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, offset:
         if offset == job.rows_done or (offset > job.rows_done and not lock):
             return job
         waited = loop.time() - started
-        if (
-            offset < job.rows_done
-            or waited >= CHUNK_WAIT_S
-            or (
-                waited >= CHUNK_GRACE_S and not (await (await session.connection()).execute(OTHER_CHUNKS, key)).scalar()
-            )
-        ):
+        # Given up only on a job read after no other chunk was seen in progress: the chunk before this
+        # one may have committed (and let go of its lock) between the read above and that look.
+        if offset < job.rows_done or waited >= CHUNK_WAIT_S or idle:
             raise Conflict(f"This import continues at offset {job.rows_done}, not {offset}.", rows_done=job.rows_done)
+        if waited >= CHUNK_GRACE_S:
+            idle = not (await (await session.connection()).execute(OTHER_CHUNKS, key)).scalar()
+            if idle:
+                continue
         await asyncio.sleep(CHUNK_POLL_S)
 
 
