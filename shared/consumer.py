@@ -218,6 +218,8 @@ class ConsumerRunner:
         self.filter_by_type = {event.event_type: test for event, test in subscription.subject_filters.items()}
         if missing := set(self.filter_by_type) - set(self.by_type):
             raise ValueError(f"subject filters need a handler for the same event type: {sorted(missing)}")
+        if self.filter_by_type and not subscription.batched:
+            raise ValueError("subject filters apply to batched groups only (batched=True)")
         self.consumer: AIOKafkaConsumer | None = None
         self.guard = RewindGuard(
             EpochMarker(

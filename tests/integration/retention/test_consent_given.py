@@ -228,3 +228,24 @@ async def test_grants_for_subjects_with_nothing_waiting_are_skipped_unparsed(inf
             assert inbox.one()[0] == 4
             dead = await session.exec(text("SELECT count(*) FROM dead_letter"))
             assert dead.one()[0] == 0
+
+
+async def test_a_subject_filter_needs_a_batched_group_and_a_handler_of_its_type(
+    infra: Infra, topic_prefix: str
+) -> None:
+    group = SUBSCRIPTIONS[0]
+    without_grants = dataclasses.replace(
+        group,
+        handlers={k: v for k, v in group.handlers.items() if k is not ConsentGranted},
+        bulk_handlers={k: v for k, v in group.bulk_handlers.items() if k is not ConsentGranted},
+    )
+    async with retention(infra, topic_prefix) as svc:
+        runtime = svc.runtime
+        for broken, message in (
+            (dataclasses.replace(group, batched=False), "batched groups only"),
+            (without_grants, "need a handler for the same event type"),
+        ):
+            with pytest.raises(ValueError, match=message):
+                ConsumerRunner(
+                    broken, database=runtime.database, producer=runtime.producer, settings=svc.settings, clock=svc.clock
+                )
