@@ -145,8 +145,9 @@ async def open_schedule(
 
 
 def _for_keys(sql: str, **more: Any) -> TextClause:
-    """A statement joined to ``unnest(:tenants, :refs, :purposes…)``: many subjects, one statement."""
-    arrays = [bindparam(name, type_=ARRAY(String)) for name in ("tenants", "refs", "purposes")]
+    """A statement joined to ``unnest(:tenants, :refs[, :purposes]…)``: many subjects, one statement."""
+    names = [name for name in ("tenants", "refs", "purposes") if f":{name}" in sql]
+    arrays = [bindparam(name, type_=ARRAY(String)) for name in names]
     return text(sql).bindparams(*arrays, *(bindparam(name, type_=kind) for name, kind in more.items()))
 
 
@@ -154,10 +155,11 @@ def _for_keys(sql: str, **more: Any) -> TextClause:
 # subquery that LIMIT/OFFSET keeps from being flattened: joined as a plain join, a table without fresh
 # statistics is guessed to hold one open row, and the plan scans all of it once per key of the batch
 # (18 s for 3,000 grants against 30,000 schedules, against 12 ms key by key).
-_OPEN_FOR_KEY = (
+_OPEN_FOR_SUBJECT = (
     "FROM subject_schedule AS s WHERE s.tenant_id = k.tenant_id AND s.subject_ref = k.subject_ref "
-    f"AND s.purpose = k.purpose AND s.category = :category AND s.status IN {_OPEN_SQL}"
+    f"AND s.category = :category AND s.status IN {_OPEN_SQL}"
 )
+_OPEN_FOR_KEY = f"{_OPEN_FOR_SUBJECT} AND s.purpose = k.purpose"
 # Which of many (tenant, subject, purpose) already have an open schedule in a category.
 OPEN_KEYS = _for_keys(
     "SELECT k.tenant_id, k.subject_ref, k.purpose FROM unnest(:tenants, :refs, :purposes) "
@@ -174,11 +176,10 @@ CANCEL_GIVEN_AGAIN = _for_keys(
 )
 
 # Which of many (tenant, subject) have something open in a category, whatever the purpose.
-SUBJECTS_WAITING = text(
+SUBJECTS_WAITING = _for_keys(
     "SELECT k.tenant_id, k.subject_ref FROM unnest(:tenants, :refs) AS k(tenant_id, subject_ref) "
-    "CROSS JOIN LATERAL (SELECT 1 FROM subject_schedule AS s WHERE s.tenant_id = k.tenant_id "
-    f"AND s.subject_ref = k.subject_ref AND s.category = :category AND s.status IN {_OPEN_SQL} LIMIT 1) AS open"
-).bindparams(bindparam("tenants", type_=ARRAY(String)), bindparam("refs", type_=ARRAY(String)))
+    f"CROSS JOIN LATERAL (SELECT 1 {_OPEN_FOR_SUBJECT} LIMIT 1) AS open"
+)
 
 
 async def subjects_waiting(

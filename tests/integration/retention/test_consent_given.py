@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
-from sqlalchemy import ARRAY, DateTime, String, bindparam, text
+from sqlalchemy import ARRAY, DateTime, text
 from sqlmodel import select
 
 from services.retention.handlers import CONSENT_DATA as CONSENT
@@ -178,9 +178,7 @@ async def test_many_keys_are_looked_up_key_by_key_whatever_the_statistics(infra:
             assert "Seq Scan on subject_schedule" not in plan, plan
             assert "Index Scan using ix_subject_schedule_subject" in plan, plan
         subjects = {"tenants": arrays["tenants"], "refs": refs, "category": CONSENT}
-        explain = text("EXPLAIN " + SUBJECTS_WAITING.text).bindparams(
-            bindparam("tenants", type_=ARRAY(String)), bindparam("refs", type_=ARRAY(String))
-        )
+        explain = _for_keys("EXPLAIN " + SUBJECTS_WAITING.text)
         plan = "\n".join(row[0] for row in (await session.exec(explain.bindparams(**subjects))).all())
         assert "Seq Scan on subject_schedule" not in plan and "ix_subject_schedule_subject" in plan, plan
 
