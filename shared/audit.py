@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict, Unpack
 
-from sqlalchemy import ARRAY, BigInteger, Column, Index, String, bindparam, func, insert, text
+from sqlalchemy import ARRAY, BigInteger, Column, Index, String, bindparam, func, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, col, select
@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.auth import Principal
 from shared.clock import Clock
-from shared.db import UTCDateTime, as_json
+from shared.db import UTCDateTime, as_json, copy_rows
 
 GENESIS = "0" * 64
 SEAL_LOCK = zlib.crc32(b"privops.audit.sealer")
@@ -120,10 +120,17 @@ def record(session: AsyncSession, **fields: Unpack[EntryFields]) -> AuditEntry:
 
 
 async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
-    """Append many entries (``entry_values``) in one statement, after those added before in the transaction."""
-    if entries:
-        await session.flush()
-        await session.exec(insert(AuditEntry), params=entries)  # type: ignore[call-overload]
+    """Append many entries (``entry_values``) with one COPY, after those added before in the transaction."""
+    rows = [(*(entry[name] for name in _ENTRY_COLUMNS[:-1]), _json(entry["detail"])) for entry in entries]
+    await copy_rows(session, AuditEntry.__tablename__, _ENTRY_COLUMNS, rows)
+
+
+# The columns ``entry_values`` gives, detail last (COPY takes JSON columns as text).
+_ENTRY_COLUMNS = ("tenant_id", "occurred_at", "actor", "action", "entity_type", "entity_id", "detail")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _canonical(entry: AuditEntry, seq: int | None) -> bytes:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from asyncpg.pgproto.pgproto import UUID as FastUUID
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, literal, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
@@ -86,6 +86,26 @@ def new_ids(count: int) -> list[uuid.UUID]:
 
 _VERSION_4 = bytes(0x40 | (b & 0x0F) for b in range(256))  # the high nibble of byte 6
 _RFC_VARIANT = bytes(0x80 | (b & 0x3F) for b in range(256))  # the two high bits of byte 8
+
+
+async def copy_rows(session: AsyncSession, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Write ``rows`` (values in ``columns`` order) into ``table`` with one COPY, in the session's transaction.
+
+    Far cheaper than an INSERT per row for bulk paths (an import's records, a burst's schedules and
+    audit entries): one statement, rows sent in binary. What the session holds is flushed first, so
+    rows added before keep their place; the values go to the driver as they are (timestamps aware,
+    JSON columns as JSON text), bypassing the ORM's column types.
+    """
+    if not rows:
+        return
+    await session.flush()
+    connection = await session.connection()
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        # A COPY on the raw connection would not open the session's transaction and would commit on its
+        # own, even if the session then rolled back: a statement through the session opens it first.
+        await connection.execute(select(literal(1)))
+    await driver.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
 class Database:

@@ -70,7 +70,12 @@ def new_traceparent(trace_id: str | None = None) -> str:
 
     Span ids need to be unique, not secret: a fast PRNG draws them (never the invalid all-zero id).
     """
-    return f"00-{trace_id or new_trace_id()}-{_random.getrandbits(64) or 1:016x}-01"
+    return f"00-{trace_id or new_trace_id()}-{new_span_id():016x}-01"
+
+
+def new_span_id() -> int:
+    """A new span id as a number (``traceparent`` writes it in 16 hex digits); never the invalid zero."""
+    return _random.getrandbits(64) or 1
 
 
 def trace_id_of(traceparent: str | None) -> str | None:

@@ -29,6 +29,8 @@ from shared.outbox import (
     PACK_COUNT_HEADER,
     PACK_DEFLATE,
     PACK_ENCODING_HEADER,
+    PACK_LAYOUT_HEADER,
+    PACK_LAYOUT_LINES,
     PACK_SIZE,
     PACKED_EVENT_TYPE,
     OutboxMessage,
@@ -277,6 +279,7 @@ def test_a_packed_row_gives_back_the_events_unpacked_rows_would_carry() -> None:
     )
     pairs = [(granted(f"p{i}", f"ref-{i % 7}"), f"ref-{i % 7}") for i in range(PACK_SIZE + 50)]
     pairs.insert(30, (completed, "ref-9"))  # another topic: the pack closes and a new one starts
+    pairs[5] = (pairs[5][0], None)  # no subject: keyed by the tenant, no ce_subject
     token = correlation_id_var.set("corr-2")
     try:
         rows = outbox_rows(pairs, tenant_id="acme", source="/privops/consent", now=CLOCK.now())
@@ -317,13 +320,33 @@ def test_a_packed_row_gives_back_the_events_unpacked_rows_would_carry() -> None:
         }
         assert other.headers["ce_id"] == other.event_id and other.headers["ce_correlationid"] == "corr-2"
     assert len({e.event_id for e in from_packs}) == len(pairs)
-    # Deflated, far smaller than the JSON; a pack written before payloads were deflated still unpacks.
+    assert from_packs[5].key == "acme" and "ce_subject" not in from_packs[5].headers
+    # Deflated, far smaller than what it holds: a line of what the events share and set them apart, then
+    # the payloads as they are, one per line.
     biggest = columns[2]
-    assert json.loads(biggest["headers"])[PACK_ENCODING_HEADER] == PACK_DEFLATE
+    headers = json.loads(biggest["headers"])
+    assert headers[PACK_ENCODING_HEADER] == PACK_DEFLATE and headers[PACK_LAYOUT_HEADER] == PACK_LAYOUT_LINES
     body = zlib.decompress(biggest["payload"])
-    assert len(biggest["payload"]) * 3 < len(body) and json.loads(body)["headers"]["ce_tenantid"] == "acme"
-    legacy = as_row(biggest | {"headers": json.dumps({PACK_COUNT_HEADER: str(PACK_SIZE)}), "payload": body})
-    assert unpack(legacy) == unpack(as_row(biggest))
+    meta, *payloads = body.split(b"\n")
+    assert len(biggest["payload"]) * 3 < len(body) and json.loads(meta)["headers"]["ce_tenantid"] == "acme"
+    events = unpack(as_row(biggest))
+    assert payloads == [event.payload for event in events] and len(events) == PACK_SIZE
+    # A pack of the first layout (each event with its key, own headers and payload as a JSON string),
+    # plain or deflated, still unpacks to the same events.
+    shared = ("ce_specversion", "ce_source", "ce_tenantid", "ce_time", "ce_correlationid", "content-type")
+    first_layout = json.dumps(
+        {
+            "headers": {name: events[0].headers[name] for name in shared},
+            "events": [
+                [e.key, {k: v for k, v in e.headers.items() if k not in shared}, e.payload.decode()] for e in events
+            ],
+        }
+    ).encode()
+    count = {PACK_COUNT_HEADER: str(PACK_SIZE)}
+    plain_first = as_row(biggest | {"headers": json.dumps(count), "payload": first_layout})
+    deflated = count | {PACK_ENCODING_HEADER: PACK_DEFLATE}
+    deflated_first = as_row(biggest | {"headers": json.dumps(deflated), "payload": zlib.compress(first_layout)})
+    assert unpack(plain_first) == unpack(deflated_first) == events
 
 
 async def test_packed_rows_are_published_event_by_event_in_order(infra: Infra, topic_prefix: str) -> None:

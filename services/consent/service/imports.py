@@ -27,7 +27,7 @@ from services.consent.service.common import subject_key
 from services.consent.service.write import EVENTS
 from shared.auth import Principal
 from shared.clock import Clock
-from shared.db import new_ids
+from shared.db import copy_rows, new_ids
 from shared.durations import Duration, InvalidDuration, parse_duration
 from shared.errors import Conflict, NotFound, RuleViolation
 from shared.events.catalogue.consent import ConsentDecisionEvent
@@ -288,20 +288,13 @@ async def _write(
     errors: list[RowError],
     events: list[tuple[Any, ...]],
 ) -> None:
-    connection = await session.connection()
-    driver: Any = (await connection.get_raw_connection()).driver_connection
-    if errors:
-        await driver.copy_records_to_table(
-            "import_rejection",
-            records=[(job_id, e.line, e.field, e.error) for e in errors],
-            columns=("import_id", "line", "field", "error"),
-        )
+    rejected = [(job_id, e.line, e.field, e.error) for e in errors]
+    await copy_rows(session, "import_rejection", ("import_id", "line", "field", "error"), rejected)
     if not records:
         return
     for start in range(0, len(records), COPY_ROWS):  # encoding a COPY holds the event loop: a few smaller ones
-        await driver.copy_records_to_table(
-            "consent_record", records=records[start : start + COPY_ROWS], columns=RECORD_COLUMNS
-        )
+        await copy_rows(session, "consent_record", RECORD_COLUMNS, records[start : start + COPY_ROWS])
+    driver: Any = (await (await session.connection()).get_raw_connection()).driver_connection
     await driver.execute(PROJECT_SQL, [r[0] for r in records])
     await stage_rows(session, events)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, String, TextClause, bindparam, insert, text
+from sqlalchemy import ARRAY, DateTime, String, TextClause, bindparam, text
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,13 +19,18 @@ from services.retention.service.policies import Applicable, applicable_or_defaul
 from shared import audit
 from shared.auth import Principal
 from shared.clock import Clock
-from shared.db import new_ids
+from shared.db import copy_rows, new_ids
 from shared.events.catalogue import Event
 from shared.events.catalogue.retention import SubjectScheduleCreated
 from shared.outbox import stage_many
 
 OPEN_STATUSES = ("pending", "held", "unrouted")
 _OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
+# The columns ``schedule_subjects`` writes (with COPY); the others start empty.
+_COPIED = (
+    "id", "tenant_id", "subject_ref", "category", "purpose", "action", "reason", "policy_id", "policy_version",
+    "source_event_id", "status", "due_at", "event_at", "created_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +123,9 @@ async def schedule_subjects(
                 },
             )
         )
-    await session.flush()  # rows added earlier in this transaction come first
-    await session.exec(insert(SubjectSchedule), params=rows)
+    # One COPY; rows added earlier in this transaction come first.
+    copied = [tuple(row[name] for name in _COPIED) for row in rows]
+    await copy_rows(session, SubjectSchedule.__tablename__, _COPIED, copied)
     for tenant_id, created_events in events.items():
         # A burst (an imported file's withdrawals) shares outbox rows: far fewer rows to write and mark published.
         packed = len(created_events) > 1
