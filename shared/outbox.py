@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+import lz4.frame
 import orjson
 import structlog
 from sqlalchemy import (
@@ -69,10 +70,14 @@ _NOTIFIED = "privops.outbox.notified"
 PACKED_EVENT_TYPE = "privops.outbox.packed"
 PACK_COUNT_HEADER = "privops-packed-events"
 PACK_SIZE = 500
-# A pack's payload is deflated here (level 1) and says so in this header; a pack without it is plain JSON.
-# PostgreSQL's own compression (pglz) of the same bytes cost it about 5 µs per event and kept them 45 % larger.
+# A pack's payload is compressed here and says how in this header; a pack without it is not compressed.
+# LZ4 (frame format): 0.2 ms for a pack of 500 events, against 1.5 ms deflating it (level 1) and about
+# 5 µs per event for PostgreSQL's own compression (pglz); a third larger than deflated, half the raw size.
+# Packs deflated before LZ4 are still read.
 PACK_ENCODING_HEADER = "privops-pack-encoding"
+PACK_LZ4 = "lz4"
 PACK_DEFLATE = "deflate"
+_DECOMPRESS = {PACK_LZ4: lz4.frame.decompress, PACK_DEFLATE: zlib.decompress}
 # Layout "2" (``outbox_rows``): one JSON line of what the events share and what sets each apart, then each
 # event's payload, as is, on a line of its own. Packs without this header hold the layout of the first
 # packs: a JSON object whose events carry their own headers and their payload as a JSON string.
@@ -210,7 +215,7 @@ def outbox_rows(
     attributes shared by the whole batch (source, tenant, time, correlation, trace) computed once.
 
     ``packed``: a row per run of up to ``PACK_SIZE`` consecutive events of one topic, of type
-    ``PACKED_EVENT_TYPE``; its payload (deflated, ``PACK_ENCODING_HEADER``; layout ``PACK_LAYOUT_LINES``)
+    ``PACKED_EVENT_TYPE``; its payload (LZ4, ``PACK_ENCODING_HEADER``; layout ``PACK_LAYOUT_LINES``)
     holds what the events share once, then for each event only its id, type, subject and span, and
     its payload as is (``unpack`` gives the events back, exactly as unpacked rows would carry them).
     One row instead of hundreds: far less for PostgreSQL to write, index and mark published.
@@ -252,8 +257,8 @@ def _packed_rows(
     def close_pack() -> None:
         kinds = [[model.event_type, model.dataschema()] for model in types]
         meta = orjson.dumps({"headers": shared, "trace": trace_id, "types": kinds, "events": events})
-        body = zlib.compress(b"\n".join([meta, *payloads]), 1)
-        headers = {PACK_COUNT_HEADER: str(len(events)), PACK_ENCODING_HEADER: PACK_DEFLATE}
+        body = lz4.frame.compress(b"\n".join([meta, *payloads]))
+        headers = {PACK_COUNT_HEADER: str(len(events)), PACK_ENCODING_HEADER: PACK_LZ4}
         headers[PACK_LAYOUT_HEADER] = PACK_LAYOUT_LINES
         key = partition_key(tenant_id, events[0][2])
         rows.append((new_id(), tenant_id, topic, key, PACKED_EVENT_TYPE, orjson.dumps(headers).decode(), body))
@@ -295,8 +300,11 @@ def unpack(row: Any) -> list[OutgoingEvent]:
     if row.event_type != PACKED_EVENT_TYPE:
         headers = [(k, v.encode()) for k, v in row.headers.items()]
         return [OutgoingEvent(str(row.event_id), row.topic, row.key, headers, row.payload)]
-    raw = row.payload
-    body = zlib.decompress(raw) if row.headers.get(PACK_ENCODING_HEADER) == PACK_DEFLATE else raw
+    body = row.payload
+    if (encoding := row.headers.get(PACK_ENCODING_HEADER)) is not None:
+        if encoding not in _DECOMPRESS:
+            raise ValueError(f"outbox row {row.event_id}: unknown pack encoding {encoding!r}")
+        body = _DECOMPRESS[encoding](body)
     if row.headers.get(PACK_LAYOUT_HEADER) != PACK_LAYOUT_LINES:
         return _unpack_first_layout(row.topic, orjson.loads(body))
     meta, *payloads = body.split(b"\n")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
 
@@ -33,9 +34,17 @@ async def test_migrations_match_the_models(infra: Infra, service: str) -> None:
                     MigrationContext.configure(sync, opts={"compare_type": True}), target_metadata(metadata)
                 )
             )
+            # What the models cannot say: packed outbox payloads arrive compressed and are stored as they are.
+            storage = await conn.scalar(text(PAYLOAD_STORAGE))
     finally:
         await engine.dispose()
     assert diff == [], f"{service}: models and migrations differ; run `privops make-migration {service}`: {diff}"
+    assert storage == "e", f"{service}: outbox payloads would be compressed again by PostgreSQL"
+
+
+PAYLOAD_STORAGE = (
+    "SELECT attstorage::text FROM pg_attribute WHERE attrelid = 'outbox'::regclass AND attname = 'payload'"
+)
 
 
 async def test_concurrent_claims_never_take_the_same_row(infra: Infra) -> None:

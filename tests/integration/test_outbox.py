@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import lz4.frame
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -31,6 +32,7 @@ from shared.outbox import (
     PACK_ENCODING_HEADER,
     PACK_LAYOUT_HEADER,
     PACK_LAYOUT_LINES,
+    PACK_LZ4,
     PACK_SIZE,
     PACKED_EVENT_TYPE,
     OutboxMessage,
@@ -321,16 +323,22 @@ def test_a_packed_row_gives_back_the_events_unpacked_rows_would_carry() -> None:
         assert other.headers["ce_id"] == other.event_id and other.headers["ce_correlationid"] == "corr-2"
     assert len({e.event_id for e in from_packs}) == len(pairs)
     assert from_packs[5].key == "acme" and "ce_subject" not in from_packs[5].headers
-    # Deflated, far smaller than what it holds: a line of what the events share and set them apart, then
-    # the payloads as they are, one per line.
+    # LZ4-compressed, far smaller than what it holds: a line of what the events share and set them apart,
+    # then the payloads as they are, one per line.
     biggest = columns[2]
     headers = json.loads(biggest["headers"])
-    assert headers[PACK_ENCODING_HEADER] == PACK_DEFLATE and headers[PACK_LAYOUT_HEADER] == PACK_LAYOUT_LINES
-    body = zlib.decompress(biggest["payload"])
+    assert headers[PACK_ENCODING_HEADER] == PACK_LZ4 and headers[PACK_LAYOUT_HEADER] == PACK_LAYOUT_LINES
+    body = lz4.frame.decompress(biggest["payload"])
     meta, *payloads = body.split(b"\n")
-    assert len(biggest["payload"]) * 3 < len(body) and json.loads(meta)["headers"]["ce_tenantid"] == "acme"
+    assert len(biggest["payload"]) * 2 < len(body) and json.loads(meta)["headers"]["ce_tenantid"] == "acme"
     events = unpack(as_row(biggest))
     assert payloads == [event.payload for event in events] and len(events) == PACK_SIZE
+    deflated_lines = as_row(biggest | {"headers": json.dumps(headers | {PACK_ENCODING_HEADER: PACK_DEFLATE})})
+    deflated_lines.payload = zlib.compress(body)
+    assert unpack(deflated_lines) == events
+    unknown = as_row(biggest | {"headers": json.dumps(headers | {PACK_ENCODING_HEADER: "brotli"})})
+    with pytest.raises(ValueError, match="unknown pack encoding 'brotli'"):
+        unpack(unknown)
     # A pack of the first layout (each event with its key, own headers and payload as a JSON string),
     # plain or deflated, still unpacks to the same events.
     shared = ("ce_specversion", "ce_source", "ce_tenantid", "ce_time", "ce_correlationid", "content-type")

@@ -1,0 +1,23 @@
+"""outbox: payloads stored as they are (compressed by the service), not compressed again by PostgreSQL
+
+Revision ID: 9c168079c731
+Revises: b25dbe10957b
+Create Date: 2026-11-22 11:20:00
+"""
+
+from collections.abc import Sequence
+
+from shared.platform_schema import compress_outbox_payloads, store_outbox_payloads_as_they_are
+
+revision: str = "9c168079c731"
+down_revision: str | None = "b25dbe10957b"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    store_outbox_payloads_as_they_are()
+
+
+def downgrade() -> None:
+    compress_outbox_payloads()

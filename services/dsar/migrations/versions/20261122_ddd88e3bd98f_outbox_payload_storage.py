@@ -1,0 +1,23 @@
+"""outbox: payloads stored as they are (compressed by the service), not compressed again by PostgreSQL
+
+Revision ID: ddd88e3bd98f
+Revises: 7d5a1c4cfed6
+Create Date: 2026-11-22 11:20:00
+"""
+
+from collections.abc import Sequence
+
+from shared.platform_schema import compress_outbox_payloads, store_outbox_payloads_as_they_are
+
+revision: str = "ddd88e3bd98f"
+down_revision: str | None = "7d5a1c4cfed6"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    store_outbox_payloads_as_they_are()
+
+
+def downgrade() -> None:
+    compress_outbox_payloads()
