@@ -54,6 +54,7 @@ BAD_EVERY = 1000
 PURPOSE = "bench_import"  # + the run id: the run's events are told apart on the topic by their purpose
 TARGET = Target(">=", 20_000)
 DRAIN_TIMEOUT_S = 240.0
+DRAIN_POLL_S = 0.05  # how often the outbox is asked whether it is drained: the figure is this close to the moment
 UNPUBLISHED = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 PUBLISHED_SINCE = (  # events the broker acknowledged since $1 (a packed row counts its events)
     f"SELECT coalesce(sum(CASE WHEN event_type = '{PACKED_EVENT_TYPE}' THEN (headers->>'{PACK_COUNT_HEADER}')::int "
@@ -126,8 +127,11 @@ async def _import(ctx: BenchContext, name: str, base: str, path: Path, rows: int
         published = Curve(stored.started)
         lock = threading.Lock()
 
+        committed = [0.0]  # when the last chunk's answer came (it is sent once its transaction committed)
+
         def progress(p: ImportProgress, _read: int) -> None:
             with lock:
+                committed[0] = time.perf_counter()
                 stored.add(p.rows_done)
 
         def send() -> ImportProgress:
@@ -146,12 +150,12 @@ async def _import(ctx: BenchContext, name: str, base: str, path: Path, rows: int
         stored.add(0)
         importing = asyncio.create_task(asyncio.to_thread(send))
         while not importing.done():
-            await asyncio.sleep(0.5)
+            await asyncio.wait({importing}, timeout=0.5)  # a progress point every 0.5 s, no wait past the end
             if counter:
                 counter.check()
             published.add(await published_so_far())
         final = await importing
-        in_db = time.perf_counter()
+        in_db = committed[0] or time.perf_counter()
 
         drained_at = None
         deadline = time.perf_counter() + DRAIN_TIMEOUT_S
@@ -167,7 +171,7 @@ async def _import(ctx: BenchContext, name: str, base: str, path: Path, rows: int
             if finished:
                 drained_at = time.perf_counter()
                 break
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(DRAIN_POLL_S)
         on_topic = 0
         if counter is not None:  # the clock has stopped: now read what is there
             if not await counter.catch_up(DRAIN_TIMEOUT_S):
