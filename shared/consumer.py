@@ -371,7 +371,7 @@ class ConsumerRunner:
         candidates: dict[str, list[tuple[int, tuple[str, str]]]] = {}
         first: dict[tuple[str, str], str] = {}  # the type of the poll's first event about a subject ("": mixed)
         for index, record in enumerate(records):
-            found = {key: raw for key, raw in record.headers or () if key in _FILTER_HEADERS}
+            found = dict(record.headers or ())  # built in C: cheaper than picking the three out in Python
             try:
                 event_type, tenant, subject = (found.get(name, b"").decode() for name in _FILTER_HEADERS)
             except UnicodeDecodeError:
