@@ -20,7 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlmodel import col, select
 
 from shared.clock import ManualClock
-from shared.db import Database
+from shared.db import Database, copy_rows
 from shared.events.catalogue.consent import ConsentGranted
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
@@ -222,6 +222,24 @@ async def test_events_staged_in_bulk_in_a_rolled_back_transaction_are_never_publ
         assert await relay.publish_batch() == 1
         records = await read_topic(infra.broker.bootstrap, settings.topic(CONSENT_EVENTS), expect=2, timeout=3)
         assert [CloudEvent.from_kafka(r.headers, r.value).data["purpose"] for r in records] == ["kept"]
+
+
+async def test_copy_rows_as_the_first_statement_belongs_to_the_session_transaction(
+    infra: Infra, topic_prefix: str
+) -> None:
+    # A COPY on the raw connection before any statement would commit on its own; copy_rows opens the
+    # session's transaction first, so a rollback takes the rows with it.
+    async with outbox_env(infra, topic_prefix) as (database, _settings, _producer):
+        rows = outbox_rows([(granted("copied"), "ref-1")], tenant_id="acme", source="/privops/consent", now=CLOCK.now())
+        with pytest.raises(RuntimeError):
+            async with database.session() as session:
+                await copy_rows(session, OutboxMessage.__tablename__, OUTBOX_COLUMNS, rows)
+                raise RuntimeError("the state change failed")
+        async with database.session() as session:
+            assert (await session.exec(select(OutboxMessage))).all() == []
+            await copy_rows(session, OutboxMessage.__tablename__, OUTBOX_COLUMNS, rows)
+        async with database.session() as session:
+            assert [row.event_id for row in (await session.exec(select(OutboxMessage))).all()] == [rows[0][0]]
 
 
 async def test_a_transaction_notifies_the_relay_once_however_many_events_it_stages(
