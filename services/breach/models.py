@@ -81,6 +81,20 @@ class Incident(BreachModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
+class IncidentSequence(BreachModel, table=True):
+    """The last reference number given in a tenant's register for a year of awareness (``BR-<year>-<n>``).
+
+    Taken with one upsert that locks the row until the report commits: concurrent reports get
+    consecutive numbers, and a report that fails gives its number back (no gaps in the register).
+    """
+
+    __tablename__ = "incident_sequence"
+
+    tenant_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    last: int = Field(sa_column=Column(Integer, nullable=False))
+
+
 class TimelineEntry(BreachModel, table=True):
     """One change to an incident, in order: what changed, when and by whom."""
 

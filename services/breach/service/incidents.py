@@ -6,7 +6,7 @@ import uuid
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,20 +32,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
+UNNUMBERED = "BR-unnumbered"  # an incident's reference until its report takes its number, in the same transaction
+# The next number of a tenant's year, in one statement: the row stays locked until the report commits.
+_NEXT_NUMBER = text(
+    "INSERT INTO incident_sequence (tenant_id, year, last) VALUES (:tenant, :year, 1) "
+    "ON CONFLICT (tenant_id, year) DO UPDATE SET last = incident_sequence.last + 1 RETURNING last"
+)
+
+
+async def next_reference_number(session: AsyncSession, tenant_id: str, year: int) -> int:
+    """The tenant's next incident number for ``year`` (1, 2, …): consecutive, never given twice."""
+    connection = await session.connection()
+    return int((await connection.execute(_NEXT_NUMBER, {"tenant": tenant_id, "year": year})).scalar_one())
+
+
 async def report(
     session: AsyncSession, body: IncidentIn, *, principal: Principal, clock: Clock, settings: BreachSettings
 ) -> Incident:
     """Enter a breach in the register, start its clocks, and ask who uses the subprocessor if one is involved."""
     now = clock.now()
     check_times(body.detected_at, body.aware_at, now, body.determined_at)
-    count = await session.exec(
-        select(func.count()).select_from(Incident).where(col(Incident.tenant_id) == principal.tenant_id)
-    )
     values = {k: _plain(v) for k, v in body.model_dump(exclude_none=True).items()}
     incident = Incident(
         **values,
         tenant_id=principal.tenant_id,
-        reference=reference_for(body.aware_at, int(count.one()) + 1),
+        reference=UNNUMBERED,
         created_at=now,
         updated_at=now,
     )
@@ -55,6 +66,9 @@ async def report(
     await session.flush()
     note(session, incident, actor=principal, kind="reported", clock=clock, detail={"facts": values})
     await sync_deadlines(session, incident, settings)
+    # Numbered last: the tenant's counter row stays locked from here until the report commits.
+    number = await next_reference_number(session, principal.tenant_id, body.aware_at.year)
+    incident.reference = reference_for(body.aware_at, number)
     await publish(
         session,
         BreachReported(

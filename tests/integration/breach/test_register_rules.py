@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
 from sqlmodel import func, select
 
-from services.breach.models import Incident
+from services.breach.models import Incident, IncidentSequence
+from services.breach.service.incidents import next_reference_number
+from shared.db import Database
 from shared.events.topics import BREACH_EVENTS
-from tests.integration.breach.support import INCIDENT, WRITER, assert_problem, breach_service, staged
+from shared.migrations import upgrade
+from tests.integration.breach.support import INCIDENT, NOW, WRITER, assert_problem, breach_service, staged
 from tests.support.stack import Infra, RunningService, auth
 
 pytestmark = pytest.mark.integration
@@ -128,3 +132,51 @@ async def test_override_needs_a_reason_and_moves_the_clocks(infra: Infra, topic_
         assert gdpr["status"] == "open" and gdpr["due_at"] == "2026-03-05T08:00:00Z"
         history = (await svc.client.get(f"/v1/incidents/{iid}/assessments", headers=H)).json()
         assert [a["basis"] for a in history] == ["enisa", "override"]
+
+
+async def test_concurrent_reports_get_distinct_references_numbered_per_tenant_and_year(
+    infra: Infra, topic_prefix: str
+) -> None:
+    async with breach_service(infra, topic_prefix) as svc:
+        answers = await asyncio.gather(*(svc.client.post("/v1/incidents", json=INCIDENT, headers=H) for _ in range(20)))
+        assert [answer.status_code for answer in answers] == [201] * 20
+        assert sorted(answer.json()["reference"] for answer in answers) == [f"BR-2026-{n:04d}" for n in range(1, 21)]
+        # The sequence is per year of awareness and per tenant.
+        last_year = INCIDENT | {"detected_at": "2025-12-31T07:30:00Z", "aware_at": "2025-12-31T08:00:00Z"}
+        answer = await svc.client.post("/v1/incidents", json=last_year, headers=H)
+        assert answer.json()["reference"] == "BR-2025-0001"
+        answer = await svc.client.post("/v1/incidents", json=INCIDENT, headers=auth("globex", *WRITER))
+        assert answer.json()["reference"] == "BR-2026-0001"
+        answer = await svc.client.post("/v1/incidents", json=INCIDENT, headers=H)
+        assert answer.json()["reference"] == "BR-2026-0021"
+
+
+async def test_the_counter_migration_goes_on_from_the_references_already_given(infra: Infra) -> None:
+    name = f"breach_{uuid.uuid4().hex[:10]}"
+    infra.postgres.create_databases([name])
+    url = infra.postgres.url(name)
+    await asyncio.to_thread(upgrade, "breach", url, COUNTER_MIGRATION_PARENT)
+    database = Database(url, pool_size=1)
+    try:
+        async with database.session() as session:
+            for tenant, reference in (("acme", "BR-2025-0003"), ("acme", "BR-2026-0005"), ("acme", "BR-2026-0002"),
+                                      ("globex", "BR-2026-0001")):  # fmt: skip
+                session.add(
+                    Incident(tenant_id=tenant, reference=reference, title="t", description="d", detected_at=NOW,
+                             aware_at=NOW, reporter="r", role="controller", created_at=NOW, updated_at=NOW)
+                )  # fmt: skip
+        await asyncio.to_thread(upgrade, "breach", url, "head")
+        async with database.session() as session:
+            rows = (await session.exec(select(IncidentSequence))).all()
+            assert sorted((r.tenant_id, r.year, r.last) for r in rows) == [
+                ("acme", 2025, 3),
+                ("acme", 2026, 5),
+                ("globex", 2026, 1),
+            ]
+            assert await next_reference_number(session, "acme", 2026) == 6
+            assert await next_reference_number(session, "acme", 2024) == 1
+    finally:
+        await database.dispose()
+
+
+COUNTER_MIGRATION_PARENT = "9c168079c731"  # the revision before incident_sequence
