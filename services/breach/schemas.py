@@ -111,7 +111,9 @@ class IncidentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    reference: str
+    reference: str = Field(
+        description="`BR-<year of awareness>-<n>`: numbered per tenant and year, consecutively, never given twice"
+    )
     title: str
     description: str
     detected_at: datetime
