@@ -76,10 +76,15 @@ _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _PHONE_CHARS = re.compile(r"^\+?[0-9\s().\-/]+$", re.ASCII)
 
 
+_KINDS: dict[str, IdentifierKind] = {kind.value: kind for kind in IdentifierKind}
+
+
 def parse_identifier_kind(kind: IdentifierKind | str) -> IdentifierKind:
     """Turn a kind name such as ``"email"`` into an ``IdentifierKind``; reject unknown kinds."""
     if isinstance(kind, IdentifierKind):
         return kind
+    if isinstance(kind, str) and (usual := _KINDS.get(kind)) is not None:  # the usual spelling, no enum lookup
+        return usual
     try:
         return IdentifierKind(kind.strip().lower() if isinstance(kind, str) else kind)
     except ValueError:

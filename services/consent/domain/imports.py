@@ -36,6 +36,7 @@ COLUMNS = (
     "language",
 )
 _COLUMN_SET = frozenset(COLUMNS)
+_DECISIONS = {decision.value: decision for decision in Decision}
 _LIMITS = {"channel": 64, "collector": 255, "form_id": 255, "language": 35, "purpose": 128}
 
 
@@ -110,10 +111,10 @@ def parse_row(line: int, fields: Mapping[str, Any], key: bytes, now: datetime) -
         ref = subject_ref(key, str(kind), str(value))
     purpose = _text(fields, "purpose", required=True)
     assert purpose is not None
-    try:
-        decision = Decision(str(fields.get("decision", "")).strip().lower())
-    except ValueError:
-        raise InvalidImportRow("decision", "must be granted, denied or withdrawn") from None
+    raw_decision = fields.get("decision")
+    decision = _DECISIONS.get(raw_decision.strip().lower()) if isinstance(raw_decision, str) else None
+    if decision is None:
+        raise InvalidImportRow("decision", "must be granted, denied or withdrawn")
     raw_time = fields.get("occurred_at")
     if not raw_time:
         raise InvalidImportRow("occurred_at", "is required (ISO 8601 with a timezone)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,23 @@ def test_csv_rows_need_a_timezone_and_a_known_decision() -> None:
     text += "a" * 64 + ",news,perhaps,2025-01-01T00:00:00Z\n"
     results = [validate(line, fields, KEY, NOW) for line, fields in read_rows("csv", text, 1)]
     assert [r.field for r in results if isinstance(r, RowError)] == ["occurred_at", "decision"]
+
+
+def test_decisions_and_kinds_in_any_case_are_read_and_other_values_are_row_errors() -> None:
+    base: dict[str, Any] = {"subject_kind": "email", "subject": "ada@example.com", "purpose": "news"}
+    base["occurred_at"] = "2025-01-01T00:00:00Z"
+    accepted = [base | {"decision": " Withdrawn "}, base | {"decision": "DENIED", "subject_kind": " Email "}]
+    rejected = [base | {"decision": ["granted"]}, base | {"decision": 1}, base | {"decision": None}, base]
+    rejected.append(base | {"decision": "granted", "subject_kind": ["email"]})
+    results = [validate(line, fields, KEY, NOW) for line, fields in enumerate(accepted + rejected, 1)]
+    assert [r.decision.value for r in results[:2] if isinstance(r, ImportRow)] == ["withdrawn", "denied"]
+    assert [(r.line, r.field) for r in results[2:] if isinstance(r, RowError)] == [
+        (3, "decision"),
+        (4, "decision"),
+        (5, "decision"),
+        (6, "decision"),
+        (7, "kind"),
+    ]
 
 
 def test_notice_in_force_window() -> None:
