@@ -121,12 +121,11 @@ def record(session: AsyncSession, **fields: Unpack[EntryFields]) -> AuditEntry:
 
 async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
     """Append many entries (``entry_values``) with one COPY, after those added before in the transaction."""
-    rows = [(*(entry[name] for name in _ENTRY_COLUMNS[:-1]), _json(entry["detail"])) for entry in entries]
-    await copy_rows(session, AuditEntry.__tablename__, _ENTRY_COLUMNS, rows)
-
-
-# The columns ``entry_values`` gives, detail last (COPY takes JSON columns as text).
-_ENTRY_COLUMNS = ("tenant_id", "occurred_at", "actor", "action", "entity_type", "entity_id", "detail")
+    if not entries:
+        return
+    # The columns entry_values names; COPY takes the JSON detail as text.
+    rows = [tuple((entry | {"detail": _json(entry["detail"])}).values()) for entry in entries]
+    await copy_rows(session, AuditEntry.__tablename__, list(entries[0]), rows)
 
 
 def _json(value: Any) -> str:

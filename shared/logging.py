@@ -70,7 +70,12 @@ def new_traceparent(trace_id: str | None = None) -> str:
 
     Span ids need to be unique, not secret: a fast PRNG draws them (never the invalid all-zero id).
     """
-    return f"00-{trace_id or new_trace_id()}-{new_span_id():016x}-01"
+    return traceparent(trace_id or new_trace_id(), new_span_id())
+
+
+def traceparent(trace_id: str, span_id: int) -> str:
+    """The W3C ``traceparent`` header value of a span (version 00, sampled)."""
+    return f"00-{trace_id}-{span_id:016x}-01"
 
 
 def new_span_id() -> int:

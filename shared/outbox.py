@@ -57,6 +57,7 @@ from shared.logging import (
     new_trace_id,
     new_traceparent,
     trace_id_of,
+    traceparent,
     traceparent_var,
 )
 
@@ -199,10 +200,8 @@ async def stage_rows(session: AsyncSession, rows: list[tuple[Any, ...]]) -> None
     """Stage rows built by ``outbox_rows`` (e.g. ahead of a lock, outside the critical section) with one COPY."""
     if not rows:
         return
-    await session.flush()  # events staged earlier in this transaction keep their place in the order
-    # Before the COPY: a statement through the session opens the database transaction, which a COPY on
-    # the raw connection would not (it would commit on its own, even if this transaction rolls back).
     await notify_relay(session)
+    # After what the session staged before (copy_rows flushes first), in the session's transaction.
     await copy_rows(session, OutboxMessage.__tablename__, OUTBOX_COLUMNS, rows)
 
 
@@ -231,12 +230,13 @@ def outbox_rows(
     if packed:
         return _packed_rows(pairs, ids, tenant_id, shared, trace_id)
     rows: list[tuple[Any, ...]] = []
+    schemas: dict[type[Event], str] = {}
     for (event, subject), event_id in zip(pairs, ids, strict=True):
         model = type(event)
         own = {"ce_id": str(event_id), "ce_type": model.event_type}
         if subject:
             own["ce_subject"] = subject
-        own["ce_dataschema"] = model.dataschema()
+        own["ce_dataschema"] = schemas.get(model) or schemas.setdefault(model, model.dataschema())
         own["ce_traceparent"] = new_traceparent(trace_id)
         headers = orjson.dumps(shared | own).decode()
         payload = model.__pydantic_serializer__.to_json(event)  # the model is valid already: no second validation
@@ -319,9 +319,8 @@ def unpack(row: Any) -> list[OutgoingEvent]:
         headers = [*shared, ("ce_id", event_id.encode()), type_header]
         if subject:
             headers.append(("ce_subject", subject.encode()))
-        headers += (schema_header, ("ce_traceparent", f"00-{trace}-{span:016x}-01".encode()))
-        key = f"{tenant_id}:{subject}" if subject else tenant_id  # partition_key
-        unpacked.append(OutgoingEvent(event_id, topic, key, headers, payload))
+        headers += (schema_header, ("ce_traceparent", traceparent(trace, span).encode()))
+        unpacked.append(OutgoingEvent(event_id, topic, partition_key(tenant_id, subject), headers, payload))
     return unpacked
 
 

@@ -26,11 +26,6 @@ from shared.outbox import stage_many
 
 OPEN_STATUSES = ("pending", "held", "unrouted")
 _OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
-# The columns ``schedule_subjects`` writes (with COPY); the others start empty.
-_COPIED = (
-    "id", "tenant_id", "subject_ref", "category", "purpose", "action", "reason", "policy_id", "policy_version",
-    "source_event_id", "status", "due_at", "event_at", "created_at",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +118,8 @@ async def schedule_subjects(
                 },
             )
         )
-    # One COPY; rows added earlier in this transaction come first.
-    copied = [tuple(row[name] for name in _COPIED) for row in rows]
-    await copy_rows(session, SubjectSchedule.__tablename__, _COPIED, copied)
+    # One COPY of the columns the rows name (the others start empty); rows added earlier come first.
+    await copy_rows(session, SubjectSchedule.__tablename__, list(rows[0]), [tuple(row.values()) for row in rows])
     for tenant_id, created_events in events.items():
         # A burst (an imported file's withdrawals) shares outbox rows: far fewer rows to write and mark published.
         packed = len(created_events) > 1
