@@ -28,7 +28,7 @@ from bench.scenarios import Scenario, discover, select
 from bench.stack import LocalStack, Proc, StackError
 from bench.stats import mb
 from bench.wrk import Wrk, ensure_wrk, require_loopback, wrk_version
-from shared.auth import SERVICES, admin_scopes, issue_token
+from shared.runtime.auth import SERVICES, admin_scopes, issue_token
 
 RESULTS_ROOT = Path(__file__).parent / "results"
 MIN_SCENARIO_S = 20.0

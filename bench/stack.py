@@ -24,7 +24,7 @@ import httpx
 import psutil
 
 from deploy.local.infra import LOOPBACK, Broker, Postgres, free_port, start_broker, start_postgres
-from shared.auth import SERVICES
+from shared.runtime.auth import SERVICES
 
 READY_TIMEOUT_S = 90.0
 STOP_GRACE_S = 10.0
@@ -174,7 +174,7 @@ class LocalStack:
 
     def migrate(self, services: Iterable[str] = SERVICES) -> None:
         """Create each service's database and apply its migrations (``privops migrate``)."""
-        from shared.migrations import upgrade
+        from shared.runtime.migrations import upgrade
 
         names = list(services)
         self.pg.create_databases(names)

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from shared.auth import SERVICES, admin_scopes, issue_token
-from shared.settings import Role
+from shared.runtime.auth import SERVICES, admin_scopes, issue_token
+from shared.runtime.settings import Role
 
 app = typer.Typer(help="privops: privacy operations platform", no_args_is_help=True, add_completion=False)
 
@@ -30,7 +30,7 @@ def _check_service(name: str) -> str:
 def _settings(service: str) -> object:
     module = importlib.import_module(f"services.{service}.settings")
     cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
-    from shared.settings import load_settings
+    from shared.runtime.settings import load_settings
 
     return load_settings(cls)
 
@@ -70,7 +70,7 @@ def serve(
 @app.command()
 def migrate(service: ServiceArg) -> None:
     """Apply the service's database migrations (idempotent)."""
-    from shared.migrations import upgrade
+    from shared.runtime.migrations import upgrade
 
     _check_service(service)
     settings = _settings(service)
@@ -81,7 +81,7 @@ def migrate(service: ServiceArg) -> None:
 @app.command("make-migration")
 def make_migration(service: ServiceArg, message: Annotated[str, typer.Option("-m", "--message")]) -> None:
     """Autogenerate a migration of the service from its models (against its database)."""
-    from shared.migrations import revision
+    from shared.runtime.migrations import revision
 
     _check_service(service)
     settings = _settings(service)
@@ -155,8 +155,8 @@ def up(
 @app.command("audit-verify")
 def audit_verify(service: ServiceArg) -> None:
     """Walk the service's audit chain and report any edited, deleted or reordered row."""
-    from shared import audit
-    from shared.db import Database
+    from shared.runtime import audit
+    from shared.runtime.db import Database
 
     _check_service(service)
     settings = _settings(service)
@@ -201,7 +201,7 @@ def consent_import(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from deploy.local.secrets import load_local_secrets
-    from services.consent.importer import ImportProgress, ImportStopped, detect_format, run_import
+    from sdk.consent_import import ImportProgress, ImportStopped, detect_format, run_import
 
     bearer = token or issue_token(
         load_local_secrets(Path(".privops")).jwt_secret, tenant, ["consent:admin"], now=datetime.now(UTC)

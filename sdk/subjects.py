@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.subjects import IdentifierError, IdentifierKind, is_subject_ref
-from shared.subjects import subject_ref as _subject_ref
+from shared.rules.subjects import IdentifierError, IdentifierKind, is_subject_ref
+from shared.rules.subjects import subject_ref as _subject_ref
 
 __all__ = ["IdentifierKind", "is_subject_ref", "subject_ref", "subject_refs"]
 
@@ -22,9 +22,9 @@ def _key_bytes(key: bytes | str) -> bytes:
 
 
 def subject_ref(key: bytes | str, kind: IdentifierKind | str, value: str) -> str:
-    """The subject reference of one identifier (``shared.subjects.subject_ref``; a text key is UTF-8 encoded).
+    """The subject reference of one identifier (``shared.rules.subjects.subject_ref``; a text key is UTF-8 encoded).
 
-    Raises ``shared.subjects.IdentifierError`` for a malformed identifier or an unusable key.
+    Raises ``shared.rules.subjects.IdentifierError`` for a malformed identifier or an unusable key.
     """
     return _subject_ref(_key_bytes(key), kind, value)
 

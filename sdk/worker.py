@@ -8,7 +8,7 @@ and publishes the answer as a CloudEvent (binary mode). Handled ids are kept in 
 a redelivered task is answered again without being carried out twice.
 
 Broker loss (a memory-only broker restarted): the worker keeps an epoch marker on
-``privops.heartbeat`` (``shared.broker_epoch``). When the broker lost it, the worker reads its
+``privops.heartbeat`` (``shared.bus.broker_epoch``). When the broker lost it, the worker reads its
 partitions again from the beginning (the ledger makes that harmless) and re-sends every answer it
 published since its marker's ``since``, with the same event id (the DSAR inbox drops copies). A
 worker that starts on a broker without its marker re-sends the answers of the last
@@ -32,7 +32,7 @@ from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
 from sdk.store import Store, SystemRegistration
 from sdk.tokens import StaticToken, TokenSigner
-from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
+from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.events import topics
 from shared.events.catalogue import Event, decode, load_all
 from shared.events.catalogue.dsar import DsarTaskFailed, DsarTaskRequested

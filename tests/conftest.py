@@ -22,7 +22,7 @@ def infra() -> Iterator[Infra]:
     ``PRIVOPS_TEST_KEEP=1`` asks to keep it for a post-mortem.
     """
     from deploy.local.infra import start_broker, start_postgres
-    from shared.migrations import upgrade
+    from shared.runtime.migrations import upgrade
 
     base = Path(os.environ.get("PRIVOPS_TEST_TMP", "/tmp"))
     root = Path(tempfile.mkdtemp(prefix="privops-test-", dir=base))

@@ -2,7 +2,7 @@
 
 The file is generated (emails as identifiers, as a product's export would carry; 80% granted, 10%
 denied, 10% withdrawn; one row in 1,000 deliberately bad, to exercise the rejected-row report) and
-sent with the client code of ``privops consent import`` (``services.consent.importer.run_import``:
+sent with the client code of ``privops consent import`` (``sdk.consent_import.run_import``:
 ``POST /v1/imports``, chunks of 10,000 rows (the CLI's default) at ``?offset=N``, two in flight, ``/complete``).
 
 Two rates, both from the moment the job is opened:
@@ -35,10 +35,10 @@ from bench.context import BROKER_PRODUCE, BenchContext
 from bench.results import ScenarioResult, Series, Target
 from bench.scenarios._consent import ensure_purpose
 from bench.scenarios._infra import Curve, TopicTally, scalar, size_label
-from services.consent.importer import CHUNK_ROWS as CLI_CHUNK_ROWS
-from services.consent.importer import ImportProgress, run_import
+from sdk.consent_import import CHUNK_ROWS as CLI_CHUNK_ROWS
+from sdk.consent_import import ImportProgress, run_import
+from shared.bus.outbox import PACK_COUNT_HEADER, PACKED_EVENT_TYPE
 from shared.events.topics import CONSENT_EVENTS
-from shared.outbox import PACK_COUNT_HEADER, PACKED_EVENT_TYPE
 
 TITLE = "consent bulk import: 100k NDJSON rows (1M with --full) through the API, ≥ 20,000 rows/s"
 ORDER = 16
@@ -225,7 +225,7 @@ async def _import(ctx: BenchContext, name: str, base: str, path: Path, rows: int
         result.notes.append(f"{on_topic - final.accepted} more events on {topic} than imported rows (redelivered?)")
     result.notes.append(
         f"import {final.import_id}: {final.rows_done:,} rows in chunks of {CHUNK_ROWS:,} ({megabytes:.0f} MB of "
-        "NDJSON), sent with services.consent.importer.run_import (the code of `privops consent import`)"
+        "NDJSON), sent with sdk.consent_import.run_import (the code of `privops consent import`)"
     )
     result.series += [
         Series("import_progress", "rows committed", "seconds since the import opened", "rows",

@@ -19,7 +19,7 @@ from bench.scenarios._consent import PURPOSE, consent_load, ensure_purpose
 from bench.stack import Proc, sample_rss
 from bench.stats import mb
 from bench.wrk import Load
-from shared.auth import SERVICES
+from shared.runtime.auth import SERVICES
 
 TITLE = "memory: RSS of each service idle and under load (≤ 200 MB each)"
 ORDER = 90

@@ -36,7 +36,7 @@ from deploy.local.supervisor import (
     stop_children,
     tail,
 )
-from shared.auth import SERVICES, admin_scopes, issue_token
+from shared.runtime.auth import SERVICES, admin_scopes, issue_token
 
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
@@ -216,7 +216,7 @@ class LocalStack:
     def _migrate(self) -> str:
         # In-process and sequential: about 0.1 s per service once imported, where a subprocess
         # per service pays about 1 s of imports each.
-        from shared.migrations import upgrade
+        from shared.runtime.migrations import upgrade
 
         assert self.postgres is not None
         for service in SERVICES:

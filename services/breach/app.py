@@ -8,9 +8,9 @@ from services.breach.api import ROUTERS
 from services.breach.handlers import SUBSCRIPTIONS
 from services.breach.jobs import JOBS
 from services.breach.settings import BreachSettings
-from shared.clock import Clock
-from shared.service import ServiceSpec, create_service_app
-from shared.settings import load_settings
+from shared.rules.clock import Clock
+from shared.runtime.service import ServiceSpec, create_service_app
+from shared.runtime.settings import load_settings
 
 SPEC = ServiceSpec(
     name="breach",

@@ -6,9 +6,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.service.incidents import customers_identified
 from services.breach.store import BreachStore
-from shared.consumer import EventContext, Subscription
+from shared.bus.consumer import EventContext, Subscription
+from shared.bus.store import dsar_task_subscription
 from shared.events.catalogue.subprocessor import SubprocessorCustomersIdentified
-from shared.store import dsar_task_subscription
 
 STORE_SYSTEM = "privops-breach"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.breach.service.deadlines import fire_due_alerts
-from shared.jobs import PeriodicJob
+from shared.runtime.jobs import PeriodicJob
 
 DEADLINES_JOB = "breach.deadlines"
 

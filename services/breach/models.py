@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import UTCDateTime, new_id, service_registry
+from shared.runtime.db import UTCDateTime, new_id, service_registry
 
 registry = service_registry()
 

@@ -13,7 +13,7 @@ from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.models import AffectedSubject, Delivery, Incident
-from shared.store import StoreResult, TaskInput
+from shared.bus.store import StoreResult, TaskInput
 
 REGISTER_DUTY = "GDPR Art. 33(5): the breach register is a legal obligation; no individual processing to stop"
 ERASED = "erased"

@@ -12,10 +12,10 @@ from services.consent.api import HOT_PATHS, ROUTERS
 from services.consent.jobs import JOBS
 from services.consent.settings import ConsentSettings
 from services.consent.store import SYSTEM, ConsentStore
-from shared.clock import Clock, SystemClock
-from shared.service import ServiceSpec, create_service_app
-from shared.settings import load_settings
-from shared.store import dsar_task_subscription
+from shared.bus.store import dsar_task_subscription
+from shared.rules.clock import Clock, SystemClock
+from shared.runtime.service import ServiceSpec, create_service_app
+from shared.runtime.settings import load_settings
 
 TAGS = [
     {"name": "purposes", "description": "The purpose catalogue, notice versions and the controller profile"},

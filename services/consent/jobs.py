@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from services.consent.models import ConsentState
-from shared import audit
+from shared.bus.outbox import stage
 from shared.events.catalogue.consent import ConsentExpired
-from shared.jobs import JobContext, PeriodicJob, claim
-from shared.outbox import stage
+from shared.runtime import audit
+from shared.runtime.jobs import JobContext, PeriodicJob, claim
 
 EXPIRY_BATCH = 500
 

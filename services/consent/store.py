@@ -15,10 +15,10 @@ from services.consent.models import ConsentRecord, ConsentState, ControllerProfi
 from services.consent.service.consents import withdraw_purposes
 from services.consent.service.history import build_receipt_for, record_json
 from services.consent.service.recording import Capture
-from shared import audit
-from shared.clock import Clock
-from shared.settings import ServiceSettings
-from shared.store import StoreResult, TaskInput
+from shared.bus.store import StoreResult, TaskInput
+from shared.rules.clock import Clock
+from shared.runtime import audit
+from shared.runtime.settings import ServiceSettings
 
 SYSTEM = "privops-consent"
 ACTOR = "dsar-task"

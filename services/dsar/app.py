@@ -8,9 +8,9 @@ from services.dsar.api import ROUTERS
 from services.dsar.handlers import SUBSCRIPTIONS
 from services.dsar.jobs import JOBS
 from services.dsar.settings import DsarSettings
-from shared.clock import Clock
-from shared.service import ServiceSpec, create_service_app
-from shared.settings import load_settings
+from shared.rules.clock import Clock
+from shared.runtime.service import ServiceSpec, create_service_app
+from shared.runtime.settings import load_settings
 
 SPEC = ServiceSpec(
     name="dsar",

@@ -9,9 +9,9 @@ from services.dsar.service.context import Ctx
 from services.dsar.service.own_data import DsarOwnData
 from services.dsar.service.tasks import apply_result
 from services.dsar.settings import DsarSettings
-from shared.consumer import EventContext, Subscription
+from shared.bus.consumer import EventContext, Subscription
+from shared.bus.store import dsar_task_subscription
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskFailed
-from shared.store import dsar_task_subscription
 
 
 async def on_task_result(session: AsyncSession, event: DsarTaskCompleted | DsarTaskFailed, ctx: EventContext) -> None:

@@ -12,7 +12,7 @@ from services.dsar.service.packages import purge_expired
 from services.dsar.service.tasks import escalate, republish
 from services.dsar.settings import DsarSettings
 from shared.events.catalogue.dsar import DsarDeadlineApproaching, DsarDeadlineOverdue
-from shared.jobs import JobContext, PeriodicJob, claim
+from shared.runtime.jobs import JobContext, PeriodicJob, claim
 
 BATCH = 200
 

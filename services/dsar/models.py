@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, Column, Date, Index, Integer, LargeBinary, Strin
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import UTCDateTime, new_id, service_registry
+from shared.runtime.db import UTCDateTime, new_id, service_registry
 
 registry = service_registry()
 

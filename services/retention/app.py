@@ -9,10 +9,10 @@ from services.retention.handlers import SUBSCRIPTIONS
 from services.retention.jobs import retention_jobs
 from services.retention.service.store import SYSTEM, RetentionStore
 from services.retention.settings import RetentionSettings
-from shared.clock import Clock, SystemClock
-from shared.service import ServiceSpec, create_service_app
-from shared.settings import load_settings
-from shared.store import dsar_task_subscription
+from shared.bus.store import dsar_task_subscription
+from shared.rules.clock import Clock, SystemClock
+from shared.runtime.service import ServiceSpec, create_service_app
+from shared.runtime.settings import load_settings
 
 TAGS = [
     {"name": "policies", "description": "Retention policies per tenant, versioned; the default pack"},

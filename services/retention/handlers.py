@@ -19,7 +19,7 @@ from services.retention.service.schedules import (
 )
 from services.retention.service.sweeps import record_result
 from services.retention.settings import RetentionSettings
-from shared.consumer import EventContext, Subscription
+from shared.bus.consumer import EventContext, Subscription
 from shared.events.catalogue.consent import ConsentExpired, ConsentGranted, ConsentRenewed, ConsentWithdrawn
 from shared.events.catalogue.dsar import DsarRequestCompleted
 from shared.events.catalogue.retention import RetentionSweepCompleted

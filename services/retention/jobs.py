@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.retention.service.dispatch import dispatch_due
 from services.retention.service.sweeps import retry_unanswered, run_due_sweeps
 from services.retention.settings import RetentionSettings
-from shared.jobs import JobContext, PeriodicJob
+from shared.runtime.jobs import JobContext, PeriodicJob
 
 SWEEP = "retention.sweep"
 SCHEDULES = "retention.schedules"

@@ -10,9 +10,9 @@ from services.subprocessor.api import ROUTERS
 from services.subprocessor.handlers import SUBSCRIPTIONS
 from services.subprocessor.jobs import jobs
 from services.subprocessor.settings import SubprocessorSettings
-from shared.clock import Clock
-from shared.service import ServiceSpec, create_service_app
-from shared.settings import load_settings
+from shared.rules.clock import Clock
+from shared.runtime.service import ServiceSpec, create_service_app
+from shared.runtime.settings import load_settings
 
 SPEC = ServiceSpec(
     name="subprocessor",

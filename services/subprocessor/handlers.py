@@ -10,11 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.subprocessor.models import Subprocessor
 from services.subprocessor.service.register import customers_of
 from services.subprocessor.service.store import SYSTEM, ContactStore
-from shared.consumer import EventContext, Subscription
+from shared.bus.consumer import EventContext, Subscription
+from shared.bus.outbox import stage
+from shared.bus.store import dsar_task_subscription
 from shared.events.catalogue.breach import SubprocessorAffectedCustomersRequested
 from shared.events.catalogue.subprocessor import SubprocessorCustomersIdentified
-from shared.outbox import stage
-from shared.store import dsar_task_subscription
 
 
 async def find_subprocessor(session: AsyncSession, tenant_id: str, key: str) -> Subprocessor | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.subprocessor.service.effective import apply_due_changes
 from services.subprocessor.service.notices import deliver_pending
 from services.subprocessor.settings import SubprocessorSettings
-from shared.jobs import PeriodicJob
+from shared.runtime.jobs import PeriodicJob
 
 DELIVER_NOTICES = "subprocessor.deliver_notices"
 APPLY_CHANGES = "subprocessor.apply_changes"

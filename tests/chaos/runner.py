@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from shared.auth import SERVICES
+from shared.runtime.auth import SERVICES
 from tests.chaos.stack import STORES, ChaosStack
 from tests.chaos.workload import Progress, run_load
 

@@ -22,7 +22,7 @@ import httpx
 from bench.stack import LocalStack, Proc, privops_command
 from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
 from deploy.local.infra import LOOPBACK, free_port, start_broker, start_postgres
-from shared.auth import SERVICES, admin_scopes, issue_token
+from shared.runtime.auth import SERVICES, admin_scopes, issue_token
 
 STORES = ("crm-store", "analytics-store")
 TASK_ACK_TIMEOUT_S = 30

@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shared.auth import admin_scopes, issue_token
-from shared.clock import ManualClock
+from shared.rules.clock import ManualClock
+from shared.runtime.auth import admin_scopes, issue_token
 from tests.support.stack import JWT_SECRET, Infra, RunningService, run_service
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

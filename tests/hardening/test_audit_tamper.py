@@ -1,6 +1,6 @@
 """Audit tampering is detected for every service: a real write through the API, sealed, then edited, deleted
 or reordered behind the append-only trigger's back (``session_replication_role = replica``, what a superuser
-could do). ``shared.audit.verify`` reports each, and ``privops audit-verify <service>`` exits 1 on a tampered
+could do). ``shared.runtime.audit.verify`` reports each, and ``privops audit-verify <service>`` exits 1 on a tampered
 chain and 0 on an intact one.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from shared import audit
-from shared.db import Database
+from shared.runtime import audit
+from shared.runtime.db import Database
 from tests.hardening.factories import FACTORIES
 from tests.hardening.support import TENANT_A, service
 from tests.support.stack import JWT_SECRET, SERVICES, SIGNING_KEY, SUBJECT_KEY, Infra
@@ -47,7 +47,7 @@ async def tamper(url: str, sql: str) -> None:
 
 
 async def verify(url: str) -> audit.VerifyReport:
-    """``shared.audit.verify`` on the database at ``url``."""
+    """``shared.runtime.audit.verify`` on the database at ``url``."""
     database = Database(url, pool_size=1)
     try:
         async with database.session() as session:

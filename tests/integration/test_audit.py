@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import ARRAY, BigInteger, String, bindparam, text
 from sqlalchemy.exc import DBAPIError
 
-from shared import audit
-from shared.clock import ManualClock
-from shared.db import Database
+from shared.rules.clock import ManualClock
+from shared.runtime import audit
+from shared.runtime.db import Database
 from tests.support.stack import Infra
 
 pytestmark = pytest.mark.integration

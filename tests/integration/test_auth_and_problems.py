@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from services.consent.models import ConsentRecord
-from shared.outbox import OutboxMessage
+from shared.bus.outbox import OutboxMessage
 from tests.support.stack import JWT_SECRET, Infra, RunningService, auth, run_service, token
 
 pytestmark = pytest.mark.integration

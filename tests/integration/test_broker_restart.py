@@ -21,14 +21,14 @@ from deploy.local.infra import Broker, start_broker
 from sdk import Identifiers, Outcome, Store, TaskWorker, WorkerConfig
 from sdk.actions import TaskRunner
 from services.retention.models import SubjectSchedule
-from shared.clock import ManualClock
-from shared.db import Database
+from shared.bus.outbox import OutboxMessage, build_envelope, stage
+from shared.bus.relay import OutboxRelay
 from shared.events.catalogue.consent import ConsentGranted, ConsentWithdrawn
 from shared.events.catalogue.dsar import DsarTaskRequested
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS, DSAR_TASK_RESULTS, DSAR_TASKS
-from shared.outbox import OutboxMessage, build_envelope, stage
-from shared.relay import OutboxRelay
+from shared.rules.clock import ManualClock
+from shared.runtime.db import Database
 from tests.support.stack import JWT_SECRET, Infra, eventually, read_topic, run_service
 
 pytestmark = pytest.mark.integration

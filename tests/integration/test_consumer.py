@@ -10,12 +10,12 @@ from aiokafka import AIOKafkaProducer
 from sqlmodel import col, func, select
 
 from services.retention.models import SubjectSchedule
-from shared.consumer import DeadLetter
+from shared.bus.consumer import DeadLetter
+from shared.bus.outbox import build_envelope
 from shared.events.catalogue.consent import ConsentDenied, ConsentWithdrawn
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS, dead_letter_topic
-from shared.metrics import EVENTS_CONSUMED
-from shared.outbox import build_envelope
+from shared.runtime.metrics import EVENTS_CONSUMED
 from tests.support.stack import Infra, RunningService, eventually, read_topic, run_service
 
 pytestmark = pytest.mark.integration
@@ -106,7 +106,7 @@ async def _at_least(svc: RunningService, count: int) -> bool:
 
 
 async def test_tasks_for_another_system_are_skipped_without_a_transaction(infra: Infra, topic_prefix: str) -> None:
-    from shared.consumer import InboxEntry
+    from shared.bus.consumer import InboxEntry
     from shared.events.catalogue.dsar import DsarTaskRequested
     from shared.events.topics import DSAR_TASKS
 
@@ -148,7 +148,7 @@ async def test_a_batched_poll_is_one_transaction_and_a_failure_falls_back_to_one
 ) -> None:
     from aiokafka import ConsumerRecord
 
-    from shared.consumer import ConsumerRunner, InboxEntry, Subscription
+    from shared.bus.consumer import ConsumerRunner, InboxEntry, Subscription
 
     settings = infra.settings("retention", infra.fresh_database("retention"), topic_prefix)
     async with run_service("retention", settings) as svc:
@@ -201,7 +201,7 @@ async def test_a_batched_poll_is_one_transaction_and_a_failure_falls_back_to_one
 async def test_bulk_handlers_take_a_polls_events_key_by_key_in_order(infra: Infra, topic_prefix: str) -> None:
     from aiokafka import ConsumerRecord
 
-    from shared.consumer import ConsumerRunner, Subscription
+    from shared.bus.consumer import ConsumerRunner, Subscription
     from shared.events.catalogue.consent import ConsentGranted
 
     settings = infra.settings("retention", infra.fresh_database("retention"), topic_prefix)

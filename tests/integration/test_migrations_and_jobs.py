@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
 
 from services.retention.models import SubjectSchedule
-from shared.db import Database
-from shared.jobs import claim
-from shared.migrations import target_metadata
+from shared.runtime.db import Database
+from shared.runtime.jobs import claim
+from shared.runtime.migrations import target_metadata
 from tests.support.stack import SERVICES, Infra
 
 pytestmark = pytest.mark.integration

@@ -19,13 +19,7 @@ from aiokafka.errors import KafkaError
 from sqlalchemy import event as sa_event
 from sqlmodel import col, select
 
-from shared.clock import ManualClock
-from shared.db import Database, copy_rows
-from shared.events.catalogue.consent import ConsentGranted
-from shared.events.envelope import CloudEvent
-from shared.events.topics import CONSENT_EVENTS
-from shared.logging import correlation_id_var
-from shared.outbox import (
+from shared.bus.outbox import (
     OUTBOX_COLUMNS,
     PACK_COUNT_HEADER,
     PACK_DEFLATE,
@@ -43,8 +37,14 @@ from shared.outbox import (
     staged_events,
     unpack,
 )
-from shared.relay import OutboxRelay
-from shared.settings import ServiceSettings
+from shared.bus.relay import OutboxRelay
+from shared.events.catalogue.consent import ConsentGranted
+from shared.events.envelope import CloudEvent
+from shared.events.topics import CONSENT_EVENTS
+from shared.rules.clock import ManualClock
+from shared.runtime.db import Database, copy_rows
+from shared.runtime.logging import correlation_id_var
+from shared.runtime.settings import ServiceSettings
 from tests.support.stack import Infra, eventually, read_topic
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from shared.events.topics import CONSENT_EVENTS
-from shared.settings import Role
+from shared.runtime.settings import Role
 from tests.integration.consent.conftest import ADA, PURPOSES
 from tests.support.stack import Infra, auth, eventually, read_topic, run_service
 

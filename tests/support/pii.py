@@ -138,9 +138,9 @@ class LogCapture:
     @contextlib.contextmanager
     def active(self) -> Iterator[LogCapture]:
         """Capture from now on, including after every service start reconfigures logging."""
-        import shared.service
+        import shared.runtime.service
 
-        factory = vars(shared.service)  # the service factory calls configure_logging in every lifespan
+        factory = vars(shared.runtime.service)  # the service factory calls configure_logging in every lifespan
         original = factory["configure_logging"]
 
         def configure_then_capture(*args: Any, **kwargs: Any) -> None:
@@ -181,7 +181,7 @@ async def outbox_drained(database: Any, timeout: float = 15.0) -> None:
 
     from sqlmodel import col, func, select
 
-    from shared.outbox import OutboxMessage
+    from shared.bus.outbox import OutboxMessage
 
     statement = select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.published_at).is_(None))
     async with _deadline(timeout, lambda: "the outbox still holds unpublished events"):

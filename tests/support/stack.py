@@ -15,9 +15,9 @@ import httpx
 from fastapi import FastAPI
 
 from deploy.local.infra import Broker, Postgres
-from shared.auth import issue_token
-from shared.clock import Clock, ManualClock
-from shared.settings import ServiceSettings
+from shared.rules.clock import Clock, ManualClock
+from shared.runtime.auth import issue_token
+from shared.runtime.settings import ServiceSettings
 
 SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
 JWT_SECRET = "test-jwt-secret-" + "x" * 32

@@ -26,10 +26,10 @@ from services.breach.service import assessments, incidents
 from services.breach.service.common import load_incident
 from services.breach.service.deadlines import deadlines_of
 from services.breach.settings import BreachSettings
-from shared.auth import Principal, require
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep, settings_of
+from shared.runtime.auth import Principal, require
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep, settings_of
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], responses=PROBLEM_RESPONSES)
 

@@ -11,10 +11,10 @@ from services.breach.api.incidents import Reader, SettingsDep, Writer
 from services.breach.models import Delivery, Notice
 from services.breach.schemas import DeliveryOut, DeliveryUpdateIn, NoticeIn, NoticeOut, SendIn
 from services.breach.service import notices
-from shared.auth import Principal, require
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.runtime.auth import Principal, require
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["notices"], responses=PROBLEM_RESPONSES)
 

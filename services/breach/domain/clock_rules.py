@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from shared.durations import Duration, parse_duration
+from shared.rules.durations import Duration, parse_duration
 
 
 class Jurisdiction(StrEnum):

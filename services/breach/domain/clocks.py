@@ -46,8 +46,8 @@ from services.breach.domain.errors import (
     enum_member,
 )
 from services.breach.domain.severity import RiskLevel
-from shared.durations import Duration, add_duration
-from shared.workdays import WEEKENDS_ONLY, WorkingCalendar
+from shared.rules.durations import Duration, add_duration
+from shared.rules.workdays import WEEKENDS_ONLY, WorkingCalendar
 
 __all__ = [
     "DEFAULT_ESCALATION_OFFSETS",

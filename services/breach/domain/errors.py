@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from shared.errors import RuleViolation
+from shared.rules.errors import RuleViolation
 
 _E = TypeVar("_E", bound=StrEnum)
 

@@ -25,9 +25,9 @@ from services.breach.schemas import AssessmentIn, ExemptionIn, OverrideIn
 from services.breach.service.common import load_incident, note, publish
 from services.breach.service.deadlines import sync_deadlines
 from services.breach.settings import BreachSettings
-from shared.auth import Principal
-from shared.clock import Clock
 from shared.events.catalogue.breach import BreachAssessed
+from shared.rules.clock import Clock
+from shared.runtime.auth import Principal
 
 
 def _score(inputs: dict[str, Any]) -> SeverityAssessment:

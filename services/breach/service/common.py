@@ -10,14 +10,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.models import Incident, TimelineEntry
 from services.breach.settings import BreachSettings
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.db import as_json
-from shared.errors import NotFound
+from shared.bus.outbox import stage
 from shared.events.catalogue import Event
-from shared.outbox import stage
-from shared.settings import ServiceSettings
+from shared.rules.clock import Clock
+from shared.rules.errors import NotFound
+from shared.runtime import audit
+from shared.runtime.auth import Principal
+from shared.runtime.db import as_json
+from shared.runtime.settings import ServiceSettings
 
 
 def actor_name(actor: Principal | str) -> str:

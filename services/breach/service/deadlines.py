@@ -16,9 +16,9 @@ from services.breach.domain.severity import RiskLevel
 from services.breach.models import Deadline, DeadlineAlert, Incident
 from services.breach.service.common import breach_settings, note, publish
 from services.breach.settings import BreachSettings
-from shared.clock import Clock
 from shared.events.catalogue.breach import BreachNotificationDue, BreachNotificationOverdue
-from shared.jobs import JobContext, claim
+from shared.rules.clock import Clock
+from shared.runtime.jobs import JobContext, claim
 
 log = structlog.get_logger("privops.breach.deadlines")
 

@@ -17,9 +17,9 @@ from services.breach.schemas import DeadlineOut, IncidentIn, IncidentOut, Incide
 from services.breach.service.common import load_incident, note, publish
 from services.breach.service.deadlines import cancel_open, deadlines_of, sync_deadlines
 from services.breach.settings import BreachSettings
-from shared.auth import Principal
-from shared.clock import Clock
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
+from shared.rules.clock import Clock
+from shared.runtime.auth import Principal
 
 CLOCK_FIELDS = frozenset({"jurisdictions", "sectors", "role", "approximate_subjects", "determined_at"})
 

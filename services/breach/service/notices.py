@@ -27,11 +27,11 @@ from services.breach.schemas import DeliveryUpdateIn, NoticeIn
 from services.breach.service.common import load_incident, note, publish
 from services.breach.service.deadlines import OPEN, deadlines_of, mark_met, sync_deadlines, to_domain
 from services.breach.settings import BreachSettings
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.errors import NotFound, Unprocessable
 from shared.events.catalogue.breach import BreachNoticeSent
 from shared.events.catalogue.notifications import NotificationRequested
+from shared.rules.clock import Clock
+from shared.rules.errors import NotFound, Unprocessable
+from shared.runtime.auth import Principal
 
 # Which authority clock a notice of each stage meets, in order of preference.
 AUTHORITY_STEPS = {

@@ -22,11 +22,11 @@ from services.consent.schemas.consents import (
 from services.consent.service import history
 from services.consent.service.checks import PurposeAnswer, check_at, check_now
 from services.consent.service.common import resolve_subject
-from shared import audit
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.hotpath import HotAnswer, HotPath, HotRequest
-from shared.service import ClockDep
+from shared.runtime import audit
+from shared.runtime.db import SessionDep
+from shared.runtime.hotpath import HotAnswer, HotPath, HotRequest
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["checks"], responses=PROBLEM_RESPONSES)
 MAX_PURPOSES = 100
@@ -64,7 +64,7 @@ async def check_by_ref(
 
 
 async def fast_check_by_ref(request: HotRequest) -> HotAnswer | None:
-    """``GET /v1/checks`` as a hot path (``shared.hotpath``): the same answer, or ``None`` to let the route answer."""
+    """``GET /v1/checks`` as a hot path (``shared.runtime.hotpath``): same answer, or ``None`` for the route."""
     refs, purposes = request.query.get("subject_ref"), request.query.get("purpose")
     pool: asyncpg.Pool | None = getattr(request.state, "direct_pool", None)
     if pool is None or not refs or len(refs) != 1 or not _SUBJECT_REF.match(refs[0]):

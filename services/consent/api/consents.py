@@ -15,10 +15,10 @@ from services.consent.schemas.consents import ConsentIn, ConsentOut, GpcIn, GpcO
 from services.consent.service import consents, history
 from services.consent.service.common import resolve_subject
 from services.consent.service.recording import Capture
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.hotpath import HotAnswer, HotPath, HotRequest
-from shared.service import ClockDep
+from shared.runtime.db import SessionDep
+from shared.runtime.hotpath import HotAnswer, HotPath, HotRequest
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["consents"], responses=PROBLEM_RESPONSES)
 GpcHeader = Annotated[str | None, Header(alias="Sec-GPC", description="Global Privacy Control: 1 opts out")]
@@ -47,7 +47,7 @@ async def record_consent(
 
 
 async def fast_record_consent(request: HotRequest) -> HotAnswer | None:
-    """``POST /v1/consents`` as a hot path (``shared.hotpath``): one statement, or ``None`` to let the route do it.
+    """``POST /v1/consents`` as a hot path (``shared.runtime.hotpath``): one statement, or ``None`` for the route.
 
     A request with ``Sec-GPC``, a body the schema refuses, or a purpose whose rules are not cached yet
     goes to the route (which caches the rules for the next request).

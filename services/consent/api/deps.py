@@ -8,9 +8,9 @@ import asyncpg
 from fastapi import Depends, Request
 
 from services.consent.settings import ConsentSettings
-from shared.auth import Principal, require
-from shared.errors import ServiceUnavailable
-from shared.service import settings_of
+from shared.rules.errors import ServiceUnavailable
+from shared.runtime.auth import Principal, require
+from shared.runtime.service import settings_of
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.

@@ -11,9 +11,10 @@ from services.consent.api.deps import Admin, SettingsDep
 from services.consent.models import ImportJob, ImportRejection
 from services.consent.schemas.imports import ImportIn, ImportOut, RejectionOut
 from services.consent.service import imports
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES, BadRequest
-from shared.service import ClockDep
+from shared.rules.errors import BadRequest
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=PROBLEM_RESPONSES)
 MAX_CHUNK_BYTES = 16 * 1024 * 1024  # a chunk is held in memory while it is parsed and written

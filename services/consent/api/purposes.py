@@ -17,9 +17,9 @@ from services.consent.schemas.purposes import (
 )
 from services.consent.service import catalogue
 from services.consent.service.common import all_purposes
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["purposes"], responses=PROBLEM_RESPONSES)
 

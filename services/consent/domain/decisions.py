@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from services.consent.domain.errors import InvalidConsentRecord, InvalidPurposeRules, InvalidTimestamp
 from services.consent.domain.lawful_basis import LawfulBasis, default_decision, objection_applies, parse_lawful_basis
-from shared.durations import Duration, InvalidDuration, add_duration, parse_duration
+from shared.rules.durations import Duration, InvalidDuration, add_duration, parse_duration
 
 
 class Decision(StrEnum):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.errors import RuleViolation
+from shared.rules.errors import RuleViolation
 
 # The identifier errors belong to the cross-service subject scheme; re-exported for this service's callers.
-from shared.subjects import InvalidIdentifier as InvalidIdentifier
-from shared.subjects import InvalidSubjectKey as InvalidSubjectKey
-from shared.subjects import UnknownIdentifierKind as UnknownIdentifierKind
+from shared.rules.subjects import InvalidIdentifier as InvalidIdentifier
+from shared.rules.subjects import InvalidSubjectKey as InvalidSubjectKey
+from shared.rules.subjects import UnknownIdentifierKind as UnknownIdentifierKind
 
 
 class DomainError(RuleViolation):

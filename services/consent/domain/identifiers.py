@@ -1,6 +1,6 @@
-"""Subject identifiers and the keyed subject reference: one scheme for every service (``shared.subjects``)."""
+"""Subject identifiers and the keyed subject reference: one scheme for every service (``shared.rules.subjects``)."""
 
-from shared.subjects import (
+from shared.rules.subjects import (
     MAX_ID_LENGTH,
     MIN_KEY_BYTES,
     SUBJECT_REF_LENGTH,

@@ -19,7 +19,7 @@ import orjson
 from services.consent.domain.decisions import Decision, require_aware
 from services.consent.domain.errors import InvalidImportRow
 from services.consent.domain.identifiers import is_subject_ref, subject_ref
-from shared.errors import RuleViolation
+from shared.rules.errors import RuleViolation
 
 FORMATS = ("ndjson", "csv")
 COLUMNS = (

@@ -11,10 +11,10 @@ from services.consent.domain.notices import text_hash
 from services.consent.models import ControllerProfile, NoticeVersion, Purpose
 from services.consent.schemas.purposes import ControllerIn, NoticeIn, PurposeIn, PurposePatch
 from services.consent.service.common import rules_of
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.rules.clock import Clock
+from shared.rules.errors import Conflict, NotFound, Unprocessable
+from shared.runtime import audit
+from shared.runtime.auth import Principal
 
 
 def bump_revision(purpose: Purpose) -> None:

@@ -13,7 +13,7 @@ from services.consent.domain import Decision, PurposeRules, UnknownPurpose, subj
 from services.consent.models import Purpose
 from services.consent.schemas.consents import SubjectSelector
 from services.consent.service.purpose_cache import PurposeSnapshot
-from shared.settings import ServiceSettings
+from shared.runtime.settings import ServiceSettings
 
 # At one instant a refusal outranks a grant (the domain's precedence), kept as a column of the projection.
 RANK = {Decision.GRANTED: 0, Decision.DENIED: 1, Decision.WITHDRAWN: 2}

@@ -25,10 +25,10 @@ from services.consent.service.recording import (
     resolve_notice,
 )
 from services.consent.service.write import WRITE_DECISION, decision_params
-from shared.auth import Principal
-from shared.clock import Clock, ensure_utc
-from shared.errors import ServiceUnavailable, Unprocessable
-from shared.settings import ServiceSettings
+from shared.rules.clock import Clock, ensure_utc
+from shared.rules.errors import ServiceUnavailable, Unprocessable
+from shared.runtime.auth import Principal
+from shared.runtime.settings import ServiceSettings
 
 GPC_PROOF = {"gpc": "Sec-GPC: 1"}
 

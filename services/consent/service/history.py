@@ -16,7 +16,7 @@ from services.consent.domain import (
     build_receipt,
 )
 from services.consent.models import ConsentRecord, ControllerProfile, NoticeVersion, Purpose, SubjectStatus
-from shared.errors import NotFound
+from shared.rules.errors import NotFound
 
 
 async def get_record(session: AsyncSession, tenant_id: str, consent_id: uuid.UUID) -> ConsentRecord:

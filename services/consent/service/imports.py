@@ -25,14 +25,14 @@ from services.consent.models import ImportJob, ImportRejection, NoticeVersion, P
 from services.consent.schemas.imports import ImportIn
 from services.consent.service.common import subject_key
 from services.consent.service.write import EVENTS
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.db import copy_rows, new_ids
-from shared.durations import Duration, InvalidDuration, parse_duration
-from shared.errors import Conflict, NotFound, RuleViolation
+from shared.bus.outbox import outbox_rows, stage_rows
 from shared.events.catalogue.consent import ConsentDecisionEvent
-from shared.outbox import outbox_rows, stage_rows
-from shared.settings import ServiceSettings
+from shared.rules.clock import Clock
+from shared.rules.durations import Duration, InvalidDuration, parse_duration
+from shared.rules.errors import Conflict, NotFound, RuleViolation
+from shared.runtime.auth import Principal
+from shared.runtime.db import copy_rows, new_ids
+from shared.runtime.settings import ServiceSettings
 
 RECORD_COLUMNS = (
     "id", "tenant_id", "subject_ref", "purpose", "decision", "channel", "occurred_at", "recorded_at",

@@ -21,8 +21,8 @@ from services.consent.domain.notices import check_in_force, check_text_hash
 from services.consent.models import ConsentRecord
 from services.consent.service.purpose_cache import PurposeSnapshot, purposes_for_write
 from services.consent.service.write import write_decision
-from shared.auth import Principal
-from shared.clock import Clock
+from shared.rules.clock import Clock
+from shared.runtime.auth import Principal
 
 
 @dataclass(frozen=True)

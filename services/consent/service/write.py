@@ -4,8 +4,8 @@ Runs on the session's connection, inside its transaction (the framework still co
 costs the transaction's BEGIN, this statement and the COMMIT. The statement writes nothing unless the
 purpose still has the revision the caller's rules were read at, and it locks the projection row first,
 so a grant answering a grant in force is published as a renewal exactly as before. The outbox row is
-the one ``shared.outbox.outbox_rows`` builds (what ``stage`` and ``stage_many`` store); the audit row
-is the one ``shared.audit.record`` adds.
+the one ``shared.bus.outbox.outbox_rows`` builds (what ``stage`` and ``stage_many`` store); the audit row
+is the one ``shared.runtime.audit.record`` adds.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.consent.domain import Decision
 from services.consent.models import ConsentRecord
 from services.consent.service.common import RANK
-from shared.auth import Principal
-from shared.clock import Clock
+from shared.bus.outbox import NOTIFY_CHANNEL, outbox_rows
 from shared.events.catalogue.consent import (
     ConsentDecisionEvent,
     ConsentDenied,
@@ -27,7 +26,8 @@ from shared.events.catalogue.consent import (
     ConsentRenewed,
     ConsentWithdrawn,
 )
-from shared.outbox import NOTIFY_CHANNEL, outbox_rows
+from shared.rules.clock import Clock
+from shared.runtime.auth import Principal
 
 EVENTS: dict[Decision, type[ConsentDecisionEvent]] = {
     Decision.GRANTED: ConsentGranted,

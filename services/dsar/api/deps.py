@@ -15,9 +15,9 @@ from services.dsar.service.context import Ctx
 from services.dsar.service.deadlines import deadline_of
 from services.dsar.service.lifecycle import complaint_right
 from services.dsar.settings import DsarSettings
-from shared.auth import Principal, require
-from shared.db import SessionDep
-from shared.service import ClockDep
+from shared.runtime.auth import Principal, require
+from shared.runtime.db import SessionDep
+from shared.runtime.service import ClockDep
 
 
 def unit_of_work(scope: str) -> Any:

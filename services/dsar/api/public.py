@@ -13,9 +13,9 @@ from services.dsar.schemas import CertificateOut, VerifyCertificateIn, VerifyCer
 from services.dsar.service import packages
 from services.dsar.service.certificates import check_certificate, get_certificate
 from services.dsar.service.notifications import claim_notification
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["delivery"], responses=PROBLEM_RESPONSES)
 

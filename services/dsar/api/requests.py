@@ -28,7 +28,7 @@ from services.dsar.service.certificates import get_certificate
 from services.dsar.service.notifications import subject_email
 from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
 from services.dsar.service.tasks import list_tasks
-from shared.errors import PROBLEM_RESPONSES
+from shared.runtime.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"], responses=PROBLEM_RESPONSES)
 

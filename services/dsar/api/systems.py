@@ -10,7 +10,7 @@ from services.dsar.api.deps import AdminCtx, ReadCtx, WriteCtx
 from services.dsar.models import DataSystem
 from services.dsar.schemas import KEY_PATTERN, RecipientIn, SystemIn, SystemOut
 from services.dsar.service import registry
-from shared.errors import PROBLEM_RESPONSES
+from shared.runtime.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["systems"], responses=PROBLEM_RESPONSES)
 SystemKey = Annotated[str, Path(pattern=KEY_PATTERN, description="Stable key of the system, e.g. crm")]

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from services.dsar.api.deps import TaskCtx
 from services.dsar.schemas import ClaimOut, ExportIn, TaskOut
 from services.dsar.service.tasks import claim_task, system_of, upload_export
-from shared.errors import PROBLEM_RESPONSES
+from shared.runtime.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks (stores)"], responses=PROBLEM_RESPONSES)
 

@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from shared.durations import Duration, add_duration
-from shared.workdays import WEEKENDS_ONLY, WorkingCalendar
+from shared.rules.durations import Duration, add_duration
+from shared.rules.workdays import WEEKENDS_ONLY, WorkingCalendar
 
 from .errors import (
     ClockPauseNotAvailable,

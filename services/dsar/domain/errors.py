@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.errors import RuleViolation
+from shared.rules.errors import RuleViolation
 
 
 class DomainError(RuleViolation):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from shared.durations import Duration, subtract_duration
+from shared.rules.durations import Duration, subtract_duration
 
 from .errors import DomainError, IllegalTransition, InvalidRequestDetails, InvalidTimestamp
 

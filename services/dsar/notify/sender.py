@@ -16,10 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dsar.notify.transports import OutgoingMail, build_transport
 from services.dsar.settings import DsarSettings
-from shared.auth import issue_token
-from shared.clock import SystemClock
-from shared.consumer import EventContext, Subscription
+from shared.bus.consumer import EventContext, Subscription
 from shared.events.catalogue.notifications import NotificationRequested
+from shared.rules.clock import SystemClock
+from shared.runtime.auth import issue_token
 
 log = structlog.get_logger("privops.dsar.mail")
 NOTIFY_SCOPE = "dsar:notify"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from services.dsar.settings import DsarSettings
-from shared.clock import Clock
+from shared.rules.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from services.dsar.crypto import SIGNATURE_ALGORITHM, sign, verify_signature
 from services.dsar.models import DataSystem, DsarRequest, DsarTask, ErasureCertificate
 from services.dsar.service.context import Ctx
-from shared.errors import NotFound
+from shared.rules.errors import NotFound
 
 
 async def issue_certificate(ctx: Ctx, request: DsarRequest, tasks: list[DsarTask], outcome: str) -> ErasureCertificate:

@@ -9,10 +9,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dsar.settings import DsarSettings
-from shared import audit
-from shared.clock import Clock
+from shared.bus.outbox import stage
 from shared.events.catalogue import Event
-from shared.outbox import stage
+from shared.rules.clock import Clock
+from shared.runtime import audit
 
 
 @dataclass

@@ -13,8 +13,8 @@ from services.dsar.service.deadlines import deadline_of, store_deadline
 from services.dsar.service.notifications import notify_subject, subject_email
 from services.dsar.service.requests import get_request
 from services.dsar.service.tasks import cancel_open_tasks
-from shared.errors import Conflict
 from shared.events.catalogue.dsar import DsarDeadlineExtended, DsarRequestCancelled, DsarRequestRefused
+from shared.rules.errors import Conflict
 
 REFUSAL_GROUNDS = {
     "manifestly_unfounded": "the request is manifestly unfounded (Art. 12(5)(b) GDPR)",

@@ -10,8 +10,8 @@ from services.dsar.crypto import seal, unseal
 from services.dsar.domain.messages import render
 from services.dsar.models import DsarRequest, Notification
 from services.dsar.service.context import Ctx
-from shared.errors import Gone, NotFound
 from shared.events.catalogue.notifications import NotificationRequested
+from shared.rules.errors import Gone, NotFound
 
 
 def subject_email(ctx: Ctx, request: DsarRequest) -> str | None:

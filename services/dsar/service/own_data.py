@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dsar.models import DsarRequest
-from shared.store import StoreResult, TaskInput
+from shared.bus.store import StoreResult, TaskInput
 
 # Records of rights requests are the controller's evidence of compliance; their identifiers are
 # purged when each request closes, so only the keyed reference and dates remain.

@@ -19,9 +19,9 @@ from services.dsar.domain import get_regime
 from services.dsar.models import DataSystem, DsarRequest, DsarTask, ExportPackage
 from services.dsar.service.context import Ctx
 from services.dsar.settings import DsarSettings
-from shared import audit
-from shared.clock import Clock
-from shared.errors import Gone, NotFound
+from shared.rules.clock import Clock
+from shared.rules.errors import Gone, NotFound
+from shared.runtime import audit
 
 RIGHTS = [
     "access (Art. 15)",

@@ -12,7 +12,7 @@ from services.dsar.domain.identifiers import subject_ref
 from services.dsar.models import DataSystem, SubjectRecipient
 from services.dsar.schemas import SystemIn
 from services.dsar.service.context import Ctx
-from shared.errors import NotFound
+from shared.rules.errors import NotFound
 
 _ALL = ["access", "erase", "rectify", "restrict", "lift_restriction", "object", "portability"]
 PRIVOPS_SYSTEMS: dict[str, dict[str, Any]] = {

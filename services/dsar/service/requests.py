@@ -28,8 +28,8 @@ from services.dsar.domain.jurisdictions import PauseGround
 from services.dsar.models import DsarRequest, IdempotencyKey, Verification
 from services.dsar.service.context import Ctx
 from services.dsar.service.deadlines import store_deadline
-from shared.errors import Conflict, NotFound, Unprocessable
 from shared.events.catalogue.dsar import DsarRequestReceived
+from shared.rules.errors import Conflict, NotFound, Unprocessable
 
 
 @dataclass(frozen=True)

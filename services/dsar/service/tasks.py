@@ -23,10 +23,10 @@ from services.dsar.models import DataSystem, DsarRequest, DsarTask, SubjectRecip
 from services.dsar.service.context import Ctx
 from services.dsar.service.notifications import subject_data
 from services.dsar.service.requests import get_request
-from shared.errors import Conflict, Forbidden, Gone, NotFound
+from shared.bus.outbox import stage_many
 from shared.events.catalogue import Event
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskEscalated, DsarTaskFailed, DsarTaskRequested
-from shared.outbox import stage_many
+from shared.rules.errors import Conflict, Forbidden, Gone, NotFound
 
 log = structlog.get_logger("privops.dsar.tasks")
 

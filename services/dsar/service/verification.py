@@ -17,9 +17,9 @@ from services.dsar.service.deadlines import deadline_of, store_deadline
 from services.dsar.service.notifications import notify_subject, subject_email
 from services.dsar.service.requests import get_request
 from services.dsar.service.tasks import start_fanout
-from shared.db import Database
-from shared.errors import Conflict, Gone, NotFound, Unprocessable
 from shared.events.catalogue.dsar import DsarRequestVerified
+from shared.rules.errors import Conflict, Gone, NotFound, Unprocessable
+from shared.runtime.db import Database
 
 log = structlog.get_logger("privops.dsar.verification")
 MAX_CODES_SENT = 5

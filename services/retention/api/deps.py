@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.retention.settings import RetentionSettings
-from shared.auth import Principal, require
-from shared.service import settings_of
+from shared.runtime.auth import Principal, require
+from shared.runtime.service import settings_of
 
 Reader = Annotated[Principal, Depends(require("retention:read"))]
 Writer = Annotated[Principal, Depends(require("retention:write"))]

@@ -11,9 +11,9 @@ from services.retention.api.deps import Reader, Writer
 from services.retention.models import LegalHoldRow
 from services.retention.schemas import HoldIn, HoldOut, ReleaseIn
 from services.retention.service import holds
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"], responses=PROBLEM_RESPONSES)
 

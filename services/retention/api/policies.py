@@ -11,9 +11,9 @@ from services.retention.api.deps import Admin, Reader
 from services.retention.models import PolicyVersion
 from services.retention.schemas import DefaultPackOut, PolicyIn, PolicyOut
 from services.retention.service import policies
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"], responses=PROBLEM_RESPONSES)
 

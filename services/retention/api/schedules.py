@@ -13,10 +13,11 @@ from services.retention.models import SubjectSchedule
 from services.retention.schemas import AccountClosedIn, ScheduleOut, SystemIn, SystemOut
 from services.retention.service import registry
 from services.retention.service.schedules import ScheduleRequest, open_schedule, schedule_subject
-from shared.clock import ensure_utc
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES, Unprocessable
-from shared.service import ClockDep
+from shared.rules.clock import ensure_utc
+from shared.rules.errors import Unprocessable
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 

@@ -11,9 +11,10 @@ from services.retention.api.deps import Admin, Reader, SettingsDep
 from services.retention.models import SweepRun
 from services.retention.schemas import PreviewItem, ReportOut, SweepOut, SweepRunIn
 from services.retention.service import registry, reporting, sweeps
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES, NotFound
-from shared.service import ClockDep
+from shared.rules.errors import NotFound
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 

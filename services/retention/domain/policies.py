@@ -1,6 +1,6 @@
 """Retention policies: how long each category of data is kept, from which event, and what happens then.
 
-Pure rules, no I/O. Periods are ISO 8601 durations in calendar units (``shared.durations``), so
+Pure rules, no I/O. Periods are ISO 8601 durations in calendar units (``shared.rules.durations``), so
 "3 years" from 29 February ends on 28 February, never on 1 March.
 
 Two views of the same rule:
@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from shared.durations import Duration, InvalidDuration, add_duration, parse_duration, subtract_duration
+from shared.rules.durations import Duration, InvalidDuration, add_duration, parse_duration, subtract_duration
 
 from .errors import (
     AmbiguousPolicy,

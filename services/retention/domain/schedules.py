@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from shared.durations import Duration, add_duration
+from shared.rules.durations import Duration, add_duration
 
 from .policies import (
     ClockStart,

@@ -1,6 +1,6 @@
 """Alembic environment of the retention service."""
 
 from services.retention.models import metadata
-from shared.migrations import run_env
+from shared.runtime.migrations import run_env
 
 run_env(metadata)

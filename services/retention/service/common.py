@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.clock import Clock
+from shared.bus.outbox import stage
 from shared.events.catalogue import Event
-from shared.outbox import stage
+from shared.rules.clock import Clock
 
 SERVICE = "retention"
 

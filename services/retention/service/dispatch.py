@@ -27,12 +27,12 @@ from services.retention.service.common import SERVICE
 from services.retention.service.holds import active_holds
 from services.retention.service.registry import system_categories
 from services.retention.settings import RetentionSettings
-from shared.clock import Clock
-from shared.db import Database
-from shared.durations import add_duration, parse_duration
+from shared.bus.outbox import stage_many
 from shared.events.catalogue import Event
 from shared.events.catalogue.retention import RetentionSubjectSweepRequested
-from shared.outbox import stage_many
+from shared.rules.clock import Clock
+from shared.rules.durations import add_duration, parse_duration
+from shared.runtime.db import Database
 
 log = structlog.get_logger("privops.retention.dispatch")
 

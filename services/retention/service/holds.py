@@ -11,11 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.retention.domain import LegalHold, release_hold
 from services.retention.models import LegalHoldRow, SubjectSchedule
 from services.retention.service.common import emit
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.errors import Conflict, NotFound
 from shared.events.catalogue.retention import LegalHoldPlaced, LegalHoldReleased
+from shared.rules.clock import Clock
+from shared.rules.errors import Conflict, NotFound
+from shared.runtime import audit
+from shared.runtime.auth import Principal
 
 
 def to_domain(row: LegalHoldRow) -> LegalHold:

@@ -20,11 +20,11 @@ from services.retention.domain import (
 )
 from services.retention.models import PolicyVersion
 from services.retention.service.common import emit
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.errors import Conflict, NotFound, Unprocessable
 from shared.events.catalogue.retention import RetentionPolicyChanged
+from shared.rules.clock import Clock
+from shared.rules.errors import Conflict, NotFound, Unprocessable
+from shared.runtime import audit
+from shared.runtime.auth import Principal
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import parse_category
 from services.retention.models import DataSystem, SubjectSchedule, SystemCategory
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
+from shared.rules.clock import Clock
+from shared.runtime import audit
+from shared.runtime.auth import Principal
 
 
 async def register_system(

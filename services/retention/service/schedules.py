@@ -16,13 +16,13 @@ from services.retention.domain import ClockStart, EndingEvent, parse_period, sub
 from services.retention.models import LegalHoldRow, SubjectSchedule
 from services.retention.service.common import SERVICE
 from services.retention.service.policies import Applicable, applicable_or_default
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.db import copy_rows, new_ids
+from shared.bus.outbox import stage_many
 from shared.events.catalogue import Event
 from shared.events.catalogue.retention import SubjectScheduleCreated
-from shared.outbox import stage_many
+from shared.rules.clock import Clock
+from shared.runtime import audit
+from shared.runtime.auth import Principal
+from shared.runtime.db import copy_rows, new_ids
 
 OPEN_STATUSES = ("pending", "held", "unrouted")
 _OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"

@@ -8,8 +8,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.service.holds import subject_holds
 from services.retention.service.schedules import cancel_for_subject, subject_records
-from shared.clock import Clock
-from shared.store import StoreResult, TaskInput
+from shared.bus.store import StoreResult, TaskInput
+from shared.rules.clock import Clock
 
 SYSTEM = "privops-retention"
 HOLD_EXEMPTION = "Art. 17(3)(e) GDPR: legal hold"

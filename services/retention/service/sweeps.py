@@ -21,16 +21,16 @@ from services.retention.service.common import emit
 from services.retention.service.holds import active_holds
 from services.retention.service.policies import applicable, current_policies
 from services.retention.settings import RetentionSettings
-from shared import audit
-from shared.clock import Clock
-from shared.durations import add_duration, parse_duration
 from shared.events.catalogue.retention import (
     RetentionSubjectSweepRequested,
     RetentionSweepCompleted,
     RetentionSweepEscalated,
     RetentionSweepRequested,
 )
-from shared.jobs import claim
+from shared.rules.clock import Clock
+from shared.rules.durations import add_duration, parse_duration
+from shared.runtime import audit
+from shared.runtime.jobs import claim
 
 log = structlog.get_logger("privops.retention.sweeps")
 

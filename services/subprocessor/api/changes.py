@@ -24,9 +24,9 @@ from services.subprocessor.service import changes as service
 from services.subprocessor.service import notices as notice_service
 from services.subprocessor.service import objections as objection_service
 from services.subprocessor.service.register import get_customer
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["changes"], responses=PROBLEM_RESPONSES)
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.subprocessor.settings import SubprocessorSettings
-from shared.auth import Principal, require
-from shared.service import settings_of
+from shared.runtime.auth import Principal, require
+from shared.runtime.service import settings_of
 
 SettingsDep = Annotated[SubprocessorSettings, Depends(settings_of)]
 Reader = Annotated[Principal, Depends(require("subprocessor:read"))]

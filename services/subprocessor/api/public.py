@@ -26,10 +26,11 @@ from services.subprocessor.service import changes as change_service
 from services.subprocessor.service import notices as notice_service
 from services.subprocessor.service import objections as objection_service
 from services.subprocessor.settings import SubprocessorSettings
-from shared.auth import TENANT_PATTERN
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES, NotFound, Unauthorized
-from shared.service import ClockDep
+from shared.rules.errors import NotFound, Unauthorized
+from shared.runtime.auth import TENANT_PATTERN
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(
     prefix="/public",

@@ -18,9 +18,9 @@ from services.subprocessor.schemas import (
     SubprocessorVersionOut,
 )
 from services.subprocessor.service import register as service
-from shared.db import SessionDep
-from shared.errors import PROBLEM_RESPONSES
-from shared.service import ClockDep
+from shared.runtime.db import SessionDep
+from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["register"], responses=PROBLEM_RESPONSES)
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from shared.workdays import WorkingCalendar
+from shared.rules.workdays import WorkingCalendar
 
 from .errors import (
     CustomerNotAffected,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import RuleViolation
+from shared.rules.errors import RuleViolation
 
 
 class DomainError(RuleViolation):

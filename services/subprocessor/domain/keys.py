@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import uuid
 
-from shared import subjects
+from shared.rules import subjects
 
 from .errors import DomainError
 
@@ -32,7 +32,7 @@ def _key(key: bytes) -> bytes:
 
 
 def normalise_email(value: str) -> str:
-    """The normal form of a contact's address (the cross-service scheme of ``shared.subjects``)."""
+    """The normal form of a contact's address (the cross-service scheme of ``shared.rules.subjects``)."""
     try:
         return subjects.normalise_email(value)
     except subjects.InvalidIdentifier:

@@ -27,15 +27,15 @@ from services.subprocessor.schemas import ChangeIn, ChangeOut, ObjectionOut
 from services.subprocessor.service import notices as notice_service
 from services.subprocessor.service.register import checked_locations, customers_of, get_subprocessor
 from services.subprocessor.settings import SubprocessorSettings
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.bus.outbox import stage
 from shared.events.catalogue.subprocessor import (
     SubprocessorChangeCancelled,
     SubprocessorChangeProposed,
 )
-from shared.outbox import stage
+from shared.rules.clock import Clock
+from shared.rules.errors import Conflict, NotFound, Unprocessable
+from shared.runtime import audit
+from shared.runtime.auth import Principal
 
 FINAL_STATES = ("effective", "cancelled")
 

@@ -14,11 +14,11 @@ from services.subprocessor.service import notices as notice_service
 from services.subprocessor.service.changes import objections_of, to_domain
 from services.subprocessor.service.register import record_version
 from services.subprocessor.settings import SubprocessorSettings
-from shared import audit
-from shared.clock import Clock
+from shared.bus.outbox import stage
 from shared.events.catalogue.subprocessor import SubprocessorChangeEffective
-from shared.jobs import JobContext, claim
-from shared.outbox import stage
+from shared.rules.clock import Clock
+from shared.runtime import audit
+from shared.runtime.jobs import JobContext, claim
 
 WAITING = (ChangeState.NOTICED.value, ChangeState.OBJECTION_WINDOW_OPEN.value, ChangeState.HELD.value)
 # Customers who settled their objection this way keep their current arrangement: the change skips them.

@@ -26,14 +26,14 @@ from services.subprocessor.domain.notices import NOTICE_TEMPLATE
 from services.subprocessor.models import ChangeNotice, Customer, CustomerContact, NoticeLogEntry, SubprocessorChange
 from services.subprocessor.schemas import LogEntryOut, NoticeOut
 from services.subprocessor.settings import SubprocessorSettings
-from shared import audit
-from shared.clock import Clock
-from shared.db import as_json
-from shared.errors import Gone, NotFound
+from shared.bus.outbox import stage
 from shared.events.catalogue.notifications import NotificationRequested
 from shared.events.catalogue.subprocessor import SubprocessorNoticeSent
-from shared.jobs import JobContext, claim
-from shared.outbox import stage
+from shared.rules.clock import Clock
+from shared.rules.errors import Gone, NotFound
+from shared.runtime import audit
+from shared.runtime.db import as_json
+from shared.runtime.jobs import JobContext, claim
 
 log = structlog.get_logger("privops.subprocessor.notices")
 

@@ -17,10 +17,10 @@ from services.subprocessor.models import Customer, Objection, SubprocessorChange
 from services.subprocessor.service import notices as notice_service
 from services.subprocessor.service.changes import audit_change, cancel, objections_of, to_domain
 from services.subprocessor.settings import SubprocessorSettings
-from shared.clock import Clock
-from shared.errors import Conflict, NotFound
+from shared.bus.outbox import stage
 from shared.events.catalogue.subprocessor import SubprocessorObjectionReceived
-from shared.outbox import stage
+from shared.rules.clock import Clock
+from shared.rules.errors import Conflict, NotFound
 
 
 async def object_to_change(

@@ -22,11 +22,11 @@ from services.subprocessor.models import (
 )
 from services.subprocessor.schemas import CustomerIn, CustomerOut, LocationIn, SubprocessorIn
 from services.subprocessor.settings import SubprocessorSettings
-from shared import audit
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.db import as_json
-from shared.errors import Conflict, NotFound, Unprocessable
+from shared.rules.clock import Clock
+from shared.rules.errors import Conflict, NotFound, Unprocessable
+from shared.runtime import audit
+from shared.runtime.auth import Principal
+from shared.runtime.db import as_json
 
 
 def snapshot(sub: Subprocessor) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.subprocessor.models import CustomerContact
-from shared.store import StoreResult, TaskInput
+from shared.bus.store import StoreResult, TaskInput
 
 SYSTEM = "privops-subprocessor"
 

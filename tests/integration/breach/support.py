@@ -10,10 +10,10 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from sqlmodel import col, func, select
 
-from shared.clock import ManualClock
+from shared.bus.outbox import OutboxMessage, build_envelope
 from shared.events.catalogue import Event
 from shared.events.envelope import CloudEvent
-from shared.outbox import OutboxMessage, build_envelope
+from shared.rules.clock import ManualClock
 from tests.support.stack import Infra, RunningService, eventually, read_topic, run_service
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

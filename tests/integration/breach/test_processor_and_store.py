@@ -10,11 +10,11 @@ from sqlmodel import col, select
 
 from services.breach.models import AffectedSubject, Incident
 from services.breach.store import BreachStore
+from shared.bus.outbox import OutboxMessage
+from shared.bus.store import TaskInput
 from shared.events.catalogue.dsar import DsarTaskRequested
 from shared.events.catalogue.subprocessor import SubprocessorCustomersIdentified
 from shared.events.topics import BREACH_EVENTS, DSAR_TASK_RESULTS, NOTIFICATIONS
-from shared.outbox import OutboxMessage
-from shared.store import TaskInput
 from tests.integration.breach.support import (
     INCIDENT,
     REF_A,

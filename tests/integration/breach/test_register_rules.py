@@ -11,9 +11,9 @@ from sqlmodel import func, select
 
 from services.breach.models import Incident, IncidentSequence
 from services.breach.service.incidents import next_reference_number
-from shared.db import Database
 from shared.events.topics import BREACH_EVENTS
-from shared.migrations import upgrade
+from shared.runtime.db import Database
+from shared.runtime.migrations import upgrade
 from tests.integration.breach.support import INCIDENT, NOW, WRITER, assert_problem, breach_service, staged
 from tests.support.stack import Infra, RunningService, auth
 

@@ -10,7 +10,7 @@ from prometheus_client import REGISTRY
 from sqlmodel import func, select
 
 from services.consent.models import ConsentRecord
-from shared.outbox import staged_events
+from shared.bus.outbox import staged_events
 from tests.support.stack import Infra, RunningService, auth, run_service
 
 ADMIN = auth("acme", "consent:admin")

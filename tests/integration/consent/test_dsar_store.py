@@ -10,10 +10,10 @@ from aiokafka import AIOKafkaProducer
 from sqlmodel import select
 
 from services.consent.models import SubjectStatus
+from shared.bus.outbox import build_envelope
 from shared.events.catalogue.dsar import DsarTaskRequested
 from shared.events.envelope import CloudEvent
 from shared.events.topics import DSAR_TASK_RESULTS, DSAR_TASKS
-from shared.outbox import build_envelope
 from tests.integration.consent.conftest import ADA, ADMIN, check, decide
 from tests.support.stack import Infra, RunningService, eventually, read_topic
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import func, select
 
 from services.consent.models import ConsentRecord, ConsentState
-from shared.outbox import staged_events
+from shared.bus.outbox import staged_events
 from tests.integration.consent.conftest import ADA, ADMIN, READ, check, counts, decide
 from tests.support.stack import RunningService, eventually, serve_http
 
@@ -216,7 +216,7 @@ async def test_a_chunk_sent_ahead_waits_for_the_chunks_before_it(
 
 
 async def test_the_cli_client_sends_two_chunks_at_a_time_over_http(consent: RunningService, tmp_path: Path) -> None:
-    from services.consent.importer import ImportProgress, run_import
+    from sdk.consent_import import ImportProgress, run_import
 
     lines = ndjson_rows(0, 2500).splitlines(keepends=True)
     lines[1234] = '{"subject_kind": "user_id", "subject": "x\u2028y", "purpose": "nope"}\n'  # one bad row
@@ -245,7 +245,7 @@ async def test_the_cli_client_sends_two_chunks_at_a_time_over_http(consent: Runn
 
 
 async def test_a_stopped_import_says_which_job_to_resume(consent: RunningService, tmp_path: Path) -> None:
-    from services.consent.importer import ImportStopped, run_import
+    from sdk.consent_import import ImportStopped, run_import
 
     path = tmp_path / "consents.csv"
     path.write_text("subject_kind,subject,purpose,decision,occurred_at,colour\nuser_id,u1,newsletter,granted,x,red\n")
@@ -264,7 +264,7 @@ async def test_a_stopped_import_says_which_job_to_resume(consent: RunningService
 async def test_the_cli_client_sends_csv_one_chunk_at_a_time_from_where_the_job_stands(
     consent: RunningService, tmp_path: Path
 ) -> None:
-    from services.consent.importer import run_import
+    from sdk.consent_import import run_import
 
     path = tmp_path / "consents.csv"
     path.write_text(

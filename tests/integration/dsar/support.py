@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from deploy.local.infra import free_port
 from services.dsar.app import create_app
 from services.dsar.settings import DsarSettings
-from shared.clock import ManualClock
+from shared.rules.clock import ManualClock
 from tests.support.stack import Infra, auth
 
 TENANT = "acme"

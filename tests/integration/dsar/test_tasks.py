@@ -13,11 +13,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlmodel import select
 
-from shared.consumer import DeadLetter
+from shared.bus.consumer import DeadLetter
+from shared.bus.outbox import build_envelope
 from shared.events.catalogue import Event
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskFailed
 from shared.events.topics import DSAR_EVENTS, DSAR_TASK_RESULTS, DSAR_TASKS
-from shared.outbox import build_envelope
 from tests.integration.dsar.support import ADMIN, READ, WRITE, Dsar, request_body, serve_dsar
 from tests.support.stack import Infra, eventually, read_topic, token
 

@@ -13,7 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.retention.settings import RetentionSettings
-from shared.clock import ManualClock
+from shared.bus.outbox import build_envelope
 from shared.events.catalogue import Event, decode
 from shared.events.catalogue.retention import (
     RetentionSubjectSweepRequested,
@@ -22,8 +22,8 @@ from shared.events.catalogue.retention import (
 )
 from shared.events.envelope import CloudEvent
 from shared.events.topics import RETENTION_SWEEP_RESULTS, RETENTION_SWEEPS
-from shared.outbox import build_envelope
-from shared.settings import ServiceSettings
+from shared.rules.clock import ManualClock
+from shared.runtime.settings import ServiceSettings
 from tests.support.stack import Infra, RunningService, auth, read_topic, run_service
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

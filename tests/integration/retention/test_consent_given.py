@@ -23,13 +23,13 @@ from services.retention.service.schedules import (
     open_schedule_keys,
     subjects_waiting,
 )
-from shared.audit import AuditEntry
-from shared.consumer import ConsumerRunner
+from shared.bus.consumer import ConsumerRunner
+from shared.bus.outbox import PACKED_EVENT_TYPE as PACKED
+from shared.bus.outbox import build_envelope, partition_key, staged_events
 from shared.events.catalogue.consent import ConsentExpired, ConsentGranted, ConsentRenewed, ConsentWithdrawn
 from shared.events.envelope import CloudEvent
 from shared.events.topics import CONSENT_EVENTS
-from shared.outbox import PACKED_EVENT_TYPE as PACKED
-from shared.outbox import build_envelope, partition_key, staged_events
+from shared.runtime.audit import AuditEntry
 from tests.integration.retention.support import READ, START, TENANT, clock_of, produce, retention
 from tests.support.stack import Infra, RunningService, eventually
 

@@ -217,7 +217,7 @@ def _counts(*, deleted: int = 0, anonymised: int = 0, archived: int = 0, skipped
 
 
 def test_the_sdk_reads_the_subject_key_and_hashes_as_the_services_do() -> None:
-    from shared.subjects import subject_ref as service_ref
+    from shared.rules.subjects import subject_ref as service_ref
 
     env = {"PRIVOPS_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PRIVOPS_DSAR_URL": "http://x", "PRIVOPS_TOKEN": "t"}
     assert WorkerConfig.from_env("crm", env).subject_key is None

@@ -13,11 +13,11 @@ from aiokafka import AIOKafkaProducer
 
 from examples.analytics.store import REGISTRATION, AnalyticsStore
 from sdk import Identifiers, Outcome, PrivopsClient, PrivopsError, Store, SystemRegistration, TokenSigner
+from shared.bus.outbox import build_envelope
 from shared.events.catalogue import Event
 from shared.events.catalogue.dsar import DsarTaskRequested
 from shared.events.catalogue.retention import RetentionSweepRequested
 from shared.events.topics import DSAR_TASK_RESULTS, DSAR_TASKS, RETENTION_SWEEP_RESULTS, RETENTION_SWEEPS
-from shared.outbox import build_envelope
 from tests.integration.dsar.support import TENANT, Dsar, request_body, serve_dsar
 from tests.integration.sdk.support import run_workers, tasks_of, until_state, verify_by_code, worker_config
 from tests.support.stack import JWT_SECRET, Infra, read_topic

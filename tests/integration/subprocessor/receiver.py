@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.subprocessor.domain import SIGNATURE_HEADER, SignatureError, verify
-from shared.clock import Clock
+from shared.rules.clock import Clock
 
 
 @dataclass

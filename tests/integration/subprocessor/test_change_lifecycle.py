@@ -10,8 +10,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from services.subprocessor.jobs import APPLY_CHANGES, DELIVER_NOTICES
-from shared.clock import ManualClock
 from shared.events.topics import NOTIFICATIONS, SUBPROCESSOR_EVENTS
+from shared.rules.clock import ManualClock
 from tests.integration.subprocessor.receiver import WebhookReceiver
 from tests.support.pii import LogCapture, assert_no_personal_data, outbox_drained
 from tests.support.stack import Infra, RunningService, auth, read_topic, run_service

@@ -13,10 +13,10 @@ from sqlmodel import select
 from services.subprocessor.domain.keys import contact_subject_ref
 from services.subprocessor.models import CustomerContact
 from services.subprocessor.service.store import ContactStore
+from shared.bus.outbox import build_envelope
+from shared.bus.store import TaskInput
 from shared.events.catalogue.breach import SubprocessorAffectedCustomersRequested
 from shared.events.topics import BREACH_EVENTS, SUBPROCESSOR_EVENTS
-from shared.outbox import build_envelope
-from shared.store import TaskInput
 from tests.support.stack import SUBJECT_KEY, Infra, auth, read_topic, run_service
 
 pytestmark = pytest.mark.integration

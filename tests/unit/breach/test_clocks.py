@@ -26,7 +26,7 @@ from services.breach.domain import (
     is_past_target,
     require_delay_reasons,
 )
-from shared.workdays import WorkingCalendar
+from shared.rules.workdays import WorkingCalendar
 
 J, A = Jurisdiction, Audience
 AWARE = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)  # a Friday

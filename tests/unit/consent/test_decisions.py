@@ -21,7 +21,7 @@ from services.consent.domain import (
     gpc_signal,
     needs_renewal,
 )
-from shared.durations import parse_duration
+from shared.rules.durations import parse_duration
 
 NEWSLETTER = PurposeRules.parse("newsletter", validity="P3Y")
 JAN = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)

@@ -42,7 +42,7 @@ from services.dsar.domain import (
     pause_clock,
     resume_clock,
 )
-from shared.workdays import WorkingCalendar
+from shared.rules.workdays import WorkingCalendar
 
 A, E, OBJ, P = RequestType.ACCESS, RequestType.ERASURE, RequestType.OBJECTION, RequestType.PORTABILITY
 # Public holidays used below (2026): France, England and Wales, California (Martin Luther King Jr. Day).

@@ -14,7 +14,7 @@ from services.dsar.domain.identifiers import normalise, subject_ref
 from services.dsar.domain.messages import render
 from services.dsar.domain.tasks import TaskAction, action_for, request_outcome, retry_delay, task_due_at
 from services.dsar.settings import DsarSettings
-from shared.subjects import IdentifierError
+from shared.rules.subjects import IdentifierError
 
 KEY = b"k" * 32
 

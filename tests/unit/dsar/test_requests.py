@@ -23,7 +23,7 @@ from services.dsar.domain import (
     transition,
     validate_details,
 )
-from shared.durations import Duration
+from shared.rules.durations import Duration
 
 S, T = RequestState, RequestType
 

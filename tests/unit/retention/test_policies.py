@@ -32,7 +32,7 @@ from services.retention.domain import (
     restart_clock,
     select_policy,
 )
-from shared.durations import Duration
+from shared.rules.durations import Duration
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

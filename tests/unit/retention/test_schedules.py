@@ -19,7 +19,7 @@ from services.retention.domain import (
     subject_due_at,
     sweep_steps,
 )
-from shared.durations import Duration
+from shared.rules.durations import Duration
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 

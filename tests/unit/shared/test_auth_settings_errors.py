@@ -10,9 +10,10 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 from services.consent.settings import ConsentSettings
-from shared.auth import Principal, TokenVerifier, admin_scopes, issue_token, require
-from shared.errors import Conflict, install_problem_handlers
-from shared.settings import SettingsError, load_settings
+from shared.rules.errors import Conflict
+from shared.runtime.auth import Principal, TokenVerifier, admin_scopes, issue_token, require
+from shared.runtime.problems import install_problem_handlers
+from shared.runtime.settings import SettingsError, load_settings
 
 SECRET = "unit-test-secret-" + "s" * 32
 NOW = datetime.now(UTC)
@@ -38,7 +39,7 @@ async def test_token_round_trip_and_rejections() -> None:
     principal = await verifier.verify(issue_token(SECRET, "acme", admin_scopes(), now=NOW))
     assert principal.tenant_id == "acme"
     assert principal.has_scope("breach:write")
-    from shared.errors import Unauthorized
+    from shared.rules.errors import Unauthorized
 
     with pytest.raises(Unauthorized, match="expired"):
         await verifier.verify(
@@ -148,7 +149,7 @@ async def test_database_value_errors_are_bad_input_however_the_driver_wrapped_th
     from sqlalchemy.exc import DBAPIError
     from starlette.requests import Request
 
-    from shared.errors import render_error
+    from shared.runtime.problems import render_error
 
     class DriverError(Exception):
         pass

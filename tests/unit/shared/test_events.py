@@ -10,11 +10,11 @@ from typing import ClassVar
 
 import pytest
 
+from shared.bus.outbox import build_envelope, partition_key
 from shared.events.asyncapi import build_asyncapi, render_files
 from shared.events.catalogue import CATALOGUE, Event, InvalidEventData, UnknownEventType, decode, load_all, upcaster
 from shared.events.catalogue.consent import ConsentGranted
 from shared.events.envelope import CloudEvent, EnvelopeError
-from shared.outbox import build_envelope, partition_key
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

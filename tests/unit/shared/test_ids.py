@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import BaseModel
 
-from shared.db import new_id, new_ids
+from shared.runtime.db import new_id, new_ids
 
 
 class Holder(BaseModel):

@@ -6,7 +6,7 @@ import random
 
 from aiokafka.partitioner import murmur2 as kafka_murmur2
 
-from shared.relay import LANES_FROM, murmur2, murmur2_many
+from shared.bus.relay import LANES_FROM, murmur2, murmur2_many
 
 
 def test_one_key_hashes_as_the_kafka_client_does() -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from shared.clock import ManualClock, ensure_utc
-from shared.durations import Duration, InvalidDuration, add_duration, parse_duration, subtract_duration
-from shared.workdays import WEEKENDS_ONLY, WorkingCalendar
+from shared.rules.clock import ManualClock, ensure_utc
+from shared.rules.durations import Duration, InvalidDuration, add_duration, parse_duration, subtract_duration
+from shared.rules.workdays import WEEKENDS_ONLY, WorkingCalendar
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from services.subprocessor.domain import (
     transition,
     validate_effective_date,
 )
-from shared.workdays import WEEKENDS_ONLY, WorkingCalendar
+from shared.rules.workdays import WEEKENDS_ONLY, WorkingCalendar
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
+import shared.runtime.db
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'b25dbe10957b'
@@ -28,9 +28,9 @@ def upgrade() -> None:
     sa.Column('reference', sa.String(length=32), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('detected_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('aware_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('determined_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('detected_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('aware_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('determined_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reporter', sa.String(length=200), nullable=False),
     sa.Column('nature', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('systems', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
@@ -54,9 +54,9 @@ def upgrade() -> None:
     sa.Column('risk', sa.String(length=16), nullable=True),
     sa.Column('notify_authority', sa.Boolean(), nullable=True),
     sa.Column('notify_individuals', sa.Boolean(), nullable=True),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incident'))
     )
     op.create_index('ix_incident_subprocessor_request', 'incident', ['subprocessor_request_id'], unique=False)
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('incident_id', sa.Uuid(), nullable=False),
     sa.Column('subject_ref', sa.String(length=128), nullable=False),
-    sa.Column('added_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_affected_subject_incident_id_incident')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_affected_subject')),
     sa.UniqueConstraint('incident_id', 'subject_ref', name='incident_subject')
@@ -92,7 +92,7 @@ def upgrade() -> None:
     sa.Column('assessor_rationale', sa.Text(), nullable=True),
     sa.Column('override_reason', sa.Text(), nullable=True),
     sa.Column('decided_by', sa.String(length=255), nullable=False),
-    sa.Column('decided_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_assessment_incident_id_incident')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment'))
     )
@@ -104,16 +104,16 @@ def upgrade() -> None:
     sa.Column('jurisdiction', sa.String(length=32), nullable=False),
     sa.Column('audience', sa.String(length=32), nullable=False),
     sa.Column('recipient', sa.String(length=200), nullable=False),
-    sa.Column('starts_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('target_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('target_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('rule', sa.Text(), nullable=False),
     sa.Column('citation', sa.Text(), nullable=False),
     sa.Column('verify', sa.Boolean(), nullable=False),
     sa.Column('provisional', sa.Boolean(), nullable=False),
     sa.Column('condition', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('met_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('met_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('met_by_notice_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_deadline_incident_id_incident')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline')),
@@ -124,7 +124,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('incident_id', sa.Uuid(), nullable=False),
-    sa.Column('at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=255), nullable=False),
     sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('detail', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
@@ -149,9 +149,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('late', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.String(length=255), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_by', sa.String(length=255), nullable=True),
-    sa.Column('sent_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_notice_incident_id_incident')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notice'))
     )
@@ -162,8 +162,8 @@ def upgrade() -> None:
     sa.Column('deadline_id', sa.Uuid(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('offset_s', sa.Integer(), nullable=False),
-    sa.Column('fire_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('fired_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fire_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fired_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['deadline_id'], ['deadline.id'], name=op.f('fk_deadline_alert_deadline_id_deadline')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_alert')),
     sa.UniqueConstraint('deadline_id', 'kind', 'offset_s', name='deadline_point')
@@ -177,8 +177,8 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('detail', sa.Text(), nullable=True),
-    sa.Column('requested_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('requested_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['notice_id'], ['notice.id'], name=op.f('fk_notice_delivery_notice_id_notice')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_delivery'))
     )

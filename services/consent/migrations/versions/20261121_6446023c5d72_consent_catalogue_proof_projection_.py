@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
+import shared.runtime.db
 from sqlalchemy.dialects import postgresql
 
 revision: str = '6446023c5d72'
@@ -27,13 +27,13 @@ def upgrade() -> None:
     sa.Column('subject_ref', sa.String(length=128), nullable=False),
     sa.Column('purpose', sa.String(length=128), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=False),
-    sa.Column('decided_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('rank', sa.SmallInteger(), nullable=False),
-    sa.Column('expires_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('expired', sa.Boolean(), server_default='false', nullable=False),
     sa.Column('notice_version', sa.Integer(), nullable=True),
     sa.Column('record_id', sa.Uuid(), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'subject_ref', 'purpose', name=op.f('pk_consent_state'))
     )
     op.create_index('ix_consent_state_expiry', 'consent_state', ['expires_at'], unique=False, postgresql_where=sa.text("decision = 'granted' AND NOT expired"))
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('url', sa.String(length=1024), nullable=True),
     sa.Column('policy_url', sa.String(length=1024), nullable=False),
     sa.Column('jurisdiction', sa.String(length=64), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_controller_profile'))
     )
     op.create_table('import_job',
@@ -59,9 +59,9 @@ def upgrade() -> None:
     sa.Column('rows_done', sa.BigInteger(), nullable=False),
     sa.Column('accepted', sa.BigInteger(), nullable=False),
     sa.Column('rejected', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_job'))
     )
     op.create_index('ix_import_job_tenant', 'import_job', ['tenant_id', 'created_at'], unique=False)
@@ -80,8 +80,8 @@ def upgrade() -> None:
     sa.Column('url', sa.String(length=1024), nullable=True),
     sa.Column('language', sa.String(length=35), nullable=False),
     sa.Column('material', sa.Boolean(), nullable=False),
-    sa.Column('published_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('tenant_id', 'purpose', 'version', name=op.f('pk_notice_version'))
     )
     op.create_table('purpose',
@@ -98,8 +98,8 @@ def upgrade() -> None:
     sa.Column('tcf_purpose_id', sa.Integer(), nullable=True),
     sa.Column('current_notice_version', sa.Integer(), nullable=True),
     sa.Column('renewal_required_since', sa.Integer(), nullable=True),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'key', name=op.f('pk_purpose'))
     )
     op.create_table('subject_status',
@@ -107,16 +107,16 @@ def upgrade() -> None:
     sa.Column('subject_ref', sa.String(length=128), nullable=False),
     sa.Column('restricted', sa.Boolean(), nullable=False),
     sa.Column('objected', sa.Boolean(), nullable=False),
-    sa.Column('erased_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('erased_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('erased_records', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'subject_ref', name=op.f('pk_subject_status'))
     )
     op.add_column('consent_record', sa.Column('source', sa.String(length=16), server_default='api', nullable=False))
     op.add_column('consent_record', sa.Column('collector', sa.String(length=255), nullable=True))
     op.add_column('consent_record', sa.Column('notice_version', sa.Integer(), nullable=True))
     op.add_column('consent_record', sa.Column('notice_text_hash', sa.String(length=64), nullable=True))
-    op.add_column('consent_record', sa.Column('expires_at', shared.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('consent_record', sa.Column('expires_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True))
     op.add_column('consent_record', sa.Column('proof', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False))
     op.add_column('consent_record', sa.Column('tc_string', sa.Text(), nullable=True))
     op.add_column('consent_record', sa.Column('guardian', postgresql.JSONB(astext_type=sa.Text()), nullable=True))

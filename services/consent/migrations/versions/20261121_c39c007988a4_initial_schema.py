@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
-from shared.platform_schema import create_platform_tables, drop_platform_tables
+import shared.runtime.db
+from shared.runtime.platform_schema import create_platform_tables, drop_platform_tables
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'c39c007988a4'
@@ -31,8 +31,8 @@ def upgrade() -> None:
     sa.Column('purpose', sa.String(length=128), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('channel', sa.String(length=64), nullable=True),
-    sa.Column('occurred_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('recorded_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_record'))
     )
     op.create_index('ix_consent_record_subject_purpose', 'consent_record', ['tenant_id', 'subject_ref', 'purpose', 'occurred_at'], unique=False)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
+import shared.runtime.db
 
 
 revision: str = 'd05b347524ec'

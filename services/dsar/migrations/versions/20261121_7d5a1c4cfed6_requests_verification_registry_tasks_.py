@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
+import shared.runtime.db
 from sqlalchemy.dialects import postgresql
 
 revision: str = '7d5a1c4cfed6'
@@ -38,8 +38,8 @@ def upgrade() -> None:
     sa.Column('source', sa.String(length=255), nullable=True),
     sa.Column('transfer_safeguards', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), server_default=sa.text('true'), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dsar_data_system')),
     sa.UniqueConstraint('tenant_id', 'key', name='uq_dsar_data_system_tenant_key')
     )
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('document', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('signature', sa.String(length=128), nullable=False),
     sa.Column('algorithm', sa.String(length=32), nullable=False),
-    sa.Column('issued_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dsar_erasure_certificate')),
     sa.UniqueConstraint('request_id', name=op.f('uq_dsar_erasure_certificate_request_id'))
     )
@@ -61,10 +61,10 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=True),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('downloaded_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('purged_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('downloaded_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('purged_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dsar_export_package')),
     sa.UniqueConstraint('request_id', name=op.f('uq_dsar_export_package_request_id'))
     )
@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('request_id', sa.Uuid(), nullable=False),
     sa.Column('body_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'key', name=op.f('pk_dsar_idempotency_key'))
     )
     op.create_table('dsar_notification',
@@ -84,9 +84,9 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('recipient_ref', sa.String(length=64), nullable=False),
     sa.Column('payload_enc', sa.LargeBinary(), nullable=True),
-    sa.Column('expires_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dsar_notification'))
     )
     op.create_index(op.f('ix_dsar_notification_request_id'), 'dsar_notification', ['request_id'], unique=False)
@@ -105,32 +105,32 @@ def upgrade() -> None:
     sa.Column('subject_enc', sa.LargeBinary(), nullable=True),
     sa.Column('details_summary', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('repetition_reasons', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('received_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('clock_started_on', sa.Date(), nullable=False),
-    sa.Column('due_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('initial_due_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('acknowledge_by', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('initial_due_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledge_by', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadline_basis', sa.Text(), nullable=False),
     sa.Column('extended_by_amount', sa.Integer(), nullable=True),
     sa.Column('extended_by_unit', sa.String(length=32), nullable=True),
     sa.Column('extension_reasons', sa.Text(), nullable=True),
-    sa.Column('extension_notified_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('paused_since', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('extension_notified_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paused_since', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('paused_for', sa.String(length=32), nullable=True),
     sa.Column('paused_days', sa.Integer(), server_default='0', nullable=False),
     sa.Column('verification_method', sa.String(length=32), nullable=True),
-    sa.Column('verified_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('verified_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('verified_by', sa.String(length=255), nullable=True),
     sa.Column('evidence_ref', sa.String(length=255), nullable=True),
     sa.Column('refusal_grounds', sa.String(length=64), nullable=True),
     sa.Column('refusal_reasons', sa.Text(), nullable=True),
     sa.Column('outcome', sa.String(length=16), nullable=True),
-    sa.Column('approaching_notified_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('overdue_notified_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('purged_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approaching_notified_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_notified_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('purged_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dsar_request'))
     )
     op.create_index('ix_dsar_request_open_due', 'dsar_request', ['due_at'], unique=False, postgresql_where=sa.text('closed_at IS NULL'))
@@ -142,7 +142,7 @@ def upgrade() -> None:
     sa.Column('subject_ref', sa.String(length=64), nullable=False),
     sa.Column('system_key', sa.String(length=64), nullable=False),
     sa.Column('recipient', sa.String(length=255), nullable=False),
-    sa.Column('recorded_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dsar_subject_recipient')),
     sa.UniqueConstraint('tenant_id', 'subject_ref', 'system_key', 'recipient', name='uq_dsar_subject_recipient')
     )
@@ -156,11 +156,11 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('attempt', sa.Integer(), server_default='1', nullable=False),
-    sa.Column('due_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('acknowledged_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('next_retry_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('escalated_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_retry_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('records_affected', sa.Integer(), server_default='0', nullable=False),
     sa.Column('exemption', sa.Text(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=True),
@@ -168,10 +168,10 @@ def upgrade() -> None:
     sa.Column('recipients', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('export_enc', sa.LargeBinary(), nullable=True),
     sa.Column('exported_records', sa.Integer(), nullable=True),
-    sa.Column('exported_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('confirmed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('exported_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dsar_task')),
     sa.UniqueConstraint('request_id', 'system_key', 'action', name='uq_dsar_task_request_system_action')
     )
@@ -182,11 +182,11 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=True),
-    sa.Column('code_expires_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('code_expires_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
     sa.Column('codes_sent', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('last_sent_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_sent_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('request_id', name=op.f('pk_dsar_verification'))
     )
     # ### end Alembic commands ###

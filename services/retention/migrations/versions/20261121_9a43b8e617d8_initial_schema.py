@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
-from shared.platform_schema import create_platform_tables, drop_platform_tables
+import shared.runtime.db
+from shared.runtime.platform_schema import create_platform_tables, drop_platform_tables
 from sqlalchemy.dialects import postgresql
 
 revision: str = '9a43b8e617d8'
@@ -32,9 +32,9 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=255), nullable=False),
     sa.Column('source_event_id', sa.String(length=255), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('due_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subject_schedule'))
     )
     op.create_index('ix_subject_schedule_due', 'subject_schedule', ['due_at'], unique=False, postgresql_where=sa.text("status = 'pending'"))

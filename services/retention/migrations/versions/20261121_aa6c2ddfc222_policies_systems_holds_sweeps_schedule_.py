@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
+import shared.runtime.db
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'aa6c2ddfc222'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('key', sa.String(length=128), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('tenant_id', 'key', name=op.f('pk_data_system'))
     )
     op.create_table('legal_hold',
@@ -39,8 +39,8 @@ def upgrade() -> None:
     sa.Column('matter', sa.String(length=128), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('placed_by', sa.String(length=255), nullable=False),
-    sa.Column('placed_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('released_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('placed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('released_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('released_by', sa.String(length=255), nullable=True),
     sa.Column('release_reason', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_legal_hold'))
@@ -65,8 +65,8 @@ def upgrade() -> None:
     sa.Column('legal_reference', sa.Text(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('created_by', sa.String(length=255), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('superseded_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('superseded_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_retention_policy')),
     sa.UniqueConstraint('policy_id', 'version', name='uq_retention_policy_policy_id_version')
     )
@@ -79,7 +79,7 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('purpose', sa.String(length=128), nullable=True),
     sa.Column('action', sa.String(length=16), nullable=False),
-    sa.Column('cutoff', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cutoff', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('policy_id', sa.Uuid(), nullable=True),
     sa.Column('policy_version', sa.Integer(), nullable=True),
     sa.Column('batch_id', sa.Uuid(), nullable=True),
@@ -89,11 +89,11 @@ def upgrade() -> None:
     sa.Column('hold_ids', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('requested_by', sa.String(length=255), nullable=False),
-    sa.Column('requested_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('requested_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), server_default='1', nullable=False),
-    sa.Column('next_attempt_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('escalated_at', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('completed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('counts', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('detail', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sweep_run'))
@@ -105,8 +105,8 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('system', sa.String(length=128), nullable=False),
     sa.Column('category', sa.String(length=32), nullable=False),
-    sa.Column('next_sweep_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_sweep_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_sweep_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_sweep_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('tenant_id', 'system', 'category', name=op.f('pk_system_category'))
     )
     op.create_index('ix_system_category_next_sweep', 'system_category', ['next_sweep_at'], unique=False)

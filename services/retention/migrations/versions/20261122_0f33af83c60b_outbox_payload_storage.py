@@ -7,7 +7,7 @@ Create Date: 2026-11-22 11:20:00
 
 from collections.abc import Sequence
 
-from shared.platform_schema import compress_outbox_payloads, store_outbox_payloads_as_they_are
+from shared.runtime.platform_schema import compress_outbox_payloads, store_outbox_payloads_as_they_are
 
 revision: str = "0f33af83c60b"
 down_revision: str | None = "5d1e0c7b3a21"

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
+import shared.runtime.db
 from sqlalchemy.dialects import postgresql
 
 revision: str = '2ae34c95556e'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('notice_period_days', sa.Integer(), nullable=False),
     sa.Column('webhook_url', sa.String(length=2048), nullable=True),
     sa.Column('webhook_secret_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
     sa.UniqueConstraint('tenant_id', 'reference', name=op.f('uq_customer_tenant_id'))
     )
@@ -48,8 +48,8 @@ def upgrade() -> None:
     sa.Column('website', sa.String(length=512), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subprocessor')),
     sa.UniqueConstraint('tenant_id', 'name', name=op.f('uq_subprocessor_tenant_id'))
     )
@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('subject_ref', sa.String(length=128), nullable=False),
     sa.Column('role', sa.String(length=64), nullable=False),
     sa.Column('restricted', sa.Boolean(), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_customer_contact_customer_id_customer'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_contact'))
     )
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('customer_id', sa.UUID(), nullable=False),
     sa.Column('subprocessor_id', sa.UUID(), nullable=False),
-    sa.Column('since', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('since', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_customer_subprocessor_customer_id_customer'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['subprocessor_id'], ['subprocessor.id'], name=op.f('fk_customer_subprocessor_subprocessor_id_subprocessor')),
     sa.PrimaryKeyConstraint('customer_id', 'subprocessor_id', name=op.f('pk_customer_subprocessor'))
@@ -84,11 +84,11 @@ def upgrade() -> None:
     sa.Column('proposed', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('state', sa.String(length=32), nullable=False),
-    sa.Column('effective_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('effective_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('affected_customer_ids', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('proposed_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('proposed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('proposed_by', sa.String(length=255), nullable=False),
-    sa.Column('closed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('close_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['replaces_id'], ['subprocessor.id'], name=op.f('fk_subprocessor_change_replaces_id_subprocessor')),
     sa.ForeignKeyConstraint(['subprocessor_id'], ['subprocessor.id'], name=op.f('fk_subprocessor_change_subprocessor_id_subprocessor')),
@@ -105,7 +105,7 @@ def upgrade() -> None:
     sa.Column('change_id', sa.UUID(), nullable=True),
     sa.Column('actor', sa.String(length=255), nullable=False),
     sa.Column('snapshot', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('recorded_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['subprocessor_id'], ['subprocessor.id'], name=op.f('fk_subprocessor_version_subprocessor_id_subprocessor')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subprocessor_version')),
     sa.UniqueConstraint('subprocessor_id', 'version', name=op.f('uq_subprocessor_version_subprocessor_id'))
@@ -117,14 +117,14 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.UUID(), nullable=False),
     sa.Column('notice_period_days', sa.Integer(), nullable=False),
     sa.Column('content', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_via', sa.String(length=32), nullable=True),
-    sa.Column('objection_deadline', shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('acknowledged_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('objection_deadline', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('webhook_status', sa.String(length=16), nullable=False),
     sa.Column('webhook_attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['change_id'], ['subprocessor_change.id'], name=op.f('fk_change_notice_change_id_subprocessor_change')),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_change_notice_customer_id_customer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_change_notice')),
@@ -137,10 +137,10 @@ def upgrade() -> None:
     sa.Column('change_id', sa.UUID(), nullable=False),
     sa.Column('customer_id', sa.UUID(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('raised_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('raised_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('raised_via', sa.String(length=32), nullable=False),
     sa.Column('resolution', sa.String(length=32), nullable=True),
-    sa.Column('resolved_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', shared.runtime.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolution_note', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['change_id'], ['subprocessor_change.id'], name=op.f('fk_objection_change_id_subprocessor_change')),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_objection_customer_id_customer')),
@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
     sa.Column('notice_id', sa.UUID(), nullable=False),
-    sa.Column('at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', shared.runtime.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('outcome', sa.String(length=32), nullable=False),
     sa.Column('attempt', sa.Integer(), nullable=True),

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import shared.db
-from shared.platform_schema import create_platform_tables, drop_platform_tables
+import shared.runtime.db
+from shared.runtime.platform_schema import create_platform_tables, drop_platform_tables
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'a79ed17829b6'

@@ -7,7 +7,7 @@ Create Date: 2026-11-22 11:20:00
 
 from collections.abc import Sequence
 
-from shared.platform_schema import compress_outbox_payloads, store_outbox_payloads_as_they_are
+from shared.runtime.platform_schema import compress_outbox_payloads, store_outbox_payloads_as_they_are
 
 revision: str = "e67a56c8ae9e"
 down_revision: str | None = "2ae34c95556e"

@@ -16,8 +16,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+from shared.bus import consumer, outbox  # noqa: F401
+
 # Imported for their side effect: the platform tables join SQLModel.metadata.
-from shared import audit, consumer, outbox  # noqa: F401
+from shared.runtime import audit  # noqa: F401
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -57,7 +59,7 @@ def run_env(service_metadata: MetaData) -> None:
             target_metadata=targets,
             compare_type=True,
             render_as_batch=False,
-            user_module_prefix="shared.db.",
+            user_module_prefix="shared.runtime.db.",
         )
         with context.begin_transaction():
             context.run_migrations()

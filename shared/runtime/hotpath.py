@@ -31,9 +31,10 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import Principal, TokenVerifier
-from shared.errors import RuleViolation, carries_nul, render_error
-from shared.metrics import HOT_PATH_REQUESTS
+from shared.rules.errors import RuleViolation, carries_nul
+from shared.runtime.auth import Principal, TokenVerifier
+from shared.runtime.metrics import HOT_PATH_REQUESTS
+from shared.runtime.problems import render_error
 
 log = structlog.get_logger("privops.hotpath")
 

@@ -25,21 +25,22 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import audit
-from shared.auth import TokenVerifier
-from shared.clock import Clock, SystemClock
-from shared.consumer import ConsumerRunner, Subscription
-from shared.db import Database
-from shared.errors import PROBLEM_JSON, install_problem_handlers, refuse_nul
+from shared.bus.consumer import ConsumerRunner, Subscription
+from shared.bus.outbox import purge_published
+from shared.bus.relay import OutboxRelay
 from shared.events.catalogue import load_all
 from shared.events.topics import dead_letter_topic
-from shared.hotpath import HotPath, HotPathMiddleware
-from shared.jobs import JobContext, JobRunner, PeriodicJob
-from shared.logging import CORRELATION_HEADER, accept_correlation_id, bind_request_context, configure_logging
-from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
-from shared.outbox import purge_published
-from shared.relay import OutboxRelay
-from shared.settings import ServiceSettings
+from shared.rules.clock import Clock, SystemClock
+from shared.rules.errors import PROBLEM_JSON
+from shared.runtime import audit
+from shared.runtime.auth import TokenVerifier
+from shared.runtime.db import Database
+from shared.runtime.hotpath import HotPath, HotPathMiddleware
+from shared.runtime.jobs import JobContext, JobRunner, PeriodicJob
+from shared.runtime.logging import CORRELATION_HEADER, accept_correlation_id, bind_request_context, configure_logging
+from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
+from shared.runtime.problems import install_problem_handlers, refuse_nul
+from shared.runtime.settings import ServiceSettings
 
 log = structlog.get_logger("privops.service")
 

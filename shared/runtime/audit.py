@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.auth import Principal
-from shared.clock import Clock
-from shared.db import UTCDateTime, as_json, copy_rows
+from shared.rules.clock import Clock
+from shared.runtime.auth import Principal
+from shared.runtime.db import UTCDateTime, as_json, copy_rows
 
 GENESIS = "0" * 64
 SEAL_LOCK = zlib.crc32(b"privops.audit.sealer")

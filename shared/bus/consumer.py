@@ -10,7 +10,7 @@ if even the dead-letter topic cannot be written, the offset is not committed.
 Broker loss: a memory-only broker that restarts keeps no offsets, and a consumer would keep its
 old position and silently skip the new log's first messages. Each runner therefore rewinds a
 partition whose position is beyond its end (the log shrank), and keeps an epoch marker
-(``shared.broker_epoch``): when the broker lost it, every assigned partition (and any assigned
+(``shared.bus.broker_epoch``): when the broker lost it, every assigned partition (and any assigned
 in the following minute) is read again from the beginning. Offsets are committed only after the
 marker was seen intact, so offsets read from a lost log never become the new broker's committed
 offsets (a restarted process would start from them and skip the new log's first messages). The
@@ -47,16 +47,17 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
-from shared.clock import Clock
-from shared.db import Database, UTCDateTime
-from shared.errors import ProblemError
+from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.events.catalogue import CATALOGUE, Event, InvalidEventData, UnknownEventType, decode, load_all
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.events.topics import dead_letter_topic
-from shared.logging import bind_request_context, new_trace_id
-from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED
-from shared.settings import ServiceSettings
+from shared.rules.clock import Clock
+from shared.rules.errors import ProblemError
+from shared.runtime.db import Database, UTCDateTime
+from shared.runtime.logging import bind_request_context, new_trace_id
+from shared.runtime.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED
+from shared.runtime.settings import ServiceSettings
+from shared.runtime.uow import UnitOfWork
 
 log = structlog.get_logger("privops.consumer")
 POLL_RECORDS = 200  # at most, per poll of a group applying one event per transaction
@@ -122,6 +123,10 @@ class EventContext:
     def tenant_id(self) -> str:
         """The tenant the event belongs to."""
         return self.envelope.tenantid
+
+    def unit_of_work(self, session: AsyncSession, actor: str | None = None) -> UnitOfWork[Any]:
+        """The handler's unit of work: the event's tenant, acting as ``actor`` (by default the event's type)."""
+        return UnitOfWork(session, self.settings, self.clock, self.tenant_id, actor or f"event:{self.envelope.type}")
 
 
 Handler = Callable[[AsyncSession, Any, EventContext], Awaitable[None]]

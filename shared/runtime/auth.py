@@ -21,7 +21,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, Unauthorized
+from shared.rules.errors import Forbidden, Unauthorized
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 LEVELS = ("read", "write", "admin")

@@ -17,7 +17,7 @@ import unicodedata
 from enum import StrEnum
 from typing import ClassVar
 
-from shared.errors import RuleViolation
+from shared.rules.errors import RuleViolation
 
 
 class IdentifierError(RuleViolation):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.settings import ServiceSettings
+from shared.runtime.settings import ServiceSettings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -18,10 +18,10 @@ import httpx
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.auth import issue_token
-from shared.consumer import EventContext, Subscription
+from shared.bus.consumer import EventContext, Subscription
+from shared.bus.outbox import stage
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskRequested
-from shared.outbox import stage
+from shared.runtime.auth import issue_token
 
 log = structlog.get_logger("privops.store")
 

@@ -6,7 +6,7 @@ advisory lock), so replicas can run side by side. Published rows are kept for a 
 a broker that lost its log (a memory-only dev broker restart) can be re-fed.
 
 Broker loss: the elected relay keeps an epoch marker on ``privops.heartbeat``
-(``shared.broker_epoch``) whose ``since`` is the instant from which everything this service
+(``shared.bus.broker_epoch``) whose ``since`` is the instant from which everything this service
 published is in the broker's log. It checks the marker every few seconds; when the broker lost
 it, every row published since ``since`` is marked unpublished again (``replay_published_since``)
 and re-sent in id order, and a new marker is placed. A relay elected on a broker that holds a
@@ -47,11 +47,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.clock import Clock
-from shared.db import UTCDateTime, copy_rows, new_id, new_ids
 from shared.events.catalogue import Event
 from shared.events.envelope import JSON_CONTENT_TYPE, SPECVERSION, CloudEvent
-from shared.logging import (
+from shared.rules.clock import Clock
+from shared.runtime.db import UTCDateTime, copy_rows, new_id, new_ids
+from shared.runtime.logging import (
     correlation_id_var,
     new_span_id,
     new_trace_id,

@@ -22,10 +22,8 @@ from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
-from shared.broker_epoch import HEARTBEAT_TOPIC, EpochMarker
-from shared.db import Database
-from shared.metrics import OUTBOX_BACKLOG, OUTBOX_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, RELAY_ACTIVE
-from shared.outbox import (
+from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker
+from shared.bus.outbox import (
     EPOCH_START,
     EVENTS_OF_ROW,
     MARK_PUBLISHED,
@@ -36,7 +34,9 @@ from shared.outbox import (
     replay_published_since,
     unpack,
 )
-from shared.settings import ServiceSettings
+from shared.runtime.db import Database
+from shared.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, RELAY_ACTIVE
+from shared.runtime.settings import ServiceSettings
 
 log = structlog.get_logger("privops.outbox")
 YIELD_EVERY = 1000  # messages queued between two chances for other tasks to run

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from shared.audit import APPEND_ONLY_TRIGGER_SQL
-from shared.db import UTCDateTime
+from shared.runtime.audit import APPEND_ONLY_TRIGGER_SQL
+from shared.runtime.db import UTCDateTime
 
 
 def create_platform_tables() -> None:

@@ -10,16 +10,17 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from shared.clock import Clock
-from shared.db import Database
-from shared.metrics import JOB_ITEMS, JOB_RUNS
-from shared.settings import ServiceSettings
+from shared.rules.clock import Clock
+from shared.runtime.db import Database
+from shared.runtime.metrics import JOB_ITEMS, JOB_RUNS
+from shared.runtime.settings import ServiceSettings
+from shared.runtime.uow import UnitOfWork
 
 log = structlog.get_logger("privops.jobs")
 
@@ -33,6 +34,10 @@ class JobContext:
     database: Database
     clock: Clock
     settings: ServiceSettings
+
+    def unit_of_work(self, session: AsyncSession, tenant_id: str, actor: str) -> UnitOfWork[Any]:
+        """A unit of work of the job in ``session`` for one tenant's rows (``actor``: ``job:<name>``)."""
+        return UnitOfWork(session, self.settings, self.clock, tenant_id, actor)
 
 
 JobFn = Callable[[JobContext], Awaitable[int]]

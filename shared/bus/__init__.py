@@ -1,0 +1,1 @@
+"""The event bus: transactional outbox, relay, idempotent consumers, dead letters, broker epochs."""

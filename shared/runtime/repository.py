@@ -1,0 +1,51 @@
+"""Tenant-scoped loading: a row of the caller's tenant, or the 404 every other case looks like."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from sqlmodel import col, select
+
+from shared.rules.errors import Conflict, NotFound
+from shared.runtime.uow import UnitOfWork
+
+
+class TenantRow(Protocol):
+    """A table row that belongs to a tenant."""
+
+    tenant_id: str
+
+
+M = TypeVar("M", bound=TenantRow)
+
+
+def _label(model: type[Any]) -> str:
+    return getattr(model, "__label__", None) or model.__name__.lower()
+
+
+async def find(uow: UnitOfWork[Any], model: type[M], id_: Any, *, lock: bool = False) -> M | None:
+    """The row ``id_`` of ``model`` if it belongs to the unit's tenant (``lock``: ``FOR UPDATE``), else None."""
+    try:
+        row = await uow.session.get(model, id_, with_for_update=lock or None)
+    except (ValueError, TypeError):  # an id that cannot be one (a malformed UUID in a path)
+        return None
+    if row is None or row.tenant_id != uow.tenant_id:
+        return None
+    return row
+
+
+async def get_or_404(uow: UnitOfWork[Any], model: type[M], id_: Any, *, lock: bool = False, label: str = "") -> M:
+    """The row ``id_`` of ``model`` in the unit's tenant; 404 when missing or another tenant's (they look the same)."""
+    row = await find(uow, model, id_, lock=lock)
+    if row is None:
+        raise NotFound(f"No {label or _label(model)} {id_} for this tenant.")
+    return row
+
+
+async def exists_or_conflict(uow: UnitOfWork[Any], model: type[M], detail: str, **where: Any) -> None:
+    """409 ``detail`` when a row of ``model`` of the unit's tenant matches every ``column=value`` of ``where``."""
+    statement = select(col(model.tenant_id)).where(col(model.tenant_id) == uow.tenant_id)  # type: ignore[arg-type]
+    for name, value in where.items():
+        statement = statement.where(col(getattr(model, name)) == value)
+    if (await uow.session.exec(statement.limit(1))).first() is not None:
+        raise Conflict(detail)

@@ -1,0 +1,119 @@
+"""The unit of work every use case takes: one tenant's transaction, by one actor, at one clock.
+
+A route gets it from ``unit_of_work(scope)`` (a FastAPI dependency; each service names its
+read, write and admin variants as ``Annotated`` aliases in ``api/deps.py``), a Kafka handler
+from ``EventContext.unit_of_work``, a job from ``JobContext.unit_of_work``. Use cases stage
+events and audit entries through it and only ``flush()``: whoever built it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.bus.outbox import stage, stage_many
+from shared.events.catalogue import Event
+from shared.events.envelope import CloudEvent
+from shared.rules.clock import Clock
+from shared.runtime import audit
+from shared.runtime.auth import Principal, require
+from shared.runtime.db import SessionDep
+from shared.runtime.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass
+class UnitOfWork(Generic[S]):
+    """One transaction of one tenant, by one actor (a person or client, an event, a job)."""
+
+    session: AsyncSession
+    settings: S
+    clock: Clock
+    tenant_id: str
+    actor: str
+    principal: Principal | None = None
+
+    def now(self) -> datetime:
+        """The current instant from the injected clock."""
+        return self.clock.now()
+
+    def url(self, path: str) -> str:
+        """An absolute URL of this service."""
+        return self.settings.public_url.rstrip("/") + path
+
+    async def stage(self, event: Event, subject: str | None) -> CloudEvent:
+        """Stage ``event`` in the outbox: it leaves only if this unit of work commits."""
+        return await stage(
+            self.session,
+            event,
+            tenant_id=self.tenant_id,
+            subject=subject,
+            clock=self.clock,
+            service=self.settings.service_name,
+        )
+
+    async def stage_many(self, events: Iterable[tuple[Event, str | None]], *, packed: bool = False) -> int:
+        """Stage many ``(event, subject)`` pairs with one COPY, in order (``packed`` for bulk paths)."""
+        return await stage_many(
+            self.session,
+            events,
+            tenant_id=self.tenant_id,
+            clock=self.clock,
+            service=self.settings.service_name,
+            packed=packed,
+        )
+
+    def audit(self, action: str, entity_type: str, entity_id: Any, detail: dict[str, Any] | None = None) -> None:
+        """Append an audit entry by this unit's actor (never a raw identifier in ``detail``)."""
+        audit.record(
+            self.session,
+            tenant_id=self.tenant_id,
+            actor=self.actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            clock=self.clock,
+            detail=detail,
+        )
+
+    async def audit_many(self, entries: Sequence[tuple[str, str, Any, dict[str, Any] | None]]) -> None:
+        """Append many ``(action, entity_type, entity_id, detail)`` entries with one COPY."""
+        await audit.record_many(
+            self.session,
+            [
+                audit.entry_values(
+                    tenant_id=self.tenant_id,
+                    actor=self.actor,
+                    action=action,
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                    clock=self.clock,
+                    detail=detail,
+                )
+                for action, entity_type, entity_id, detail in entries
+            ],
+        )
+
+    def for_tenant(self, tenant_id: str) -> UnitOfWork[S]:
+        """The same transaction, actor and clock acting for another tenant (a batch of many tenants' events)."""
+        return UnitOfWork(self.session, self.settings, self.clock, tenant_id, self.actor, self.principal)
+
+
+def unit_of_work(scope: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
+    """A FastAPI dependency: the request's unit of work once the caller holds ``scope`` (401/403 otherwise)."""
+    needs = require(scope)
+
+    async def dependency(
+        request: Request, session: SessionDep, principal: Annotated[Principal, Depends(needs)]
+    ) -> UnitOfWork[Any]:
+        state = request.app.state
+        return UnitOfWork(session, state.settings, state.clock, principal.tenant_id, principal.subject, principal)
+
+    dependency.__name__ = "unit_of_work_" + scope.replace(":", "_")
+    return dependency
