@@ -1,0 +1,95 @@
+"""Templates: every key in English and French, text and HTML, tenant overrides, locale fallback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.notify.domain import TemplateCatalogue, UnknownTemplate, candidate_locales, format_day
+
+CATALOGUE = TemplateCatalogue()
+AT = datetime(2026, 12, 6, 14, 5, tzinfo=UTC)
+CONTEXT = {
+    "request_type": "erasure",
+    "request_id": "R-1",
+    "code": "482913",
+    "expires_at": AT,
+    "received_at": AT,
+    "due_at": AT,
+    "previous_due_at": AT,
+    "extended_by": "2 months",
+    "reasons": "complexity",
+    "basis": "GDPR Art. 12(3)",
+    "grounds": "manifestly unfounded",
+    "authority": "the CNIL",
+    "url": "https://example.test/p/1",
+    "systems": 7,
+    "certificate_id": "C-1",
+    "verification_needed": True,
+    "level": "warning",
+    "title": "Deadline in 3 days",
+    "summary": "Request R-1",
+    "link": "https://example.test/r/1",
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("key", sorted(CATALOGUE.keys()))
+def test_every_template_renders_in_both_languages(key: str, locale: str) -> None:
+    message = CATALOGUE.render(key, locale, CONTEXT)
+    assert message.locale == locale
+    assert message.subject and "\n" not in message.subject
+    assert message.text.strip()
+    assert message.html.startswith("<!doctype html>")
+    assert f'lang="{locale}"' in message.html
+
+
+def test_french_words_and_dates() -> None:
+    message = CATALOGUE.render("dsar.verification_code", "fr-FR", CONTEXT)
+    assert message.subject == "Votre code de vérification"
+    assert "effacement" in message.text
+    assert "6 décembre 2026, 14:05 UTC" in message.text
+    assert "482913" in message.html
+
+
+def test_unknown_locale_falls_back_to_english() -> None:
+    assert CATALOGUE.render("dsar.completed", "de-AT", CONTEXT).locale == "en"
+    assert candidate_locales("fr_CA") == ["fr-CA", "fr", "en"]
+
+
+def test_html_escapes_what_the_context_holds() -> None:
+    message = CATALOGUE.render("dsar.refusal", "en", CONTEXT | {"reasons": "<script>x</script>"})
+    assert "<script>" not in message.html
+    assert "<script>" in message.text  # plain text is not HTML
+
+
+def test_tenant_override_wins_and_brand_shows() -> None:
+    overrides = {"en/dsar.completed.txt": "Subject: Done at {{ brand.name }}\nAll done, {{ request_id }}.\n"}
+    message = CATALOGUE.render("dsar.completed", "en", CONTEXT, overrides=overrides, brand={"name": "Acme"})
+    assert message.subject == "Done at Acme"
+    assert message.text == "All done, R-1.\n"
+    assert "Acme" in message.html
+    # Other tenants still get the built-in text.
+    assert CATALOGUE.render("dsar.completed", "en", CONTEXT).subject == "Your request has been completed"
+
+
+def test_override_cannot_reach_python_internals() -> None:
+    overrides = {"en/dsar.completed.txt": "Subject: x\n{{ ''.__class__.__mro__[1].__subclasses__() }}\n"}
+    with pytest.raises(Exception, match=r"unsafe|access"):
+        CATALOGUE.render("dsar.completed", "en", CONTEXT, overrides=overrides)
+
+
+def test_missing_value_is_an_error_not_an_empty_string() -> None:
+    with pytest.raises(Exception, match="code"):
+        CATALOGUE.render("dsar.verification_code", "en", {k: v for k, v in CONTEXT.items() if k != "code"})
+
+
+def test_unknown_template() -> None:
+    with pytest.raises(UnknownTemplate):
+        CATALOGUE.render("nope", "fr", CONTEXT)
+
+
+def test_format_day() -> None:
+    assert format_day(AT, "en") == "6 December 2026"
+    assert format_day("2026-08-01", "fr") == "1 août 2026"
