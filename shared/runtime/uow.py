@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -109,8 +109,10 @@ def unit_of_work(scope: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
     """A FastAPI dependency: the request's unit of work once the caller holds ``scope`` (401/403 otherwise)."""
     needs = require(scope)
 
+    # A default rather than Annotated: the annotation would name ``needs``, a local that postponed
+    # evaluation cannot resolve, and FastAPI would take ``principal`` for a query parameter.
     async def dependency(
-        request: Request, session: SessionDep, principal: Annotated[Principal, Depends(needs)]
+        request: Request, session: SessionDep, principal: Principal = Depends(needs)
     ) -> UnitOfWork[Any]:
         state = request.app.state
         return UnitOfWork(session, state.settings, state.clock, principal.tenant_id, principal.subject, principal)
