@@ -212,6 +212,7 @@ class LocalStack:
             "LOG_LEVEL": "INFO",
             "LOG_FORMAT": "json",
             "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+            "BROKER_EPOCH": "true",  # the local broker forgets its log on restart, as in `privops up`
         }
         if service == "dsar":  # completion mails go to files of this run, not to the repository's .privops/
             values["MAILBOX_DIR"] = str(self.work_dir / "mailbox")
@@ -271,6 +272,7 @@ class LocalStack:
             "PRIVOPS_POSTGRES_URL": self.pg.url("postgres", "postgresql"),
             "PRIVOPS_DSAR_URL": dsar_url,
             "PRIVOPS_TENANTS": tenant,
+            "PRIVOPS_BROKER_EPOCH": "true",
         }
         extra = {
             "crm": {"CRM_LEDGER": str(stores / "crm-ledger.sqlite3")},

@@ -26,6 +26,9 @@ class WorkerConfig:
     # The services' *_SUBJECT_HASH_KEY (same secret): lets the store compute its people's subject
     # references and skip those a sweep names as held. Without it, a sweep naming held subjects is refused.
     subject_key: bytes | None = field(default=None, repr=False)
+    # For a broker that forgets its log when it restarts (the local Tansu): heartbeat markers tell the
+    # worker to re-read its partitions and re-send its answers. Off against Kafka, whose log survives.
+    broker_epoch: bool = False
 
     def __post_init__(self) -> None:
         if not (self.jwt_secret or self.token):
@@ -47,8 +50,9 @@ class WorkerConfig:
         cls, system: str, env: Mapping[str, str] | None = None, *, ledger_path: str = ":memory:"
     ) -> WorkerConfig:
         """Read PRIVOPS_KAFKA_BOOTSTRAP_SERVERS, PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET (or PRIVOPS_TOKEN),
-        PRIVOPS_TENANTS (comma-separated, default ``demo``), PRIVOPS_TOPIC_PREFIX and PRIVOPS_SUBJECT_HASH_KEY
-        (optional: the same secret as the services' ``*_SUBJECT_HASH_KEY``, needed to honour held subjects)."""
+        PRIVOPS_TENANTS (comma-separated, default ``demo``), PRIVOPS_TOPIC_PREFIX, PRIVOPS_SUBJECT_HASH_KEY
+        (optional: the same secret as the services' ``*_SUBJECT_HASH_KEY``, needed to honour held subjects)
+        and PRIVOPS_BROKER_EPOCH (``true`` for a broker that forgets its log; default false)."""
         values = os.environ if env is None else env
         missing = [n for n in ("PRIVOPS_KAFKA_BOOTSTRAP_SERVERS", "PRIVOPS_DSAR_URL") if not values.get(n)]
         if missing:
@@ -65,4 +69,15 @@ class WorkerConfig:
             ledger_path=ledger_path,
             session_timeout_ms=int(values.get("PRIVOPS_SESSION_TIMEOUT_MS", "10000")),
             subject_key=(values.get("PRIVOPS_SUBJECT_HASH_KEY") or "").encode() or None,
+            broker_epoch=_flag(values, "PRIVOPS_BROKER_EPOCH"),
         )
+
+
+def _flag(values: Mapping[str, str], name: str) -> bool:
+    """A boolean variable: true/false, 1/0, yes/no, on/off (any case); unset or empty is false."""
+    raw = values.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"{name}: expected true or false, got {raw!r}")

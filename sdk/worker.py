@@ -7,11 +7,11 @@ keeps only the events addressed to its system, claims identifiers over HTTP, upl
 and publishes the answer as a CloudEvent (binary mode). Handled ids are kept in a local ledger so
 a redelivered task is answered again without being carried out twice.
 
-Broker loss (a memory-only broker restarted): the worker keeps an epoch marker on
-``privops.heartbeat`` (``shared.bus.broker_epoch``). When the broker lost it, the worker reads its
-partitions again from the beginning (the ledger makes that harmless) and re-sends every answer it
-published since its marker's ``since``, with the same event id (the DSAR inbox drops copies). A
-worker that starts on a broker without its marker re-sends the answers of the last
+Broker loss (``broker_epoch`` on, for a memory-only broker that restarts): the worker keeps an
+epoch marker on ``privops.heartbeat`` (``shared.bus.broker_epoch``). When the broker lost it, the
+worker reads its partitions again from the beginning (the ledger makes that harmless) and re-sends
+every answer it published since its marker's ``since``, with the same event id (the DSAR inbox
+drops copies). A worker that starts on a broker without its marker re-sends the answers of the last
 ``RESEND_WINDOW``. A position beyond a partition's end is rewound too.
 """
 
@@ -112,14 +112,19 @@ class TaskWorker:
             heartbeat_interval_ms=max(300, cfg.session_timeout_ms // 3),
             request_timeout_ms=max(40_000, cfg.session_timeout_ms + 5_000),
         )
-        epoch = EpochMarker(self._producer, cfg.bootstrap_servers, cfg.topic(HEARTBEAT_TOPIC), f"store:{cfg.system}")
+        epoch = (
+            EpochMarker(self._producer, cfg.bootstrap_servers, cfg.topic(HEARTBEAT_TOPIC), f"store:{cfg.system}")
+            if cfg.broker_epoch
+            else None
+        )
         self.guard = guard = RewindGuard(epoch, cfg.group_id)
         try:
             await self._producer.start()
             await self.register()
             await consumer.start()
             consumer.subscribe(self.topics(), listener=guard.listener(consumer))
-            await self._secure_epoch(epoch)
+            if epoch is not None:
+                await self._secure_epoch(epoch)
             log.info("store.started", system=cfg.system, topics=self.topics(), group=cfg.group_id)
             while not self._stopping.is_set():
                 checked_at, losses = datetime.now(UTC), guard.losses
@@ -142,7 +147,7 @@ class TaskWorker:
         finally:
             with contextlib.suppress(Exception):
                 await consumer.stop()
-            await epoch.close()
+            await guard.close()
             await self._producer.stop()
             await self._http.aclose()
             self.ledger.close()

@@ -244,6 +244,7 @@ class LocalStack:
         env["PRIVOPS_POSTGRES_URL"] = self._postgres().url("postgres", "postgresql")
         env["PRIVOPS_TENANTS"] = DEMO_TENANT
         env["PRIVOPS_SUBJECT_HASH_KEY"] = secrets.subject_hash_key  # demo stores: recognise held subjects in sweeps
+        env["PRIVOPS_BROKER_EPOCH"] = "true"  # demo stores: the broker forgets its log when it restarts
         for child in self.children:
             if child.url:
                 env[f"PRIVOPS_{child.name.upper()}_URL"] = child.url
@@ -339,6 +340,8 @@ def service_environment(
         "LOG_FORMAT": "json",
         # Short group joins: a memory-only broker restarts with the stack, so rebalances are rare.
         "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+        # Tansu forgets its log when it restarts: heartbeat markers notice, relays replay, consumers rewind.
+        "BROKER_EPOCH": "true",
     }
     if service == "dsar":
         values["MAILBOX_DIR"] = str(state_dir / "mailbox")

@@ -13,6 +13,10 @@ Markers are small JSON records keyed by their owner (``relay:consent``, ``consum
 ``store:crm``) and carry no personal data. ``since`` is the instant from which everything the
 owner published is in this broker's log: a relay re-elected on the same broker adopts the
 ``since`` of its predecessor's marker, and after a loss ``since`` says what to replay.
+
+All of this runs only with the ``broker_epoch`` setting (``<SVC>_BROKER_EPOCH``, and
+``PRIVOPS_BROKER_EPOCH`` for the SDK worker): a real Kafka keeps its log across restarts, and
+without the setting nothing reads or writes the heartbeat topic.
 """
 
 from __future__ import annotations
@@ -193,9 +197,13 @@ REWIND_WINDOW_S = 60.0
 
 
 class RewindGuard:
-    """Finds stale positions after a broker lost its log, and rewinds them (shared with the SDK worker)."""
+    """Finds stale positions after a broker lost its log, and rewinds them (shared with the SDK worker).
 
-    def __init__(self, epoch: EpochMarker, name: str, check_interval_s: float = 2.0) -> None:
+    Without an ``epoch`` (the ``broker_epoch`` setting off) it only rewinds a position beyond its
+    partition's end: no marker is placed or checked, and offsets are always committed.
+    """
+
+    def __init__(self, epoch: EpochMarker | None, name: str, check_interval_s: float = 2.0) -> None:
         self.epoch = epoch
         self.name = name
         self.check_interval_s = check_interval_s
@@ -256,14 +264,17 @@ class RewindGuard:
 
         Returns True when a loss was detected; a new marker (carrying ``since``) is then placed.
         """
+        epoch = self.epoch
+        if epoch is None:
+            return False
         now = asyncio.get_running_loop().time()
         if now - self._last_check < self.check_interval_s:
             return False
         self._last_check = now
-        if self.epoch.marker is None:
+        if epoch.marker is None:
             await self.place_marker(since)
             return False
-        if await self.epoch.check() is not False:
+        if await epoch.check() is not False:
             return False
         await self._handle_loss(consumer, since)
         return True
@@ -274,12 +285,20 @@ class RewindGuard:
         False when the broker lost its log (everything is rewound and a new marker placed) or when
         that cannot be told now; the records are then read again later, which the inbox makes harmless.
         """
+        if self.epoch is None:
+            return True
         state = await self.epoch.check()
         if state is False:
             await self._handle_loss(consumer, since)
         return state is True
 
+    async def close(self) -> None:
+        """Stop the epoch marker's reading client, if any."""
+        if self.epoch is not None:
+            await self.epoch.close()
+
     async def _handle_loss(self, consumer: AIOKafkaConsumer, since: datetime | None) -> None:
+        assert self.epoch is not None
         self.epoch.lost()
         self.losses += 1
         self._lost_at = asyncio.get_running_loop().time()
@@ -288,6 +307,8 @@ class RewindGuard:
 
     async def place_marker(self, since: datetime | None) -> None:
         """Place a new epoch marker; a failure is logged and retried at the next check."""
+        if self.epoch is None:
+            return
         try:
             await self.epoch.place(since)
         except Exception as exc:

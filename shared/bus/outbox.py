@@ -5,25 +5,21 @@ only after the broker acknowledged them. One replica at a time holds the relay (
 advisory lock), so replicas can run side by side. Published rows are kept for a while so that
 a broker that lost its log (a memory-only dev broker restart) can be re-fed.
 
-Broker loss: the elected relay keeps an epoch marker on ``privops.heartbeat``
-(``shared.bus.broker_epoch``) whose ``since`` is the instant from which everything this service
-published is in the broker's log. It checks the marker every few seconds; when the broker lost
-it, every row published since ``since`` is marked unpublished again (``replay_published_since``)
-and re-sent in id order, and a new marker is placed. A relay elected on a broker that holds a
-predecessor's marker adopts its ``since``; one that finds none (a new broker, or one that lost
-its log while no relay ran) re-sends every published row still kept. Consumers are idempotent
-(the inbox), so a re-sent event changes nothing that was already applied.
+Broker loss (``broker_epoch`` on, for a broker that forgets its log when it restarts): the elected
+relay keeps an epoch marker on ``privops.heartbeat`` (``shared.bus.broker_epoch``) whose ``since`` is
+the instant from which everything this service published is in the broker's log. When the broker
+lost it, every row published since ``since`` is marked unpublished again (``replay_published_since``)
+and re-sent in id order; consumers are idempotent (the inbox), so a re-sent event changes nothing.
+Packed rows (``stage_many(packed=True)``) are described in ``shared.bus.packs``.
 """
 
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
-import lz4.frame
 import orjson
 import structlog
 from sqlalchemy import (
@@ -47,19 +43,51 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.bus.packs import (
+    PACK_COUNT_HEADER,
+    PACK_SIZE,
+    PACKED_EVENT_TYPE,
+    OutgoingEvent,
+    packed_rows,
+    partition_key,
+    unpack,
+)
 from shared.events.catalogue import Event
 from shared.events.envelope import JSON_CONTENT_TYPE, SPECVERSION, CloudEvent
 from shared.rules.clock import Clock
-from shared.runtime.db import UTCDateTime, copy_rows, new_id, new_ids
+from shared.runtime.db import UTCDateTime, copy_rows, new_ids
 from shared.runtime.logging import (
     correlation_id_var,
-    new_span_id,
     new_trace_id,
     new_traceparent,
     trace_id_of,
-    traceparent,
     traceparent_var,
 )
+
+__all__ = [
+    "EPOCH_START",
+    "EVENTS_OF_ROW",
+    "MARK_PUBLISHED",
+    "NOTIFY_CHANNEL",
+    "OUTBOX_COLUMNS",
+    "OUTBOX_TABLE",
+    "PACKED_EVENT_TYPE",
+    "PACK_COUNT_HEADER",
+    "PACK_SIZE",
+    "OutboxMessage",
+    "OutgoingEvent",
+    "build_envelope",
+    "notify_relay",
+    "outbox_rows",
+    "partition_key",
+    "purge_published",
+    "replay_published_since",
+    "stage",
+    "stage_many",
+    "stage_rows",
+    "staged_events",
+    "unpack",
+]
 
 log = structlog.get_logger("privops.outbox")
 
@@ -67,23 +95,6 @@ NOTIFY_CHANNEL = "privops_outbox"
 # Columns of an outbox row as ``outbox_rows`` builds them, in order (for COPY).
 OUTBOX_COLUMNS = ("event_id", "tenant_id", "topic", "key", "event_type", "headers", "payload")
 _NOTIFIED = "privops.outbox.notified"
-# A packed row (``stage_many(packed=True)``) carries up to PACK_SIZE events; its headers say how many.
-PACKED_EVENT_TYPE = "privops.outbox.packed"
-PACK_COUNT_HEADER = "privops-packed-events"
-PACK_SIZE = 500
-# A pack's payload is compressed here and says how in this header; a pack without it is not compressed.
-# LZ4 (frame format): 0.2 ms for a pack of 500 events, against 1.5 ms deflating it (level 1) and about
-# 5 µs per event for PostgreSQL's own compression (pglz); a third larger than deflated, half the raw size.
-# Packs deflated before LZ4 are still read.
-PACK_ENCODING_HEADER = "privops-pack-encoding"
-PACK_LZ4 = "lz4"
-PACK_DEFLATE = "deflate"
-_DECOMPRESS = {PACK_LZ4: lz4.frame.decompress, PACK_DEFLATE: zlib.decompress}
-# Layout "2" (``outbox_rows``): one JSON line of what the events share and what sets each apart, then each
-# event's payload, as is, on a line of its own. Packs without this header hold the layout of the first
-# packs: a JSON object whose events carry their own headers and their payload as a JSON string.
-PACK_LAYOUT_HEADER = "privops-pack-layout"
-PACK_LAYOUT_LINES = "2"
 # ``since`` when nothing proves the broker holds anything: every published row still kept is re-sent.
 EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -123,11 +134,6 @@ EVENTS_OF_ROW = case(
     (OUTBOX_TABLE.c.event_type == PACKED_EVENT_TYPE, cast(OUTBOX_TABLE.c.headers[PACK_COUNT_HEADER].astext, Integer)),
     else_=1,
 )
-
-
-def partition_key(tenant_id: str, subject: str | None) -> str:
-    """Tenant plus subject reference (or aggregate id): everything about one person stays in order."""
-    return f"{tenant_id}:{subject}" if subject else tenant_id
 
 
 def build_envelope(event: Event, *, source: str, tenant_id: str, subject: str | None, now: datetime) -> CloudEvent:
@@ -213,11 +219,9 @@ def outbox_rows(
     Equivalent to ``build_envelope`` + ``to_kafka_headers`` + ``data_bytes`` per event, with the
     attributes shared by the whole batch (source, tenant, time, correlation, trace) computed once.
 
-    ``packed``: a row per run of up to ``PACK_SIZE`` consecutive events of one topic, of type
-    ``PACKED_EVENT_TYPE``; its payload (LZ4, ``PACK_ENCODING_HEADER``; layout ``PACK_LAYOUT_LINES``)
-    holds what the events share once, then for each event only its id, type, subject and span, and
-    its payload as is (``unpack`` gives the events back, exactly as unpacked rows would carry them).
-    One row instead of hundreds: far less for PostgreSQL to write, index and mark published.
+    ``packed``: a row per run of up to ``PACK_SIZE`` consecutive events of one topic
+    (``shared.bus.packs``): one row instead of hundreds, far less for PostgreSQL to write, index and
+    mark published.
     """
     correlation_id = correlation_id_var.get()
     trace_id = trace_id_of(traceparent_var.get()) or new_trace_id()  # one trace for the events of one call
@@ -228,7 +232,7 @@ def outbox_rows(
     pairs = list(events)
     ids = new_ids(len(pairs))
     if packed:
-        return _packed_rows(pairs, ids, tenant_id, shared, trace_id)
+        return packed_rows(pairs, ids, tenant_id, shared, trace_id)
     rows: list[tuple[Any, ...]] = []
     schemas: dict[type[Event], str] = {}
     for (event, subject), event_id in zip(pairs, ids, strict=True):
@@ -243,94 +247,6 @@ def outbox_rows(
         key = partition_key(tenant_id, subject)
         rows.append((event_id, tenant_id, model.topic, key, model.event_type, headers, payload))
     return rows
-
-
-def _packed_rows(
-    pairs: list[tuple[Event, str | None]], ids: list[uuid.UUID], tenant_id: str, shared: dict[str, str], trace_id: str
-) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
-    types: dict[type[Event], int] = {}
-    events: list[tuple[str, int, str | None, int]] = []
-    payloads: list[bytes] = []
-    topic = ""
-
-    def close_pack() -> None:
-        kinds = [[model.event_type, model.dataschema()] for model in types]
-        meta = orjson.dumps({"headers": shared, "trace": trace_id, "types": kinds, "events": events})
-        body = lz4.frame.compress(b"\n".join([meta, *payloads]))
-        headers = {PACK_COUNT_HEADER: str(len(events)), PACK_ENCODING_HEADER: PACK_LZ4}
-        headers[PACK_LAYOUT_HEADER] = PACK_LAYOUT_LINES
-        key = partition_key(tenant_id, events[0][2])
-        rows.append((new_id(), tenant_id, topic, key, PACKED_EVENT_TYPE, orjson.dumps(headers).decode(), body))
-
-    for (event, subject), event_id in zip(pairs, ids, strict=True):
-        model = type(event)
-        if events and (model.topic != topic or len(events) == PACK_SIZE):
-            close_pack()
-            types, events, payloads = {}, [], []
-        topic = model.topic
-        kind = types.get(model)
-        if kind is None:
-            kind = types[model] = len(types)
-        events.append((str(event_id), kind, subject or None, new_span_id()))
-        # Compact JSON never holds a raw line break: each payload is one line.
-        payloads.append(model.__pydantic_serializer__.to_json(event))
-    if events:
-        close_pack()
-    return rows
-
-
-class OutgoingEvent(NamedTuple):
-    """One event as the relay sends it: from an outbox row, or one of a packed row's events."""
-
-    event_id: str
-    topic: str
-    key: str
-    kafka_headers: list[tuple[str, bytes]]
-    payload: bytes
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The CloudEvents headers as text."""
-        return {k: v.decode() for k, v in self.kafka_headers}
-
-
-def unpack(row: Any) -> list[OutgoingEvent]:
-    """The events an outbox row carries (``topic``, ``key``, ``event_type``, ``headers``, ``payload`` columns)."""
-    if row.event_type != PACKED_EVENT_TYPE:
-        headers = [(k, v.encode()) for k, v in row.headers.items()]
-        return [OutgoingEvent(str(row.event_id), row.topic, row.key, headers, row.payload)]
-    body = row.payload
-    if (encoding := row.headers.get(PACK_ENCODING_HEADER)) is not None:
-        if encoding not in _DECOMPRESS:
-            raise ValueError(f"outbox row {row.event_id}: unknown pack encoding {encoding!r}")
-        body = _DECOMPRESS[encoding](body)
-    if row.headers.get(PACK_LAYOUT_HEADER) != PACK_LAYOUT_LINES:
-        return _unpack_first_layout(row.topic, orjson.loads(body))
-    meta, *payloads = body.split(b"\n")
-    head = orjson.loads(meta)
-    shared = [(k, v.encode()) for k, v in head["headers"].items()]  # encoded once for the whole pack
-    tenant_id, trace = head["headers"]["ce_tenantid"], head["trace"]
-    kinds = [(("ce_type", kind.encode()), ("ce_dataschema", schema.encode())) for kind, schema in head["types"]]
-    topic = row.topic
-    unpacked = []
-    for (event_id, kind, subject, span), payload in zip(head["events"], payloads, strict=True):
-        type_header, schema_header = kinds[kind]
-        headers = [*shared, ("ce_id", event_id.encode()), type_header]
-        if subject:
-            headers.append(("ce_subject", subject.encode()))
-        headers += (schema_header, ("ce_traceparent", traceparent(trace, span).encode()))
-        unpacked.append(OutgoingEvent(event_id, topic, partition_key(tenant_id, subject), headers, payload))
-    return unpacked
-
-
-def _unpack_first_layout(topic: str, body: dict[str, Any]) -> list[OutgoingEvent]:
-    """The events of a pack staged before layout 2: each with its key, own headers and payload as a JSON string."""
-    shared = [(k, v.encode()) for k, v in body["headers"].items()]
-    return [
-        OutgoingEvent(own["ce_id"], topic, key, shared + [(k, v.encode()) for k, v in own.items()], payload.encode())
-        for key, own, payload in body["events"]
-    ]
 
 
 async def staged_events(session: AsyncSession, *, unpublished: bool = False) -> list[OutgoingEvent]:

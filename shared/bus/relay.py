@@ -1,16 +1,14 @@
 """The outbox relay: publishes staged events in id order; one active relay per service database.
 
 It is elected with a PostgreSQL advisory lock, woken by NOTIFY, marks events published only after
-the broker acknowledged them, and re-sends what a broker lost with its log (heartbeat markers).
+the broker acknowledged them, and, with ``broker_epoch`` on, re-sends what a broker lost with its
+log (heartbeat markers).
 """
 
 from __future__ import annotations
 
-import array
 import asyncio
 import contextlib
-import struct
-import sys
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
@@ -30,13 +28,15 @@ from shared.bus.outbox import (
     NOTIFY_CHANNEL,
     OUTBOX_TABLE,
     OutboxMessage,
-    OutgoingEvent,
     replay_published_since,
-    unpack,
 )
+from shared.bus.packs import OutgoingEvent, unpack
+from shared.bus.partitioner import LANES_FROM, murmur2, murmur2_many
 from shared.runtime.db import Database
 from shared.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, RELAY_ACTIVE
 from shared.runtime.settings import ServiceSettings
+
+__all__ = ["LANES_FROM", "NEXT_BATCH", "OutboxRelay", "murmur2", "murmur2_many", "relay_lock_key"]
 
 log = structlog.get_logger("privops.outbox")
 YIELD_EVERY = 1000  # messages queued between two chances for other tasks to run
@@ -87,8 +87,12 @@ class OutboxRelay:
         self.poll_interval_s = settings.relay_poll_interval_s
         self.standby_interval_s = standby_interval_s
         self.epoch_check_interval_s = epoch_check_interval_s
-        self.epoch = EpochMarker(
-            producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"relay:{self.service}"
+        self.epoch = (
+            EpochMarker(
+                producer, settings.kafka_bootstrap_servers, settings.topic(HEARTBEAT_TOPIC), f"relay:{self.service}"
+            )
+            if settings.broker_epoch
+            else None
         )
         self.replayed = 0  # events marked for re-sending after broker losses, since this relay was built
         self.more = False  # the last batch left unpublished rows behind (it was full): no pause before the next
@@ -122,7 +126,8 @@ class OutboxRelay:
                 finally:
                     self._set_active(False)
         finally:
-            await self.epoch.close()
+            if self.epoch is not None:
+                await self.epoch.close()
 
     async def _run_elected(self) -> None:
         async with self.database.engine.connect() as lock_conn:
@@ -148,7 +153,7 @@ class OutboxRelay:
                 while not self._stopping.is_set():
                     self._wake.clear()
                     await self.publish_batch()
-                    if loop.time() - last_check > self.epoch_check_interval_s:
+                    if self.epoch is not None and loop.time() - last_check > self.epoch_check_interval_s:
                         await self.verify_broker()
                         last_check = loop.time()
                     if loop.time() - last_metrics > 5.0:
@@ -162,7 +167,9 @@ class OutboxRelay:
                 await lock_conn.commit()
 
     async def secure_epoch(self) -> None:
-        """On election: make sure the broker holds what was published, else have it re-sent."""
+        """On election: make sure the broker holds what was published, else have it re-sent (``broker_epoch``)."""
+        if self.epoch is None:
+            return
         if self.epoch.marker is not None:  # re-elected in this process: is our marker still there?
             await self.verify_broker()
             return
@@ -173,15 +180,18 @@ class OutboxRelay:
         await self.replay_since(EPOCH_START)
 
     async def verify_broker(self) -> bool | None:
-        """Check the epoch marker; if the broker lost its log, re-send what it held. None: unknown."""
-        state = await self.epoch.check()
-        if state is False and self.epoch.marker is not None:
-            self.epoch.lost()
-            await self.replay_since(self.epoch.marker.since or EPOCH_START)
+        """Check the epoch marker; if the broker lost its log, re-send what it held. None: unknown (or no epoch)."""
+        epoch = self.epoch
+        if epoch is None:
+            return None
+        state = await epoch.check()
+        if state is False and epoch.marker is not None:
+            epoch.lost()
+            await self.replay_since(epoch.marker.since or EPOCH_START)
         return state
 
     async def replay_since(self, since: datetime) -> int:
-        """Mark rows published since ``since`` as unpublished and place a new epoch marker; return the count."""
+        """Mark rows published since ``since`` as unpublished (and place a new epoch marker); return the count."""
         async with self.database.session() as session:
             # The transaction's start: every row published from now on gets a later ``published_at``.
             now = (await session.exec(select(func.now()))).one()
@@ -189,7 +199,8 @@ class OutboxRelay:
         self.replayed += count
         report = log.warning if count else log.info
         report("outbox.replay", service=self.service, since=since.isoformat(), events=count)
-        await self.epoch.place(now)
+        if self.epoch is not None:
+            await self.epoch.place(now)
         self._wake.set()
         return count
 
@@ -307,89 +318,3 @@ class OutboxRelay:
     def _set_active(self, active: bool) -> None:
         self.active = active
         RELAY_ACTIVE.labels(self.service).set(1 if active else 0)
-
-
-_M = 0x5BD1E995
-_MASK = 0xFFFFFFFF
-
-
-def murmur2(data: bytes) -> int:
-    """Kafka's murmur2 of a key (the Java client's ``Utils.murmur2``, as aiokafka's partitioner computes it).
-
-    The same result as ``aiokafka.partitioner.murmur2``, reading the key four bytes at a time instead
-    of byte by byte: the relay hashes every key it publishes.
-    """
-    length = len(data)
-    h = 0x9747B28C ^ length
-    body = length & ~3
-    for k in struct.unpack_from(f"<{length >> 2}I", data):
-        k = (k * _M) & _MASK
-        k = ((k ^ (k >> 24)) * _M) & _MASK
-        h = ((h * _M) & _MASK) ^ k
-    extra = length & 3
-    if extra:
-        if extra == 3:
-            h ^= data[body + 2] << 16
-        if extra >= 2:
-            h ^= data[body + 1] << 8
-        h = ((h ^ data[body]) * _M) & _MASK
-    h = ((h ^ (h >> 13)) * _M) & _MASK
-    return h ^ (h >> 15)
-
-
-LANES_FROM = 32  # keys of one length from which hashing them side by side pays
-
-
-def murmur2_many(keys: Sequence[bytes]) -> list[int]:
-    """``murmur2`` of each key; keys of the same length (a batch's subject keys) are hashed side by side."""
-    hashes = [0] * len(keys)
-    by_length: dict[int, list[int]] = {}
-    for index, key in enumerate(keys):
-        by_length.setdefault(len(key), []).append(index)
-    for length, indexes in by_length.items():
-        if length == 0 or len(indexes) < LANES_FROM:
-            for index in indexes:
-                hashes[index] = murmur2(keys[index])
-            continue
-        for index, hashed in zip(indexes, _murmur2_lanes([keys[i] for i in indexes], length), strict=True):
-            hashes[index] = hashed
-    return hashes
-
-
-def _murmur2_lanes(keys: list[bytes], length: int) -> list[int]:
-    """``murmur2`` of keys of one ``length``, computed on all of them at once.
-
-    One Python integer holds a 64-bit lane per key, each carrying a 32-bit value: a product of two
-    32-bit values fits in its lane, so multiplying, masking, shifting (masked) and xoring the whole
-    integer does the step for every key (about 0.4 µs per key instead of 4.4). Word ``j`` of every
-    key is gathered into the lanes with strided slices of the joined keys.
-    """
-    count = len(keys)
-    joined = b"".join(keys)
-    low = int.from_bytes(b"\xff\xff\xff\xff\x00\x00\x00\x00" * count, "little")
-
-    def column(offset: int, width: int) -> int:
-        lanes = bytearray(8 * count)
-        for byte in range(width):
-            lanes[byte::8] = joined[offset + byte :: length]  # that byte of every key
-        return int.from_bytes(lanes, "little")
-
-    h = (0x9747B28C ^ length) * int.from_bytes(b"\x01\x00\x00\x00\x00\x00\x00\x00" * count, "little")
-    body = length & ~3
-    for offset in range(0, body, 4):
-        k = (column(offset, 4) * _M) & low
-        k = ((((k >> 24) & low) ^ k) * _M) & low
-        h = ((h * _M) & low) ^ k
-    extra = length & 3
-    if extra:
-        if extra == 3:
-            h ^= column(body + 2, 1) << 16
-        if extra >= 2:
-            h ^= column(body + 1, 1) << 8
-        h = ((h ^ column(body, 1)) * _M) & low
-    h = ((((h >> 13) & low) ^ h) * _M) & low
-    h ^= (h >> 15) & low
-    lanes = array.array("Q", h.to_bytes(8 * count, "little"))
-    if sys.byteorder == "big":
-        lanes.byteswap()
-    return lanes.tolist()

@@ -93,11 +93,11 @@ class Runtime:
 def builtin_jobs() -> list[PeriodicJob]:
     """Jobs every service runs: seal the audit chain, purge old published outbox rows."""
 
-    async def seal_audit(ctx: JobContext) -> int:
+    async def seal_audit(ctx: JobContext[Any]) -> int:
         async with ctx.database.session() as session:
             return await audit.seal(session)
 
-    async def purge_outbox(ctx: JobContext) -> int:
+    async def purge_outbox(ctx: JobContext[Any]) -> int:
         async with ctx.database.session() as session:
             return await purge_published(session, OUTBOX_RETENTION, ctx.clock.now())
 

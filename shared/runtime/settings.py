@@ -76,6 +76,11 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = Field(default=3, ge=0, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
     consumer_max_event_bytes: int = Field(default=1_048_576, ge=1024, description="Larger events are dead-lettered")
+    broker_epoch: bool = Field(
+        default=False,
+        description="Detect a broker that lost its log (the local Tansu, memory-only) with heartbeat markers, "
+        "and replay and rewind after it; leave off against Kafka, whose log survives a restart",
+    )
     role: Role = Field(
         default=Role.ALL,
         description="all (one process does everything), api (endpoints only) or worker (relay, consumers, jobs)",

@@ -75,6 +75,7 @@ class ChaosStack(LocalStack):
             argv = [*privops_command(), "serve", service, "--host", LOOPBACK, "--port", str(port)]
             env = self.service_env(service, port)
             env[f"{service.upper()}_LOG_LEVEL"] = "WARNING"
+            env[f"{service.upper()}_BROKER_EPOCH"] = "true"  # the run restarts Tansu, which forgets its log
             if service == "dsar":
                 # The platform's own safety net, shortened for the run: a task no store claimed is
                 # published again after this (the default is an hour).
@@ -92,6 +93,7 @@ class ChaosStack(LocalStack):
             "PRIVOPS_TENANTS": DEMO_TENANT,
             "PRIVOPS_POSTGRES_URL": self.pg.url("postgres", "postgresql"),
             "PRIVOPS_SESSION_TIMEOUT_MS": "6000",
+            "PRIVOPS_BROKER_EPOCH": "true",
         }
         self.start_process(
             "crm-store",

@@ -24,6 +24,9 @@ import pytest
 import yaml
 
 from deploy.k8s.render import UnsupportedKustomization, render
+from deploy.local.infra import Broker, Postgres
+from deploy.local.secrets import LocalSecrets
+from deploy.local.stack import service_environment
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -48,6 +51,7 @@ SETTINGS = (
     "PUBLIC_URL",
     "ENVIRONMENT",
     "LOG_LEVEL",
+    "BROKER_EPOCH",
 )
 SECRET_SETTINGS = frozenset({"DATABASE_URL", "JWT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY"})
 IMAGE_UID = 10001
@@ -407,6 +411,27 @@ def test_every_container_gets_every_setting_and_secrets_only_from_a_secret(
     for name, data in config_maps.items():
         leaked = [key for key in data if key.split("_", 1)[1] in SECRET_SETTINGS]
         assert not leaked, f"ConfigMap {name} holds secrets {leaked}"
+
+
+def test_broker_epochs_are_on_for_the_local_broker_only(
+    compose_config: Doc, base: list[Doc], production: list[Doc], tmp_path: Path
+) -> None:
+    """Kafka keeps its log across restarts (compose, Kubernetes); the local Tansu forgets it (``privops up``)."""
+    for name, service in compose_config["services"].items():
+        if name not in ("postgres", "kafka"):
+            assert service["environment"][f"{service_name(service).upper()}_BROKER_EPOCH"] == "false", name
+    for docs in (base, production):
+        data = next(d["data"] for d in docs if d["kind"] == "ConfigMap")
+        assert {key: data[key] for key in data if key.endswith("_BROKER_EPOCH")} == {
+            f"{svc.upper()}_BROKER_EPOCH": "false" for svc in SERVICES
+        }
+    postgres = Postgres(tmp_path, 5432, 0, None)
+    broker = Broker(9092, subprocess.Popen([sys.executable, "-c", "pass"]))
+    broker.process.wait()
+    secrets_ = LocalSecrets("j" * 48, "s" * 48, "k" * 48)
+    for svc in SERVICES:
+        env = service_environment(svc, 8001, postgres, broker, secrets_, tmp_path)
+        assert env[f"{svc.upper()}_BROKER_EPOCH"] == "true"
 
 
 def test_the_secret_is_referenced_not_defined_and_its_keys_documented(base: list[Doc]) -> None:

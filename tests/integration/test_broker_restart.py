@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlmodel import col, func, select
 
 from deploy.local.infra import Broker, start_broker
 from sdk import Identifiers, Outcome, Store, TaskWorker, WorkerConfig
 from sdk.actions import TaskRunner
 from services.retention.models import SubjectSchedule
+from shared.bus.broker_epoch import HEARTBEAT_TOPIC
 from shared.bus.outbox import OutboxMessage, build_envelope, stage
 from shared.bus.relay import OutboxRelay
 from shared.events.catalogue.consent import ConsentGranted, ConsentWithdrawn
@@ -260,6 +262,7 @@ async def test_a_store_worker_resends_its_answers_and_does_not_erase_twice(
         topic_prefix=topic_prefix,
         ledger_path=str(tmp_path / "ledger.sqlite3"),
         session_timeout_ms=2000,
+        broker_epoch=True,
     )
     worker = TaskWorker(store, config)
     task_event = DsarTaskRequested(
@@ -292,6 +295,80 @@ async def test_a_store_worker_resends_its_answers_and_does_not_erase_twice(
     finally:
         worker.stop()
         await asyncio.wait_for(running, timeout=20)
+
+
+async def test_without_broker_epoch_nothing_writes_or_reads_the_heartbeat_topic(
+    infra: Infra, topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a broker that keeps its log (``broker_epoch`` off), relays, consumers and stores run as usual."""
+    consent = infra.settings("consent", infra.fresh_database("consent"), topic_prefix, broker_epoch=False)
+    retention = infra.settings("retention", infra.fresh_database("retention"), topic_prefix, broker_epoch=False)
+    store = CountingStore()
+
+    async def claim_without_http(self: TaskRunner, tenant: str, event: DsarTaskRequested) -> Identifiers:
+        return Identifiers((), task_id=str(event.task_id), subject_ref=event.subject_ref)
+
+    monkeypatch.setattr(TaskRunner, "claim", claim_without_http)
+    config = WorkerConfig(
+        system="counting",
+        bootstrap_servers=infra.broker.bootstrap,
+        jwt_secret=JWT_SECRET,
+        tenants=("acme",),
+        topic_prefix=topic_prefix,
+        session_timeout_ms=2000,
+    )
+    worker = TaskWorker(store, config)
+    running = asyncio.create_task(worker.run())
+    database = Database(consent.database_url, pool_size=4)
+    producer = AIOKafkaProducer(bootstrap_servers=infra.broker.bootstrap, acks="all")
+    await producer.start()
+    relay = OutboxRelay(database, producer, consent)
+    relaying = asyncio.create_task(relay.run())
+    try:
+        async with run_service("retention", retention) as svc:
+            await svc.wait_consumers_ready()
+            await eventually(lambda: _is_set(worker.ready), timeout=20)
+            async with database.session() as session:
+                for i in range(3):
+                    event = ConsentWithdrawn(
+                        consent_id=uuid.uuid4(),
+                        subject_ref=f"kept-{i}",
+                        purpose="newsletter",
+                        decision="withdrawn",
+                        occurred_at=NOW,
+                    )
+                    await stage(session, event, tenant_id="acme", subject=f"kept-{i}", clock=CLOCK, service="consent")
+            task = DsarTaskRequested(
+                task_id=uuid.uuid4(),
+                request_id=uuid.uuid4(),
+                system="counting",
+                action="erase",
+                subject_ref="subject-2",
+                claim_url="http://127.0.0.1:9/claim",
+                due_at=NOW,
+            )
+            envelope = build_envelope(task, source="/privops/dsar", tenant_id="acme", subject="subject-2", now=NOW)
+            await produce(infra.broker.bootstrap, config.topic(DSAR_TASKS), [envelope])
+            await eventually(lambda: _schedules(svc, "kept-", 3), timeout=20)
+            assert len(await read_topic(infra.broker.bootstrap, config.topic(DSAR_TASK_RESULTS), expect=1)) == 1
+            assert store.erased == ["subject-2"]
+            assert relay.epoch is None and svc.runtime.relay.epoch is None
+            assert all(runner.guard.epoch is None for runner in svc.runtime.consumers)
+            assert worker.guard is not None and worker.guard.epoch is None
+    finally:
+        worker.stop()
+        relay.stop()
+        await asyncio.wait_for(asyncio.gather(running, relaying), timeout=20)
+        await producer.stop()
+        await database.dispose()
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.broker.bootstrap)
+    await admin.start()
+    try:
+        topics = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    assert consent.topic(CONSENT_EVENTS) in topics
+    assert consent.topic(HEARTBEAT_TOPIC) not in topics
 
 
 async def _resent(worker: TaskWorker) -> bool:

@@ -60,6 +60,7 @@ class Infra:
             "relay_poll_interval_s": 0.2,
             "db_pool_size": 5,
             "log_level": "WARNING",
+            "broker_epoch": True,  # the tests' broker is Tansu, which forgets its log when it restarts
         }
         values.update(overrides)
         return settings_class(service)(**values)
