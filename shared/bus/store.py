@@ -19,9 +19,9 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus.consumer import EventContext, Subscription
-from shared.bus.outbox import stage
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskRequested
 from shared.runtime.auth import issue_token
+from shared.runtime.uow import UnitOfWork
 
 log = structlog.get_logger("privops.store")
 
@@ -51,25 +51,25 @@ class TaskInput:
 
 
 class StoreActions(Protocol):
-    """What a service does with one subject's data; each method runs in the handler's transaction."""
+    """What a service does with one subject's data; each method runs in the handler's unit of work (its tenant)."""
 
-    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def erase(self, uow: UnitOfWork[Any], task: TaskInput) -> StoreResult:
         """Delete or anonymise the subject's data (keeping what the law requires, reported as exempt)."""
         ...
 
-    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+    async def export(self, uow: UnitOfWork[Any], task: TaskInput) -> list[dict[str, Any]]:
         """Every record held about the subject, as JSON-ready dicts (access and portability)."""
         ...
 
-    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+    async def restrict(self, uow: UnitOfWork[Any], task: TaskInput, lift: bool) -> StoreResult:
         """Stop (or resume) processing the subject's data."""
         ...
 
-    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def object(self, uow: UnitOfWork[Any], task: TaskInput) -> StoreResult:
         """Stop processing based on legitimate interest or for direct marketing."""
         ...
 
-    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def rectify(self, uow: UnitOfWork[Any], task: TaskInput) -> StoreResult:
         """Correct the subject's data with ``task.details['corrections']``."""
         ...
 
@@ -114,28 +114,28 @@ async def upload_export(event: DsarTaskRequested, ctx: EventContext, records: li
     response.raise_for_status()
 
 
-def dsar_task_subscription(system: str, actions: StoreActions) -> Subscription:
-    """A consumer answering the DSAR tasks addressed to ``system`` with ``actions``."""
+def dsar_task_subscription(system: str, actions: StoreActions, actor: str = "dsar-task") -> Subscription:
+    """A consumer answering the DSAR tasks addressed to ``system`` with ``actions``, acting as ``actor``."""
 
     async def on_task(session: AsyncSession, event: DsarTaskRequested, ctx: EventContext) -> None:
+        uow = ctx.unit_of_work(session, actor=actor)
         task = TaskInput(
             tenant_id=ctx.tenant_id, subject_ref=event.subject_ref, action=event.action, request_id=event.request_id
         )
         if event.action in ("access", "portability"):
-            records = await actions.export(session, task)
+            records = await actions.export(uow, task)
             await upload_export(event, ctx, records)
             result = StoreResult("done" if records else "no_data", records_affected=len(records))
         elif event.action == "erase":
-            result = await actions.erase(session, task)
+            result = await actions.erase(uow, task)
         elif event.action in ("restrict", "lift_restriction"):
-            result = await actions.restrict(session, task, lift=event.action == "lift_restriction")
+            result = await actions.restrict(uow, task, lift=event.action == "lift_restriction")
         elif event.action == "object":
-            result = await actions.object(session, task)
+            result = await actions.object(uow, task)
         else:  # rectify needs the corrections, which only the claim check carries
             details = await claim_details(event, ctx)
-            result = await actions.rectify(session, TaskInput(**{**task.__dict__, "details": details}))
-        await stage(
-            session,
+            result = await actions.rectify(uow, TaskInput(**{**task.__dict__, "details": details}))
+        await uow.stage(
             DsarTaskCompleted(
                 task_id=event.task_id,
                 request_id=event.request_id,
@@ -144,12 +144,9 @@ def dsar_task_subscription(system: str, actions: StoreActions) -> Subscription:
                 records_affected=result.records_affected,
                 exemption=result.exemption,
                 detail=result.detail,
-                completed_at=ctx.clock.now(),
+                completed_at=uow.now(),
             ),
-            tenant_id=ctx.tenant_id,
-            subject=event.subject_ref,
-            clock=ctx.clock,
-            service=ctx.settings.service_name,
+            event.subject_ref,
         )
         log.info("store.task_done", system=system, action=event.action, outcome=result.outcome)
 

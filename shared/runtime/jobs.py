@@ -10,7 +10,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,31 +25,49 @@ from shared.runtime.uow import UnitOfWork
 log = structlog.get_logger("privops.jobs")
 
 T = TypeVar("T")
+S = TypeVar("S", bound=ServiceSettings)
 
 
 @dataclass(frozen=True)
-class JobContext:
-    """What a job receives: the database, the clock and the settings."""
+class JobContext(Generic[S]):
+    """What a job receives: the database, the clock and the service's settings."""
 
     database: Database
     clock: Clock
-    settings: ServiceSettings
+    settings: S
 
-    def unit_of_work(self, session: AsyncSession, tenant_id: str, actor: str) -> UnitOfWork[Any]:
-        """A unit of work of the job in ``session`` for one tenant's rows (``actor``: ``job:<name>``)."""
+    def unit_of_work(self, session: AsyncSession, tenant_id: str, actor: str) -> UnitOfWork[S]:
+        """A unit of work of the job in ``session`` (``actor``: ``job:<name>``).
+
+        ``tenant_id`` is the tenant whose rows it works on; a job that claims many tenants' rows
+        passes ``""`` and acts for each through ``uow.for_tenant(row.tenant_id)``.
+        """
         return UnitOfWork(session, self.settings, self.clock, tenant_id, actor)
 
 
-JobFn = Callable[[JobContext], Awaitable[int]]
+JobFn = Callable[[JobContext[Any]], Awaitable[int]]
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """A named function run every ``interval_s`` seconds; it returns how many items it handled."""
+    """A named function run every ``interval_s`` seconds; it returns how many items it handled.
+
+    ``interval_setting`` names a field of the service's settings holding the interval instead;
+    with neither, the job runs every ``job_interval_s``.
+    """
 
     name: str
     fn: JobFn
     interval_s: float | None = None
+    interval_setting: str | None = None
+
+    def interval(self, settings: ServiceSettings) -> float:
+        """Seconds between two runs under ``settings``."""
+        if self.interval_s:
+            return self.interval_s
+        if self.interval_setting:
+            return float(getattr(settings, self.interval_setting))
+        return settings.job_interval_s
 
 
 async def claim(session: AsyncSession, statement: SelectOfScalar[T], limit: int = 100) -> Sequence[T]:
@@ -61,7 +79,7 @@ async def claim(session: AsyncSession, statement: SelectOfScalar[T], limit: int 
 class JobRunner:
     """Runs periodic jobs until stopped; one failing run is logged and retried at the next tick."""
 
-    def __init__(self, jobs: Sequence[PeriodicJob], context: JobContext) -> None:
+    def __init__(self, jobs: Sequence[PeriodicJob], context: JobContext[Any]) -> None:
         self.jobs = {job.name: job for job in jobs}
         self.context = context
         self._stopping = asyncio.Event()
@@ -90,7 +108,7 @@ class JobRunner:
         await asyncio.gather(*(self._loop(job) for job in self.jobs.values()))
 
     async def _loop(self, job: PeriodicJob) -> None:
-        interval = job.interval_s or self.context.settings.job_interval_s
+        interval = job.interval(self.context.settings)
         await self._sleep(random.uniform(0, min(interval, 1.0)))
         while not self._stopping.is_set():
             try:

@@ -42,6 +42,25 @@ async def get_or_404(uow: UnitOfWork[Any], model: type[M], id_: Any, *, lock: bo
     return row
 
 
+async def find_by(uow: UnitOfWork[Any], model: type[M], *, lock: bool = False, **where: Any) -> M | None:
+    """The row of ``model`` in the unit's tenant matching every ``column=value`` of ``where`` (unique), or None."""
+    statement = select(model).where(col(model.tenant_id) == uow.tenant_id)  # type: ignore[arg-type]
+    for name, value in where.items():
+        statement = statement.where(col(getattr(model, name)) == value)
+    if lock:
+        statement = statement.with_for_update()
+    return (await uow.session.exec(statement.limit(1))).first()
+
+
+async def get_or_404_by(uow: UnitOfWork[Any], model: type[M], *, label: str = "", **where: Any) -> M:
+    """``find_by``, or 404 when no row of the unit's tenant matches (another tenant's looks the same)."""
+    row = await find_by(uow, model, **where)
+    if row is None:
+        shown = ", ".join(f"{k} {v}" for k, v in where.items())
+        raise NotFound(f"No {label or _label(model)} with {shown} for this tenant.")
+    return row
+
+
 async def exists_or_conflict(uow: UnitOfWork[Any], model: type[M], detail: str, **where: Any) -> None:
     """409 ``detail`` when a row of ``model`` of the unit's tenant matches every ``column=value`` of ``where``."""
     statement = select(col(model.tenant_id)).where(col(model.tenant_id) == uow.tenant_id)  # type: ignore[arg-type]

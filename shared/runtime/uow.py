@@ -100,9 +100,9 @@ class UnitOfWork(Generic[S]):
             ],
         )
 
-    def for_tenant(self, tenant_id: str) -> UnitOfWork[S]:
-        """The same transaction, actor and clock acting for another tenant (a batch of many tenants' events)."""
-        return UnitOfWork(self.session, self.settings, self.clock, tenant_id, self.actor, self.principal)
+    def for_tenant(self, tenant_id: str, actor: str | None = None) -> UnitOfWork[S]:
+        """The same transaction and clock acting for ``tenant_id`` (a batch of many tenants' events, a public link)."""
+        return UnitOfWork(self.session, self.settings, self.clock, tenant_id, actor or self.actor, self.principal)
 
 
 def unit_of_work(scope: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
@@ -118,4 +118,19 @@ def unit_of_work(scope: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
         return UnitOfWork(session, state.settings, state.clock, principal.tenant_id, principal.subject, principal)
 
     dependency.__name__ = "unit_of_work_" + scope.replace(":", "_")
+    return dependency
+
+
+def public_unit_of_work(actor: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
+    """A FastAPI dependency for a route without a bearer token (a download link, a public page).
+
+    Its tenant is empty: the route finds the tenant from what it was given (the path, a link's
+    token) and acts through ``uow.for_tenant(tenant, actor)``.
+    """
+
+    async def dependency(request: Request, session: SessionDep) -> UnitOfWork[Any]:
+        state = request.app.state
+        return UnitOfWork(session, state.settings, state.clock, "", actor)
+
+    dependency.__name__ = "public_unit_of_work_" + actor.replace(":", "_").replace("-", "_")
     return dependency
