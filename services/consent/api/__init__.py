@@ -1,12 +1,9 @@
 """HTTP endpoints of the consent service (thin: validation in schemas, rules in domain, work in service)."""
 
-from services.consent.api.checks import HOT_PATHS as CHECK_HOT_PATHS
 from services.consent.api.checks import router as checks_router
-from services.consent.api.consents import HOT_PATHS as CONSENT_HOT_PATHS
 from services.consent.api.consents import router as consents_router
 from services.consent.api.imports import router as imports_router
 from services.consent.api.purposes import router as purposes_router
 
 # The check router comes first: routes are matched in order, and checks are the hot path.
 ROUTERS = [checks_router, purposes_router, consents_router, imports_router]
-HOT_PATHS = [*CHECK_HOT_PATHS, *CONSENT_HOT_PATHS]

@@ -1,4 +1,4 @@
-"""Dependencies of the consent endpoints: settings, the check pool and scoped principals."""
+"""Dependencies of the consent endpoints: units of work by scope, the bare principal and the direct pool."""
 
 from __future__ import annotations
 
@@ -7,23 +7,25 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
-from services.consent.settings import ConsentSettings
+from services.consent.service import Uow
 from shared.rules.errors import ServiceUnavailable
 from shared.runtime.auth import Principal, require
-from shared.runtime.service import settings_of
+from shared.runtime.uow import unit_of_work
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
 async def direct_pool_of(request: Request) -> asyncpg.Pool:
-    """The asyncpg pool of the hot paths (checks, single decisions): one statement per request, no ORM."""
-    pool: asyncpg.Pool | None = getattr(request.app.state, "direct_pool", None)
-    if pool is None:
+    """The asyncpg pool of the hot paths (``service/hot``): one statement per request, no ORM."""
+    direct = getattr(request.app.state, "direct", None)
+    if direct is None:
         raise ServiceUnavailable("The consent service is starting.")
+    pool: asyncpg.Pool = direct.pool
     return pool
 
 
-SettingsDep = Annotated[ConsentSettings, Depends(settings_of)]
-DirectPoolDep = Annotated[asyncpg.Pool, Depends(direct_pool_of)]
+ReadUow = Annotated[Uow, Depends(unit_of_work("consent:read"))]
+WriteUow = Annotated[Uow, Depends(unit_of_work("consent:write"))]
+AdminUow = Annotated[Uow, Depends(unit_of_work("consent:admin"))]
+# The check as of now needs no session: the caller and the direct pool only (no transaction to open).
 Reader = Annotated[Principal, Depends(require("consent:read"))]
-Writer = Annotated[Principal, Depends(require("consent:write"))]
-Admin = Annotated[Principal, Depends(require("consent:admin"))]
+DirectPoolDep = Annotated[asyncpg.Pool, Depends(direct_pool_of)]

@@ -7,14 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from services.consent.api.deps import Admin, SettingsDep
+from services.consent.api.deps import AdminUow
 from services.consent.models import ImportJob, ImportRejection
 from services.consent.schemas.imports import ImportIn, ImportOut, RejectionOut
 from services.consent.service import imports
 from shared.rules.errors import BadRequest
-from shared.runtime.db import SessionDep
 from shared.runtime.problems import PROBLEM_RESPONSES
-from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=PROBLEM_RESPONSES)
 MAX_CHUNK_BYTES = 16 * 1024 * 1024  # a chunk is held in memory while it is parsed and written
@@ -37,15 +35,15 @@ CHUNK_BODY = {
 
 
 @router.post("/imports", status_code=201, response_model=ImportOut, summary="Open a bulk import")
-async def open_import(body: ImportIn, session: SessionDep, clock: ClockDep, principal: Admin) -> ImportJob:
+async def open_import(body: ImportIn, uow: AdminUow) -> ImportJob:
     """Create an import job (NDJSON or CSV); send its rows with ``POST /v1/imports/{id}/rows``."""
-    return await imports.open_import(session, principal, body, clock)
+    return await imports.open_import(uow, body)
 
 
 @router.get("/imports/{import_id}", response_model=ImportOut, summary="Where an import stands")
-async def get_import(import_id: uuid.UUID, session: SessionDep, principal: Admin) -> ImportJob:
+async def get_import(import_id: uuid.UUID, uow: AdminUow) -> ImportJob:
     """Counts and the offset to resume from."""
-    return await imports.get_import(session, principal.tenant_id, import_id)
+    return await imports.get_import(uow, import_id)
 
 
 @router.post(
@@ -57,10 +55,7 @@ async def get_import(import_id: uuid.UUID, session: SessionDep, principal: Admin
 async def import_rows(
     import_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    principal: Admin,
+    uow: AdminUow,
     offset: Annotated[
         int,
         Query(
@@ -85,22 +80,21 @@ async def import_rows(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("The rows must be UTF-8 text.") from None
-    return await imports.import_chunk(session, principal.tenant_id, import_id, offset, text, settings, clock)
+    return await imports.import_chunk(uow, import_id, offset, text)
 
 
 @router.post("/imports/{import_id}/complete", response_model=ImportOut, summary="Close an import")
-async def complete_import(import_id: uuid.UUID, session: SessionDep, clock: ClockDep, principal: Admin) -> ImportJob:
+async def complete_import(import_id: uuid.UUID, uow: AdminUow) -> ImportJob:
     """No more chunks are accepted after this."""
-    return await imports.complete_import(session, principal.tenant_id, import_id, clock)
+    return await imports.complete_import(uow, import_id)
 
 
 @router.get("/imports/{import_id}/rejections", response_model=list[RejectionOut], summary="Rejected-row report")
 async def list_rejections(
     import_id: uuid.UUID,
-    session: SessionDep,
-    principal: Admin,
+    uow: AdminUow,
     after: Annotated[int, Query(ge=0, description="Return rows after this line number")] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[ImportRejection]:
     """Each rejected row's number, field and reason (page with ``after``)."""
-    return await imports.rejections(session, principal.tenant_id, import_id, after, limit)
+    return await imports.rejections(uow, import_id, after, limit)

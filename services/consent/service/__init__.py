@@ -1,1 +1,10 @@
-"""Use cases of the consent service: a session, the principal (or tenant) and the clock in; flush, never commit."""
+"""Use cases of the consent service: each takes the unit of work first and only flushes."""
+
+from __future__ import annotations
+
+from services.consent.settings import ConsentSettings
+from shared.runtime.jobs import JobContext
+from shared.runtime.uow import UnitOfWork
+
+Uow = UnitOfWork[ConsentSettings]
+Job = JobContext[ConsentSettings]

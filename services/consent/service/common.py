@@ -7,16 +7,13 @@ import hmac
 from collections.abc import Iterable
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.consent.domain import Decision, PurposeRules, UnknownPurpose, subject_ref
+from services.consent.domain import PurposeRules, UnknownPurpose, subject_ref
 from services.consent.models import Purpose
 from services.consent.schemas.consents import SubjectSelector
-from services.consent.service.purpose_cache import PurposeSnapshot
+from services.consent.service import Uow
+from services.consent.service.hot.cache import PurposeSnapshot
 from shared.runtime.settings import ServiceSettings
-
-# At one instant a refusal outranks a grant (the domain's precedence), kept as a column of the projection.
-RANK = {Decision.GRANTED: 0, Decision.DENIED: 1, Decision.WITHDRAWN: 2}
 
 
 def subject_key(settings: ServiceSettings) -> bytes:
@@ -49,10 +46,11 @@ def rules_of(purpose: Purpose | PurposeSnapshot) -> PurposeRules:
     )
 
 
-async def load_purposes(session: AsyncSession, tenant_id: str, keys: Iterable[str]) -> dict[str, Purpose]:
+async def load_purposes(uow: Uow, keys: Iterable[str]) -> dict[str, Purpose]:
     """The tenant's purposes with these keys; raise ``UnknownPurpose`` naming the first missing one."""
     wanted = list(dict.fromkeys(keys))
-    rows = await session.exec(select(Purpose).where(Purpose.tenant_id == tenant_id, col(Purpose.key).in_(wanted)))
+    statement = select(Purpose).where(Purpose.tenant_id == uow.tenant_id, col(Purpose.key).in_(wanted))
+    rows = await uow.session.exec(statement)
     found = {p.key: p for p in rows.all()}
     for key in wanted:
         if key not in found:
@@ -60,7 +58,7 @@ async def load_purposes(session: AsyncSession, tenant_id: str, keys: Iterable[st
     return found
 
 
-async def all_purposes(session: AsyncSession, tenant_id: str) -> list[Purpose]:
+async def all_purposes(uow: Uow) -> list[Purpose]:
     """Every purpose of the tenant's catalogue, by key."""
-    rows = await session.exec(select(Purpose).where(Purpose.tenant_id == tenant_id).order_by(col(Purpose.key)))
+    rows = await uow.session.exec(select(Purpose).where(Purpose.tenant_id == uow.tenant_id).order_by(col(Purpose.key)))
     return list(rows.all())

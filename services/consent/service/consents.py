@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
-from sqlalchemy.engine import Engine
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.consent.domain import Decision, gpc_denials, gpc_signal
 from services.consent.models import ConsentRecord, ConsentState
 from services.consent.schemas.consents import ConsentIn, ProofIn, WithdrawIn
+from services.consent.service import Uow
 from services.consent.service.common import all_purposes, hash_ip, resolve_subject, rules_of
-from services.consent.service.purpose_cache import PurposeSnapshot, cached_purpose, purposes_for_write, snapshot_of
+from services.consent.service.hot.cache import PurposeSnapshot, purposes_for_write, snapshot_of
 from services.consent.service.recording import (
     Capture,
     Evidence,
@@ -24,10 +22,8 @@ from services.consent.service.recording import (
     new_record,
     resolve_notice,
 )
-from services.consent.service.write import WRITE_DECISION, decision_params
 from shared.rules.clock import Clock, ensure_utc
-from shared.rules.errors import ServiceUnavailable, Unprocessable
-from shared.runtime.auth import Principal
+from shared.rules.errors import Unprocessable
 from shared.runtime.settings import ServiceSettings
 
 GPC_PROOF = {"gpc": "Sec-GPC: 1"}
@@ -71,173 +67,90 @@ class DecisionRequest:
         guardian = check_child(rules, self.decision, self.occurred_at, body.country, age, body.guardian)
         return Evidence(version, text, body.tc_string, guardian)
 
-    def record(self, tenant_id: str, rules: PurposeSnapshot, clock: Clock) -> ConsentRecord:
+    def record(self, tenant_id: str, rules: PurposeSnapshot, recorded_at: datetime) -> ConsentRecord:
         """The record of this decision under ``rules``."""
         shown = self.evidence(rules)
         return new_record(
-            tenant_id, self.subject_ref, rules, self.decision, self.occurred_at, self.capture, shown, clock
+            tenant_id, self.subject_ref, rules, self.decision, self.occurred_at, self.capture, shown, recorded_at
         )
 
 
-async def record_consent(
-    session: AsyncSession, principal: Principal, body: ConsentIn, settings: ServiceSettings, clock: Clock
-) -> ConsentRecord:
+async def record_consent(uow: Uow, body: ConsentIn) -> ConsentRecord:
     """Validate a decision against the catalogue, its notice, TCF and Art. 8 rules, then append it."""
-    request = DecisionRequest.of(body, settings, clock)
-    purpose = (await purposes_for_write(session, principal.tenant_id, [body.purpose]))[body.purpose]
+    request = DecisionRequest.of(body, uow.settings, uow.clock)
+    purpose = (await purposes_for_write(uow, [body.purpose]))[body.purpose]
     return await append_decision(
-        session,
-        tenant_id=principal.tenant_id,
-        actor=principal,
+        uow,
         subject_ref=request.subject_ref,
         purpose=purpose,
         decision=request.decision,
         occurred_at=request.occurred_at,
         capture=request.capture,
         evidence=request.evidence,
-        clock=clock,
-        service=settings.service_name,
     )
-
-
-def _unknown_outcome() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "The connection to the database was lost while the decision was being written; "
-        "read the subject's history before sending it again."
-    )
-
-
-async def record_consent_direct(
-    pool: asyncpg.Pool, engine: Engine, principal: Principal, body: ConsentIn, settings: ServiceSettings, clock: Clock
-) -> ConsentRecord | None:
-    """``record_consent`` as one autocommitted statement on ``pool``, or ``None`` when it cannot be done so.
-
-    ``None`` (nothing written) when the purpose's rules are not cached or moved on since they were,
-    or when the database refused the statement: ``record_consent`` then does it the usual way. Once
-    the statement is sent, a lost connection leaves the outcome unknown: that is a 503, never a retry.
-    """
-    try:
-        request = DecisionRequest.of(body, settings, clock)
-        rules = cached_purpose(engine, principal.tenant_id, body.purpose)
-        if rules is None:
-            return None
-        record = request.record(principal.tenant_id, rules, clock)
-        params = decision_params(record, rules.revision, actor=principal, clock=clock, service=settings.service_name)
-    except Exception:  # nothing written yet: ``record_consent`` checks again and gives the answer (422 …)
-        return None
-    try:
-        connection = await pool.acquire()
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
-        return None
-    try:
-        written = await connection.fetchrow(WRITE_DECISION, *params)
-    except asyncpg.PostgresConnectionError as exc:
-        raise _unknown_outcome() from exc
-    except asyncpg.PostgresError:
-        return None  # refused by the server: the statement changed nothing
-    except (OSError, asyncpg.InterfaceError, TimeoutError) as exc:
-        raise _unknown_outcome() from exc
-    finally:
-        await pool.release(connection)
-    return record if written is not None else None
 
 
 async def capture_gpc(
-    session: AsyncSession,
-    principal: Principal,
-    ref: str,
-    sec_gpc: str | None,
-    capture: Capture,
-    settings: ServiceSettings,
-    clock: Clock,
-    *,
-    skip: str | None = None,
+    uow: Uow, ref: str, sec_gpc: str | None, capture: Capture, *, skip: str | None = None
 ) -> list[ConsentRecord]:
     """Record opt-outs for GPC-covered purposes when ``Sec-GPC: 1`` is present; an absent header changes nothing."""
     if not gpc_signal(sec_gpc):
         return []  # no header: the browser expressed nothing, neither an opt-out nor a consent
-    now = clock.now()
-    purposes = {p.key: snapshot_of(p) for p in await all_purposes(session, principal.tenant_id) if p.key != skip}
+    now = uow.now()
+    purposes = {p.key: snapshot_of(p) for p in await all_purposes(uow) if p.key != skip}
     denials = gpc_denials(sec_gpc, [rules_of(p) for p in purposes.values()], now)
     if not denials:
         return []
-    in_force = await current_decisions(session, principal.tenant_id, ref, [d.purpose for d in denials])
+    in_force = await current_decisions(uow, ref, [d.purpose for d in denials])
     records = []
     for denial in denials:
         if in_force.get(denial.purpose) in (Decision.DENIED.value, Decision.WITHDRAWN.value):
             continue  # already opted out: a signal repeated on every request records nothing new
         records.append(
             await append_decision(
-                session,
-                tenant_id=principal.tenant_id,
-                actor=principal,
+                uow,
                 subject_ref=ref,
                 purpose=purposes[denial.purpose],
                 decision=Decision.DENIED,
                 occurred_at=now,
                 capture=Capture(capture.channel, capture.collector, capture.proof | GPC_PROOF, source="gpc"),
-                clock=clock,
-                service=settings.service_name,
             )
         )
     return records
 
 
-async def withdraw(
-    session: AsyncSession, principal: Principal, body: WithdrawIn, settings: ServiceSettings, clock: Clock
-) -> tuple[str, list[ConsentRecord]]:
+async def withdraw(uow: Uow, body: WithdrawIn) -> tuple[str, list[ConsentRecord]]:
     """Withdraw the named purposes, or every purpose currently granted, in one call."""
-    ref = resolve_subject(settings, body)
-    capture = Capture(body.channel, body.collector, proof_of(settings, body.proof))
-    records = await withdraw_purposes(
-        session, principal.tenant_id, principal, ref, body.purposes, capture, settings, clock
-    )
-    return ref, records
+    ref = resolve_subject(uow.settings, body)
+    capture = Capture(body.channel, body.collector, proof_of(uow.settings, body.proof))
+    return ref, await withdraw_purposes(uow, ref, body.purposes, capture)
 
 
-async def withdraw_purposes(
-    session: AsyncSession,
-    tenant_id: str,
-    actor: Principal | str,
-    ref: str,
-    keys: list[str] | None,
-    capture: Capture,
-    settings: ServiceSettings,
-    clock: Clock,
-) -> list[ConsentRecord]:
+async def withdraw_purposes(uow: Uow, ref: str, keys: list[str] | None, capture: Capture) -> list[ConsentRecord]:
     """Append withdrawals for ``keys`` (or for every purpose in force as granted when ``keys`` is None)."""
     if keys is None:
-        granted = await current_decisions(session, tenant_id, ref, None)
+        granted = await current_decisions(uow, ref, None)
         keys = sorted(k for k, decision in granted.items() if decision == Decision.GRANTED.value)
-    purposes = await purposes_for_write(session, tenant_id, keys)
-    now = clock.now()
+    purposes = await purposes_for_write(uow, keys)
+    now = uow.now()
     return [
         await append_decision(
-            session,
-            tenant_id=tenant_id,
-            actor=actor,
+            uow,
             subject_ref=ref,
             purpose=purposes[key],
             decision=Decision.WITHDRAWN,
             occurred_at=now,
             capture=capture,
-            clock=clock,
-            service=settings.service_name,
         )
         for key in keys
     ]
 
 
-async def current_decisions(session: AsyncSession, tenant_id: str, ref: str, keys: list[str] | None) -> dict[str, str]:
+async def current_decisions(uow: Uow, ref: str, keys: list[str] | None) -> dict[str, str]:
     """The decision in force per purpose for a subject (from the projection)."""
     statement = select(ConsentState.purpose, ConsentState.decision).where(
-        ConsentState.tenant_id == tenant_id, ConsentState.subject_ref == ref
+        ConsentState.tenant_id == uow.tenant_id, ConsentState.subject_ref == ref
     )
     if keys is not None:
         statement = statement.where(col(ConsentState.purpose).in_(keys))
-    return {purpose: decision for purpose, decision in (await session.exec(statement)).all()}
-
-
-def as_of(value: datetime | None, clock: Clock) -> datetime:
-    """An optional instant from a request, in UTC, defaulting to now."""
-    return ensure_utc(value) if value is not None else clock.now()
+    return {purpose: decision for purpose, decision in (await uow.session.exec(statement)).all()}

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.consent.domain import (
     ConsentType,
@@ -16,38 +15,38 @@ from services.consent.domain import (
     build_receipt,
 )
 from services.consent.models import ConsentRecord, ControllerProfile, NoticeVersion, Purpose, SubjectStatus
+from services.consent.service import Uow
 from shared.rules.errors import NotFound
+from shared.runtime.repository import find, get_or_404
 
 
-async def get_record(session: AsyncSession, tenant_id: str, consent_id: uuid.UUID) -> ConsentRecord:
+async def get_record(uow: Uow, consent_id: uuid.UUID) -> ConsentRecord:
     """A consent record of the tenant (another tenant's record is reported as not found)."""
-    record = await session.get(ConsentRecord, consent_id)
-    if record is None or record.tenant_id != tenant_id:
-        raise NotFound(f"No consent record {consent_id}.")
-    return record
+    return await get_or_404(uow, ConsentRecord, consent_id, label="consent record")
 
 
-async def subject_history(
-    session: AsyncSession, tenant_id: str, ref: str
-) -> tuple[SubjectStatus | None, list[ConsentRecord]]:
-    """Every record of a subject, oldest first, and the subject's rights-request flags."""
-    rows = await session.exec(
+async def subject_history(uow: Uow, ref: str) -> tuple[SubjectStatus | None, list[ConsentRecord]]:
+    """Every record of a subject, oldest first, and the subject's rights-request flags; the reading is audited."""
+    rows = await uow.session.exec(
         select(ConsentRecord)
-        .where(ConsentRecord.tenant_id == tenant_id, ConsentRecord.subject_ref == ref)
+        .where(ConsentRecord.tenant_id == uow.tenant_id, ConsentRecord.subject_ref == ref)
         .order_by(col(ConsentRecord.occurred_at), col(ConsentRecord.recorded_at))
     )
-    return await session.get(SubjectStatus, (tenant_id, ref)), list(rows.all())
+    status, records = await find(uow, SubjectStatus, (uow.tenant_id, ref)), list(rows.all())
+    uow.audit("subject.history_read", "subject", ref, {"records": len(records)})
+    return status, records
 
 
-async def receipt(session: AsyncSession, record: ConsentRecord) -> dict[str, Any]:
+async def receipt(uow: Uow, consent_id: uuid.UUID) -> dict[str, Any]:
     """The consent receipt of one record, with the privops proof beside the Kantara fields."""
-    profile = await session.get(ControllerProfile, record.tenant_id)
+    record = await get_record(uow, consent_id)
+    profile = await find(uow, ControllerProfile, uow.tenant_id)
     if profile is None:
         raise NotFound("No controller profile for this tenant: PUT /v1/controller before asking for receipts.")
-    purpose = await session.get(Purpose, (record.tenant_id, record.purpose))
+    purpose = await find(uow, Purpose, (uow.tenant_id, record.purpose))
     notice = None
     if record.notice_version is not None:
-        notice = await session.get(NoticeVersion, (record.tenant_id, record.purpose, record.notice_version))
+        notice = await find(uow, NoticeVersion, (uow.tenant_id, record.purpose, record.notice_version))
     return build_receipt_for(record, profile, purpose, notice)
 
 

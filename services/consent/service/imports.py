@@ -23,16 +23,15 @@ from services.consent.domain.imports import ImportRow, RowError, read_rows, vali
 from services.consent.domain.notices import check_in_force
 from services.consent.models import ImportJob, ImportRejection, NoticeVersion, Purpose, SubjectStatus
 from services.consent.schemas.imports import ImportIn
+from services.consent.service import Uow
 from services.consent.service.common import subject_key
-from services.consent.service.write import EVENTS
+from services.consent.service.hot.write import EVENTS
 from shared.bus.outbox import outbox_rows, stage_rows
 from shared.events.catalogue.consent import ConsentDecisionEvent
-from shared.rules.clock import Clock
 from shared.rules.durations import Duration, InvalidDuration, parse_duration
 from shared.rules.errors import Conflict, NotFound, RuleViolation
-from shared.runtime.auth import Principal
 from shared.runtime.db import copy_rows, new_ids
-from shared.runtime.settings import ServiceSettings
+from shared.runtime.repository import get_or_404
 
 RECORD_COLUMNS = (
     "id", "tenant_id", "subject_ref", "purpose", "decision", "channel", "occurred_at", "recorded_at",
@@ -67,41 +66,36 @@ WHERE (consent_state.decided_at, consent_state.rank) <= (excluded.decided_at, ex
 """
 
 
-async def open_import(session: AsyncSession, principal: Principal, body: ImportIn, clock: Clock) -> ImportJob:
+async def open_import(uow: Uow, body: ImportIn) -> ImportJob:
     """Create an import job at offset 0."""
-    now = clock.now()
+    now = uow.now()
     job = ImportJob(
-        tenant_id=principal.tenant_id, format=body.format, source_name=body.source_name, created_at=now, updated_at=now
+        tenant_id=uow.tenant_id, format=body.format, source_name=body.source_name, created_at=now, updated_at=now
     )
-    session.add(job)
-    await session.flush()
+    uow.session.add(job)
+    await uow.session.flush()
     return job
 
 
-async def get_import(session: AsyncSession, tenant_id: str, job_id: uuid.UUID) -> ImportJob:
+async def get_import(uow: Uow, job_id: uuid.UUID) -> ImportJob:
     """An import job of the tenant, or 404."""
-    job = await session.get(ImportJob, job_id)
-    if job is None or job.tenant_id != tenant_id:
-        raise NotFound(f"No import {job_id}.")
-    return job
+    return await get_or_404(uow, ImportJob, job_id, label="import")
 
 
-async def complete_import(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, clock: Clock) -> ImportJob:
+async def complete_import(uow: Uow, job_id: uuid.UUID) -> ImportJob:
     """Close an import: no more chunks are accepted."""
-    job = await get_import(session, tenant_id, job_id)
+    job = await get_import(uow, job_id)
     if job.status == "open":
-        job.status, job.completed_at, job.updated_at = "completed", clock.now(), clock.now()
-        session.add(job)
-        await session.flush()
+        job.status, job.completed_at, job.updated_at = "completed", uow.now(), uow.now()
+        uow.session.add(job)
+        await uow.session.flush()
     return job
 
 
-async def rejections(
-    session: AsyncSession, tenant_id: str, job_id: uuid.UUID, after: int, limit: int
-) -> list[ImportRejection]:
+async def rejections(uow: Uow, job_id: uuid.UUID, after: int, limit: int) -> list[ImportRejection]:
     """The rejected-row report, by line number."""
-    await get_import(session, tenant_id, job_id)
-    rows = await session.exec(
+    await get_import(uow, job_id)
+    rows = await uow.session.exec(
         select(ImportRejection)
         .where(ImportRejection.import_id == job_id, col(ImportRejection.line) > after)
         .order_by(col(ImportRejection.line))
@@ -110,24 +104,17 @@ async def rejections(
     return list(rows.all())
 
 
-async def import_chunk(
-    session: AsyncSession,
-    tenant_id: str,
-    job_id: uuid.UUID,
-    offset: int,
-    text: str,
-    settings: ServiceSettings,
-    clock: Clock,
-) -> ImportJob:
+async def import_chunk(uow: Uow, job_id: uuid.UUID, offset: int, text: str) -> ImportJob:
     """Validate and store one chunk of rows starting at ``offset`` (409 unless it is where the job stands).
 
     Everything but the writes happens before the job is locked: a client may send the next chunk
     while this one is being written (``privops consent import`` keeps two in flight), and that
     chunk is parsed meanwhile, then waits up to ``CHUNK_WAIT_S`` for the chunks before it.
     """
-    job = await _job(session, tenant_id, job_id, offset, lock=False)
-    now = clock.now()
-    key = subject_key(settings)
+    session, tenant_id = uow.session, uow.tenant_id
+    job = await _job(uow, job_id, offset, lock=False)
+    now = uow.now()
+    key = subject_key(uow.settings)
     parsed: list[ImportRow | RowError] = []
     for line, fields in read_rows(job.format, text, offset + 1):
         parsed.append(validate(line, fields, key, now))
@@ -137,12 +124,12 @@ async def import_chunk(
     valid = [row for row in parsed if isinstance(row, ImportRow)]
     errors = [row for row in parsed if isinstance(row, RowError)]
     del parsed  # a chunk is held twice while the next one is parsed: keep only what is written
-    accepted, more_errors = await _check_against_catalogue(session, tenant_id, valid)
+    accepted, more_errors = await _check_against_catalogue(uow, valid)
     del valid
     errors += more_errors
     records: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
-    source = f"/privops/{settings.service_name}"
+    source = f"/privops/{uow.settings.service_name}"
     for start in range(0, len(accepted), SLICE_ROWS):
         await asyncio.sleep(0)
         rows = accepted[start : start + SLICE_ROWS]
@@ -152,7 +139,7 @@ async def import_chunk(
         records += made
         events += outbox_rows(map(_event, made), tenant_id=tenant_id, source=source, now=now, packed=True)
     del accepted
-    job = await _job(session, tenant_id, job_id, offset, lock=True)
+    job = await _job(uow, job_id, offset, lock=True)
     await _write(session, job.id, records, errors, events)
     job.rows_done += rows_read
     job.accepted += len(records)
@@ -163,7 +150,7 @@ async def import_chunk(
     return job
 
 
-async def _job(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, offset: int, *, lock: bool) -> ImportJob:
+async def _job(uow: Uow, job_id: uuid.UUID, offset: int, *, lock: bool) -> ImportJob:
     """The tenant's open job, 404 or 409; with ``lock``, locked for the writes once it stands at ``offset``.
 
     Without ``lock`` (the first look, before parsing) a job behind ``offset`` is fine: the chunks
@@ -172,16 +159,18 @@ async def _job(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, offset:
     another chunk of it is in progress (up to ``CHUNK_WAIT_S``), or for ``CHUNK_GRACE_S`` when none
     is (the one before may be a moment late); then 409 with where the job stands.
     """
+    session = uow.session
     loop = asyncio.get_running_loop()
     started = loop.time()
-    # populate_existing: read the row again each time, not the object this session loaded before.
+    # Not ``get_or_404``: the row is read again each time (populate_existing), not the object this
+    # session loaded before, and a second time locked once the job stands at ``offset``.
     query = select(ImportJob).where(ImportJob.id == job_id).execution_options(populate_existing=True)
     key = {"kind": IMPORT_LOCK_KIND, "job": zlib.crc32(job_id.bytes) & 0x7FFFFFFF}
     idle = False  # no other chunk was in progress at the last look
     while True:
         job = (await session.exec(query)).first()
-        if job is None or job.tenant_id != tenant_id:
-            raise NotFound(f"No import {job_id}.")
+        if job is None or job.tenant_id != uow.tenant_id:
+            raise NotFound(f"No import {job_id} for this tenant.")
         if job.status == "open" and offset == job.rows_done and lock:
             job = (await session.exec(query.with_for_update())).one()  # waits for a writer still committing
         if job.status != "open":
@@ -203,8 +192,9 @@ async def _job(session: AsyncSession, tenant_id: str, job_id: uuid.UUID, offset:
 
 
 async def _check_against_catalogue(
-    session: AsyncSession, tenant_id: str, rows: list[ImportRow]
+    uow: Uow, rows: list[ImportRow]
 ) -> tuple[list[tuple[ImportRow, Purpose]], list[RowError]]:
+    session, tenant_id = uow.session, uow.tenant_id
     purposes = {p.key: p for p in (await session.exec(select(Purpose).where(Purpose.tenant_id == tenant_id))).all()}
     notices = {
         (n.purpose, n.version): n

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.consent.domain import (
     Decision,
     TcfPurposeNotConsented,
@@ -19,10 +17,9 @@ from services.consent.domain import (
 )
 from services.consent.domain.notices import check_in_force, check_text_hash
 from services.consent.models import ConsentRecord
-from services.consent.service.purpose_cache import PurposeSnapshot, purposes_for_write
-from services.consent.service.write import write_decision
-from shared.rules.clock import Clock
-from shared.runtime.auth import Principal
+from services.consent.service import Uow
+from services.consent.service.hot.cache import PurposeSnapshot, purposes_for_write
+from services.consent.service.hot.write import write_decision
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,7 @@ def new_record(
     occurred_at: datetime,
     capture: Capture,
     shown: Evidence,
-    clock: Clock,
+    recorded_at: datetime,
 ) -> ConsentRecord:
     """The record of a decision under ``purpose``'s rules (its expiry computed from the purpose's validity)."""
     expires_at = consent_expiry(occurred_at, purpose.validity) if decision is Decision.GRANTED else None
@@ -124,7 +121,7 @@ def new_record(
         collector=capture.collector,
         source=capture.source,
         occurred_at=occurred_at,
-        recorded_at=clock.now(),
+        recorded_at=recorded_at,
         expires_at=expires_at,
         notice_version=shown.notice_version,
         notice_text_hash=shown.notice_text_hash,
@@ -135,32 +132,28 @@ def new_record(
 
 
 async def append_decision(
-    session: AsyncSession,
+    uow: Uow,
     *,
-    tenant_id: str,
-    actor: Principal | str,
     subject_ref: str,
     purpose: PurposeSnapshot,
     decision: Decision,
     occurred_at: datetime,
     capture: Capture,
-    clock: Clock,
-    service: str,
     evidence: Evidence | Callable[[PurposeSnapshot], Evidence] = NO_EVIDENCE,
 ) -> ConsentRecord:
     """Append one decision, move the projection if it is the newest, stage its event and audit it.
 
-    One statement (``write.py``) after the transaction's BEGIN. ``evidence`` may be a function of the
+    One statement (``hot/write.py``) after the transaction's BEGIN. ``evidence`` may be a function of the
     purpose's rules (notice, TCF, Art. 8 checks): if the cached rules turn out to be stale, the rules
     in force are read again, locked, and the evidence is checked again under them.
     """
     locked = False
     while True:
         shown = evidence(purpose) if callable(evidence) else evidence
-        record = new_record(tenant_id, subject_ref, purpose, decision, occurred_at, capture, shown, clock)
-        if await write_decision(session, record, purpose.revision, actor=actor, clock=clock, service=service):
+        record = new_record(uow.tenant_id, subject_ref, purpose, decision, occurred_at, capture, shown, uow.now())
+        if await write_decision(uow, record, purpose.revision):
             return record
         if locked:  # cannot happen: the purpose row is share-locked by this transaction
             raise RuntimeError(f"purpose {purpose.key!r} changed while locked")
-        purpose = (await purposes_for_write(session, tenant_id, [purpose.key], lock=True))[purpose.key]
+        purpose = (await purposes_for_write(uow, [purpose.key], lock=True))[purpose.key]
         locked = True

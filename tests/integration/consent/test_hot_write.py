@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from services.consent.service import consents as consent_service
+from services.consent.service.hot import endpoints as hot_endpoints
 from tests.integration.consent.conftest import ADA, WRITE, counts, hot_path_count
 from tests.support.stack import RunningService, auth
 
@@ -128,8 +128,8 @@ async def test_a_connection_lost_during_the_write_is_a_503_and_is_not_written_tw
         await real_release(pool, await real_acquire(pool, *args, **kwargs))
         return Broken()
 
-    monkeypatch.setattr(consent_service.asyncpg.Pool, "acquire", acquire)
-    monkeypatch.setattr(consent_service.asyncpg.Pool, "release", lambda *_args, **_kw: _done())
+    monkeypatch.setattr(hot_endpoints.asyncpg.Pool, "acquire", acquire)
+    monkeypatch.setattr(hot_endpoints.asyncpg.Pool, "release", lambda *_args, **_kw: _done())
     errors = hot("error")
     response = await consent.client.post("/v1/consents", json=BODY, headers=WRITE)
     assert response.status_code == 503, response.text

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from sdk.consent_import import _chunks
 from services.consent.domain.errors import NoticeVersionExpired
 from services.consent.domain.imports import ImportRow, RowError, read_rows, validate
 from services.consent.domain.notices import check_in_force, text_hash
-from sdk.consent_import import _chunks
 
 KEY = b"k" * 32
 NOW = datetime(2026, 3, 2, tzinfo=UTC)

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.consent.domain import UnknownPurpose
 from services.consent.models import NoticeVersion, Purpose
+from services.consent.service import Uow
 
 MAX_ENTRIES = 10_000  # (tenant, purpose) pairs kept per database; past that the cache starts again
 
@@ -95,14 +96,13 @@ def _cache_of_engine(engine: Engine) -> dict[tuple[str, str], PurposeSnapshot]:
     return cache
 
 
-async def load_snapshots(
-    session: AsyncSession, tenant_id: str, keys: list[str], *, lock: bool = False
-) -> dict[str, PurposeSnapshot]:
+async def load_snapshots(uow: Uow, keys: list[str], *, lock: bool = False) -> dict[str, PurposeSnapshot]:
     """Read purposes and their notices from the database (two statements) and refresh the cache.
 
     With ``lock`` the purpose rows are share-locked until the transaction ends: the rules read are
     then the rules in force when the decision commits.
     """
+    session, tenant_id = uow.session, uow.tenant_id
     statement = select(Purpose).where(Purpose.tenant_id == tenant_id, col(Purpose.key).in_(keys))
     rows = (await session.exec(statement.with_for_update(read=True) if lock else statement)).all()
     if not rows:
@@ -123,22 +123,21 @@ async def load_snapshots(
     return snapshots
 
 
-async def purposes_for_write(
-    session: AsyncSession, tenant_id: str, keys: Iterable[str], *, lock: bool = False
-) -> dict[str, PurposeSnapshot]:
+async def purposes_for_write(uow: Uow, keys: Iterable[str], *, lock: bool = False) -> dict[str, PurposeSnapshot]:
     """The tenant's purposes with these keys, from the cache when it has them; ``UnknownPurpose`` names a missing one.
 
     ``lock`` bypasses the cache and share-locks the rows (after a write found its snapshot stale).
     """
     wanted = list(dict.fromkeys(keys))
-    cache = _cache_of(session)
+    tenant_id = uow.tenant_id
+    cache = _cache_of(uow.session)
     found: dict[str, PurposeSnapshot] = {}
     missing = wanted
     if not lock:
         found = {key: cache[(tenant_id, key)] for key in wanted if (tenant_id, key) in cache}
         missing = [key for key in wanted if key not in found]
     if missing:
-        found |= await load_snapshots(session, tenant_id, missing, lock=lock)
+        found |= await load_snapshots(uow, missing, lock=lock)
     for key in wanted:
         if key not in found:
             raise UnknownPurpose("purpose", f"{key!r} is not in this tenant's purpose catalogue")

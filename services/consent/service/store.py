@@ -1,0 +1,94 @@
+"""The consent service as a data store: what it erases, exports, restricts and objects to for one person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+
+from services.consent.domain import LawfulBasis
+from services.consent.models import ConsentRecord, ConsentState, ControllerProfile, Purpose, SubjectStatus
+from services.consent.service import Uow
+from services.consent.service.consents import withdraw_purposes
+from services.consent.service.history import build_receipt_for, record_json
+from services.consent.service.recording import Capture
+from shared.bus.store import StoreResult, TaskInput
+from shared.runtime.repository import find
+
+SYSTEM = "privops-consent"
+ACTOR = "dsar-task"
+
+
+class ConsentStore:
+    """Erase, export, restrict and object for one subject, in the unit of work of the task's event."""
+
+    async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
+        """Delete the subject's records and projection; keep a hashed suppression entry and the count as proof."""
+        where = (col(ConsentRecord.tenant_id) == uow.tenant_id, col(ConsentRecord.subject_ref) == task.subject_ref)
+        count = int(await uow.session.scalar(select(func.count()).select_from(ConsentRecord).where(*where)) or 0)
+        await uow.session.exec(delete(ConsentRecord).where(*where))
+        await uow.session.exec(
+            delete(ConsentState).where(
+                col(ConsentState.tenant_id) == uow.tenant_id, col(ConsentState.subject_ref) == task.subject_ref
+            )
+        )
+        # The suppression entry: only the keyed hash, so an erased person is not re-added to marketing.
+        await self._flags(uow, task, erased_at=uow.now(), erased_records=count, restricted=False, objected=False)
+        uow.audit("subject.erased", "subject", task.subject_ref, {"records_deleted": count})
+        return StoreResult("done" if count else "no_data", records_affected=count)
+
+    async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
+        """Every record of the subject with its receipt (when the controller profile exists)."""
+        rows = (
+            await uow.session.exec(
+                select(ConsentRecord)
+                .where(ConsentRecord.tenant_id == uow.tenant_id, ConsentRecord.subject_ref == task.subject_ref)
+                .order_by(col(ConsentRecord.occurred_at))
+            )
+        ).all()
+        profile = await find(uow, ControllerProfile, uow.tenant_id)
+        purposes = {
+            p.key: p for p in (await uow.session.exec(select(Purpose).where(Purpose.tenant_id == uow.tenant_id))).all()
+        }
+        exported = []
+        for row in rows:
+            item = {"type": "consent_record", "record": record_json(row)}
+            if profile is not None:
+                item["receipt"] = build_receipt_for(row, profile, purposes.get(row.purpose), None)
+            exported.append(item)
+        uow.audit("subject.exported", "subject", task.subject_ref, {"records": len(exported)})
+        return exported
+
+    async def restrict(self, uow: Uow, task: TaskInput, lift: bool) -> StoreResult:
+        """Make every check answer "restricted" (or stop doing so)."""
+        await self._flags(uow, task, restricted=not lift)
+        uow.audit("subject.restriction_lifted" if lift else "subject.restricted", "subject", task.subject_ref)
+        return StoreResult("done", records_affected=1)
+
+    async def object(self, uow: Uow, task: TaskInput) -> StoreResult:
+        """Withdraw every legitimate-interest purpose and every direct-marketing purpose; flag the objection."""
+        purposes = (await uow.session.exec(select(Purpose).where(Purpose.tenant_id == uow.tenant_id))).all()
+        keys = sorted(
+            p.key for p in purposes if p.direct_marketing or p.lawful_basis == LawfulBasis.LEGITIMATE_INTEREST.value
+        )
+        records = await withdraw_purposes(uow, task.subject_ref, keys, Capture(channel="dsar", source="objection"))
+        await self._flags(uow, task, objected=True)
+        return StoreResult("done", records_affected=len(records))
+
+    async def rectify(self, uow: Uow, task: TaskInput) -> StoreResult:
+        """Consent records are proof of what happened; they are not rewritten."""
+        return StoreResult("exempt", exemption="consent records are evidence of past decisions (GDPR Art. 7(1))")
+
+    async def _flags(self, uow: Uow, task: TaskInput, **values: Any) -> None:
+        now = uow.now()
+        initial = {"restricted": False, "objected": False, "erased_at": None, "erased_records": 0} | values
+        statement = insert(SubjectStatus).values(
+            tenant_id=uow.tenant_id, subject_ref=task.subject_ref, updated_at=now, **initial
+        )
+        await uow.session.exec(
+            statement.on_conflict_do_update(
+                index_elements=["tenant_id", "subject_ref"], set_={**values, "updated_at": now}
+            )
+        )
