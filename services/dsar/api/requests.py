@@ -8,9 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from services.dsar.api.deps import AdminCtx, ReadCtx, WriteCtx, present
+from services.dsar.api.deps import AdminUow, ReadUow, WriteUow
 from services.dsar.domain import Correction, RequestDetails
-from services.dsar.models import DsarTask
 from services.dsar.schemas import (
     CancelIn,
     CertificateOut,
@@ -24,8 +23,9 @@ from services.dsar.schemas import (
     TaskOut,
 )
 from services.dsar.service import lifecycle, packages, verification
-from services.dsar.service.certificates import get_certificate
+from services.dsar.service.certificates import certificate_of
 from services.dsar.service.notifications import subject_email
+from services.dsar.service.presenters import present, task_out
 from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
 from services.dsar.service.tasks import list_tasks
 from shared.runtime.problems import PROBLEM_RESPONSES
@@ -59,96 +59,91 @@ def _intake(body: RequestIn) -> Intake:
 
 
 @router.post("", status_code=201, response_model=RequestOut, summary="Open a rights request")
-async def open_request(body: RequestIn, response: Response, ctx: WriteCtx, key: IdempotencyKey = None) -> RequestOut:
+async def open_request(body: RequestIn, response: Response, uow: WriteUow, key: IdempotencyKey = None) -> RequestOut:
     """Record the request, start its legal clock and send the verification code to the subject's email.
 
     A retry with the same `Idempotency-Key` returns the same request (200); the same key with another
     body is refused (422).
     """
-    request, created = await submit_request(ctx, _intake(body), key)
+    request, created = await submit_request(uow, _intake(body), key)
     if not created:
         response.status_code = 200
-    elif body.verification == "email_code" and subject_email(ctx, request) is not None:
-        await verification.send_code(ctx, request)
-    return await present(ctx, request)
+    elif body.verification == "email_code" and subject_email(uow, request) is not None:
+        await verification.send_code(uow, request)
+    return await present(uow, request)
 
 
 @router.get("", response_model=list[RequestOut], summary="List rights requests")
 async def list_all(
-    ctx: ReadCtx,
+    uow: ReadUow,
     state: Annotated[str | None, Query(max_length=32)] = None,
     subject_ref: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RequestOut]:
     """The tenant's requests, newest first."""
-    return [await present(ctx, r) for r in await list_requests(ctx, state, subject_ref, limit)]
+    return [await present(uow, r) for r in await list_requests(uow, state, subject_ref, limit)]
 
 
 @router.get("/{request_id}", response_model=RequestOut, summary="Read one rights request")
-async def read(request_id: uuid.UUID, ctx: ReadCtx) -> RequestOut:
+async def read(request_id: uuid.UUID, uow: ReadUow) -> RequestOut:
     """A request with its clock, verification state and results (never the identifiers)."""
-    return await present(ctx, await get_request(ctx, request_id))
+    return await present(uow, await get_request(uow, request_id))
 
 
 @router.post("/{request_id}/verification/code", response_model=RequestOut, summary="Send a new one-time code")
-async def send_code(request_id: uuid.UUID, ctx: WriteCtx) -> RequestOut:
+async def send_code(request_id: uuid.UUID, uow: WriteUow) -> RequestOut:
     """Email a fresh code to the subject (the previous one stops working)."""
-    request = await get_request(ctx, request_id, for_update=True)
-    await verification.send_code(ctx, request)
-    return await present(ctx, request)
+    request = await get_request(uow, request_id, for_update=True)
+    await verification.send_code(uow, request)
+    return await present(uow, request)
 
 
 @router.post("/{request_id}/verification/confirm", response_model=RequestOut, summary="Confirm the one-time code")
-async def confirm_code(request_id: uuid.UUID, body: CodeIn, request: Request, ctx: WriteCtx) -> RequestOut:
+async def confirm_code(request_id: uuid.UUID, body: CodeIn, request: Request, uow: WriteUow) -> RequestOut:
     """The subject's code: right → verified and fanned out; wrong → 422 with the attempts left."""
-    verified = await verification.confirm_code(ctx, request.app.state.database, request_id, body.code)
-    return await present(ctx, verified)
+    verified = await verification.confirm_code(uow, request.app.state.database, request_id, body.code)
+    return await present(uow, verified)
 
 
 @router.post("/{request_id}/verification/manual", response_model=RequestOut, summary="Verify identity manually")
-async def verify_manually(request_id: uuid.UUID, body: ManualVerificationIn, ctx: AdminCtx) -> RequestOut:
+async def verify_manually(request_id: uuid.UUID, body: ManualVerificationIn, uow: AdminUow) -> RequestOut:
     """An operator records the evidence of identity they checked; the request fans out."""
-    return await present(ctx, await verification.verify_manually(ctx, request_id, body.evidence_ref, body.note))
+    return await present(uow, await verification.verify_manually(uow, request_id, body.evidence_ref, body.note))
 
 
 @router.post("/{request_id}/extension", response_model=RequestOut, summary="Extend the deadline once")
-async def extend(request_id: uuid.UUID, body: ExtensionIn, ctx: AdminCtx) -> RequestOut:
+async def extend(request_id: uuid.UUID, body: ExtensionIn, uow: AdminUow) -> RequestOut:
     """Apply the regime's single extension; the reasons are emailed to the subject before the first deadline."""
-    return await present(ctx, await lifecycle.extend(ctx, request_id, body.reasons, body.reasons_sent_at))
+    return await present(uow, await lifecycle.extend(uow, request_id, body.reasons, body.reasons_sent_at))
 
 
 @router.post("/{request_id}/refusal", response_model=RequestOut, summary="Refuse the request")
-async def refuse(request_id: uuid.UUID, body: RefusalIn, ctx: AdminCtx) -> RequestOut:
+async def refuse(request_id: uuid.UUID, body: RefusalIn, uow: AdminUow) -> RequestOut:
     """Refuse with grounds and reasons; the subject is told of the right to complain to the authority."""
-    return await present(ctx, await lifecycle.refuse(ctx, request_id, body.grounds, body.reasons))
+    return await present(uow, await lifecycle.refuse(uow, request_id, body.grounds, body.reasons))
 
 
 @router.post("/{request_id}/cancel", response_model=RequestOut, summary="Withdraw the request")
-async def cancel(request_id: uuid.UUID, body: CancelIn, ctx: WriteCtx) -> RequestOut:
+async def cancel(request_id: uuid.UUID, body: CancelIn, uow: WriteUow) -> RequestOut:
     """The subject withdrew the request; open tasks are cancelled and the identifiers purged."""
-    return await present(ctx, await lifecycle.cancel(ctx, request_id, body.reason))
+    return await present(uow, await lifecycle.cancel(uow, request_id, body.reason))
 
 
 @router.get("/{request_id}/tasks", response_model=list[TaskOut], summary="The request's tasks, one per system")
-async def tasks(request_id: uuid.UUID, ctx: ReadCtx) -> list[TaskOut]:
+async def tasks(request_id: uuid.UUID, uow: ReadUow) -> list[TaskOut]:
     """Every (system × action) task with its attempts, acknowledgement and outcome."""
-    return [task_out(t) for t in await list_tasks(ctx, request_id)]
-
-
-def task_out(task: DsarTask) -> TaskOut:
-    """The API shape of a task."""
-    return TaskOut(system=task.system_key, **task.model_dump(exclude={"system_key", "export_enc"}))
+    return [task_out(t) for t in await list_tasks(uow, request_id)]
 
 
 @router.get("/{request_id}/certificate", response_model=CertificateOut, summary="The certificate of erasure")
-async def certificate(request_id: uuid.UUID, ctx: ReadCtx) -> CertificateOut:
+async def certificate(request_id: uuid.UUID, uow: ReadUow) -> CertificateOut:
     """The signed certificate of a completed erasure."""
-    cert = await get_certificate(ctx, request_id=request_id)
+    cert = await certificate_of(uow, request_id)
     return CertificateOut.of(cert)
 
 
 @router.post("/{request_id}/package-link", response_model=LinkOut, summary="A fresh download link")
-async def package_link(request_id: uuid.UUID, ctx: AdminCtx) -> LinkOut:
+async def package_link(request_id: uuid.UUID, uow: AdminUow) -> LinkOut:
     """Issue a new expiring link to the access package (the previous link stops working)."""
-    url, expires_at = await packages.new_link(ctx, request_id)
+    url, expires_at = await packages.new_link(uow, request_id)
     return LinkOut(url=url, expires_at=expires_at)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.dsar.api.deps import AdminCtx, ReadCtx, WriteCtx
+from services.dsar.api.deps import AdminUow, ReadUow, WriteUow
 from services.dsar.models import DataSystem
 from services.dsar.schemas import KEY_PATTERN, RecipientIn, SystemIn, SystemOut
 from services.dsar.service import registry
@@ -27,41 +27,41 @@ def system_out(system: DataSystem) -> SystemOut:
     summary="Register or update a data system",
     responses={201: {"model": SystemOut, "description": "Registered (the first time)"}},
 )
-async def register(key: SystemKey, body: SystemIn, response: Response, ctx: WriteCtx) -> SystemOut:
+async def register(key: SystemKey, body: SystemIn, response: Response, uow: WriteUow) -> SystemOut:
     """Idempotent: a store calls this at every start (201 the first time, 200 after)."""
-    system, created = await registry.upsert_system(ctx, key, body)
+    system, created = await registry.upsert_system(uow, key, body)
     response.status_code = 201 if created else 200
     return system_out(system)
 
 
 @router.get("/systems", response_model=list[SystemOut], summary="List data systems")
 async def list_systems(
-    ctx: ReadCtx, include_inactive: Annotated[bool, Query(description="Also deactivated systems")] = False
+    uow: ReadUow, include_inactive: Annotated[bool, Query(description="Also deactivated systems")] = False
 ) -> list[SystemOut]:
     """The tenant's data map."""
-    return [system_out(s) for s in await registry.list_systems(ctx, include_inactive)]
+    return [system_out(s) for s in await registry.list_systems(uow, include_inactive)]
 
 
 @router.get("/systems/{key}", response_model=SystemOut, summary="Read one data system")
-async def read(key: SystemKey, ctx: ReadCtx) -> SystemOut:
+async def read(key: SystemKey, uow: ReadUow) -> SystemOut:
     """One registered system."""
-    return system_out(await registry.get_system(ctx, key))
+    return system_out(await registry.get_system(uow, key))
 
 
 @router.delete("/systems/{key}", response_model=SystemOut, summary="Deactivate a data system")
-async def deactivate(key: SystemKey, ctx: AdminCtx) -> SystemOut:
+async def deactivate(key: SystemKey, uow: AdminUow) -> SystemOut:
     """No new tasks go to it; its history stays."""
-    return system_out(await registry.deactivate_system(ctx, key))
+    return system_out(await registry.deactivate_system(uow, key))
 
 
 @router.post("/systems/setup", response_model=list[SystemOut], summary="Register the privops services")
-async def setup(ctx: AdminCtx) -> list[SystemOut]:
+async def setup(uow: AdminUow) -> list[SystemOut]:
     """Register privops-consent, -dsar, -retention, -breach and -subprocessor as systems of the tenant."""
-    return [system_out(s) for s in await registry.seed_privops_systems(ctx)]
+    return [system_out(s) for s in await registry.seed_privops_systems(uow)]
 
 
 @router.post("/recipients", status_code=201, summary="Record a recipient of a subject's data (Art. 19)")
-async def record_recipient(body: RecipientIn, ctx: WriteCtx) -> dict[str, str]:
+async def record_recipient(body: RecipientIn, uow: WriteUow) -> dict[str, str]:
     """Rectifications and erasures of this subject will name the recipient to the system's task."""
-    ref = await registry.record_recipient(ctx, body.subject.kind, body.subject.value, body.system, body.recipient)
+    ref = await registry.record_recipient(uow, body.subject.kind, body.subject.value, body.system, body.recipient)
     return {"subject_ref": ref, "system": body.system, "recipient": body.recipient}

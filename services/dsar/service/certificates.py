@@ -7,24 +7,25 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from services.dsar.crypto import SIGNATURE_ALGORITHM, sign, verify_signature
 from services.dsar.models import DataSystem, DsarRequest, DsarTask, ErasureCertificate
-from services.dsar.service.context import Ctx
-from shared.rules.errors import NotFound
+from services.dsar.service import Uow
+from services.dsar.service.crypto import SIGNATURE_ALGORITHM, sign, verify_signature
+from services.dsar.service.requests import of_request
+from shared.runtime.repository import get_or_404
 
 
-async def issue_certificate(ctx: Ctx, request: DsarRequest, tasks: list[DsarTask], outcome: str) -> ErasureCertificate:
+async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask], outcome: str) -> ErasureCertificate:
     """Sign the erasure's evidence: who confirmed what, when, how many records, and any exemption."""
     names = {
         s.key: s.name
-        for s in (await ctx.session.exec(select(DataSystem).where(col(DataSystem.tenant_id) == ctx.tenant_id))).all()
+        for s in (await uow.session.exec(select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id))).all()
     }
-    now = ctx.now()
+    now = uow.now()
     certificate_id = uuid.uuid4()
     document: dict[str, Any] = {
         "certificate_id": str(certificate_id),
-        "issuer": f"privops-dsar ({ctx.settings.public_url})",
-        "tenant_id": ctx.tenant_id,
+        "issuer": f"privops-dsar ({uow.settings.public_url})",
+        "tenant_id": uow.tenant_id,
         "request_id": str(request.id),
         "request_type": request.request_type,
         "jurisdiction": request.regime_id,
@@ -51,35 +52,30 @@ async def issue_certificate(ctx: Ctx, request: DsarRequest, tasks: list[DsarTask
     }
     certificate = ErasureCertificate(
         id=certificate_id,
-        tenant_id=ctx.tenant_id,
+        tenant_id=uow.tenant_id,
         request_id=request.id,
         document=document,
-        signature=sign(ctx.settings, document),
+        signature=sign(uow.settings, document),
         algorithm=SIGNATURE_ALGORITHM,
         issued_at=now,
     )
-    ctx.session.add(certificate)
-    ctx.audit("certificate.issued", "dsar_request", request.id, {"certificate_id": certificate_id, "outcome": outcome})
+    uow.session.add(certificate)
+    uow.audit("certificate.issued", "dsar_request", request.id, {"certificate_id": certificate_id, "outcome": outcome})
     return certificate
 
 
-async def get_certificate(
-    ctx: Ctx, *, certificate_id: uuid.UUID | None = None, request_id: uuid.UUID | None = None
-) -> ErasureCertificate:
-    """A certificate of the tenant, by its id or its request's id."""
-    statement = select(ErasureCertificate).where(col(ErasureCertificate.tenant_id) == ctx.tenant_id)
-    if certificate_id is not None:
-        statement = statement.where(col(ErasureCertificate.id) == certificate_id)
-    if request_id is not None:
-        statement = statement.where(col(ErasureCertificate.request_id) == request_id)
-    certificate = (await ctx.session.exec(statement)).first()
-    if certificate is None:
-        raise NotFound("No certificate of erasure for this id.")
-    return certificate
+async def get_certificate(uow: Uow, certificate_id: uuid.UUID) -> ErasureCertificate:
+    """A certificate of the tenant by its id; 404 for a missing one or another tenant's."""
+    return await get_or_404(uow, ErasureCertificate, certificate_id, label="certificate of erasure")
 
 
-def check_certificate(ctx: Ctx, document: dict[str, Any], signature: str) -> bool:
+async def certificate_of(uow: Uow, request_id: uuid.UUID) -> ErasureCertificate:
+    """The certificate of one of the tenant's requests; 404 while it has none."""
+    return await of_request(uow, ErasureCertificate, request_id, missing="No certificate of erasure for this id.")
+
+
+def check_certificate(uow: Uow, document: dict[str, Any], signature: str) -> bool:
     """True when the document is unchanged since this service signed it."""
     if not signature.isascii():  # a signature is hex; compare_digest refuses non-ASCII text
         return False
-    return verify_signature(ctx.settings, document, signature)
+    return verify_signature(uow.settings, document, signature)

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from services.dsar.domain import RequestState, RequestType, transition
 from services.dsar.domain.tasks import request_outcome
 from services.dsar.models import DsarRequest, DsarTask, Verification
+from services.dsar.service import Uow
 from services.dsar.service.certificates import issue_certificate
-from services.dsar.service.context import Ctx
 from services.dsar.service.notifications import notify_subject
 from services.dsar.service.packages import build_package
 from services.dsar.service.requests import get_request
@@ -21,7 +21,7 @@ from shared.events.catalogue.dsar import DsarRequestCompleted
 log = structlog.get_logger("privops.dsar.completion")
 
 
-async def maybe_complete(ctx: Ctx, request_id: uuid.UUID, *, locked: DsarRequest | None = None) -> bool:
+async def maybe_complete(uow: Uow, request_id: uuid.UUID, *, locked: DsarRequest | None = None) -> bool:
     """Complete the request if it is in progress and none of its tasks is open.
 
     ``locked``: the request, already read ``FOR UPDATE`` in this transaction (not read again). The open
@@ -30,25 +30,25 @@ async def maybe_complete(ctx: Ctx, request_id: uuid.UUID, *, locked: DsarRequest
     """
     request = locked if locked is not None and locked.id == request_id else None
     if request is None:
-        request = await get_request(ctx, request_id, for_update=True)
+        request = await get_request(uow, request_id, for_update=True)
     if request.state != RequestState.IN_PROGRESS.value:
         return False
-    open_tasks = await ctx.session.scalar(
+    open_tasks = await uow.session.scalar(
         select(func.count())
         .select_from(DsarTask)
         .where(col(DsarTask.request_id) == request_id, col(DsarTask.state) == "open")
     )
     if open_tasks:
         return False
-    await complete_request(ctx, request)
+    await complete_request(uow, request)
     return True
 
 
-async def complete_request(ctx: Ctx, request: DsarRequest) -> None:
+async def complete_request(uow: Uow, request: DsarRequest) -> None:
     """Close the request: package or certificate, the subject told, identifiers purged, event staged."""
     tasks = list(
         (
-            await ctx.session.exec(
+            await uow.session.exec(
                 select(DsarTask).where(col(DsarTask.request_id) == request.id).order_by(col(DsarTask.system_key))
             )
         ).all()
@@ -57,19 +57,19 @@ async def complete_request(ctx: Ctx, request: DsarRequest) -> None:
     certificate_id = package_id = None
     request_type = RequestType(request.request_type)
     if request_type in (RequestType.ACCESS, RequestType.PORTABILITY):
-        package, url = await build_package(ctx, request, tasks)
+        package, url = await build_package(uow, request, tasks)
         package_id = package.id
-        await notify_subject(ctx, request, "dsar.package_ready", {"url": url, "expires_at": package.expires_at})
+        await notify_subject(uow, request, "dsar.package_ready", {"url": url, "expires_at": package.expires_at})
     else:
         if request_type is RequestType.ERASURE:
-            certificate_id = (await issue_certificate(ctx, request, tasks, outcome)).id
-        await notify_subject(ctx, request, "dsar.completed", {"systems": len(tasks), "certificate_id": certificate_id})
-    now = ctx.now()
+            certificate_id = (await issue_certificate(uow, request, tasks, outcome)).id
+        await notify_subject(uow, request, "dsar.completed", {"systems": len(tasks), "certificate_id": certificate_id})
+    now = uow.now()
     request.state = transition(RequestState(request.state), RequestState.COMPLETED).value
     request.outcome = outcome
     request.closed_at = request.updated_at = now
-    await purge_request(ctx, request, tasks)
-    await ctx.stage(
+    await purge_request(uow, request, tasks)
+    await uow.stage(
         DsarRequestCompleted(
             request_id=request.id,
             request_type=request.request_type,
@@ -81,23 +81,23 @@ async def complete_request(ctx: Ctx, request: DsarRequest) -> None:
         ),
         subject=request.subject_ref,
     )
-    ctx.audit("request.completed", "dsar_request", request.id, {"outcome": outcome, "tasks": len(tasks)})
+    uow.audit("request.completed", "dsar_request", request.id, {"outcome": outcome, "tasks": len(tasks)})
     log.info("dsar.request.completed", request_id=str(request.id), outcome=outcome, tasks=len(tasks))
 
 
-async def purge_request(ctx: Ctx, request: DsarRequest, tasks: list[DsarTask] | None = None) -> None:
+async def purge_request(uow: Uow, request: DsarRequest, tasks: list[DsarTask] | None = None) -> None:
     """Erase what a closed request no longer needs: identifiers, details, codes and uploaded exports."""
     request.subject_enc = None
-    request.purged_at = ctx.now()
-    ctx.session.add(request)
-    verification = await ctx.session.get(Verification, request.id)
+    request.purged_at = uow.now()
+    uow.session.add(request)
+    verification = await uow.session.get(Verification, request.id)
     if verification is not None:
         verification.code_hash = None
-        ctx.session.add(verification)
+        uow.session.add(verification)
     if tasks is None:
-        tasks = list((await ctx.session.exec(select(DsarTask).where(col(DsarTask.request_id) == request.id))).all())
+        tasks = list((await uow.session.exec(select(DsarTask).where(col(DsarTask.request_id) == request.id))).all())
     for task in tasks:
         if task.export_enc is not None:
             task.export_enc = None
-            ctx.session.add(task)
-    ctx.audit("request.purged", "dsar_request", request.id)
+            uow.session.add(task)
+    uow.audit("request.purged", "dsar_request", request.id)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from services.dsar.domain import RequestState, extend_deadline, get_regime, is_final, transition
 from services.dsar.models import DsarRequest
+from services.dsar.service import Uow
 from services.dsar.service.completion import purge_request
-from services.dsar.service.context import Ctx
 from services.dsar.service.deadlines import deadline_of, store_deadline
 from services.dsar.service.notifications import notify_subject, subject_email
 from services.dsar.service.requests import get_request
@@ -35,20 +35,20 @@ def complaint_right(request: DsarRequest) -> dict[str, str]:
     }
 
 
-async def extend(ctx: Ctx, request_id: uuid.UUID, reasons: str, reasons_sent_at: datetime | None) -> DsarRequest:
+async def extend(uow: Uow, request_id: uuid.UUID, reasons: str, reasons_sent_at: datetime | None) -> DsarRequest:
     """Use the regime's single extension; the reasons go to the subject now unless already sent."""
-    request = await get_request(ctx, request_id, for_update=True)
+    request = await get_request(uow, request_id, for_update=True)
     if is_final(RequestState(request.state)):
         raise Conflict(f"Request {request_id} is {request.state}; its deadline can no longer change.")
-    now = ctx.now()
-    send_now = reasons_sent_at is None and subject_email(ctx, request) is not None
+    now = uow.now()
+    send_now = reasons_sent_at is None and subject_email(uow, request) is not None
     previous = deadline_of(request)
     extended = extend_deadline(
         previous, get_regime(request.regime_id), reasons_sent_at=now if send_now else reasons_sent_at, now=now
     )
     if send_now:
         await notify_subject(
-            ctx,
+            uow,
             request,
             "dsar.extension",
             {
@@ -63,8 +63,8 @@ async def extend(ctx: Ctx, request_id: uuid.UUID, reasons: str, reasons_sent_at:
     request.extension_reasons = reasons
     request.extension_notified_at = now if send_now else reasons_sent_at
     request.updated_at = now
-    ctx.session.add(request)
-    await ctx.stage(
+    uow.session.add(request)
+    await uow.stage(
         DsarDeadlineExtended(
             request_id=request.id,
             request_type=request.request_type,
@@ -76,27 +76,27 @@ async def extend(ctx: Ctx, request_id: uuid.UUID, reasons: str, reasons_sent_at:
         ),
         subject=request.subject_ref,
     )
-    ctx.audit("deadline.extended", "dsar_request", request.id, {"due_at": request.due_at, "reasons": reasons})
+    uow.audit("deadline.extended", "dsar_request", request.id, {"due_at": request.due_at, "reasons": reasons})
     return request
 
 
-async def refuse(ctx: Ctx, request_id: uuid.UUID, grounds: str, reasons: str) -> DsarRequest:
+async def refuse(uow: Uow, request_id: uuid.UUID, grounds: str, reasons: str) -> DsarRequest:
     """Refuse the request with reasons and the right to complain; open tasks are cancelled."""
-    request = await get_request(ctx, request_id, for_update=True)
+    request = await get_request(uow, request_id, for_update=True)
     request.state = transition(RequestState(request.state), RequestState.REFUSED).value
     right = complaint_right(request)
     await notify_subject(
-        ctx,
+        uow,
         request,
         "dsar.refusal",
         {"grounds": REFUSAL_GROUNDS[grounds], "reasons": reasons, "authority": right["authority"]},
     )
-    await cancel_open_tasks(ctx, request.id)
-    now = ctx.now()
+    await cancel_open_tasks(uow, request.id)
+    now = uow.now()
     request.refusal_grounds, request.refusal_reasons = grounds, reasons
     request.closed_at = request.updated_at = now
-    await purge_request(ctx, request)
-    await ctx.stage(
+    await purge_request(uow, request)
+    await uow.stage(
         DsarRequestRefused(
             request_id=request.id,
             request_type=request.request_type,
@@ -109,19 +109,19 @@ async def refuse(ctx: Ctx, request_id: uuid.UUID, grounds: str, reasons: str) ->
         ),
         subject=request.subject_ref,
     )
-    ctx.audit("request.refused", "dsar_request", request.id, {"grounds": grounds, "reasons": reasons})
+    uow.audit("request.refused", "dsar_request", request.id, {"grounds": grounds, "reasons": reasons})
     return request
 
 
-async def cancel(ctx: Ctx, request_id: uuid.UUID, reason: str | None) -> DsarRequest:
+async def cancel(uow: Uow, request_id: uuid.UUID, reason: str | None) -> DsarRequest:
     """Withdraw the request (the subject changed their mind); open tasks are cancelled."""
-    request = await get_request(ctx, request_id, for_update=True)
+    request = await get_request(uow, request_id, for_update=True)
     request.state = transition(RequestState(request.state), RequestState.CANCELLED).value
-    await cancel_open_tasks(ctx, request.id)
-    now = ctx.now()
+    await cancel_open_tasks(uow, request.id)
+    now = uow.now()
     request.closed_at = request.updated_at = now
-    await purge_request(ctx, request)
-    await ctx.stage(
+    await purge_request(uow, request)
+    await uow.stage(
         DsarRequestCancelled(
             request_id=request.id,
             request_type=request.request_type,
@@ -132,5 +132,5 @@ async def cancel(ctx: Ctx, request_id: uuid.UUID, reason: str | None) -> DsarReq
         ),
         subject=request.subject_ref,
     )
-    ctx.audit("request.cancelled", "dsar_request", request.id, {"reason": reason})
+    uow.audit("request.cancelled", "dsar_request", request.id, {"reason": reason})
     return request

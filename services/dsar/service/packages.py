@@ -12,16 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.dsar.crypto import hash_secret, same_hash, unseal
 from services.dsar.domain import get_regime
 from services.dsar.models import DataSystem, DsarRequest, DsarTask, ExportPackage
-from services.dsar.service.context import Ctx
+from services.dsar.service import Uow
+from services.dsar.service.crypto import hash_secret, same_hash, unseal
+from services.dsar.service.requests import of_request
 from services.dsar.settings import DsarSettings
-from shared.rules.clock import Clock
 from shared.rules.errors import Gone, NotFound
-from shared.runtime import audit
 
 RIGHTS = [
     "access (Art. 15)",
@@ -99,90 +97,59 @@ def build_zip(
     return buffer.getvalue()
 
 
-async def build_package(ctx: Ctx, request: DsarRequest, tasks: list[DsarTask]) -> tuple[ExportPackage, str]:
+async def build_package(uow: Uow, request: DsarRequest, tasks: list[DsarTask]) -> tuple[ExportPackage, str]:
     """Build and keep the ZIP; return it and its download URL (the token is only in the URL)."""
     keys = [t.system_key for t in tasks]
     systems = list(
         (
-            await ctx.session.exec(
-                select(DataSystem).where(col(DataSystem.tenant_id) == ctx.tenant_id, col(DataSystem.key).in_(keys))
+            await uow.session.exec(
+                select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id, col(DataSystem.key).in_(keys))
             )
         ).all()
     )
-    now = ctx.now()
-    content = build_zip(request, tasks, systems, ctx.settings, now)
+    now = uow.now()
+    content = build_zip(request, tasks, systems, uow.settings, now)
     token = secrets.token_urlsafe(32)
     package = ExportPackage(
-        tenant_id=ctx.tenant_id,
+        tenant_id=uow.tenant_id,
         request_id=request.id,
-        token_hash=hash_secret(ctx.settings, "package", token),
+        token_hash=hash_secret(uow.settings, "package", token),
         content=content,
         size_bytes=len(content),
         created_at=now,
-        expires_at=now + timedelta(hours=ctx.settings.package_ttl_hours),
+        expires_at=now + timedelta(hours=uow.settings.package_ttl_hours),
     )
-    ctx.session.add(package)
-    ctx.audit("package.built", "dsar_request", request.id, {"bytes": len(content), "systems": keys})
-    return package, _link(ctx, package, token)
+    uow.session.add(package)
+    uow.audit("package.built", "dsar_request", request.id, {"bytes": len(content), "systems": keys})
+    return package, _link(uow, package, token)
 
 
-def _link(ctx: Ctx, package: ExportPackage, token: str) -> str:
-    return ctx.url(f"/v1/packages/{package.id}/download?token={token}")
+def _link(uow: Uow, package: ExportPackage, token: str) -> str:
+    return uow.url(f"/v1/packages/{package.id}/download?token={token}")
 
 
-async def new_link(ctx: Ctx, request_id: uuid.UUID) -> tuple[str, datetime]:
+async def new_link(uow: Uow, request_id: uuid.UUID) -> tuple[str, datetime]:
     """A fresh download link for a request's package (the previous link stops working)."""
-    package = (
-        await ctx.session.exec(
-            select(ExportPackage).where(
-                col(ExportPackage.request_id) == request_id, col(ExportPackage.tenant_id) == ctx.tenant_id
-            )
-        )
-    ).first()
-    if package is None:
-        raise NotFound(f"Request {request_id} has no package (yet).")
+    package = await of_request(uow, ExportPackage, request_id, missing=f"Request {request_id} has no package (yet).")
     if package.content is None:
         raise Gone("The package was deleted after its link expired.")
     token = secrets.token_urlsafe(32)
-    package.token_hash = hash_secret(ctx.settings, "package", token)
-    package.expires_at = ctx.now() + timedelta(hours=ctx.settings.package_ttl_hours)
-    ctx.session.add(package)
-    ctx.audit("package.link_issued", "dsar_request", request_id, {"expires_at": package.expires_at})
-    return _link(ctx, package, token), package.expires_at
+    package.token_hash = hash_secret(uow.settings, "package", token)
+    package.expires_at = uow.now() + timedelta(hours=uow.settings.package_ttl_hours)
+    uow.session.add(package)
+    uow.audit("package.link_issued", "dsar_request", request_id, {"expires_at": package.expires_at})
+    return _link(uow, package, token), package.expires_at
 
 
-async def download(
-    session: AsyncSession, settings: DsarSettings, clock: Clock, package_id: uuid.UUID, token: str
-) -> bytes:
-    """The ZIP behind a download link; 404 for a wrong token, 410 once expired."""
-    package = await session.get(ExportPackage, package_id)
-    if package is None or not same_hash(package.token_hash, hash_secret(settings, "package", token)):
+async def download(link: Uow, package_id: uuid.UUID, token: str) -> bytes:
+    """The ZIP behind a download link (the token is the credential); 404 for a wrong token, 410 once expired."""
+    package = await link.session.get(ExportPackage, package_id)
+    if package is None or not same_hash(package.token_hash, hash_secret(link.settings, "package", token)):
         raise NotFound("No such package, or the link is wrong.")
-    if package.content is None or package.expires_at < clock.now():
+    if package.content is None or package.expires_at < link.now():
         raise Gone("This download link has expired; ask for a new one.")
     if package.downloaded_at is None:
-        package.downloaded_at = clock.now()
-        session.add(package)
-    audit.record(
-        session,
-        tenant_id=package.tenant_id,
-        actor="download-link",
-        action="package.downloaded",
-        entity_type="dsar_request",
-        entity_id=package.request_id,
-        clock=clock,
-    )
+        package.downloaded_at = link.now()
+        link.session.add(package)
+    link.for_tenant(package.tenant_id).audit("package.downloaded", "dsar_request", package.request_id)
     return package.content
-
-
-async def purge_expired(session: AsyncSession, now: datetime) -> int:
-    """Delete the content of packages whose link expired (the row stays as a record)."""
-    rows = await session.exec(
-        select(ExportPackage).where(col(ExportPackage.content).is_not(None), col(ExportPackage.expires_at) < now)
-    )
-    count = 0
-    for package in rows.all():
-        package.content, package.purged_at = None, now
-        session.add(package)
-        count += 1
-    return count

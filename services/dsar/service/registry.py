@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
-from services.dsar.crypto import subject_key
 from services.dsar.domain.identifiers import subject_ref
 from services.dsar.models import DataSystem, SubjectRecipient
 from services.dsar.schemas import SystemIn
-from services.dsar.service.context import Ctx
+from services.dsar.service import Uow
+from services.dsar.service.crypto import subject_key
 from shared.rules.errors import NotFound
 
 _ALL = ["access", "erase", "rectify", "restrict", "lift_restriction", "object", "portability"]
@@ -49,88 +49,80 @@ PRIVOPS_SYSTEMS: dict[str, dict[str, Any]] = {
 }
 
 
-async def get_system(ctx: Ctx, key: str) -> DataSystem:
-    """A registered system of the tenant."""
-    system = (
-        await ctx.session.exec(
-            select(DataSystem).where(col(DataSystem.tenant_id) == ctx.tenant_id, col(DataSystem.key) == key)
-        )
-    ).first()
+async def _find_system(uow: Uow, key: str, *, lock: bool = False) -> DataSystem | None:
+    # Systems are addressed by their key, unique per tenant (not by the row's id).
+    statement = select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id, col(DataSystem.key) == key)
+    return (await uow.session.exec(statement.with_for_update() if lock else statement)).first()
+
+
+async def get_system(uow: Uow, key: str) -> DataSystem:
+    """A registered system of the tenant; 404 when the tenant has none by that key."""
+    system = await _find_system(uow, key)
     if system is None:
         raise NotFound(f"No data system {key!r}.")
     return system
 
 
-async def upsert_system(ctx: Ctx, key: str, body: SystemIn) -> tuple[DataSystem, bool]:
+async def upsert_system(uow: Uow, key: str, body: SystemIn) -> tuple[DataSystem, bool]:
     """Register a system, or update and re-activate it; return it and whether it is new."""
-    now = ctx.now()
+    now = uow.now()
     values = body.model_dump(mode="json")
-    existing = (
-        await ctx.session.exec(
-            select(DataSystem)
-            .where(col(DataSystem.tenant_id) == ctx.tenant_id, col(DataSystem.key) == key)
-            .with_for_update()
-        )
-    ).first()
+    existing = await _find_system(uow, key, lock=True)
     if existing is None:
-        await ctx.session.exec(
+        await uow.session.exec(
             insert(DataSystem)
-            .values(tenant_id=ctx.tenant_id, key=key, active=True, created_at=now, updated_at=now, **values)
+            .values(tenant_id=uow.tenant_id, key=key, active=True, created_at=now, updated_at=now, **values)
             .on_conflict_do_nothing()
         )
-        ctx.audit("system.registered", "data_system", key, {"actions": values["actions"]})
-        return await get_system(ctx, key), True
+        uow.audit("system.registered", "data_system", key, {"actions": values["actions"]})
+        return await get_system(uow, key), True
     for name, value in values.items():
         setattr(existing, name, value)
     existing.active, existing.updated_at = True, now
-    ctx.session.add(existing)
-    ctx.audit("system.updated", "data_system", key, {"actions": values["actions"]})
+    uow.session.add(existing)
+    uow.audit("system.updated", "data_system", key, {"actions": values["actions"]})
     return existing, False
 
 
-async def list_systems(ctx: Ctx, include_inactive: bool) -> list[DataSystem]:
+async def list_systems(uow: Uow, include_inactive: bool) -> list[DataSystem]:
     """The tenant's systems by key."""
-    statement = select(DataSystem).where(col(DataSystem.tenant_id) == ctx.tenant_id)
+    statement = select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id)
     if not include_inactive:
         statement = statement.where(col(DataSystem.active).is_(True))
-    return list((await ctx.session.exec(statement.order_by(col(DataSystem.key)))).all())
+    return list((await uow.session.exec(statement.order_by(col(DataSystem.key)))).all())
 
 
-async def deactivate_system(ctx: Ctx, key: str) -> DataSystem:
+async def deactivate_system(uow: Uow, key: str) -> DataSystem:
     """Stop sending tasks to a system (its history stays)."""
-    system = await get_system(ctx, key)
-    system.active, system.updated_at = False, ctx.now()
-    ctx.session.add(system)
-    ctx.audit("system.deactivated", "data_system", key)
+    system = await get_system(uow, key)
+    system.active, system.updated_at = False, uow.now()
+    uow.session.add(system)
+    uow.audit("system.deactivated", "data_system", key)
     return system
 
 
-async def seed_privops_systems(ctx: Ctx) -> list[DataSystem]:
+async def seed_privops_systems(uow: Uow) -> list[DataSystem]:
     """Register the five privops services as data systems of the tenant (existing entries are kept)."""
     seeded = []
     for key, spec in PRIVOPS_SYSTEMS.items():
-        existing = (
-            await ctx.session.exec(
-                select(DataSystem).where(col(DataSystem.tenant_id) == ctx.tenant_id, col(DataSystem.key) == key)
-            )
-        ).first()
+        existing = await _find_system(uow, key)
         if existing is not None:
             seeded.append(existing)
             continue
         body = SystemIn(owner="privacy team", actions=_ALL, source="privops", **spec)
-        system, _ = await upsert_system(ctx, key, body)
+        system, _ = await upsert_system(uow, key, body)
         seeded.append(system)
     return seeded
 
 
-async def record_recipient(ctx: Ctx, kind: str, value: str, system: str, recipient: str) -> str:
+async def record_recipient(uow: Uow, kind: str, value: str, system: str, recipient: str) -> str:
     """Record that ``system`` disclosed the subject's data to ``recipient``; return the subject reference."""
-    await get_system(ctx, system)
-    ref = subject_ref(subject_key(ctx.settings), kind, value)
-    await ctx.session.exec(
+    await get_system(uow, system)
+    ref = subject_ref(subject_key(uow.settings), kind, value)
+    await uow.session.exec(
         insert(SubjectRecipient)
-        .values(tenant_id=ctx.tenant_id, subject_ref=ref, system_key=system, recipient=recipient, recorded_at=ctx.now())
+        .values(tenant_id=uow.tenant_id, subject_ref=ref, system_key=system, recipient=recipient, recorded_at=uow.now())
         .on_conflict_do_nothing()
     )
-    ctx.audit("recipient.recorded", "data_system", system, {"subject_ref": ref, "recipient": recipient})
+    uow.audit("recipient.recorded", "data_system", system, {"subject_ref": ref, "recipient": recipient})
     return ref

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
-from services.dsar.crypto import seal, subject_key
 from services.dsar.domain import (
     PriorRequest,
     RequestDetails,
@@ -25,11 +24,16 @@ from services.dsar.domain import (
 from services.dsar.domain.errors import NoIdentifier
 from services.dsar.domain.identifiers import normalise, parse_kind, subject_ref
 from services.dsar.domain.jurisdictions import PauseGround
-from services.dsar.models import DsarRequest, IdempotencyKey, Verification
-from services.dsar.service.context import Ctx
+from services.dsar.models import DsarRequest, ErasureCertificate, ExportPackage, IdempotencyKey, Verification
+from services.dsar.service import Uow
+from services.dsar.service.crypto import seal, subject_key
 from services.dsar.service.deadlines import store_deadline
 from shared.events.catalogue.dsar import DsarRequestReceived
 from shared.rules.errors import Conflict, NotFound, Unprocessable
+from shared.runtime.repository import get_or_404
+
+# The rows kept once per request: its package, its certificate of erasure.
+R = TypeVar("R", ExportPackage, ErasureCertificate)
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,9 @@ def _normalised(identifiers: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"kind": k, "value": v} for k, v in sorted(seen, key=lambda p: p[0] != "email")]
 
 
-async def find_by_idempotency_key(ctx: Ctx, key: str, body_hash: str) -> DsarRequest | None:
+async def find_by_idempotency_key(uow: Uow, key: str, body_hash: str) -> DsarRequest | None:
     """The request an earlier POST with this key created; 422 when the body differs."""
-    row = await ctx.session.get(IdempotencyKey, (ctx.tenant_id, key))
+    row = await uow.session.get(IdempotencyKey, (uow.tenant_id, key))
     if row is None:
         return None
     if row.body_hash != body_hash:
@@ -67,28 +71,28 @@ async def find_by_idempotency_key(ctx: Ctx, key: str, body_hash: str) -> DsarReq
             "This Idempotency-Key was already used with a different request body; use a new key for a new request.",
             slug="idempotency-key-reused",
         )
-    return await get_request(ctx, row.request_id)
+    return await get_request(uow, row.request_id)
 
 
-async def submit_request(ctx: Ctx, intake: Intake, idempotency_key: str | None) -> tuple[DsarRequest, bool]:
+async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) -> tuple[DsarRequest, bool]:
     """Record a new request and start its clock; return it and whether it was created now."""
     if idempotency_key:
-        existing = await find_by_idempotency_key(ctx, idempotency_key, intake.body_hash)
+        existing = await find_by_idempotency_key(uow, idempotency_key, intake.body_hash)
         if existing is not None:
             return existing, False
     regime = get_regime(intake.regime_id)
     regime.clock_for(intake.request_type)  # refuses a right the regime does not give
     details = validate_details(intake.request_type, intake.details)
     identifiers = _normalised(intake.identifiers)
-    key = subject_key(ctx.settings)
+    key = subject_key(uow.settings)
     refs = [subject_ref(key, i["kind"], i["value"]) for i in identifiers]
-    now = ctx.now()
+    now = uow.now()
     deadline = compute_deadline(now, regime, intake.request_type)
     if PauseGround.IDENTITY in regime.clock_pause.grounds:
         deadline = pause_clock(deadline, regime, paused_at=now, ground=PauseGround.IDENTITY)
-    prior = await ctx.session.exec(
+    prior = await uow.session.exec(
         select(DsarRequest.request_type, DsarRequest.received_at).where(
-            col(DsarRequest.tenant_id) == ctx.tenant_id,
+            col(DsarRequest.tenant_id) == uow.tenant_id,
             DsarRequest.__table__.c.subject_refs.overlap(refs),  # type: ignore[attr-defined]
         )
     )
@@ -96,7 +100,7 @@ async def submit_request(ctx: Ctx, intake: Intake, idempotency_key: str | None) 
         [PriorRequest(RequestType(t), at) for t, at in prior.all()], intake.request_type, now
     )
     request = DsarRequest(
-        tenant_id=ctx.tenant_id,
+        tenant_id=uow.tenant_id,
         request_type=intake.request_type.value,
         state=RequestState.AWAITING_VERIFICATION.value,
         regime_id=regime.id,
@@ -106,7 +110,7 @@ async def submit_request(ctx: Ctx, intake: Intake, idempotency_key: str | None) 
         subject_ref=refs[0],
         subject_refs=refs,
         identifier_kinds=sorted({i["kind"] for i in identifiers}),
-        subject_enc=seal(ctx.settings, {"identifiers": identifiers, "details": _details_json(details)}),
+        subject_enc=seal(uow.settings, {"identifiers": identifiers, "details": _details_json(details)}),
         details_summary=_details_summary(details),
         repetition_reasons=list(repetition.reasons),
         received_at=now,
@@ -117,14 +121,14 @@ async def submit_request(ctx: Ctx, intake: Intake, idempotency_key: str | None) 
         updated_at=now,
     )
     store_deadline(request, deadline)
-    ctx.session.add(request)
-    ctx.session.add(Verification(request_id=request.id, tenant_id=ctx.tenant_id, updated_at=now))
-    await ctx.session.flush()
+    uow.session.add(request)
+    uow.session.add(Verification(request_id=request.id, tenant_id=uow.tenant_id, updated_at=now))
+    await uow.session.flush()
     if idempotency_key:
-        inserted = await ctx.session.exec(
+        inserted = await uow.session.exec(
             insert(IdempotencyKey)
             .values(
-                tenant_id=ctx.tenant_id,
+                tenant_id=uow.tenant_id,
                 key=idempotency_key,
                 request_id=request.id,
                 body_hash=intake.body_hash,
@@ -135,7 +139,7 @@ async def submit_request(ctx: Ctx, intake: Intake, idempotency_key: str | None) 
         )
         if inserted.first() is None:
             raise Conflict("A request with this Idempotency-Key is being created right now; retry in a moment.")
-    await ctx.stage(
+    await uow.stage(
         DsarRequestReceived(
             request_id=request.id,
             request_type=request.request_type,
@@ -149,7 +153,7 @@ async def submit_request(ctx: Ctx, intake: Intake, idempotency_key: str | None) 
         ),
         subject=request.subject_ref,
     )
-    ctx.audit(
+    uow.audit(
         "request.received",
         "dsar_request",
         request.id,
@@ -178,25 +182,26 @@ def _details_summary(details: RequestDetails) -> dict[str, Any]:
     return summary
 
 
-async def get_request(ctx: Ctx, request_id: uuid.UUID, *, for_update: bool = False) -> DsarRequest:
-    """A request of the tenant; 404 for a missing one or another tenant's."""
-    statement = select(DsarRequest).where(
-        col(DsarRequest.id) == request_id, col(DsarRequest.tenant_id) == ctx.tenant_id
-    )
-    if for_update:
-        statement = statement.with_for_update()
-    request = (await ctx.session.exec(statement)).first()
-    if request is None:
-        raise NotFound(f"No request {request_id}.")
-    return request
+async def get_request(uow: Uow, request_id: uuid.UUID, *, for_update: bool = False) -> DsarRequest:
+    """A request of the tenant (``for_update``: locked); 404 for a missing one or another tenant's."""
+    return await get_or_404(uow, DsarRequest, request_id, lock=for_update, label="request")
 
 
-async def list_requests(ctx: Ctx, state: str | None, subject_ref: str | None, limit: int) -> list[DsarRequest]:
+async def of_request(uow: Uow, model: type[R], request_id: uuid.UUID, *, missing: str) -> R:
+    """The row of ``model`` belonging to one of the tenant's requests (one per request); 404 ``missing`` otherwise."""
+    statement = select(model).where(col(model.request_id) == request_id, col(model.tenant_id) == uow.tenant_id)
+    row = (await uow.session.exec(statement)).first()
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
+async def list_requests(uow: Uow, state: str | None, subject_ref: str | None, limit: int) -> list[DsarRequest]:
     """The tenant's requests, newest first, optionally by state or subject reference."""
-    statement = select(DsarRequest).where(col(DsarRequest.tenant_id) == ctx.tenant_id)
+    statement = select(DsarRequest).where(col(DsarRequest.tenant_id) == uow.tenant_id)
     if state:
         statement = statement.where(col(DsarRequest.state) == state)
     if subject_ref:
         statement = statement.where(col(DsarRequest.subject_refs).contains([subject_ref]))
-    rows = await ctx.session.exec(statement.order_by(col(DsarRequest.received_at).desc()).limit(limit))
+    rows = await uow.session.exec(statement.order_by(col(DsarRequest.received_at).desc()).limit(limit))
     return list(rows.all())

@@ -8,7 +8,6 @@ from typing import Any
 import structlog
 from sqlmodel import col, select
 
-from services.dsar.crypto import seal
 from services.dsar.domain import RequestState, transition
 from services.dsar.domain.tasks import (
     EXPORTING,
@@ -20,13 +19,14 @@ from services.dsar.domain.tasks import (
     task_due_at,
 )
 from services.dsar.models import DataSystem, DsarRequest, DsarTask, SubjectRecipient
-from services.dsar.service.context import Ctx
+from services.dsar.service import Uow
+from services.dsar.service.crypto import seal
 from services.dsar.service.notifications import subject_data
 from services.dsar.service.requests import get_request
-from shared.bus.outbox import stage_many
 from shared.events.catalogue import Event
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskEscalated, DsarTaskFailed, DsarTaskRequested
-from shared.rules.errors import Conflict, Forbidden, Gone, NotFound
+from shared.rules.errors import Conflict, Forbidden, Gone
+from shared.runtime.repository import get_or_404
 
 log = structlog.get_logger("privops.dsar.tasks")
 
@@ -41,79 +41,76 @@ def system_of(subject: str) -> str | None:
     return None
 
 
-def _requested(ctx: Ctx, task: DsarTask) -> DsarTaskRequested:
+def _requested(uow: Uow, task: DsarTask) -> DsarTaskRequested:
     return DsarTaskRequested(
         task_id=task.id,
         request_id=task.request_id,
         action=task.action,
         system=task.system_key,
         subject_ref=task.subject_ref,
-        claim_url=ctx.url(f"/v1/tasks/{task.id}/claim"),
+        claim_url=uow.url(f"/v1/tasks/{task.id}/claim"),
         due_at=task.due_at,
         attempt=task.attempt,
     )
 
 
-async def _publish(ctx: Ctx, task: DsarTask) -> None:
-    await ctx.stage(_requested(ctx, task), subject=task.subject_ref)
+async def _publish(uow: Uow, task: DsarTask) -> None:
+    await uow.stage(_requested(uow, task), subject=task.subject_ref)
 
 
-async def start_fanout(ctx: Ctx, request: DsarRequest) -> int:
+async def start_fanout(uow: Uow, request: DsarRequest) -> int:
     """Publish one task per active system supporting the request's action; complete at once if none."""
     from services.dsar.service.completion import complete_request  # completion needs tasks too
 
     action = action_for(request.request_type)
     systems = (
-        await ctx.session.exec(
+        await uow.session.exec(
             select(DataSystem)
-            .where(col(DataSystem.tenant_id) == ctx.tenant_id, col(DataSystem.active).is_(True))
+            .where(col(DataSystem.tenant_id) == uow.tenant_id, col(DataSystem.active).is_(True))
             .order_by(col(DataSystem.key))
         )
     ).all()
     targets = [s for s in systems if action.value in s.actions]
     recipients: dict[str, list[str]] = {}
     if action in NOTIFIES_RECIPIENTS:
-        rows = await ctx.session.exec(
+        rows = await uow.session.exec(
             select(SubjectRecipient).where(
-                col(SubjectRecipient.tenant_id) == ctx.tenant_id,
+                col(SubjectRecipient.tenant_id) == uow.tenant_id,
                 col(SubjectRecipient.subject_ref).in_(request.subject_refs),
             )
         )
         for row in rows.all():
             recipients.setdefault(row.system_key, []).append(row.recipient)
-    now = ctx.now()
+    now = uow.now()
     staged: list[tuple[Event, str | None]] = []
     for system in targets:
         task = DsarTask(
-            tenant_id=ctx.tenant_id,
+            tenant_id=uow.tenant_id,
             request_id=request.id,
             system_key=system.key,
             action=action.value,
             subject_ref=request.subject_ref,
-            due_at=task_due_at(now, request.due_at, ctx.settings.task_due_days),
+            due_at=task_due_at(now, request.due_at, uow.settings.task_due_days),
             published_at=now,
-            next_retry_at=now + retry_delay(ctx.settings.task_ack_timeout_s, 1),
+            next_retry_at=now + retry_delay(uow.settings.task_ack_timeout_s, 1),
             recipients=sorted(set(recipients.get(system.key, []))),
             created_at=now,
         )
-        ctx.session.add(task)
-        staged.append((_requested(ctx, task), task.subject_ref))
+        uow.session.add(task)
+        staged.append((_requested(uow, task), task.subject_ref))
     # One COPY for the fan-out's events (same rows as ``stage``, in the same order), not one ORM insert each.
-    await stage_many(ctx.session, staged, tenant_id=ctx.tenant_id, clock=ctx.clock, service=ctx.settings.service_name)
+    await uow.stage_many(staged)
     request.state = transition(RequestState(request.state), RequestState.IN_PROGRESS).value
-    ctx.session.add(request)
-    await ctx.session.flush()
+    uow.session.add(request)
+    await uow.session.flush()
     if not targets:
-        await complete_request(ctx, request)
+        await complete_request(uow, request)
     return len(targets)
 
 
-async def task_for(ctx: Ctx, task_id: uuid.UUID, system: str | None, *, lock: bool = False) -> DsarTask:
+async def task_for(uow: Uow, task_id: uuid.UUID, system: str | None, *, lock: bool = False) -> DsarTask:
     """A task of the tenant addressed to ``system``: 404 when missing, 403 when another system's."""
-    statement = select(DsarTask).where(col(DsarTask.id) == task_id, col(DsarTask.tenant_id) == ctx.tenant_id)
-    task = (await ctx.session.exec(statement.with_for_update() if lock else statement)).first()
-    if task is None:
-        raise NotFound(f"No task {task_id}.")
+    task = await get_or_404(uow, DsarTask, task_id, lock=lock, label="task")
     if system is None:
         raise Forbidden("This token names no data system (subject system:<key> or service:<name>).")
     if task.system_key != system:
@@ -121,20 +118,20 @@ async def task_for(ctx: Ctx, task_id: uuid.UUID, system: str | None, *, lock: bo
     return task
 
 
-async def claim_task(ctx: Ctx, task_id: uuid.UUID, system: str | None) -> dict[str, Any]:
+async def claim_task(uow: Uow, task_id: uuid.UUID, system: str | None) -> dict[str, Any]:
     """The identifiers and details behind a task (claim check); 410 once the task is closed."""
-    task = await task_for(ctx, task_id, system, lock=True)
+    task = await task_for(uow, task_id, system, lock=True)
     if task.state != "open":
         raise Gone(f"Task {task_id} is closed ({task.outcome or task.state}); its identifiers are no longer served.")
-    request = await get_request(ctx, task.request_id)
-    data = subject_data(ctx, request)
+    request = await get_request(uow, task.request_id)
+    data = subject_data(uow, request)
     if not data:
         raise Gone(f"Task {task_id}: the request's identifiers were purged.")
-    now = ctx.now()
+    now = uow.now()
     task.acknowledged_at = task.acknowledged_at or now
     task.next_retry_at = None
-    ctx.session.add(task)
-    ctx.audit("task.claimed", "dsar_task", task.id, {"system": task.system_key, "action": task.action})
+    uow.session.add(task)
+    uow.audit("task.claimed", "dsar_task", task.id, {"system": task.system_key, "action": task.action})
     return {
         "task_id": task.id,
         "request_id": task.request_id,
@@ -152,47 +149,47 @@ async def claim_task(ctx: Ctx, task_id: uuid.UUID, system: str | None) -> dict[s
 
 
 async def upload_export(
-    ctx: Ctx, task_id: uuid.UUID, system: str | None, body_system: str, records: list[dict[str, Any]]
+    uow: Uow, task_id: uuid.UUID, system: str | None, body_system: str, records: list[dict[str, Any]]
 ) -> DsarTask:
     """Keep a store's export (encrypted) for the request's package."""
-    task = await task_for(ctx, task_id, system, lock=True)
+    task = await task_for(uow, task_id, system, lock=True)
     if body_system != task.system_key:
         raise Forbidden(f"The export names system {body_system!r}, but the task belongs to {task.system_key!r}.")
     if TaskAction(task.action) not in EXPORTING:
         raise Conflict(f"Task {task_id} is a {task.action} task; only access and portability tasks take exports.")
     if task.state != "open":
         raise Gone(f"Task {task_id} is closed; exports are no longer accepted.")
-    now = ctx.now()
-    task.export_enc = seal(ctx.settings, records)
+    now = uow.now()
+    task.export_enc = seal(uow.settings, records)
     task.exported_records = len(records)
     task.exported_at = now
     task.acknowledged_at = task.acknowledged_at or now
     task.next_retry_at = None
-    ctx.session.add(task)
-    ctx.audit("task.export_uploaded", "dsar_task", task.id, {"system": task.system_key, "records": len(records)})
+    uow.session.add(task)
+    uow.audit("task.export_uploaded", "dsar_task", task.id, {"system": task.system_key, "records": len(records)})
     return task
 
 
-async def apply_result(ctx: Ctx, event: DsarTaskCompleted | DsarTaskFailed) -> None:
+async def apply_result(uow: Uow, event: DsarTaskCompleted | DsarTaskFailed) -> None:
     """Close a task with a store's answer (or re-publish a retryable failure); complete the request when done."""
     from services.dsar.service.completion import maybe_complete
 
     # One statement locks the request, then the task (the order every other path takes): the completion
     # check below needs the request's lock anyway, and taking both at once saves a round trip per result.
     row = (
-        await ctx.session.exec(
+        await uow.session.exec(
             select(DsarRequest, DsarTask)
             .join(DsarTask, col(DsarTask.request_id) == col(DsarRequest.id))
             .where(
                 col(DsarTask.id) == event.task_id,
-                col(DsarTask.tenant_id) == ctx.tenant_id,
-                col(DsarRequest.tenant_id) == ctx.tenant_id,
+                col(DsarTask.tenant_id) == uow.tenant_id,
+                col(DsarRequest.tenant_id) == uow.tenant_id,
             )
             .with_for_update()
         )
     ).first()
     if row is None:
-        raise ValueError(f"result for unknown task {event.task_id} (tenant {ctx.tenant_id})")
+        raise ValueError(f"result for unknown task {event.task_id} (tenant {uow.tenant_id})")
     request, task = row
     if task.system_key != event.system or task.request_id != event.request_id:
         raise ValueError(
@@ -202,12 +199,12 @@ async def apply_result(ctx: Ctx, event: DsarTaskCompleted | DsarTaskFailed) -> N
     if task.state != "open":
         log.info("dsar.task.late_result", task_id=str(task.id), state=task.state)
         return
-    now = ctx.now()
+    now = uow.now()
     task.acknowledged_at = task.acknowledged_at or now
     if isinstance(event, DsarTaskFailed):
         task.error = event.error[:4000]
-        if event.retryable and task.attempt < ctx.settings.task_max_attempts:
-            await republish(ctx, task)
+        if event.retryable and task.attempt < uow.settings.task_max_attempts:
+            await republish(uow, task)
             return
         task.outcome = TaskOutcome.FAILED.value
     else:
@@ -216,29 +213,29 @@ async def apply_result(ctx: Ctx, event: DsarTaskCompleted | DsarTaskFailed) -> N
         if TaskAction(task.action) in EXPORTING and event.outcome == "done" and task.export_enc is None:
             task.outcome, task.error = TaskOutcome.FAILED.value, "reported done without uploading an export"
     task.state, task.closed_at, task.next_retry_at = "closed", now, None
-    ctx.session.add(task)
-    ctx.audit("task.closed", "dsar_task", task.id, {"system": task.system_key, "outcome": task.outcome})
-    await ctx.session.flush()
-    await maybe_complete(ctx, task.request_id, locked=request)
+    uow.session.add(task)
+    uow.audit("task.closed", "dsar_task", task.id, {"system": task.system_key, "outcome": task.outcome})
+    await uow.session.flush()
+    await maybe_complete(uow, task.request_id, locked=request)
 
 
-async def republish(ctx: Ctx, task: DsarTask) -> None:
+async def republish(uow: Uow, task: DsarTask) -> None:
     """Publish the task again (attempt + 1), waiting longer before the next try."""
-    now = ctx.now()
+    now = uow.now()
     task.attempt += 1
     task.published_at, task.acknowledged_at = now, None
-    task.next_retry_at = now + retry_delay(ctx.settings.task_ack_timeout_s, task.attempt)
-    ctx.session.add(task)
-    await _publish(ctx, task)
-    ctx.audit("task.republished", "dsar_task", task.id, {"attempt": task.attempt})
+    task.next_retry_at = now + retry_delay(uow.settings.task_ack_timeout_s, task.attempt)
+    uow.session.add(task)
+    await _publish(uow, task)
+    uow.audit("task.republished", "dsar_task", task.id, {"attempt": task.attempt})
     log.info("dsar.task.republished", task_id=str(task.id), system=task.system_key, attempt=task.attempt)
 
 
-async def escalate(ctx: Ctx, task: DsarTask, reason: str) -> None:
+async def escalate(uow: Uow, task: DsarTask, reason: str) -> None:
     """Tell people a store is not answering: once per task."""
-    task.escalated_at, task.next_retry_at = ctx.now(), None
-    ctx.session.add(task)
-    await ctx.stage(
+    task.escalated_at, task.next_retry_at = uow.now(), None
+    uow.session.add(task)
+    await uow.stage(
         DsarTaskEscalated(
             task_id=task.id,
             request_id=task.request_id,
@@ -250,27 +247,27 @@ async def escalate(ctx: Ctx, task: DsarTask, reason: str) -> None:
         ),
         subject=task.subject_ref,
     )
-    ctx.audit("task.escalated", "dsar_task", task.id, {"reason": reason})
+    uow.audit("task.escalated", "dsar_task", task.id, {"reason": reason})
     log.warning("dsar.task.escalated", task_id=str(task.id), system=task.system_key, reason=reason)
 
 
-async def cancel_open_tasks(ctx: Ctx, request_id: uuid.UUID) -> int:
+async def cancel_open_tasks(uow: Uow, request_id: uuid.UUID) -> int:
     """Close the request's open tasks as cancelled (their claim URLs answer 410 from now on)."""
-    rows = await ctx.session.exec(
+    rows = await uow.session.exec(
         select(DsarTask).where(col(DsarTask.request_id) == request_id, col(DsarTask.state) == "open")
     )
     count = 0
     for task in rows.all():
-        task.state, task.closed_at, task.next_retry_at = "cancelled", ctx.now(), None
-        ctx.session.add(task)
+        task.state, task.closed_at, task.next_retry_at = "cancelled", uow.now(), None
+        uow.session.add(task)
         count += 1
     return count
 
 
-async def list_tasks(ctx: Ctx, request_id: uuid.UUID) -> list[DsarTask]:
+async def list_tasks(uow: Uow, request_id: uuid.UUID) -> list[DsarTask]:
     """The tasks of one request of the tenant."""
-    await get_request(ctx, request_id)
-    rows = await ctx.session.exec(
+    await get_request(uow, request_id)
+    rows = await uow.session.exec(
         select(DsarTask).where(col(DsarTask.request_id) == request_id).order_by(col(DsarTask.system_key))
     )
     return list(rows.all())

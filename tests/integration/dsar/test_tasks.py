@@ -201,7 +201,7 @@ async def test_results_applied_concurrently_complete_the_request_once(
     """Several replicas closing a request's tasks at the same time: one completion, one certificate."""
     from services.dsar.models import DsarRequest as RequestRow
     from services.dsar.models import ErasureCertificate
-    from services.dsar.service.context import Ctx
+    from services.dsar.service import Uow
     from services.dsar.service.tasks import apply_result
 
     async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
@@ -224,7 +224,7 @@ async def test_results_applied_concurrently_complete_the_request_once(
                 completed_at=now,
             )
             async with database.session() as session:  # one transaction each, as on separate replicas
-                await apply_result(Ctx(session, dsar.settings, dsar.clock, "acme", f"system:{system}"), event)
+                await apply_result(Uow(session, dsar.settings, dsar.clock, "acme", f"system:{system}"), event)
 
         others = [k for k in tasks if k not in systems]
         for system in others:  # anything registered besides the ghosts answers first

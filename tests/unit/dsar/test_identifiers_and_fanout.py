@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from services.consent.domain.identifiers import subject_ref as consent_subject_ref
-from services.dsar.crypto import seal, sign, unseal, verify_signature
 from services.dsar.domain import RequestType
 from services.dsar.domain.errors import DomainError
 from services.dsar.domain.identifiers import normalise, subject_ref
 from services.dsar.domain.messages import render
 from services.dsar.domain.tasks import TaskAction, action_for, request_outcome, retry_delay, task_due_at
+from services.dsar.service.crypto import seal, sign, unseal, verify_signature
 from services.dsar.settings import DsarSettings
 from shared.rules.subjects import IdentifierError
 

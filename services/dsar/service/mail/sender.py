@@ -1,4 +1,4 @@
-"""The mail sender: consumes ``io.privops.notification.requested``, claims the message, delivers it.
+"""The mail sender: for each ``io.privops.notification.requested``, claims the message and delivers it.
 
 Generic: any service's notification is claimed from its ``claim_url`` with a short-lived token
 (scope ``dsar:notify``, signed with the shared JWT secret), so addresses never travel on the bus.
@@ -12,11 +12,9 @@ from functools import cache
 
 import httpx
 import structlog
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.dsar.notify.transports import OutgoingMail, build_transport
-from services.dsar.settings import DsarSettings
-from shared.bus.consumer import EventContext, Subscription
+from services.dsar.service import Uow
+from services.dsar.service.mail.transports import OutgoingMail, build_transport
 from shared.events.catalogue.notifications import NotificationRequested
 from shared.rules.clock import SystemClock
 from shared.runtime.auth import issue_token
@@ -32,15 +30,13 @@ def _tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-async def on_notification(session: AsyncSession, event: NotificationRequested, ctx: EventContext) -> None:
+async def deliver(uow: Uow, event: NotificationRequested) -> None:
     """Fetch the address and message by claim check and deliver it; an expired message is skipped."""
     if event.channel != "email":
         return
-    settings = ctx.settings
-    assert isinstance(settings, DsarSettings)
     token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        ctx.tenant_id,
+        uow.settings.jwt_secret.get_secret_value(),
+        uow.tenant_id,
         [NOTIFY_SCOPE],
         # Token lifetimes are checked against the wall clock, not the (possibly moved) service clock.
         now=SystemClock().now(),
@@ -55,8 +51,5 @@ async def on_notification(session: AsyncSession, event: NotificationRequested, c
     response.raise_for_status()
     claimed = response.json()
     mail = OutgoingMail(str(event.notification_id), claimed["to"], claimed["subject"], claimed["body"])
-    await build_transport(settings, ctx.clock).send(mail)
+    await build_transport(uow.settings, uow.clock).send(mail)
     log.info("mail.sent", notification_id=str(event.notification_id), template=event.template)
-
-
-SUBSCRIPTION = Subscription(name="mail-sender", handlers={NotificationRequested: on_notification})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dsar.models import DsarRequest
+from services.dsar.service import Uow
 from shared.bus.store import StoreResult, TaskInput
 
 # Records of rights requests are the controller's evidence of compliance; their identifiers are
@@ -18,15 +18,15 @@ KEPT_AS_EVIDENCE = "Art. 17(3)(b) and (e), Art. 5(2) GDPR: records of rights req
 class DsarOwnData:
     """Answers the tasks addressed to ``privops-dsar``."""
 
-    async def _requests(self, session: AsyncSession, task: TaskInput) -> list[DsarRequest]:
-        rows = await session.exec(
+    async def _requests(self, uow: Uow, task: TaskInput) -> list[DsarRequest]:
+        rows = await uow.session.exec(
             select(DsarRequest).where(
                 col(DsarRequest.tenant_id) == task.tenant_id, col(DsarRequest.subject_refs).contains([task.subject_ref])
             )
         )
         return list(rows.all())
 
-    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+    async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
         """The subject's rights requests (type, state, dates)."""
         return [
             {
@@ -37,25 +37,25 @@ class DsarOwnData:
                 "received_at": r.received_at.isoformat(),
                 "closed_at": r.closed_at.isoformat() if r.closed_at else None,
             }
-            for r in await self._requests(session, task)
+            for r in await self._requests(uow, task)
         ]
 
-    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Nothing is deleted: identifiers go when each request closes; earlier requests' records are evidence."""
         # The erasure request being answered is not "data kept": it is the record of this very answer.
-        earlier = [r for r in await self._requests(session, task) if r.id != task.request_id]
+        earlier = [r for r in await self._requests(uow, task) if r.id != task.request_id]
         if not earlier:
             return StoreResult("no_data", detail="only this request's own record, kept as evidence of the answer")
         return StoreResult("exempt", records_affected=0, exemption=KEPT_AS_EVIDENCE)
 
-    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+    async def restrict(self, uow: Uow, task: TaskInput, lift: bool) -> StoreResult:
         """Request records are only used to answer requests: nothing to restrict."""
         return StoreResult("no_data", detail="request records are processed only to answer requests")
 
-    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def object(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Request records are kept on a legal obligation, not a legitimate interest."""
         return StoreResult("no_data", detail="no processing based on legitimate interest")
 
-    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def rectify(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Requests hold no correctable profile data."""
         return StoreResult("no_data")

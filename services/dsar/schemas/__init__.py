@@ -1,0 +1,50 @@
+"""Request and response shapes of the DSAR API, with examples for /docs (one module per resource)."""
+
+from services.dsar.schemas.certificates import CertificateOut, VerifyCertificateIn, VerifyCertificateOut
+from services.dsar.schemas.common import KEY_PATTERN, IdentifierIn
+from services.dsar.schemas.requests import (
+    AgentIn,
+    CancelIn,
+    CodeIn,
+    CorrectionIn,
+    DeadlineOut,
+    DetailsIn,
+    ExtensionIn,
+    LinkOut,
+    ManualVerificationIn,
+    RefusalIn,
+    RefusalOut,
+    RequestIn,
+    RequestOut,
+    VerificationOut,
+)
+from services.dsar.schemas.systems import RecipientIn, SystemIn, SystemOut
+from services.dsar.schemas.tasks import ClaimOut, ExportIn, TaskOut
+
+__all__ = [
+    "KEY_PATTERN",
+    "AgentIn",
+    "CancelIn",
+    "CertificateOut",
+    "ClaimOut",
+    "CodeIn",
+    "CorrectionIn",
+    "DeadlineOut",
+    "DetailsIn",
+    "ExportIn",
+    "ExtensionIn",
+    "IdentifierIn",
+    "LinkOut",
+    "ManualVerificationIn",
+    "RecipientIn",
+    "RefusalIn",
+    "RefusalOut",
+    "RequestIn",
+    "RequestOut",
+    "SystemIn",
+    "SystemOut",
+    "TaskOut",
+    "VerificationOut",
+    "VerifyCertificateIn",
+    "VerifyCertificateOut",
+]

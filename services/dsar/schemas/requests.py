@@ -1,0 +1,168 @@
+"""Shapes of rights requests: intake, the request as shown, verification, operator decisions, links."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.dsar.domain import DeadlineStatus, RequestType
+from services.dsar.schemas.common import IdentifierIn, examples_config
+
+
+class AgentIn(BaseModel):
+    """An authorised agent filing on the subject's behalf (CCPA § 1798.185(a)(7), GDPR Art. 80)."""
+
+    name: str = Field(min_length=1, max_length=255)
+    evidence_ref: str | None = Field(default=None, max_length=255, description="Reference of the signed permission")
+
+
+class CorrectionIn(BaseModel):
+    """A field to correct (rectification) and its new value."""
+
+    field: str = Field(min_length=1, max_length=128)
+    new_value: str = Field(min_length=1, max_length=2000)
+
+
+class DetailsIn(BaseModel):
+    """Type-specific details: corrections (rectification), purposes (objection), target (portability)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    corrections: list[CorrectionIn] = Field(default_factory=list, max_length=100)
+    purposes: list[str] = Field(default_factory=list, max_length=100)
+    target_controller: str | None = Field(default=None, max_length=255)
+
+
+class RequestIn(BaseModel):
+    """A rights request to open."""
+
+    model_config = examples_config(
+        {
+            "type": "erasure",
+            "jurisdiction": "eu-gdpr",
+            "identifiers": [{"kind": "email", "value": "ada@example.com"}, {"kind": "user_id", "value": "u-1001"}],
+            "channel": "web",
+        },
+        {
+            "type": "rectification",
+            "jurisdiction": "uk-gdpr",
+            "identifiers": [{"kind": "email", "value": "ada@example.com"}],
+            "details": {"corrections": [{"field": "name", "new_value": "Ada King"}]},
+        },
+    )
+
+    type: RequestType
+    jurisdiction: str = Field(max_length=32, description="Regime id: eu-gdpr, uk-gdpr, us-ca-ccpa, br-lgpd, …")
+    identifiers: list[IdentifierIn] = Field(max_length=20)
+    channel: str | None = Field(default="web", max_length=32)
+    authorised_agent: AgentIn | None = None
+    details: DetailsIn = Field(default_factory=DetailsIn)
+    verification: Literal["email_code", "manual"] = Field(
+        default="email_code", description="email_code sends a one-time code to the email identifier"
+    )
+
+
+class DeadlineOut(BaseModel):
+    """The legal clock, as stored."""
+
+    due_at: datetime
+    initial_due_at: datetime
+    acknowledge_by: datetime | None
+    basis: str
+    extended_by: str | None
+    extension_reasons: str | None
+    paused: bool
+    paused_since: datetime | None
+    status: DeadlineStatus
+
+
+class VerificationOut(BaseModel):
+    """Where identity verification stands."""
+
+    method: str | None
+    status: str
+    attempts_left: int | None
+    code_expires_at: datetime | None
+    verified_at: datetime | None
+    evidence_ref: str | None
+
+
+class RefusalOut(BaseModel):
+    """Why a request was refused and where the subject may complain."""
+
+    grounds: str
+    reasons: str | None
+    complaint: dict[str, str]
+
+
+class RequestOut(BaseModel):
+    """A rights request as the privacy team sees it (identifiers are never returned)."""
+
+    id: uuid.UUID
+    type: str
+    state: str
+    jurisdiction: str
+    channel: str | None
+    subject_ref: str
+    identifier_kinds: list[str]
+    authorised_agent: str | None
+    details: dict[str, Any]
+    received_at: datetime
+    deadline: DeadlineOut
+    repetition: dict[str, Any]
+    verification: VerificationOut
+    refusal: RefusalOut | None
+    outcome: str | None
+    closed_at: datetime | None
+    certificate_id: uuid.UUID | None
+    package_id: uuid.UUID | None
+    identifiers_purged: bool
+
+
+class CodeIn(BaseModel):
+    """The one-time code the subject received."""
+
+    model_config = examples_config({"code": "042917"})
+    code: str = Field(min_length=4, max_length=12)
+
+
+class ManualVerificationIn(BaseModel):
+    """An operator's confirmation of identity, with the reference of the evidence seen."""
+
+    model_config = examples_config({"evidence_ref": "ID-DOC-2026-0042", "note": "passport checked by video call"})
+    evidence_ref: str = Field(min_length=1, max_length=255)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ExtensionIn(BaseModel):
+    """The one extension: reasons go to the subject (now, unless ``reasons_sent_at`` says when they went)."""
+
+    model_config = examples_config({"reasons": "The request covers twelve years of records in five systems."})
+    reasons: str = Field(min_length=10, max_length=4000)
+    reasons_sent_at: datetime | None = None
+
+
+class RefusalIn(BaseModel):
+    """A refusal with its grounds and reasons (the subject is told of the right to complain)."""
+
+    model_config = examples_config(
+        {"grounds": "manifestly_excessive", "reasons": "Third identical request this month."}
+    )
+    grounds: Literal["manifestly_unfounded", "manifestly_excessive", "identity_not_established", "exemption"]
+    reasons: str = Field(min_length=5, max_length=4000)
+
+
+class CancelIn(BaseModel):
+    """Why the request is withdrawn."""
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class LinkOut(BaseModel):
+    """A download link and when it stops working."""
+
+    url: str
+    expires_at: datetime
