@@ -8,6 +8,7 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import DataCategory, EndingEvent
+from services.retention.service import Uow
 from services.retention.service.holds import subject_holds
 from services.retention.service.schedules import (
     ScheduleRequest,
@@ -17,9 +18,10 @@ from services.retention.service.schedules import (
     schedule_subjects,
     subjects_waiting,
 )
+from services.retention.service.store import SYSTEM, RetentionStore
 from services.retention.service.sweeps import record_result
-from services.retention.settings import RetentionSettings
 from shared.bus.consumer import EventContext, Subscription
+from shared.bus.store import dsar_task_subscription
 from shared.events.catalogue.consent import ConsentExpired, ConsentGranted, ConsentRenewed, ConsentWithdrawn
 from shared.events.catalogue.dsar import DsarRequestCompleted
 from shared.events.catalogue.retention import RetentionSweepCompleted
@@ -41,34 +43,32 @@ async def on_consents_ended(
 
     A subject already on its way out for that purpose is not scheduled again (a withdrawal followed
     by an expiry schedules once). One statement finds the open schedules; ``schedule_subjects`` writes
-    the new ones with their events and audit entries.
+    the new ones with their events and audit entries, once per tenant and kind of event (the unit of
+    work that audits them: an import's poll is one).
     """
     keys = [(ctx.tenant_id, event.subject_ref, event.purpose) for event, ctx in events]
     scheduled = await open_schedule_keys(session, keys, CONSENT_DATA)
-    requests: list[ScheduleRequest] = []
+    batches: dict[tuple[str, str], tuple[Uow, list[ScheduleRequest]]] = {}
     for (event, ctx), key in zip(events, keys, strict=True):
         if key in scheduled:
             continue
         scheduled.add(key)
-        requests.append(
+        batch = batches.get((key[0], ctx.envelope.type))
+        if batch is None:
+            batch = batches[key[0], ctx.envelope.type] = (ctx.unit_of_work(session), [])
+        batch[1].append(
             ScheduleRequest(
-                tenant_id=ctx.tenant_id,
                 subject_ref=event.subject_ref,
                 category=CONSENT_DATA,
                 purpose=event.purpose,
                 event=EndingEvent.CONSENT_WITHDRAWN if event.decision == "withdrawn" else EndingEvent.CONSENT_EXPIRED,
                 event_at=event.occurred_at,
                 reason=f"consent {event.decision} for purpose {event.purpose}",
-                actor=f"event:{ctx.envelope.type}",
                 source_event_id=ctx.envelope.id,
             )
         )
-    if requests:
-        settings = events[0][1].settings
-        assert isinstance(settings, RetentionSettings)
-        await schedule_subjects(
-            session, requests, clock=events[0][1].clock, default_grace=settings.consent_grace_period
-        )
+    for uow, requests in batches.values():
+        await schedule_subjects(uow, requests)
 
 
 async def on_consent_given(session: AsyncSession, event: ConsentGranted | ConsentRenewed, ctx: EventContext) -> None:
@@ -104,15 +104,16 @@ async def on_erasure_completed(session: AsyncSession, event: DsarRequestComplete
     """An erasure completed by the DSAR service leaves nothing to schedule for that subject (unless held)."""
     if event.request_type != "erasure":
         return
-    if await subject_holds(session, ctx.tenant_id, event.subject_ref, ctx.clock.now()):
+    uow: Uow = ctx.unit_of_work(session)
+    if await subject_holds(uow, event.subject_ref, uow.now()):
         log.info("retention.erasure.held", request_id=str(event.request_id))
         return
-    await cancel_for_subject(session, ctx.tenant_id, event.subject_ref, ctx.clock.now())
+    await cancel_for_subject(uow, event.subject_ref, uow.now())
 
 
 async def on_sweep_completed(session: AsyncSession, event: RetentionSweepCompleted, ctx: EventContext) -> None:
     """A store answered a sweep: record its counts as evidence."""
-    await record_result(session, ctx.tenant_id, event, ctx.clock)
+    await record_result(ctx.unit_of_work(session, actor=f"store:{event.system}"), event)
 
 
 SUBSCRIPTIONS = [
@@ -140,4 +141,5 @@ SUBSCRIPTIONS = [
         },
     ),
     Subscription(name="sweep-results", handlers={RetentionSweepCompleted: on_sweep_completed}, batched=True),
+    dsar_task_subscription(SYSTEM, RetentionStore()),
 ]

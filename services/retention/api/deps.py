@@ -1,4 +1,4 @@
-"""Dependency aliases of the retention API."""
+"""Dependency aliases of the retention API: the request's unit of work at each level of access."""
 
 from __future__ import annotations
 
@@ -6,13 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.retention.settings import RetentionSettings
-from shared.runtime.auth import Principal, require
-from shared.runtime.service import settings_of
+from services.retention.service import Uow
+from shared.runtime.uow import unit_of_work
 
-Reader = Annotated[Principal, Depends(require("retention:read"))]
-Writer = Annotated[Principal, Depends(require("retention:write"))]
-Admin = Annotated[Principal, Depends(require("retention:admin"))]
-
-
-SettingsDep = Annotated[RetentionSettings, Depends(settings_of)]
+ReadUow = Annotated[Uow, Depends(unit_of_work("retention:read"))]
+WriteUow = Annotated[Uow, Depends(unit_of_work("retention:write"))]
+AdminUow = Annotated[Uow, Depends(unit_of_work("retention:admin"))]

@@ -7,13 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.retention.api.deps import Admin, Reader
+from services.retention.api.deps import AdminUow, ReadUow
 from services.retention.models import PolicyVersion
 from services.retention.schemas import DefaultPackOut, PolicyIn, PolicyOut
 from services.retention.service import policies
-from shared.runtime.db import SessionDep
 from shared.runtime.problems import PROBLEM_RESPONSES
-from shared.runtime.service import ClockDep
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"], responses=PROBLEM_RESPONSES)
 
@@ -24,22 +22,22 @@ def _spec(body: PolicyIn) -> policies.PolicySpec:
 
 @router.get("", response_model=list[PolicyOut], summary="List the tenant's current retention policies")
 async def list_policies(
-    session: SessionDep, principal: Reader, category: Annotated[str | None, Query(max_length=32)] = None
+    uow: ReadUow, category: Annotated[str | None, Query(max_length=32)] = None
 ) -> list[PolicyVersion]:
     """The policies in force for the caller's tenant (one current version per category, system and purpose)."""
-    return await policies.current_policies(session, principal.tenant_id, category)
+    return await policies.current_policies(uow, category)
 
 
 @router.post("", status_code=201, response_model=PolicyOut, summary="Create a retention policy")
-async def create_policy(body: PolicyIn, session: SessionDep, clock: ClockDep, principal: Admin) -> PolicyVersion:
+async def create_policy(body: PolicyIn, uow: AdminUow) -> PolicyVersion:
     """Create version 1 of a policy; unknown categories, actions or malformed periods are refused (422)."""
-    return await policies.create_policy(session, _spec(body), principal, clock)
+    return await policies.create_policy(uow, _spec(body))
 
 
 @router.post("/default-pack", status_code=201, response_model=DefaultPackOut, summary="Install the default policy pack")
-async def install_default_pack(session: SessionDep, clock: ClockDep, principal: Admin) -> DefaultPackOut:
+async def install_default_pack(uow: AdminUow) -> DefaultPackOut:
     """Install the default pack for the caller's tenant; policies it already has for a scope are kept."""
-    installed, kept = await policies.install_default_pack(session, principal, clock)
+    installed, kept = await policies.install_default_pack(uow)
     return DefaultPackOut(
         installed=[PolicyOut.model_validate(row, from_attributes=True) for row in installed],
         kept=[PolicyOut.model_validate(row, from_attributes=True) for row in kept],
@@ -47,14 +45,12 @@ async def install_default_pack(session: SessionDep, clock: ClockDep, principal: 
 
 
 @router.get("/{policy_id}", response_model=list[PolicyOut], summary="Every version of one policy")
-async def policy_history(policy_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[PolicyVersion]:
+async def policy_history(policy_id: uuid.UUID, uow: ReadUow) -> list[PolicyVersion]:
     """The versions of a policy, oldest first (sweeps name the version they applied)."""
-    return await policies.policy_versions(session, principal.tenant_id, policy_id)
+    return await policies.policy_versions(uow, policy_id)
 
 
 @router.put("/{policy_id}", response_model=PolicyOut, summary="Change a policy (adds a version)")
-async def change_policy(
-    policy_id: uuid.UUID, body: PolicyIn, session: SessionDep, clock: ClockDep, principal: Admin
-) -> PolicyVersion:
+async def change_policy(policy_id: uuid.UUID, body: PolicyIn, uow: AdminUow) -> PolicyVersion:
     """Add a version to a policy; the next sweeps apply it, earlier sweeps keep naming the one they applied."""
-    return await policies.new_version(session, policy_id, _spec(body), principal, clock)
+    return await policies.new_version(uow, policy_id, _spec(body))

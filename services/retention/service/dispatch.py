@@ -19,20 +19,15 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy import text
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import LegalHold, SweepExclusions, parse_category, sweep_exclusions
 from services.retention.models import SweepRun
-from services.retention.service.common import SERVICE
+from services.retention.service import Job, Uow
 from services.retention.service.holds import active_holds
 from services.retention.service.registry import system_categories
-from services.retention.settings import RetentionSettings
-from shared.bus.outbox import stage_many
 from shared.events.catalogue import Event
 from shared.events.catalogue.retention import RetentionSubjectSweepRequested
-from shared.rules.clock import Clock
 from shared.rules.durations import add_duration, parse_duration
-from shared.runtime.db import Database
 
 log = structlog.get_logger("privops.retention.dispatch")
 
@@ -92,12 +87,12 @@ class TenantView:
         return False
 
 
-async def tenant_view(session: AsyncSession, tenant_id: str, now: datetime) -> TenantView:
+async def tenant_view(uow: Uow, now: datetime) -> TenantView:
     """Load the tenant's systems by category and its standing holds."""
     systems: dict[str, list[str]] = defaultdict(list)
-    for pair in await system_categories(session, tenant_id):
+    for pair in await system_categories(uow):
         systems[pair.category].append(pair.system)
-    return TenantView(systems=dict(systems), holds=await active_holds(session, tenant_id, now))
+    return TenantView(systems=dict(systems), holds=await active_holds(uow, now))
 
 
 @functools.cache
@@ -110,11 +105,10 @@ def routable(category: str) -> bool:
     return True
 
 
-async def dispatch_batch(
-    session: AsyncSession, settings: RetentionSettings, clock: Clock, views: dict[str, TenantView]
-) -> int:
-    """Claim one batch of due schedules and publish their commands; return how many were claimed."""
-    now = clock.now()
+async def dispatch_batch(job: Uow, views: dict[str, TenantView]) -> int:
+    """Claim one batch of due schedules of any tenant and publish their commands; return how many were claimed."""
+    session, settings = job.session, job.settings
+    now = job.now()
     conn = await session.connection()
     params = {"now": now, "limit": settings.schedule_claim_size, "chunk": settings.subjects_per_command}
     groups = (await conn.execute(CLAIM_DUE, {**params, "token": uuid.uuid4().hex})).all()
@@ -128,7 +122,7 @@ async def dispatch_batch(
     for group in groups:
         view = views.get(group.tenant_id)
         if view is None:
-            view = views[group.tenant_id] = await tenant_view(session, group.tenant_id, now)
+            view = views[group.tenant_id] = await tenant_view(job.for_tenant(group.tenant_id), now)
         systems = view.systems.get(group.category) if routable(group.category) else None
         if not systems:
             unrouted += group.ids
@@ -169,7 +163,7 @@ async def dispatch_batch(
             )
             commands[group.tenant_id].append((command, system))
     for tenant_id, events in commands.items():  # the sweep runs are flushed first, then one COPY per tenant
-        await stage_many(session, events, tenant_id=tenant_id, clock=clock, service=SERVICE)
+        await job.for_tenant(tenant_id).stage_many(events)
     for status, marked in (("held", held), ("unrouted", unrouted)):
         if marked:
             await conn.execute(MARK, {"status": status, "ids": marked})
@@ -179,8 +173,8 @@ async def dispatch_batch(
     return claimed
 
 
-async def dispatch_due(database: Database, settings: RetentionSettings, clock: Clock) -> int:
-    """Turn every due schedule into sweep commands; return how many were handled.
+async def dispatch_due(ctx: Job) -> int:
+    """Job: turn every due schedule into sweep commands; return how many were handled.
 
     Several workers claim batches side by side (SKIP LOCKED keeps them apart), one transaction per batch.
     """
@@ -189,13 +183,15 @@ async def dispatch_due(database: Database, settings: RetentionSettings, clock: C
     async def worker() -> int:
         handled = 0
         while True:
-            async with database.session() as session:
+            async with ctx.database.session() as session:
                 # Losing the last commits in a server crash only puts their rows back to pending (the
                 # status change and the outbox rows are one transaction), so the WAL flush need not wait.
                 await session.exec(text("SET LOCAL synchronous_commit = off"))  # type: ignore[call-overload]
-                claimed = await dispatch_batch(session, settings, clock, views)
+                job = ctx.unit_of_work(session, "", REQUESTED_BY)
+                claimed = await dispatch_batch(job, views)
             handled += claimed
-            if claimed < settings.schedule_claim_size:
+            if claimed < job.settings.schedule_claim_size:
                 return handled
 
-    return sum(await asyncio.gather(*(worker() for _ in range(settings.schedule_workers))))
+    workers = ctx.settings.schedule_workers
+    return sum(await asyncio.gather(*(worker() for _ in range(workers))))

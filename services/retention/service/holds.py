@@ -6,16 +6,13 @@ import uuid
 from datetime import datetime
 
 from sqlmodel import col, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import LegalHold, release_hold
 from services.retention.models import LegalHoldRow, SubjectSchedule
-from services.retention.service.common import emit
+from services.retention.service import Uow
 from shared.events.catalogue.retention import LegalHoldPlaced, LegalHoldReleased
-from shared.rules.clock import Clock
-from shared.rules.errors import Conflict, NotFound
-from shared.runtime import audit
-from shared.runtime.auth import Principal
+from shared.rules.errors import Conflict
+from shared.runtime.repository import get_or_404
 
 
 def to_domain(row: LegalHoldRow) -> LegalHold:
@@ -36,9 +33,7 @@ def to_domain(row: LegalHoldRow) -> LegalHold:
 
 
 async def place_hold(
-    session: AsyncSession,
-    principal: Principal,
-    clock: Clock,
+    uow: Uow,
     *,
     reason: str,
     subject_ref: str | None = None,
@@ -50,9 +45,9 @@ async def place_hold(
     hold_id = uuid.uuid4()
     hold = LegalHold(
         id=str(hold_id),
-        placed_by=principal.subject,
+        placed_by=uow.actor,
         reason=reason,
-        placed_at=clock.now(),
+        placed_at=uow.now(),
         subject_ref=subject_ref,
         category=category,  # type: ignore[arg-type]
         system=system,
@@ -60,7 +55,7 @@ async def place_hold(
     )
     row = LegalHoldRow(
         id=hold_id,
-        tenant_id=principal.tenant_id,
+        tenant_id=uow.tenant_id,
         subject_ref=hold.subject_ref,
         category=hold.category.value if hold.category else None,
         system=hold.system,
@@ -69,9 +64,8 @@ async def place_hold(
         placed_by=hold.placed_by,
         placed_at=hold.placed_at,
     )
-    session.add(row)
-    await emit(
-        session,
+    uow.session.add(row)
+    await uow.stage(
         LegalHoldPlaced(
             hold_id=hold_id,
             subject_ref=row.subject_ref,
@@ -80,89 +74,63 @@ async def place_hold(
             matter=row.matter,
             placed_at=row.placed_at,
         ),
-        tenant_id=principal.tenant_id,
-        subject=row.subject_ref or str(hold_id),
-        clock=clock,
+        row.subject_ref or str(hold_id),
     )
-    audit.record(
-        session,
-        tenant_id=principal.tenant_id,
-        actor=principal,
-        action="hold.placed",
-        entity_type="legal_hold",
-        entity_id=hold_id,
-        clock=clock,
-        detail={"reason": row.reason, "category": row.category, "system": row.system, "matter": row.matter},
+    uow.audit(
+        "hold.placed",
+        "legal_hold",
+        hold_id,
+        {"reason": row.reason, "category": row.category, "system": row.system, "matter": row.matter},
     )
-    await session.flush()
+    await uow.session.flush()
     return row
 
 
-async def get_hold(session: AsyncSession, tenant_id: str, hold_id: uuid.UUID) -> LegalHoldRow:
-    """One hold of the tenant, or NotFound."""
-    row = await session.get(LegalHoldRow, hold_id)
-    if row is None or row.tenant_id != tenant_id:
-        raise NotFound(f"No legal hold {hold_id}.")
-    return row
+async def get_hold(uow: Uow, hold_id: uuid.UUID) -> LegalHoldRow:
+    """One hold of the tenant: 404 when missing or another tenant's."""
+    return await get_or_404(uow, LegalHoldRow, hold_id, label="legal hold")
 
 
-async def release(
-    session: AsyncSession, principal: Principal, clock: Clock, hold_id: uuid.UUID, reason: str | None
-) -> LegalHoldRow:
+async def release(uow: Uow, hold_id: uuid.UUID, reason: str | None) -> LegalHoldRow:
     """Release a hold; what it kept becomes due again at the next run (the hold stays as evidence)."""
-    row = await get_hold(session, principal.tenant_id, hold_id)
+    row = await get_hold(uow, hold_id)
     if row.released_at is not None:
         raise Conflict(f"Legal hold {hold_id} was already released at {row.released_at.isoformat()}.")
-    released = release_hold(to_domain(row), by=principal.subject, at=clock.now(), reason=reason)
+    released = release_hold(to_domain(row), by=uow.actor, at=uow.now(), reason=reason)
     row.released_at, row.released_by, row.release_reason = released.released_at, released.released_by, reason
-    session.add(row)
+    uow.session.add(row)
     # Held schedules go back to pending; the next run re-checks them against the holds still standing.
-    await session.exec(
+    await uow.session.exec(
         update(SubjectSchedule)
-        .where(col(SubjectSchedule.tenant_id) == principal.tenant_id, col(SubjectSchedule.status) == "held")
+        .where(col(SubjectSchedule.tenant_id) == uow.tenant_id, col(SubjectSchedule.status) == "held")
         .values(status="pending")
     )
     assert row.released_at is not None
-    await emit(
-        session,
-        LegalHoldReleased(hold_id=hold_id, released_at=row.released_at),
-        tenant_id=principal.tenant_id,
-        subject=row.subject_ref or str(hold_id),
-        clock=clock,
-    )
-    audit.record(
-        session,
-        tenant_id=principal.tenant_id,
-        actor=principal,
-        action="hold.released",
-        entity_type="legal_hold",
-        entity_id=hold_id,
-        clock=clock,
-        detail={"reason": reason},
-    )
-    await session.flush()
+    await uow.stage(LegalHoldReleased(hold_id=hold_id, released_at=row.released_at), row.subject_ref or str(hold_id))
+    uow.audit("hold.released", "legal_hold", hold_id, {"reason": reason})
+    await uow.session.flush()
     return row
 
 
-async def list_holds(session: AsyncSession, tenant_id: str, *, active_only: bool = False) -> list[LegalHoldRow]:
+async def list_holds(uow: Uow, *, active_only: bool = False) -> list[LegalHoldRow]:
     """The tenant's holds, newest first."""
-    statement = select(LegalHoldRow).where(col(LegalHoldRow.tenant_id) == tenant_id)
+    statement = select(LegalHoldRow).where(col(LegalHoldRow.tenant_id) == uow.tenant_id)
     if active_only:
         statement = statement.where(col(LegalHoldRow.released_at).is_(None))
-    return list((await session.exec(statement.order_by(col(LegalHoldRow.placed_at).desc()))).all())
+    return list((await uow.session.exec(statement.order_by(col(LegalHoldRow.placed_at).desc()))).all())
 
 
-async def active_holds(session: AsyncSession, tenant_id: str, now: datetime) -> list[LegalHold]:
+async def active_holds(uow: Uow, now: datetime) -> list[LegalHold]:
     """The tenant's holds standing at ``now``, as pure holds."""
-    holds = [to_domain(row) for row in await list_holds(session, tenant_id, active_only=True)]
+    holds = [to_domain(row) for row in await list_holds(uow, active_only=True)]
     return [hold for hold in holds if hold.is_active(now)]
 
 
-async def subject_holds(session: AsyncSession, tenant_id: str, subject_ref: str, now: datetime) -> list[LegalHoldRow]:
+async def subject_holds(uow: Uow, subject_ref: str, now: datetime) -> list[LegalHoldRow]:
     """Active holds placed on one subject (an erasure request for them is exempt while they stand)."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(LegalHoldRow).where(
-            col(LegalHoldRow.tenant_id) == tenant_id,
+            col(LegalHoldRow.tenant_id) == uow.tenant_id,
             col(LegalHoldRow.subject_ref) == subject_ref,
             col(LegalHoldRow.released_at).is_(None),
             col(LegalHoldRow.placed_at) <= now,

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import (
     DEFAULT_POLICY_PACK,
@@ -19,12 +18,9 @@ from services.retention.domain import (
     select_policy,
 )
 from services.retention.models import PolicyVersion
-from services.retention.service.common import emit
+from services.retention.service import Uow
 from shared.events.catalogue.retention import RetentionPolicyChanged
-from shared.rules.clock import Clock
 from shared.rules.errors import Conflict, NotFound, Unprocessable
-from shared.runtime import audit
-from shared.runtime.auth import Principal
 
 
 @dataclass(frozen=True)
@@ -104,23 +100,23 @@ def spec_of(policy: RetentionPolicy) -> PolicySpec:
     )
 
 
-async def current_policies(session: AsyncSession, tenant_id: str, category: str | None = None) -> list[PolicyVersion]:
+async def current_policies(uow: Uow, category: str | None = None) -> list[PolicyVersion]:
     """The tenant's current policy versions, optionally of one category."""
     statement = select(PolicyVersion).where(
-        col(PolicyVersion.tenant_id) == tenant_id, col(PolicyVersion.is_current).is_(True)
+        col(PolicyVersion.tenant_id) == uow.tenant_id, col(PolicyVersion.is_current).is_(True)
     )
     if category is not None:
         statement = statement.where(col(PolicyVersion.category) == category)
-    rows = await session.exec(statement.order_by(col(PolicyVersion.category), col(PolicyVersion.scope_key)))
+    rows = await uow.session.exec(statement.order_by(col(PolicyVersion.category), col(PolicyVersion.scope_key)))
     return list(rows.all())
 
 
-async def policy_versions(session: AsyncSession, tenant_id: str, policy_id: uuid.UUID) -> list[PolicyVersion]:
+async def policy_versions(uow: Uow, policy_id: uuid.UUID) -> list[PolicyVersion]:
     """Every version of one policy, oldest first; NotFound for another tenant's policy."""
     rows = (
-        await session.exec(
+        await uow.session.exec(
             select(PolicyVersion)
-            .where(col(PolicyVersion.tenant_id) == tenant_id, col(PolicyVersion.policy_id) == policy_id)
+            .where(col(PolicyVersion.tenant_id) == uow.tenant_id, col(PolicyVersion.policy_id) == policy_id)
             .order_by(col(PolicyVersion.version))
         )
     ).all()
@@ -143,20 +139,17 @@ def applicable(
 
 
 async def applicable_or_default(
-    session: AsyncSession, tenant_id: str, category: str, system: str | None = None, purpose: str | None = None
+    uow: Uow, category: str, system: str | None = None, purpose: str | None = None
 ) -> Applicable:
     """The tenant's policy for the data, falling back to the default pack when the tenant has none for it."""
-    found = applicable(await current_policies(session, tenant_id, category), category, system, purpose)
+    found = applicable(await current_policies(uow, category), category, system, purpose)
     return found or Applicable(select_policy(DEFAULT_POLICY_PACK, category, system, purpose), None)
 
 
 async def _store(
-    session: AsyncSession,
+    uow: Uow,
     spec: PolicySpec,
     *,
-    tenant_id: str,
-    actor: Principal | str,
-    clock: Clock,
     policy_id: uuid.UUID | None = None,
     version: int = 1,
     source: str = "custom",
@@ -165,7 +158,7 @@ async def _store(
     row = PolicyVersion(
         policy_id=policy_id or uuid.uuid4(),
         version=version,
-        tenant_id=tenant_id,
+        tenant_id=uow.tenant_id,
         scope_key=scope_key(policy.category.value, policy.system, policy.purpose),
         category=policy.category.value,
         system=policy.system,
@@ -178,13 +171,12 @@ async def _store(
         grace_period=parse_period(spec.grace_period, "grace period").isoformat() if spec.grace_period else None,
         legal_reference=policy.legal_reference.strip(),
         source=source,
-        created_by=actor.subject if isinstance(actor, Principal) else actor,
-        created_at=clock.now(),
+        created_by=uow.actor,
+        created_at=uow.now(),
     )
-    session.add(row)
-    await session.flush()
-    await emit(
-        session,
+    uow.session.add(row)
+    await uow.session.flush()
+    await uow.stage(
         RetentionPolicyChanged(
             policy_id=row.policy_id,
             policy_version=row.version,
@@ -194,43 +186,30 @@ async def _store(
             period=row.period,
             action=row.action,
         ),
-        tenant_id=tenant_id,
-        subject=str(row.policy_id),
-        clock=clock,
+        str(row.policy_id),
     )
     detail: dict[str, Any] = {"version": version, "scope": row.scope_key, "period": row.period, "action": row.action}
-    audit.record(
-        session,
-        tenant_id=tenant_id,
-        actor=actor,
-        action="policy.created" if version == 1 else "policy.versioned",
-        entity_type="retention_policy",
-        entity_id=row.policy_id,
-        clock=clock,
-        detail=detail,
-    )
+    uow.audit("policy.created" if version == 1 else "policy.versioned", "retention_policy", row.policy_id, detail)
     return row
 
 
-async def create_policy(session: AsyncSession, spec: PolicySpec, principal: Principal, clock: Clock) -> PolicyVersion:
+async def create_policy(uow: Uow, spec: PolicySpec) -> PolicyVersion:
     """Create a policy; a current policy with the same category, system and purpose is a conflict."""
     policy = spec.validated()
     key = scope_key(policy.category.value, policy.system, policy.purpose)
-    existing = [row for row in await current_policies(session, principal.tenant_id) if row.scope_key == key]
+    existing = [row for row in await current_policies(uow) if row.scope_key == key]
     if existing:
         raise Conflict(
             f"A policy for this category, system and purpose exists ({existing[0].policy_id}); "
             "change it with PUT /v1/policies/{policy_id}.",
             policy_id=str(existing[0].policy_id),
         )
-    return await _store(session, spec, tenant_id=principal.tenant_id, actor=principal, clock=clock)
+    return await _store(uow, spec)
 
 
-async def new_version(
-    session: AsyncSession, policy_id: uuid.UUID, spec: PolicySpec, principal: Principal, clock: Clock
-) -> PolicyVersion:
+async def new_version(uow: Uow, policy_id: uuid.UUID, spec: PolicySpec) -> PolicyVersion:
     """Give a policy a new version; the previous one is kept as evidence of what applied before."""
-    versions = await policy_versions(session, principal.tenant_id, policy_id)
+    versions = await policy_versions(uow, policy_id)
     current = versions[-1]
     policy = spec.validated(current.version + 1)
     if scope_key(policy.category.value, policy.system, policy.purpose) != current.scope_key:
@@ -239,26 +218,15 @@ async def new_version(
             errors=[{"field": "category", "message": "differs from the policy being versioned"}],
         )
     current.is_current = False
-    current.superseded_at = clock.now()
-    session.add(current)
-    await session.flush()
-    return await _store(
-        session,
-        spec,
-        tenant_id=principal.tenant_id,
-        actor=principal,
-        clock=clock,
-        policy_id=policy_id,
-        version=current.version + 1,
-        source=current.source,
-    )
+    current.superseded_at = uow.now()
+    uow.session.add(current)
+    await uow.session.flush()
+    return await _store(uow, spec, policy_id=policy_id, version=current.version + 1, source=current.source)
 
 
-async def install_default_pack(
-    session: AsyncSession, principal: Principal, clock: Clock
-) -> tuple[list[PolicyVersion], list[PolicyVersion]]:
+async def install_default_pack(uow: Uow) -> tuple[list[PolicyVersion], list[PolicyVersion]]:
     """Install the default policy pack for the caller's tenant: (installed, already present and kept)."""
-    existing = {row.scope_key: row for row in await current_policies(session, principal.tenant_id)}
+    existing = {row.scope_key: row for row in await current_policies(uow)}
     installed: list[PolicyVersion] = []
     kept: list[PolicyVersion] = []
     for policy in DEFAULT_POLICY_PACK:
@@ -267,9 +235,5 @@ async def install_default_pack(
         if present is not None:
             kept.append(present)
             continue
-        installed.append(
-            await _store(
-                session, spec, tenant_id=principal.tenant_id, actor=principal, clock=clock, source="default_pack"
-            )
-        )
+        installed.append(await _store(uow, spec, source="default_pack"))
     return installed, kept

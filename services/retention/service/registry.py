@@ -5,27 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlmodel import col, delete, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import parse_category
 from services.retention.models import DataSystem, SubjectSchedule, SystemCategory
-from shared.rules.clock import Clock
-from shared.runtime import audit
-from shared.runtime.auth import Principal
+from services.retention.service import Uow
 
 
 async def register_system(
-    session: AsyncSession,
-    principal: Principal,
-    clock: Clock,
-    key: str,
-    categories: Sequence[str],
-    description: str | None = None,
+    uow: Uow, key: str, categories: Sequence[str], description: str | None = None
 ) -> tuple[DataSystem, list[str]]:
     """Create or replace a system and the categories it holds; new categories are swept at the next run."""
     wanted = sorted({parse_category(category).value for category in categories})
-    now = clock.now()
-    tenant = principal.tenant_id
+    now = uow.now()
+    tenant = uow.tenant_id
+    session = uow.session
     system = await session.get(DataSystem, (tenant, key))
     if system is None:
         system = DataSystem(tenant_id=tenant, key=key, description=description, created_at=now, updated_at=now)
@@ -33,7 +26,7 @@ async def register_system(
         system.description = description
         system.updated_at = now
     session.add(system)
-    held = set(await categories_of(session, tenant, key))
+    held = set(await categories_of(uow, key))
     await session.exec(
         delete(SystemCategory).where(
             col(SystemCategory.tenant_id) == tenant,
@@ -55,46 +48,37 @@ async def register_system(
             )
             .values(status="pending")
         )
-    audit.record(
-        session,
-        tenant_id=tenant,
-        actor=principal,
-        action="system.registered",
-        entity_type="data_system",
-        entity_id=key,
-        clock=clock,
-        detail={"categories": wanted},
-    )
+    uow.audit("system.registered", "data_system", key, {"categories": wanted})
     await session.flush()
     return system, wanted
 
 
-async def categories_of(session: AsyncSession, tenant_id: str, system: str) -> list[str]:
+async def categories_of(uow: Uow, system: str) -> list[str]:
     """The categories one system holds."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(SystemCategory.category)
-        .where(col(SystemCategory.tenant_id) == tenant_id, col(SystemCategory.system) == system)
+        .where(col(SystemCategory.tenant_id) == uow.tenant_id, col(SystemCategory.system) == system)
         .order_by(col(SystemCategory.category))
     )
     return list(rows.all())
 
 
-async def system_categories(session: AsyncSession, tenant_id: str) -> list[SystemCategory]:
+async def system_categories(uow: Uow) -> list[SystemCategory]:
     """Every (system, category) pair of the tenant."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(SystemCategory)
-        .where(col(SystemCategory.tenant_id) == tenant_id)
+        .where(col(SystemCategory.tenant_id) == uow.tenant_id)
         .order_by(col(SystemCategory.system), col(SystemCategory.category))
     )
     return list(rows.all())
 
 
-async def list_systems(session: AsyncSession, tenant_id: str) -> list[tuple[DataSystem, list[str]]]:
+async def list_systems(uow: Uow) -> list[tuple[DataSystem, list[str]]]:
     """The tenant's systems with their categories."""
     systems = (
-        await session.exec(
-            select(DataSystem).where(col(DataSystem.tenant_id) == tenant_id).order_by(col(DataSystem.key))
+        await uow.session.exec(
+            select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id).order_by(col(DataSystem.key))
         )
     ).all()
-    pairs = await system_categories(session, tenant_id)
+    pairs = await system_categories(uow)
     return [(system, [p.category for p in pairs if p.system == system.key]) for system in systems]

@@ -8,21 +8,21 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import sweep_exclusions, sweep_steps
 from services.retention.models import SubjectSchedule, SweepRun
+from services.retention.service import Uow
 from services.retention.service.holds import active_holds, list_holds
 from services.retention.service.policies import applicable, current_policies
 from services.retention.service.registry import system_categories
 
 
-async def due_schedules_by_category(session: AsyncSession, tenant_id: str, now: datetime) -> dict[str, int]:
+async def due_schedules_by_category(uow: Uow, now: datetime) -> dict[str, int]:
     """How many subject schedules are due now and not yet sent, per category."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(SubjectSchedule.category, func.count())
         .where(
-            col(SubjectSchedule.tenant_id) == tenant_id,
+            col(SubjectSchedule.tenant_id) == uow.tenant_id,
             col(SubjectSchedule.status) == "pending",
             col(SubjectSchedule.due_at) <= now,
         )
@@ -31,13 +31,14 @@ async def due_schedules_by_category(session: AsyncSession, tenant_id: str, now: 
     return {category: int(count) for category, count in rows.all()}
 
 
-async def preview(session: AsyncSession, tenant_id: str, now: datetime) -> list[dict[str, Any]]:
+async def preview(uow: Uow) -> list[dict[str, Any]]:
     """Per system and category: the policy, the commands a sweep would send now and what holds keep back."""
-    policies = await current_policies(session, tenant_id)
-    holds = await active_holds(session, tenant_id, now)
-    due = await due_schedules_by_category(session, tenant_id, now)
+    now = uow.now()
+    policies = await current_policies(uow)
+    holds = await active_holds(uow, now)
+    due = await due_schedules_by_category(uow, now)
     items: list[dict[str, Any]] = []
-    for pair in await system_categories(session, tenant_id):
+    for pair in await system_categories(uow):
         found = applicable([p for p in policies if p.category == pair.category], pair.category, pair.system)
         exclusions = sweep_exclusions(pair.system, pair.category, holds, now)
         item: dict[str, Any] = {
@@ -63,9 +64,10 @@ async def preview(session: AsyncSession, tenant_id: str, now: datetime) -> list[
     return items
 
 
-async def report(session: AsyncSession, tenant_id: str, now: datetime) -> dict[str, Any]:
+async def report(uow: Uow) -> dict[str, Any]:
     """Policies, last sweep per system and category, overdue sweeps, holds and schedule counts."""
-    pairs = await system_categories(session, tenant_id)
+    session, tenant_id, now = uow.session, uow.tenant_id, uow.now()
+    pairs = await system_categories(uow)
     runs = (
         await session.exec(
             select(SweepRun)
@@ -101,7 +103,7 @@ async def report(session: AsyncSession, tenant_id: str, now: datetime) -> dict[s
     return {
         "tenant_id": tenant_id,
         "generated_at": now,
-        "policies": await current_policies(session, tenant_id),
+        "policies": await current_policies(uow),
         "systems": [
             {
                 "system": pair.system,
@@ -113,6 +115,6 @@ async def report(session: AsyncSession, tenant_id: str, now: datetime) -> dict[s
             for pair in pairs
         ],
         "overdue_sweeps": list(overdue),
-        "holds": await list_holds(session, tenant_id, active_only=True),
+        "holds": await list_holds(uow, active_only=True),
         "schedules_by_status": dict(counts),
     }

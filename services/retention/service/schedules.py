@@ -12,16 +12,21 @@ from sqlalchemy import ARRAY, DateTime, String, TextClause, bindparam, text
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.retention.domain import ClockStart, EndingEvent, parse_period, subject_action, subject_due_at
+from services.retention.domain import (
+    ClockStart,
+    DataCategory,
+    EndingEvent,
+    parse_period,
+    subject_action,
+    subject_due_at,
+)
 from services.retention.models import LegalHoldRow, SubjectSchedule
-from services.retention.service.common import SERVICE
+from services.retention.service import Uow
 from services.retention.service.policies import Applicable, applicable_or_default
-from shared.bus.outbox import stage_many
 from shared.events.catalogue import Event
 from shared.events.catalogue.retention import SubjectScheduleCreated
-from shared.rules.clock import Clock
-from shared.runtime import audit
-from shared.runtime.auth import Principal
+from shared.rules.clock import ensure_utc
+from shared.rules.errors import Unprocessable
 from shared.runtime.db import copy_rows, new_ids
 
 OPEN_STATUSES = ("pending", "held", "unrouted")
@@ -30,55 +35,48 @@ _OPEN_SQL = "(" + ", ".join(f"'{status}'" for status in OPEN_STATUSES) + ")"
 
 @dataclass(frozen=True, slots=True)
 class ScheduleRequest:
-    """One subject's data to put on a schedule: what started the clock, when, and who asked."""
+    """One subject's data to put on a schedule: what started the clock and when (the unit of work says who asked)."""
 
-    tenant_id: str
     subject_ref: str
     category: str
     event: ClockStart | EndingEvent
     event_at: datetime
     reason: str
-    actor: Principal | str
     purpose: str | None = None
     source_event_id: str | None = None
 
 
-async def schedule_subject(
-    session: AsyncSession, request: ScheduleRequest, *, clock: Clock, default_grace: str
-) -> SubjectSchedule:
+async def schedule_subject(uow: Uow, request: ScheduleRequest) -> SubjectSchedule:
     """Put one subject's data on a schedule computed from the tenant's policy (or the default pack)."""
-    (schedule_id,) = await schedule_subjects(session, [request], clock=clock, default_grace=default_grace)
-    schedule = await session.get(SubjectSchedule, schedule_id)
+    (schedule_id,) = await schedule_subjects(uow, [request])
+    schedule = await uow.session.get(SubjectSchedule, schedule_id)
     assert schedule is not None
     return schedule
 
 
-async def schedule_subjects(
-    session: AsyncSession, requests: Sequence[ScheduleRequest], *, clock: Clock, default_grace: str
-) -> list[uuid.UUID]:
+async def schedule_subjects(uow: Uow, requests: Sequence[ScheduleRequest]) -> list[uuid.UUID]:
     """Put subjects' data on schedules, each with its ``schedule.created`` event and audit entry; the new ids.
 
-    The policies are looked up once per (tenant, category, purpose), and the schedules, their events
-    and their audit entries are written by one statement each (an imported file's withdrawals).
+    The policies are looked up once per (category, purpose), and the schedules, their events and
+    their audit entries are written by one statement each (an imported file's withdrawals).
     """
     if not requests:
         return []
-    now = clock.now()
-    policies: dict[tuple[str, str, str | None], Applicable] = {}
+    now = uow.now()
+    default_grace = uow.settings.consent_grace_period
+    policies: dict[tuple[str, str | None], Applicable] = {}
     rows: list[dict[str, Any]] = []
-    events: dict[str, list[tuple[Event, str | None]]] = {}
-    entries: list[dict[str, Any]] = []
+    events: list[tuple[Event, str | None]] = []
+    entries: list[tuple[str, str, Any, dict[str, Any] | None]] = []
     for request, schedule_id in zip(requests, new_ids(len(requests)), strict=True):
-        memo = (request.tenant_id, request.category, request.purpose)
+        memo = (request.category, request.purpose)
         found = policies.get(memo)
         if found is None:
-            found = policies[memo] = await applicable_or_default(
-                session, request.tenant_id, request.category, purpose=request.purpose
-            )
+            found = policies[memo] = await applicable_or_default(uow, request.category, purpose=request.purpose)
         grace = parse_period((found.row.grace_period if found.row else None) or default_grace, "grace period")
         row = {
             "id": schedule_id,
-            "tenant_id": request.tenant_id,
+            "tenant_id": uow.tenant_id,
             "subject_ref": request.subject_ref,
             "category": found.policy.category.value,
             "purpose": request.purpose,
@@ -100,16 +98,13 @@ async def schedule_subjects(
             reason=row["reason"],
             due_at=row["due_at"],
         )
-        events.setdefault(request.tenant_id, []).append((created, request.subject_ref))
+        events.append((created, request.subject_ref))
         entries.append(
-            audit.entry_values(
-                tenant_id=request.tenant_id,
-                actor=request.actor,
-                action="schedule.created",
-                entity_type="subject_schedule",
-                entity_id=schedule_id,
-                clock=clock,
-                detail={
+            (
+                "schedule.created",
+                "subject_schedule",
+                schedule_id,
+                {
                     "category": row["category"],
                     "purpose": request.purpose,
                     "due_at": row["due_at"],
@@ -119,22 +114,52 @@ async def schedule_subjects(
             )
         )
     # One COPY of the columns the rows name (the others start empty); rows added earlier come first.
-    await copy_rows(session, SubjectSchedule.__tablename__, list(rows[0]), [tuple(row.values()) for row in rows])
-    for tenant_id, created_events in events.items():
-        # A burst (an imported file's withdrawals) shares outbox rows: far fewer rows to write and mark published.
-        packed = len(created_events) > 1
-        await stage_many(session, created_events, tenant_id=tenant_id, clock=clock, service=SERVICE, packed=packed)
-    await audit.record_many(session, entries)
+    await copy_rows(uow.session, SubjectSchedule.__tablename__, list(rows[0]), [tuple(row.values()) for row in rows])
+    # A burst (an imported file's withdrawals) shares outbox rows: far fewer rows to write and mark published.
+    await uow.stage_many(events, packed=len(events) > 1)
+    await uow.audit_many(entries)
     return [row["id"] for row in rows]
 
 
+async def close_account(uow: Uow, subject_ref: str, closed_at: datetime | None) -> tuple[SubjectSchedule, bool]:
+    """Schedule a closed account's data for the account policy: (the schedule, whether it is new); idempotent."""
+    now = uow.now()
+    closed_at = ensure_utc(closed_at) if closed_at else now
+    if closed_at > now:
+        raise Unprocessable("closed_at is in the future.", errors=[{"field": "closed_at"}])
+    existing = await open_schedule(uow, subject_ref, DataCategory.ACCOUNT.value)
+    if existing is not None:
+        return existing, False
+    request = ScheduleRequest(
+        subject_ref=subject_ref,
+        category=DataCategory.ACCOUNT.value,
+        event=ClockStart.ACCOUNT_CLOSED,
+        event_at=closed_at,
+        reason="account closed",
+    )
+    return await schedule_subject(uow, request), True
+
+
+async def list_schedules(
+    uow: Uow, *, subject_ref: str | None = None, status: str | None = None, limit: int = 100
+) -> list[SubjectSchedule]:
+    """The tenant's schedules, newest first, optionally for one subject reference or status."""
+    statement = select(SubjectSchedule).where(col(SubjectSchedule.tenant_id) == uow.tenant_id)
+    if subject_ref:
+        statement = statement.where(col(SubjectSchedule.subject_ref) == subject_ref)
+    if status:
+        statement = statement.where(col(SubjectSchedule.status) == status)
+    rows = await uow.session.exec(statement.order_by(col(SubjectSchedule.created_at).desc()).limit(limit))
+    return list(rows.all())
+
+
 async def open_schedule(
-    session: AsyncSession, tenant_id: str, subject_ref: str, category: str, purpose: str | None = None
+    uow: Uow, subject_ref: str, category: str, purpose: str | None = None
 ) -> SubjectSchedule | None:
     """The subject's open schedule for a category and purpose, if one exists (to keep intake idempotent)."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(SubjectSchedule).where(
-            col(SubjectSchedule.tenant_id) == tenant_id,
+            col(SubjectSchedule.tenant_id) == uow.tenant_id,
             col(SubjectSchedule.subject_ref) == subject_ref,
             col(SubjectSchedule.category) == category,
             col(SubjectSchedule.purpose) == purpose if purpose is not None else col(SubjectSchedule.purpose).is_(None),
@@ -151,6 +176,8 @@ def _for_keys(sql: str, **more: Any) -> TextClause:
     return text(sql).bindparams(*arrays, *(bindparam(name, type_=kind) for name, kind in more.items()))
 
 
+# The statements below serve a poll of events of many tenants at once (the bulk handlers, the subject
+# filter): they take the session and name each key's tenant, rather than one tenant's unit of work.
 # Statements for many (tenant, subject, purpose) keys look each key up by the subject index, in a LATERAL
 # subquery that LIMIT/OFFSET keeps from being flattened: joined as a plain join, a table without fresh
 # statistics is guessed to hold one open row, and the plan scans all of it once per key of the batch
@@ -217,12 +244,12 @@ async def cancel_given_again(
     await (await session.connection()).execute(CANCEL_GIVEN_AGAIN, params)
 
 
-async def cancel_for_subject(session: AsyncSession, tenant_id: str, subject_ref: str, now: datetime) -> int:
+async def cancel_for_subject(uow: Uow, subject_ref: str, now: datetime) -> int:
     """Cancel what is still waiting for one subject (their data was erased another way); return how many."""
-    result = await session.exec(
+    result = await uow.session.exec(
         update(SubjectSchedule)
         .where(
-            col(SubjectSchedule.tenant_id) == tenant_id,
+            col(SubjectSchedule.tenant_id) == uow.tenant_id,
             col(SubjectSchedule.subject_ref) == subject_ref,
             col(SubjectSchedule.status).in_(OPEN_STATUSES),
         )
@@ -231,19 +258,19 @@ async def cancel_for_subject(session: AsyncSession, tenant_id: str, subject_ref:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def subject_records(session: AsyncSession, tenant_id: str, subject_ref: str) -> list[dict[str, Any]]:
+async def subject_records(uow: Uow, subject_ref: str) -> list[dict[str, Any]]:
     """Everything retention holds about one subject: schedules and holds placed on them (access export)."""
     schedules = (
-        await session.exec(
+        await uow.session.exec(
             select(SubjectSchedule).where(
-                col(SubjectSchedule.tenant_id) == tenant_id, col(SubjectSchedule.subject_ref) == subject_ref
+                col(SubjectSchedule.tenant_id) == uow.tenant_id, col(SubjectSchedule.subject_ref) == subject_ref
             )
         )
     ).all()
     holds = (
-        await session.exec(
+        await uow.session.exec(
             select(LegalHoldRow).where(
-                col(LegalHoldRow.tenant_id) == tenant_id, col(LegalHoldRow.subject_ref) == subject_ref
+                col(LegalHoldRow.tenant_id) == uow.tenant_id, col(LegalHoldRow.subject_ref) == subject_ref
             )
         )
     ).all()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
+from services.retention.service import Uow
 from services.retention.service.holds import subject_holds
 from services.retention.service.schedules import cancel_for_subject, subject_records
 from shared.bus.store import StoreResult, TaskInput
-from shared.rules.clock import Clock
 
 SYSTEM = "privops-retention"
 HOLD_EXEMPTION = "Art. 17(3)(e) GDPR: legal hold"
@@ -18,32 +16,29 @@ HOLD_EXEMPTION = "Art. 17(3)(e) GDPR: legal hold"
 class RetentionStore:
     """What retention does with one subject's data when a rights request reaches it."""
 
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-
-    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Cancel the subject's pending schedules, unless a legal hold keeps them (reported as exempt)."""
-        now = self.clock.now()
-        holds = await subject_holds(session, task.tenant_id, task.subject_ref, now)
+        now = uow.now()
+        holds = await subject_holds(uow, task.subject_ref, now)
         if holds:
             # Hold ids only: a hold's free-text reason may name people, and it must not travel on the bus.
             ids = ", ".join(str(hold.id) for hold in holds)
             return StoreResult("exempt", exemption=f"{HOLD_EXEMPTION} ({ids})"[:1000])
-        cancelled = await cancel_for_subject(session, task.tenant_id, task.subject_ref, now)
+        cancelled = await cancel_for_subject(uow, task.subject_ref, now)
         return StoreResult("done" if cancelled else "no_data", records_affected=cancelled)
 
-    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+    async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
         """The subject's schedules and the holds placed on them."""
-        return await subject_records(session, task.tenant_id, task.subject_ref)
+        return await subject_records(uow, task.subject_ref)
 
-    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+    async def restrict(self, uow: Uow, task: TaskInput, lift: bool) -> StoreResult:
         """Retention keeps no data it processes for a purpose: nothing to restrict."""
         return StoreResult("no_data", detail="retention keeps schedules only; nothing to restrict")
 
-    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def object(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Retention does no processing a subject can object to."""
         return StoreResult("no_data", detail="retention keeps schedules only; nothing to object to")
 
-    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def rectify(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Retention keeps references and dates only, nothing a subject can correct."""
         return StoreResult("no_data", detail="retention keeps references and dates only")

@@ -7,7 +7,6 @@ sweep without an answer is sent again, then escalated.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,20 +16,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.retention.domain import LegalHold, sweep_exclusions, sweep_steps
 from services.retention.models import PolicyVersion, SubjectSchedule, SweepRun, SystemCategory
-from services.retention.service.common import emit
+from services.retention.service import Job, Uow
 from services.retention.service.holds import active_holds
 from services.retention.service.policies import applicable, current_policies
-from services.retention.settings import RetentionSettings
+from services.retention.service.registry import system_categories
 from shared.events.catalogue.retention import (
     RetentionSubjectSweepRequested,
     RetentionSweepCompleted,
     RetentionSweepEscalated,
     RetentionSweepRequested,
 )
-from shared.rules.clock import Clock
 from shared.rules.durations import add_duration, parse_duration
-from shared.runtime import audit
+from shared.rules.errors import NotFound
 from shared.runtime.jobs import claim
+from shared.runtime.repository import find
 
 log = structlog.get_logger("privops.retention.sweeps")
 
@@ -45,22 +44,15 @@ class TenantRules:
         self.holds = list(holds)
 
 
-async def tenant_rules(session: AsyncSession, tenant_id: str, now: datetime) -> TenantRules:
+async def tenant_rules(uow: Uow, now: datetime) -> TenantRules:
     """Load what a sweep of the tenant needs."""
-    return TenantRules(await current_policies(session, tenant_id), await active_holds(session, tenant_id, now))
+    return TenantRules(await current_policies(uow), await active_holds(uow, now))
 
 
-async def sweep_pair(
-    session: AsyncSession,
-    pair: SystemCategory,
-    rules: TenantRules,
-    *,
-    settings: RetentionSettings,
-    clock: Clock,
-    requested_by: str,
-) -> list[SweepRun]:
-    """Sweep one system and category now: record the runs, stage the commands, plan the next sweep."""
-    now = clock.now()
+async def sweep_pair(uow: Uow, pair: SystemCategory, rules: TenantRules) -> list[SweepRun]:
+    """Sweep one system and category now, asked by the unit's actor: record the runs, stage the commands."""
+    settings, session = uow.settings, uow.session
+    now = uow.now()
     pair.next_sweep_at = add_duration(now, parse_duration(settings.sweep_every))
     pair.last_sweep_at = now
     session.add(pair)
@@ -84,7 +76,7 @@ async def sweep_pair(
             held_matters=sorted(exclusions.matters),
             hold_ids=list(exclusions.hold_ids),
             status="held" if exclusions.whole_sweep_held else "requested",
-            requested_by=requested_by,
+            requested_by=uow.actor,
             requested_at=now,
             next_attempt_at=None if exclusions.whole_sweep_held else retry_at,
         )
@@ -93,16 +85,12 @@ async def sweep_pair(
         if exclusions.whole_sweep_held:
             log.info("retention.sweep.held", system=pair.system, category=pair.category, holds=exclusions.hold_ids)
             continue
-        await emit(session, command_of(run), tenant_id=pair.tenant_id, subject=pair.system, clock=clock)
-    audit.record(
-        session,
-        tenant_id=pair.tenant_id,
-        actor=requested_by,
-        action="sweep.held" if exclusions.whole_sweep_held else "sweep.requested",
-        entity_type="sweep_run",
-        entity_id=",".join(str(run.id) for run in runs),
-        clock=clock,
-        detail={"system": pair.system, "category": pair.category, "policy_version": found.row.version},
+        await uow.stage(command_of(run), pair.system)
+    uow.audit(
+        "sweep.held" if exclusions.whole_sweep_held else "sweep.requested",
+        "sweep_run",
+        ",".join(str(run.id) for run in runs),
+        {"system": pair.system, "category": pair.category, "policy_version": found.row.version},
     )
     await session.flush()
     return runs
@@ -126,23 +114,52 @@ def command_of(run: SweepRun) -> RetentionSweepRequested:
     )
 
 
-async def run_due_sweeps(session: AsyncSession, settings: RetentionSettings, clock: Clock, limit: int = 100) -> int:
-    """Claim the (system, category) pairs whose sweep is due and sweep them; return how many."""
-    now = clock.now()
+async def sweep_now(uow: Uow, system: str | None = None, category: str | None = None) -> list[SweepRun]:
+    """Sweep the tenant's systems and categories now (all, or the ones named); 404 when none holds them."""
+    pairs = [
+        pair
+        for pair in await system_categories(uow)
+        if system in (None, pair.system) and category in (None, pair.category)
+    ]
+    if not pairs:
+        raise NotFound("No registered system holds that category.")
+    rules = await tenant_rules(uow, uow.now())
+    runs: list[SweepRun] = []
+    for pair in pairs:
+        runs += await sweep_pair(uow, pair, rules)
+    return runs
+
+
+async def run_due_sweeps(job: Uow, limit: int = 100) -> int:
+    """Claim the (system, category) pairs of any tenant whose sweep is due and sweep them; return how many."""
+    now = job.now()
     statement = select(SystemCategory).where(col(SystemCategory.next_sweep_at) <= now)
-    pairs = await claim(session, statement.order_by(col(SystemCategory.next_sweep_at)), limit=limit)
+    pairs = await claim(job.session, statement.order_by(col(SystemCategory.next_sweep_at)), limit=limit)
     rules: dict[str, TenantRules] = {}
     for pair in pairs:
+        uow = job.for_tenant(pair.tenant_id)
         if pair.tenant_id not in rules:
-            rules[pair.tenant_id] = await tenant_rules(session, pair.tenant_id, now)
-        await sweep_pair(session, pair, rules[pair.tenant_id], settings=settings, clock=clock, requested_by=JOB_ACTOR)
+            rules[pair.tenant_id] = await tenant_rules(uow, now)
+        await sweep_pair(uow, pair, rules[pair.tenant_id])
     return len(pairs)
 
 
-async def record_result(session: AsyncSession, tenant_id: str, result: RetentionSweepCompleted, clock: Clock) -> None:
+async def sweep_due(ctx: Job) -> int:
+    """Job: sweep every (system, category) whose turn has come, a claimed batch per transaction."""
+    total = 0
+    while True:
+        async with ctx.database.session() as session:
+            swept = await run_due_sweeps(ctx.unit_of_work(session, "", JOB_ACTOR))
+        total += swept
+        if swept == 0:
+            return total
+
+
+async def record_result(uow: Uow, result: RetentionSweepCompleted) -> None:
     """A store answered: keep its counts as evidence; a subject batch answered everywhere closes its schedules."""
-    run = await session.get(SweepRun, result.sweep_id)
-    if run is None or run.tenant_id != tenant_id:
+    session = uow.session
+    run = await find(uow, SweepRun, result.sweep_id)
+    if run is None:
         log.warning("retention.sweep.unknown_result", sweep_id=str(result.sweep_id))
         return
     if run.status == "completed":
@@ -169,17 +186,13 @@ async def record_result(session: AsyncSession, tenant_id: str, result: Retention
             await session.exec(
                 update(SubjectSchedule)
                 .where(col(SubjectSchedule.batch_id) == run.batch_id, col(SubjectSchedule.status) == "requested")
-                .values(status="done", closed_at=clock.now())
+                .values(status="done", closed_at=uow.now())
             )
-    audit.record(
-        session,
-        tenant_id=tenant_id,
-        actor=f"store:{result.system}",
-        action="sweep.completed",
-        entity_type="sweep_run",
-        entity_id=run.id,
-        clock=clock,
-        detail={"counts": run.counts, "policy_id": run.policy_id, "policy_version": run.policy_version},
+    uow.audit(
+        "sweep.completed",
+        "sweep_run",
+        run.id,
+        {"counts": run.counts, "policy_id": run.policy_id, "policy_version": run.policy_version},
     )
 
 
@@ -207,14 +220,16 @@ async def subject_command(session: AsyncSession, run: SweepRun) -> RetentionSubj
     )
 
 
-async def retry_unanswered(session: AsyncSession, settings: RetentionSettings, clock: Clock, limit: int = 200) -> int:
-    """Send unanswered sweeps again; escalate those out of attempts. Return how many were handled."""
-    now = clock.now()
+async def retry_unanswered(job: Uow, limit: int = 200) -> int:
+    """Send unanswered sweeps of any tenant again; escalate those out of attempts. Return how many were handled."""
+    session, settings = job.session, job.settings
+    now = job.now()
     statement = select(SweepRun).where(col(SweepRun.status) == "requested", col(SweepRun.next_attempt_at) <= now)
     runs = await claim(session, statement.order_by(col(SweepRun.next_attempt_at)), limit=limit)
     for run in runs:
+        uow = job.for_tenant(run.tenant_id)
         if run.attempts >= settings.sweep_max_attempts:
-            await escalate(session, run, clock)
+            await escalate(uow, run)
             continue
         run.attempts += 1
         run.next_attempt_at = add_duration(now, parse_duration(settings.sweep_answer_timeout))
@@ -222,20 +237,25 @@ async def retry_unanswered(session: AsyncSession, settings: RetentionSettings, c
         if command is None:
             run.status, run.completed_at, run.detail = "completed", now, "nothing left to sweep (erased or cancelled)"
         else:
-            await emit(session, command, tenant_id=run.tenant_id, subject=run.system, clock=clock)
+            await uow.stage(command, run.system)
             log.info("retention.sweep.retried", sweep_id=str(run.id), attempt=run.attempts)
         session.add(run)
     await session.flush()
     return len(runs)
 
 
-async def escalate(session: AsyncSession, run: SweepRun, clock: Clock) -> None:
+async def retry(ctx: Job) -> int:
+    """Job: re-send sweeps that got no answer; escalate those out of attempts."""
+    async with ctx.database.session() as session:
+        return await retry_unanswered(ctx.unit_of_work(session, "", JOB_ACTOR))
+
+
+async def escalate(uow: Uow, run: SweepRun) -> None:
     """Give up waiting for a store: mark the run escalated and tell people through an event."""
-    now = clock.now()
+    now = uow.now()
     run.status, run.escalated_at, run.next_attempt_at = "escalated", now, None
-    session.add(run)
-    await emit(
-        session,
+    uow.session.add(run)
+    await uow.stage(
         RetentionSweepEscalated(
             sweep_id=run.id,
             system=run.system,
@@ -245,26 +265,19 @@ async def escalate(session: AsyncSession, run: SweepRun, clock: Clock) -> None:
             requested_at=run.requested_at,
             escalated_at=now,
         ),
-        tenant_id=run.tenant_id,
-        subject=run.system,
-        clock=clock,
+        run.system,
     )
-    audit.record(
-        session,
-        tenant_id=run.tenant_id,
-        actor=JOB_ACTOR,
-        action="sweep.escalated",
-        entity_type="sweep_run",
-        entity_id=run.id,
-        clock=clock,
-        detail={"system": run.system, "category": run.category, "attempts": run.attempts},
+    uow.audit(
+        "sweep.escalated",
+        "sweep_run",
+        run.id,
+        {"system": run.system, "category": run.category, "attempts": run.attempts},
     )
     log.warning("retention.sweep.escalated", sweep_id=str(run.id), system=run.system, attempts=run.attempts)
 
 
 async def list_runs(
-    session: AsyncSession,
-    tenant_id: str,
+    uow: Uow,
     *,
     system: str | None = None,
     category: str | None = None,
@@ -272,18 +285,12 @@ async def list_runs(
     limit: int = 100,
 ) -> list[SweepRun]:
     """The tenant's sweep runs (the evidence), newest first."""
-    statement = select(SweepRun).where(col(SweepRun.tenant_id) == tenant_id)
+    statement = select(SweepRun).where(col(SweepRun.tenant_id) == uow.tenant_id)
     if system:
         statement = statement.where(col(SweepRun.system) == system)
     if category:
         statement = statement.where(col(SweepRun.category) == category)
     if status:
         statement = statement.where(col(SweepRun.status) == status)
-    rows = await session.exec(statement.order_by(col(SweepRun.requested_at).desc(), col(SweepRun.id)).limit(limit))
+    rows = await uow.session.exec(statement.order_by(col(SweepRun.requested_at).desc(), col(SweepRun.id)).limit(limit))
     return list(rows.all())
-
-
-async def get_run(session: AsyncSession, tenant_id: str, sweep_id: uuid.UUID) -> SweepRun | None:
-    """One run of the tenant."""
-    run = await session.get(SweepRun, sweep_id)
-    return run if run is not None and run.tenant_id == tenant_id else None
