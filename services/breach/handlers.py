@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.service.incidents import customers_identified
-from services.breach.store import BreachStore
+from services.breach.service.store import BreachStore
 from shared.bus.consumer import EventContext, Subscription
 from shared.bus.store import dsar_task_subscription
 from shared.events.catalogue.subprocessor import SubprocessorCustomersIdentified
@@ -17,14 +17,7 @@ async def on_customers_identified(
     session: AsyncSession, event: SubprocessorCustomersIdentified, ctx: EventContext
 ) -> None:
     """The customers using a breached subprocessor become the incident's affected customers."""
-    await customers_identified(
-        session,
-        ctx.tenant_id,
-        event.request_id,
-        event.customer_ids,
-        clock=ctx.clock,
-        actor=f"event:{ctx.envelope.type}",
-    )
+    await customers_identified(ctx.unit_of_work(session), event.request_id, event.customer_ids)
 
 
 SUBSCRIPTIONS = [

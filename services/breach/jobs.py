@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from services.breach.service.deadlines import fire_due_alerts
+from services.breach.service.deadlines import DEADLINES_JOB, fire_due_alerts
 from shared.runtime.jobs import PeriodicJob
-
-DEADLINES_JOB = "breach.deadlines"
 
 JOBS = [PeriodicJob(DEADLINES_JOB, fire_due_alerts, interval_s=60.0)]

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.domain.incidents import IncidentStatus, require_open
 from services.breach.domain.severity import (
@@ -22,12 +21,11 @@ from services.breach.domain.severity import (
 )
 from services.breach.models import Assessment, Incident
 from services.breach.schemas import AssessmentIn, ExemptionIn, OverrideIn
-from services.breach.service.common import load_incident, note, publish
+from services.breach.service import Uow
 from services.breach.service.deadlines import sync_deadlines
-from services.breach.settings import BreachSettings
+from services.breach.service.timeline import note
 from shared.events.catalogue.breach import BreachAssessed
-from shared.rules.clock import Clock
-from shared.runtime.auth import Principal
+from shared.runtime.repository import get_or_404
 
 
 def _score(inputs: dict[str, Any]) -> SeverityAssessment:
@@ -47,64 +45,31 @@ def _exemption(body: ExemptionIn | None) -> IndividualsExemption | None:
     return IndividualsExemption(body.ground, body.reason) if body else None
 
 
-async def assess(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    body: AssessmentIn,
-    *,
-    principal: Principal,
-    clock: Clock,
-    settings: BreachSettings,
-) -> Assessment:
+async def assess(uow: Uow, incident_id: uuid.UUID, body: AssessmentIn) -> Assessment:
     """Score the breach with ENISA, decide whom to notify, and recompute the clocks for that risk."""
-    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    incident = await get_or_404(uow, Incident, incident_id, lock=True)
     require_open(incident.status)
     inputs = body.model_dump(mode="json", exclude={"rationale", "exemption"})
     assessment = _score(inputs)
     decision = decide_notification(assessment, exemption=_exemption(body.exemption))
-    return await _record(
-        session,
-        incident,
-        decision,
-        inputs,
-        principal=principal,
-        clock=clock,
-        settings=settings,
-        assessor_rationale=body.rationale,
-    )
+    return await _record(uow, incident, decision, inputs, assessor_rationale=body.rationale)
 
 
-async def override(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    body: OverrideIn,
-    *,
-    principal: Principal,
-    clock: Clock,
-    settings: BreachSettings,
-) -> Assessment:
+async def override(uow: Uow, incident_id: uuid.UUID, body: OverrideIn) -> Assessment:
     """Set the risk by human judgement; the documented reason and the decider are kept with the score it replaces."""
-    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    incident = await get_or_404(uow, Incident, incident_id, lock=True)
     require_open(incident.status)
-    latest = await latest_assessment(session, incident)
+    latest = await latest_assessment(uow, incident)
     scored = _score(latest.inputs) if latest and latest.inputs else None
     decision = override_decision(
-        scored, body.risk, reason=body.reason, decided_by=principal.subject, exemption=_exemption(body.exemption)
+        scored, body.risk, reason=body.reason, decided_by=uow.actor, exemption=_exemption(body.exemption)
     )
-    return await _record(
-        session,
-        incident,
-        decision,
-        latest.inputs if latest else {},
-        principal=principal,
-        clock=clock,
-        settings=settings,
-    )
+    return await _record(uow, incident, decision, latest.inputs if latest else {})
 
 
-async def latest_assessment(session: AsyncSession, incident: Incident) -> Assessment | None:
+async def latest_assessment(uow: Uow, incident: Incident) -> Assessment | None:
     """The decision in force: the newest assessment or override."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(Assessment)
         .where(col(Assessment.incident_id) == incident.id)
         .order_by(col(Assessment.seq).desc())
@@ -113,24 +78,21 @@ async def latest_assessment(session: AsyncSession, incident: Incident) -> Assess
     return rows.first()
 
 
-async def history(session: AsyncSession, tenant_id: str, incident_id: uuid.UUID) -> list[Assessment]:
+async def history(uow: Uow, incident_id: uuid.UUID) -> list[Assessment]:
     """Every assessment and override of an incident, oldest first."""
-    await load_incident(session, tenant_id, incident_id)
-    rows = await session.exec(
+    await get_or_404(uow, Incident, incident_id)
+    rows = await uow.session.exec(
         select(Assessment).where(col(Assessment.incident_id) == incident_id).order_by(col(Assessment.seq))
     )
     return list(rows.all())
 
 
 async def _record(
-    session: AsyncSession,
+    uow: Uow,
     incident: Incident,
     decision: NotificationDecision,
     inputs: dict[str, Any],
     *,
-    principal: Principal,
-    clock: Clock,
-    settings: BreachSettings,
     assessor_rationale: str | None = None,
 ) -> Assessment:
     scored = decision.assessment
@@ -151,25 +113,22 @@ async def _record(
         rationale=decision.rationale,
         assessor_rationale=assessor_rationale,
         override_reason=decision.override_reason,
-        decided_by=principal.subject,
-        decided_at=clock.now(),
+        decided_by=uow.actor,
+        decided_at=uow.now(),
     )
-    session.add(row)
+    uow.session.add(row)
     incident.risk = decision.risk.value
     incident.notify_authority, incident.notify_individuals = decision.notify_authority, decision.notify_individuals
     if incident.status == IncidentStatus.OPEN:
         incident.status = IncidentStatus.ASSESSED
     note(
-        session,
+        uow,
         incident,
-        actor=principal,
-        kind=f"assessment.{decision.basis.value}",
-        clock=clock,
-        detail={"risk": row.risk, "score": row.score, "level": row.severity_level, "reason": row.override_reason},
+        f"assessment.{decision.basis.value}",
+        {"risk": row.risk, "score": row.score, "level": row.severity_level, "reason": row.override_reason},
     )
-    await sync_deadlines(session, incident, settings)
-    await publish(
-        session,
+    await sync_deadlines(uow, incident)
+    await uow.stage(
         BreachAssessed(
             incident_id=incident.id,
             risk=decision.risk.value,
@@ -179,9 +138,7 @@ async def _record(
             notify_individuals=decision.notify_individuals,
             basis=decision.basis.value,
         ),
-        incident=incident,
-        clock=clock,
-        settings=settings,
+        str(incident.id),
     )
-    await session.flush()
+    await uow.session.flush()
     return row

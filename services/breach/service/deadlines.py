@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -14,13 +15,16 @@ from services.breach.domain.clocks import Audience, BreachScope, ClockSettings, 
 from services.breach.domain.incidents import Sector
 from services.breach.domain.severity import RiskLevel
 from services.breach.models import Deadline, DeadlineAlert, Incident
-from services.breach.service.common import breach_settings, note, publish
+from services.breach.service import Job, Uow
+from services.breach.service.timeline import note
 from services.breach.settings import BreachSettings
 from shared.events.catalogue.breach import BreachNotificationDue, BreachNotificationOverdue
-from shared.rules.clock import Clock
-from shared.runtime.jobs import JobContext, claim
+from shared.runtime.jobs import claim
+from shared.runtime.repository import get_or_404
 
 log = structlog.get_logger("privops.breach.deadlines")
+
+DEADLINES_JOB = "breach.deadlines"
 
 ESCALATION, OVERDUE = "escalation", "overdue"
 OPEN, MET, NOT_APPLICABLE, CANCELLED = "open", "met", "not_applicable", "cancelled"
@@ -64,6 +68,11 @@ def offsets(settings: BreachSettings) -> tuple[timedelta, ...]:
     return tuple(timedelta(hours=hours) for hours in settings.escalation_hours)
 
 
+async def deadlines(uow: Uow, incident_id: uuid.UUID) -> list[Deadline]:
+    """Every deadline of one of the tenant's incidents, earliest target first (404 when not the tenant's)."""
+    return await deadlines_of(uow.session, await get_or_404(uow, Incident, incident_id))
+
+
 async def deadlines_of(session: AsyncSession, incident: Incident) -> list[Deadline]:
     """Every deadline row of an incident, earliest target first."""
     rows = await session.exec(
@@ -72,8 +81,9 @@ async def deadlines_of(session: AsyncSession, incident: Incident) -> list[Deadli
     return list(rows.all())
 
 
-async def sync_deadlines(session: AsyncSession, incident: Incident, settings: BreachSettings) -> list[Deadline]:
+async def sync_deadlines(uow: Uow, incident: Incident) -> list[Deadline]:
     """Recompute the incident's clocks and their alerts; alerts already fired stay fired (each fires once)."""
+    session, settings = uow.session, uow.settings
     existing = {(d.jurisdiction, d.audience): d for d in await deadlines_of(session, incident)}
     clock_settings = ClockSettings(
         contract_notice_hours=settings.contract_notice_hours,
@@ -157,9 +167,8 @@ async def cancel_open(session: AsyncSession, incident: Incident) -> None:
             session.add(row)
 
 
-async def fire_due_alerts(ctx: JobContext) -> int:
+async def fire_due_alerts(ctx: Job) -> int:
     """Emit each due escalation and overdue alert once (rows claimed with FOR UPDATE SKIP LOCKED)."""
-    settings = breach_settings(ctx.settings)
     async with ctx.database.session() as session:
         now = ctx.clock.now()
         open_deadlines = select(Deadline.id).where(col(Deadline.status) == OPEN)
@@ -184,19 +193,12 @@ async def fire_due_alerts(ctx: JobContext) -> int:
             session.add(alert)
             if alert.kind == ESCALATION and now > row.target_at:
                 continue  # a missed escalation point is moot once the target has passed; overdue says it
-            await _emit(session, alert, row, incident, ctx.clock, settings)
+            await _emit(ctx.unit_of_work(session, incident.tenant_id, f"job:{DEADLINES_JOB}"), alert, row, incident)
             fired += 1
         return fired
 
 
-async def _emit(
-    session: AsyncSession,
-    alert: DeadlineAlert,
-    row: Deadline,
-    incident: Incident,
-    clock: Clock,
-    settings: BreachSettings,
-) -> None:
+async def _emit(uow: Uow, alert: DeadlineAlert, row: Deadline, incident: Incident) -> None:
     common = {
         "incident_id": incident.id,
         "deadline_id": row.id,
@@ -213,14 +215,12 @@ async def _emit(
     else:
         event = BreachNotificationDue(**common, hours_left=alert.offset_s / 3600)
         kind = "deadline.escalated"
-    await publish(session, event, incident=incident, clock=clock, settings=settings)
+    await uow.stage(event, str(incident.id))
     note(
-        session,
+        uow,
         incident,
-        actor="job:breach.deadlines",
-        kind=kind,
-        clock=clock,
-        detail={
+        kind,
+        {
             "deadline_id": row.id,
             "jurisdiction": row.jurisdiction,
             "audience": row.audience,

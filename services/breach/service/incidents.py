@@ -14,12 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.breach.domain.incidents import IncidentStatus, check_times, reference_for, require_open
 from services.breach.models import AffectedSubject, Incident, TimelineEntry
 from services.breach.schemas import DeadlineOut, IncidentIn, IncidentOut, IncidentPatch
-from services.breach.service.common import load_incident, note, publish
+from services.breach.service import Uow
 from services.breach.service.deadlines import cancel_open, deadlines_of, sync_deadlines
-from services.breach.settings import BreachSettings
+from services.breach.service.timeline import note
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
-from shared.rules.clock import Clock
-from shared.runtime.auth import Principal
+from shared.runtime.repository import get_or_404
 
 CLOCK_FIELDS = frozenset({"jurisdictions", "sectors", "role", "approximate_subjects", "determined_at"})
 
@@ -46,31 +45,28 @@ async def next_reference_number(session: AsyncSession, tenant_id: str, year: int
     return int((await connection.execute(_NEXT_NUMBER, {"tenant": tenant_id, "year": year})).scalar_one())
 
 
-async def report(
-    session: AsyncSession, body: IncidentIn, *, principal: Principal, clock: Clock, settings: BreachSettings
-) -> Incident:
+async def report(uow: Uow, body: IncidentIn) -> Incident:
     """Enter a breach in the register, start its clocks, and ask who uses the subprocessor if one is involved."""
-    now = clock.now()
+    now = uow.now()
     check_times(body.detected_at, body.aware_at, now, body.determined_at)
     values = {k: _plain(v) for k, v in body.model_dump(exclude_none=True).items()}
     incident = Incident(
         **values,
-        tenant_id=principal.tenant_id,
+        tenant_id=uow.tenant_id,
         reference=UNNUMBERED,
         created_at=now,
         updated_at=now,
     )
     if incident.subprocessor_id:
         incident.subprocessor_request_id = uuid.uuid4()
-    session.add(incident)
-    await session.flush()
-    note(session, incident, actor=principal, kind="reported", clock=clock, detail={"facts": values})
-    await sync_deadlines(session, incident, settings)
+    uow.session.add(incident)
+    await uow.session.flush()
+    note(uow, incident, "reported", {"facts": values})
+    await sync_deadlines(uow, incident)
     # Numbered last: the tenant's counter row stays locked from here until the report commits.
-    number = await next_reference_number(session, principal.tenant_id, body.aware_at.year)
+    number = await next_reference_number(uow.session, uow.tenant_id, body.aware_at.year)
     incident.reference = reference_for(body.aware_at, number)
-    await publish(
-        session,
+    await uow.stage(
         BreachReported(
             incident_id=incident.id,
             reference=incident.reference,
@@ -80,36 +76,23 @@ async def report(
             role=incident.role,
             subprocessor_id=incident.subprocessor_id,
         ),
-        incident=incident,
-        clock=clock,
-        settings=settings,
+        str(incident.id),
     )
     if incident.subprocessor_id and incident.subprocessor_request_id:
-        await publish(
-            session,
+        await uow.stage(
             SubprocessorAffectedCustomersRequested(
                 incident_id=incident.id,
                 request_id=incident.subprocessor_request_id,
                 subprocessor_id=incident.subprocessor_id,
             ),
-            incident=incident,
-            clock=clock,
-            settings=settings,
+            str(incident.id),
         )
     return incident
 
 
-async def update(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    body: IncidentPatch,
-    *,
-    principal: Principal,
-    clock: Clock,
-    settings: BreachSettings,
-) -> Incident:
+async def update(uow: Uow, incident_id: uuid.UUID, body: IncidentPatch) -> Incident:
     """Change an open incident's facts, keep each change in the timeline and recompute the clocks when needed."""
-    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    incident = await get_or_404(uow, Incident, incident_id, lock=True)
     require_open(incident.status)
     changes: dict[str, dict[str, Any]] = {}
     for name, value in body.model_dump(exclude_unset=True).items():
@@ -121,68 +104,46 @@ async def update(
             setattr(incident, name, new if new is not None or not isinstance(old, list) else [])
     if not changes:
         return incident
-    check_times(incident.detected_at, incident.aware_at, clock.now(), incident.determined_at)
-    note(session, incident, actor=principal, kind="updated", clock=clock, detail={"changes": changes})
+    check_times(incident.detected_at, incident.aware_at, uow.now(), incident.determined_at)
+    note(uow, incident, "updated", {"changes": changes})
     if CLOCK_FIELDS & changes.keys():
-        await sync_deadlines(session, incident, settings)
+        await sync_deadlines(uow, incident)
     return incident
 
 
-async def close(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    reason: str,
-    *,
-    principal: Principal,
-    clock: Clock,
-    settings: BreachSettings,
-) -> Incident:
+async def close(uow: Uow, incident_id: uuid.UUID, reason: str) -> Incident:
     """Close an incident: its open clocks stop and no notice can be drafted or sent any more."""
-    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    incident = await get_or_404(uow, Incident, incident_id, lock=True)
     require_open(incident.status)
-    incident.status, incident.closed_at = IncidentStatus.CLOSED, clock.now()
-    await cancel_open(session, incident)
-    note(session, incident, actor=principal, kind="closed", clock=clock, detail={"reason": reason})
-    await publish(
-        session,
-        BreachClosed(incident_id=incident.id, closed_at=clock.now()),
-        incident=incident,
-        clock=clock,
-        settings=settings,
-    )
+    incident.status, incident.closed_at = IncidentStatus.CLOSED, uow.now()
+    await cancel_open(uow.session, incident)
+    note(uow, incident, "closed", {"reason": reason})
+    await uow.stage(BreachClosed(incident_id=incident.id, closed_at=uow.now()), str(incident.id))
     return incident
 
 
-async def attach_subjects(
-    session: AsyncSession, incident_id: uuid.UUID, refs: list[str], *, principal: Principal, clock: Clock
-) -> tuple[int, int]:
+async def attach_subjects(uow: Uow, incident_id: uuid.UUID, refs: list[str]) -> tuple[int, int]:
     """Attach subject references of people affected; return how many were new and the total."""
-    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    incident = await get_or_404(uow, Incident, incident_id, lock=True)
     require_open(incident.status)
+    now = uow.now()
     rows = [
         {
             "id": uuid.uuid4(),
             "tenant_id": incident.tenant_id,
             "incident_id": incident.id,
             "subject_ref": ref,
-            "added_at": clock.now(),
+            "added_at": now,
         }
         for ref in dict.fromkeys(refs)
     ]
-    result = await session.exec(
+    result = await uow.session.exec(
         insert(AffectedSubject).values(rows).on_conflict_do_nothing().returning(col(AffectedSubject.id))
     )
     added = len(result.all())
-    total = await count_subjects(session, incident.id)
+    total = await count_subjects(uow.session, incident.id)
     # Counts only: the references themselves stay out of the timeline, so an erasure removes them everywhere.
-    note(
-        session,
-        incident,
-        actor=principal,
-        kind="subjects.attached",
-        clock=clock,
-        detail={"added": added, "total": total},
-    )
+    note(uow, incident, "subjects.attached", {"added": added, "total": total})
     return added, total
 
 
@@ -194,58 +155,48 @@ async def count_subjects(session: AsyncSession, incident_id: uuid.UUID) -> int:
     return int(result.one())
 
 
-async def view(session: AsyncSession, incident: Incident) -> IncidentOut:
+async def get(uow: Uow, incident_id: uuid.UUID) -> Incident:
+    """One of the tenant's incidents (404 when missing or another tenant's)."""
+    return await get_or_404(uow, Incident, incident_id)
+
+
+async def view(uow: Uow, incident: Incident) -> IncidentOut:
     """The incident with its clocks and the number of people attached."""
     out = IncidentOut.model_validate(incident)
-    out.deadlines = [DeadlineOut.model_validate(d) for d in await deadlines_of(session, incident)]
-    out.affected_subject_refs = await count_subjects(session, incident.id)
+    out.deadlines = [DeadlineOut.model_validate(d) for d in await deadlines_of(uow.session, incident)]
+    out.affected_subject_refs = await count_subjects(uow.session, incident.id)
     return out
 
 
-async def list_incidents(session: AsyncSession, tenant_id: str, status: str | None, limit: int) -> list[Incident]:
+async def list_incidents(uow: Uow, status: str | None, limit: int) -> list[Incident]:
     """The tenant's incidents, newest awareness first."""
-    statement = select(Incident).where(col(Incident.tenant_id) == tenant_id)
+    statement = select(Incident).where(col(Incident.tenant_id) == uow.tenant_id)
     if status:
         statement = statement.where(col(Incident.status) == status)
-    return list((await session.exec(statement.order_by(col(Incident.aware_at).desc()).limit(limit))).all())
+    return list((await uow.session.exec(statement.order_by(col(Incident.aware_at).desc()).limit(limit))).all())
 
 
-async def timeline(session: AsyncSession, tenant_id: str, incident_id: uuid.UUID) -> list[TimelineEntry]:
+async def timeline(uow: Uow, incident_id: uuid.UUID) -> list[TimelineEntry]:
     """Every change of an incident, oldest first."""
-    await load_incident(session, tenant_id, incident_id)
-    rows = await session.exec(
+    await get_or_404(uow, Incident, incident_id)
+    rows = await uow.session.exec(
         select(TimelineEntry)
-        .where(col(TimelineEntry.incident_id) == incident_id, col(TimelineEntry.tenant_id) == tenant_id)
+        .where(col(TimelineEntry.incident_id) == incident_id, col(TimelineEntry.tenant_id) == uow.tenant_id)
         .order_by(col(TimelineEntry.seq))
     )
     return list(rows.all())
 
 
-async def customers_identified(
-    session: AsyncSession,
-    tenant_id: str,
-    request_id: uuid.UUID,
-    customer_ids: list[str],
-    *,
-    clock: Clock,
-    actor: str,
-) -> Incident | None:
+async def customers_identified(uow: Uow, request_id: uuid.UUID, customer_ids: list[str]) -> Incident | None:
     """Fill in the customers the subprocessor service says use the breached subprocessor."""
     statement = select(Incident).where(
-        col(Incident.tenant_id) == tenant_id, col(Incident.subprocessor_request_id) == request_id
+        col(Incident.tenant_id) == uow.tenant_id, col(Incident.subprocessor_request_id) == request_id
     )
-    incident = (await session.exec(statement.with_for_update())).first()
+    incident = (await uow.session.exec(statement.with_for_update())).first()
     if incident is None:
         return None
     added = [c for c in customer_ids if c not in incident.customers]
     if added:
         incident.customers = [*incident.customers, *added]
-        note(
-            session,
-            incident,
-            actor=actor,
-            kind="customers.identified",
-            clock=clock,
-            detail={"subprocessor_id": incident.subprocessor_id, "added": added},
-        )
+        note(uow, incident, "customers.identified", {"subprocessor_id": incident.subprocessor_id, "added": added})
     return incident

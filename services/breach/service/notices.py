@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,14 +25,14 @@ from services.breach.domain.notices import (
 )
 from services.breach.models import AffectedSubject, Deadline, Delivery, Incident, Notice
 from services.breach.schemas import DeliveryUpdateIn, NoticeIn
-from services.breach.service.common import load_incident, note, publish
+from services.breach.service import Uow
 from services.breach.service.deadlines import OPEN, deadlines_of, mark_met, sync_deadlines, to_domain
+from services.breach.service.timeline import note
 from services.breach.settings import BreachSettings
 from shared.events.catalogue.breach import BreachNoticeSent
 from shared.events.catalogue.notifications import NotificationRequested
-from shared.rules.clock import Clock
 from shared.rules.errors import NotFound, Unprocessable
-from shared.runtime.auth import Principal
+from shared.runtime.repository import find, get_or_404
 
 # Which authority clock a notice of each stage meets, in order of preference.
 AUTHORITY_STEPS = {
@@ -62,17 +63,10 @@ def facts_of(incident: Incident, settings: BreachSettings) -> BreachFacts:
     )
 
 
-async def draft(
-    session: AsyncSession,
-    incident_id: uuid.UUID,
-    body: NoticeIn,
-    *,
-    principal: Principal,
-    clock: Clock,
-    settings: BreachSettings,
-) -> Notice:
+async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
     """Draft a notice from the incident's facts; refused when the required contents are missing at that stage."""
-    incident = await load_incident(session, principal.tenant_id, incident_id, lock=True)
+    session, settings = uow.session, uow.settings
+    incident = await get_or_404(uow, Incident, incident_id, lock=True)
     require_open(incident.status)
     previous = await _previous(session, incident, body)
     previous_ref = (
@@ -128,48 +122,34 @@ async def draft(
         to_follow={k.value: v for k, v in body.to_follow.items()},
         delay_reasons=built.delay_reasons,
         previous_notice_id=previous.id if previous else None,
-        created_by=principal.subject,
-        created_at=clock.now(),
+        created_by=uow.actor,
+        created_at=uow.now(),
     )
     session.add(notice)
     await session.flush()
-    note(
-        session,
-        incident,
-        actor=principal,
-        kind="notice.drafted",
-        clock=clock,
-        detail={"notice_id": notice.id, "kind": notice.kind, "stage": notice.stage},
-    )
+    note(uow, incident, "notice.drafted", {"notice_id": notice.id, "kind": notice.kind, "stage": notice.stage})
     return notice
 
 
-async def send(
-    session: AsyncSession,
-    notice_id: uuid.UUID,
-    delay_reasons: str | None,
-    *,
-    principal: Principal,
-    clock: Clock,
-    settings: BreachSettings,
-) -> Notice:
+async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Notice:
     """Freeze a draft and hand it over: one notification event per recipient; late notices need reasons."""
-    notice = await load_notice(session, principal.tenant_id, notice_id, lock=True)
-    incident = await load_incident(session, principal.tenant_id, notice.incident_id, lock=True)
+    session = uow.session
+    notice = await get_or_404(uow, Notice, notice_id, lock=True)
+    incident = await get_or_404(uow, Incident, notice.incident_id, lock=True)
     require_open(incident.status)
     if notice.status != "draft":
         raise NoticeFrozen(f"notice {notice.id} was sent at {notice.sent_at}; draft a follow-up instead")
-    now = clock.now()
+    now = uow.now()
     reasons = delay_reasons or notice.delay_reasons
     met = await _deadlines_met(session, incident, notice)
     for row in met:
         require_delay_reasons(to_domain(row), now, reasons)
     recipients = await _recipients(session, incident, notice)
-    notice.status, notice.sent_at, notice.sent_by, notice.delay_reasons = "sent", now, principal.subject, reasons
+    notice.status, notice.sent_at, notice.sent_by, notice.delay_reasons = "sent", now, uow.actor, reasons
     notice.late = any(row.due_at is not None and now > row.due_at for row in met)
     session.add(notice)
     await mark_met(session, await _fully_met(session, incident, notice, met), at=now, notice_id=notice.id)
-    await sync_deadlines(session, incident, settings)  # clocks that count from this notice now start
+    await sync_deadlines(uow, incident)  # clocks that count from this notice now start
     kind = NoticeKind(notice.kind)
     for recipient_ref in recipients:
         delivery = Delivery(
@@ -181,29 +161,23 @@ async def send(
             updated_at=now,
         )
         session.add(delivery)
-        await publish(
-            session,
+        await uow.stage(
             NotificationRequested(
                 notification_id=delivery.id,
                 channel=CHANNEL[kind],
                 template=f"breach.notice.{kind.value}",
                 recipient_ref=recipient_ref,
-                claim_url=f"{settings.public_url}/v1/notices/{notice.id}/deliveries/{delivery.id}/claim",
+                claim_url=uow.url(f"/v1/notices/{notice.id}/deliveries/{delivery.id}/claim"),
             ),
-            incident=incident,
-            clock=clock,
-            settings=settings,
-            subject=recipient_ref if kind is NoticeKind.INDIVIDUALS else None,
+            recipient_ref if kind is NoticeKind.INDIVIDUALS else str(incident.id),
         )
     if incident.status != IncidentStatus.NOTIFYING:
         incident.status = IncidentStatus.NOTIFYING
     note(
-        session,
+        uow,
         incident,
-        actor=principal,
-        kind="notice.sent",
-        clock=clock,
-        detail={
+        "notice.sent",
+        {
             "notice_id": notice.id,
             "kind": notice.kind,
             "stage": notice.stage,
@@ -212,8 +186,7 @@ async def send(
             "delay_reasons": reasons,
         },
     )
-    await publish(
-        session,
+    await uow.stage(
         BreachNoticeSent(
             incident_id=incident.id,
             notice_id=notice.id,
@@ -224,71 +197,63 @@ async def send(
             late=notice.late,
             sent_at=now,
         ),
-        incident=incident,
-        clock=clock,
-        settings=settings,
+        str(incident.id),
     )
     await session.flush()
     return notice
 
 
-async def update_delivery(
-    session: AsyncSession,
-    notice_id: uuid.UUID,
-    delivery_id: uuid.UUID,
-    body: DeliveryUpdateIn,
-    *,
-    principal: Principal,
-    clock: Clock,
-) -> Delivery:
+async def update_delivery(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID, body: DeliveryUpdateIn) -> Delivery:
     """Record a delivery outcome (from the sender, or a person confirming a portal submission)."""
-    notice = await load_notice(session, principal.tenant_id, notice_id)
-    delivery = await load_delivery(session, notice, delivery_id)
-    delivery.status, delivery.detail, delivery.updated_at = body.status, body.detail, clock.now()
-    session.add(delivery)
-    incident = await load_incident(session, principal.tenant_id, notice.incident_id)
-    note(
-        session,
-        incident,
-        actor=principal,
-        kind="notice.delivery",
-        clock=clock,
-        detail={"notice_id": notice.id, "delivery_id": delivery.id, "status": body.status},
-    )
+    notice = await get_or_404(uow, Notice, notice_id)
+    delivery = await get_delivery(uow, notice, delivery_id)
+    delivery.status, delivery.detail, delivery.updated_at = body.status, body.detail, uow.now()
+    uow.session.add(delivery)
+    incident = await get_or_404(uow, Incident, notice.incident_id)
+    note(uow, incident, "notice.delivery", {"notice_id": notice.id, "delivery_id": delivery.id, "status": body.status})
     return delivery
 
 
-async def load_notice(session: AsyncSession, tenant_id: str, notice_id: uuid.UUID, *, lock: bool = False) -> Notice:
-    """A notice of the tenant; another tenant's is not found."""
-    statement = select(Notice).where(col(Notice.id) == notice_id, col(Notice.tenant_id) == tenant_id)
-    notice = (await session.exec(statement.with_for_update() if lock else statement)).first()
-    if notice is None:
-        raise NotFound(f"No notice {notice_id}.")
-    return notice
+async def get(uow: Uow, notice_id: uuid.UUID) -> Notice:
+    """A notice of the tenant (404 when missing or another tenant's)."""
+    return await get_or_404(uow, Notice, notice_id)
 
 
-async def load_delivery(session: AsyncSession, notice: Notice, delivery_id: uuid.UUID) -> Delivery:
-    """One delivery of a notice."""
-    delivery = await session.get(Delivery, delivery_id)
+async def get_delivery(uow: Uow, notice: Notice, delivery_id: uuid.UUID) -> Delivery:
+    """One delivery of a notice of the tenant; 404 when it belongs to another notice."""
+    delivery = await find(uow, Delivery, delivery_id)
     if delivery is None or delivery.notice_id != notice.id:
         raise NotFound(f"No delivery {delivery_id} for notice {notice.id}.")
     return delivery
 
 
-async def deliveries_of(session: AsyncSession, notice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Delivery]]:
+async def claim_check(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID) -> dict[str, Any]:
+    """The message behind a notification event; the sender resolves the address from the recipient reference."""
+    notice = await get_or_404(uow, Notice, notice_id)
+    delivery = await get_delivery(uow, notice, delivery_id)
+    return {
+        "notification_id": str(delivery.id),
+        "recipient_ref": delivery.recipient_ref,
+        "channel": delivery.channel,
+        "subject": f"Personal data breach {notice.kind} notice ({notice.stage})",
+        "body": notice.body,
+    }
+
+
+async def deliveries_of(uow: Uow, notice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Delivery]]:
     """The deliveries of some notices, by notice."""
     found: dict[uuid.UUID, list[Delivery]] = {i: [] for i in notice_ids}
     if notice_ids:
-        rows = await session.exec(select(Delivery).where(col(Delivery.notice_id).in_(notice_ids)))
+        rows = await uow.session.exec(select(Delivery).where(col(Delivery.notice_id).in_(notice_ids)))
         for row in rows.all():
             found[row.notice_id].append(row)
     return found
 
 
-async def notices_of(session: AsyncSession, tenant_id: str, incident_id: uuid.UUID) -> list[Notice]:
+async def notices_of(uow: Uow, incident_id: uuid.UUID) -> list[Notice]:
     """Every notice of an incident, oldest first."""
-    await load_incident(session, tenant_id, incident_id)
-    rows = await session.exec(
+    await get_or_404(uow, Incident, incident_id)
+    rows = await uow.session.exec(
         select(Notice).where(col(Notice.incident_id) == incident_id).order_by(col(Notice.created_at))
     )
     return list(rows.all())

@@ -9,12 +9,13 @@ import pytest
 from sqlmodel import col, select
 
 from services.breach.models import AffectedSubject, Incident
-from services.breach.store import BreachStore
+from services.breach.service.store import BreachStore
 from shared.bus.outbox import OutboxMessage
 from shared.bus.store import TaskInput
 from shared.events.catalogue.dsar import DsarTaskRequested
 from shared.events.catalogue.subprocessor import SubprocessorCustomersIdentified
 from shared.events.topics import BREACH_EVENTS, DSAR_TASK_RESULTS, NOTIFICATIONS
+from shared.runtime.uow import UnitOfWork
 from tests.integration.breach.support import (
     INCIDENT,
     REF_A,
@@ -136,11 +137,12 @@ async def test_access_lists_the_incidents_that_affected_the_subject(infra: Infra
         await attach(svc)
         store = BreachStore()
         async with svc.runtime.database.session() as session:
-            mine = await store.export(session, TaskInput(tenant_id="acme", subject_ref=REF_B, action="access"))
+            acme = UnitOfWork(session, svc.settings, svc.clock, "acme", "test")
+            mine = await store.export(acme, TaskInput(tenant_id="acme", subject_ref=REF_B, action="access"))
             other_tenant = await store.export(
-                session, TaskInput(tenant_id="globex", subject_ref=REF_B, action="access")
+                acme.for_tenant("globex"), TaskInput(tenant_id="globex", subject_ref=REF_B, action="access")
             )
-            nobody = await store.export(session, TaskInput(tenant_id="acme", subject_ref="f" * 64, action="access"))
+            nobody = await store.export(acme, TaskInput(tenant_id="acme", subject_ref="f" * 64, action="access"))
             reference = (await session.exec(select(Incident.reference))).one()
         assert [(r["incident"], r["title"]) for r in mine] == [(reference, INCIDENT["title"])]
         assert other_tenant == [] and nobody == []

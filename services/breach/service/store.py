@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import col, delete, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.models import AffectedSubject, Delivery, Incident
+from services.breach.service import Uow
 from shared.bus.store import StoreResult, TaskInput
 
 REGISTER_DUTY = "GDPR Art. 33(5): the breach register is a legal obligation; no individual processing to stop"
@@ -22,24 +22,24 @@ ERASED = "erased"
 class BreachStore:
     """DSAR actions on the breach register's subject references."""
 
-    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Remove the subject from every incident's affected people and from notice deliveries (counts stay)."""
-        removed = await session.exec(
+        removed = await uow.session.exec(
             delete(AffectedSubject).where(
                 col(AffectedSubject.tenant_id) == task.tenant_id, col(AffectedSubject.subject_ref) == task.subject_ref
             )
         )
         count = int(getattr(removed, "rowcount", 0) or 0)
-        await session.exec(
+        await uow.session.exec(
             update(Delivery)
             .where(col(Delivery.tenant_id) == task.tenant_id, col(Delivery.recipient_ref) == task.subject_ref)
             .values(recipient_ref=ERASED)
         )
         return StoreResult("done" if count else "no_data", records_affected=count)
 
-    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+    async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
         """The incidents that affected the subject, as the register describes them."""
-        rows = await session.exec(
+        rows = await uow.session.exec(
             select(Incident, AffectedSubject.added_at)
             .join(AffectedSubject, col(AffectedSubject.incident_id) == col(Incident.id))
             .where(
@@ -61,14 +61,14 @@ class BreachStore:
             for incident, added_at in rows.all()
         ]
 
-    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+    async def restrict(self, uow: Uow, task: TaskInput, lift: bool) -> StoreResult:
         """Nothing to restrict: the reference is kept only to document the breach and notify the person."""
         return StoreResult("exempt", exemption=REGISTER_DUTY)
 
-    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def object(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Objection does not apply to processing required by law."""
         return StoreResult("exempt", exemption=REGISTER_DUTY)
 
-    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def rectify(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Only keyed references are held: there is nothing to correct."""
         return StoreResult("no_data", detail="the breach register holds only keyed subject references")

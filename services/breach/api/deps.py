@@ -1,0 +1,13 @@
+"""Dependency aliases of the breach API: the request's unit of work, by the scope the caller must hold."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from services.breach.service import Uow
+from shared.runtime.uow import unit_of_work
+
+ReadUow = Annotated[Uow, Depends(unit_of_work("breach:read"))]
+WriteUow = Annotated[Uow, Depends(unit_of_work("breach:write"))]
