@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fastapi import FastAPI
 
 from services.subprocessor.api import ROUTERS
 from services.subprocessor.handlers import SUBSCRIPTIONS
-from services.subprocessor.jobs import jobs
+from services.subprocessor.jobs import JOBS
 from services.subprocessor.settings import SubprocessorSettings
 from shared.rules.clock import Clock
 from shared.runtime.service import ServiceSpec, create_service_app
@@ -20,6 +18,7 @@ SPEC = ServiceSpec(
     description="Subprocessor register, advance change notices, objection windows and delivery evidence.",
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
+    jobs=JOBS,
     openapi_tags=[
         {"name": "register", "description": "Subprocessors, their history, customers and what they use"},
         {"name": "changes", "description": "Change proposals, notices, objections and resolutions"},
@@ -30,5 +29,4 @@ SPEC = ServiceSpec(
 
 def create_app(settings: SubprocessorSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the subprocessor service from the environment (or the given settings and clock)."""
-    the_settings = settings or load_settings(SubprocessorSettings)
-    return create_service_app(replace(SPEC, jobs=jobs(the_settings)), the_settings, clock=clock)
+    return create_service_app(SPEC, settings or load_settings(SubprocessorSettings), clock=clock)

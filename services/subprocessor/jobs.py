@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from services.subprocessor.service.effective import apply_due_changes
 from services.subprocessor.service.notices import deliver_pending
-from services.subprocessor.settings import SubprocessorSettings
 from shared.runtime.jobs import PeriodicJob
 
 DELIVER_NOTICES = "subprocessor.deliver_notices"
 APPLY_CHANGES = "subprocessor.apply_changes"
 
-
-def jobs(settings: SubprocessorSettings) -> list[PeriodicJob]:
-    """Notice delivery (signed webhooks with retries) and changes taking effect."""
-    return [
-        PeriodicJob(DELIVER_NOTICES, deliver_pending, interval_s=settings.delivery_interval_s),
-        PeriodicJob(APPLY_CHANGES, apply_due_changes, interval_s=settings.effective_interval_s),
-    ]
+# Notice delivery (signed webhooks with retries) and changes taking effect.
+JOBS = [
+    PeriodicJob(DELIVER_NOTICES, deliver_pending, interval_setting="delivery_interval_s"),
+    PeriodicJob(APPLY_CHANGES, apply_due_changes, interval_setting="effective_interval_s"),
+]

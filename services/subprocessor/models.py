@@ -127,6 +127,7 @@ class SubprocessorChange(SubprocessorModel, table=True):
     """A proposed change to the subprocessor list, from proposal to effective or cancelled."""
 
     __tablename__ = "subprocessor_change"
+    __label__ = "change"  # how a 404 names it
     __table_args__ = (
         Index("ix_subprocessor_change_open", "state", postgresql_where=text("state NOT IN ('effective', 'cancelled')")),
         Index("ix_subprocessor_change_tenant", "tenant_id", "proposed_at"),
@@ -153,6 +154,7 @@ class ChangeNotice(SubprocessorModel, table=True):
     """The written notice of one change to one customer, and the state of its delivery."""
 
     __tablename__ = "change_notice"
+    __label__ = "notice"
     __table_args__ = (
         UniqueConstraint("change_id", "customer_id"),
         Index("ix_change_notice_pending", "next_attempt_at", postgresql_where=text("webhook_status = 'pending'")),

@@ -1,4 +1,4 @@
-"""Dependencies shared by the subprocessor routes."""
+"""The dependencies of the subprocessor routes, as ``Annotated`` aliases."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.subprocessor.settings import SubprocessorSettings
-from shared.runtime.auth import Principal, require
-from shared.runtime.service import settings_of
+from services.subprocessor.service import Uow
+from shared.runtime.uow import public_unit_of_work, unit_of_work
 
-SettingsDep = Annotated[SubprocessorSettings, Depends(settings_of)]
-Reader = Annotated[Principal, Depends(require("subprocessor:read"))]
-Writer = Annotated[Principal, Depends(require("subprocessor:write"))]
+ReadUow = Annotated[Uow, Depends(unit_of_work("subprocessor:read"))]
+WriteUow = Annotated[Uow, Depends(unit_of_work("subprocessor:write"))]
+# Routes without a bearer token resolve their tenant themselves (the path, a notice's token).
+Public = Annotated[Uow, Depends(public_unit_of_work("public"))]

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.subprocessor.domain import (
     OBJECTABLE_KINDS,
@@ -24,18 +23,12 @@ from services.subprocessor.domain import SubprocessorChange as DomainChange
 from services.subprocessor.domain.notices import notice_content
 from services.subprocessor.models import ChangeNotice, Customer, Objection, Subprocessor, SubprocessorChange
 from services.subprocessor.schemas import ChangeIn, ChangeOut, ObjectionOut
+from services.subprocessor.service import Uow
 from services.subprocessor.service import notices as notice_service
-from services.subprocessor.service.register import checked_locations, customers_of, get_subprocessor
-from services.subprocessor.settings import SubprocessorSettings
-from shared.bus.outbox import stage
-from shared.events.catalogue.subprocessor import (
-    SubprocessorChangeCancelled,
-    SubprocessorChangeProposed,
-)
-from shared.rules.clock import Clock
+from services.subprocessor.service.register import checked_locations, customers_of
+from shared.events.catalogue.subprocessor import SubprocessorChangeCancelled, SubprocessorChangeProposed
 from shared.rules.errors import Conflict, NotFound, Unprocessable
-from shared.runtime import audit
-from shared.runtime.auth import Principal
+from shared.runtime.repository import get_or_404
 
 FINAL_STATES = ("effective", "cancelled")
 
@@ -71,7 +64,7 @@ def to_domain(
 
 
 async def _affected(
-    session: AsyncSession, tenant_id: str, body: ChangeIn, sub: Subprocessor, replaced: Subprocessor | None
+    uow: Uow, body: ChangeIn, sub: Subprocessor, replaced: Subprocessor | None
 ) -> tuple[list[Customer], dict[str, Any]]:
     """The customers a change affects, and what a location or purpose change sets."""
     kind, now_status = body.kind, sub.status
@@ -93,30 +86,28 @@ async def _affected(
             )
         proposed |= {k: v for k, v in (("purposes", body.purposes), ("data_categories", body.data_categories)) if v}
     if kind is ChangeKind.ADD:
-        statement = select(Customer).where(col(Customer.tenant_id) == tenant_id)
+        statement = select(Customer).where(col(Customer.tenant_id) == uow.tenant_id)
         if body.customer_ids is not None:
             statement = statement.where(col(Customer.id).in_(body.customer_ids))
-        customers = list((await session.exec(statement.order_by(col(Customer.reference)))).all())
+        customers = list((await uow.session.exec(statement.order_by(col(Customer.reference)))).all())
         if body.customer_ids is not None and len(customers) != len(set(body.customer_ids)):
             raise NotFound("One of the customer_ids is not a customer of this tenant.")
         return customers, proposed
-    return await customers_of(session, tenant_id, replaced.id if replaced else sub.id), proposed
+    return await customers_of(uow, replaced.id if replaced else sub.id), proposed
 
 
-async def propose_change(
-    session: AsyncSession, body: ChangeIn, principal: Principal, clock: Clock, settings: SubprocessorSettings
-) -> SubprocessorChange:
+async def propose_change(uow: Uow, body: ChangeIn) -> SubprocessorChange:
     """Propose a change and prepare a notice for every affected customer; refuse a too-early effective date."""
-    now, tenant = clock.now(), principal.tenant_id
+    now = uow.now()
     if body.effective_at.tzinfo is None:
         raise Unprocessable(
             "effective_at needs a timezone (e.g. 2026-04-15T00:00:00Z).", errors=[{"field": "effective_at"}]
         )
-    sub = await get_subprocessor(session, tenant, body.subprocessor_id)
-    replaced = await get_subprocessor(session, tenant, body.replaces_id) if body.replaces_id else None
+    sub = await get_or_404(uow, Subprocessor, body.subprocessor_id)
+    replaced = await get_or_404(uow, Subprocessor, body.replaces_id) if body.replaces_id else None
     if replaced is not None and replaced.status != "active":
         raise Unprocessable(f"Subprocessor {replaced.name} is {replaced.status}; only an active one can be replaced.")
-    customers, proposed = await _affected(session, tenant, body, sub, replaced)
+    customers, proposed = await _affected(uow, body, sub, replaced)
     change_id = uuid.uuid4()
     draft = DomainChange(
         id=str(change_id),
@@ -132,9 +123,9 @@ async def propose_change(
     earliest = [CustomerNotice(draft.id, str(c.id), c.notice_period_days, now) for c in customers]
     validate_effective_date(draft, earliest, body.effective_at)
     open_ids = [sub.id] + ([replaced.id] if replaced else [])
-    clash = await session.exec(
+    clash = await uow.session.exec(
         select(SubprocessorChange).where(
-            col(SubprocessorChange.tenant_id) == tenant,
+            col(SubprocessorChange.tenant_id) == uow.tenant_id,
             col(SubprocessorChange.state).not_in(FINAL_STATES),
             col(SubprocessorChange.subprocessor_id).in_(open_ids) | col(SubprocessorChange.replaces_id).in_(open_ids),
         )
@@ -146,7 +137,7 @@ async def propose_change(
         state = transition(state, ChangeState.OBJECTION_WINDOW_OPEN)
     change = SubprocessorChange(
         id=change_id,
-        tenant_id=tenant,
+        tenant_id=uow.tenant_id,
         kind=body.kind.value,
         subprocessor_id=sub.id,
         replaces_id=replaced.id if replaced else None,
@@ -156,15 +147,14 @@ async def propose_change(
         effective_at=body.effective_at,
         affected_customer_ids=sorted(draft.affected_customers),
         proposed_at=now,
-        proposed_by=principal.subject,
+        proposed_by=uow.actor,
     )
-    session.add(change)
-    await session.flush()
+    uow.session.add(change)
+    await uow.session.flush()
     shown = sub.model_dump() | proposed
     for customer in customers:
-        await _issue_notice(session, change, customer, shown, replaced, clock, settings)
-    await stage(
-        session,
+        await _issue_notice(uow, change, customer, shown, replaced)
+    await uow.stage(
         SubprocessorChangeProposed(
             change_id=change.id,
             kind=body.kind.value,
@@ -173,28 +163,21 @@ async def propose_change(
             planned_effective_at=change.effective_at,
             customer_ids=[c.reference for c in customers],
         ),
-        tenant_id=tenant,
         subject=str(change.id),
-        clock=clock,
-        service=settings.service_name,
     )
-    audit_change(
-        session, change, principal.subject, "change.proposed", clock, {"kind": change.kind, "customers": len(customers)}
-    )
-    await session.flush()
+    audit_change(uow, change, "change.proposed", {"kind": change.kind, "customers": len(customers)})
+    await uow.session.flush()
     return change
 
 
 async def _issue_notice(
-    session: AsyncSession,
+    uow: Uow,
     change: SubprocessorChange,
     customer: Customer,
     shown: dict[str, Any],
     replaced: Subprocessor | None,
-    clock: Clock,
-    settings: SubprocessorSettings,
 ) -> None:
-    now = clock.now()
+    now = uow.now()
     notice = ChangeNotice(
         tenant_id=change.tenant_id,
         change_id=change.id,
@@ -213,101 +196,71 @@ async def _issue_notice(
         effective_at=change.effective_at,
         notice_period_days=customer.notice_period_days,
         customer={"id": str(customer.id), "reference": customer.reference, "name": customer.name},
-        respond_url=notice_service.respond_url(settings, notice.id),
+        respond_url=notice_service.respond_url(uow, notice.id),
     )
-    session.add(notice)
-    await session.flush()
-    emailed = await notice_service.request_emails(session, notice, clock, settings)
+    uow.session.add(notice)
+    await uow.session.flush()
+    emailed = await notice_service.request_emails(uow, notice)
     # Without a webhook, handing the email to the sender is the delivery; with one, its 2xx is.
     if not customer.webhook_url and emailed:
-        await notice_service.mark_delivered(
-            session, notice, via="email", at=now, customer_reference=customer.reference, clock=clock, settings=settings
-        )
+        await notice_service.mark_delivered(uow, notice, via="email", at=now, customer_reference=customer.reference)
 
 
-def audit_change(
-    session: AsyncSession, change: SubprocessorChange, actor: str, action: str, clock: Clock, detail: dict[str, Any]
-) -> None:
-    """Append an audit entry about a change."""
-    audit.record(
-        session,
-        tenant_id=change.tenant_id,
-        actor=actor,
-        action=action,
-        entity_type="subprocessor_change",
-        entity_id=change.id,
-        clock=clock,
-        detail=detail,
-    )
+def audit_change(uow: Uow, change: SubprocessorChange, action: str, detail: dict[str, Any]) -> None:
+    """Append an audit entry about a change, by the unit's actor."""
+    uow.audit(action, "subprocessor_change", change.id, detail)
 
 
-async def get_change(
-    session: AsyncSession, tenant_id: str, change_id: uuid.UUID, *, lock: bool = False
-) -> SubprocessorChange:
-    """A change of the tenant (locked for update when asked), or 404."""
-    change = await session.get(SubprocessorChange, change_id, with_for_update=lock)
-    if change is None or change.tenant_id != tenant_id:
-        raise NotFound(f"No change {change_id}.")
-    return change
+async def list_changes(uow: Uow, state: str | None, limit: int) -> list[ChangeOut]:
+    """The tenant's changes, newest first, optionally in one state, with their notices and objections."""
+    statement = select(SubprocessorChange).where(col(SubprocessorChange.tenant_id) == uow.tenant_id)
+    if state:
+        statement = statement.where(col(SubprocessorChange.state) == state)
+    rows = await uow.session.exec(statement.order_by(col(SubprocessorChange.proposed_at).desc()).limit(limit))
+    return [await change_view(uow, change) for change in rows.all()]
 
 
-async def objections_of(session: AsyncSession, change_id: uuid.UUID) -> list[Objection]:
+async def objections_of(uow: Uow, change_id: uuid.UUID) -> list[Objection]:
     """The objections to a change, oldest first."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(Objection).where(col(Objection.change_id) == change_id).order_by(col(Objection.raised_at))
     )
     return list(rows.all())
 
 
-async def change_view(session: AsyncSession, change: SubprocessorChange, clock: Clock) -> ChangeOut:
+async def change_view(uow: Uow, change: SubprocessorChange) -> ChangeOut:
     """A change with its notices (and their history), objections and blocking reasons."""
-    notices = await notice_service.notices_of(session, change.id)
-    objections = await objections_of(session, change.id)
+    notices = await notice_service.notices_of(uow, change.id)
+    objections = await objections_of(uow, change.id)
     reasons = (
-        [] if change.state in FINAL_STATES else blocking_reasons(*to_domain(change, notices, objections), clock.now())
+        [] if change.state in FINAL_STATES else blocking_reasons(*to_domain(change, notices, objections), uow.now())
     )
     return ChangeOut.model_validate(
         {
             **change.model_dump(),
-            "notices": [await notice_service.notice_view(session, n) for n in notices],
+            "notices": [await notice_service.notice_view(uow, n) for n in notices],
             "objections": [ObjectionOut.model_validate(o, from_attributes=True) for o in objections],
             "blocking_reasons": reasons,
         }
     )
 
 
-async def cancel(
-    session: AsyncSession,
-    change: SubprocessorChange,
-    reason: str,
-    *,
-    cause: str,
-    actor: str,
-    clock: Clock,
-    settings: SubprocessorSettings,
-) -> SubprocessorChange:
+async def cancel(uow: Uow, change: SubprocessorChange, reason: str, *, cause: str) -> SubprocessorChange:
     """Cancel a change: no further deliveries, open objections settled, the cancellation published."""
-    now = clock.now()
+    now = uow.now()
     change.state = transition(ChangeState(change.state), ChangeState.CANCELLED).value
     change.closed_at, change.close_reason = now, reason
-    session.add(change)
-    for objection in await objections_of(session, change.id):
+    uow.session.add(change)
+    for objection in await objections_of(uow, change.id):
         if objection.resolution is None:
             objection.resolution, objection.resolved_at = ObjectionResolution.CHANGE_CANCELLED.value, now
             objection.resolution_note = reason
-            session.add(objection)
-    for notice in await notice_service.notices_of(session, change.id):
+            uow.session.add(objection)
+    for notice in await notice_service.notices_of(uow, change.id):
         if notice.webhook_status == "pending":
             notice.webhook_status, notice.next_attempt_at = "cancelled", None
-            session.add(notice)
-    await stage(
-        session,
-        SubprocessorChangeCancelled(change_id=change.id, cause=cause, cancelled_at=now),
-        tenant_id=change.tenant_id,
-        subject=str(change.id),
-        clock=clock,
-        service=settings.service_name,
-    )
-    audit_change(session, change, actor, "change.cancelled", clock, {"cause": cause})
-    await session.flush()
+            uow.session.add(notice)
+    await uow.stage(SubprocessorChangeCancelled(change_id=change.id, cause=cause, cancelled_at=now), str(change.id))
+    audit_change(uow, change, "change.cancelled", {"cause": cause})
+    await uow.session.flush()
     return change

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import structlog
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.subprocessor.domain import (
     SIGNATURE_HEADER,
@@ -25,59 +24,47 @@ from services.subprocessor.domain.keys import notice_token, webhook_secret
 from services.subprocessor.domain.notices import NOTICE_TEMPLATE
 from services.subprocessor.models import ChangeNotice, Customer, CustomerContact, NoticeLogEntry, SubprocessorChange
 from services.subprocessor.schemas import LogEntryOut, NoticeOut
-from services.subprocessor.settings import SubprocessorSettings
-from shared.bus.outbox import stage
+from services.subprocessor.service import Job, Uow
 from shared.events.catalogue.notifications import NotificationRequested
 from shared.events.catalogue.subprocessor import SubprocessorNoticeSent
-from shared.rules.clock import Clock
 from shared.rules.errors import Gone, NotFound
-from shared.runtime import audit
 from shared.runtime.db import as_json
-from shared.runtime.jobs import JobContext, claim
+from shared.runtime.jobs import claim
+from shared.runtime.repository import get_or_404
 
 log = structlog.get_logger("privops.subprocessor.notices")
 
+DELIVERY_ACTOR = "job:subprocessor.deliver_notices"
 
-def respond_url(settings: SubprocessorSettings, notice_id: uuid.UUID) -> str:
+
+def respond_url(uow: Uow, notice_id: uuid.UUID) -> str:
     """Where a customer acknowledges a notice or objects to its change."""
-    return f"{settings.public_url.rstrip('/')}/public/notices/{notice_id}"
+    return uow.url(f"/public/notices/{notice_id}")
 
 
-def respond_block(settings: SubprocessorSettings, notice: ChangeNotice) -> dict[str, str]:
+def respond_block(uow: Uow, notice: ChangeNotice) -> dict[str, str]:
     """The notice's response links and the token that authorises them."""
-    key = settings.signing_key.get_secret_value().encode()
-    return {"url": respond_url(settings, notice.id), "token": notice_token(key, notice.tenant_id, notice.id)}
+    key = uow.settings.signing_key.get_secret_value().encode()
+    return {"url": respond_url(uow, notice.id), "token": notice_token(key, notice.tenant_id, notice.id)}
 
 
-def add_log(
-    session: AsyncSession, notice: ChangeNotice, *, at: datetime, kind: str, outcome: str, **fields: Any
-) -> None:
+def add_log(uow: Uow, notice: ChangeNotice, *, at: datetime, kind: str, outcome: str, **fields: Any) -> None:
     """Append one step to a notice's history."""
     fields["detail"] = as_json(fields.get("detail", {}))
     entry = NoticeLogEntry(tenant_id=notice.tenant_id, notice_id=notice.id, at=at, kind=kind, outcome=outcome, **fields)
-    session.add(entry)
+    uow.session.add(entry)
 
 
-async def mark_delivered(
-    session: AsyncSession,
-    notice: ChangeNotice,
-    *,
-    via: str,
-    at: datetime,
-    customer_reference: str,
-    clock: Clock,
-    settings: SubprocessorSettings,
-) -> None:
+async def mark_delivered(uow: Uow, notice: ChangeNotice, *, via: str, at: datetime, customer_reference: str) -> None:
     """Record the first delivery of a notice: the customer's objection window starts now."""
     if notice.delivered_at is not None:
         return
     notice.delivered_at = at
     notice.delivered_via = via
     notice.objection_deadline = earliest_effective_date(at, notice.notice_period_days)
-    session.add(notice)
-    add_log(session, notice, at=at, kind="delivered", outcome=via, detail={"deadline": notice.objection_deadline})
-    await stage(
-        session,
+    uow.session.add(notice)
+    add_log(uow, notice, at=at, kind="delivered", outcome=via, detail={"deadline": notice.objection_deadline})
+    await uow.stage(
         SubprocessorNoticeSent(
             change_id=notice.change_id,
             notice_id=notice.id,
@@ -86,18 +73,13 @@ async def mark_delivered(
             delivered_at=at,
             objection_deadline=notice.objection_deadline,
         ),
-        tenant_id=notice.tenant_id,
         subject=str(notice.change_id),
-        clock=clock,
-        service=settings.service_name,
     )
 
 
-async def request_emails(
-    session: AsyncSession, notice: ChangeNotice, clock: Clock, settings: SubprocessorSettings
-) -> int:
+async def request_emails(uow: Uow, notice: ChangeNotice) -> int:
     """Ask the notification sender to email the notice to every contact (the address stays off the bus)."""
-    contacts = await session.exec(
+    contacts = await uow.session.exec(
         select(CustomerContact).where(
             col(CustomerContact.customer_id) == notice.customer_id, col(CustomerContact.restricted).is_(False)
         )
@@ -106,34 +88,30 @@ async def request_emails(
     for contact in contacts.all():
         notification_id = uuid.uuid4()
         add_log(
-            session,
+            uow,
             notice,
-            at=clock.now(),
+            at=uow.now(),
             kind="email",
             outcome="requested",
             notification_id=notification_id,
             contact_id=contact.id,
             detail={"recipient_ref": contact.subject_ref},
         )
-        await stage(
-            session,
+        await uow.stage(
             NotificationRequested(
                 notification_id=notification_id,
                 channel="email",
                 template=NOTICE_TEMPLATE,
                 recipient_ref=contact.subject_ref,
-                claim_url=f"{settings.public_url.rstrip('/')}/v1/notifications/{notification_id}",
+                claim_url=uow.url(f"/v1/notifications/{notification_id}"),
             ),
-            tenant_id=notice.tenant_id,
             subject=contact.subject_ref,
-            clock=clock,
-            service=settings.service_name,
         )
         count += 1
     return count
 
 
-def webhook_payload(notice: ChangeNotice, kind: ChangeKind, now: datetime, settings: SubprocessorSettings) -> str:
+def webhook_payload(uow: Uow, notice: ChangeNotice, kind: ChangeKind, now: datetime) -> str:
     """The JSON body of a webhook delivery, as signed (the deadline holds if this attempt succeeds)."""
     deadline = earliest_effective_date(now, notice.notice_period_days) if kind in OBJECTABLE_KINDS else None
     payload = {
@@ -144,26 +122,23 @@ def webhook_payload(notice: ChangeNotice, kind: ChangeKind, now: datetime, setti
         "sent_at": now.isoformat(),
         "objection_deadline": deadline.isoformat() if deadline else None,
         "notice": notice.content,
-        "respond": respond_block(settings, notice),
+        "respond": respond_block(uow, notice),
     }
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-async def attempt_webhook(
-    session: AsyncSession, client: httpx.AsyncClient, notice: ChangeNotice, clock: Clock, settings: SubprocessorSettings
-) -> bool:
+async def attempt_webhook(uow: Uow, client: httpx.AsyncClient, notice: ChangeNotice) -> bool:
     """Send one signed delivery of a notice, log it, and schedule a retry with backoff when it fails."""
-    change = await session.get(SubprocessorChange, notice.change_id)
-    customer = await session.get(Customer, notice.customer_id)
-    assert change is not None
-    assert customer is not None
+    settings = uow.settings
+    change = await get_or_404(uow, SubprocessorChange, notice.change_id)
+    customer = await get_or_404(uow, Customer, notice.customer_id)
     if change.state == "cancelled" or not customer.webhook_url:
         notice.webhook_status, notice.next_attempt_at = "cancelled", None
-        session.add(notice)
+        uow.session.add(notice)
         return False
-    now = clock.now()
+    now = uow.now()
     notice.webhook_attempts += 1
-    body = webhook_payload(notice, ChangeKind(change.kind), now, settings)
+    body = webhook_payload(uow, notice, ChangeKind(change.kind), now)
     secret = webhook_secret(
         settings.signing_key.get_secret_value().encode(),
         customer.tenant_id,
@@ -188,7 +163,7 @@ async def attempt_webhook(
     if error:
         detail["error"] = error
     add_log(
-        session,
+        uow,
         notice,
         at=now,
         kind="webhook",
@@ -199,29 +174,19 @@ async def attempt_webhook(
     )
     if ok:
         notice.webhook_status, notice.next_attempt_at = "delivered", None
-        await mark_delivered(
-            session,
-            notice,
-            via="webhook",
-            at=now,
-            customer_reference=customer.reference,
-            clock=clock,
-            settings=settings,
-        )
+        await mark_delivered(uow, notice, via="webhook", at=now, customer_reference=customer.reference)
     elif notice.webhook_attempts >= settings.webhook_max_attempts:
         notice.webhook_status, notice.next_attempt_at = "failed", None
         log.warning("subprocessor.webhook.gave_up", notice_id=str(notice.id), attempts=notice.webhook_attempts)
     else:
         delay = backoff_delay(notice.webhook_attempts, base_seconds=settings.webhook_backoff_base_s)
         notice.next_attempt_at = now + timedelta(seconds=delay)
-    session.add(notice)
+    uow.session.add(notice)
     return ok
 
 
-async def deliver_pending(ctx: JobContext) -> int:
+async def deliver_pending(ctx: Job) -> int:
     """Periodic job: deliver due webhook notices, claimed with FOR UPDATE SKIP LOCKED."""
-    settings = ctx.settings
-    assert isinstance(settings, SubprocessorSettings)
     now = ctx.clock.now()
     async with ctx.database.session() as session:
         statement = (
@@ -232,92 +197,64 @@ async def deliver_pending(ctx: JobContext) -> int:
         notices = await claim(session, statement, limit=20)
         if not notices:
             return 0
-        async with httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
-            for notice in notices:
-                await attempt_webhook(session, client, notice, ctx.clock, settings)
+        units: list[Uow] = [ctx.unit_of_work(session, notice.tenant_id, DELIVERY_ACTOR) for notice in notices]
+        timeout = units[0].settings.webhook_timeout_s
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            for uow, notice in zip(units, notices, strict=True):
+                await attempt_webhook(uow, client, notice)
         return len(notices)
 
 
-async def acknowledge(
-    session: AsyncSession, notice: ChangeNotice, *, via: str, actor: str, clock: Clock, settings: SubprocessorSettings
-) -> ChangeNotice:
+async def acknowledge(uow: Uow, notice: ChangeNotice, *, via: str) -> ChangeNotice:
     """Record that the customer acknowledged the notice (idempotent); it proves delivery too."""
     if notice.acknowledged_at is not None:
         return notice
-    now = clock.now()
+    now = uow.now()
     notice.acknowledged_at = now
-    session.add(notice)
-    add_log(session, notice, at=now, kind="acknowledgement", outcome="acknowledged", detail={"via": via})
-    customer = await session.get(Customer, notice.customer_id)
-    assert customer is not None
-    await mark_delivered(
-        session,
-        notice,
-        via="acknowledgement",
-        at=now,
-        customer_reference=customer.reference,
-        clock=clock,
-        settings=settings,
-    )
-    audit.record(
-        session,
-        tenant_id=notice.tenant_id,
-        actor=actor,
-        action="notice.acknowledged",
-        entity_type="change_notice",
-        entity_id=notice.id,
-        clock=clock,
-        detail={"via": via},
-    )
-    await session.flush()
+    uow.session.add(notice)
+    add_log(uow, notice, at=now, kind="acknowledgement", outcome="acknowledged", detail={"via": via})
+    customer = await get_or_404(uow, Customer, notice.customer_id)
+    await mark_delivered(uow, notice, via="acknowledgement", at=now, customer_reference=customer.reference)
+    uow.audit("notice.acknowledged", "change_notice", notice.id, {"via": via})
+    await uow.session.flush()
     return notice
 
 
-async def notices_of(session: AsyncSession, change_id: uuid.UUID) -> list[ChangeNotice]:
+async def notices_of(uow: Uow, change_id: uuid.UUID) -> list[ChangeNotice]:
     """The notices of a change."""
-    rows = await session.exec(select(ChangeNotice).where(col(ChangeNotice.change_id) == change_id))
+    rows = await uow.session.exec(select(ChangeNotice).where(col(ChangeNotice.change_id) == change_id))
     return list(rows.all())
 
 
-async def notice_view(session: AsyncSession, notice: ChangeNotice) -> NoticeOut:
+async def notice_view(uow: Uow, notice: ChangeNotice) -> NoticeOut:
     """A notice with its whole delivery and acknowledgement history."""
-    entries = await session.exec(
+    entries = await uow.session.exec(
         select(NoticeLogEntry).where(col(NoticeLogEntry.notice_id) == notice.id).order_by(col(NoticeLogEntry.id))
     )
     history = [LogEntryOut.model_validate(entry, from_attributes=True) for entry in entries.all()]
     return NoticeOut.model_validate({**notice.model_dump(), "history": history})
 
 
-async def get_notice(session: AsyncSession, tenant_id: str, notice_id: uuid.UUID) -> ChangeNotice:
-    """A notice of the tenant, or 404."""
-    notice = await session.get(ChangeNotice, notice_id)
-    if notice is None or notice.tenant_id != tenant_id:
-        raise NotFound(f"No notice {notice_id}.")
-    return notice
-
-
-async def claim_notification(
-    session: AsyncSession, tenant_id: str, notification_id: uuid.UUID, settings: SubprocessorSettings
-) -> dict[str, Any]:
+async def claim_notification(uow: Uow, notification_id: uuid.UUID) -> dict[str, Any]:
     """The address and message of one notice email, for the notification sender (claim check)."""
     entry = (
-        await session.exec(
+        await uow.session.exec(
             select(NoticeLogEntry).where(
-                col(NoticeLogEntry.notification_id) == notification_id, col(NoticeLogEntry.tenant_id) == tenant_id
+                col(NoticeLogEntry.notification_id) == notification_id, col(NoticeLogEntry.tenant_id) == uow.tenant_id
             )
         )
     ).first()
     if entry is None:
         raise NotFound(f"No notification {notification_id}.")
-    contact = await session.get(CustomerContact, entry.contact_id) if entry.contact_id else None
+    contact = await uow.session.get(CustomerContact, entry.contact_id) if entry.contact_id else None
     if contact is None or contact.restricted:
         raise Gone("The contact of this notification was erased or restricted; do not send it.")
-    notice = await get_notice(session, tenant_id, entry.notice_id)
+    notice = await get_or_404(uow, ChangeNotice, entry.notice_id)
     headline = notice.content["change"]["headline"]
     return {
         "notification_id": notification_id,
         "channel": "email",
         "to": contact.email,
         "subject": f"Subprocessor change notice: {headline}",
-        "body": {"notice_id": str(notice.id), "notice": notice.content, "respond": respond_block(settings, notice)},
+        "body": {"notice_id": str(notice.id), "notice": notice.content, "respond": respond_block(uow, notice)},
     }

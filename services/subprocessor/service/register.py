@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, func, select
 
 from services.subprocessor.domain.keys import contact_subject_ref, webhook_secret
 from services.subprocessor.domain.notices import validate_locations, validate_webhook_url
@@ -21,12 +20,11 @@ from services.subprocessor.models import (
     SubprocessorVersion,
 )
 from services.subprocessor.schemas import CustomerIn, CustomerOut, LocationIn, SubprocessorIn
-from services.subprocessor.settings import SubprocessorSettings
-from shared.rules.clock import Clock
-from shared.rules.errors import Conflict, NotFound, Unprocessable
-from shared.runtime import audit
-from shared.runtime.auth import Principal
+from services.subprocessor.service import Uow
+from shared.events.catalogue.subprocessor import SubprocessorCustomersIdentified
+from shared.rules.errors import Unprocessable
 from shared.runtime.db import as_json
+from shared.runtime.repository import exists_or_conflict, find, get_or_404
 
 
 def snapshot(sub: Subprocessor) -> dict[str, Any]:
@@ -35,18 +33,16 @@ def snapshot(sub: Subprocessor) -> dict[str, Any]:
     return data
 
 
-def record_version(
-    session: AsyncSession, sub: Subprocessor, *, reason: str, actor: str, now: datetime, change_id: uuid.UUID | None
-) -> None:
-    """Append the subprocessor's current state to its history."""
-    session.add(
+def record_version(uow: Uow, sub: Subprocessor, *, reason: str, change_id: uuid.UUID | None, now: datetime) -> None:
+    """Append the subprocessor's current state to its history, by the unit's actor."""
+    uow.session.add(
         SubprocessorVersion(
             tenant_id=sub.tenant_id,
             subprocessor_id=sub.id,
             version=sub.version,
             reason=reason,
             change_id=change_id,
-            actor=actor,
+            actor=uow.actor,
             snapshot=snapshot(sub),
             recorded_at=now,
         )
@@ -62,62 +58,39 @@ def checked_locations(locations: Sequence[LocationIn], *, at: datetime, dpf_cert
     )
 
 
-async def create_subprocessor(
-    session: AsyncSession, body: SubprocessorIn, principal: Principal, clock: Clock
-) -> Subprocessor:
+async def create_subprocessor(uow: Uow, body: SubprocessorIn) -> Subprocessor:
     """Enter a subprocessor in the register (validating every location's transfer basis)."""
-    now = clock.now()
+    now = uow.now()
     locations = checked_locations(body.locations, at=now, dpf_certified=body.dpf_certified)
-    existing = await session.exec(
-        select(Subprocessor).where(
-            col(Subprocessor.tenant_id) == principal.tenant_id, col(Subprocessor.name) == body.name
-        )
+    await exists_or_conflict(
+        uow, Subprocessor, f"A subprocessor named {body.name!r} is already in the register.", name=body.name
     )
-    if existing.first() is not None:
-        raise Conflict(f"A subprocessor named {body.name!r} is already in the register.")
     sub = Subprocessor(
-        tenant_id=principal.tenant_id,
+        tenant_id=uow.tenant_id,
         **body.model_dump(exclude={"locations"}),
         locations=locations,
         created_at=now,
         updated_at=now,
     )
-    session.add(sub)
-    await session.flush()
-    record_version(session, sub, reason="created", actor=principal.subject, now=now, change_id=None)
-    audit.record(
-        session,
-        tenant_id=principal.tenant_id,
-        actor=principal,
-        action="subprocessor.created",
-        entity_type="subprocessor",
-        entity_id=sub.id,
-        clock=clock,
-        detail={"name": sub.name, "status": sub.status},
-    )
+    uow.session.add(sub)
+    await uow.session.flush()
+    record_version(uow, sub, reason="created", change_id=None, now=now)
+    uow.audit("subprocessor.created", "subprocessor", sub.id, {"name": sub.name, "status": sub.status})
     return sub
 
 
-async def get_subprocessor(session: AsyncSession, tenant_id: str, subprocessor_id: uuid.UUID) -> Subprocessor:
-    """A subprocessor of the tenant, or 404."""
-    sub = await session.get(Subprocessor, subprocessor_id)
-    if sub is None or sub.tenant_id != tenant_id:
-        raise NotFound(f"No subprocessor {subprocessor_id}.")
-    return sub
-
-
-async def list_subprocessors(session: AsyncSession, tenant_id: str, status: str | None = None) -> list[Subprocessor]:
+async def list_subprocessors(uow: Uow, status: str | None = None) -> list[Subprocessor]:
     """The tenant's subprocessors by name, optionally in one status."""
-    statement = select(Subprocessor).where(col(Subprocessor.tenant_id) == tenant_id)
+    statement = select(Subprocessor).where(col(Subprocessor.tenant_id) == uow.tenant_id)
     if status:
         statement = statement.where(col(Subprocessor.status) == status)
-    return list((await session.exec(statement.order_by(col(Subprocessor.name)))).all())
+    return list((await uow.session.exec(statement.order_by(col(Subprocessor.name)))).all())
 
 
-async def history(session: AsyncSession, tenant_id: str, subprocessor_id: uuid.UUID) -> list[SubprocessorVersion]:
-    """Every version of a subprocessor's entry, oldest first."""
-    await get_subprocessor(session, tenant_id, subprocessor_id)
-    rows = await session.exec(
+async def history(uow: Uow, subprocessor_id: uuid.UUID) -> list[SubprocessorVersion]:
+    """Every version of a subprocessor's entry, oldest first (404 when not the tenant's)."""
+    await get_or_404(uow, Subprocessor, subprocessor_id)
+    rows = await uow.session.exec(
         select(SubprocessorVersion)
         .where(col(SubprocessorVersion.subprocessor_id) == subprocessor_id)
         .order_by(col(SubprocessorVersion.version))
@@ -125,9 +98,9 @@ async def history(session: AsyncSession, tenant_id: str, subprocessor_id: uuid.U
     return list(rows.all())
 
 
-async def _require_active(session: AsyncSession, tenant_id: str, ids: Sequence[uuid.UUID]) -> None:
+async def _require_active(uow: Uow, ids: Sequence[uuid.UUID]) -> None:
     for subprocessor_id in ids:
-        sub = await get_subprocessor(session, tenant_id, subprocessor_id)
+        sub = await get_or_404(uow, Subprocessor, subprocessor_id)
         if sub.status != "active":
             raise Unprocessable(
                 f"Subprocessor {sub.name} is {sub.status}; only active subprocessors can process a customer's data "
@@ -135,36 +108,30 @@ async def _require_active(session: AsyncSession, tenant_id: str, ids: Sequence[u
             )
 
 
-async def create_customer(
-    session: AsyncSession, body: CustomerIn, principal: Principal, clock: Clock, settings: SubprocessorSettings
-) -> CustomerOut:
+async def create_customer(uow: Uow, body: CustomerIn) -> CustomerOut:
     """Register a customer, its contacts and the subprocessors it uses; its webhook secret is shown once."""
-    now = clock.now()
+    now, settings = uow.now(), uow.settings
     url = body.webhook_url and validate_webhook_url(body.webhook_url, allow_http=settings.allows_plain_http_webhooks)
     key = settings.subject_hash_key.get_secret_value().encode()
     refs = [contact_subject_ref(key, contact.email) for contact in body.contacts]
-    await _require_active(session, principal.tenant_id, body.subprocessor_ids)
-    clash = await session.exec(
-        select(Customer).where(
-            col(Customer.tenant_id) == principal.tenant_id, col(Customer.reference) == body.reference
-        )
+    await _require_active(uow, body.subprocessor_ids)
+    await exists_or_conflict(
+        uow, Customer, f"A customer with reference {body.reference!r} already exists.", reference=body.reference
     )
-    if clash.first() is not None:
-        raise Conflict(f"A customer with reference {body.reference!r} already exists.")
     customer = Customer(
-        tenant_id=principal.tenant_id,
+        tenant_id=uow.tenant_id,
         reference=body.reference,
         name=body.name,
         notice_period_days=body.notice_period_days,
         webhook_url=url or None,
         created_at=now,
     )
-    session.add(customer)
-    await session.flush()
+    uow.session.add(customer)
+    await uow.session.flush()
     for contact, ref in zip(body.contacts, refs, strict=True):
-        session.add(
+        uow.session.add(
             CustomerContact(
-                tenant_id=principal.tenant_id,
+                tenant_id=uow.tenant_id,
                 customer_id=customer.id,
                 email=contact.email.strip(),
                 subject_ref=ref,
@@ -173,23 +140,14 @@ async def create_customer(
             )
         )
     for subprocessor_id in set(body.subprocessor_ids):
-        session.add(
+        uow.session.add(
             CustomerSubprocessor(
-                tenant_id=principal.tenant_id, customer_id=customer.id, subprocessor_id=subprocessor_id, since=now
+                tenant_id=uow.tenant_id, customer_id=customer.id, subprocessor_id=subprocessor_id, since=now
             )
         )
-    audit.record(
-        session,
-        tenant_id=principal.tenant_id,
-        actor=principal,
-        action="customer.created",
-        entity_type="customer",
-        entity_id=customer.id,
-        clock=clock,
-        detail={"reference": customer.reference, "contact_refs": refs},
-    )
-    await session.flush()
-    out = await customer_view(session, customer)
+    uow.audit("customer.created", "customer", customer.id, {"reference": customer.reference, "contact_refs": refs})
+    await uow.session.flush()
+    out = await customer_view(uow, customer)
     secret = webhook_secret(
         settings.signing_key.get_secret_value().encode(),
         customer.tenant_id,
@@ -199,22 +157,14 @@ async def create_customer(
     return out.model_copy(update={"webhook_secret": secret if customer.webhook_url else None})
 
 
-async def get_customer(session: AsyncSession, tenant_id: str, customer_id: uuid.UUID) -> Customer:
-    """A customer of the tenant, or 404."""
-    customer = await session.get(Customer, customer_id)
-    if customer is None or customer.tenant_id != tenant_id:
-        raise NotFound(f"No customer {customer_id}.")
-    return customer
-
-
-async def customer_view(session: AsyncSession, customer: Customer) -> CustomerOut:
+async def customer_view(uow: Uow, customer: Customer) -> CustomerOut:
     """The customer with its contacts and subprocessors."""
-    contacts = await session.exec(
+    contacts = await uow.session.exec(
         select(CustomerContact)
         .where(col(CustomerContact.customer_id) == customer.id)
         .order_by(col(CustomerContact.created_at))
     )
-    subs = await session.exec(
+    subs = await uow.session.exec(
         select(CustomerSubprocessor.subprocessor_id).where(col(CustomerSubprocessor.customer_id) == customer.id)
     )
     return CustomerOut(
@@ -224,40 +174,62 @@ async def customer_view(session: AsyncSession, customer: Customer) -> CustomerOu
     )
 
 
-async def set_customer_subprocessors(
-    session: AsyncSession, customer: Customer, ids: Sequence[uuid.UUID], principal: Principal, clock: Clock
-) -> None:
+async def set_customer_subprocessors(uow: Uow, customer: Customer, ids: Sequence[uuid.UUID]) -> None:
     """Replace the list of subprocessors processing a customer's data (only active ones)."""
-    await _require_active(session, principal.tenant_id, ids)
-    await session.exec(delete(CustomerSubprocessor).where(col(CustomerSubprocessor.customer_id) == customer.id))
+    await _require_active(uow, ids)
+    await uow.session.exec(delete(CustomerSubprocessor).where(col(CustomerSubprocessor.customer_id) == customer.id))
     for subprocessor_id in set(ids):
-        session.add(
+        uow.session.add(
             CustomerSubprocessor(
                 tenant_id=customer.tenant_id,
                 customer_id=customer.id,
                 subprocessor_id=subprocessor_id,
-                since=clock.now(),
+                since=uow.now(),
             )
         )
-    audit.record(
-        session,
-        tenant_id=principal.tenant_id,
-        actor=principal,
-        action="customer.subprocessors_set",
-        entity_type="customer",
-        entity_id=customer.id,
-        clock=clock,
-        detail={"subprocessor_ids": sorted(str(i) for i in set(ids))},
+    uow.audit(
+        "customer.subprocessors_set",
+        "customer",
+        customer.id,
+        {"subprocessor_ids": sorted(str(i) for i in set(ids))},
     )
-    await session.flush()
+    await uow.session.flush()
 
 
-async def customers_of(session: AsyncSession, tenant_id: str, subprocessor_id: uuid.UUID) -> list[Customer]:
+async def customers_of(uow: Uow, subprocessor_id: uuid.UUID) -> list[Customer]:
     """The customers whose data a subprocessor processes."""
-    rows = await session.exec(
+    rows = await uow.session.exec(
         select(Customer)
         .join(CustomerSubprocessor, col(CustomerSubprocessor.customer_id) == col(Customer.id))
-        .where(col(Customer.tenant_id) == tenant_id, col(CustomerSubprocessor.subprocessor_id) == subprocessor_id)
+        .where(col(Customer.tenant_id) == uow.tenant_id, col(CustomerSubprocessor.subprocessor_id) == subprocessor_id)
         .order_by(col(Customer.reference))
     )
     return list(rows.all())
+
+
+async def find_subprocessor(uow: Uow, key: str) -> Subprocessor | None:
+    """A subprocessor of the tenant named by its id or, failing that, by its name (case-insensitive)."""
+    try:
+        subprocessor_id = uuid.UUID(key)
+    except ValueError:
+        rows = await uow.session.exec(
+            select(Subprocessor).where(
+                col(Subprocessor.tenant_id) == uow.tenant_id, func.lower(Subprocessor.name) == key.strip().lower()
+            )
+        )
+        return rows.first()
+    return await find(uow, Subprocessor, subprocessor_id)
+
+
+async def identify_customers(uow: Uow, request_id: uuid.UUID, subprocessor_key: str) -> None:
+    """Answer which customers' data a subprocessor processes (an unknown subprocessor has none)."""
+    sub = await find_subprocessor(uow, subprocessor_key)
+    customers = await customers_of(uow, sub.id) if sub else []
+    await uow.stage(
+        SubprocessorCustomersIdentified(
+            request_id=request_id,
+            subprocessor_id=subprocessor_key,
+            customer_ids=[c.reference for c in customers],
+        ),
+        subject=subprocessor_key,
+    )

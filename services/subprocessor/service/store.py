@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.subprocessor.models import CustomerContact
+from services.subprocessor.service import Uow
 from shared.bus.store import StoreResult, TaskInput
 
 SYSTEM = "privops-subprocessor"
@@ -21,15 +21,15 @@ def _mine(task: TaskInput) -> Any:
 class ContactStore:
     """DSAR actions on customer contacts (notices themselves name no person and are kept as proof)."""
 
-    async def erase(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Delete the contact entries; emails already requested can no longer be claimed."""
-        result = await session.exec(delete(CustomerContact).where(*_mine(task)))
+        result = await uow.session.exec(delete(CustomerContact).where(*_mine(task)))
         count = int(result.rowcount or 0)
         return StoreResult("done" if count else "no_data", records_affected=count)
 
-    async def export(self, session: AsyncSession, task: TaskInput) -> list[dict[str, Any]]:
+    async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
         """Every contact entry held for the subject."""
-        rows = await session.exec(select(CustomerContact).where(*_mine(task)))
+        rows = await uow.session.exec(select(CustomerContact).where(*_mine(task)))
         return [
             {
                 "type": "customer_contact",
@@ -38,19 +38,19 @@ class ContactStore:
             for c in rows.all()
         ]
 
-    async def restrict(self, session: AsyncSession, task: TaskInput, lift: bool) -> StoreResult:
+    async def restrict(self, uow: Uow, task: TaskInput, lift: bool) -> StoreResult:
         """Stop (or resume) emailing notices to the subject."""
-        return await self._set_restricted(session, task, not lift)
+        return await self._set_restricted(uow, task, not lift)
 
-    async def object(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def object(self, uow: Uow, task: TaskInput) -> StoreResult:
         """An objection stops notice emails to the subject, as a restriction does."""
-        return await self._set_restricted(session, task, True)
+        return await self._set_restricted(uow, task, True)
 
-    async def rectify(self, session: AsyncSession, task: TaskInput) -> StoreResult:
+    async def rectify(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Contacts are corrected by the customer through the API; nothing to rectify from a task."""
         return StoreResult("exempt", exemption="contacts are maintained by the customer", detail="rectify via the API")
 
-    async def _set_restricted(self, session: AsyncSession, task: TaskInput, restricted: bool) -> StoreResult:
-        result = await session.exec(update(CustomerContact).where(*_mine(task)).values(restricted=restricted))
+    async def _set_restricted(self, uow: Uow, task: TaskInput, restricted: bool) -> StoreResult:
+        result = await uow.session.exec(update(CustomerContact).where(*_mine(task)).values(restricted=restricted))
         count = int(result.rowcount or 0)
         return StoreResult("done" if count else "no_data", records_affected=count)

@@ -17,6 +17,7 @@ from shared.bus.outbox import build_envelope
 from shared.bus.store import TaskInput
 from shared.events.catalogue.breach import SubprocessorAffectedCustomersRequested
 from shared.events.topics import BREACH_EVENTS, SUBPROCESSOR_EVENTS
+from shared.runtime.uow import UnitOfWork
 from tests.support.stack import SUBJECT_KEY, Infra, auth, read_topic, run_service
 
 pytestmark = pytest.mark.integration
@@ -83,9 +84,11 @@ async def test_auth_tenancy_breach_question_and_contact_erasure(infra: Infra, to
         task = TaskInput(tenant_id="acme", subject_ref=ref, action="erase")
         store = ContactStore()
         async with svc.runtime.database.session() as session:
-            exported = await store.export(session, task)
+            uow = UnitOfWork(session, svc.settings, svc.clock, "acme", "test")
+            exported = await store.export(uow, task)
             assert [e["email"] for e in exported] == ["Ada@Initech.example"]
-            assert (await store.erase(session, task)).records_affected == 1
+            assert (await store.erase(uow, task)).records_affected == 1
         async with svc.runtime.database.session() as session:
             assert (await session.exec(select(CustomerContact))).all() == []
-            assert (await store.erase(session, task)).outcome == "no_data"
+            uow = UnitOfWork(session, svc.settings, svc.clock, "acme", "test")
+            assert (await store.erase(uow, task)).outcome == "no_data"
