@@ -31,15 +31,10 @@ log = structlog.get_logger("privops.retention.handlers")
 CONSENT_DATA = DataCategory.CONSENT_BASED.value
 
 
-async def on_consent_ended(session: AsyncSession, event: ConsentWithdrawn | ConsentExpired, ctx: EventContext) -> None:
-    """Data kept only on a consent becomes due after the policy's grace period once the consent ends."""
-    await on_consents_ended(session, [(event, ctx)])
-
-
 async def on_consents_ended(
     session: AsyncSession, events: Sequence[tuple[ConsentWithdrawn | ConsentExpired, EventContext]]
 ) -> None:
-    """``on_consent_ended`` for many subjects at once (an imported file's withdrawals).
+    """Data kept only on a consent becomes due after the policy's grace period once the consent ends.
 
     A subject already on its way out for that purpose is not scheduled again (a withdrawal followed
     by an expiry schedules once). One statement finds the open schedules; ``schedule_subjects`` writes
@@ -71,15 +66,10 @@ async def on_consents_ended(
         await schedule_subjects(uow, requests)
 
 
-async def on_consent_given(session: AsyncSession, event: ConsentGranted | ConsentRenewed, ctx: EventContext) -> None:
-    """A fresh positive answer brings the lawful basis back: the pending deletion for that purpose is cancelled."""
-    await on_consents_given(session, [(event, ctx)])
-
-
 async def on_consents_given(
     session: AsyncSession, events: Sequence[tuple[ConsentGranted | ConsentRenewed, EventContext]]
 ) -> None:
-    """``on_consent_given`` for many subjects at once (a poll's burst of grants), in one statement.
+    """A fresh positive answer brings the lawful basis back: the pending deletions for that purpose are cancelled.
 
     Only what waits on a consent that ended before the grant is cancelled (an imported older grant
     leaves a later withdrawal's schedule alone).
@@ -119,14 +109,9 @@ async def on_sweep_completed(session: AsyncSession, event: RetentionSweepComplet
 SUBSCRIPTIONS = [
     Subscription(
         name="subject-schedules",
-        handlers={
-            ConsentWithdrawn: on_consent_ended,
-            ConsentExpired: on_consent_ended,
-            ConsentGranted: on_consent_given,
-            ConsentRenewed: on_consent_given,
-            DsarRequestCompleted: on_erasure_completed,
-        },
+        handlers={DsarRequestCompleted: on_erasure_completed},
         batched=True,  # database only; one transaction per poll, not per consent decision
+        # A consent decision is applied in bulk even alone (a run of one): one definition per type.
         bulk_handlers={
             ConsentGranted: on_consents_given,
             ConsentRenewed: on_consents_given,

@@ -48,8 +48,6 @@ class BatchedPolls:
         context: Callable[[CloudEvent], EventContext],
     ) -> None:
         self.bulk_by_type = {event.event_type: bulk for event, bulk in subscription.bulk_handlers.items()}
-        if missing := set(self.bulk_by_type) - handled_types:
-            raise ValueError(f"bulk handlers need a handler for the same event type: {sorted(missing)}")
         self.filter_by_type: dict[str, SubjectFilter] = {
             event.event_type: test for event, test in subscription.subject_filters.items()
         }

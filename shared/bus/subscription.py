@@ -47,7 +47,8 @@ class Subscription:
 
     ``accepts`` skips events the group does not concern itself with (e.g. tasks for another system)
     before any transaction: no inbox row, no commit. ``batched``, ``bulk_handlers`` and
-    ``subject_filters`` make a poll one transaction; ``shared.bus.batch`` says how.
+    ``subject_filters`` make a poll one transaction; ``shared.bus.batch`` says how. A type with a
+    bulk handler needs no handler of its own: one event is applied as a run of one.
     """
 
     name: str
@@ -58,6 +59,12 @@ class Subscription:
     bulk_handlers: Mapping[type[Event], BulkHandler] = field(default_factory=dict)
     subject_filters: Mapping[type[Event], SubjectFilter] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        handlers = dict(self.handlers)
+        for event_type, bulk in self.bulk_handlers.items():
+            handlers.setdefault(event_type, _one_by_one(bulk))
+        self.handlers = handlers
+
     def topic_names(self) -> list[str]:
         """The topics to subscribe to: those given, else those of the handled event types."""
         return sorted(set(self.topics) or {event.topic for event in self.handlers})
@@ -65,6 +72,16 @@ class Subscription:
     def group_id(self, settings: ServiceSettings) -> str:
         """The Kafka consumer group id."""
         return f"{settings.topic_prefix}privops.{settings.service_name}.{self.name}"
+
+
+def _one_by_one(bulk: BulkHandler) -> Handler:
+    """The per-event handler of a type applied in bulk: the bulk handler with a run of one."""
+
+    async def handler(session: AsyncSession, event: Any, ctx: EventContext) -> None:
+        await bulk(session, [(event, ctx)])
+
+    handler.__name__ = getattr(bulk, "__name__", "bulk") + "_one"
+    return handler
 
 
 @dataclass(frozen=True, slots=True)

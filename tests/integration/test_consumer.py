@@ -257,13 +257,14 @@ async def test_bulk_handlers_take_a_polls_events_key_by_key_in_order(infra: Infr
         # The run failed: the poll is rolled back, then each event is applied by its own handler.
         assert calls == [("many", "f", "bad"), ("one", "f"), ("one", "bad")]
 
-        with pytest.raises(ValueError, match="need a handler"):
-            ConsumerRunner(
-                Subscription(
-                    name="x", handlers={ConsentWithdrawn: one}, batched=True, bulk_handlers={ConsentGranted: many}
-                ),
-                database=svc.runtime.database,
-                producer=svc.runtime.producer,
-                settings=settings,
-                clock=svc.clock,
-            )
+        # A type applied in bulk needs no handler of its own: alone, an event is a run of one.
+        calls.clear()
+        bulk_only = Subscription(
+            name="x", handlers={ConsentWithdrawn: one}, batched=True, bulk_handlers={ConsentGranted: many}
+        )
+        assert set(bulk_only.handlers) == {ConsentWithdrawn, ConsentGranted}
+        alone = ConsentGranted(
+            consent_id=uuid.uuid4(), subject_ref="g", purpose="newsletter", decision="granted", occurred_at=NOW
+        )
+        await bulk_only.handlers[ConsentGranted](None, alone, None)  # type: ignore[arg-type]
+        assert calls == [("many", "g")]
