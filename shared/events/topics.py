@@ -12,6 +12,7 @@ RETENTION_SWEEP_RESULTS = "privops.retention.sweep-results"
 BREACH_EVENTS = "privops.breach.events"
 SUBPROCESSOR_EVENTS = "privops.subprocessor.events"
 NOTIFICATIONS = "privops.notifications"
+NOTIFICATION_OUTCOMES = "privops.notifications.outcomes"
 DLQ_PREFIX = "privops.dlq."
 
 
@@ -26,6 +27,7 @@ TOPIC_DESCRIPTIONS = {
     BREACH_EVENTS: "Facts about personal-data breaches, their assessment and their deadlines.",
     SUBPROCESSOR_EVENTS: "Facts about subprocessor changes, notices and objections.",
     NOTIFICATIONS: "Outbound notifications (email, webhook) to be delivered by a sender; no raw addresses.",
+    NOTIFICATION_OUTCOMES: "What became of each notification (sent, delivered, failed), for the service that asked.",
 }
 
 
