@@ -25,6 +25,24 @@ def configure_logging() -> None:
 
 
 NO_SUBJECT_KEY = "held subjects present but no subject key configured"
+NO_KEY_FOR_SUBJECTS = "a sweep of named subjects needs the subject key (PRIVOPS_SUBJECT_HASH_KEY) to recognise them"
+
+
+class NamedSubjects:
+    """The subjects a subject sweep names, recognised by the references of a record's identifiers."""
+
+    def __init__(self, key: bytes | None, subject_refs: Iterable[str]) -> None:
+        if key is None:
+            # Without the key nobody can be recognised: answering "nothing found" would close the
+            # schedules with the data still here. Raising leaves the sweep unanswered, so retention
+            # retries it and then escalates it to a person.
+            raise LookupError(NO_KEY_FOR_SUBJECTS)
+        self.key = key
+        self.refs = frozenset(subject_refs)
+
+    def covers(self, identifiers: Iterable[tuple[str, str | None]]) -> bool:
+        """True when one of the identifiers belongs to a named subject."""
+        return not self.refs.isdisjoint(subject_refs(self.key, identifiers))
 
 
 class HeldSubjects:

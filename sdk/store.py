@@ -92,6 +92,38 @@ class SweepCounts:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """A retention sweep: ``category`` data whose clock started before ``cutoff``, except what a hold covers.
+
+    ``held_subject_refs`` are the subjects under legal hold (compare with ``sdk.subject_refs`` of a
+    record's identifiers); ``held_matters`` the matters under hold (skip records tagged with one).
+    """
+
+    category: str
+    cutoff: datetime
+    action: str
+    held_subject_refs: tuple[str, ...] = ()
+    held_matters: tuple[str, ...] = ()
+    tenant_id: str = ""
+
+
+@dataclass(frozen=True)
+class SubjectSweep:
+    """Named subjects' ``category`` data is due now (consent withdrawn or expired, account closed).
+
+    ``purpose``, when set, limits it to the data kept for that purpose (a withdrawn newsletter consent
+    ends the newsletter subscription, not the customer record). Recognise the subjects by the
+    references of a record's identifiers (``sdk.subject_refs`` with ``WorkerConfig.subject_key``).
+    """
+
+    category: str
+    action: str
+    subject_refs: tuple[str, ...]
+    purpose: str | None = None
+    tenant_id: str = ""
+
+
+@dataclass(frozen=True)
 class SystemRegistration:
     """How the store describes itself in the DSAR registry (the data map)."""
 
@@ -110,8 +142,8 @@ class Store:
     """Base of a data store answering DSAR tasks; override what the store can do.
 
     ``erase`` and ``export`` are the minimum. ``rectify``, ``restrict``, ``lift_restriction``,
-    ``object`` and ``sweep`` are optional: an action not overridden is not registered as
-    supported, so no task of that kind is sent to the store.
+    ``object``, ``sweep`` and ``sweep_subjects`` are optional: an action not overridden is not
+    registered as supported, so no task of that kind is sent to the store.
     """
 
     async def erase(self, identifiers: Identifiers) -> Outcome:
@@ -138,8 +170,12 @@ class Store:
         """Stop processing for the purposes objected to."""
         raise NotImplementedError
 
-    async def sweep(self, category: str, cutoff: datetime, action: str, held_subject_refs: list[str]) -> SweepCounts:
-        """Delete, anonymise or archive ``category`` data older than ``cutoff`` (retention)."""
+    async def sweep(self, sweep: Sweep) -> SweepCounts:
+        """Delete, anonymise or archive ``sweep.category`` data older than ``sweep.cutoff`` (retention)."""
+        raise NotImplementedError
+
+    async def sweep_subjects(self, sweep: SubjectSweep) -> SweepCounts:
+        """Delete, anonymise or archive the named subjects' ``sweep.category`` data (retention of one person)."""
         raise NotImplementedError
 
     def overrides(self, name: str) -> bool:

@@ -2,7 +2,8 @@
 
 A product team writes a ``Store`` and runs ``TaskWorker(store, config, registration).run()``; the
 worker registers the system in the DSAR registry, consumes ``privops.dsar.tasks`` (and
-``privops.retention.sweeps`` when the store implements ``sweep``) in its own consumer group,
+``privops.retention.sweeps`` when the store implements ``sweep`` or ``sweep_subjects``: sweeps of a
+category past its cut-off, and sweeps of named people) in its own consumer group,
 keeps only the events addressed to its system, claims identifiers over HTTP, uploads exports,
 and publishes the answer as a CloudEvent (binary mode). Handled ids are kept in a local ledger so
 a redelivered task is answered again without being carried out twice.
@@ -30,13 +31,17 @@ from sdk.actions import TaskRunner
 from sdk.client import PrivopsClient, TokenSource
 from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
-from sdk.store import Store, SystemRegistration
+from sdk.store import Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 from sdk.tokens import StaticToken, TokenSigner
 from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.events import topics
 from shared.events.catalogue import Event, decode, load_all
 from shared.events.catalogue.dsar import DsarTaskFailed, DsarTaskRequested
-from shared.events.catalogue.retention import RetentionSweepCompleted, RetentionSweepRequested
+from shared.events.catalogue.retention import (
+    RetentionSubjectSweepRequested,
+    RetentionSweepCompleted,
+    RetentionSweepRequested,
+)
 from shared.events.envelope import CloudEvent
 
 log = structlog.get_logger("privops.sdk.worker")
@@ -91,7 +96,7 @@ class TaskWorker:
     def topics(self) -> list[str]:
         """The topics this store reads."""
         names = [topics.DSAR_TASKS]
-        if self.store.overrides("sweep"):
+        if self.store.overrides("sweep") or self.store.overrides("sweep_subjects"):
             names.append(topics.RETENTION_SWEEPS)
         return [self.config.topic(n) for n in names]
 
@@ -192,7 +197,7 @@ class TaskWorker:
             return "ignored"
         if isinstance(event, DsarTaskRequested):
             return await self._on_task(envelope.tenantid, event)
-        if isinstance(event, RetentionSweepRequested):
+        if isinstance(event, RetentionSweepRequested | RetentionSubjectSweepRequested):
             return await self._on_sweep(envelope.tenantid, event)
         return "ignored"
 
@@ -212,19 +217,23 @@ class TaskWorker:
             return "closed"
         return await self._answer("task", item, tenant, event.attempt, event.subject_ref, answer)
 
-    async def _on_sweep(self, tenant: str, event: RetentionSweepRequested) -> str:
+    async def _on_sweep(self, tenant: str, event: RetentionSweepRequested | RetentionSubjectSweepRequested) -> str:
         item = str(event.sweep_id)
         known = await self.ledger.get("sweep", item)
         if known is not None:
-            if not known.published:
-                await self._publish(known, known.attempt)
+            # A re-publication (a subject sweep's ``attempt``) means retention did not get the answer.
+            attempt = getattr(event, "attempt", known.attempt)
+            if not known.published or attempt > known.attempt:
+                await self._publish(known, max(attempt, known.attempt))
             return "duplicate"
         try:
-            counts = await self.store.sweep(event.category, event.cutoff, event.action, list(event.held_subject_refs))
+            counts = await self._sweep(tenant, event)
         except Exception as exc:
             # No answer: the retention service re-sends the sweep and escalates after its last try.
             log.error("store.sweep_failed", system=self.config.system, sweep_id=item, error=str(exc)[:300])
             return "failed"
+        if counts is None:
+            return "unsupported"
         completed = RetentionSweepCompleted(
             sweep_id=event.sweep_id,
             system=self.config.system,
@@ -236,7 +245,31 @@ class TaskWorker:
             completed_at=datetime.now(UTC),
             detail=counts.detail,
         )
-        return await self._answer("sweep", item, tenant, 1, item, completed)
+        return await self._answer("sweep", item, tenant, getattr(event, "attempt", 1), item, completed)
+
+    async def _sweep(
+        self, tenant: str, event: RetentionSweepRequested | RetentionSubjectSweepRequested
+    ) -> SweepCounts | None:
+        """What the store did; None when it cannot do this kind of sweep (retention escalates it to a person)."""
+        if isinstance(event, RetentionSubjectSweepRequested):
+            if not self.store.overrides("sweep_subjects"):
+                log.warning("store.subject_sweep_unsupported", system=self.config.system, sweep_id=str(event.sweep_id))
+                return None
+            return await self.store.sweep_subjects(
+                SubjectSweep(event.category, event.action, tuple(event.subject_refs), event.purpose, tenant)
+            )
+        if not self.store.overrides("sweep"):
+            return None
+        return await self.store.sweep(
+            Sweep(
+                event.category,
+                event.cutoff,
+                event.action,
+                tuple(event.held_subject_refs),
+                tuple(event.held_matters),
+                tenant,
+            )
+        )
 
     async def _answer(self, kind: str, item: str, tenant: str, attempt: int, subject: str, event: Event) -> str:
         answer = Answer(

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from examples.common import NO_SUBJECT_KEY, HeldSubjects
-from sdk import Identifiers, Outcome, Store, SweepCounts, SystemRegistration
+from examples.common import NO_SUBJECT_KEY, HeldSubjects, NamedSubjects
+from sdk import Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 
 SYSTEM = "analytics"
 REGISTRATION = SystemRegistration(
@@ -43,6 +43,10 @@ CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id);
 """
 # The retention categories (of the default policy pack) this store holds: events follow the tracker's 13 months.
 SWEPT = ("cookie",)
+# Per person: tracking runs on the audience-measurement consent (purpose ``analytics``); when it ends, the
+# person's events and profile go (``consent_based``), as they do when the account is closed (``account``).
+SWEPT_BY_SUBJECT = ("consent_based", "cookie", "account")
+TRACKING_PURPOSES = (None, "analytics")
 PEOPLE = [
     ("u-1001", "ada@example.com", "engineers"),
     ("u-1002", "grace@example.com", "engineers"),
@@ -159,20 +163,55 @@ class AnalyticsStore(Store):
         """Any objection here stops tracking (analytics runs on legitimate interest)."""
         return await self._set(identifiers, "tracking_opt_out = 1")
 
-    async def sweep(self, category: str, cutoff: datetime, action: str, held_subject_refs: list[str]) -> SweepCounts:
+    async def sweep(self, sweep: Sweep) -> SweepCounts:
         """Retention of usage events (``cookie``, 13 months from the tracker): delete or anonymise older events.
 
         Events of a subject under legal hold (recognised by user id or profile email) are left alone
         and counted as ``skipped_held``.
         """
-        if category not in SWEPT:
-            return SweepCounts(detail=f"nothing kept here under {category!r}")
-        if action == "archive":
+        if sweep.category not in SWEPT:
+            return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
+        if sweep.action == "archive":
             return SweepCounts(detail="usage events are not archived here: nothing done")
-        held = HeldSubjects(self.subject_key, held_subject_refs)
+        held = HeldSubjects(self.subject_key, list(sweep.held_subject_refs))
         if held.unknowable:
             return SweepCounts(detail=NO_SUBJECT_KEY)
-        return await asyncio.to_thread(self._sweep_events, cutoff, action, held)
+        return await asyncio.to_thread(self._sweep_events, sweep.cutoff, sweep.action, held)
+
+    async def sweep_subjects(self, sweep: SubjectSweep) -> SweepCounts:
+        """The named people's events and profile, once their tracking consent ended or their account closed."""
+        if sweep.category not in SWEPT_BY_SUBJECT:
+            return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
+        if sweep.category == "consent_based" and sweep.purpose not in TRACKING_PURPOSES:
+            return SweepCounts(detail=f"no data kept here for the purpose {sweep.purpose!r}")
+        named = NamedSubjects(self.subject_key, sweep.subject_refs)
+        profiles = await self.query("SELECT user_id, email FROM profiles")
+        users = [p["user_id"] for p in profiles if named.covers([("user_id", p["user_id"]), ("email", p["email"])])]
+        # Events of users without a profile are recognised by their user id alone.
+        orphans = await self.query(
+            "SELECT DISTINCT user_id FROM events WHERE user_id NOT IN (SELECT user_id FROM profiles)"
+        )
+        users += [o["user_id"] for o in orphans if o["user_id"] and named.covers([("user_id", o["user_id"])])]
+        if not users:
+            return SweepCounts(detail="none of these people is here")
+        marks = self._in(users)
+        if sweep.action == "anonymise":
+            events, profiles_done = await asyncio.to_thread(
+                self._tx,
+                [
+                    (f"UPDATE events SET user_id = NULL WHERE user_id IN ({marks})", tuple(users)),
+                    (f"DELETE FROM profiles WHERE user_id IN ({marks})", tuple(users)),
+                ],
+            )
+            return SweepCounts(anonymised=events, deleted=profiles_done, detail=f"{events} event(s) anonymised")
+        events, profiles_done = await asyncio.to_thread(
+            self._tx,
+            [
+                (f"DELETE FROM events WHERE user_id IN ({marks})", tuple(users)),
+                (f"DELETE FROM profiles WHERE user_id IN ({marks})", tuple(users)),
+            ],
+        )
+        return SweepCounts(deleted=events + profiles_done, detail=f"{profiles_done} profile(s), {events} event(s)")
 
     def _sweep_events(self, cutoff: datetime, action: str, held: HeldSubjects) -> SweepCounts:
         anonymise = action == "anonymise"

@@ -8,8 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from examples.common import NO_SUBJECT_KEY, HeldSubjects
-from sdk import Identifiers, Outcome, Store, SweepCounts, SystemRegistration
+from examples.common import NO_SUBJECT_KEY, HeldSubjects, NamedSubjects
+from sdk import Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 
 SYSTEM = "crm"
 INVOICES_KEPT = "Art. 17(3)(b) GDPR: invoices are kept 10 years for the accounting obligation"
@@ -51,15 +51,25 @@ CREATE TABLE IF NOT EXISTS invoices (
     amount_cents INTEGER NOT NULL,
     issued_at TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS subscriptions (
+    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    list TEXT NOT NULL,
+    subscribed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (contact_id, list)
+);
 ALTER TABLE contacts ADD COLUMN IF NOT EXISTS archived_at TIMESTAMPTZ;
+ALTER TABLE contacts ADD COLUMN IF NOT EXISTS matters TEXT[] NOT NULL DEFAULT '{}';
 ALTER TABLE contacts ADD COLUMN IF NOT EXISTS anonymised_at TIMESTAMPTZ;
 ALTER TABLE invoices ADD COLUMN IF NOT EXISTS anonymised_at TIMESTAMPTZ;
 """
 # The retention categories (of the default policy pack) this store holds, and when each record's clock started.
 SWEPT = ("prospect", "customer", "invoice")
+# Per person: mailing-list subscriptions are kept on consent (the list is the purpose, e.g. ``newsletter``);
+# a closed account ends the contact (its invoices stay, under their own policy).
+SWEPT_BY_SUBJECT = ("consent_based", "account")
 CONTACTS_DUE = """
 SELECT c.id, c.email, c.user_id, c.phone FROM contacts c
-WHERE {due}{done}
+WHERE {due}{done} AND NOT (c.matters && $2::text[])
 ORDER BY c.id FOR UPDATE OF c
 """
 # A prospect never ordered; its clock is the last contact: its creation or its latest note.
@@ -73,6 +83,7 @@ CUSTOMERS_DUE = "(SELECT max(i.issued_at) FROM invoices i WHERE i.contact_id = c
 INVOICES_DUE = """
 SELECT i.id, i.billing_email, c.email, c.user_id, c.phone FROM invoices i LEFT JOIN contacts c ON c.id = i.contact_id
 WHERE ((date_trunc('year', i.issued_at AT TIME ZONE 'UTC') + interval '1 year') AT TIME ZONE 'UTC') < $1{done}
+  AND NOT coalesce(c.matters && $2::text[], false)
 ORDER BY i.id FOR UPDATE OF i
 """
 PEOPLE = [
@@ -139,6 +150,7 @@ class CrmStore(Store):
                     phone,
                     company,
                 )
+                await conn.execute("INSERT INTO subscriptions (contact_id, list) VALUES ($1, 'newsletter')", cid)
                 await conn.executemany(
                     "INSERT INTO notes (contact_id, body, created_at) VALUES ($1, $2, $3)",
                     [(cid, f"Call with {name}", issued), (cid, "Asked about pricing", issued + timedelta(days=30))],
@@ -174,6 +186,8 @@ class CrmStore(Store):
                 records.append({"table": "contacts", **dict(row)})
             for row in await conn.fetch("SELECT * FROM notes WHERE contact_id = ANY($1::int[])", cids):
                 records.append({"table": "notes", **dict(row)})
+            for row in await conn.fetch("SELECT * FROM subscriptions WHERE contact_id = ANY($1::int[])", cids):
+                records.append({"table": "subscriptions", **dict(row)})
             for row in await conn.fetch(
                 "SELECT * FROM invoices WHERE contact_id = ANY($1::int[]) OR lower(billing_email) = ANY($2::text[])",
                 cids,
@@ -234,29 +248,61 @@ class CrmStore(Store):
             marketing,
         )
 
-    async def sweep(self, category: str, cutoff: datetime, action: str, held_subject_refs: list[str]) -> SweepCounts:
+    async def sweep(self, sweep: Sweep) -> SweepCounts:
         """Retention of ``prospect`` and ``customer`` contacts and of ``invoice`` records older than the cut-off.
 
         A prospect's clock is its last contact (creation or latest note), a customer's its last
         invoice (order), an invoice's the end of its financial year (calendar year). Records of a
-        subject under legal hold are left alone and counted as ``skipped_held``.
+        subject under legal hold are left alone and counted as ``skipped_held``; contacts tagged with
+        a matter under hold are not touched at all.
         """
-        if category not in SWEPT:
-            return SweepCounts(detail=f"nothing kept here under {category!r}")
-        held = HeldSubjects(self.subject_key, held_subject_refs)
+        if sweep.category not in SWEPT:
+            return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
+        held = HeldSubjects(self.subject_key, list(sweep.held_subject_refs))
         if held.unknowable:
             return SweepCounts(detail=NO_SUBJECT_KEY)
         async with self.pool.acquire() as conn, conn.transaction():
-            if category == "invoice":
-                return await self._sweep_invoices(conn, cutoff, action, held)
-            return await self._sweep_contacts(conn, category, cutoff, action, held)
+            if sweep.category == "invoice":
+                return await self._sweep_invoices(conn, sweep.cutoff, sweep.action, held, list(sweep.held_matters))
+            return await self._sweep_contacts(conn, sweep, held)
 
-    async def _sweep_contacts(
-        self, conn: asyncpg.Connection, category: str, cutoff: datetime, action: str, held: HeldSubjects
-    ) -> SweepCounts:
+    async def sweep_subjects(self, sweep: SubjectSweep) -> SweepCounts:
+        """One person's data that is due now: a consent's list subscription, or the whole contact of a closed account.
+
+        ``consent_based`` with a purpose removes the subscription to that list (the contact stays for
+        the contract); ``account`` deletes the contact and notes like an erasure, the invoices staying
+        under their own 10-year policy.
+        """
+        if sweep.category not in SWEPT_BY_SUBJECT:
+            return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
+        named = NamedSubjects(self.subject_key, sweep.subject_refs)
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch("SELECT id, email, user_id, phone FROM contacts ORDER BY id FOR UPDATE")
+            ids = [
+                r["id"]
+                for r in rows
+                if named.covers([("email", r["email"]), ("user_id", r["user_id"]), ("phone", r["phone"])])
+            ]
+            if not ids:
+                return SweepCounts(detail="none of these people is here")
+            if sweep.category == "consent_based":
+                lists = [sweep.purpose] if sweep.purpose else None
+                removed = await conn.fetch(
+                    "DELETE FROM subscriptions WHERE contact_id = ANY($1::int[]) "
+                    "AND ($2::text[] IS NULL OR list = ANY($2::text[])) RETURNING list",
+                    ids,
+                    lists,
+                )
+                return SweepCounts(deleted=len(removed), detail=f"{len(removed)} subscription(s)")
+            notes = int(await conn.fetchval("SELECT count(*) FROM notes WHERE contact_id = ANY($1::int[])", ids))
+            await conn.execute("DELETE FROM contacts WHERE id = ANY($1::int[])", ids)  # notes, subscriptions cascade
+            return SweepCounts(deleted=len(ids) + notes, detail=f"{len(ids)} contact(s), {notes} note(s)")
+
+    async def _sweep_contacts(self, conn: asyncpg.Connection, sweep: Sweep, held: HeldSubjects) -> SweepCounts:
+        category, cutoff, action = sweep.category, sweep.cutoff, sweep.action
         due = CUSTOMERS_DUE if category == "customer" else PROSPECTS_DUE
         done = {"anonymise": " AND c.anonymised_at IS NULL", "archive": " AND c.archived_at IS NULL"}.get(action, "")
-        rows = await conn.fetch(CONTACTS_DUE.format(due=due, done=done), cutoff)
+        rows = await conn.fetch(CONTACTS_DUE.format(due=due, done=done), cutoff, list(sweep.held_matters))
         ids, skipped = _split(
             rows, held, lambda r: [("email", r["email"]), ("user_id", r["user_id"]), ("phone", r["phone"])]
         )
@@ -283,12 +329,12 @@ class CrmStore(Store):
         return SweepCounts(deleted=len(ids) + notes, skipped_held=skipped, detail=detail)
 
     async def _sweep_invoices(
-        self, conn: asyncpg.Connection, cutoff: datetime, action: str, held: HeldSubjects
+        self, conn: asyncpg.Connection, cutoff: datetime, action: str, held: HeldSubjects, matters: list[str]
     ) -> SweepCounts:
         if action == "archive":
             return SweepCounts(detail="invoices are kept as issued until deleted: nothing to archive")
         done = " AND i.anonymised_at IS NULL" if action == "anonymise" else ""
-        rows = await conn.fetch(INVOICES_DUE.format(done=done), cutoff)
+        rows = await conn.fetch(INVOICES_DUE.format(done=done), cutoff, matters)
         ids, skipped = _split(
             rows,
             held,

@@ -15,7 +15,7 @@ from examples.analytics.store import AnalyticsStore
 from examples.common import NO_SUBJECT_KEY
 from examples.crm.store import REGISTRATION as CRM_REGISTRATION
 from examples.crm.store import CrmStore
-from sdk import Store, SystemRegistration, WorkerConfig, subject_ref
+from sdk import Store, Sweep, SystemRegistration, WorkerConfig, subject_ref
 from tests.integration.retention.support import ADMIN, READ, TENANT, retention
 from tests.integration.sdk.support import run_workers
 from tests.support.stack import JWT_SECRET, SUBJECT_KEY, Infra, RunningService, eventually
@@ -183,10 +183,10 @@ async def test_a_sweep_reaches_both_demo_stores_and_spares_the_held_subject(
         cutoff = datetime(2030, 1, 1, tzinfo=UTC)
         blind_crm = CrmStore(crm.pool)
         for category in ("prospect", "customer", "invoice"):
-            answer = await blind_crm.sweep(category, cutoff, "delete", [hold["subject_ref"]])
+            answer = await blind_crm.sweep(Sweep(category, cutoff, "delete", (hold["subject_ref"],)))
             assert answer.detail == NO_SUBJECT_KEY and answer.deleted == answer.skipped_held == 0
         assert await crm.count("contacts") == 4 and await crm.count("invoices") == 5
-        unknown = await crm.sweep("crm-notes", cutoff, "delete", [])
+        unknown = await crm.sweep(Sweep("crm-notes", cutoff, "delete"))
         assert (unknown.deleted, unknown.detail) == (0, "nothing kept here under 'crm-notes'")
     finally:
         await crm.close()
@@ -199,13 +199,13 @@ async def test_the_analytics_store_without_a_subject_key_refuses_sweeps_naming_h
         seed_analytics(store)
         cutoff = datetime(2030, 1, 1, tzinfo=UTC)
         held = subject_ref(KEY, "email", HELD)
-        refused = await store.sweep("cookie", cutoff, "delete", [held])
+        refused = await store.sweep(Sweep("cookie", cutoff, "delete", (held,)))
         assert (refused.deleted, refused.skipped_held, refused.detail) == (0, 0, NO_SUBJECT_KEY)
         assert len(await store.query("SELECT id FROM events")) == len(EVENTS)
-        assert (await store.sweep("analytics-events", cutoff, "delete", [])).detail == (
+        assert (await store.sweep(Sweep("analytics-events", cutoff, "delete"))).detail == (
             "nothing kept here under 'analytics-events'"
         )
-        anonymised = await store.sweep("cookie", cutoff, "anonymise", [])  # nobody held: no key needed
+        anonymised = await store.sweep(Sweep("cookie", cutoff, "anonymise"))  # nobody held: no key needed
         assert (anonymised.anonymised, anonymised.deleted) == (5, 0)
         assert {e["user_id"] for e in await store.query("SELECT user_id FROM events")} == {None}
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,15 +13,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from examples.analytics.store import REGISTRATION, AnalyticsStore
-from sdk import Identifiers, Outcome, PrivopsClient, PrivopsError, Store, SystemRegistration, TokenSigner
+from sdk import Identifiers, Outcome, PrivopsClient, PrivopsError, Store, SystemRegistration, TokenSigner, subject_ref
 from shared.bus.outbox import build_envelope
 from shared.events.catalogue import Event
 from shared.events.catalogue.dsar import DsarTaskRequested
-from shared.events.catalogue.retention import RetentionSweepRequested
+from shared.events.catalogue.retention import RetentionSubjectSweepRequested, RetentionSweepRequested
 from shared.events.topics import DSAR_TASK_RESULTS, DSAR_TASKS, RETENTION_SWEEP_RESULTS, RETENTION_SWEEPS
 from tests.integration.dsar.support import TENANT, Dsar, request_body, serve_dsar
 from tests.integration.sdk.support import run_workers, tasks_of, until_state, verify_by_code, worker_config
-from tests.support.stack import JWT_SECRET, Infra, read_topic
+from tests.support.stack import JWT_SECRET, SUBJECT_KEY, Infra, read_topic
 
 pytestmark = pytest.mark.integration
 COUNTER = SystemRegistration(name="Counter", owner="tests")
@@ -61,7 +62,7 @@ async def first_task(infra: Infra, dsar: Dsar) -> DsarTaskRequested:
 async def test_a_redelivered_task_is_answered_again_but_carried_out_once_even_after_a_restart(
     infra: Infra, topic_prefix: str, tmp_path: Path
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         store = CountingStore()
         config = worker_config(infra, dsar, "counter", tmp_path)
         async with run_workers([(store, config, COUNTER)]):
@@ -83,7 +84,7 @@ async def test_a_redelivered_task_is_answered_again_but_carried_out_once_even_af
 async def test_a_failing_store_reports_failure_and_the_republished_task_succeeds(
     infra: Infra, topic_prefix: str, tmp_path: Path
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         store = CountingStore(failures=2)  # the worker tries twice, then reports a retryable failure
         config = worker_config(infra, dsar, "counter", tmp_path, max_attempts=2)
         async with run_workers([(store, config, COUNTER)]):
@@ -97,7 +98,7 @@ async def test_a_failing_store_reports_failure_and_the_republished_task_succeeds
 
 
 async def test_retention_sweeps_are_answered_once_with_counts(infra: Infra, topic_prefix: str, tmp_path: Path) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         analytics = AnalyticsStore(tmp_path / "analytics.sqlite3")
         analytics.seed(now=datetime.now(UTC))
         before = len(await analytics.query("SELECT id FROM events"))
@@ -123,8 +124,37 @@ async def test_retention_sweeps_are_answered_once_with_counts(infra: Infra, topi
         analytics.close()
 
 
-async def test_the_client_opens_and_follows_requests(infra: Infra, topic_prefix: str, tmp_path: Path) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+async def test_a_subject_sweep_is_carried_out_once_and_its_answer_sent_again_when_republished(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    key = SUBJECT_KEY.encode()
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        analytics = AnalyticsStore(tmp_path / "analytics.sqlite3", subject_key=key)
+        analytics.seed(now=datetime.now(UTC))
+        grace = len(await analytics.query("SELECT id FROM events WHERE user_id = 'u-1002'"))
+        first = RetentionSubjectSweepRequested(
+            sweep_id=uuid.uuid4(),
+            system="analytics",
+            category="consent_based",
+            purpose="analytics",
+            action="delete",
+            subject_refs=[subject_ref(key, "email", "ada@example.com")],
+        )
+        config = dataclasses.replace(worker_config(infra, dsar, "analytics", tmp_path), subject_key=key)
+        topic = dsar.settings.topic(RETENTION_SWEEPS)
+        async with run_workers([(analytics, config, REGISTRATION)]):
+            await produce(infra, topic, first, str(first.sweep_id))
+            await produce(infra, topic, first.model_copy(update={"attempt": 2}), str(first.sweep_id))
+            answers = await read_topic(infra.broker.bootstrap, dsar.settings.topic(RETENTION_SWEEP_RESULTS), expect=2)
+        # Answered twice (retention asked again), carried out once: the same counts both times.
+        assert [json.loads(a.value)["deleted"] for a in answers] == [9, 9]
+        assert await analytics.query("SELECT id FROM events WHERE user_id = 'u-1001'") == []
+        assert len(await analytics.query("SELECT id FROM events WHERE user_id = 'u-1002'")) == grace
+        analytics.close()
+
+
+async def test_the_client_opens_and_follows_requests(infra: Infra, topic_prefix: str) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         tokens = TokenSigner(JWT_SECRET, subject="backend")
         async with PrivopsClient(tenant=TENANT, tokens=tokens, dsar_url=dsar.url) as client:
             ids = {"email": "grace@example.com"}
