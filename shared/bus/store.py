@@ -48,6 +48,12 @@ class TaskInput:
     action: str
     request_id: uuid.UUID | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    subject_refs: tuple[str, ...] = ()
+
+    @property
+    def refs(self) -> list[str]:
+        """The references of every identifier of the request (at least ``subject_ref``), for stores to act on each."""
+        return list(dict.fromkeys((self.subject_ref, *self.subject_refs)))
 
 
 class StoreActions(Protocol):
@@ -120,7 +126,11 @@ def dsar_task_subscription(system: str, actions: StoreActions, actor: str = "dsa
     async def on_task(session: AsyncSession, event: DsarTaskRequested, ctx: EventContext) -> None:
         uow = ctx.unit_of_work(session, actor=actor)
         task = TaskInput(
-            tenant_id=ctx.tenant_id, subject_ref=event.subject_ref, action=event.action, request_id=event.request_id
+            tenant_id=ctx.tenant_id,
+            subject_ref=event.subject_ref,
+            action=event.action,
+            request_id=event.request_id,
+            subject_refs=tuple(event.subject_refs),
         )
         if event.action in ("access", "portability"):
             records = await actions.export(uow, task)

@@ -25,18 +25,19 @@ class ConsentStore:
     """Erase, export, restrict and object for one subject, in the unit of work of the task's event."""
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
-        """Delete the subject's records and projection; keep a hashed suppression entry and the count as proof."""
-        where = (col(ConsentRecord.tenant_id) == uow.tenant_id, col(ConsentRecord.subject_ref) == task.subject_ref)
+        """Delete the records kept under each of the subject's identifiers; keep hashed suppression entries as proof."""
+        where = (col(ConsentRecord.tenant_id) == uow.tenant_id, col(ConsentRecord.subject_ref).in_(task.refs))
         count = int(await uow.session.scalar(select(func.count()).select_from(ConsentRecord).where(*where)) or 0)
         await uow.session.exec(delete(ConsentRecord).where(*where))
         await uow.session.exec(
             delete(ConsentState).where(
-                col(ConsentState.tenant_id) == uow.tenant_id, col(ConsentState.subject_ref) == task.subject_ref
+                col(ConsentState.tenant_id) == uow.tenant_id, col(ConsentState.subject_ref).in_(task.refs)
             )
         )
-        # The suppression entry: only the keyed hash, so an erased person is not re-added to marketing.
+        # The suppression entries: only keyed hashes, so an erased person is not re-added to marketing under
+        # any of the identifiers the request named.
         await self._flags(uow, task, erased_at=uow.now(), erased_records=count, restricted=False, objected=False)
-        uow.audit("subject.erased", "subject", task.subject_ref, {"records_deleted": count})
+        uow.audit("subject.erased", "subject", task.subject_ref, {"records_deleted": count, "refs": len(task.refs)})
         return StoreResult("done" if count else "no_data", records_affected=count)
 
     async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
@@ -44,7 +45,7 @@ class ConsentStore:
         rows = (
             await uow.session.exec(
                 select(ConsentRecord)
-                .where(ConsentRecord.tenant_id == uow.tenant_id, ConsentRecord.subject_ref == task.subject_ref)
+                .where(ConsentRecord.tenant_id == uow.tenant_id, col(ConsentRecord.subject_ref).in_(task.refs))
                 .order_by(col(ConsentRecord.occurred_at))
             )
         ).all()
@@ -73,7 +74,9 @@ class ConsentStore:
         keys = sorted(
             p.key for p in purposes if p.direct_marketing or p.lawful_basis == LawfulBasis.LEGITIMATE_INTEREST.value
         )
-        records = await withdraw_purposes(uow, task.subject_ref, keys, Capture(channel="dsar", source="objection"))
+        records = []
+        for ref in task.refs:
+            records += await withdraw_purposes(uow, ref, keys, Capture(channel="dsar", source="objection"))
         await self._flags(uow, task, objected=True)
         return StoreResult("done", records_affected=len(records))
 
@@ -82,10 +85,11 @@ class ConsentStore:
         return StoreResult("exempt", exemption="consent records are evidence of past decisions (GDPR Art. 7(1))")
 
     async def _flags(self, uow: Uow, task: TaskInput, **values: Any) -> None:
+        """Set the flags on every reference of the subject (a check by any identifier answers the same)."""
         now = uow.now()
         initial = {"restricted": False, "objected": False, "erased_at": None, "erased_records": 0} | values
         statement = insert(SubjectStatus).values(
-            tenant_id=uow.tenant_id, subject_ref=task.subject_ref, updated_at=now, **initial
+            [{"tenant_id": uow.tenant_id, "subject_ref": ref, "updated_at": now, **initial} for ref in task.refs]
         )
         await uow.session.exec(
             statement.on_conflict_do_update(

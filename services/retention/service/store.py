@@ -17,19 +17,19 @@ class RetentionStore:
     """What retention does with one subject's data when a rights request reaches it."""
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
-        """Cancel the subject's pending schedules, unless a legal hold keeps them (reported as exempt)."""
+        """Cancel the pending schedules of every identifier of the subject, unless a legal hold keeps them."""
         now = uow.now()
-        holds = await subject_holds(uow, task.subject_ref, now)
+        holds = [hold for ref in task.refs for hold in await subject_holds(uow, ref, now)]
         if holds:
             # Hold ids only: a hold's free-text reason may name people, and it must not travel on the bus.
             ids = ", ".join(str(hold.id) for hold in holds)
             return StoreResult("exempt", exemption=f"{HOLD_EXEMPTION} ({ids})"[:1000])
-        cancelled = await cancel_for_subject(uow, task.subject_ref, now)
+        cancelled = sum([await cancel_for_subject(uow, ref, now) for ref in task.refs])
         return StoreResult("done" if cancelled else "no_data", records_affected=cancelled)
 
     async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
         """The subject's schedules and the holds placed on them."""
-        return await subject_records(uow, task.subject_ref)
+        return [record for ref in task.refs for record in await subject_records(uow, ref)]
 
     async def restrict(self, uow: Uow, task: TaskInput, lift: bool) -> StoreResult:
         """Retention keeps no data it processes for a purpose: nothing to restrict."""

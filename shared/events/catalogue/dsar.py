@@ -27,6 +27,11 @@ class DsarTaskRequested(Event):
     action: TaskAction
     system: str = Field(description="Key of the data system in the registry that must act")
     subject_ref: str = Field(description="Keyed hash of the subject; the identifiers are behind claim_url")
+    subject_refs: list[str] = Field(
+        default_factory=list,
+        description="Keyed hashes of every identifier of the request (subject_ref among them): a store that keys "
+        "data by another identifier (a user id, a cookie id) finds it by these",
+    )
     claim_url: str = Field(description="Authenticated URL where the store fetches the identifiers (claim check)")
     due_at: datetime = Field(description="When the store must have answered")
     attempt: int = Field(default=1, ge=1, description="1 for the first publication, more for re-publications")

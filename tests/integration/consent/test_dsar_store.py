@@ -20,7 +20,7 @@ from tests.support.stack import Infra, RunningService, eventually, read_topic
 pytestmark = pytest.mark.integration
 
 
-async def send_task(infra: Infra, svc: RunningService, ref: str, action: str) -> uuid.UUID:
+async def send_task(infra: Infra, svc: RunningService, ref: str, action: str, *others: str) -> uuid.UUID:
     task_id = uuid.uuid4()
     event = DsarTaskRequested(
         task_id=task_id,
@@ -28,6 +28,7 @@ async def send_task(infra: Infra, svc: RunningService, ref: str, action: str) ->
         action=action,  # type: ignore[arg-type]
         system="privops-consent",
         subject_ref=ref,
+        subject_refs=[ref, *others],
         claim_url="http://127.0.0.1:9/v1/tasks/x/claim",
         due_at=datetime(2026, 4, 1, tzinfo=UTC),
     )
@@ -96,6 +97,23 @@ async def test_erase_keeps_only_a_hashed_suppression_entry(consent: RunningServi
         f"/v1/imports/{job['id']}/rows", params={"offset": 0}, content=row % ref, headers=ADMIN
     )
     assert (chunk.json()["accepted"], chunk.json()["rejected"]) == (0, 1)
+
+
+async def test_erase_reaches_the_records_kept_under_every_identifier_of_the_request(
+    consent: RunningService, infra: Infra
+) -> None:
+    await consent.wait_consumers_ready()
+    cookie = {"kind": "cookie_id", "value": "c-7f3a9"}
+    by_email = (await decide(consent, "newsletter", "granted"))["subject_ref"]
+    by_cookie = (await decide(consent, "cookies.analytics", "granted", subject=cookie))["subject_ref"]
+    assert by_email != by_cookie
+    # The request named both identifiers: one task, every record found.
+    task = await send_task(infra, consent, by_email, "erase", by_cookie)
+    done = await results(infra, consent, 1)
+    assert done[str(task)]["records_affected"] == 2
+    history = await consent.client.post("/v1/subjects/history", json={"subject": cookie}, headers=ADMIN)
+    assert history.json()["records"] == [] and history.json()["status"]["erased_at"]
+    assert (await check(consent, "cookies.analytics", subject=cookie))["cookies.analytics"]["allowed"] is False
 
 
 async def _equals(fn, expected: str) -> bool:  # type: ignore[no-untyped-def]
