@@ -65,7 +65,14 @@ def build_asyncapi() -> dict[str, Any]:
                 "contentType": "application/json",
                 "headers": CE_HEADERS_SCHEMA,
                 "payload": event_schema(event),
-                "bindings": {"kafka": {"key": {"type": "string", "description": "tenant:subject_ref"}}},
+                "bindings": {
+                    "kafka": {
+                        "key": {
+                            "type": "string",
+                            "description": f"tenant:<subject>, the subject being {event.keyed_by}",
+                        }
+                    }
+                },
                 "x-version": event.version,
                 "x-producer": event.producer,
             }

@@ -36,6 +36,9 @@ class Event(BaseModel):
     version: ClassVar[int] = 1
     topic: ClassVar[str]
     producer: ClassVar[str]
+    # What the CloudEvents subject is, and so the Kafka key after the tenant (``tenant:<subject>``): what the
+    # order of the topic is kept for.
+    keyed_by: ClassVar[str] = "the subject reference (keyed hash) of the person"
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

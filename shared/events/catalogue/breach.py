@@ -17,6 +17,7 @@ class BreachEvent(Event):
 
     topic: ClassVar[str] = topics.BREACH_EVENTS
     producer: ClassVar[str] = "breach"
+    keyed_by: ClassVar[str] = "the incident id"
 
     incident_id: uuid.UUID = Field(description="The incident in the tenant's breach register")
 

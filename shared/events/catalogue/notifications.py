@@ -24,13 +24,17 @@ class NotificationRequested(Event):
     event_type: ClassVar[str] = "io.privops.notification.requested"
     topic: ClassVar[str] = topics.NOTIFICATIONS
     producer: ClassVar[str] = "any"
+    keyed_by: ClassVar[str] = "the recipient's subject reference, or the aggregate the message is about (an incident)"
 
     notification_id: uuid.UUID
     channel: Literal["email", "webhook"]
     template: str = Field(description="Template key, e.g. dsar.verification_code")
     recipient_ref: str = Field(description="Subject reference or customer id; never a raw address")
     claim_url: str = Field(description="Authenticated URL returning the address and the rendered message")
-    locale: str = "en"
+    locale: str | None = Field(
+        default=None,
+        description="The recipient's language if the requester knows it (else the claim's or the tenant's)",
+    )
 
 
 class NotificationOutcome(Event):
@@ -38,6 +42,7 @@ class NotificationOutcome(Event):
 
     topic: ClassVar[str] = topics.NOTIFICATION_OUTCOMES
     producer: ClassVar[str] = "notify"
+    keyed_by: ClassVar[str] = "the notification id"
 
     notification_id: uuid.UUID
     origin: str = Field(description="The service that requested the notification (consumers keep their own)")

@@ -18,6 +18,7 @@ class RetentionSweepRequested(Event):
     event_type: ClassVar[str] = "io.privops.retention.sweep.requested"
     topic: ClassVar[str] = topics.RETENTION_SWEEPS
     producer: ClassVar[str] = "retention"
+    keyed_by: ClassVar[str] = "the system key (a store's commands stay in order)"
 
     sweep_id: uuid.UUID
     system: str
@@ -36,6 +37,7 @@ class RetentionSweepCompleted(Event):
     event_type: ClassVar[str] = "io.privops.retention.sweep.completed"
     topic: ClassVar[str] = topics.RETENTION_SWEEP_RESULTS
     producer: ClassVar[str] = "store"
+    keyed_by: ClassVar[str] = "the sweep id"
 
     sweep_id: uuid.UUID
     system: str
@@ -68,6 +70,7 @@ class RetentionSubjectSweepRequested(Event):
     event_type: ClassVar[str] = "io.privops.retention.subject-sweep.requested"
     topic: ClassVar[str] = topics.RETENTION_SWEEPS
     producer: ClassVar[str] = "retention"
+    keyed_by: ClassVar[str] = "the system key (a store's commands stay in order)"
 
     sweep_id: uuid.UUID = Field(description="Answer with io.privops.retention.sweep.completed for this id")
     system: str
@@ -86,6 +89,7 @@ class RetentionSweepEscalated(Event):
     event_type: ClassVar[str] = "io.privops.retention.sweep.escalated"
     topic: ClassVar[str] = topics.RETENTION_EVENTS
     producer: ClassVar[str] = "retention"
+    keyed_by: ClassVar[str] = "the system key"
 
     sweep_id: uuid.UUID
     system: str
@@ -102,6 +106,7 @@ class LegalHoldPlaced(Event):
     event_type: ClassVar[str] = "io.privops.retention.hold.placed"
     topic: ClassVar[str] = topics.RETENTION_EVENTS
     producer: ClassVar[str] = "retention"
+    keyed_by: ClassVar[str] = "the subject reference of a hold on a person, else the hold id"
 
     hold_id: uuid.UUID
     subject_ref: str | None = None
@@ -117,6 +122,7 @@ class LegalHoldReleased(Event):
     event_type: ClassVar[str] = "io.privops.retention.hold.released"
     topic: ClassVar[str] = topics.RETENTION_EVENTS
     producer: ClassVar[str] = "retention"
+    keyed_by: ClassVar[str] = "the subject reference of a hold on a person, else the hold id"
 
     hold_id: uuid.UUID
     released_at: datetime
@@ -128,6 +134,7 @@ class RetentionPolicyChanged(Event):
     event_type: ClassVar[str] = "io.privops.retention.policy.changed"
     topic: ClassVar[str] = topics.RETENTION_EVENTS
     producer: ClassVar[str] = "retention"
+    keyed_by: ClassVar[str] = "the policy id"
 
     policy_id: uuid.UUID
     policy_version: int = Field(ge=1)

@@ -33,6 +33,7 @@ class SubprocessorChangeEvent(Event):
 
     topic: ClassVar[str] = topics.SUBPROCESSOR_EVENTS
     producer: ClassVar[str] = "subprocessor"
+    keyed_by: ClassVar[str] = "the change id"
 
     change_id: uuid.UUID = Field(description="The change proposal this event is about")
 
@@ -98,6 +99,7 @@ class SubprocessorCustomersIdentified(Event):
     event_type: ClassVar[str] = "io.privops.subprocessor.customers.identified"
     topic: ClassVar[str] = topics.SUBPROCESSOR_EVENTS
     producer: ClassVar[str] = "subprocessor"
+    keyed_by: ClassVar[str] = "the subprocessor key"
 
     request_id: uuid.UUID = Field(description="The request_id of the breach service's question")
     subprocessor_id: str

@@ -141,3 +141,19 @@ def test_asyncapi_document_lists_every_event_and_is_current() -> None:
     docs = Path(__file__).resolve().parents[3] / "docs"
     for path, content in render_files().items():
         assert (docs / path).read_text() == content, f"docs/{path} is stale: run `privops docs`"
+
+
+def test_asyncapi_names_what_each_message_is_keyed_by() -> None:
+    """The key is ``tenant:<subject>``; the subject is a person's reference, a system, a policy or an aggregate."""
+    import json
+
+    from shared.events.asyncapi import build_asyncapi
+
+    messages = json.loads(json.dumps(build_asyncapi()))["components"]["messages"]
+    keys = {m["name"]: m["bindings"]["kafka"]["key"]["description"] for m in messages.values()}
+    assert "system key" in keys["io.privops.retention.sweep.requested"]
+    assert "system key" in keys["io.privops.retention.subject-sweep.requested"]
+    assert "policy id" in keys["io.privops.retention.policy.changed"]
+    assert "incident id" in keys["io.privops.breach.reported"]
+    assert "change id" in keys["io.privops.subprocessor.change.proposed"]
+    assert "subject reference" in keys["io.privops.consent.withdrawn"]
