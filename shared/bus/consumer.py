@@ -21,6 +21,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from asyncpg.exceptions import CannotConnectNowError, ConnectionDoesNotExistError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus.batch import BATCHED_POLL_RECORDS, BatchedPolls
 from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
@@ -205,35 +206,62 @@ class ConsumerRunner:
 
     async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | str:
         """What to apply for ``record``, or the outcome when there is nothing to apply (ignored, dead_lettered)."""
-        envelope: CloudEvent | None = None
         try:
-            size = len(record.value or b"")
-            if size > self.settings.consumer_max_event_bytes:
-                # Events are small facts; a huge record is a bug or an attack, not something to parse.
-                limit = self.settings.consumer_max_event_bytes
-                raise DeadLetterError("too_large", f"record of {size} bytes exceeds the {limit}-byte limit")
-            if (skipped := self._not_ours(record)) is not None:
-                EVENTS_CONSUMED.labels(self.service, self.group, skipped, "ignored").inc()
-                return "ignored"
-            try:
-                envelope = CloudEvent.from_kafka(record.headers, record.value)
-            except EnvelopeError as exc:
-                raise DeadLetterError("malformed", str(exc)) from None
-            try:
-                event = decode(envelope)
-            except UnknownEventType as exc:
-                raise DeadLetterError("unknown_type", str(exc)) from None
-            except InvalidEventData as exc:
-                raise DeadLetterError("invalid_data", str(exc)) from None
+            return self._delivery(record)
         except DeadLetterError as exc:
-            await self.dead_letters.send(record, envelope, exc.reason, exc.error, attempts=exc.attempts)
+            await self.dead_letters.send(record, exc.envelope, exc.reason, exc.error, attempts=exc.attempts)
             return "dead_lettered"
+
+    def _delivery(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | str:
+        """What to apply for ``record``, or ``"ignored"``; raises ``DeadLetterError`` when it cannot be read."""
+        size = len(record.value or b"")
+        if size > self.settings.consumer_max_event_bytes:
+            # Events are small facts; a huge record is a bug or an attack, not something to parse.
+            limit = self.settings.consumer_max_event_bytes
+            raise DeadLetterError("too_large", f"record of {size} bytes exceeds the {limit}-byte limit")
+        if (skipped := self._not_ours(record)) is not None:
+            EVENTS_CONSUMED.labels(self.service, self.group, skipped, "ignored").inc()
+            return "ignored"
+        try:
+            envelope = CloudEvent.from_kafka(record.headers, record.value)
+        except EnvelopeError as exc:
+            raise DeadLetterError("malformed", str(exc)) from None
+        try:
+            event = decode(envelope)
+        except UnknownEventType as exc:
+            raise DeadLetterError("unknown_type", str(exc), envelope=envelope) from None
+        except InvalidEventData as exc:
+            raise DeadLetterError("invalid_data", str(exc), envelope=envelope) from None
         entry = self.by_type.get(envelope.type)
         accepts = self.subscription.accepts
         if entry is None or (accepts is not None and not accepts(event)):
             EVENTS_CONSUMED.labels(self.service, self.group, envelope.type, "ignored").inc()
             return "ignored"
         return Delivery(record, envelope, event, entry[1])
+
+    async def replay(self, session: AsyncSession, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Apply a dead-lettered record again in the caller's transaction, as a live one: decoded, through the inbox.
+
+        Returns applied, duplicate (the group had applied it: nothing changes) or ignored (the group no
+        longer takes it). Raises ``DeadLetterError`` when it fails again, leaving nothing of the attempt
+        behind, and lets an outage (``is_transient``) through: that is no verdict on the event.
+        """
+        work = self._delivery(record)
+        if isinstance(work, str):
+            return work
+        try:
+            async with session.begin_nested():  # the handler's effect and its inbox row, or neither
+                if not await record_in_inbox(session, self.group, [work.envelope]):
+                    return "duplicate"
+                await work.handler(session, work.event, self._context(work.envelope))
+        except PERMANENT_ERRORS as exc:
+            raise DeadLetterError("handler_rejected", f"{type(exc).__name__}: {exc}", envelope=work.envelope) from None
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise DeadLetterError("handler_failed", f"{type(exc).__name__}: {exc}", envelope=work.envelope) from None
+        EVENTS_CONSUMED.labels(self.service, self.group, work.envelope.type, "replayed").inc()
+        return "applied"
 
     def _not_ours(self, record: ConsumerRecord[bytes, bytes]) -> str | None:
         """The type of a catalogue event no handler of this group takes (skipped unparsed), else None.

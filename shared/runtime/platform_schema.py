@@ -6,6 +6,8 @@ written once, here, and versioned within every service's migration tree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -110,3 +112,51 @@ def store_outbox_payloads_as_they_are() -> None:
 def compress_outbox_payloads() -> None:
     """Undo ``store_outbox_payloads_as_they_are`` (PostgreSQL's default storage for bytea)."""
     op.execute("ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTENDED")
+
+
+def _dead_letter_replay_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("tenant_id", sa.String(length=64), nullable=True),
+        sa.Column("source", sa.String(length=255), nullable=True),
+        sa.Column("subject", sa.String(length=512), nullable=True),
+        sa.Column("record_key", sa.LargeBinary(), nullable=True),
+        sa.Column("last_failed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("state", sa.String(length=16), server_default=sa.text("'open'"), nullable=False),
+        sa.Column("resolved_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sa.String(length=255), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("discard_reason", sa.Text(), nullable=True),
+    ]
+
+
+def keep_dead_letters_for_replay() -> None:
+    """Dead letters keep their envelope, key and tenant, and a state (open, replayed, discarded) for a person.
+
+    Rows written before keep their headers: the tenant, source and subject of those whose envelope
+    was read are taken from them (a tenant that is no valid tenant stays unknown: an operator's).
+    """
+    for column in _dead_letter_replay_columns():
+        op.add_column("dead_letter", column)
+    op.create_index("ix_dead_letter_tenant_state", "dead_letter", ["tenant_id", "state", "id"])
+    op.execute("UPDATE dead_letter SET last_failed_at = failed_at")
+    op.execute(
+        "UPDATE dead_letter SET source = left(headers->>'ce_source', 255), "
+        "subject = left(headers->>'ce_subject', 512), "
+        "tenant_id = CASE WHEN headers->>'ce_tenantid' ~ '^[a-z0-9][a-z0-9_-]{0,62}$' "
+        "THEN headers->>'ce_tenantid' END "
+        "WHERE event_id IS NOT NULL"
+    )
+
+
+def forget_dead_letter_state() -> None:
+    """Undo ``keep_dead_letters_for_replay``."""
+    op.drop_index("ix_dead_letter_tenant_state", table_name="dead_letter")
+    for column in reversed(_dead_letter_replay_columns()):
+        op.drop_column("dead_letter", column.name)
+
+
+def create_current_platform_tables() -> None:
+    """A new service's first migration: ``create_platform_tables`` with every later platform step applied."""
+    create_platform_tables()
+    store_outbox_payloads_as_they_are()
+    keep_dead_letters_for_replay()

@@ -33,6 +33,7 @@ from shared.events.topics import dead_letter_topic
 from shared.rules.clock import Clock, SystemClock
 from shared.rules.errors import PROBLEM_JSON
 from shared.runtime import audit
+from shared.runtime.admin import dead_letters_router
 from shared.runtime.auth import TokenVerifier
 from shared.runtime.db import Database
 from shared.runtime.hotpath import HotPath, HotPathMiddleware
@@ -237,7 +238,11 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
-        openapi_tags=[*spec.openapi_tags, {"name": "operations", "description": "Health, readiness and metrics"}],
+        openapi_tags=[
+            *spec.openapi_tags,
+            {"name": "dead letters", "description": "Events the consumer groups gave up on: see, replay, discard"},
+            {"name": "operations", "description": "Health, readiness and metrics"},
+        ],
     )
     app.state.token_verifier = TokenVerifier(
         settings.jwt_secret.get_secret_value(),
@@ -252,7 +257,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         app.add_middleware(HotPathMiddleware, paths=spec.hot_paths, service=spec.name)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(operations_router())
-    for router in spec.routers if role.serves_api else ():  # a worker serves health and metrics only
+    # A worker serves health and metrics only; every API gets the dead letters of its consumer groups.
+    for router in [*spec.routers, dead_letters_router()] if role.serves_api else ():
         app.include_router(router, dependencies=[Depends(refuse_nul)])
     _document_problems(app)
     return app
