@@ -25,7 +25,7 @@ from shared.rules.errors import Forbidden, Unauthorized
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 LEVELS = ("read", "write", "admin")
-SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
 ALGORITHM_HS = "HS256"
 CLOCK_SKEW = timedelta(seconds=30)
 VERIFIED_CACHE_SIZE = 10_000

@@ -115,8 +115,9 @@ async def retention(svc: RunningService, tenant: str) -> dict[str, str]:
 
 async def breach(svc: RunningService, tenant: str) -> dict[str, str]:
     """An incident with a sent authority notice and its delivery."""
-    from tests.integration.breach.support import INCIDENT
+    from tests.integration.breach.support import INCIDENT, SETTINGS
 
+    await call(svc, tenant, "PUT", "/v1/settings", SETTINGS)  # a notice names the tenant's contact point
     incident = await call(svc, tenant, "POST", "/v1/incidents", INCIDENT)
     notice = await call(
         svc,
@@ -196,10 +197,74 @@ async def subprocessor(svc: RunningService, tenant: str) -> dict[str, str]:
     }
 
 
+async def notify(svc: RunningService, tenant: str) -> dict[str, str]:
+    """A profile with alert targets and a rotated secret, a French override, and a requested message from dsar."""
+    import uuid
+
+    from services.notify.service.messages import queue_requested
+    from shared.events.catalogue.notifications import NotificationRequested
+    from shared.runtime.uow import UnitOfWork
+
+    profile = {"default_locale": "fr", "alert_emails": [EMAIL], "alert_webhook_url": "https://hooks.example.test/a"}
+    await call(svc, tenant, "PUT", "/v1/profile", profile | {"sender_name": NAME})
+    await call(svc, tenant, "POST", "/v1/profile/webhook-secret/rotate")
+    source = "Subject: Demande terminée\nVotre demande {{ request_id }} est terminée.\n"
+    await call(svc, tenant, "PUT", "/v1/templates/fr/dsar.completed.txt", {"source": source})
+    notification_id = uuid.uuid4()
+    event = NotificationRequested(
+        notification_id=notification_id,
+        channel="email",
+        template="dsar.completed",
+        recipient_ref="a" * 64,
+        claim_url="http://127.0.0.1:9/v1/notifications/claim",  # nothing listens: delivery is not part of this
+    )
+    async with svc.runtime.database.session() as session:  # messages arrive from the bus, not through the API
+        await queue_requested(UnitOfWork(session, svc.settings, svc.clock, tenant, "factory"), event, "dsar")
+    ids = {"message_id": str(notification_id), "locale": "fr", "file": "dsar.completed.txt"}
+    return ids | {"key": "dsar.verification_code"}  # the preview's documented example fits this key
+
+
 FACTORIES: dict[str, Factory] = {
     "consent": consent,
     "dsar": dsar,
     "retention": retention,
     "breach": breach,
     "subprocessor": subprocessor,
+    "notify": notify,
 }
+
+
+async def dead_letter(svc: RunningService, tenant: str) -> dict[str, str]:
+    """A dead letter of the tenant in one of the service's consumer groups (every service's admin API has them)."""
+    import uuid
+
+    from aiokafka import ConsumerRecord
+
+    from shared.bus.dead_letters import dead_letter_row
+    from shared.bus.outbox import build_envelope
+    from shared.events.catalogue.consent import ConsentWithdrawn
+
+    event = ConsentWithdrawn(
+        consent_id=uuid.uuid4(), subject_ref="ref-dead", purpose="newsletter", decision="withdrawn", occurred_at=START
+    )
+    envelope = build_envelope(event, source="/privops/consent", tenant_id=tenant, subject="ref-dead", now=START)
+    value = envelope.data_bytes()
+    record = ConsumerRecord(event.topic, 0, 0, 0, 0, None, value, None, 0, len(value), envelope.to_kafka_headers())
+    groups = [runner.group for runner in svc.runtime.consumers] or [f"privops.{svc.name}.none"]
+    row = dead_letter_row(record, envelope, groups[0], "handler_rejected", "LookupError: test", attempts=1, now=START)
+    async with svc.runtime.database.session() as session:
+        session.add(row)
+        await session.flush()
+        return {"dead_letter_id": str(row.id)}
+
+
+def _with_dead_letter(factory: Factory) -> Factory:
+    """``factory``, plus a dead letter of the tenant (the admin routes every service gets from the factory)."""
+
+    async def make(svc: RunningService, tenant: str) -> dict[str, str]:
+        return await factory(svc, tenant) | await dead_letter(svc, tenant)
+
+    return make
+
+
+FACTORIES = {name: _with_dead_letter(factory) for name, factory in FACTORIES.items()}

@@ -20,8 +20,8 @@ from tests.support.stack import JWT_SECRET, Infra, RunningService, run_service
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 TENANT_A, TENANT_B = "acme", "globex"
-# Every scope a privops token can carry: each service's admin, plus the DSAR store and sender scopes.
-ALL_SCOPES = (*admin_scopes(), "dsar:task", "dsar:notify")
+# Every scope a privops token can carry: each service's admin, the DSAR store scope, and notify's claim scope.
+ALL_SCOPES = (*admin_scopes(), "dsar:task", "dsar:notify", "notify:claim")
 # Routes that are not part of the API (operations, documentation).
 OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")

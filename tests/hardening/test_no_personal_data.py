@@ -69,13 +69,13 @@ async def more_subprocessor(svc: RunningService) -> None:
 MORE = {"consent": more_consent, "breach": more_breach, "subprocessor": more_subprocessor}
 
 
-@pytest.mark.parametrize("name", ["consent", "dsar", "breach", "subprocessor"])
+@pytest.mark.parametrize("name", ["consent", "dsar", "breach", "subprocessor", "notify"])
 async def test_no_raw_identifier_on_the_bus_or_in_logs(
     infra: Infra, topic_prefix: str, tmp_path: Path, name: str
 ) -> None:
     logs = LogCapture()
     with logs.active():
-        overrides = {"log_level": "DEBUG"} | ({"dpo_email": "dpo.office@acme.example"} if name == "breach" else {})
+        overrides = {"log_level": "DEBUG"}
         async with service(infra, name, topic_prefix, tmp_path, **overrides) as svc:
             await FACTORIES[name](svc, TENANT_A)
             if name in MORE:

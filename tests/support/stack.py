@@ -19,7 +19,7 @@ from shared.rules.clock import Clock, ManualClock
 from shared.runtime.auth import issue_token
 from shared.runtime.settings import ServiceSettings
 
-SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
 JWT_SECRET = "test-jwt-secret-" + "x" * 32
 SUBJECT_KEY = "test-subject-key-" + "y" * 32
 SIGNING_KEY = "test-signing-key-" + "z" * 32
@@ -179,5 +179,5 @@ def unique_prefix() -> str:
 
 
 def all_services() -> Iterable[str]:
-    """Names of the five services."""
+    """Names of the services."""
     return SERVICES

@@ -33,3 +33,10 @@ class IllegalTransition(DomainError):
     code = "illegal-transition"
     title = "Illegal delivery transition"
     status = 409
+
+
+class InvalidTemplate(DomainError):
+    """A tenant's template does not compile or render, or does not start with its Subject: line."""
+
+    code = "invalid-template"
+    title = "Invalid template"

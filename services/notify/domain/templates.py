@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    ChainableUndefined,
     ChoiceLoader,
     DictLoader,
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    TemplateError,
     TemplateNotFound,
     pass_context,
 )
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import UnknownTemplate
+from .errors import InvalidTemplate, UnknownTemplate
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_LOCALE = "en"
@@ -118,11 +120,11 @@ class TemplateCatalogue:
         self._builtin = FileSystemLoader(str(folder))
         self._plain = self._environment(self._builtin)
 
-    def _environment(self, loader: Any) -> Environment:
+    def _environment(self, loader: Any, undefined: type[Any] = StrictUndefined) -> Environment:
         # Overrides are written by tenants: a sandbox keeps their templates from reaching Python internals.
         env = SandboxedEnvironment(
             loader=loader,
-            undefined=StrictUndefined,
+            undefined=undefined,
             autoescape=lambda name: bool(name and name.endswith(".html")),
             keep_trailing_newline=True,
             trim_blocks=True,
@@ -135,6 +137,39 @@ class TemplateCatalogue:
     def keys(self) -> set[str]:
         """Every built-in template key (those with an English text file)."""
         return {p.name.removesuffix(".txt") for p in (self.folder / DEFAULT_LOCALE).glob("*.txt")}
+
+    def override_key(self, file: str) -> str:
+        """The template key of an override file ``<key>.txt`` / ``<key>.html``; ``InvalidTemplate`` otherwise."""
+        key, dot, extension = file.rpartition(".")
+        if not dot or extension not in ("txt", "html") or key not in self.keys():
+            known = ", ".join(sorted(self.keys()))
+            raise InvalidTemplate(f"{file!r} is not <key>.txt or <key>.html of a known key ({known})")
+        return key
+
+    def check_override(self, locale: str, file: str, source: str) -> None:
+        """Raise ``InvalidTemplate`` unless ``source`` compiles and renders as ``<locale>/<file>``.
+
+        It is rendered with values that are all absent but tolerated (a tenant's template may use any
+        value its key's messages carry), so what fails is the template itself: its syntax, a forbidden
+        attribute the sandbox refuses, a missing Subject: line.
+        """
+        self.override_key(file)
+        name = f"{locale}/{file}"
+        env = self._environment(ChoiceLoader([DictLoader({name: source}), self._builtin]), ChainableUndefined)
+        try:
+            rendered = env.get_template(name).render({"brand": {}, "locale": locale, "subject": ""})
+        except TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            where = f"line {line}: " if line else ""
+            raise InvalidTemplate(f"{name} does not render: {where}{exc}") from None
+        except Exception as exc:  # a sandbox refusal or an error raised while rendering
+            raise InvalidTemplate(f"{name} does not render: {type(exc).__name__}: {exc}") from None
+        if file.endswith(".txt") and not rendered.startswith(SUBJECT_PREFIX):
+            raise InvalidTemplate(f"{name} must start with a '{SUBJECT_PREFIX} …' line")
+
+    def locales(self, key: str) -> list[str]:
+        """The locales a built-in template exists in."""
+        return sorted(p.name for p in self.folder.iterdir() if p.is_dir() and (p / f"{key}.txt").exists())
 
     def render(
         self,
@@ -155,11 +190,18 @@ class TemplateCatalogue:
             except TemplateNotFound:
                 continue
             values = {"brand": dict(brand or {}), "locale": tag, **context}
-            subject, text = _split_subject(text_template.render(values), key)
             try:
-                html = env.get_template(f"{tag}/{key}.html").render(values | {"subject": subject})
-            except TemplateNotFound:
-                html = env.get_template("plain.html").render(values | {"subject": subject, "body": text})
+                subject, text = _split_subject(text_template.render(values), key)
+                try:
+                    html = env.get_template(f"{tag}/{key}.html").render(values | {"subject": subject})
+                except TemplateNotFound:
+                    html = env.get_template("plain.html").render(values | {"subject": subject, "body": text})
+            except UnknownTemplate:
+                raise
+            except Exception as exc:  # a value missing or of the wrong shape, a sandbox refusal
+                raise InvalidTemplate(
+                    f"{tag}/{key} does not render with these values: {type(exc).__name__}: {exc}"
+                ) from None
             return Message(subject=subject, text=text, html=html, locale=tag)
         raise UnknownTemplate(f"no template {key!r} in {', '.join(candidate_locales(locale))}")
 
