@@ -59,6 +59,7 @@ class DsarRequest(DsarModel, table=True):
     subject_refs: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(64)), nullable=False))
     identifier_kinds: list[str] = _json()
     subject_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    locale: str | None = _str(16)
     details_summary: dict[str, Any] = _json(dict)
     repetition_reasons: list[str] = _json()
     received_at: datetime = _ts(nullable=False)
@@ -66,6 +67,7 @@ class DsarRequest(DsarModel, table=True):
     due_at: datetime = _ts(nullable=False)
     initial_due_at: datetime = _ts(nullable=False)
     acknowledge_by: datetime | None = _ts()
+    acknowledged_at: datetime | None = _ts()
     deadline_basis: str = Field(sa_column=Column(Text, nullable=False))
     extended_by_amount: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     extended_by_unit: str | None = _str(32)
@@ -118,7 +120,10 @@ class Verification(DsarModel, table=True):
 
 
 class Notification(DsarModel, table=True):
-    """A message for a sender to deliver; its address and body are encrypted and claimed over HTTP."""
+    """A message the notify service delivers: address and template values encrypted, claimed over HTTP.
+
+    Its delivery state follows the outcomes notify reports (sent, delivered, failed with the reason).
+    """
 
     __tablename__ = "dsar_notification"
 
@@ -128,9 +133,16 @@ class Notification(DsarModel, table=True):
     template: str = _str(64, nullable=False)
     channel: str = _str(16, nullable=False)
     recipient_ref: str = _str(64, nullable=False)
+    locale: str | None = _str(16)
     payload_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     expires_at: datetime = _ts(nullable=False)
     claimed_at: datetime | None = _ts()
+    state: str = Field(default="requested", sa_column=Column(String(16), nullable=False, server_default="requested"))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    sent_at: datetime | None = _ts()
+    delivered_at: datetime | None = _ts()
+    failed_at: datetime | None = _ts()
+    failure_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _ts(nullable=False)
 
 

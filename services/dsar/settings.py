@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -19,16 +17,6 @@ class DsarSettings(ServiceSettings):
     data_key: SecretStr | None = Field(
         default=None, description="Key encrypting identifiers at rest (AES-GCM); derived from signing_key when unset"
     )
-    mail_transport: Literal["mailbox", "smtp"] = Field(
-        default="mailbox", description="mailbox: write .eml files (local, test); smtp: send through smtp_host"
-    )
-    mailbox_dir: str = Field(default=".privops/mailbox", description="Folder of the .eml files (mailbox transport)")
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_from: str = "privacy@localhost"
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
     verification_code_ttl_s: int = Field(default=1800, ge=60, description="How long a one-time code is valid")
     verification_max_attempts: int = Field(default=5, ge=1, le=20, description="Wrong codes before the code locks")
     task_ack_timeout_s: float = Field(default=3600.0, gt=0, description="Re-publish a task not claimed after this")
@@ -36,4 +24,4 @@ class DsarSettings(ServiceSettings):
     task_due_days: int = Field(default=7, ge=1, description="A store's time to answer, capped by the legal due date")
     approaching_days: int = Field(default=7, ge=1, description="Warn this many days before a request is due")
     package_ttl_hours: int = Field(default=168, ge=1, description="Lifetime of an access package's download link")
-    notification_ttl_hours: int = Field(default=72, ge=1, description="How long a sender may claim a message")
+    notification_ttl_hours: int = Field(default=72, ge=1, description="How long the notify service may claim a message")

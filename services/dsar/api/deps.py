@@ -13,6 +13,7 @@ ReadUow = Annotated[Uow, Depends(unit_of_work("dsar:read"))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("dsar:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("dsar:admin"))]
 TaskUow = Annotated[Uow, Depends(unit_of_work("dsar:task"))]
-NotifyUow = Annotated[Uow, Depends(unit_of_work("dsar:notify"))]
+# The notify service's short-lived claim token: the one caller that reads a message's address and code.
+ClaimUow = Annotated[Uow, Depends(unit_of_work("notify:claim"))]
 # A download link's token is the credential; its package names the tenant.
 LinkUow = Annotated[Uow, Depends(public_unit_of_work("download-link"))]

@@ -1,15 +1,15 @@
-"""Routes for senders, subjects and auditors: message claims, package downloads, certificate checks."""
+"""Routes for the notify service, subjects and auditors: message claims, package downloads, certificate checks."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from services.dsar.api.deps import LinkUow, NotifyUow, ReadUow
-from services.dsar.schemas import CertificateOut, VerifyCertificateIn, VerifyCertificateOut
+from services.dsar.api.deps import ClaimUow, LinkUow, ReadUow
+from services.dsar.schemas import CertificateOut, NotificationClaimOut, VerifyCertificateIn, VerifyCertificateOut
 from services.dsar.service import packages
 from services.dsar.service.certificates import check_certificate, get_certificate
 from services.dsar.service.notifications import claim_notification
@@ -18,9 +18,13 @@ from shared.runtime.problems import PROBLEM_RESPONSES
 router = APIRouter(prefix="/v1", tags=["delivery"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/notifications/{notification_id}/claim", summary="Claim a message to deliver (sender)")
-async def claim_message(notification_id: uuid.UUID, uow: NotifyUow) -> dict[str, Any]:
-    """The address and rendered message (scope `dsar:notify`); 410 once expired."""
+@router.get(
+    "/notifications/{notification_id}/claim",
+    response_model=NotificationClaimOut,
+    summary="Claim a message to deliver (notify service)",
+)
+async def claim_message(notification_id: uuid.UUID, uow: ClaimUow) -> NotificationClaimOut:
+    """The address, template, language and template values of a message (scope `notify:claim`); 410 once expired."""
     return await claim_notification(uow, notification_id)
 
 

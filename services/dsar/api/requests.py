@@ -17,6 +17,7 @@ from services.dsar.schemas import (
     ExtensionIn,
     LinkOut,
     ManualVerificationIn,
+    MessageOut,
     RefusalIn,
     RequestIn,
     RequestOut,
@@ -24,7 +25,7 @@ from services.dsar.schemas import (
 )
 from services.dsar.service import lifecycle, packages, verification
 from services.dsar.service.certificates import certificate_of
-from services.dsar.service.notifications import subject_email
+from services.dsar.service.notifications import messages_of, subject_email
 from services.dsar.service.presenters import present, task_out
 from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
 from services.dsar.service.tasks import list_tasks
@@ -36,6 +37,12 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=255, description="Retrying with the same key returns the same request"),
 ]
+
+
+def _body_hash(body: RequestIn) -> str:
+    # Without a locale the hash is the one computed before the field existed: a retried key still matches.
+    unset = {"locale"} if body.locale is None else None
+    return hashlib.sha256(body.model_dump_json(exclude=unset).encode()).hexdigest()
 
 
 def _intake(body: RequestIn) -> Intake:
@@ -54,7 +61,8 @@ def _intake(body: RequestIn) -> Intake:
         agent_name=agent.name if agent else None,
         agent_evidence_ref=agent.evidence_ref if agent else None,
         verification=body.verification,
-        body_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
+        locale=body.locale,
+        body_hash=_body_hash(body),
     )
 
 
@@ -133,6 +141,12 @@ async def cancel(request_id: uuid.UUID, body: CancelIn, uow: WriteUow) -> Reques
 async def tasks(request_id: uuid.UUID, uow: ReadUow) -> list[TaskOut]:
     """Every (system × action) task with its attempts, acknowledgement and outcome."""
     return [task_out(t) for t in await list_tasks(uow, request_id)]
+
+
+@router.get("/{request_id}/messages", response_model=list[MessageOut], summary="The messages sent to the subject")
+async def messages(request_id: uuid.UUID, uow: ReadUow) -> list[MessageOut]:
+    """Every message about the request (code, acknowledgement, extension, answer) and its delivery state."""
+    return await messages_of(uow, request_id)
 
 
 @router.get("/{request_id}/certificate", response_model=CertificateOut, summary="The certificate of erasure")

@@ -52,6 +52,7 @@ from .jurisdictions import (
     get_regime,
     months,
 )
+from .notifications import DeliveryState, delivery_state, normalise_locale
 from .requests import (
     TRANSITIONS,
     Correction,
@@ -84,6 +85,7 @@ __all__ = [
     "Correction",
     "Deadline",
     "DeadlineStatus",
+    "DeliveryState",
     "DomainError",
     "ExtensionAlreadyUsed",
     "ExtensionNotAvailable",
@@ -117,6 +119,7 @@ __all__ = [
     "compute_deadline",
     "days",
     "deadline_status",
+    "delivery_state",
     "extend_deadline",
     "get_regime",
     "is_acknowledgement_overdue",
@@ -124,6 +127,7 @@ __all__ = [
     "is_final",
     "is_overdue",
     "months",
+    "normalise_locale",
     "pause_clock",
     "resume_clock",
     "transition",

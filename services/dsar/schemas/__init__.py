@@ -2,6 +2,7 @@
 
 from services.dsar.schemas.certificates import CertificateOut, VerifyCertificateIn, VerifyCertificateOut
 from services.dsar.schemas.common import KEY_PATTERN, IdentifierIn
+from services.dsar.schemas.notifications import LOCALE_PATTERN, MessageOut, NotificationClaimOut
 from services.dsar.schemas.requests import (
     AgentIn,
     CancelIn,
@@ -23,6 +24,7 @@ from services.dsar.schemas.tasks import ClaimOut, ExportIn, TaskOut
 
 __all__ = [
     "KEY_PATTERN",
+    "LOCALE_PATTERN",
     "AgentIn",
     "CancelIn",
     "CertificateOut",
@@ -36,6 +38,8 @@ __all__ = [
     "IdentifierIn",
     "LinkOut",
     "ManualVerificationIn",
+    "MessageOut",
+    "NotificationClaimOut",
     "RecipientIn",
     "RefusalIn",
     "RefusalOut",

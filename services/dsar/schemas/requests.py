@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.dsar.domain import DeadlineStatus, RequestType
 from services.dsar.schemas.common import IdentifierIn, examples_config
+from services.dsar.schemas.notifications import LOCALE_PATTERN
 
 
 class AgentIn(BaseModel):
@@ -45,6 +46,7 @@ class RequestIn(BaseModel):
             "jurisdiction": "eu-gdpr",
             "identifiers": [{"kind": "email", "value": "ada@example.com"}, {"kind": "user_id", "value": "u-1001"}],
             "channel": "web",
+            "locale": "fr",
         },
         {
             "type": "rectification",
@@ -63,6 +65,12 @@ class RequestIn(BaseModel):
     verification: Literal["email_code", "manual"] = Field(
         default="email_code", description="email_code sends a one-time code to the email identifier"
     )
+    locale: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=LOCALE_PATTERN,
+        description="The subject's language (BCP 47, e.g. fr): every message about the request is written in it",
+    )
 
 
 class DeadlineOut(BaseModel):
@@ -71,6 +79,7 @@ class DeadlineOut(BaseModel):
     due_at: datetime
     initial_due_at: datetime
     acknowledge_by: datetime | None
+    acknowledged_at: datetime | None = Field(description="When the acknowledgement of receipt went to the subject")
     basis: str
     extended_by: str | None
     extension_reasons: str | None
@@ -106,6 +115,7 @@ class RequestOut(BaseModel):
     state: str
     jurisdiction: str
     channel: str | None
+    locale: str | None
     subject_ref: str
     identifier_kinds: list[str]
     authorised_agent: str | None

@@ -55,6 +55,9 @@ async def extend(uow: Uow, request_id: uuid.UUID, reasons: str, reasons_sent_at:
                 "previous_due_at": previous.due_at,
                 "due_at": extended.due_at,
                 "extended_by": str(extended.extended_by),
+                # The period as data too, for templates that say "2 months" in another language.
+                "extended_by_amount": extended.extended_by.amount if extended.extended_by else None,
+                "extended_by_unit": extended.extended_by.unit.value if extended.extended_by else None,
                 "reasons": reasons,
                 "basis": extended.basis,
             },
@@ -89,7 +92,13 @@ async def refuse(uow: Uow, request_id: uuid.UUID, grounds: str, reasons: str) ->
         uow,
         request,
         "dsar.refusal",
-        {"grounds": REFUSAL_GROUNDS[grounds], "reasons": reasons, "authority": right["authority"]},
+        # grounds_code lets a template in another language word the grounds itself.
+        {
+            "grounds": REFUSAL_GROUNDS[grounds],
+            "grounds_code": grounds,
+            "reasons": reasons,
+            "authority": right["authority"],
+        },
     )
     await cancel_open_tasks(uow, request.id)
     now = uow.now()

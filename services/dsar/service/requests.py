@@ -18,6 +18,7 @@ from services.dsar.domain import (
     assess_repetition,
     compute_deadline,
     get_regime,
+    normalise_locale,
     pause_clock,
     validate_details,
 )
@@ -28,6 +29,7 @@ from services.dsar.models import DsarRequest, ErasureCertificate, ExportPackage,
 from services.dsar.service import Uow
 from services.dsar.service.crypto import seal, subject_key
 from services.dsar.service.deadlines import store_deadline
+from services.dsar.service.notifications import notify_subject
 from shared.events.catalogue.dsar import DsarRequestReceived
 from shared.rules.errors import Conflict, NotFound, Unprocessable
 from shared.runtime.repository import get_or_404
@@ -48,6 +50,7 @@ class Intake:
     agent_name: str | None = None
     agent_evidence_ref: str | None = None
     verification: str = "email_code"
+    locale: str | None = None
     body_hash: str = ""
 
 
@@ -110,6 +113,7 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
         subject_ref=refs[0],
         subject_refs=refs,
         identifier_kinds=sorted({i["kind"] for i in identifiers}),
+        locale=normalise_locale(intake.locale),
         subject_enc=seal(uow.settings, {"identifiers": identifiers, "details": _details_json(details)}),
         details_summary=_details_summary(details),
         repetition_reasons=list(repetition.reasons),
@@ -159,7 +163,33 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
         request.id,
         {"type": request.request_type, "regime": regime.id, "kinds": request.identifier_kinds},
     )
+    await acknowledge_receipt(uow, request)
     return request, True
+
+
+async def acknowledge_receipt(uow: Uow, request: DsarRequest) -> None:
+    """Confirm receipt to the subject, once, where the regime requires it.
+
+    The CCPA asks for a confirmation within 10 business days that says how the request will be
+    processed, including verification (Cal. Code Regs. tit. 11 § 7021(a), https://cppa.ca.gov/regulations/);
+    it goes at once, with the due date. Without an email address nothing is sent and
+    ``acknowledged_at`` stays empty: the team sees the acknowledgement is still owed.
+    """
+    if request.acknowledge_by is None or request.acknowledged_at is not None:
+        return
+    context = {
+        "received_at": request.received_at,
+        "due_at": request.due_at,
+        "acknowledge_by": request.acknowledge_by,
+        "verification_needed": request.verification_method == "email_code",
+    }
+    if await notify_subject(uow, request, "dsar.acknowledgement", context) is None:
+        return
+    request.acknowledged_at = uow.now()
+    uow.session.add(request)
+    uow.audit(
+        "request.acknowledged", "dsar_request", request.id, {"acknowledge_by": request.acknowledge_by.isoformat()}
+    )
 
 
 def _details_json(details: RequestDetails) -> dict[str, Any]:

@@ -41,13 +41,15 @@ def system_of(subject: str) -> str | None:
     return None
 
 
-def _requested(uow: Uow, task: DsarTask) -> DsarTaskRequested:
+def _requested(uow: Uow, task: DsarTask, refs: list[str]) -> DsarTaskRequested:
+    """The task's command: every identifier's reference travels with it, never the identifiers."""
     return DsarTaskRequested(
         task_id=task.id,
         request_id=task.request_id,
         action=task.action,
         system=task.system_key,
         subject_ref=task.subject_ref,
+        subject_refs=refs,
         claim_url=uow.url(f"/v1/tasks/{task.id}/claim"),
         due_at=task.due_at,
         attempt=task.attempt,
@@ -55,7 +57,9 @@ def _requested(uow: Uow, task: DsarTask) -> DsarTaskRequested:
 
 
 async def _publish(uow: Uow, task: DsarTask) -> None:
-    await uow.stage(_requested(uow, task), subject=task.subject_ref)
+    request = await uow.session.get(DsarRequest, task.request_id)
+    refs = list(request.subject_refs) if request is not None else [task.subject_ref]
+    await uow.stage(_requested(uow, task, refs), subject=task.subject_ref)
 
 
 async def start_fanout(uow: Uow, request: DsarRequest) -> int:
@@ -97,7 +101,7 @@ async def start_fanout(uow: Uow, request: DsarRequest) -> int:
             created_at=now,
         )
         uow.session.add(task)
-        staged.append((_requested(uow, task), task.subject_ref))
+        staged.append((_requested(uow, task, list(request.subject_refs)), task.subject_ref))
     # One COPY for the fan-out's events (same rows as ``stage``, in the same order), not one ORM insert each.
     await uow.stage_many(staged)
     request.state = transition(RequestState(request.state), RequestState.IN_PROGRESS).value

@@ -1,15 +1,15 @@
-"""The DSAR service on a real loopback port (stores call its claim URLs over HTTP), and its mailbox."""
+"""The DSAR service on a real loopback port (stores call its claim URLs over HTTP), and its messages.
+
+DSAR sends no mail itself: a message's content is read as the notify service reads it, by claim.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +19,9 @@ from fastapi import FastAPI
 from deploy.local.infra import free_port
 from services.dsar.app import create_app
 from services.dsar.settings import DsarSettings
+from services.notify.domain import Message, TemplateCatalogue
 from shared.rules.clock import ManualClock
+from tests.support.notifications import claim
 from tests.support.stack import Infra, auth
 
 TENANT = "acme"
@@ -31,13 +33,12 @@ READ = auth(TENANT, "dsar:read")
 
 @dataclass
 class Dsar:
-    """A running DSAR service: its HTTP client, settings, clock, runtime and mailbox."""
+    """A running DSAR service: its HTTP client, settings, clock and runtime."""
 
     app: FastAPI
     client: httpx.AsyncClient
     settings: DsarSettings
     clock: ManualClock
-    mailbox: Path
 
     @property
     def url(self) -> str:
@@ -57,33 +58,24 @@ class Dsar:
                 while consumer.consumer is None or not consumer.consumer.assignment():
                     await asyncio.sleep(0.05)
 
-    def mails(self) -> list[email.message.Message]:
-        """Every message the mailbox transport wrote, oldest first."""
-        files = sorted(self.mailbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
-        return [email.message_from_bytes(p.read_bytes()) for p in files]
+    async def messages(self, request_id: str) -> list[dict[str, Any]]:
+        """The messages about a request, oldest first, with their delivery state."""
+        response = await self.client.get(f"/v1/requests/{request_id}/messages", headers=READ)
+        assert response.status_code == 200, response.text
+        result: list[dict[str, Any]] = response.json()
+        return result
 
-    def mails_about(self, request_id: str) -> list[email.message.Message]:
-        """Messages mentioning a request id."""
-        return [m for m in self.mails() if request_id in str(m.get_payload(decode=True), "utf-8")]
+    async def claimed(self, request_id: str, template: str, tenant: str = TENANT) -> dict[str, Any]:
+        """The newest message of ``template`` about a request, claimed as the notify service claims it."""
+        ids = [m["id"] for m in await self.messages(request_id) if m["template"] == template]
+        assert ids, f"no {template} message about request {request_id}"
+        return await claim(self.client, f"/v1/notifications/{ids[-1]}/claim", tenant)
 
-    async def mail_with_subject(self, request_id: str, words: str, timeout: float = 15.0) -> str:
-        """The body of the first mail about a request whose subject contains ``words`` (waits for the sender)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                for message in self.mails_about(request_id):
-                    if words in str(message["Subject"]):
-                        return str(message.get_payload(decode=True), "utf-8")
-                await asyncio.sleep(0.1)
-
-    async def code_for(self, request_id: str, timeout: float = 15.0) -> str:
-        """The newest verification code mailed for a request (waits for the sender)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                for message in reversed(self.mails_about(request_id)):
-                    match = re.search(r"give this code: (\d{6})", str(message.get_payload(decode=True), "utf-8"))
-                    if match:
-                        return match.group(1)
-                await asyncio.sleep(0.1)
+    async def code_for(self, request_id: str) -> str:
+        """The newest verification code sent for a request."""
+        claimed = await self.claimed(request_id, "dsar.verification_code")
+        code: str = claimed["context"]["code"]
+        return code
 
     async def open(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
         """POST a request and return its JSON (asserting 201)."""
@@ -102,12 +94,11 @@ class Dsar:
 
 @contextlib.asynccontextmanager
 async def serve_dsar(
-    infra: Infra, topic_prefix: str, tmp_path: Path, clock: ManualClock | None = None, **overrides: Any
+    infra: Infra, topic_prefix: str, clock: ManualClock | None = None, **overrides: Any
 ) -> AsyncIterator[Dsar]:
     """Run the DSAR service with uvicorn on 127.0.0.1 (lifespan, relay, consumers, jobs) and stop it."""
     port = free_port()
-    mailbox = tmp_path / "mailbox"
-    values = {"public_url": f"http://127.0.0.1:{port}", "mailbox_dir": str(mailbox), "jobs_enabled": False}
+    values = {"public_url": f"http://127.0.0.1:{port}", "jobs_enabled": False}
     settings = infra.settings("dsar", infra.fresh_database("dsar"), topic_prefix, **{**values, **overrides})
     assert isinstance(settings, DsarSettings)
     the_clock = clock or ManualClock(START)
@@ -122,10 +113,15 @@ async def serve_dsar(
                     task.result()
                 await asyncio.sleep(0.05)
         async with httpx.AsyncClient(base_url=settings.public_url, timeout=30.0) as client:
-            yield Dsar(app, client, settings, the_clock, mailbox)
+            yield Dsar(app, client, settings, the_clock)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=20)
+
+
+def render(claimed: dict[str, Any]) -> Message:
+    """A claimed message as the notify service renders it, in its language (the context must be enough)."""
+    return TemplateCatalogue().render(claimed["template"], claimed["locale"], claimed["context"])
 
 
 def request_body(kind: str = "erasure", jurisdiction: str = "eu-gdpr", **extra: Any) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.integration.dsar.support import ADMIN, READ, WRITE, request_body, serve_dsar
@@ -12,10 +10,10 @@ from tests.support.stack import Infra, auth
 pytestmark = pytest.mark.integration
 
 
-async def test_intake_records_the_clock_and_mails_a_code_and_bad_input_changes_nothing(
-    infra: Infra, topic_prefix: str, tmp_path: Path
+async def test_intake_records_the_clock_and_sends_a_code_and_bad_input_changes_nothing(
+    infra: Infra, topic_prefix: str
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         created = await dsar.open(request_body("access"))
         assert created["state"] == "awaiting_verification"
         assert created["identifier_kinds"] == ["email", "user_id"]
@@ -52,9 +50,9 @@ async def test_intake_records_the_clock_and_mails_a_code_and_bad_input_changes_n
 
 
 async def test_idempotency_key_returns_the_same_request_and_refuses_another_body(
-    infra: Infra, topic_prefix: str, tmp_path: Path
+    infra: Infra, topic_prefix: str
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         headers = WRITE | {"Idempotency-Key": "form-123"}
         first = await dsar.client.post("/v1/requests", json=request_body(), headers=headers)
         again = await dsar.client.post("/v1/requests", json=request_body(), headers=headers)
@@ -71,10 +69,8 @@ async def test_idempotency_key_returns_the_same_request_and_refuses_another_body
         assert len(listed.json()) == 1
 
 
-async def test_uk_clock_waits_for_identity_and_restarts_on_verification(
-    infra: Infra, topic_prefix: str, tmp_path: Path
-) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+async def test_uk_clock_waits_for_identity_and_restarts_on_verification(infra: Infra, topic_prefix: str) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         created = await dsar.open(request_body("access", "uk-gdpr", verification="manual"))
         assert created["deadline"]["paused"] is True
         assert created["deadline"]["status"] == "paused"

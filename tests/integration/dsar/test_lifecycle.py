@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from shared.events.topics import DSAR_EVENTS
-from tests.integration.dsar.support import ADMIN, WRITE, Dsar, request_body, serve_dsar
+from tests.integration.dsar.support import ADMIN, WRITE, Dsar, render, request_body, serve_dsar
 from tests.support.stack import Infra, read_topic
 
 pytestmark = pytest.mark.integration
 
 
-async def test_deadline_job_warns_once_when_approaching_and_once_when_overdue(
-    infra: Infra, topic_prefix: str, tmp_path: Path
-) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+async def test_deadline_job_warns_once_when_approaching_and_once_when_overdue(infra: Infra, topic_prefix: str) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         created = await dsar.open(request_body("access", verification="manual"))  # due 2 April 2026
         jobs = dsar.runtime.jobs
         assert await jobs.run_once("dsar.deadlines") == 0
@@ -39,10 +35,8 @@ async def test_deadline_job_warns_once_when_approaching_and_once_when_overdue(
         ]
 
 
-async def test_one_extension_with_reasons_before_the_first_deadline(
-    infra: Infra, topic_prefix: str, tmp_path: Path
-) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+async def test_one_extension_with_reasons_before_the_first_deadline(infra: Infra, topic_prefix: str) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         created = await dsar.open(request_body("access"))
         reasons = {"reasons": "Twelve years of records across five systems must be searched."}
         extended = await dsar.client.post(f"/v1/requests/{created['id']}/extension", json=reasons, headers=ADMIN)
@@ -54,7 +48,10 @@ async def test_one_extension_with_reasons_before_the_first_deadline(
         again = await dsar.client.post(f"/v1/requests/{created['id']}/extension", json=reasons, headers=ADMIN)
         assert again.status_code == 409
         assert again.json()["type"].endswith("extension-already-used")
-        assert "Twelve years" in await dsar.mail_with_subject(created["id"], "more time")
+        notice = await dsar.claimed(created["id"], "dsar.extension")
+        assert notice["context"]["due_at"].startswith("2026-06-02T23:59:59")
+        assert (notice["context"]["extended_by_amount"], notice["context"]["extended_by_unit"]) == (2, "months")
+        assert "Twelve years of records" in render(notice).text
 
         late = await dsar.open(request_body("erasure", verification="manual"))
         dsar.clock.advance(timedelta(days=40))
@@ -64,9 +61,9 @@ async def test_one_extension_with_reasons_before_the_first_deadline(
 
 
 async def test_repeated_request_is_flagged_and_refused_with_the_right_to_complain(
-    infra: Infra, topic_prefix: str, tmp_path: Path
+    infra: Infra, topic_prefix: str
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         first = await dsar.open(request_body("access", verification="manual"))
         assert first["repetition"]["flagged"] is False
         dsar.clock.advance(timedelta(days=3))
@@ -86,12 +83,13 @@ async def test_repeated_request_is_flagged_and_refused_with_the_right_to_complai
             f"/v1/requests/{second['id']}/verification/manual", json={"evidence_ref": "X"}, headers=ADMIN
         )
         assert verify.status_code == 409
-        body_text = await dsar.mail_with_subject(second["id"], "refused")
-        assert "complaint with Information Commissioner's Office" in body_text
+        refusal = await dsar.claimed(second["id"], "dsar.refusal")  # queued before the identifiers were purged
+        assert refusal["context"]["grounds_code"] == "manifestly_excessive"
+        assert "complaint with Information Commissioner's Office" in render(refusal).text
 
 
-async def test_wrong_codes_are_counted_and_lock_the_code(infra: Infra, topic_prefix: str, tmp_path: Path) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path, verification_max_attempts=3) as dsar:
+async def test_wrong_codes_are_counted_and_lock_the_code(infra: Infra, topic_prefix: str) -> None:
+    async with serve_dsar(infra, topic_prefix, verification_max_attempts=3) as dsar:
         created = await dsar.open(request_body("erasure"))
         code = await dsar.code_for(created["id"])
         wrong = "000000" if code != "000000" else "111111"
@@ -115,7 +113,6 @@ async def test_wrong_codes_are_counted_and_lock_the_code(infra: Infra, topic_pre
 
 
 async def _second_code(dsar: Dsar, request_id: str) -> str:
-    async with asyncio.timeout(15):
-        while len([m for m in dsar.mails_about(request_id) if "code" in str(m["Subject"])]) < 2:
-            await asyncio.sleep(0.1)
+    codes = [m for m in await dsar.messages(request_id) if m["template"] == "dsar.verification_code"]
+    assert len(codes) == 2
     return await dsar.code_for(request_id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.integration.dsar.support import ADMIN, READ, WRITE, request_body, serve_dsar
@@ -14,9 +12,9 @@ PRIVOPS = ["privops-breach", "privops-consent", "privops-dsar", "privops-retenti
 
 
 async def test_registry_is_idempotent_per_tenant_and_seeds_the_privops_services(
-    infra: Infra, topic_prefix: str, tmp_path: Path
+    infra: Infra, topic_prefix: str
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         body = {"name": "CRM", "owner": "sales", "actions": ["erase", "access"], "purposes": ["sales"]}
         first = await dsar.client.put("/v1/systems/crm", json=body, headers=WRITE)
         again = await dsar.client.put("/v1/systems/crm", json={**body, "owner": "ops"}, headers=WRITE)
@@ -50,4 +48,4 @@ async def test_registry_is_idempotent_per_tenant_and_seeds_the_privops_services(
         notification = await dsar.client.get(
             "/v1/notifications/00000000-0000-0000-0000-000000000000/claim", headers=ADMIN
         )
-        assert notification.status_code == 403  # only a sender's dsar:notify token reads messages
+        assert notification.status_code == 403  # only the notify service's notify:claim token reads messages

@@ -6,7 +6,6 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,10 +64,8 @@ async def send_result(infra: Infra, dsar: Dsar, event: Event, tenant: str = "acm
         await producer.stop()
 
 
-async def test_claim_and_export_only_for_the_system_the_task_is_addressed_to(
-    infra: Infra, topic_prefix: str, tmp_path: Path
-) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+async def test_claim_and_export_only_for_the_system_the_task_is_addressed_to(infra: Infra, topic_prefix: str) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         await register(dsar, "ghost", ["access", "erase"])
         await register(dsar, "other", ["rectify"])
         erasure = await verified_request(dsar)
@@ -106,9 +103,9 @@ async def test_claim_and_export_only_for_the_system_the_task_is_addressed_to(
 
 
 async def test_bad_results_are_dead_lettered_and_failures_are_retried_then_closed(
-    infra: Infra, topic_prefix: str, tmp_path: Path
+    infra: Infra, topic_prefix: str
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path, task_max_attempts=2) as dsar:
+    async with serve_dsar(infra, topic_prefix, task_max_attempts=2) as dsar:
         await dsar.wait_consumers_ready()
         await register(dsar, "ghost", ["erase"])
         request = await verified_request(dsar)
@@ -157,9 +154,9 @@ async def test_bad_results_are_dead_lettered_and_failures_are_retried_then_close
 
 
 async def test_unacknowledged_tasks_are_republished_with_backoff_then_escalated(
-    infra: Infra, topic_prefix: str, tmp_path: Path
+    infra: Infra, topic_prefix: str
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path, task_max_attempts=2, task_ack_timeout_s=600) as dsar:
+    async with serve_dsar(infra, topic_prefix, task_max_attempts=2, task_ack_timeout_s=600) as dsar:
         await register(dsar, "ghost", ["erase"])
         request = await verified_request(dsar)
         jobs = dsar.runtime.jobs
@@ -195,16 +192,14 @@ async def _request_state(dsar: Dsar, request_id: str, state: str) -> dict[str, A
     return body if body["state"] == state else None
 
 
-async def test_results_applied_concurrently_complete_the_request_once(
-    infra: Infra, topic_prefix: str, tmp_path: Path
-) -> None:
+async def test_results_applied_concurrently_complete_the_request_once(infra: Infra, topic_prefix: str) -> None:
     """Several replicas closing a request's tasks at the same time: one completion, one certificate."""
     from services.dsar.models import DsarRequest as RequestRow
     from services.dsar.models import ErasureCertificate
     from services.dsar.service import Uow
     from services.dsar.service.tasks import apply_result
 
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar:
+    async with serve_dsar(infra, topic_prefix) as dsar:
         await dsar.wait_consumers_ready()
         systems = ["ghost-a", "ghost-b", "ghost-c", "ghost-d"]
         for key in systems:

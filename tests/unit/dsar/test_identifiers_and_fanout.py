@@ -1,17 +1,17 @@
-"""Subject references agree with the consent service's; fan-out rules; messages; certificate signatures."""
+"""Subject references agree with the consent service's; fan-out rules; message states; certificate signatures."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from services.consent.domain.identifiers import subject_ref as consent_subject_ref
-from services.dsar.domain import RequestType
-from services.dsar.domain.errors import DomainError
+from services.dsar.domain import DeliveryState, RequestType, delivery_state, normalise_locale
 from services.dsar.domain.identifiers import normalise, subject_ref
-from services.dsar.domain.messages import render
 from services.dsar.domain.tasks import TaskAction, action_for, request_outcome, retry_delay, task_due_at
+from services.dsar.schemas import RequestIn
 from services.dsar.service.crypto import seal, sign, unseal, verify_signature
 from services.dsar.settings import DsarSettings
 from shared.rules.subjects import IdentifierError
@@ -63,19 +63,32 @@ def test_task_deadlines_backoff_and_outcome() -> None:
     assert request_outcome([("done", None), ("failed", None)]) == "partial"
 
 
-def test_messages_name_the_code_the_authority_and_the_link() -> None:
-    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-    code = render(
-        "dsar.verification_code", {"request_id": "r1", "request_type": "access", "code": "042917", "expires_at": at}
-    )
-    assert "042917" in code.body and "2026-03-02 09:30" in code.body
-    refusal = render(
-        "dsar.refusal",
-        {"request_id": "r1", "request_type": "access", "grounds": "g", "reasons": "r", "authority": "the ICO"},
-    )
-    assert "complaint with the ICO" in refusal.body
-    with pytest.raises(DomainError):
-        render("dsar.unknown", {})
+def test_a_message_shows_the_state_its_latest_outcome_says() -> None:
+    sent, delivered, bounced = (datetime(2026, 3, 2, 9, m, tzinfo=UTC) for m in (0, 1, 5))
+    assert delivery_state(None, None, None) is DeliveryState.REQUESTED
+    assert delivery_state(sent, None, None) is DeliveryState.SENT
+    assert delivery_state(sent, delivered, None) is DeliveryState.DELIVERED
+    assert delivery_state(None, delivered, None) is DeliveryState.DELIVERED  # a webhook's 2xx: sent and delivered
+    assert delivery_state(sent, delivered, bounced) is DeliveryState.FAILED  # a bounce after the relay's 250
+    assert delivery_state(sent, bounced, delivered) is DeliveryState.DELIVERED  # a later attempt got through
+    assert delivery_state(None, None, sent) is DeliveryState.FAILED  # refused before any acceptance
+
+
+def test_locales_are_named_as_the_templates_are() -> None:
+    assert [normalise_locale(t) for t in ("fr", "FR", "fr-ca", "pt_BR", "zh-Hant-TW", "", None)] == [
+        "fr",
+        "fr",
+        "fr-CA",
+        "pt-BR",
+        "zh-Hant-TW",
+        None,
+        None,
+    ]
+    body = {"type": "access", "jurisdiction": "eu-gdpr", "identifiers": [{"kind": "email", "value": "a@b.c"}]}
+    assert RequestIn.model_validate({**body, "locale": "fr-CA"}).locale == "fr-CA"
+    for bad in ("français", "fr-", "../en", "f"):
+        with pytest.raises(ValidationError):
+            RequestIn.model_validate({**body, "locale": bad})
 
 
 def test_sealed_data_and_signatures() -> None:

@@ -1,1 +1,0 @@
-"""Outbound mail: a sender that claims each notification over HTTP and delivers it."""
