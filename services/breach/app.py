@@ -22,6 +22,7 @@ SPEC = ServiceSpec(
     openapi_tags=[
         {"name": "incidents", "description": "The breach register: facts, timeline, ENISA assessment, clocks"},
         {"name": "notices", "description": "Notices to the authority, customers and people, in stages; deliveries"},
+        {"name": "settings", "description": "Whom notices name and go to: contact point, authorities, customers"},
     ],
 )
 

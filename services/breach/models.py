@@ -212,6 +212,8 @@ class Notice(BreachModel, table=True):
     jurisdiction: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     customer_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     recipient: str = Field(sa_column=Column(String(200), nullable=False))
+    # The Art. 33(3)(b) contact point as the tenant's settings named it when drafted: a sent notice is frozen.
+    contact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     sections: list[dict[str, Any]] = _json()
     body: str = Field(sa_column=Column(Text, nullable=False))
     to_follow: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
@@ -236,10 +238,32 @@ class Delivery(BreachModel, table=True):
     notice_id: uuid.UUID = Field(sa_column=Column(ForeignKey("notice.id"), nullable=False))
     recipient_ref: str = Field(sa_column=Column(String(128), nullable=False))
     channel: str = Field(sa_column=Column(String(16), nullable=False))  # email, webhook, portal
+    # requested, sent, delivered, failed (from the notify service's outcomes), submitted (a person, on a portal)
     status: str = Field(default="requested", sa_column=Column(String(16), nullable=False))
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     requested_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class TenantSettings(BreachModel, table=True):
+    """Whom a tenant's notices name and go to: the contact point, the authorities, the customers, the locale."""
+
+    __tablename__ = "tenant_settings"
+
+    tenant_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    # {"name", "email", "phone", "role"}: the DPO or other contact point of GDPR Art. 33(3)(b).
+    contact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    # {jurisdiction: {"name", "email", "portal_url", "locale"}}
+    authorities: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    # {customer id: {"name", "email", "locale"}}: whom a processor tells, per controller customer.
+    customers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    default_locale: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_by: str = Field(sa_column=Column(String(255), nullable=False))
 
 
 metadata = registry.metadata

@@ -21,7 +21,4 @@ class BreachSettings(ServiceSettings):
         default=None, gt=0, description="Hours the customer contracts give us, as processor, to tell a customer"
     )
     undue_delay_target_hours: int = Field(default=24, gt=0, description="Working target for 'without undue delay'")
-    dpo_name: str = Field(default="Data Protection Officer", description="Contact point named in notices")
-    dpo_email: str | None = Field(default=None, description="Contact e-mail named in notices")
-    dpo_phone: str | None = None
     organisation: str = Field(default="privops tenant", description="Our name, as processor, in customer notices")

@@ -107,6 +107,8 @@ class CustomerContact(SubprocessorModel, table=True):
     email: str = Field(sa_column=Column(String(320), nullable=False))
     subject_ref: str = Field(sa_column=Column(String(128), nullable=False))
     role: str = Field(default="privacy", sa_column=Column(String(64), nullable=False))
+    # The language the contact reads notices in (BCP 47); None: the tenant's default in the notify service.
+    locale: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     restricted: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 

@@ -11,3 +11,6 @@ from shared.runtime.uow import unit_of_work
 
 ReadUow = Annotated[Uow, Depends(unit_of_work("breach:read"))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("breach:write"))]
+AdminUow = Annotated[Uow, Depends(unit_of_work("breach:admin"))]
+# The notify service claiming a message's address and values: its own scope, which breach:read does not grant.
+ClaimUow = Annotated[Uow, Depends(unit_of_work("notify:claim"))]

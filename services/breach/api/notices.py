@@ -1,27 +1,26 @@
-"""Endpoints of notices: draft, read, send (frozen), delivery outcomes and the sender's claim check."""
+"""Endpoints of notices: draft, read, send (frozen), delivery outcomes and the notify service's claim check."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter
 
-from services.breach.api.deps import ReadUow, WriteUow
+from services.breach.api.deps import ClaimUow, ReadUow, WriteUow
 from services.breach.models import Delivery, Notice
-from services.breach.schemas import DeliveryOut, DeliveryUpdateIn, NoticeIn, NoticeOut, SendIn
-from services.breach.service import Uow, notices
+from services.breach.schemas import ClaimOut, DeliveryOut, DeliveryUpdateIn, NoticeIn, NoticeOut, SendIn
+from services.breach.service import Uow, deliveries, notices
 from shared.runtime.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["notices"], responses=PROBLEM_RESPONSES)
 
 
 async def _out(uow: Uow, *found: Notice) -> list[NoticeOut]:
-    deliveries = await notices.deliveries_of(uow, [n.id for n in found])
+    by_notice = await deliveries.deliveries_of(uow, [n.id for n in found])
     result = []
     for notice in found:
         out = NoticeOut.model_validate(notice)
-        out.deliveries = [DeliveryOut.model_validate(d) for d in deliveries[notice.id]]
+        out.deliveries = [DeliveryOut.model_validate(d) for d in by_notice[notice.id]]
         result.append(out)
     return result
 
@@ -57,10 +56,14 @@ async def update_delivery(
     notice_id: uuid.UUID, delivery_id: uuid.UUID, body: DeliveryUpdateIn, uow: WriteUow
 ) -> Delivery:
     """Delivered, failed, or submitted (a person confirming an authority portal submission)."""
-    return await notices.update_delivery(uow, notice_id, delivery_id, body)
+    return await deliveries.update_delivery(uow, notice_id, delivery_id, body)
 
 
-@router.get("/notices/{notice_id}/deliveries/{delivery_id}/claim", summary="Claim check for the notification sender")
-async def claim_delivery(notice_id: uuid.UUID, delivery_id: uuid.UUID, uow: ReadUow) -> dict[str, Any]:
-    """The message behind a notification event; the sender resolves the address from the recipient reference."""
-    return await notices.claim_check(uow, notice_id, delivery_id)
+@router.get(
+    "/notices/{notice_id}/deliveries/{delivery_id}/claim",
+    response_model=ClaimOut,
+    summary="Claim check for the notify service",
+)
+async def claim_delivery(notice_id: uuid.UUID, delivery_id: uuid.UUID, uow: ClaimUow) -> ClaimOut:
+    """The address, template and values of one delivery (scope notify:claim); 410 when no address is set."""
+    return await deliveries.claim(uow, notice_id, delivery_id)

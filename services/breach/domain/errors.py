@@ -85,3 +85,7 @@ class NoticeFrozen(DomainError):
     status = 409
     title = "Notice already sent"
     code = "notice-frozen"
+
+
+class MissingContactPoint(DomainError):
+    """No contact point is set for the tenant: a notice must name one with its contact details (Art. 33(3)(b))."""

@@ -21,6 +21,7 @@ from services.breach.schemas.incidents import (
     TimelineOut,
 )
 from services.breach.schemas.notices import (
+    ClaimOut,
     DeliveryOut,
     DeliveryUpdateIn,
     NoticeIn,
@@ -28,12 +29,14 @@ from services.breach.schemas.notices import (
     SectionOut,
     SendIn,
 )
+from services.breach.schemas.settings import SettingsIn, SettingsOut
 
 __all__ = [
     "AdjustmentIn",
     "AssessmentIn",
     "AssessmentOut",
     "CircumstancesIn",
+    "ClaimOut",
     "CloseIn",
     "DataSetIn",
     "DeadlineOut",
@@ -49,6 +52,8 @@ __all__ = [
     "OverrideIn",
     "SectionOut",
     "SendIn",
+    "SettingsIn",
+    "SettingsOut",
     "SubjectsIn",
     "SubjectsOut",
     "TimelineOut",

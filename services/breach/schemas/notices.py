@@ -62,9 +62,13 @@ class DeliveryOut(BaseModel):
     id: uuid.UUID
     recipient_ref: str
     channel: str
-    status: str
+    status: str = Field(description="requested, sent, delivered, failed (with the reason in detail), submitted")
     detail: str | None
+    attempts: int = 0
     requested_at: datetime
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    failed_at: datetime | None = None
     updated_at: datetime
 
 
@@ -85,6 +89,7 @@ class NoticeOut(BaseModel):
     jurisdiction: str | None
     customer_id: str | None
     recipient: str
+    contact: dict[str, str | None] | None = Field(default=None, description="The contact point it names")
     sections: list[SectionOut]
     body: str = Field(description="The notice as plain text")
     delay_reasons: str | None
@@ -112,3 +117,36 @@ class DeliveryUpdateIn(BaseModel):
 
     status: Literal["delivered", "failed", "submitted"]
     detail: str | None = Field(default=None, max_length=2000)
+
+
+class ClaimContact(BaseModel):
+    """The contact point the notice names (Art. 33(3)(b))."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class ClaimContext(BaseModel):
+    """The values of the ``breach.notice.<kind>`` templates."""
+
+    reference: str
+    incident_title: str
+    stage: NoticeStage
+    kind: NoticeKind
+    body: str = Field(description="The drafted notice, as sent (plain text)")
+    contact: ClaimContact
+    jurisdiction: str | None
+
+
+class ClaimOut(BaseModel):
+    """What the notify service needs to deliver one notice (the claim check every service answers alike)."""
+
+    notification_id: uuid.UUID
+    channel: Literal["email", "webhook"]
+    template: str = Field(examples=["breach.notice.authority"])
+    locale: str | None
+    to: str | None
+    to_name: str | None
+    webhook_url: str | None = None
+    context: ClaimContext

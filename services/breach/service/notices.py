@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.domain.clocks import Audience, require_delay_reasons
-from services.breach.domain.errors import NoticeFrozen
+from services.breach.domain.errors import MissingContactPoint, NoticeFrozen
 from services.breach.domain.incidents import IncidentStatus, require_open
 from services.breach.domain.notices import (
     BreachFacts,
@@ -23,16 +21,16 @@ from services.breach.domain.notices import (
     build_individuals_notice,
     render_text,
 )
-from services.breach.models import AffectedSubject, Deadline, Delivery, Incident, Notice
-from services.breach.schemas import DeliveryUpdateIn, NoticeIn
+from services.breach.models import AffectedSubject, Deadline, Delivery, Incident, Notice, TenantSettings
+from services.breach.schemas import NoticeIn
 from services.breach.service import Uow
 from services.breach.service.deadlines import OPEN, deadlines_of, mark_met, sync_deadlines, to_domain
+from services.breach.service.settings import contact_point, current
 from services.breach.service.timeline import note
-from services.breach.settings import BreachSettings
 from shared.events.catalogue.breach import BreachNoticeSent
 from shared.events.catalogue.notifications import NotificationRequested
-from shared.rules.errors import NotFound, Unprocessable
-from shared.runtime.repository import find, get_or_404
+from shared.rules.errors import Unprocessable
+from shared.runtime.repository import get_or_404
 
 # Which authority clock a notice of each stage meets, in order of preference.
 AUTHORITY_STEPS = {
@@ -40,11 +38,12 @@ AUTHORITY_STEPS = {
     NoticeStage.FOLLOW_UP: (Audience.INTERMEDIATE_REPORT, Audience.FOLLOW_UP, Audience.AUTHORITY),
     NoticeStage.FINAL: (Audience.FINAL_REPORT, Audience.AUTHORITY, Audience.FOLLOW_UP),
 }
-CHANNEL = {NoticeKind.AUTHORITY: "email", NoticeKind.CONTROLLER: "webhook", NoticeKind.INDIVIDUALS: "email"}
+# An authority with a portal and no email is told by a person, who records the submission afterwards.
+PORTAL = "portal"
 
 
-def facts_of(incident: Incident, settings: BreachSettings) -> BreachFacts:
-    """What the notices say, from the incident's current facts and the configured contact point."""
+def facts_of(incident: Incident, contact: ContactPoint | None) -> BreachFacts:
+    """What the notices say, from the incident's current facts and the tenant's contact point."""
     nature = f"Loss of {', '.join(incident.nature)}: {incident.description}"
     return BreachFacts(
         reference=incident.reference,
@@ -55,7 +54,7 @@ def facts_of(incident: Incident, settings: BreachSettings) -> BreachFacts:
         approximate_data_subjects=incident.approximate_subjects,
         record_categories=tuple(incident.data_categories),
         approximate_records=incident.approximate_records,
-        contact=ContactPoint(settings.dpo_name, email=settings.dpo_email, phone=settings.dpo_phone),
+        contact=contact,
         likely_consequences=incident.likely_consequences,
         measures_taken=tuple(incident.measures_taken),
         measures_proposed=tuple(incident.measures_proposed),
@@ -74,13 +73,23 @@ async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
         if previous and previous.sent_at
         else None
     )
-    facts = facts_of(incident, settings)
+    tenant = await current(uow)
+    contact = contact_point(tenant)
+    if contact is None:
+        raise MissingContactPoint(
+            "every notice names the DPO or other contact point with their contact details (GDPR Art. 33(3)(b)): "
+            "set it first with PUT /v1/settings (contact: name, email or phone)"
+        )
+    facts = facts_of(incident, contact)
     built: NoticeDraft
     if body.kind is NoticeKind.AUTHORITY:
         if body.jurisdiction is None:
             raise Unprocessable("An authority notice names its jurisdiction.", errors=[{"field": "jurisdiction"}])
         clocks = [d for d in await deadlines_of(session, incident) if d.jurisdiction == body.jurisdiction]
-        recipient = next((d.recipient for d in clocks if d.audience == Audience.AUTHORITY), "supervisory authority")
+        named = (tenant.authorities.get(body.jurisdiction.value) or {}).get("name") if tenant else None
+        recipient = named or next(
+            (d.recipient for d in clocks if d.audience == Audience.AUTHORITY), "supervisory authority"
+        )
         built = build_authority_notice(
             facts,
             recipient=recipient,
@@ -114,6 +123,7 @@ async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
         jurisdiction=body.jurisdiction.value if body.jurisdiction and body.kind is NoticeKind.AUTHORITY else None,
         customer_id=body.customer_id if body.kind is NoticeKind.CONTROLLER else None,
         recipient=built.recipient,
+        contact={"name": contact.name, "email": contact.email, "phone": contact.phone, "role": contact.role},
         sections=[
             {"field": s.field.value, "heading": s.heading, "text": s.text, "to_follow": s.to_follow}
             for s in built.sections
@@ -151,20 +161,24 @@ async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Not
     await mark_met(session, await _fully_met(session, incident, notice, met), at=now, notice_id=notice.id)
     await sync_deadlines(uow, incident)  # clocks that count from this notice now start
     kind = NoticeKind(notice.kind)
+    portal = _portal_only(kind, notice, await current(uow))
     for recipient_ref in recipients:
         delivery = Delivery(
             tenant_id=incident.tenant_id,
             notice_id=notice.id,
             recipient_ref=recipient_ref,
-            channel=CHANNEL[kind],
+            channel=PORTAL if portal else "email",
+            detail=f"Submit the notice on {portal}, then record the submission." if portal else None,
             requested_at=now,
             updated_at=now,
         )
         session.add(delivery)
+        if portal:
+            continue
         await uow.stage(
             NotificationRequested(
                 notification_id=delivery.id,
-                channel=CHANNEL[kind],
+                channel="email",
                 template=f"breach.notice.{kind.value}",
                 recipient_ref=recipient_ref,
                 claim_url=uow.url(f"/v1/notices/{notice.id}/deliveries/{delivery.id}/claim"),
@@ -203,51 +217,9 @@ async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Not
     return notice
 
 
-async def update_delivery(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID, body: DeliveryUpdateIn) -> Delivery:
-    """Record a delivery outcome (from the sender, or a person confirming a portal submission)."""
-    notice = await get_or_404(uow, Notice, notice_id)
-    delivery = await get_delivery(uow, notice, delivery_id)
-    delivery.status, delivery.detail, delivery.updated_at = body.status, body.detail, uow.now()
-    uow.session.add(delivery)
-    incident = await get_or_404(uow, Incident, notice.incident_id)
-    note(uow, incident, "notice.delivery", {"notice_id": notice.id, "delivery_id": delivery.id, "status": body.status})
-    return delivery
-
-
 async def get(uow: Uow, notice_id: uuid.UUID) -> Notice:
     """A notice of the tenant (404 when missing or another tenant's)."""
     return await get_or_404(uow, Notice, notice_id)
-
-
-async def get_delivery(uow: Uow, notice: Notice, delivery_id: uuid.UUID) -> Delivery:
-    """One delivery of a notice of the tenant; 404 when it belongs to another notice."""
-    delivery = await find(uow, Delivery, delivery_id)
-    if delivery is None or delivery.notice_id != notice.id:
-        raise NotFound(f"No delivery {delivery_id} for notice {notice.id}.")
-    return delivery
-
-
-async def claim_check(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID) -> dict[str, Any]:
-    """The message behind a notification event; the sender resolves the address from the recipient reference."""
-    notice = await get_or_404(uow, Notice, notice_id)
-    delivery = await get_delivery(uow, notice, delivery_id)
-    return {
-        "notification_id": str(delivery.id),
-        "recipient_ref": delivery.recipient_ref,
-        "channel": delivery.channel,
-        "subject": f"Personal data breach {notice.kind} notice ({notice.stage})",
-        "body": notice.body,
-    }
-
-
-async def deliveries_of(uow: Uow, notice_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Delivery]]:
-    """The deliveries of some notices, by notice."""
-    found: dict[uuid.UUID, list[Delivery]] = {i: [] for i in notice_ids}
-    if notice_ids:
-        rows = await uow.session.exec(select(Delivery).where(col(Delivery.notice_id).in_(notice_ids)))
-        for row in rows.all():
-            found[row.notice_id].append(row)
-    return found
 
 
 async def notices_of(uow: Uow, incident_id: uuid.UUID) -> list[Notice]:
@@ -311,3 +283,11 @@ async def _recipients(session: AsyncSession, incident: Incident, notice: Notice)
     if not refs:
         raise Unprocessable("Attach the subject references of the people affected before notifying them.")
     return refs
+
+
+def _portal_only(kind: NoticeKind, notice: Notice, tenant: TenantSettings | None) -> str | None:
+    """The portal URL of an authority that takes notices on its portal only (no email to send to)."""
+    if kind is not NoticeKind.AUTHORITY or tenant is None:
+        return None
+    entry = tenant.authorities.get(notice.jurisdiction or "") or {}
+    return None if entry.get("email") else entry.get("portal_url")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.subprocessor.api.deps import ReadUow, WriteUow
+from services.subprocessor.api.deps import ClaimUow, ReadUow, WriteUow
 from services.subprocessor.models import ChangeNotice, Objection, SubprocessorChange
 from services.subprocessor.schemas import (
     CancelIn,
@@ -87,8 +87,8 @@ async def get_notice(notice_id: uuid.UUID, uow: ReadUow) -> NoticeOut:
 @router.get(
     "/notifications/{notification_id}",
     response_model=NotificationClaimOut,
-    summary="Claim a notice email (for the notification sender)",
+    summary="Claim a notice email (for the notify service)",
 )
-async def claim_notification(notification_id: uuid.UUID, uow: ReadUow) -> dict[str, Any]:
-    """The address and message behind a NotificationRequested event (claim check; the bus never carries them)."""
+async def claim_notification(notification_id: uuid.UUID, uow: ClaimUow) -> NotificationClaimOut:
+    """The address, template and values behind a NotificationRequested event (scope notify:claim)."""
     return await notice_service.claim_notification(uow, notification_id)

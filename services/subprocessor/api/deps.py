@@ -11,5 +11,7 @@ from shared.runtime.uow import public_unit_of_work, unit_of_work
 
 ReadUow = Annotated[Uow, Depends(unit_of_work("subprocessor:read"))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("subprocessor:write"))]
+# The notify service claiming a notice email's address and values: its own scope, not subprocessor:read.
+ClaimUow = Annotated[Uow, Depends(unit_of_work("notify:claim"))]
 # Routes without a bearer token resolve their tenant themselves (the path, a notice's token).
 Public = Annotated[Uow, Depends(public_unit_of_work("public"))]

@@ -55,6 +55,7 @@ class LogEntryOut(BaseModel):
     attempt: int | None
     status_code: int | None
     detail: dict[str, Any]
+    notification_id: uuid.UUID | None = Field(default=None, description="An email request: the notify message id")
 
 
 class NoticeOut(BaseModel):
@@ -152,11 +153,31 @@ class AcknowledgementOut(BaseModel):
     objection_deadline: datetime | None
 
 
+class ChangeNoticeContext(BaseModel):
+    """The values of the ``subprocessor.change_notice`` template (links are absolute)."""
+
+    subprocessor: str = Field(description="The subprocessor's name")
+    replaces: str | None = Field(description="The name of the subprocessor it replaces, for a replacement")
+    change_kind: str
+    summary: str
+    effective_at: datetime
+    notice_period_days: int
+    objection_allowed: bool
+    objection_deadline: datetime | None = Field(description="Null until delivered: the window starts then")
+    respond_url: str = Field(description="Base of the acknowledgement and objection links")
+    respond_token: str = Field(description="The X-Notice-Token header that authorises an answer")
+    notice_id: uuid.UUID
+    customer: str = Field(description="The customer's name")
+
+
 class NotificationClaimOut(BaseModel):
-    """What the notification sender needs to send one notice email (claim check)."""
+    """What the notify service needs to send one notice email (the claim check every service answers alike)."""
 
     notification_id: uuid.UUID
-    channel: Literal["email"]
-    to: str
-    subject: str
-    body: dict[str, Any]
+    channel: Literal["email", "webhook"]
+    template: str
+    locale: str | None
+    to: str | None
+    to_name: str | None
+    webhook_url: str | None = None
+    context: ChangeNoticeContext

@@ -86,6 +86,12 @@ class ContactIn(BaseModel):
 
     email: str = Field(min_length=3, max_length=320)
     role: str = Field(default="privacy", min_length=1, max_length=64)
+    locale: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        max_length=16,
+        description="Language of the notices sent to this contact (else the tenant's default)",
+    )
 
 
 class ContactOut(BaseModel):
@@ -94,6 +100,7 @@ class ContactOut(BaseModel):
     id: uuid.UUID
     subject_ref: str
     role: str
+    locale: str | None = None
     restricted: bool
 
 

@@ -200,10 +200,9 @@ async def _issue_notice(
     )
     uow.session.add(notice)
     await uow.session.flush()
-    emailed = await notice_service.request_emails(uow, notice)
-    # Without a webhook, handing the email to the sender is the delivery; with one, its 2xx is.
-    if not customer.webhook_url and emailed:
-        await notice_service.mark_delivered(uow, notice, via="email", at=now, customer_reference=customer.reference)
+    # The window opens on a delivery, never on a request: the webhook's 2xx, or (for a customer without a
+    # webhook) the notify service's NotificationDelivered for one of these emails (service/outcomes.py).
+    await notice_service.request_emails(uow, notice)
 
 
 def audit_change(uow: Uow, change: SubprocessorChange, action: str, detail: dict[str, Any]) -> None:

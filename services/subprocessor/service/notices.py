@@ -23,7 +23,7 @@ from services.subprocessor.domain.changes import OBJECTABLE_KINDS
 from services.subprocessor.domain.keys import notice_token, webhook_secret
 from services.subprocessor.domain.notices import NOTICE_TEMPLATE
 from services.subprocessor.models import ChangeNotice, Customer, CustomerContact, NoticeLogEntry, SubprocessorChange
-from services.subprocessor.schemas import LogEntryOut, NoticeOut
+from services.subprocessor.schemas import LogEntryOut, NoticeOut, NotificationClaimOut
 from services.subprocessor.service import Job, Uow
 from shared.events.catalogue.notifications import NotificationRequested
 from shared.events.catalogue.subprocessor import SubprocessorNoticeSent
@@ -235,8 +235,8 @@ async def notice_view(uow: Uow, notice: ChangeNotice) -> NoticeOut:
     return NoticeOut.model_validate({**notice.model_dump(), "history": history})
 
 
-async def claim_notification(uow: Uow, notification_id: uuid.UUID) -> dict[str, Any]:
-    """The address and message of one notice email, for the notification sender (claim check)."""
+async def claim_notification(uow: Uow, notification_id: uuid.UUID) -> NotificationClaimOut:
+    """The address, template and values of one notice email, for the notify service (claim check)."""
     entry = (
         await uow.session.exec(
             select(NoticeLogEntry).where(
@@ -250,11 +250,29 @@ async def claim_notification(uow: Uow, notification_id: uuid.UUID) -> dict[str, 
     if contact is None or contact.restricted:
         raise Gone("The contact of this notification was erased or restricted; do not send it.")
     notice = await get_or_404(uow, ChangeNotice, entry.notice_id)
-    headline = notice.content["change"]["headline"]
-    return {
-        "notification_id": notification_id,
-        "channel": "email",
-        "to": contact.email,
-        "subject": f"Subprocessor change notice: {headline}",
-        "body": {"notice_id": str(notice.id), "notice": notice.content, "respond": respond_block(uow, notice)},
-    }
+    content, respond = notice.content, respond_block(uow, notice)
+    return NotificationClaimOut.model_validate(
+        {
+            "notification_id": notification_id,
+            "channel": "email",
+            "template": NOTICE_TEMPLATE,
+            # None: the notify service falls back to the tenant's default language.
+            "locale": contact.locale,
+            "to": contact.email,
+            "to_name": content["customer"]["name"],
+            "context": {
+                "subprocessor": content["subprocessor"]["name"],
+                "replaces": (content.get("replaces") or {}).get("name"),
+                "change_kind": content["change"]["kind"],
+                "summary": content["change"]["summary"],
+                "effective_at": content["effective_at"],
+                "notice_period_days": notice.notice_period_days,
+                "objection_allowed": content["objection"]["allowed"],
+                "objection_deadline": notice.objection_deadline,
+                "respond_url": respond["url"],
+                "respond_token": respond["token"],
+                "notice_id": notice.id,
+                "customer": content["customer"]["name"],
+            },
+        }
+    )

@@ -136,6 +136,7 @@ async def create_customer(uow: Uow, body: CustomerIn) -> CustomerOut:
                 email=contact.email.strip(),
                 subject_ref=ref,
                 role=contact.role,
+                locale=contact.locale,
                 created_at=now,
             )
         )

@@ -14,10 +14,12 @@ from shared.bus.outbox import OutboxMessage, build_envelope
 from shared.events.catalogue import Event
 from shared.events.envelope import CloudEvent
 from shared.rules.clock import ManualClock
-from tests.support.stack import Infra, RunningService, eventually, read_topic, run_service
+from tests.support.stack import Infra, RunningService, auth, eventually, read_topic, run_service
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WRITER = ("breach:write",)
+ADMIN = ("breach:admin",)
+CLAIM = ("notify:claim",)
 REF_A, REF_B = "a" * 64, "b" * 64
 
 INCIDENT = {
@@ -38,18 +40,31 @@ INCIDENT = {
 }
 
 
+# The tenant's notice settings: the contact point, the authority, two customers, French by default.
+SETTINGS: dict[str, Any] = {
+    "contact": {"name": "Jeanne Martin", "email": "dpo@acme.test", "phone": "+33 1 23 45 67 89"},
+    "authorities": {"eu-gdpr": {"name": "CNIL", "email": "notifications@cnil.test", "locale": "fr"}},
+    "customers": {
+        "cust-1": {"name": "Globex privacy", "email": "privacy@globex.test", "locale": "en"},
+        "cust-2": {"email": "dpo@initech.test"},
+    },
+    "default_locale": "fr",
+}
+
+
 @contextlib.asynccontextmanager
-async def breach_service(infra: Infra, topic_prefix: str, **overrides: Any) -> AsyncIterator[RunningService]:
-    """The breach service on a fresh database, with a manual clock at NOW and jobs run by hand."""
-    settings = infra.settings(
-        "breach",
-        infra.fresh_database("breach"),
-        topic_prefix,
-        jobs_enabled=False,
-        dpo_email="dpo@acme.test",
-        **overrides,
-    )
+async def breach_service(
+    infra: Infra, topic_prefix: str, *, configured: bool = True, **overrides: Any
+) -> AsyncIterator[RunningService]:
+    """The breach service on a fresh database, with a manual clock at NOW and jobs run by hand.
+
+    ``configured``: tenant acme's notice settings are SETTINGS (put through the API, as an admin would).
+    """
+    settings = infra.settings("breach", infra.fresh_database("breach"), topic_prefix, jobs_enabled=False, **overrides)
     async with run_service("breach", settings, ManualClock(NOW)) as svc:
+        if configured:
+            response = await svc.client.put("/v1/settings", json=SETTINGS, headers=auth("acme", *ADMIN))
+            assert response.status_code == 200, response.text
         yield svc
 
 
@@ -76,18 +91,21 @@ async def published(svc: RunningService, topic: str) -> list[CloudEvent]:
     return [CloudEvent.from_kafka(list(r.headers), r.value) for r in records]
 
 
-async def produce(svc: RunningService, event: Event, tenant: str = "acme", source: str = "/privops/test") -> None:
-    """Publish an event to the broker as another service would."""
+async def produce(
+    svc: RunningService, event: Event, tenant: str = "acme", source: str = "/privops/test", times: int = 1
+) -> None:
+    """Publish an event to the broker as another service would (``times``: the same envelope, redelivered)."""
     envelope = build_envelope(event, source=source, tenant_id=tenant, subject=None, now=NOW)
     producer = AIOKafkaProducer(bootstrap_servers=svc.settings.kafka_bootstrap_servers, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(
-            svc.settings.topic(event.topic),
-            value=envelope.data_bytes(),
-            key=tenant.encode(),
-            headers=envelope.to_kafka_headers(),
-        )
+        for _ in range(times):
+            await producer.send_and_wait(
+                svc.settings.topic(event.topic),
+                value=envelope.data_bytes(),
+                key=tenant.encode(),
+                headers=envelope.to_kafka_headers(),
+            )
     finally:
         await producer.stop()
 

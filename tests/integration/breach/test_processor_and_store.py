@@ -78,14 +78,14 @@ async def test_subprocessor_breach_fills_customers_and_tells_each_per_contract(i
             assert notice.status_code == 201, notice.text
             assert "From: privops tenant (processor)" in notice.json()["body"]
             sent = await svc.client.post(f"/v1/notices/{notice.json()['id']}/send", json={}, headers=H)
-            assert sent.json()["deliveries"][0]["channel"] == "webhook"
+            assert sent.json()["deliveries"][0]["channel"] == "email"
             deadlines = (await svc.client.get(f"/v1/incidents/{iid}/deadlines", headers=H)).json()
             assert next(d for d in deadlines if d["audience"] == "controller")["status"] == status_after
 
         notifications = await published(svc, NOTIFICATIONS)
         assert sorted((n.data["channel"], n.data["recipient_ref"]) for n in notifications) == [
-            ("webhook", "cust-1"),
-            ("webhook", "cust-2"),
+            ("email", "cust-1"),
+            ("email", "cust-2"),
         ]
         timeline = (await svc.client.get(f"/v1/incidents/{iid}/timeline", headers=H)).json()
         identified = next(t for t in timeline if t["kind"] == "customers.identified")

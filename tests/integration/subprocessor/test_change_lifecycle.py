@@ -10,11 +10,13 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from services.subprocessor.jobs import APPLY_CHANGES, DELIVER_NOTICES
+from shared.events.catalogue.notifications import NotificationDelivered
 from shared.events.topics import NOTIFICATIONS, SUBPROCESSOR_EVENTS
 from shared.rules.clock import ManualClock
+from tests.integration.breach.support import produce
 from tests.integration.subprocessor.receiver import WebhookReceiver
 from tests.support.pii import LogCapture, assert_no_personal_data, outbox_drained
-from tests.support.stack import Infra, RunningService, auth, read_topic, run_service
+from tests.support.stack import Infra, RunningService, auth, eventually, read_topic, run_service
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -124,8 +126,28 @@ async def _walk(svc: RunningService, receiver: WebhookReceiver, clock: ManualClo
     assert content["replaces"]["name"] == "PostBox"
     assert content["objection"]["window_days"] == 30
     assert "object" in content["objection"]["how"]
-    # Without a webhook, the email handed to the sender is the delivery.
-    assert notices[umbrella["id"]]["delivered_via"] == "email"
+    # Without a webhook, the email is the delivery: handing it to notify is not; notify's report that it arrived is.
+    umbrella_notice = notices[umbrella["id"]]
+    assert (umbrella_notice["delivered_at"], umbrella_notice["objection_deadline"]) == (None, None)
+    await svc.wait_consumers_ready()
+    await produce(
+        svc,
+        NotificationDelivered(
+            notification_id=umbrella_notice["history"][0]["notification_id"],
+            origin="subprocessor",
+            channel="email",
+            template="subprocessor.change_notice",
+            attempts=1,
+            at=START + timedelta(minutes=5),
+        ),
+        source="/privops/notify",
+    )
+
+    async def delivered() -> dict[str, Any] | None:
+        notice = (await svc.client.get(f"/v1/notices/{umbrella_notice['id']}", headers=READ)).json()
+        return notice if notice["delivered_via"] == "email" else None
+
+    assert (await eventually(delivered))["objection_deadline"].startswith("2026-03-17T09:05")
 
     # The delivery job signs and posts; initech's endpoint fails once, then gets a retry after the backoff.
     assert await svc.runtime.jobs.run_once(DELIVER_NOTICES) == 2
@@ -232,6 +254,8 @@ async def _check_events(infra: Infra, prefix: str, svc: RunningService) -> None:
     assert len(mails) == 3
     assert all(b"@" not in r.value for r in mails)
     claim_url = json.loads(mails[0].value)["claim_url"]
-    claimed = await svc.client.get(claim_url.removeprefix(svc.settings.public_url.rstrip("/")), headers=READ)
+    claim_path = claim_url.removeprefix(svc.settings.public_url.rstrip("/"))
+    assert (await svc.client.get(claim_path, headers=READ)).status_code == 403  # notify's scope only
+    claimed = await svc.client.get(claim_path, headers=auth("acme", "notify:claim"))
     assert claimed.status_code == 200
     assert claimed.json()["to"].endswith(".example")
