@@ -24,6 +24,7 @@ import httpx
 import psutil
 
 from deploy.local.infra import LOOPBACK, Broker, Postgres, free_port, start_broker, start_postgres
+from deploy.local.mailserver import LocalSmtp, wait_for_smtp
 from shared.runtime.auth import SERVICES
 
 READY_TIMEOUT_S = 90.0
@@ -108,6 +109,7 @@ class LocalStack:
         self.broker: Broker | None = None
         self._broker_log: IO[bytes] | None = None
         self.procs: dict[str, Proc] = {}
+        self.smtp: LocalSmtp | None = None
 
     # -- infrastructure -------------------------------------------------------------------
 
@@ -214,11 +216,26 @@ class LocalStack:
             "CONSUMER_SESSION_TIMEOUT_MS": "6000",
             "BROKER_EPOCH": "true",  # the local broker forgets its log on restart, as in `privops up`
         }
-        if service == "dsar":  # completion mails go to files of this run, not to the repository's .privops/
-            values["MAILBOX_DIR"] = str(self.work_dir / "mailbox")
+        if service == "notify":  # mail goes to this run's SMTP server (started on first need), as in `privops up`
+            values |= self.start_smtp().notify_settings()
         if service == "retention":  # due schedules are picked up within a second (the retention scenario)
             values["SCHEDULE_JOB_INTERVAL_S"] = str(RETENTION_SCHEDULE_INTERVAL_S)
         return {f"{service.upper()}_{key}": value for key, value in values.items()}
+
+    def start_smtp(self) -> LocalSmtp:
+        """Start ``privops smtp`` (STARTTLS, AUTH; mailbox in this run's folder) once, and wait for its greeting."""
+        if self.smtp is None:
+            port = free_port()
+            smtp = LocalSmtp.in_state_dir(self.work_dir / "smtp", port)
+            argv = [*privops_command(), "smtp", "--state-dir", str(self.work_dir / "smtp"), "--port", str(port)]
+            proc = self.spawn("smtp", argv, {}, port)
+            proc.url = f"smtp://{LOOPBACK}:{port}"
+            try:
+                wait_for_smtp(LOOPBACK, port, READY_TIMEOUT_S, alive=proc.alive)
+            except (RuntimeError, TimeoutError) as exc:
+                raise StackError(f"smtp: {exc}; end of its log:\n{proc.log_tail()}") from None
+            self.smtp = smtp
+        return self.smtp
 
     def start_services(self, services: Iterable[str] = SERVICES) -> dict[str, Proc]:
         """Start each service as ``python -m deploy.cli serve <svc>`` and wait until every /readyz is 200."""

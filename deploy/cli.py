@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from deploy.dlq import dlq_app
+from deploy.smtp import smtp
 from shared.runtime.auth import SERVICES, admin_scopes, issue_token
 from shared.runtime.settings import Role
 
@@ -152,6 +154,9 @@ def up(
     raise typer.Exit(run_stack(state_dir=state_dir, base_port=base_port))
 
 
+app.command()(smtp)
+
+
 @app.command("audit-verify")
 def audit_verify(service: ServiceArg) -> None:
     """Walk the service's audit chain and report any edited, deleted or reordered row."""
@@ -181,6 +186,7 @@ def audit_verify(service: ServiceArg) -> None:
 
 consent_app = typer.Typer(help="Consent service tools", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
+app.add_typer(dlq_app, name="dlq")
 
 
 @consent_app.command("import")

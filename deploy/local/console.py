@@ -19,6 +19,7 @@ SERVICE_COLOURS = {
     "retention": "green",
     "breach": "red",
     "subprocessor": "yellow",
+    "notify": "bright_blue",
 }
 OTHER_COLOURS = ("blue", "bright_cyan", "bright_magenta", "bright_green", "bright_yellow")
 LEVEL_STYLES = {

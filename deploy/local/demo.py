@@ -1,8 +1,9 @@
-"""The demo tenant of the local stack: a purpose catalogue, the default retention pack, the data map.
+"""The demo tenant of the local stack: a French company with its purposes, retention pack, data map and contacts.
 
-Seeding is idempotent (an existing object is left alone), so a second ``privops up`` on the same
-state folder changes nothing. The demo stores of ``examples/`` register themselves in the DSAR
-registry when they start.
+Seeding is idempotent (an existing object is left alone, settings are put as they are), so a second
+``privops up`` on the same state folder changes nothing. The demo stores of ``examples/`` register
+themselves in the DSAR registry when they start. Every address is in the reserved ``.example``
+domain (RFC 2606): the local SMTP server keeps the mail, nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -50,6 +51,36 @@ PURPOSES: list[dict[str, Any]] = [
     },
 ]
 
+DPO_EMAIL = "dpo@demo.example"
+
+# How the demo tenant's mail looks and whom its alerts reach (notify, ``PUT /v1/profile``).
+NOTIFY_PROFILE: dict[str, Any] = {
+    "sender_address": "confidentialite@demo.example",
+    "sender_name": "Démo SAS — Confidentialité",
+    "reply_to": DPO_EMAIL,
+    "brand_name": "Démo SAS",
+    "default_locale": "fr",
+    "alert_emails": [DPO_EMAIL],
+}
+
+# Whom breach notices name and go to (breach, ``PUT /v1/settings``): the contact point of GDPR
+# Art. 33(3)(b) and, for a controller established in France, the CNIL as lead supervisory authority
+# (Art. 56). The CNIL really takes notifications through its online form
+# (https://www.cnil.fr/fr/notifier-une-violation-de-donnees-personnelles): the demo sends an e-mail
+# to a reserved address instead, so the notice can be read in the local mailbox.
+BREACH_SETTINGS: dict[str, Any] = {
+    "contact": {"name": "Camille Martin", "email": DPO_EMAIL, "phone": "+33 1 00 00 00 00", "role": "DPO"},
+    "authorities": {
+        "eu-gdpr": {
+            "name": "Commission nationale de l'informatique et des libertés (CNIL)",
+            "email": "notifications@cnil.example",
+            "portal_url": "https://notifications.cnil.fr/notifications/index",
+            "locale": "fr",
+        }
+    },
+    "default_locale": "fr",
+}
+
 # Which categories of the default retention pack each system holds (the retention data map); the keys are
 # the demo stores' system keys and the categories those their ``sweep`` answers (examples/*/store.py SWEPT).
 RETENTION_SYSTEMS: dict[str, dict[str, Any]] = {
@@ -58,8 +89,15 @@ RETENTION_SYSTEMS: dict[str, dict[str, Any]] = {
 }
 
 
-def seed_demo_tenant(urls: dict[str, str], token: str, note: Callable[[str], None]) -> None:
-    """Create the demo tenant's purposes, retention policies and data map; report each step through ``note``."""
+def seed_demo_tenant(
+    urls: dict[str, str], token: str, note: Callable[[str], None], warn: Callable[[str], None] | None = None
+) -> None:
+    """Create the demo tenant's purposes, retention policies, data map and contacts; report through ``note``.
+
+    A settings route that does not exist yet (404, 405) or a service that is not running is skipped
+    with a ``warn`` (``note`` when none), so the stack starts while a service grows its API.
+    """
+    warn = warn or note
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(timeout=30.0, headers=headers) as client:
         created = 0
@@ -73,6 +111,20 @@ def seed_demo_tenant(urls: dict[str, str], token: str, note: Callable[[str], Non
             _accept(client.put(f"{urls['retention']}/v1/systems/{system}", json=body), f"retention system {system}")
         _accept(client.post(f"{urls['dsar']}/v1/systems/setup"), "DSAR registry")
         note("demo tenant: retention default pack, retention data map and DSAR registry ready")
+        contacts = [
+            ("notify", "/v1/profile", NOTIFY_PROFILE, "notify profile (sender, brand, locale fr, alerts to the DPO)"),
+            ("breach", "/v1/settings", BREACH_SETTINGS, "breach settings (DPO contact, CNIL)"),
+        ]
+        for service, path, body, what in contacts:
+            if service not in urls:
+                warn(f"demo tenant: {what} skipped: {service} is not running")
+                continue
+            response = client.put(f"{urls[service]}{path}", json=body)
+            if response.status_code in (404, 405):
+                warn(f"demo tenant: {what} skipped: PUT {path} answers {response.status_code}")
+                continue
+            _accept(response, what)
+            note(f"demo tenant: {what} set")
 
 
 def _accept(response: httpx.Response, what: str) -> None:

@@ -1,4 +1,4 @@
-"""``privops up``: PostgreSQL, the broker, the five services and the demo stores, supervised together.
+"""``privops up``: PostgreSQL, the broker, the SMTP server, every service and the demo stores, supervised together.
 
 The broker keeps everything in memory, and consumers silently skip messages after a broker
 restart, so the broker and the services always start and stop together: if any supervised
@@ -9,6 +9,7 @@ PostgreSQL's data folder is kept in the state folder, so the data survives resta
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -24,6 +25,7 @@ import httpx
 from deploy.local.console import Endpoint, LogStream, make_console, print_summary
 from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
 from deploy.local.infra import LOOPBACK, Broker, Postgres, start_broker, start_postgres
+from deploy.local.mailserver import SMTP_PORT, LocalSmtp, wait_for_smtp
 from deploy.local.secrets import LocalSecrets, load_local_secrets
 from deploy.local.supervisor import (
     Child,
@@ -39,6 +41,7 @@ from deploy.local.supervisor import (
 from shared.runtime.auth import SERVICES, admin_scopes, issue_token
 
 READY_TIMEOUT_S = 60.0
+SMTP_READY_TIMEOUT_S = 15.0
 STOP_GRACE_S = 10.0
 POLL_INTERVAL_S = 0.25
 TOKEN_TTL = timedelta(hours=12)
@@ -110,6 +113,7 @@ class LocalStack:
         self.postgres: Postgres | None = None
         self.broker: Broker | None = None
         self.broker_log: IO[bytes] | None = None
+        self.smtp: LocalSmtp | None = None
         self.children: list[Child] = []
         self.started = time.monotonic()
 
@@ -130,16 +134,26 @@ class LocalStack:
         stop.check()
         self._step("migrations", self._migrate)
         stop.check()
+        self._step("SMTP server", lambda: self._start_smtp(secrets))
+        stop.check()
         ports = dict(zip(SERVICES, pick_ports(base_port, len(SERVICES)), strict=True))
+        public_urls = {service: f"http://{LOOPBACK}:{port}" for service, port in ports.items()}
         for service, port in ports.items():
             args = ["-m", "deploy.cli", "serve", service, "--host", LOOPBACK, "--port", str(port)]
-            env = service_environment(service, port, self._postgres(), self._broker(), secrets, self.state_dir)
+            env = service_environment(
+                service, port, self._postgres(), self._broker(), secrets, self._smtp(), public_urls
+            )
             self._spawn(service, args, env, secrets, url=f"http://{LOOPBACK}:{port}")
         self._wait_ready(stop)
         token = issue_token(secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=TOKEN_TTL)
         urls = {child.name: child.url for child in self.children if child.url}
         try:
-            seed_demo_tenant(urls, token, lambda text: self.stream.note(text, style="green"))
+            seed_demo_tenant(
+                urls,
+                token,
+                note=lambda text: self.stream.note(text, style="green"),
+                warn=lambda text: self.stream.note(text, style="yellow"),
+            )
         except (RuntimeError, httpx.HTTPError) as exc:
             raise StackFailed(str(exc)) from None
         (self.state_dir / "stores").mkdir(exist_ok=True)
@@ -212,6 +226,20 @@ class LocalStack:
         self.broker = start_broker(log=self.broker_log)
         self.run_file.record("broker", self.broker.process.pid)
         return self.broker.bootstrap
+
+    def _start_smtp(self, secrets: LocalSecrets) -> str:
+        # Its own process, supervised like a service: notify must find it before it sends anything.
+        (port,) = pick_ports(SMTP_PORT, 1)
+        self.smtp = LocalSmtp.in_state_dir(self.state_dir, port)  # makes the certificate before notify reads it
+        args = ["-m", "deploy.cli", "smtp", "--state-dir", str(self.state_dir), "--port", str(port)]
+        self._spawn("smtp", args, {}, secrets, url=None)
+        child = self.children[-1]
+        try:
+            wait_for_smtp(LOOPBACK, port, SMTP_READY_TIMEOUT_S, alive=lambda: child.exited() is None)
+        except (RuntimeError, TimeoutError) as exc:
+            child.reader.join(timeout=1.0)
+            raise StackFailed(f"SMTP server: {exc}; end of its log:\n{tail(child.log_path)}") from None
+        return f"{LOOPBACK}:{port}, STARTTLS and AUTH, mailbox {self.smtp.mailbox}"
 
     def _migrate(self) -> str:
         # In-process and sequential: about 0.1 s per service once imported, where a subprocess
@@ -287,7 +315,7 @@ class LocalStack:
         return None
 
     def _print_summary(self, secrets: LocalSecrets) -> None:
-        postgres, broker = self._postgres(), self._broker()
+        postgres, broker, smtp = self._postgres(), self._broker(), self._smtp()
         token = issue_token(secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=TOKEN_TTL)
         urls = {child.name: child.url for child in self.children}
         service, path = EXAMPLE_REQUEST
@@ -297,6 +325,12 @@ class LocalStack:
             [
                 ("PostgreSQL", postgres.url("<service>", "postgresql")),
                 ("Kafka bootstrap", broker.bootstrap),
+                (
+                    "SMTP",
+                    f"{smtp.host}:{smtp.port} (STARTTLS with {smtp.cert}; AUTH as {smtp.username}, "
+                    f"password in {self.state_dir / 'secrets.json'})",
+                ),
+                ("mailbox", f"{smtp.mailbox}/ (one .eml file per message the platform sent)"),
                 ("logs", f"{self.log_dir}/<name>.log (PostgreSQL: {postgres.data_dir}/log)"),
             ],
             token,
@@ -309,6 +343,10 @@ class LocalStack:
     def _postgres(self) -> Postgres:
         assert self.postgres is not None, "PostgreSQL is not started"
         return self.postgres
+
+    def _smtp(self) -> LocalSmtp:
+        assert self.smtp is not None, "the SMTP server is not started"
+        return self.smtp
 
     def _broker(self) -> Broker:
         assert self.broker is not None, "the broker is not started"
@@ -324,9 +362,15 @@ def exit_reason(code: int) -> str:
 
 
 def service_environment(
-    service: str, port: int, postgres: Postgres, broker: Broker, secrets: LocalSecrets, state_dir: Path
+    service: str,
+    port: int,
+    postgres: Postgres,
+    broker: Broker,
+    secrets: LocalSecrets,
+    smtp: LocalSmtp,
+    public_urls: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment variables one service reads (prefix ``<SERVICE>_``)."""
+    """The environment variables one service reads (prefix ``<SERVICE>_``); notify also gets the SMTP server's."""
     prefix = f"{service.upper()}_"
     values = {
         "DATABASE_URL": postgres.url(service),
@@ -343,6 +387,8 @@ def service_environment(
         # Tansu forgets its log when it restarts: heartbeat markers notice, relays replay, consumers rewind.
         "BROKER_EPOCH": "true",
     }
-    if service == "dsar":
-        values["MAILBOX_DIR"] = str(state_dir / "mailbox")
+    if service == "notify":
+        values |= smtp.notify_settings()
+        # Alerts link to the object in the service that owns it.
+        values["SERVICE_URLS"] = json.dumps(dict(public_urls or {}))
     return {prefix + key: value for key, value in values.items()}

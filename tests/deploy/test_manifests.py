@@ -25,8 +25,10 @@ import yaml
 
 from deploy.k8s.render import UnsupportedKustomization, render
 from deploy.local.infra import Broker, Postgres
+from deploy.local.mailserver import LocalSmtp
 from deploy.local.secrets import LocalSecrets
 from deploy.local.stack import service_environment
+from shared.runtime import auth
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -40,8 +42,8 @@ BASE = K8S / "base"
 PRODUCTION = K8S / "overlays" / "production"
 
 K8S_VERSION = "1.30.0"
-SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
-HOST_PORTS = {"consent": 8001, "dsar": 8002, "retention": 8003, "breach": 8004, "subprocessor": 8005}
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
+HOST_PORTS = {"consent": 8001, "dsar": 8002, "retention": 8003, "breach": 8004, "subprocessor": 8005, "notify": 8006}
 SETTINGS = (
     "DATABASE_URL",
     "KAFKA_BOOTSTRAP_SERVERS",
@@ -53,7 +55,11 @@ SETTINGS = (
     "LOG_LEVEL",
     "BROKER_EPOCH",
 )
-SECRET_SETTINGS = frozenset({"DATABASE_URL", "JWT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY"})
+# Notify's own settings: the SMTP relay and the links of its alerts (its login only where a relay needs one).
+NOTIFY_SETTINGS = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_FROM", "BOUNCE_WINDOW_S", "SERVICE_URLS")
+NOTIFY_LOGIN = ("SMTP_USERNAME", "SMTP_PASSWORD")
+SECRET_SETTINGS = frozenset({"DATABASE_URL", "JWT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY", *NOTIFY_LOGIN})
+MAIL_SINK = "mailpit"
 IMAGE_UID = 10001
 
 Doc = dict[str, Any]
@@ -102,6 +108,12 @@ def run_compose(
     command = [str(compose_binary()), "--project-directory", str(REPO), "--env-file", os.devnull]
     command += ["-f", str(compose_file), *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def expected_settings(service: str) -> set[str]:
+    """The variables a deployed service gets (without its login to the relay), with its prefix."""
+    own = NOTIFY_SETTINGS if service == "notify" else ()
+    return {f"{service.upper()}_{s}" for s in (*SETTINGS, *own)}
 
 
 def service_name(svc: Doc) -> str:
@@ -171,6 +183,10 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
     assert "README.md" not in entries  # pyproject.toml's readme, needed by `pip wheel .`
 
 
+def test_every_deployment_file_knows_every_service_of_the_platform() -> None:
+    assert set(SERVICES) == set(auth.SERVICES)
+
+
 # --- docker compose -----------------------------------------------------------------------
 
 
@@ -203,7 +219,7 @@ def test_env_example_ships_no_secret() -> None:
 
 def test_compose_runs_each_service_after_its_migration(compose_config: Doc) -> None:
     services = compose_config["services"]
-    assert set(services) == {"postgres", "kafka", *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
+    assert set(services) == {"postgres", "kafka", MAIL_SINK, *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
     for name in SERVICES:
         migrate, serve = services[f"{name}-migrate"], services[name]
         assert migrate["command"] == ["migrate", name]
@@ -243,15 +259,29 @@ def test_compose_gives_every_service_its_settings_and_database(compose_config: D
     assert any(v["target"].startswith("/docker-entrypoint-initdb.d/") for v in postgres["volumes"])
     assert "pg_isready" in postgres["healthcheck"]["test"][-1]
     for name, service in compose_config["services"].items():
-        if name in ("postgres", "kafka"):
+        if name in ("postgres", "kafka", MAIL_SINK):
             continue
         svc, prefix = service_name(service), service_name(service).upper()
-        assert set(service["environment"]) == {f"{prefix}_{s}" for s in SETTINGS}, name
+        assert set(service["environment"]) == expected_settings(svc), name
         url = service["environment"][f"{prefix}_DATABASE_URL"]
         assert re.fullmatch(rf"postgresql\+asyncpg://privops:[^@]+@postgres:5432/{svc}", url), url
         assert service["environment"][f"{prefix}_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
         assert service["read_only"] is True
         assert service["cap_drop"] == ["ALL"]
+
+
+def test_compose_notify_sends_to_the_mail_sink_whose_inbox_is_on_loopback(compose_config: Doc) -> None:
+    services = compose_config["services"]
+    env = services["notify"]["environment"]
+    assert (env["NOTIFY_SMTP_HOST"], env["NOTIFY_SMTP_PORT"]) == (MAIL_SINK, "1025")
+    assert services["notify"]["depends_on"][MAIL_SINK]["condition"] == "service_healthy"
+    assert json.loads(env["NOTIFY_SERVICE_URLS"]) == {s: f"http://{s}:8000" for s in SERVICES if s != "notify"}
+    sink = services[MAIL_SINK]
+    assert sink["image"].startswith("axllent/mailpit:v")
+    assert [(p["host_ip"], p["published"], p["target"]) for p in sink["ports"]] == [("127.0.0.1", "8025", 8025)]
+    assert sink["read_only"] is True
+    assert sink["cap_drop"] == ["ALL"]
+    assert not [k for k in services["dsar"]["environment"] if "MAIL" in k or "SMTP" in k]
 
 
 def test_compose_kafka_is_a_single_kraft_node_with_four_partitions(compose_config: Doc) -> None:
@@ -402,12 +432,19 @@ def test_every_container_gets_every_setting_and_secrets_only_from_a_secret(
         names: set[str] = set()
         for source in container.get("envFrom", []):
             names |= set(config_maps[source["configMapRef"]["name"]])
+        login = set()
         for var in container.get("env", []):
             assert "value" not in var, f"{var['name']} is written in the manifest"
-            names.add(var["name"])
             setting = var["name"].removeprefix(f"{prefix}_")
             assert ("secretKeyRef" in var["valueFrom"]) == (setting in SECRET_SETTINGS), var["name"]
-        assert {n for n in names if n.startswith(f"{prefix}_")} == {f"{prefix}_{s}" for s in SETTINGS}
+            if setting in NOTIFY_LOGIN:
+                assert var["valueFrom"]["secretKeyRef"]["optional"] is True  # a relay may need no login
+                login.add(setting)
+            else:
+                names.add(var["name"])
+        assert {n for n in names if n.startswith(f"{prefix}_")} == expected_settings(prefix.lower())
+        # The relay's login goes to the notify service only, not to its migration Job.
+        assert login == (set(NOTIFY_LOGIN) if doc["kind"] == "Deployment" and prefix == "NOTIFY" else set())
     for name, data in config_maps.items():
         leaked = [key for key in data if key.split("_", 1)[1] in SECRET_SETTINGS]
         assert not leaked, f"ConfigMap {name} holds secrets {leaked}"
@@ -418,27 +455,61 @@ def test_broker_epochs_are_on_for_the_local_broker_only(
 ) -> None:
     """Kafka keeps its log across restarts (compose, Kubernetes); the local Tansu forgets it (``privops up``)."""
     for name, service in compose_config["services"].items():
-        if name not in ("postgres", "kafka"):
+        if name not in ("postgres", "kafka", MAIL_SINK):
             assert service["environment"][f"{service_name(service).upper()}_BROKER_EPOCH"] == "false", name
     for docs in (base, production):
         data = next(d["data"] for d in docs if d["kind"] == "ConfigMap")
         assert {key: data[key] for key in data if key.endswith("_BROKER_EPOCH")} == {
             f"{svc.upper()}_BROKER_EPOCH": "false" for svc in SERVICES
         }
+    for svc in SERVICES:
+        env = service_environment(svc, 8001, *local_parts(tmp_path))
+        assert env[f"{svc.upper()}_BROKER_EPOCH"] == "true"
+
+
+def local_parts(tmp_path: Path) -> tuple[Postgres, Broker, LocalSecrets, LocalSmtp]:
+    """What ``privops up`` hands ``service_environment``, without starting anything."""
     postgres = Postgres(tmp_path, 5432, 0, None)
     broker = Broker(9092, subprocess.Popen([sys.executable, "-c", "pass"]))
     broker.process.wait()
-    secrets_ = LocalSecrets("j" * 48, "s" * 48, "k" * 48)
+    secrets_ = LocalSecrets("j" * 48, "s" * 48, "k" * 48, "privops", "p" * 32)
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    smtp = LocalSmtp("127.0.0.1", 1025, tmp_path / "mailbox", cert, key, "privops", "p" * 32)
+    return postgres, broker, secrets_, smtp
+
+
+def test_privops_up_points_notify_at_its_smtp_server_and_no_service_writes_mail(tmp_path: Path) -> None:
+    urls = {svc: f"http://127.0.0.1:{port}" for svc, port in HOST_PORTS.items()}
+    env = service_environment("notify", 8006, *local_parts(tmp_path), urls)
+    assert {k: v for k, v in env.items() if k.startswith("NOTIFY_SMTP_")} == {
+        "NOTIFY_SMTP_HOST": "127.0.0.1",
+        "NOTIFY_SMTP_PORT": "1025",
+        "NOTIFY_SMTP_STARTTLS": "true",
+        "NOTIFY_SMTP_USERNAME": "privops",
+        "NOTIFY_SMTP_PASSWORD": "p" * 32,
+        "NOTIFY_SMTP_CA_FILE": str(tmp_path / "c.pem"),
+        "NOTIFY_SMTP_FROM": "privops <noreply@privops.localhost>",
+    }
+    assert env["NOTIFY_BOUNCE_WINDOW_S"] == "0"
+    assert json.loads(env["NOTIFY_SERVICE_URLS"]) == urls
     for svc in SERVICES:
-        env = service_environment(svc, 8001, postgres, broker, secrets_, tmp_path)
-        assert env[f"{svc.upper()}_BROKER_EPOCH"] == "true"
+        if svc != "notify":
+            others = service_environment(svc, 8001, *local_parts(tmp_path), urls)
+            assert not [k for k in others if "MAIL" in k or "SMTP" in k], svc
 
 
 def test_the_secret_is_referenced_not_defined_and_its_keys_documented(base: list[Doc]) -> None:
     assert not [d for d in base if d["kind"] == "Secret"]
     refs = secret_refs(base)
     assert refs == {
-        "privops-secrets": {"jwt-secret", "subject-hash-key", "signing-key", *(f"{s}-database-url" for s in SERVICES)}
+        "privops-secrets": {
+            "jwt-secret",
+            "subject-hash-key",
+            "signing-key",
+            "smtp-username",
+            "smtp-password",
+            *(f"{s}-database-url" for s in SERVICES),
+        }
     }
     readme = README.read_text()
     for name, keys in refs.items():
@@ -461,12 +532,17 @@ def test_production_overlay_sets_namespace_image_replicas_and_settings(base: lis
     assert len(images) == 1
     assert re.fullmatch(r"[\w.-]+(/[\w.-]+)+:\d+\.\d+\.\d+", images.pop())
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in production if d["kind"] == "Deployment"}
-    assert replicas == {"consent": 3, "dsar": 2, "retention": 2, "breach": 2, "subprocessor": 2}
+    assert replicas == {"consent": 3, "dsar": 2, "retention": 2, "breach": 2, "subprocessor": 2, "notify": 2}
     config = find(production, "ConfigMap", "privops-config")["data"]
     for name in SERVICES:
         prefix = name.upper()
         assert config[f"{prefix}_ENVIRONMENT"] == "production"
         assert config[f"{prefix}_PUBLIC_URL"].startswith("https://")
+    assert config["NOTIFY_SMTP_STARTTLS"] == "true"
+    assert config["NOTIFY_SMTP_HOST"] != MAIL_SINK
+    assert set(json.loads(config["NOTIFY_SERVICE_URLS"]).values()) == {
+        config[f"{s.upper()}_PUBLIC_URL"] for s in SERVICES if s != "notify"
+    }
     # Beyond namespace, image and the patches, the overlay leaves the base as it is.
     assert len(production) == len(base) + 1
     expected = copy.deepcopy(find(base, "Deployment", "dsar"))

