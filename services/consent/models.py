@@ -142,6 +142,41 @@ class SubjectStatus(ConsentModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+class PurposeRulesVersion(ConsentModel, table=True):
+    """The rules a purpose had from ``valid_from`` until its next version: what a check as of a past instant applies.
+
+    One row per change of the purpose or its notices (``catalogue.record_rules``); the current rules are
+    the newest row, the same as the ``purpose`` row.
+    """
+
+    __tablename__ = "purpose_rules_version"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "key", "valid_from"),)
+
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    key: str = Field(sa_column=Column(String(128), nullable=False))
+    valid_from: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    lawful_basis: str = Field(sa_column=Column(String(32), nullable=False))
+    validity: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    gpc_covered: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    direct_marketing: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    renewal_required_since: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+class SubjectFlagChange(ConsentModel, table=True):
+    """The flags of a subject from ``at`` on (restriction, objection, erasure): their history, for past checks."""
+
+    __tablename__ = "subject_flag_change"
+    __table_args__ = (Index("ix_subject_flag_change_subject", "tenant_id", "subject_ref", "at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    subject_ref: str = Field(sa_column=Column(String(128), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    restricted: bool = Field(sa_column=Column(Boolean, nullable=False))
+    objected: bool = Field(sa_column=Column(Boolean, nullable=False))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
 class ControllerProfile(ConsentModel, table=True):
     """The tenant as a PII controller: what its consent receipts name."""
 

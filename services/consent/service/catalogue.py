@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
 from services.consent.domain import InvalidPurposeRules
 from services.consent.domain.notices import text_hash
-from services.consent.models import ControllerProfile, NoticeVersion, Purpose
+from services.consent.models import ControllerProfile, NoticeVersion, Purpose, PurposeRulesVersion
 from services.consent.schemas.purposes import ControllerIn, NoticeIn, PurposeIn, PurposePatch
 from services.consent.service import Uow
 from services.consent.service.common import rules_of
@@ -21,6 +22,24 @@ def bump_revision(purpose: Purpose) -> None:
     Cached copies of the rules and notices (``hot/cache.py``) stop being used from then on.
     """
     purpose.revision = col(Purpose.revision) + 1  # type: ignore[assignment]
+
+
+async def record_rules(uow: Uow, purpose: Purpose) -> None:
+    """Keep the purpose's rules as they stand from now on, so a check as of a later instant applies them."""
+    values = {
+        "lawful_basis": purpose.lawful_basis,
+        "validity": purpose.validity,
+        "gpc_covered": purpose.gpc_covered,
+        "direct_marketing": purpose.direct_marketing,
+        "renewal_required_since": purpose.renewal_required_since,
+    }
+    statement = insert(PurposeRulesVersion).values(
+        tenant_id=uow.tenant_id, key=purpose.key, valid_from=uow.now(), **values
+    )
+    # Two changes at the same instant: the later one is what stood from then on.
+    await uow.session.exec(
+        statement.on_conflict_do_update(index_elements=["tenant_id", "key", "valid_from"], set_=values)
+    )
 
 
 async def get_purpose(uow: Uow, key: str) -> Purpose:
@@ -40,6 +59,7 @@ async def create_purpose(uow: Uow, body: PurposeIn) -> Purpose:
     uow.session.add(purpose)
     uow.audit("purpose.created", "purpose", body.key, body.model_dump())
     await uow.session.flush()
+    await record_rules(uow, purpose)
     return purpose
 
 
@@ -58,6 +78,7 @@ async def update_purpose(uow: Uow, key: str, body: PurposePatch) -> Purpose:
     uow.audit("purpose.updated", "purpose", key, changes)
     await uow.session.flush()
     await uow.session.refresh(purpose, ["revision"])
+    await record_rules(uow, purpose)
     return purpose
 
 
@@ -97,6 +118,7 @@ async def publish_notice(uow: Uow, key: str, body: NoticeIn) -> NoticeVersion:
     uow.audit("notice.published", "notice_version", f"{key}/v{version}", detail)
     await uow.session.flush()
     await uow.session.refresh(purpose, ["revision"])
+    await record_rules(uow, purpose)
     return notice
 
 

@@ -9,7 +9,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
 from services.consent.domain import LawfulBasis
-from services.consent.models import ConsentRecord, ConsentState, ControllerProfile, Purpose, SubjectStatus
+from services.consent.models import (
+    ConsentRecord,
+    ConsentState,
+    ControllerProfile,
+    Purpose,
+    SubjectFlagChange,
+    SubjectStatus,
+)
 from services.consent.service import Uow
 from services.consent.service.consents import withdraw_purposes
 from services.consent.service.history import build_receipt_for, record_json
@@ -91,8 +98,25 @@ class ConsentStore:
         statement = insert(SubjectStatus).values(
             [{"tenant_id": uow.tenant_id, "subject_ref": ref, "updated_at": now, **initial} for ref in task.refs]
         )
-        await uow.session.exec(
+        flags = await uow.session.exec(
             statement.on_conflict_do_update(
                 index_elements=["tenant_id", "subject_ref"], set_={**values, "updated_at": now}
+            ).returning(
+                SubjectStatus.__table__.c.subject_ref,  # type: ignore[attr-defined]
+                SubjectStatus.__table__.c.restricted,  # type: ignore[attr-defined]
+                SubjectStatus.__table__.c.objected,  # type: ignore[attr-defined]
+                SubjectStatus.__table__.c.erased_at,  # type: ignore[attr-defined]
             )
         )
+        # Their history: a check as of a past instant answers with the flags that stood then.
+        for ref, restricted, objected, erased_at in flags.all():
+            uow.session.add(
+                SubjectFlagChange(
+                    tenant_id=uow.tenant_id,
+                    subject_ref=ref,
+                    at=now,
+                    restricted=restricted,
+                    objected=objected,
+                    erased_at=erased_at,
+                )
+            )
