@@ -203,10 +203,12 @@ class CrmStore(Store):
             if not cids:
                 return Outcome.no_data()
             notes = await conn.fetchval("SELECT count(*) FROM notes WHERE contact_id = ANY($1::int[])", cids)
+            lists = await conn.fetchval("SELECT count(*) FROM subscriptions WHERE contact_id = ANY($1::int[])", cids)
             invoices = await conn.fetchval("SELECT count(*) FROM invoices WHERE contact_id = ANY($1::int[])", cids)
-            await conn.execute("DELETE FROM contacts WHERE id = ANY($1::int[])", cids)  # notes cascade
+            await conn.execute("DELETE FROM contacts WHERE id = ANY($1::int[])", cids)  # notes, subscriptions cascade
             kept = f"{invoices} invoice(s) kept — {INVOICES_KEPT}" if invoices else None
-            return Outcome.done(len(cids) + notes, detail=f"{len(cids)} contact(s), {notes} note(s)", exemption=kept)
+            detail = f"{len(cids)} contact(s), {notes} note(s), {lists} subscription(s)"
+            return Outcome.done(len(cids) + notes + lists, detail=detail, exemption=kept)
 
     async def rectify(self, identifiers: Identifiers, corrections: dict[str, str]) -> Outcome:
         """Correct name, phone, company or email."""

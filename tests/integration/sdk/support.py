@@ -84,7 +84,7 @@ async def demo_stores(infra: Infra, dsar: Dsar, tmp_path: Path) -> AsyncIterator
 
 
 async def verify_by_code(dsar: Dsar, request_id: str) -> dict[str, Any]:
-    """Confirm the request with the code the mailbox received."""
+    """Confirm the request with the code sent to the subject (claimed as the notify service claims it)."""
     code = await dsar.code_for(request_id)
     response = await dsar.client.post(
         f"/v1/requests/{request_id}/verification/confirm", json={"code": code}, headers=WRITE

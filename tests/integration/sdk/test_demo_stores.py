@@ -12,7 +12,7 @@ import pytest
 
 from examples.crm.store import INVOICES_KEPT
 from shared.events.topics import DSAR_EVENTS
-from tests.integration.dsar.support import ADMIN, READ, Dsar, request_body, serve_dsar
+from tests.integration.dsar.support import ADMIN, READ, Dsar, render, request_body, serve_dsar
 from tests.integration.sdk.support import DemoStores, demo_stores, tasks_of, until_state, verify_by_code
 from tests.support.pii import LogCapture, assert_no_personal_data, outbox_drained
 from tests.support.stack import Infra, auth, read_topic
@@ -24,7 +24,7 @@ async def test_an_erasure_reaches_both_stores_and_ends_with_a_signed_certificate
     infra: Infra, topic_prefix: str, tmp_path: Path
 ) -> None:
     with LogCapture().active() as logs:
-        async with serve_dsar(infra, topic_prefix, tmp_path, log_level="DEBUG") as dsar:
+        async with serve_dsar(infra, topic_prefix, log_level="DEBUG") as dsar:
             async with demo_stores(infra, dsar, tmp_path) as stores:
                 await _erasure_reaches_both_stores(infra, dsar, stores)
             # Identifiers travel by claim check only: not on any topic, not in any log line (service or stores).
@@ -62,7 +62,7 @@ async def _erasure_reaches_both_stores(infra: Infra, dsar: Dsar, stores: DemoSto
 
     certificate = (await dsar.client.get(f"/v1/requests/{created['id']}/certificate", headers=READ)).json()
     by_system = {s["system"]: s for s in certificate["certificate"]["systems"]}
-    assert by_system["crm"]["records_affected"] == 3  # the contact and two notes
+    assert by_system["crm"]["records_affected"] == 4  # the contact, two notes and the newsletter subscription
     assert INVOICES_KEPT in by_system["crm"]["exemption"]
     assert by_system["crm"]["recipients_notified"] == ["Acme Mail"]
     assert by_system["analytics"]["outcome"] == "done"
@@ -78,13 +78,20 @@ async def _erasure_reaches_both_stores(infra: Infra, dsar: Dsar, stores: DemoSto
     events = await read_topic(infra.broker.bootstrap, dsar.settings.topic(DSAR_EVENTS), expect=3)
     completed = [json.loads(r.value) for r in events if dict(r.headers)["ce_type"].endswith(b"request.completed")]
     assert completed[0]["certificate_id"] == certificate["id"]
-    assert "carried out in every system" in await dsar.mail_with_subject(created["id"], "completed")
+    completed_notice = await dsar.claimed(created["id"], "dsar.completed")  # queued before the purge
+    assert completed_notice["context"] == {
+        "request_id": created["id"],
+        "request_type": "erasure",
+        "systems": 2,
+        "certificate_id": certificate["id"],
+    }
+    assert "carried out in every system" in render(completed_notice).text
 
 
 async def test_access_and_portability_produce_a_zip_behind_an_expiring_link(
     infra: Infra, topic_prefix: str, tmp_path: Path
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar, demo_stores(infra, dsar, tmp_path):
+    async with serve_dsar(infra, topic_prefix) as dsar, demo_stores(infra, dsar, tmp_path):
         for kind in ("access", "portability"):
             created = await dsar.open(request_body(kind))
             await verify_by_code(dsar, created["id"])
@@ -100,7 +107,7 @@ async def test_access_and_portability_produce_a_zip_behind_an_expiring_link(
             names = set(archive.namelist())
             assert {"art15.json", "request.json", "systems/crm/records.csv", "systems/analytics/records.json"} <= names
             crm = json.loads(archive.read("systems/crm/records.json"))
-            assert {r["table"] for r in crm} == {"contacts", "notes", "invoices"}
+            assert {r["table"] for r in crm} == {"contacts", "notes", "invoices", "subscriptions"}
             assert any(r.get("name") == "Ada Lovelace" for r in crm)
             rows = list(csv.DictReader(io.StringIO(archive.read("systems/analytics/records.csv").decode())))
             assert len(rows) == 9
@@ -117,7 +124,7 @@ async def test_access_and_portability_produce_a_zip_behind_an_expiring_link(
 async def test_rectification_restriction_lifting_and_objection_reach_the_stores_that_support_them(
     infra: Infra, topic_prefix: str, tmp_path: Path
 ) -> None:
-    async with serve_dsar(infra, topic_prefix, tmp_path) as dsar, demo_stores(infra, dsar, tmp_path) as stores:
+    async with serve_dsar(infra, topic_prefix) as dsar, demo_stores(infra, dsar, tmp_path) as stores:
         corrections = {"corrections": [{"field": "name", "new_value": "Augusta Ada King"}]}
         rectified = await dsar.open(request_body("rectification", details=corrections))
         await verify_by_code(dsar, rectified["id"])
