@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from asyncpg.pgproto.pgproto import UUID as FastUUID
@@ -162,12 +162,12 @@ SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")
 
 
 def as_json(value: Any) -> Any:
-    """Make a value JSON-serialisable for a JSONB column (datetimes as ISO text, UUIDs as text)."""
+    """Make a value JSON-serialisable for a JSONB column (dates and datetimes as ISO text, UUIDs as text)."""
     if isinstance(value, dict):
         return {str(k): as_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [as_json(v) for v in value]
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # datetimes too (a subclass): ISO 8601 either way
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)

@@ -92,3 +92,15 @@ async def test_auth_tenancy_breach_question_and_contact_erasure(infra: Infra, to
             assert (await session.exec(select(CustomerContact))).all() == []
             uow = UnitOfWork(session, svc.settings, svc.clock, "acme", "test")
             assert (await store.erase(uow, task)).outcome == "no_data"
+
+
+async def test_the_openapi_example_of_a_subprocessor_is_accepted(infra: Infra, topic_prefix: str) -> None:
+    """The documented example (with ``dpa_signed_on``, a date kept in the version history) once answered 500."""
+    settings = infra.settings("subprocessor", infra.fresh_database("subprocessor"), topic_prefix)
+    async with run_service("subprocessor", settings) as svc:
+        schema = svc.app.openapi()["components"]["schemas"]["SubprocessorIn"]
+        example = schema["examples"][0]
+        assert "dpa_signed_on" in example
+        created = await svc.client.post("/v1/subprocessors", json=example, headers=auth("acme", "subprocessor:write"))
+        assert created.status_code == 201, created.text
+        assert created.json()["dpa_signed_on"] == example["dpa_signed_on"]

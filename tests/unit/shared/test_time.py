@@ -59,3 +59,18 @@ def test_manual_clock_moves_only_when_told() -> None:
     assert clock.now() == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="naive"):
         ensure_utc(datetime(2026, 1, 1))
+
+
+def test_as_json_writes_dates_and_datetimes_as_iso_text() -> None:
+    """A date in a JSONB column (a subprocessor's DPA signature day) once failed the insert with a 500."""
+    import uuid
+    from datetime import date
+
+    from shared.runtime.db import as_json
+
+    value = {"dpa_signed_on": date(2026, 1, 15), "at": datetime(2026, 1, 15, 9, 0, tzinfo=UTC), "id": uuid.UUID(int=1)}
+    assert as_json(value) == {
+        "dpa_signed_on": "2026-01-15",
+        "at": "2026-01-15T09:00:00+00:00",
+        "id": "00000000-0000-0000-0000-000000000001",
+    }
