@@ -46,6 +46,12 @@ PRIVOPS_SYSTEMS: dict[str, dict[str, Any]] = {
         "purposes": ["subprocessor change notices (Art. 28(2))"],
         "retention": "contract duration",
     },
+    "privops-notify": {
+        "name": "privops notify",
+        "data_categories": ["message delivery log (recipient references, never the content)"],
+        "purposes": ["delivering the platform's messages and proving their delivery"],
+        "retention": "as long as the message is evidence of a legal notice",
+    },
 }
 
 

@@ -1,7 +1,9 @@
 """The notify service as a data store: a message names its recipient by reference, answered by subject reference.
 
 Access lists a subject's messages (template, state, times; never content: notify keeps none);
-erasure deletes them with their delivery log, and the count of what was deleted is all that remains.
+erasure deletes those that reached their end with their delivery log, and the count of what was
+deleted is all that remains. A message still to be delivered is kept until it is: it is what the
+request itself asked for (its answer, its confirmation), and dropping it would lose it silently.
 """
 
 from __future__ import annotations
@@ -30,20 +32,25 @@ EXPORTED = {
 }
 
 
+PENDING = ("queued", "retrying")
+
+
 def _mine(task: TaskInput) -> Any:
-    return (col(Message.tenant_id) == task.tenant_id, col(Message.recipient_ref) == task.subject_ref)
+    return (col(Message.tenant_id) == task.tenant_id, col(Message.recipient_ref).in_(task.refs))
 
 
 class MessageStore:
     """DSAR actions on the messages sent to a subject."""
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
-        """Delete the subject's messages and their attempts; one still queued will not be sent."""
-        result = await uow.session.exec(delete(Message).where(*_mine(task)))
+        """Delete the subject's delivered or failed messages and their attempts; keep those still to deliver."""
+        result = await uow.session.exec(delete(Message).where(*_mine(task), col(Message.state).not_in(PENDING)))
         count = int(result.rowcount or 0)
-        if count:
-            uow.audit("messages.erased", "subject", task.subject_ref, {"messages": count})
-        return StoreResult("done" if count else "no_data", records_affected=count)
+        pending = len((await uow.session.exec(select(Message.id).where(*_mine(task)))).all())
+        if count or pending:
+            uow.audit("messages.erased", "subject", task.subject_ref, {"messages": count, "kept_pending": pending})
+        detail = f"{pending} message(s) still to deliver are kept until delivered" if pending else None
+        return StoreResult("done" if count or pending else "no_data", records_affected=count, detail=detail)
 
     async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
         """Every message sent or to be sent to the subject: what, when, and how it went."""

@@ -1,4 +1,4 @@
-"""The data map: systems registered idempotently, the five privops services seeded, per tenant."""
+"""The data map: systems registered idempotently, the six privops services seeded, per tenant."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from tests.integration.dsar.support import ADMIN, READ, WRITE, request_body, ser
 from tests.support.stack import Infra, auth
 
 pytestmark = pytest.mark.integration
-PRIVOPS = ["privops-breach", "privops-consent", "privops-dsar", "privops-retention", "privops-subprocessor"]
+PRIVOPS = [
+    "privops-breach",
+    "privops-consent",
+    "privops-dsar",
+    "privops-notify",
+    "privops-retention",
+    "privops-subprocessor",
+]
 
 
 async def test_registry_is_idempotent_per_tenant_and_seeds_the_privops_services(

@@ -1,10 +1,11 @@
-"""notify as a DSAR store: access lists a subject's messages without content, erasure deletes them."""
+"""notify as a DSAR store: access lists a subject's messages without content, erasure deletes the delivered ones."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.notify.service import Uow
@@ -46,6 +47,14 @@ async def test_access_lists_and_erasure_deletes_a_subjects_messages(infra: Infra
         ] * 2
         assert not {"claim_url", "recipient_ref", "context"} & set(records[0])
         assert other_tenant == []
+        # A message still to deliver is kept (the request's own answer must not be lost); one delivered goes.
+        async with svc.runtime.database.session() as session:
+            kept = await store.erase(uow(session), TaskInput("acme", ADA, "erase"))
+        assert (kept.outcome, kept.records_affected) == ("done", 0) and "2 message(s) still to deliver" in str(
+            kept.detail
+        )
+        async with svc.runtime.database.session() as session:
+            await session.exec(text("UPDATE message SET state = 'delivered'"))  # type: ignore[call-overload]
         async with svc.runtime.database.session() as session:
             erased = await store.erase(uow(session), TaskInput("acme", ADA, "erase"))
         assert (erased.outcome, erased.records_affected) == ("done", 2)
