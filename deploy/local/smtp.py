@@ -45,6 +45,9 @@ class MailboxHandler:
         content = envelope.original_content or b""
         marker = self._marker(content)
         if marker is not None and marker.exists():
+            # Counted (a sender re-sent after a crash between the relay's 250 and its own commit), not kept.
+            with (self.folder / ".repeats").open("a") as repeats:
+                repeats.write(marker.name + "\n")
             return "250 Message accepted for delivery (already received)"
         rcpt = ", ".join(envelope.rcpt_tos)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")

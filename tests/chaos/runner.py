@@ -1,8 +1,10 @@
 """The chaos run: load in flight, faults in turn, recovery timed, then every count checked.
 
-Faults (in this order, interleaved so that each lands on load): SIGKILL of each service and
-demo store (restarted at once, as a supervisor would), a restart of the memory-only broker
-(everything it held is lost), and ``pg_ctl stop -m immediate`` + start of PostgreSQL.
+Faults (in this order, interleaved so that each lands on load): SIGKILL of each service, demo
+store and the SMTP server (restarted at once, as a supervisor would), a restart of the
+memory-only broker (everything it held is lost), and ``pg_ctl stop -m immediate`` + start of
+PostgreSQL. Every erasure sends two mails through notify (the code, the completion): each must
+reach the SMTP server once, and the DSAR service must see it delivered.
 Recovery time: from the fault until every ``/readyz`` answers 200 (and a restarted store has
 rejoined its group) and no outbox holds an event committed more than a second ago.
 """
@@ -26,7 +28,9 @@ from tests.chaos.workload import Progress, run_load
 
 FAULT_ORDER = (
     ("kill", "consent"),
+    ("kill", "notify"),  # early, so that messages are being sent when it dies
     ("broker", "broker"),
+    ("kill", "smtp"),
     ("kill", "dsar"),
     ("postgres", "postgres"),
     ("kill", "retention"),
@@ -35,7 +39,7 @@ FAULT_ORDER = (
     ("kill", "analytics-store"),
     ("kill", "subprocessor"),
 )
-SYSTEMS = 7  # the five services and the two demo stores each get a task per erasure
+SYSTEMS = 8  # the six services and the two demo stores each get a task per erasure
 REQUESTS_SQL = (
     "SELECT r.id, r.state, count(c.id) FROM dsar_request r "
     "LEFT JOIN dsar_erasure_certificate c ON c.request_id = r.id WHERE r.tenant_id = 'demo' GROUP BY r.id, r.state"
@@ -199,6 +203,27 @@ async def drain(stack: ChaosStack, progress: Progress, config: ChaosConfig) -> d
     return states
 
 
+NOTIFY_PENDING_SQL = (
+    "SELECT count(*) FROM message WHERE state IN ('queued', 'retrying') "
+    "UNION ALL SELECT count(*) FROM outbox WHERE published_at IS NULL"
+)
+
+
+async def drain_notifications(stack: ChaosStack, timeout: float = 120.0) -> float:
+    """Wait until notify has no message left to send and nothing left in its outbox; return the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        await asyncio.to_thread(stack.supervise)
+        try:
+            pending = [int(r[0]) for r in sql_rows(stack, "notify", NOTIFY_PENDING_SQL)]
+        except RuntimeError:
+            pending = [1]
+        if not any(pending):
+            break
+        await asyncio.sleep(1)
+    return round(time.monotonic() - started, 1)
+
+
 def final_checks(stack: ChaosStack, progress: Progress, config: ChaosConfig) -> tuple[list[Check], dict[str, Any]]:
     """Every count the issue asks for."""
     checks: list[Check] = []
@@ -221,10 +246,10 @@ def final_checks(stack: ChaosStack, progress: Progress, config: ChaosConfig) -> 
         "FROM dsar_task WHERE tenant_id = 'demo' GROUP BY request_id",
     )
     ours_tasks = [t for t in tasks if t[0] in ids]
-    check("erasure tasks (7 systems each)", len(ids) * SYSTEMS, sum(int(t[1]) for t in ours_tasks))
+    check(f"erasure tasks ({SYSTEMS} systems each)", len(ids) * SYSTEMS, sum(int(t[1]) for t in ours_tasks))
     check("erasure tasks closed", len(ids) * SYSTEMS, sum(int(t[2]) for t in ours_tasks))
     complete = sum(1 for t in ours_tasks if int(t[3]) == SYSTEMS)
-    check("requests with a task for each of the 7 systems", len(ids), complete)
+    check(f"requests with a task for each of the {SYSTEMS} systems", len(ids), complete)
     tasks_sql = "SELECT system_key, count(*) FROM dsar_task WHERE tenant_id = 'demo' GROUP BY 1"
     per_system = {r[0]: int(r[1]) for r in sql_rows(stack, "dsar", tasks_sql)}
     counts["dsar_tasks_per_system"] = per_system
@@ -292,6 +317,27 @@ def final_checks(stack: ChaosStack, progress: Progress, config: ChaosConfig) -> 
         check(f"{system}: each task carried out once (executions logged = ledger rows)", handled[0], executed)
         check(f"{system}: answers not acknowledged by the broker", 0, unpublished)
 
+    # Notifications: every message DSAR asked for reached the SMTP server once, and DSAR knows it. (notify erases
+    # the delivered messages of an erased person, so its own log is not the count to compare with.)
+    asked = sql_rows(
+        stack,
+        "dsar",
+        "SELECT count(*), count(*) FILTER (WHERE state = 'delivered'), count(*) FILTER (WHERE state = 'failed') "
+        "FROM dsar_notification",
+    )
+    total, delivered, failed = (int(v) for v in asked[0])
+    pending = sql_rows(stack, "notify", "SELECT count(*) FROM message WHERE state IN ('queued', 'retrying')")
+    mailbox = stack.smtp.mailbox if stack.smtp else None
+    kept = len(list(mailbox.glob("*.eml"))) if mailbox else 0
+    repeats = mailbox / ".repeats" if mailbox else None
+    counts["notifications"] = {"requested": total, "delivered": delivered, "failed": failed}
+    counts["mails_resent_and_recognised"] = len(repeats.read_text().splitlines()) if repeats and repeats.exists() else 0
+    check("notifications requested (two per erasure: the code, the completion)", 2 * len(ids), total)
+    check("notifications delivered, as the requester sees it", total, delivered)
+    check("notifications failed", 0, failed)
+    check("notifications still waiting in notify", 0, int(pending[0][0]))
+    check("mails in the SMTP server's mailbox (one per notification)", delivered, kept)
+
     # Dead letters: nothing given up on.
     dead = {s: int(sql_rows(stack, s, "SELECT count(*) FROM dead_letter")[0][0]) for s in SERVICES}
     counts["dead_letters"] = dead
@@ -334,6 +380,8 @@ async def run(config: ChaosConfig) -> ChaosReport:
         report.counts["dsar_states"] = await drain(stack, progress, config)
         await asyncio.sleep(5)  # projections fed by the last events
         await _settle(stack, progress, config)
+        report.counts["notifications_drain_s"] = await drain_notifications(stack)
+        await _outcomes_applied(stack)
         report.counts["drain_s"] = round(time.monotonic() - drain_began, 1)
         report.checks, counts = await asyncio.to_thread(final_checks, stack, progress, config)
         report.counts.update(counts)
@@ -348,6 +396,14 @@ async def run(config: ChaosConfig) -> ChaosReport:
         report.duration_s = round(time.monotonic() - started, 1)
         write_report(report, out_dir)
     return report
+
+
+async def _outcomes_applied(stack: ChaosStack, timeout: float = 60.0) -> None:
+    """Wait (bounded) until the DSAR service has applied an outcome to each of its messages."""
+    sql = "SELECT count(*) FILTER (WHERE state NOT IN ('delivered', 'failed')) FROM dsar_notification"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and int(sql_rows(stack, "dsar", sql)[0][0]):
+        await asyncio.sleep(1)
 
 
 async def _settle(stack: ChaosStack, progress: Progress, config: ChaosConfig, timeout: float = 60.0) -> None:
@@ -402,7 +458,7 @@ def render_markdown(report: ChaosReport) -> str:
         f"# Chaos run — {'PASSED' if report.ok else 'FAILED'}",
         "",
         f"Started {report.started_at}, {report.duration_s} s in all. Load: {c['consents']} consent writes and "
-        f"{c['erasures']} DSAR erasures (7 systems each), {c['concurrency']} requests in flight.",
+        f"{c['erasures']} DSAR erasures ({SYSTEMS} systems each), {c['concurrency']} requests in flight.",
         "",
     ]
     if report.error:
