@@ -25,6 +25,8 @@ def configure_logging() -> None:
 
 
 NO_SUBJECT_KEY = "held subjects present but no subject key configured"
+# A cut-off sweep of a category kept per person: retention names the people when their clock ends.
+PER_PERSON = "kept per person here: deleted when retention names the subjects (consent ended, account closed)"
 NO_KEY_FOR_SUBJECTS = "a sweep of named subjects needs the subject key (PRIVOPS_SUBJECT_HASH_KEY) to recognise them"
 
 

@@ -83,9 +83,13 @@ BREACH_SETTINGS: dict[str, Any] = {
 
 # Which categories of the default retention pack each system holds (the retention data map); the keys are
 # the demo stores' system keys and the categories those their ``sweep`` answers (examples/*/store.py SWEPT).
+# ``consent_based`` and ``account`` are swept per person (a consent withdrawn or expired, an account closed).
 RETENTION_SYSTEMS: dict[str, dict[str, Any]] = {
-    "crm": {"categories": ["prospect", "customer", "invoice"], "description": "Demo CRM (PostgreSQL)"},
-    "analytics": {"categories": ["cookie"], "description": "Demo analytics (SQLite)"},
+    "crm": {
+        "categories": ["prospect", "customer", "invoice", "consent_based", "account"],
+        "description": "Demo CRM (PostgreSQL)",
+    },
+    "analytics": {"categories": ["cookie", "consent_based", "account"], "description": "Demo analytics (SQLite)"},
 }
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from examples.common import NO_SUBJECT_KEY, HeldSubjects, NamedSubjects
+from examples.common import NO_SUBJECT_KEY, PER_PERSON, HeldSubjects, NamedSubjects
 from sdk import Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 
 SYSTEM = "analytics"
@@ -169,6 +169,8 @@ class AnalyticsStore(Store):
         Events of a subject under legal hold (recognised by user id or profile email) are left alone
         and counted as ``skipped_held``.
         """
+        if sweep.category in SWEPT_BY_SUBJECT and sweep.category not in SWEPT:
+            return SweepCounts(detail=PER_PERSON)
         if sweep.category not in SWEPT:
             return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
         if sweep.action == "archive":

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from examples.common import NO_SUBJECT_KEY, HeldSubjects, NamedSubjects
+from examples.common import NO_SUBJECT_KEY, PER_PERSON, HeldSubjects, NamedSubjects
 from sdk import Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 
 SYSTEM = "crm"
@@ -258,6 +258,8 @@ class CrmStore(Store):
         subject under legal hold are left alone and counted as ``skipped_held``; contacts tagged with
         a matter under hold are not touched at all.
         """
+        if sweep.category in SWEPT_BY_SUBJECT and sweep.category not in SWEPT:
+            return SweepCounts(detail=PER_PERSON)
         if sweep.category not in SWEPT:
             return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
         held = HeldSubjects(self.subject_key, list(sweep.held_subject_refs))

@@ -139,8 +139,8 @@ async def test_a_sweep_reaches_both_demo_stores_and_spares_the_held_subject(
                 (analytics, store_config(infra, svc, "analytics", tmp_path), ANALYTICS_REGISTRATION),
             ]
             async with run_workers(pairs):
-                assert await svc.runtime.jobs.run_once("retention.sweep") == 4  # (system, category) pairs
-                runs = await eventually(lambda: completed(svc, 5), timeout=30)
+                assert await svc.runtime.jobs.run_once("retention.sweep") == 8  # (system, category) pairs
+                runs = await eventually(lambda: completed(svc, 9), timeout=30)
 
         counts = {(r["system"], r["category"], r["action"]): r["counts"] for r in runs}
         assert counts == {
@@ -149,6 +149,11 @@ async def test_a_sweep_reaches_both_demo_stores_and_spares_the_held_subject(
             ("crm", "customer", "delete"): _counts(deleted=2, skipped_held=1),  # old customer and its note
             ("crm", "invoice", "delete"): _counts(deleted=1, skipped_held=1),  # the 2015 orphan invoice
             ("analytics", "cookie", "delete"): _counts(deleted=3, skipped_held=2),
+            # Kept per person: nothing by cut-off (retention names the people when their clock ends).
+            ("crm", "consent_based", "delete"): _counts(),
+            ("crm", "account", "delete"): _counts(),
+            ("analytics", "consent_based", "delete"): _counts(),
+            ("analytics", "account", "delete"): _counts(),
         }
         assert all(r["policy_version"] == 1 and r["completed_at"] for r in runs)
 
