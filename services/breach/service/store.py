@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, delete, select, update
+from sqlmodel import col, delete, func, select, update
 
 from services.breach.models import AffectedSubject, Delivery, Incident
 from services.breach.service import Uow
@@ -19,20 +19,21 @@ REGISTER_DUTY = "GDPR Art. 33(5): the breach register is a legal obligation; no 
 ERASED = "erased"
 
 
+def _affected(task: TaskInput) -> Any:
+    """The tenant's affected-subject rows recorded under any identifier of the request."""
+    return (col(AffectedSubject.tenant_id) == task.tenant_id, col(AffectedSubject.subject_ref).in_(task.refs))
+
+
 class BreachStore:
     """DSAR actions on the breach register's subject references."""
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Remove the subject from every incident's affected people and from notice deliveries (counts stay)."""
-        removed = await uow.session.exec(
-            delete(AffectedSubject).where(
-                col(AffectedSubject.tenant_id) == task.tenant_id, col(AffectedSubject.subject_ref) == task.subject_ref
-            )
-        )
+        removed = await uow.session.exec(delete(AffectedSubject).where(*_affected(task)))
         count = int(getattr(removed, "rowcount", 0) or 0)
         await uow.session.exec(
             update(Delivery)
-            .where(col(Delivery.tenant_id) == task.tenant_id, col(Delivery.recipient_ref) == task.subject_ref)
+            .where(col(Delivery.tenant_id) == task.tenant_id, col(Delivery.recipient_ref).in_(task.refs))
             .values(recipient_ref=ERASED)
         )
         return StoreResult("done" if count else "no_data", records_affected=count)
@@ -40,11 +41,11 @@ class BreachStore:
     async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
         """The incidents that affected the subject, as the register describes them."""
         rows = await uow.session.exec(
-            select(Incident, AffectedSubject.added_at)
+            # One line per incident, even when it recorded the person under several of their identifiers.
+            select(Incident, func.min(AffectedSubject.added_at))
             .join(AffectedSubject, col(AffectedSubject.incident_id) == col(Incident.id))
-            .where(
-                col(AffectedSubject.tenant_id) == task.tenant_id, col(AffectedSubject.subject_ref) == task.subject_ref
-            )
+            .where(*_affected(task))
+            .group_by(col(Incident.id))
             .order_by(col(Incident.aware_at))
         )
         return [

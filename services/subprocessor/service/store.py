@@ -15,7 +15,8 @@ SYSTEM = "privops-subprocessor"
 
 
 def _mine(task: TaskInput) -> Any:
-    return (col(CustomerContact.tenant_id) == task.tenant_id, col(CustomerContact.subject_ref) == task.subject_ref)
+    """The tenant's contacts recorded under any identifier of the request."""
+    return (col(CustomerContact.tenant_id) == task.tenant_id, col(CustomerContact.subject_ref).in_(task.refs))
 
 
 class ContactStore:
