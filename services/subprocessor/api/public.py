@@ -65,7 +65,7 @@ async def subprocessor_list(tenant: str, public: Public) -> dict[str, Any]:
     responses={200: {"content": {"application/atom+xml": {}}}},
 )
 async def change_feed(tenant: str, public: Public) -> Response:
-    """Changes that took effect, newest first (proposals are told to customers, not published)."""
+    """Changes that took effect, newest first; 404 when the tenant has published no subprocessor yet."""
     return Response(await published.change_feed(_published(public, tenant)), media_type="application/atom+xml")
 
 

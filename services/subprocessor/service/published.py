@@ -9,15 +9,17 @@ from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from services.subprocessor.domain import ChangeKind
 from services.subprocessor.domain.notices import KIND_TEXT, public_entry
 from services.subprocessor.models import Subprocessor, SubprocessorChange
 from services.subprocessor.service import Uow
+from shared.rules.errors import NotFound
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LENGTH = 100
+PUBLISHED = ("active", "retired")
 
 
 async def subprocessor_list(uow: Uow) -> dict[str, Any]:
@@ -37,7 +39,16 @@ async def subprocessor_list(uow: Uow) -> dict[str, Any]:
 
 
 async def change_feed(uow: Uow) -> bytes:
-    """The Atom feed of changes that took effect, newest first (proposals are told to customers, not published)."""
+    """The Atom feed of changes that took effect, newest first: 404 when the tenant has published no subprocessor."""
+    # Retired subprocessors were published once: their removal stays in the feed.
+    newest = await uow.session.exec(
+        select(func.max(Subprocessor.updated_at)).where(
+            col(Subprocessor.tenant_id) == uow.tenant_id, col(Subprocessor.status).in_(PUBLISHED)
+        )
+    )
+    published_at = newest.one()
+    if published_at is None:
+        raise NotFound(f"No published subprocessor list for {uow.tenant_id!r}.")
     rows = await uow.session.exec(
         select(SubprocessorChange, Subprocessor)
         .join(Subprocessor, col(Subprocessor.id) == col(SubprocessorChange.subprocessor_id))
@@ -45,10 +56,11 @@ async def change_feed(uow: Uow) -> bytes:
         .order_by(col(SubprocessorChange.closed_at).desc())
         .limit(FEED_LENGTH)
     )
-    return _atom(uow, [(change, sub) for change, sub in rows.all()])
+    return _atom(uow, [(change, sub) for change, sub in rows.all()], published_at)
 
 
-def _atom(uow: Uow, entries: list[tuple[SubprocessorChange, Subprocessor]]) -> bytes:
+def _atom(uow: Uow, entries: list[tuple[SubprocessorChange, Subprocessor]], published_at: datetime) -> bytes:
+    """The feed is as recent as its newest entry, or, before any change, as its newest subprocessor."""
     tenant = uow.tenant_id
     base = uow.url(f"/public/{tenant}")
     ET.register_namespace("", ATOM)
@@ -59,10 +71,10 @@ def _atom(uow: Uow, entries: list[tuple[SubprocessorChange, Subprocessor]]) -> b
         element.text = text
         return element
 
-    updated: datetime | None = max((c.closed_at for c, _ in entries if c.closed_at), default=None)
+    updated = max((c.closed_at for c, _ in entries if c.closed_at), default=published_at)
     child(feed, "id", f"{base}/subprocessors.atom")
     child(feed, "title", f"Subprocessor changes of {tenant}")
-    child(feed, "updated", (updated.isoformat() if updated else "1970-01-01T00:00:00+00:00"))
+    child(feed, "updated", updated.isoformat())
     child(feed, "link", rel="self", href=f"{base}/subprocessors.atom")
     child(feed, "link", rel="alternate", href=f"{base}/subprocessors.json", type="application/json")
     child(child(feed, "author"), "name", tenant)
