@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.breach.api.deps import ReadUow, WriteUow
 from services.breach.domain.incidents import IncidentStatus
-from services.breach.models import Assessment, Deadline, TimelineEntry
+from services.breach.models import Assessment, TimelineEntry
 from services.breach.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -70,7 +70,7 @@ async def get_timeline(incident_id: uuid.UUID, uow: ReadUow) -> list[TimelineEnt
 
 
 @router.get("/{incident_id}/deadlines", response_model=list[DeadlineOut], summary="The incident's legal clocks")
-async def get_deadlines(incident_id: uuid.UUID, uow: ReadUow) -> list[Deadline]:
+async def get_deadlines(incident_id: uuid.UUID, uow: ReadUow) -> list[DeadlineOut]:
     """Every deadline, earliest first, with its rule, citation and status."""
     return await deadlines.deadlines(uow, incident_id)
 

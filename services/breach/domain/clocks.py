@@ -52,6 +52,7 @@ from shared.rules.workdays import WEEKENDS_ONLY, WorkingCalendar
 __all__ = [
     "DEFAULT_ESCALATION_OFFSETS",
     "RULES",
+    "SECTOR_FLAGS",
     "Audience",
     "BreachScope",
     "BusinessDays",
@@ -67,6 +68,7 @@ __all__ = [
     "is_overdue",
     "is_past_target",
     "require_delay_reasons",
+    "status_at",
 ]
 
 
@@ -148,6 +150,21 @@ class Escalation:
 
 DEFAULT_ESCALATION_OFFSETS: Final = (timedelta(hours=24), timedelta(hours=4))
 
+OPEN, OVERDUE = "open", "overdue"
+
+# The scope flag that brings in each sector regime, and when it is true (what the regime's rules read).
+SECTOR_FLAGS: Final[Mapping[Jurisdiction, tuple[str, str]]] = {
+    Jurisdiction.EU_NIS2: (
+        "nis2_entity",
+        "the organisation is an essential or important entity (Directive (EU) 2022/2555, Art. 3 and 23)",
+    ),
+    Jurisdiction.EU_DORA: ("dora_entity", "the organisation is a financial entity under DORA (Reg. (EU) 2022/2554)"),
+    Jurisdiction.US_HIPAA: (
+        "hipaa_in_scope",
+        "the data is PHI held as a HIPAA covered entity or business associate (45 CFR 164.404-410)",
+    ),
+}
+
 
 def compute_deadlines(
     aware_at: datetime, scope: BreachScope, settings: ClockSettings | None = None
@@ -156,12 +173,7 @@ def compute_deadlines(
     settings = settings or ClockSettings()
     aware_at = _utc(aware_at, "aware_at")
     _check_scope(aware_at, scope)
-    sector = {
-        Jurisdiction.EU_NIS2: scope.nis2_entity,
-        Jurisdiction.EU_DORA: scope.dora_entity,
-        Jurisdiction.US_HIPAA: scope.hipaa_in_scope,
-    }
-    regimes = set(scope.jurisdictions) | {regime for regime, applies in sector.items() if applies}
+    regimes = set(scope.jurisdictions) | {regime for regime, applies in _sector_flags(scope).items() if applies}
     computed: dict[tuple[Jurisdiction, Audience], Deadline] = {}
     for rule in RULES:
         if rule.jurisdiction in regimes and _applies(rule, scope):
@@ -215,6 +227,21 @@ def require_delay_reasons(deadline: Deadline, sent_at: datetime, reasons: str | 
         )
 
 
+def status_at(status: str, due_at: datetime | None, now: datetime) -> str:
+    """What a stored clock reads at ``now``: an open clock past its hard limit is ``overdue``."""
+    if status == OPEN and due_at is not None and _utc(now, "now") > due_at:
+        return OVERDUE
+    return status
+
+
+def _sector_flags(scope: BreachScope) -> dict[Jurisdiction, bool]:
+    return {
+        Jurisdiction.EU_NIS2: scope.nis2_entity,
+        Jurisdiction.EU_DORA: scope.dora_entity,
+        Jurisdiction.US_HIPAA: scope.hipaa_in_scope,
+    }
+
+
 def _utc(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(f"{name} must be timezone-aware (UTC), got naive {value.isoformat()}")
@@ -222,11 +249,15 @@ def _utc(value: datetime, name: str) -> datetime:
 
 
 def _check_scope(aware_at: datetime, scope: BreachScope) -> None:
-    listed = SECTOR_REGIMES & scope.jurisdictions
-    if listed:
-        names = ", ".join(sorted(j.value for j in listed))
-        raise InvalidClockInput(f"{names}: set nis2_entity / dora_entity / hipaa_in_scope instead of listing them")
-    if not scope.jurisdictions and not (scope.nis2_entity or scope.dora_entity or scope.hipaa_in_scope):
+    flags = _sector_flags(scope)
+    for regime in sorted(SECTOR_REGIMES & scope.jurisdictions):
+        if not flags[regime]:
+            flag, what = SECTOR_FLAGS[regime]
+            raise InvalidClockInput(
+                f"{regime.value} applies because of what the organisation is, not where people live: "
+                f"set {flag}: true when {what}, or leave {regime.value} out"
+            )
+    if not scope.jurisdictions and not any(flags.values()):
         raise InvalidClockInput("at least one jurisdiction is needed to compute breach deadlines")
     for name, value in (("determined_at", scope.determined_at), ("classified_at", scope.classified_at)):
         if value is not None and _utc(value, name) < aware_at:

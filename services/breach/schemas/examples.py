@@ -37,6 +37,24 @@ INCIDENT_EXAMPLE: dict[str, Any] = {
     "likely_consequences": "Targeted phishing of the customers whose e-mail addresses were exported.",
 }
 
+# A health-data breach at a hospital group that is also an essential entity under NIS2.
+SECTOR_INCIDENT_EXAMPLE: dict[str, Any] = {
+    "title": "Ransomware on the patient-records servers",
+    "description": "Ransomware encrypted the patient-records servers; the attackers claim to hold a copy.",
+    "detected_at": "2026-03-02T02:10:00Z",
+    "aware_at": "2026-03-02T03:00:00Z",
+    "reporter": "security-oncall",
+    "nature": ["availability", "confidentiality"],
+    "systems": ["patient-records"],
+    "data_categories": ["health data", "contact details"],
+    "data_subject_categories": ["patients"],
+    "approximate_subjects": 5400,
+    "jurisdictions": ["eu-gdpr", "eu-nis2", "us-hipaa"],
+    "nis2_entity": True,
+    "hipaa_in_scope": True,
+    "role": "controller",
+}
+
 _FACTS = BreachFacts(
     reference="BR-2026-0001",
     aware_at=datetime(2026, 3, 2, 8, 15, tzinfo=UTC),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.breach.domain.clocks import Jurisdiction, Role
 from services.breach.domain.incidents import IncidentStatus, Nature, Sector
-from services.breach.schemas.examples import INCIDENT_EXAMPLE
+from services.breach.schemas.examples import INCIDENT_EXAMPLE, SECTOR_INCIDENT_EXAMPLE
 from services.breach.schemas.fields import CustomerId, Label, SubjectRef, Text
 
 
@@ -29,7 +29,33 @@ class IncidentFacts(BaseModel):
     approximate_subjects: int | None = Field(default=None, ge=0)
     approximate_records: int | None = Field(default=None, ge=0)
     jurisdictions: list[Jurisdiction] | None = Field(default=None, description="Where the people affected live")
-    sectors: list[Sector] | None = Field(default=None, description="Sector regimes in scope: nis2, dora, hipaa")
+    sectors: list[Sector] | None = Field(
+        default=None, description="Sector regimes in scope: nis2, dora, hipaa (the same as the three flags below)"
+    )
+    nis2_entity: bool | None = Field(
+        default=None,
+        description=(
+            "We are an essential or important entity under NIS2 (Directive (EU) 2022/2555, Art. 3) and this is a "
+            "significant incident: the eu-nis2 clocks of Art. 23(4) run (early warning 24 h, incident "
+            "notification 72 h, final report one month). Required when `jurisdictions` lists eu-nis2."
+        ),
+    )
+    dora_entity: bool | None = Field(
+        default=None,
+        description=(
+            "We are a financial entity under DORA (Reg. (EU) 2022/2554) and this is a major ICT-related incident: "
+            "the eu-dora clocks of Art. 19(4) run (initial notification at most 24 h after awareness, intermediate "
+            "report 72 h, final report one month). Required when `jurisdictions` lists eu-dora."
+        ),
+    )
+    hipaa_in_scope: bool | None = Field(
+        default=None,
+        description=(
+            "The data is protected health information held as a HIPAA covered entity or business associate: the "
+            "us-hipaa clocks of 45 CFR 164.404-410 run (individuals, HHS and media within 60 days of discovery; a "
+            "business associate tells the covered entity). Required when `jurisdictions` lists us-hipaa."
+        ),
+    )
     role: Role | None = None
     customers: list[CustomerId] | None = Field(default=None, description="Customers affected (processor role)")
     containment: Text | None = None
@@ -43,7 +69,9 @@ class IncidentFacts(BaseModel):
 class IncidentIn(IncidentFacts):
     """A breach to enter in the register."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [INCIDENT_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [INCIDENT_EXAMPLE, SECTOR_INCIDENT_EXAMPLE]}
+    )
 
     title: Label
     description: Text
@@ -81,7 +109,9 @@ class DeadlineOut(BaseModel):
     citation: str
     verify: bool
     provisional: bool
-    status: str
+    status: str = Field(
+        description="open; overdue (open and past `due_at`, read at request time); met; not_applicable; cancelled"
+    )
     met_at: datetime | None
 
 
@@ -108,6 +138,9 @@ class IncidentOut(BaseModel):
     approximate_records: int | None
     jurisdictions: list[str]
     sectors: list[str]
+    nis2_entity: bool = Field(default=False, description="The NIS2 clocks run (sector nis2)")
+    dora_entity: bool = Field(default=False, description="The DORA clocks run (sector dora)")
+    hipaa_in_scope: bool = Field(default=False, description="The HIPAA clocks run (sector hipaa)")
     role: str
     customers: list[str]
     subprocessor_id: str | None

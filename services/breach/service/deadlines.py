@@ -15,6 +15,7 @@ from services.breach.domain.clocks import Audience, BreachScope, ClockSettings, 
 from services.breach.domain.incidents import Sector
 from services.breach.domain.severity import RiskLevel
 from services.breach.models import Deadline, DeadlineAlert, Incident
+from services.breach.schemas import DeadlineOut
 from services.breach.service import Job, Uow
 from services.breach.service.timeline import note
 from services.breach.settings import BreachSettings
@@ -68,9 +69,20 @@ def offsets(settings: BreachSettings) -> tuple[timedelta, ...]:
     return tuple(timedelta(hours=hours) for hours in settings.escalation_hours)
 
 
-async def deadlines(uow: Uow, incident_id: uuid.UUID) -> list[Deadline]:
+async def deadlines(uow: Uow, incident_id: uuid.UUID) -> list[DeadlineOut]:
     """Every deadline of one of the tenant's incidents, earliest target first (404 when not the tenant's)."""
-    return await deadlines_of(uow.session, await get_or_404(uow, Incident, incident_id))
+    return deadline_views(uow, await deadlines_of(uow.session, await get_or_404(uow, Incident, incident_id)))
+
+
+def deadline_views(uow: Uow, rows: Iterable[Deadline]) -> list[DeadlineOut]:
+    """The clocks as they read now: an open one past its hard limit is overdue (the stored row is left as it is)."""
+    now = uow.now()
+    views = []
+    for row in rows:
+        view = DeadlineOut.model_validate(row)
+        view.status = clocks.status_at(row.status, row.due_at, now)
+        views.append(view)
+    return views
 
 
 async def deadlines_of(session: AsyncSession, incident: Incident) -> list[Deadline]:

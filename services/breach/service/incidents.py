@@ -11,16 +11,33 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.breach.domain.incidents import IncidentStatus, check_times, reference_for, require_open
+from services.breach.domain.incidents import IncidentStatus, Sector, check_times, reference_for, require_open
 from services.breach.models import AffectedSubject, Incident, TimelineEntry
-from services.breach.schemas import DeadlineOut, IncidentIn, IncidentOut, IncidentPatch
+from services.breach.schemas import IncidentIn, IncidentOut, IncidentPatch
 from services.breach.service import Uow
-from services.breach.service.deadlines import cancel_open, deadlines_of, sync_deadlines
+from services.breach.service.deadlines import cancel_open, deadline_views, deadlines_of, sync_deadlines
 from services.breach.service.timeline import note
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
 from shared.runtime.repository import get_or_404
 
 CLOCK_FIELDS = frozenset({"jurisdictions", "sectors", "role", "approximate_subjects", "determined_at"})
+# The API's sector flags, kept in the incident's ``sectors`` list.
+SECTOR_FLAGS = {"nis2_entity": Sector.NIS2, "dora_entity": Sector.DORA, "hipaa_in_scope": Sector.HIPAA}
+
+
+def _with_flags(values: dict[str, Any], sectors: list[str]) -> dict[str, Any]:
+    """The values with their sector flags folded into ``sectors``: true adds the sector, false removes it."""
+    flags = {name: values.pop(name) for name in SECTOR_FLAGS if name in values}
+    if flags:
+        wanted = list(values["sectors"] or []) if "sectors" in values else list(sectors)
+        for name, applies in flags.items():
+            sector = SECTOR_FLAGS[name].value
+            if applies and sector not in wanted:
+                wanted.append(sector)
+            elif applies is False and sector in wanted:
+                wanted.remove(sector)
+        values["sectors"] = wanted
+    return values
 
 
 def _plain(value: Any) -> Any:
@@ -49,7 +66,7 @@ async def report(uow: Uow, body: IncidentIn) -> Incident:
     """Enter a breach in the register, start its clocks, and ask who uses the subprocessor if one is involved."""
     now = uow.now()
     check_times(body.detected_at, body.aware_at, now, body.determined_at)
-    values = {k: _plain(v) for k, v in body.model_dump(exclude_none=True).items()}
+    values = _with_flags({k: _plain(v) for k, v in body.model_dump(exclude_none=True).items()}, [])
     incident = Incident(
         **values,
         tenant_id=uow.tenant_id,
@@ -95,8 +112,9 @@ async def update(uow: Uow, incident_id: uuid.UUID, body: IncidentPatch) -> Incid
     incident = await get_or_404(uow, Incident, incident_id, lock=True)
     require_open(incident.status)
     changes: dict[str, dict[str, Any]] = {}
-    for name, value in body.model_dump(exclude_unset=True).items():
-        new, old = _plain(value), getattr(incident, name)
+    values = _with_flags({k: _plain(v) for k, v in body.model_dump(exclude_unset=True).items()}, incident.sectors)
+    for name, new in values.items():
+        old = getattr(incident, name)
         if new is None and name in {"title", "description", "nature", "jurisdictions", "role"}:
             continue  # required facts cannot be blanked
         if new != old:
@@ -163,7 +181,9 @@ async def get(uow: Uow, incident_id: uuid.UUID) -> Incident:
 async def view(uow: Uow, incident: Incident) -> IncidentOut:
     """The incident with its clocks and the number of people attached."""
     out = IncidentOut.model_validate(incident)
-    out.deadlines = [DeadlineOut.model_validate(d) for d in await deadlines_of(uow.session, incident)]
+    for name, sector in SECTOR_FLAGS.items():
+        setattr(out, name, sector.value in incident.sectors)
+    out.deadlines = deadline_views(uow, await deadlines_of(uow.session, incident))
     out.affected_subject_refs = await count_subjects(uow.session, incident.id)
     return out
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.breach.domain.clocks import Audience, require_delay_reasons
+from services.breach.domain.clocks import Audience, is_late, require_delay_reasons
 from services.breach.domain.errors import MissingContactPoint, NoticeFrozen
 from services.breach.domain.incidents import IncidentStatus, require_open
 from services.breach.domain.notices import (
@@ -135,6 +136,8 @@ async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
         created_by=uow.actor,
         created_at=uow.now(),
     )
+    # Late from the draft on: the clocks it answers are those it would meet if sent now.
+    notice.late = _late(await _deadlines_met(session, incident, notice), notice.created_at)
     session.add(notice)
     await session.flush()
     note(uow, incident, "notice.drafted", {"notice_id": notice.id, "kind": notice.kind, "stage": notice.stage})
@@ -156,7 +159,7 @@ async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Not
         require_delay_reasons(to_domain(row), now, reasons)
     recipients = await _recipients(session, incident, notice)
     notice.status, notice.sent_at, notice.sent_by, notice.delay_reasons = "sent", now, uow.actor, reasons
-    notice.late = any(row.due_at is not None and now > row.due_at for row in met)
+    notice.late = _late(met, now)
     session.add(notice)
     await mark_met(session, await _fully_met(session, incident, notice, met), at=now, notice_id=notice.id)
     await sync_deadlines(uow, incident)  # clocks that count from this notice now start
@@ -253,6 +256,11 @@ async def _deadlines_met(session: AsyncSession, incident: Incident, notice: Noti
     mine = {d.audience: d for d in open_rows if d.jurisdiction == notice.jurisdiction}
     step = next((mine[a] for a in AUTHORITY_STEPS[NoticeStage(notice.stage)] if a in mine), None)
     return [step] if step else []
+
+
+def _late(answered: list[Deadline], at: datetime) -> bool:
+    """True when a notice given at ``at`` comes after the hard limit of a clock it answers."""
+    return any(is_late(to_domain(row), at) for row in answered)
 
 
 async def _fully_met(session: AsyncSession, incident: Incident, notice: Notice, met: list[Deadline]) -> list[Deadline]:
