@@ -17,6 +17,7 @@ from services.breach.schemas import ClaimOut, DeliveryUpdateIn
 from services.breach.service import Uow
 from services.breach.service.settings import current
 from services.breach.service.timeline import note
+from shared.bus.notifications import Outcome
 from shared.rules.errors import Gone, NotFound
 from shared.runtime.repository import find, get_or_404
 
@@ -157,3 +158,11 @@ async def record_outcome(
     note(uow, incident, "notice.delivery", detail)
     await uow.session.flush()
     return delivery
+
+
+async def apply_outcome(uow: Uow, outcome: Outcome) -> None:
+    """A notice's delivery becomes sent, delivered or failed (with the reason), on the notice and the timeline."""
+    status = DeliveryStatus(outcome.kind)
+    await record_outcome(
+        uow, outcome.notification_id, status, at=outcome.at, attempts=outcome.attempts, reason=outcome.reason
+    )

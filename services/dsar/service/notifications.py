@@ -20,17 +20,14 @@ from services.dsar.models import DsarRequest, Notification
 from services.dsar.schemas import MessageOut, NotificationClaimOut
 from services.dsar.service import Uow
 from services.dsar.service.crypto import seal, unseal
+from shared.bus.notifications import Outcome
 from shared.events.catalogue.notifications import (
-    NotificationDelivered,
-    NotificationFailed,
     NotificationRequested,
-    NotificationSent,
 )
 from shared.rules.errors import Gone
 from shared.runtime.repository import get_or_404
 
 log = structlog.get_logger("privops.dsar.notifications")
-Outcome = NotificationSent | NotificationDelivered | NotificationFailed
 
 
 def subject_email(uow: Uow, request: DsarRequest) -> str | None:
@@ -120,9 +117,9 @@ async def record_outcome(uow: Uow, event: Outcome) -> None:
     """
     notification = await get_or_404(uow, Notification, event.notification_id, lock=True, label="notification")
     before = notification.state
-    if isinstance(event, NotificationSent):
+    if event.kind == "sent":
         notification.sent_at = notification.sent_at or event.at
-    elif isinstance(event, NotificationDelivered):
+    elif event.kind == "delivered":
         notification.sent_at = notification.sent_at or event.at  # a webhook's 2xx is both at once
         notification.delivered_at = max(notification.delivered_at or event.at, event.at)
     else:

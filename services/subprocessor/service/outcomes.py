@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from services.subprocessor.models import ChangeNotice, Customer, NoticeLogEntry, SubprocessorChange
 from services.subprocessor.service import Uow
 from services.subprocessor.service.notices import add_log, mark_delivered
+from shared.bus.notifications import Outcome as NotificationOutcome
 from shared.runtime.repository import get_or_404
 
 log = structlog.get_logger("privops.subprocessor.outcomes")
@@ -69,3 +70,10 @@ async def _logged(uow: Uow, notice: ChangeNotice, notification_id: uuid.UUID, ou
         )
     )
     return rows.first() is not None
+
+
+async def apply_email_outcome(uow: Uow, outcome: NotificationOutcome) -> None:
+    """A notice email was sent, delivered (an email-only customer's window opens) or failed (with the reason)."""
+    await record_email_outcome(
+        uow, outcome.notification_id, outcome.kind, at=outcome.at, attempts=outcome.attempts, reason=outcome.reason
+    )
