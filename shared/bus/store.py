@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import httpx
@@ -20,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus.consumer import EventContext, Subscription
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskRequested
-from shared.runtime.auth import issue_token
+from shared.runtime.tokens import service_tokens
 from shared.runtime.uow import UnitOfWork
 
 log = structlog.get_logger("privops.store")
@@ -85,24 +84,16 @@ def export_url(claim_url: str) -> str:
     return claim_url.removesuffix("/claim") + "/export"
 
 
-def service_token(ctx: EventContext, tenant_id: str) -> str:
-    """A short-lived token for calling the DSAR service on behalf of a tenant."""
-    # Wall-clock time, not the service clock: the receiver checks expiry against real time.
-    return issue_token(
-        ctx.settings.jwt_secret.get_secret_value(),
-        tenant_id,
-        [TASK_SCOPE],
-        now=datetime.now(UTC),
-        subject=f"service:{ctx.settings.service_name}",
-        ttl=timedelta(minutes=5),
-    )
+async def service_token(ctx: EventContext, tenant_id: str) -> str:
+    """A short-lived ``dsar:task`` token for calling the DSAR service on behalf of a tenant."""
+    return await service_tokens(ctx.settings).token(tenant_id, [TASK_SCOPE])
 
 
 async def claim_details(event: DsarTaskRequested, ctx: EventContext) -> dict[str, Any]:
     """Fetch the task's identifiers and details from its claim URL (only for actions that need them)."""
     async with httpx.AsyncClient(timeout=10.0) as client:
         response = await client.get(
-            event.claim_url, headers={"Authorization": f"Bearer {service_token(ctx, ctx.tenant_id)}"}
+            event.claim_url, headers={"Authorization": f"Bearer {await service_token(ctx, ctx.tenant_id)}"}
         )
     response.raise_for_status()
     body: dict[str, Any] = response.json()
@@ -115,7 +106,7 @@ async def upload_export(event: DsarTaskRequested, ctx: EventContext, records: li
         response = await client.put(
             export_url(event.claim_url),
             json={"system": event.system, "format": "json", "records": records},
-            headers={"Authorization": f"Bearer {service_token(ctx, ctx.tenant_id)}"},
+            headers={"Authorization": f"Bearer {await service_token(ctx, ctx.tenant_id)}"},
         )
     response.raise_for_status()
 

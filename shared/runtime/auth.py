@@ -1,8 +1,10 @@
 """Bearer-token auth: JWTs carrying a tenant and scopes.
 
-HS256 with a configured secret by default; RS256 through a JWKS URL for a production identity
-provider. A missing or invalid token is a 401, a missing scope a 403. Scopes are
-``<service>:<level>`` with ``admin`` ⊃ ``write`` ⊃ ``read`` inside one service.
+Tokens are signed by the identity service (EdDSA, RFC 8037) and verified with the public keys it
+publishes (a JWKS URL; RS256 and ES256 keys of another OpenID provider are accepted the same way).
+HS256 with a shared secret is the explicit development mode only. A missing or invalid token is a
+401, a missing scope a 403. Scopes are ``<service>:<level>`` with ``admin`` ⊃ ``write`` ⊃ ``read``
+inside one service, plus narrow ones (``dsar:task``, ``notify:claim``, ``identity:sign``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 LEVELS = ("read", "write", "admin")
 SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
 ALGORITHM_HS = "HS256"
+ALGORITHMS_JWKS = ("EdDSA", "ES256", "RS256")
 CLOCK_SKEW = timedelta(seconds=30)
 VERIFIED_CACHE_SIZE = 10_000
 
@@ -94,7 +97,7 @@ class TokenVerifier:
 
     def __init__(
         self,
-        secret: str,
+        secret: str | None,
         *,
         jwks_url: str | None = None,
         audience: str | None = None,
@@ -135,9 +138,9 @@ class TokenVerifier:
             raise Unauthorized("The bearer token is not a JWT.") from None
         alg = header.get("alg")
         key: Any
-        if alg == ALGORITHM_HS:
+        if alg == ALGORITHM_HS and self._secret:
             key = self._secret
-        elif alg == "RS256" and self._jwks is not None:
+        elif alg in ALGORITHMS_JWKS and self._jwks is not None:
             jwks = self._jwks
             try:
                 key = (await anyio.to_thread.run_sync(jwks.get_signing_key_from_jwt, token)).key

@@ -245,8 +245,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         ],
     )
     app.state.token_verifier = TokenVerifier(
-        settings.jwt_secret.get_secret_value(),
-        jwks_url=settings.jwt_jwks_url,
+        settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        jwks_url=settings.jwks_url,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changethis", "change-me", "changeme", "secret", "password", "xxx"}
@@ -54,8 +54,21 @@ class ServiceSettings(BaseSettings):
     service_name: str = Field(description="Name of the service, used as event source and metrics label")
     database_url: str = Field(description="SQLAlchemy async URL, e.g. postgresql+asyncpg://u:p@host:5432/consent")
     kafka_bootstrap_servers: str = Field(description="Comma-separated host:port list of the Kafka brokers")
-    jwt_secret: SecretStr = Field(description="HS256 secret shared with the token issuer (at least 32 characters)")
-    jwt_jwks_url: str | None = Field(default=None, description="JWKS URL for RS256 tokens from an identity provider")
+    identity_url: str | None = Field(
+        default=None,
+        description="Base URL of the privops identity service: tokens are verified with its JWKS, the service's own "
+        "tokens come from its token endpoint, documents are signed by it",
+    )
+    client_id: str | None = Field(default=None, description="This service's OAuth client id at the identity service")
+    client_secret: SecretStr | None = Field(default=None, description="This service's OAuth client secret")
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="Development only: an HS256 secret shared by every component (refused in production); "
+        "without the identity service, documents are then signed with keys derived from signing_key",
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of the token issuer (default: the identity service's)"
+    )
     jwt_audience: str | None = Field(default=None, description="Expected 'aud' claim, if tokens carry one")
     jwt_issuer: str | None = Field(default=None, description="Expected 'iss' claim, if tokens carry one")
     subject_hash_key: SecretStr = Field(description="Key of the keyed hash that turns identifiers into references")
@@ -95,9 +108,11 @@ class ServiceSettings(BaseSettings):
             raise ValueError("must be a postgresql+asyncpg:// URL")
         return value
 
-    @field_validator("jwt_secret", "subject_hash_key", "signing_key")
+    @field_validator("jwt_secret", "subject_hash_key", "signing_key", "client_secret")
     @classmethod
-    def _real_secret(cls, value: SecretStr) -> SecretStr:
+    def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
         raw = value.get_secret_value()
         if raw.lower() in PLACEHOLDER_SECRETS:
             raise ValueError(
@@ -106,6 +121,31 @@ class ServiceSettings(BaseSettings):
         if len(raw) < MIN_SECRET_LENGTH:
             raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
         return value
+
+    @model_validator(mode="after")
+    def _one_way_to_trust_tokens(self) -> ServiceSettings:
+        if self.jwt_secret is not None and self.environment is Environment.PRODUCTION:
+            raise ValueError(
+                "JWT_SECRET (HS256, one secret shared by every component) is a development option: in production "
+                "set IDENTITY_URL (tokens and document signatures from the identity service) instead"
+            )
+        if self.jwt_secret is None and not (self.identity_url or self.jwt_jwks_url):
+            raise ValueError("set IDENTITY_URL (or JWT_JWKS_URL) so tokens can be verified")
+        if self.identity_url and self.jwt_secret is None and not (self.client_id and self.client_secret):
+            raise ValueError("CLIENT_ID and CLIENT_SECRET are required with IDENTITY_URL (the service's own tokens)")
+        return self
+
+    @property
+    def development_keys(self) -> bool:
+        """True in the explicit development mode: HS256 tokens and locally derived document keys, no issuer."""
+        return self.jwt_secret is not None and not self.identity_url
+
+    @property
+    def jwks_url(self) -> str | None:
+        """Where the token issuer publishes its public keys."""
+        if self.jwt_jwks_url:
+            return self.jwt_jwks_url
+        return f"{self.identity_url.rstrip('/')}/.well-known/jwks.json" if self.identity_url else None
 
     def topic(self, name: str) -> str:
         """The full Kafka topic name for a logical topic name."""

@@ -7,19 +7,15 @@ address erased in between is never used.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.notify.service import Uow
-from shared.rules.clock import SystemClock
-from shared.runtime.auth import issue_token
+from shared.runtime.tokens import TokenRequestFailed, service_tokens
 
 CLAIM_SCOPE = "notify:claim"
-CLAIM_SUBJECT = "service:notify"
-TOKEN_TTL = timedelta(minutes=5)
 # The message is gone for good: expired, withdrawn, or its recipient erased.
 FINAL_STATUSES = (404, 410)
 
@@ -49,26 +45,20 @@ class ClaimFailed(Exception):
         self.status = status
 
 
-def claim_token(uow: Uow) -> str:
-    """A five-minute token of the unit's tenant holding ``notify:claim`` only."""
-    # Wall-clock time, not the service clock: the receiver checks expiry against real time.
-    return issue_token(
-        uow.settings.jwt_secret.get_secret_value(),
-        uow.tenant_id,
-        [CLAIM_SCOPE],
-        now=SystemClock().now(),
-        subject=CLAIM_SUBJECT,
-        ttl=TOKEN_TTL,
-    )
+async def claim_token(uow: Uow) -> str:
+    """A short-lived token of the unit's tenant holding ``notify:claim`` only (from the identity service)."""
+    return await service_tokens(uow.settings).token(uow.tenant_id, [CLAIM_SCOPE])
 
 
 async def fetch_claim(uow: Uow, client: httpx.AsyncClient, claim_url: str) -> Claim:
     """The claim behind ``claim_url``; ``ClaimFailed`` (final on 404/410 or a malformed answer)."""
     try:
+        token = await claim_token(uow)
+    except TokenRequestFailed as exc:  # the identity service is down or refuses: a passing fault, retried
+        raise ClaimFailed(f"no token for the claim: {exc}", final=False) from None
+    try:
         response = await client.get(
-            claim_url,
-            headers={"Authorization": f"Bearer {claim_token(uow)}"},
-            timeout=uow.settings.claim_timeout_s,
+            claim_url, headers={"Authorization": f"Bearer {token}"}, timeout=uow.settings.claim_timeout_s
         )
     except httpx.HTTPError as exc:
         raise ClaimFailed(f"claim unreachable: {type(exc).__name__}", final=False) from None

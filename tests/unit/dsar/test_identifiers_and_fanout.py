@@ -96,6 +96,7 @@ def test_sealed_data_and_signatures() -> None:
         database_url="postgresql+asyncpg://x@127.0.0.1/db",
         kafka_bootstrap_servers="127.0.0.1:9092",
         jwt_secret="j" * 40,
+        environment="test",
         subject_hash_key="h" * 40,
         signing_key="s" * 40,
     )

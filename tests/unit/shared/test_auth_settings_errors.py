@@ -68,13 +68,34 @@ def test_settings_fail_fast_naming_each_variable(monkeypatch: pytest.MonkeyPatch
 def test_settings_read_their_own_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_DATABASE_URL", "postgresql+asyncpg://u@h/consent")
     monkeypatch.setenv("CONSENT_KAFKA_BOOTSTRAP_SERVERS", "k:9092")
-    for key in ("JWT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY"):
+    for key in ("CLIENT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY"):
         monkeypatch.setenv(f"CONSENT_{key}", "k" * 40)
+    monkeypatch.setenv("CONSENT_IDENTITY_URL", "http://identity:8007")
+    monkeypatch.setenv("CONSENT_CLIENT_ID", "privops-consent")
     monkeypatch.setenv("DSAR_DATABASE_URL", "postgresql+asyncpg://u@h/dsar")
     settings = load_settings(ConsentSettings)
     assert settings.database_url.endswith("/consent")
     assert settings.service_name == "consent"
     assert settings.topic("privops.consent.events") == "privops.consent.events"
+    assert settings.jwks_url == "http://identity:8007/.well-known/jwks.json"
+    assert not settings.development_keys
+
+
+def test_shared_hs256_secret_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_DATABASE_URL", "postgresql+asyncpg://u@h/consent")
+    monkeypatch.setenv("CONSENT_KAFKA_BOOTSTRAP_SERVERS", "k:9092")
+    for key in ("JWT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY"):
+        monkeypatch.setenv(f"CONSENT_{key}", "k" * 40)
+    with pytest.raises(SettingsError, match="development option"):
+        load_settings(ConsentSettings)
+    monkeypatch.setenv("CONSENT_ENVIRONMENT", "local")
+    assert load_settings(ConsentSettings).development_keys
+    monkeypatch.delenv("CONSENT_JWT_SECRET")
+    with pytest.raises(SettingsError, match="IDENTITY_URL"):
+        load_settings(ConsentSettings)
+    monkeypatch.setenv("CONSENT_IDENTITY_URL", "http://identity:8007")
+    with pytest.raises(SettingsError, match="CLIENT_ID and CLIENT_SECRET"):
+        load_settings(ConsentSettings)
 
 
 class Item(BaseModel):
