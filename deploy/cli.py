@@ -15,6 +15,7 @@ import typer
 
 from deploy.dlq import dlq_app
 from deploy.smtp import smtp
+from deploy.verify import verify
 from shared.runtime.auth import SERVICES, admin_scopes, issue_token
 from shared.runtime.settings import Role
 
@@ -112,6 +113,9 @@ def token(
             ttl=timedelta(hours=hours),
         )
     )
+
+
+app.command()(verify)
 
 
 @app.command("secret")

@@ -14,10 +14,11 @@ from sdk.config import WorkerConfig
 from sdk.ledger import Ledger
 from sdk.store import Identifier, Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 from sdk.subjects import subject_ref, subject_refs
-from sdk.tokens import StaticToken, TokenSigner
+from sdk.tokens import ClientCredentials, StaticToken, TokenRefused, TokenSigner
 from sdk.worker import TaskWorker
 
 __all__ = [
+    "ClientCredentials",
     "Identifier",
     "Identifiers",
     "Ledger",
@@ -31,6 +32,7 @@ __all__ = [
     "SweepCounts",
     "SystemRegistration",
     "TaskWorker",
+    "TokenRefused",
     "TokenSigner",
     "WorkerConfig",
     "subject_ref",

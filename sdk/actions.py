@@ -40,12 +40,12 @@ class TaskRunner:
         self.tokens = tokens
         self.http = http
 
-    def _auth(self, tenant: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens.token(tenant, [TASK_SCOPE])}"}
+    async def _auth(self, tenant: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.tokens.token(tenant, [TASK_SCOPE])}"}
 
     async def claim(self, tenant: str, event: DsarTaskRequested) -> Identifiers:
         """Fetch the subject's identifiers and the request's details from the claim URL."""
-        response = await self.http.get(event.claim_url, headers=self._auth(tenant))
+        response = await self.http.get(event.claim_url, headers=await self._auth(tenant))
         if response.status_code == 410:
             raise TaskClosed(response.json().get("detail", "closed"))
         if response.status_code in (401, 403, 404):
@@ -67,7 +67,7 @@ class TaskRunner:
         response = await self.http.put(
             export_url(event.claim_url),
             json={"system": self.config.system, "format": "json", "records": records},
-            headers=self._auth(tenant),
+            headers=await self._auth(tenant),
         )
         if response.status_code == 410:
             raise TaskClosed("the task closed before the export arrived")

@@ -14,7 +14,7 @@ from sdk.store import SystemRegistration
 class TokenSource(Protocol):
     """Gives a bearer token for a tenant and scopes."""
 
-    def token(self, tenant: str, scopes: Iterable[str]) -> str:
+    async def token(self, tenant: str, scopes: Iterable[str]) -> str:
         """A bearer token."""
         ...
 
@@ -73,7 +73,7 @@ class PrivopsClient:
         base = self.urls.get(service)
         if not base:
             raise ValueError(f"no URL configured for the {service} service")
-        auth = {"Authorization": f"Bearer {self.tokens.token(self.tenant, [scope])}"}
+        auth = {"Authorization": f"Bearer {await self.tokens.token(self.tenant, [scope])}"}
         response = await self.http.request(method, base.rstrip("/") + path, json=json, headers=auth | (headers or {}))
         if response.status_code >= 400:
             try:

@@ -14,8 +14,11 @@ class WorkerConfig:
     system: str
     bootstrap_servers: str
     dsar_url: str | None = None
-    jwt_secret: str | None = None
-    token: str | None = None
+    identity_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    jwt_secret: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     tenants: tuple[str, ...] = ()
     topic_prefix: str = ""
     ledger_path: str = ":memory:"
@@ -31,10 +34,14 @@ class WorkerConfig:
     broker_epoch: bool = False
 
     def __post_init__(self) -> None:
-        if not (self.jwt_secret or self.token):
-            raise ValueError("give jwt_secret (PRIVOPS_JWT_SECRET) or a fixed token (PRIVOPS_TOKEN)")
-        if self.token and len(self.tenants) != 1:
-            raise ValueError("a fixed token acts for one tenant: set exactly one tenant (PRIVOPS_TENANTS)")
+        credentials = bool(self.identity_url and self.client_id and self.client_secret)
+        if not (credentials or self.jwt_secret or self.token):
+            raise ValueError(
+                "give the store's client credentials (PRIVOPS_IDENTITY_URL, PRIVOPS_CLIENT_ID, PRIVOPS_CLIENT_SECRET), "
+                "a fixed token (PRIVOPS_TOKEN), or in development the shared PRIVOPS_JWT_SECRET"
+            )
+        if (credentials or self.token) and not self.jwt_secret and len(self.tenants) != 1:
+            raise ValueError("a client or a fixed token acts for one tenant: set exactly one tenant (PRIVOPS_TENANTS)")
 
     def topic(self, name: str) -> str:
         """The full topic name."""
@@ -49,7 +56,9 @@ class WorkerConfig:
     def from_env(
         cls, system: str, env: Mapping[str, str] | None = None, *, ledger_path: str = ":memory:"
     ) -> WorkerConfig:
-        """Read PRIVOPS_KAFKA_BOOTSTRAP_SERVERS, PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET (or PRIVOPS_TOKEN),
+        """Read PRIVOPS_KAFKA_BOOTSTRAP_SERVERS, PRIVOPS_DSAR_URL, the store's client credentials
+        (PRIVOPS_IDENTITY_URL, PRIVOPS_CLIENT_ID, PRIVOPS_CLIENT_SECRET; or PRIVOPS_TOKEN; or in development
+        PRIVOPS_JWT_SECRET),
         PRIVOPS_TENANTS (comma-separated, default ``demo``), PRIVOPS_TOPIC_PREFIX, PRIVOPS_SUBJECT_HASH_KEY
         (optional: the same secret as the services' ``*_SUBJECT_HASH_KEY``, needed to honour held subjects)
         and PRIVOPS_BROKER_EPOCH (``true`` for a broker that forgets its log; default false)."""
@@ -62,6 +71,9 @@ class WorkerConfig:
             system=system,
             bootstrap_servers=values["PRIVOPS_KAFKA_BOOTSTRAP_SERVERS"],
             dsar_url=values["PRIVOPS_DSAR_URL"],
+            identity_url=values.get("PRIVOPS_IDENTITY_URL") or None,
+            client_id=values.get("PRIVOPS_CLIENT_ID") or None,
+            client_secret=values.get("PRIVOPS_CLIENT_SECRET") or None,
             jwt_secret=values.get("PRIVOPS_JWT_SECRET") or None,
             token=values.get("PRIVOPS_TOKEN") or None,
             tenants=tenants,

@@ -32,7 +32,7 @@ from sdk.client import PrivopsClient, TokenSource
 from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
 from sdk.store import Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
-from sdk.tokens import StaticToken, TokenSigner
+from sdk.tokens import ClientCredentials, StaticToken, TokenSigner
 from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.events import topics
 from shared.events.catalogue import Event, decode, load_all
@@ -57,11 +57,7 @@ class TaskWorker:
         self.store = store
         self.config = config
         self.registration = registration
-        self.tokens: TokenSource = (
-            TokenSigner(config.jwt_secret, subject=f"system:{config.system}")
-            if config.jwt_secret
-            else StaticToken(config.token or "")
-        )
+        self.tokens: TokenSource = tokens_of(config)
         self.ledger = Ledger(config.ledger_path)
         self.ready = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -302,6 +298,16 @@ class TaskWorker:
             headers=envelope.to_kafka_headers(),
         )
         await self.ledger.mark_published(answer.kind, answer.item_id, attempt)
+
+
+def tokens_of(config: WorkerConfig) -> TokenSource:
+    """The store's tokens: its client credentials, else a fixed token, else (development) the shared secret."""
+    if config.identity_url and config.client_id and config.client_secret:
+        return ClientCredentials(config.identity_url, config.client_id, config.client_secret)
+    if config.token:
+        return StaticToken(config.token)
+    assert config.jwt_secret
+    return TokenSigner(config.jwt_secret, subject=f"system:{config.system}")
 
 
 def _retryable_failure(answer: Answer) -> bool:

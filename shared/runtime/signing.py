@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import APIRouter, Request
 
 from shared.rules import keys
 from shared.runtime.settings import ServiceSettings
@@ -118,3 +119,14 @@ class LocalSigner:
 def document_signer(settings: ServiceSettings) -> DocumentSigner:
     """The identity service's signer, or the development one when no identity service is configured."""
     return LocalSigner(settings) if settings.development_keys else IssuerSigner(settings)
+
+
+def development_keys_router() -> APIRouter:
+    """Development mode: the service publishes the document keys it derives, where the identity service would."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get(tenant_jwks_path("{tenant}"), summary="A tenant's document keys (development mode)")
+    async def tenant_jwks(tenant: str, request: Request) -> dict[str, Any]:
+        return await LocalSigner(request.app.state.settings).jwks(tenant)
+
+    return router
