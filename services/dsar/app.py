@@ -22,6 +22,11 @@ SPEC = ServiceSpec(
     openapi_tags=[
         {"name": "requests", "description": "Intake, identity verification, deadlines, refusal and results"},
         {"name": "tasks (stores)", "description": "Claim check and export upload, called by the data stores"},
+        {
+            "name": "tasks (by hand)",
+            "description": "Manual systems' tasks closed by a person with the evidence; a store's task closed or "
+            "retried by an admin",
+        },
         {"name": "systems", "description": "The data-system registry (data map) and Art. 19 recipients"},
         {"name": "delivery", "description": "Message claims for senders, package downloads, certificate checks"},
     ],

@@ -166,6 +166,10 @@ class DataSystem(DsarModel, table=True):
     retention: str | None = _str(255)
     source: str | None = _str(255)
     transfer_safeguards: str | None = _str(255)
+    # A manual system has no API: its tasks are not published, a person carries them out and closes them.
+    manual: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    instructions: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    contact: str | None = _str(255)
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=text("true")))
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
@@ -188,7 +192,11 @@ class SubjectRecipient(DsarModel, table=True):
 
 
 class DsarTask(DsarModel, table=True):
-    """One system's part of a request: published, claimed, answered (or re-published and escalated)."""
+    """One system's part of a request: published, claimed, answered (or re-published and escalated).
+
+    A manual system's task is not published: a person closes it by hand (``closed_by``, ``evidence``),
+    as an admin may close a store's task, with a ``close_reason``.
+    """
 
     __tablename__ = "dsar_task"
     __table_args__ = (
@@ -220,6 +228,10 @@ class DsarTask(DsarModel, table=True):
     exported_at: datetime | None = _ts()
     confirmed_at: datetime | None = _ts()
     closed_at: datetime | None = _ts()
+    manual: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    closed_by: str | None = _str(255)
+    evidence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    close_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _ts(nullable=False)
 
 

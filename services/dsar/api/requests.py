@@ -26,7 +26,7 @@ from services.dsar.schemas import (
 from services.dsar.service import lifecycle, packages, verification
 from services.dsar.service.certificates import certificate_of
 from services.dsar.service.notifications import messages_of, subject_email
-from services.dsar.service.presenters import present, task_out
+from services.dsar.service.presenters import present, tasks_out
 from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
 from services.dsar.service.tasks import list_tasks
 from shared.runtime.problems import PROBLEM_RESPONSES
@@ -139,8 +139,8 @@ async def cancel(request_id: uuid.UUID, body: CancelIn, uow: WriteUow) -> Reques
 
 @router.get("/{request_id}/tasks", response_model=list[TaskOut], summary="The request's tasks, one per system")
 async def tasks(request_id: uuid.UUID, uow: ReadUow) -> list[TaskOut]:
-    """Every (system × action) task with its attempts, acknowledgement and outcome."""
-    return [task_out(t) for t in await list_tasks(uow, request_id)]
+    """Every (system × action) task with its attempts, acknowledgement and outcome, and who closed it by hand."""
+    return await tasks_out(uow, await list_tasks(uow, request_id))
 
 
 @router.get("/{request_id}/messages", response_model=list[MessageOut], summary="The messages sent to the subject")

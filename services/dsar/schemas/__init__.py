@@ -20,7 +20,7 @@ from services.dsar.schemas.requests import (
     VerificationOut,
 )
 from services.dsar.schemas.systems import RecipientIn, SystemIn, SystemOut
-from services.dsar.schemas.tasks import ClaimOut, ExportIn, TaskOut
+from services.dsar.schemas.tasks import ClaimOut, ExportIn, TaskCloseIn, TaskOut, TaskRetryIn
 
 __all__ = [
     "KEY_PATTERN",
@@ -47,7 +47,9 @@ __all__ = [
     "RequestOut",
     "SystemIn",
     "SystemOut",
+    "TaskCloseIn",
     "TaskOut",
+    "TaskRetryIn",
     "VerificationOut",
     "VerifyCertificateIn",
     "VerifyCertificateOut",

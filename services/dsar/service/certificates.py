@@ -15,7 +15,12 @@ from shared.runtime.repository import get_or_404
 
 
 async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask], outcome: str) -> ErasureCertificate:
-    """Sign the erasure's evidence: who confirmed what, when, how many records, and any exemption."""
+    """Sign the erasure's evidence: who confirmed what, when, how many records, and any exemption.
+
+    Each system's step says whether its store confirmed it or a person did (a manual system's task, or a
+    store's task an admin closed), with that person and their evidence: the controller's proof of the
+    erasure (GDPR Art. 5(2) and 17(1), https://eur-lex.europa.eu/eli/reg/2016/679/oj).
+    """
     names = {
         s.key: s.name
         for s in (await uow.session.exec(select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id))).all()
@@ -45,6 +50,11 @@ async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask
                 "exemption": t.exemption,
                 "detail": t.detail or t.error,
                 "confirmed_at": (t.confirmed_at or t.closed_at or now).isoformat(),
+                "confirmed_by": t.closed_by or f"system:{t.system_key}",
+                "confirmation": "person" if t.closed_by else "system",
+                "manual": t.manual,
+                "evidence": t.evidence,
+                "close_reason": t.close_reason,
                 "recipients_notified": t.recipients,
             }
             for t in tasks

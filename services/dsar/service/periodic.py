@@ -76,7 +76,12 @@ async def _deadline_event(uow: Uow, request: DsarRequest, overdue: bool) -> None
 
 
 async def redeliver_tasks(ctx: Job) -> int:
-    """Re-publish tasks nobody claimed in time (with back-off); escalate after the last try or past due."""
+    """Re-publish tasks nobody claimed in time (with back-off); escalate after the last try or past due.
+
+    A manual system's task is never re-published (nobody consumes it) nor escalated as a silent store: it has
+    no ``next_retry_at``, so it is only picked up once past its due time, and escalated once then (``manual``)
+    to remind the privacy team that nobody closed it by hand.
+    """
     now = ctx.clock.now()
     async with ctx.database.session() as session:
         unanswered = await claim(
@@ -92,7 +97,10 @@ async def redeliver_tasks(ctx: Job) -> int:
         )
         for task in unanswered:
             uow: Uow = ctx.unit_of_work(session, task.tenant_id, "job:task-redelivery")
-            if task.due_at < now:
+            if task.manual:
+                due = f"{task.due_at:%Y-%m-%d %H:%M} UTC"
+                await escalate(uow, task, f"manual task not closed by hand by its due time {due}")
+            elif task.due_at < now:
                 await escalate(uow, task, f"no answer by the task's due time {task.due_at:%Y-%m-%d %H:%M} UTC")
             elif task.attempt >= uow.settings.task_max_attempts:
                 await escalate(uow, task, f"not acknowledged after {task.attempt} publications")

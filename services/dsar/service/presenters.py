@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from services.dsar.domain import DeadlineStatus, deadline_status
-from services.dsar.models import DsarRequest, DsarTask, ErasureCertificate, ExportPackage, Verification
+from services.dsar.models import DataSystem, DsarRequest, DsarTask, ErasureCertificate, ExportPackage, Verification
 from services.dsar.schemas import DeadlineOut, RefusalOut, RequestOut, TaskOut, VerificationOut
 from services.dsar.service import Uow
 from services.dsar.service.deadlines import deadline_of
@@ -74,6 +74,19 @@ async def present(uow: Uow, request: DsarRequest) -> RequestOut:
     )
 
 
-def task_out(task: DsarTask) -> TaskOut:
-    """The API shape of a task."""
-    return TaskOut(system=task.system_key, **task.model_dump(exclude={"system_key", "export_enc"}))
+def task_out(task: DsarTask, system: DataSystem | None = None) -> TaskOut:
+    """The API shape of a task (with a manual system's instructions and contact when given)."""
+    handling = {"instructions": system.instructions, "contact": system.contact} if system and task.manual else {}
+    return TaskOut(system=task.system_key, **task.model_dump(exclude={"system_key", "export_enc"}), **handling)
+
+
+async def tasks_out(uow: Uow, tasks: list[DsarTask]) -> list[TaskOut]:
+    """The API shape of tasks; a manual system's tasks say how a person carries them out (from the registry)."""
+    keys = {t.system_key for t in tasks if t.manual}
+    systems: dict[str, DataSystem] = {}
+    if keys:
+        rows = await uow.session.exec(
+            select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id, col(DataSystem.key).in_(keys))
+        )
+        systems = {s.key: s for s in rows.all()}
+    return [task_out(t, systems.get(t.system_key)) for t in tasks]

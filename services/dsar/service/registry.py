@@ -80,13 +80,13 @@ async def upsert_system(uow: Uow, key: str, body: SystemIn) -> tuple[DataSystem,
             .values(tenant_id=uow.tenant_id, key=key, active=True, created_at=now, updated_at=now, **values)
             .on_conflict_do_nothing()
         )
-        uow.audit("system.registered", "data_system", key, {"actions": values["actions"]})
+        uow.audit("system.registered", "data_system", key, {"actions": values["actions"], "manual": body.manual})
         return await get_system(uow, key), True
     for name, value in values.items():
         setattr(existing, name, value)
     existing.active, existing.updated_at = True, now
     uow.session.add(existing)
-    uow.audit("system.updated", "data_system", key, {"actions": values["actions"]})
+    uow.audit("system.updated", "data_system", key, {"actions": values["actions"], "manual": body.manual})
     return existing, False
 
 

@@ -24,8 +24,14 @@ from services.dsar.service.crypto import seal
 from services.dsar.service.notifications import subject_data
 from services.dsar.service.requests import get_request
 from shared.events.catalogue import Event
-from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskEscalated, DsarTaskFailed, DsarTaskRequested
-from shared.rules.errors import Conflict, Forbidden, Gone
+from shared.events.catalogue.dsar import (
+    DsarManualTaskOpened,
+    DsarTaskCompleted,
+    DsarTaskEscalated,
+    DsarTaskFailed,
+    DsarTaskRequested,
+)
+from shared.rules.errors import Conflict, Forbidden, Gone, NotFound
 from shared.runtime.repository import get_or_404
 
 log = structlog.get_logger("privops.dsar.tasks")
@@ -56,6 +62,18 @@ def _requested(uow: Uow, task: DsarTask, refs: list[str]) -> DsarTaskRequested:
     )
 
 
+def _manual_opened(task: DsarTask, request: DsarRequest) -> DsarManualTaskOpened:
+    """A manual system's task: the privacy team is alerted instead of a store."""
+    return DsarManualTaskOpened(
+        task_id=task.id,
+        request_id=task.request_id,
+        system=task.system_key,
+        action=task.action,
+        due_at=task.due_at,
+        request_due_at=request.due_at,
+    )
+
+
 async def _publish(uow: Uow, task: DsarTask) -> None:
     request = await uow.session.get(DsarRequest, task.request_id)
     refs = list(request.subject_refs) if request is not None else [task.subject_ref]
@@ -63,7 +81,10 @@ async def _publish(uow: Uow, task: DsarTask) -> None:
 
 
 async def start_fanout(uow: Uow, request: DsarRequest) -> int:
-    """Publish one task per active system supporting the request's action; complete at once if none."""
+    """Publish one task per active system supporting the request's action; complete at once if none.
+
+    A manual system's task is not published (no store consumes it): the privacy team is alerted instead.
+    """
     from services.dsar.service.completion import complete_request  # completion needs tasks too
 
     action = action_for(request.request_type)
@@ -96,11 +117,15 @@ async def start_fanout(uow: Uow, request: DsarRequest) -> int:
             subject_ref=request.subject_ref,
             due_at=task_due_at(now, request.due_at, uow.settings.task_due_days),
             published_at=now,
-            next_retry_at=now + retry_delay(uow.settings.task_ack_timeout_s, 1),
+            next_retry_at=None if system.manual else now + retry_delay(uow.settings.task_ack_timeout_s, 1),
             recipients=sorted(set(recipients.get(system.key, []))),
+            manual=system.manual,
             created_at=now,
         )
         uow.session.add(task)
+        if system.manual:
+            staged.append((_manual_opened(task, request), task.subject_ref))
+            continue
         staged.append((_requested(uow, task, list(request.subject_refs)), task.subject_ref))
     # One COPY for the fan-out's events (same rows as ``stage``, in the same order), not one ORM insert each.
     await uow.stage_many(staged)
@@ -124,17 +149,25 @@ async def task_for(uow: Uow, task_id: uuid.UUID, system: str | None, *, lock: bo
 
 async def claim_task(uow: Uow, task_id: uuid.UUID, system: str | None) -> dict[str, Any]:
     """The identifiers and details behind a task (claim check); 410 once the task is closed."""
-    task = await task_for(uow, task_id, system, lock=True)
+    return await serve_claim(uow, await task_for(uow, task_id, system, lock=True))
+
+
+async def serve_claim(uow: Uow, task: DsarTask, *, acknowledge: bool = True) -> dict[str, Any]:
+    """What a task's claim answers (the task locked): the identifiers while it is open; audited.
+
+    ``acknowledge``: the reader is the one acting on the task, so it is no longer re-published.
+    """
+    task_id = task.id
     if task.state != "open":
         raise Gone(f"Task {task_id} is closed ({task.outcome or task.state}); its identifiers are no longer served.")
     request = await get_request(uow, task.request_id)
     data = subject_data(uow, request)
     if not data:
         raise Gone(f"Task {task_id}: the request's identifiers were purged.")
-    now = uow.now()
-    task.acknowledged_at = task.acknowledged_at or now
-    task.next_retry_at = None
-    uow.session.add(task)
+    if acknowledge:
+        task.acknowledged_at = task.acknowledged_at or uow.now()
+        task.next_retry_at = None
+        uow.session.add(task)
     uow.audit("task.claimed", "dsar_task", task.id, {"system": task.system_key, "action": task.action})
     return {
         "task_id": task.id,
@@ -178,28 +211,17 @@ async def apply_result(uow: Uow, event: DsarTaskCompleted | DsarTaskFailed) -> N
     """Close a task with a store's answer (or re-publish a retryable failure); complete the request when done."""
     from services.dsar.service.completion import maybe_complete
 
-    # One statement locks the request, then the task (the order every other path takes): the completion
-    # check below needs the request's lock anyway, and taking both at once saves a round trip per result.
-    row = (
-        await uow.session.exec(
-            select(DsarRequest, DsarTask)
-            .join(DsarTask, col(DsarTask.request_id) == col(DsarRequest.id))
-            .where(
-                col(DsarTask.id) == event.task_id,
-                col(DsarTask.tenant_id) == uow.tenant_id,
-                col(DsarRequest.tenant_id) == uow.tenant_id,
-            )
-            .with_for_update()
-        )
-    ).first()
-    if row is None:
-        raise ValueError(f"result for unknown task {event.task_id} (tenant {uow.tenant_id})")
-    request, task = row
+    try:
+        request, task = await lock_task(uow, event.task_id)
+    except NotFound:
+        raise ValueError(f"result for unknown task {event.task_id} (tenant {uow.tenant_id})") from None
     if task.system_key != event.system or task.request_id != event.request_id:
         raise ValueError(
             f"result for task {event.task_id} names system {event.system} and request {event.request_id}, "
             f"but the task belongs to {task.system_key} and request {task.request_id}"
         )
+    if task.manual and task.closed_by is None:  # the person closing it by hand sets closed_by first
+        raise ValueError(f"result for task {event.task_id} of manual system {task.system_key}: closed by hand only")
     if task.state != "open":
         log.info("dsar.task.late_result", task_id=str(task.id), state=task.state)
         return
@@ -223,6 +245,29 @@ async def apply_result(uow: Uow, event: DsarTaskCompleted | DsarTaskFailed) -> N
     await maybe_complete(uow, task.request_id, locked=request)
 
 
+async def lock_task(uow: Uow, task_id: uuid.UUID) -> tuple[DsarRequest, DsarTask]:
+    """The tenant's task and its request, both locked (request first, the order every path takes); 404 otherwise.
+
+    One statement takes both locks: completing the request needs its lock anyway, and it saves a round
+    trip per result.
+    """
+    row = (
+        await uow.session.exec(
+            select(DsarRequest, DsarTask)
+            .join(DsarTask, col(DsarTask.request_id) == col(DsarRequest.id))
+            .where(
+                col(DsarTask.id) == task_id,
+                col(DsarTask.tenant_id) == uow.tenant_id,
+                col(DsarRequest.tenant_id) == uow.tenant_id,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No task {task_id} for this tenant.")
+    return row[0], row[1]
+
+
 async def republish(uow: Uow, task: DsarTask) -> None:
     """Publish the task again (attempt + 1), waiting longer before the next try."""
     now = uow.now()
@@ -236,7 +281,7 @@ async def republish(uow: Uow, task: DsarTask) -> None:
 
 
 async def escalate(uow: Uow, task: DsarTask, reason: str) -> None:
-    """Tell people a store is not answering: once per task."""
+    """Tell people a store is not answering (or a manual task is not closed by its due time): once per task."""
     task.escalated_at, task.next_retry_at = uow.now(), None
     uow.session.add(task)
     await uow.stage(
@@ -248,6 +293,7 @@ async def escalate(uow: Uow, task: DsarTask, reason: str) -> None:
             attempts=task.attempt,
             due_at=task.due_at,
             reason=reason,
+            manual=task.manual,
         ),
         subject=task.subject_ref,
     )

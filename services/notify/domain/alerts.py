@@ -15,7 +15,12 @@ from typing import Any
 
 from shared.events.catalogue import Event
 from shared.events.catalogue.breach import BreachDeadlineAlert, BreachNotificationDue, BreachNotificationOverdue
-from shared.events.catalogue.dsar import DsarDeadlineApproaching, DsarDeadlineOverdue, DsarTaskEscalated
+from shared.events.catalogue.dsar import (
+    DsarDeadlineApproaching,
+    DsarDeadlineOverdue,
+    DsarManualTaskOpened,
+    DsarTaskEscalated,
+)
 from shared.events.catalogue.retention import RetentionSweepEscalated
 
 WEBHOOK_TARGET = "webhook"
@@ -87,8 +92,27 @@ def _task(event: DsarTaskEscalated) -> Alert:
             "action": event.action,
             "attempts": event.attempts,
             "due_at": event.due_at.isoformat(),
+            "manual": event.manual,
         },
         link=Link("dsar", f"/dsar/requests/{request}", f"/v1/requests/{request}/tasks"),
+    )
+
+
+def _manual(event: DsarManualTaskOpened) -> Alert:
+    task = str(event.task_id)
+    return Alert(
+        template=template_of(event),
+        threshold=f"{event.event_type}:{task}",
+        level="warning",
+        context={
+            "task_id": task,
+            "request_id": str(event.request_id),
+            "system": event.system,
+            "action": event.action,
+            "due_at": event.due_at.isoformat(),
+            "request_due_at": event.request_due_at.isoformat(),
+        },
+        link=Link("dsar", f"/dsar/tasks/{task}", f"/v1/tasks/{task}"),
     )
 
 
@@ -144,6 +168,7 @@ ALERTS: dict[type[Event], Callable[[Any], Alert]] = {
     DsarDeadlineApproaching: lambda e: _request(e, "warning"),
     DsarDeadlineOverdue: lambda e: _request(e, "critical"),
     DsarTaskEscalated: _task,
+    DsarManualTaskOpened: _manual,
     BreachNotificationDue: _due,
     BreachNotificationOverdue: _overdue,
     RetentionSweepEscalated: _sweep,

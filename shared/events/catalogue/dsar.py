@@ -118,7 +118,9 @@ class DsarRequestVerified(DsarRequestEvent):
 
     method: Literal["email_code", "manual"]
     verified_at: datetime
-    tasks: int = Field(ge=0, description="How many (system × action) tasks were published")
+    tasks: int = Field(
+        ge=0, description="How many (system × action) tasks were created (a manual system's are not published)"
+    )
 
 
 class DsarRequestRefused(DsarRequestEvent):
@@ -161,7 +163,10 @@ class DsarDeadlineOverdue(DsarRequestEvent):
 
 
 class DsarTaskEscalated(Event):
-    """Sent when a store has not answered a task after its re-publications or by its due time."""
+    """Sent when a store has not answered a task after its re-publications or by its due time.
+
+    Also sent once for a manual system's task nobody closed by hand by its due time (``manual``).
+    """
 
     event_type: ClassVar[str] = "io.privops.dsar.task.escalated"
     topic: ClassVar[str] = topics.DSAR_EVENTS
@@ -174,3 +179,24 @@ class DsarTaskEscalated(Event):
     attempts: int = Field(ge=1)
     due_at: datetime
     reason: str
+    manual: bool = Field(
+        default=False, description="The task is a manual system's: nobody closed it by hand by its due time"
+    )
+
+
+class DsarManualTaskOpened(Event):
+    """Sent when a verified request gives a task to a manual system (no API): a person must carry it out and close it.
+
+    The task is not published on the tasks topic (no store consumes it); the privacy team is alerted instead.
+    """
+
+    event_type: ClassVar[str] = "io.privops.dsar.task.manual"
+    topic: ClassVar[str] = topics.DSAR_EVENTS
+    producer: ClassVar[str] = "dsar"
+
+    task_id: uuid.UUID
+    request_id: uuid.UUID
+    system: str = Field(description="Key of the manual data system in the registry")
+    action: TaskAction
+    due_at: datetime = Field(description="When the task must be closed")
+    request_due_at: datetime = Field(description="When the answer to the request is legally due")

@@ -16,7 +16,7 @@ from services.notify.domain import (
     redact,
 )
 from shared.events.catalogue.breach import BreachNotificationDue, BreachNotificationOverdue
-from shared.events.catalogue.dsar import DsarDeadlineApproaching
+from shared.events.catalogue.dsar import DsarDeadlineApproaching, DsarManualTaskOpened, DsarTaskEscalated
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CATALOGUE = TemplateCatalogue()
@@ -92,3 +92,20 @@ def test_an_override_must_render() -> None:
         CATALOGUE.check_override("fr", "dsar.completed.txt", "Terminé")
     with pytest.raises(InvalidTemplate, match="known key"):
         CATALOGUE.check_override("fr", "nope.txt", "Subject: x")
+
+
+def test_a_manual_task_alerts_once_with_a_link_to_the_task() -> None:
+    task, request = uuid.uuid4(), uuid.uuid4()
+    fields = {"task_id": task, "request_id": request, "system": "archive", "action": "erase", "due_at": AT}
+    opened = DsarManualTaskOpened(**fields, request_due_at=AT.replace(month=4))
+    alert = alert_for(opened)
+    assert alert.template == "alert.dsar.task.manual"
+    assert alert.dedupe_key("a") == alert_for(opened.model_copy()).dedupe_key("a")
+    assert alert.link.url(None, {"dsar": "http://dsar"}) == f"http://dsar/v1/tasks/{task}"
+    assert alert.context["request_due_at"] == AT.replace(month=4).isoformat()
+    message = CATALOGUE.render(alert.template, "en", alert.context | {"link": "L", "level": alert.level})
+    assert "by hand" in message.subject and str(task) in message.text
+    # Past its due time, the same task's escalation says nobody closed it by hand (not "no answer after 1 try").
+    late = alert_for(DsarTaskEscalated(**fields, attempts=1, reason="late", manual=True))
+    text = CATALOGUE.render(late.template, "en", late.context | {"link": "L", "level": late.level}).text
+    assert "nobody has closed it by hand" in text and "attempt(s)" not in text

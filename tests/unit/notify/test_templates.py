@@ -37,6 +37,8 @@ CONTEXT = {
     "system": "crm",
     "action": "erase",
     "attempts": 3,
+    "manual": False,
+    "request_due_at": AT,
     "incident_id": "I-1",
     "deadline_id": "D-1",
     "jurisdiction": "eu-gdpr",
