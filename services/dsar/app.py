@@ -23,6 +23,7 @@ SPEC = ServiceSpec(
         {"name": "requests", "description": "Intake, identity verification, deadlines, refusal and results"},
         {"name": "tasks (stores)", "description": "Claim check and export upload, called by the data stores"},
         {"name": "systems", "description": "The data-system registry (data map) and Art. 19 recipients"},
+        {"name": "settings", "description": "The public-holiday calendar of each regime's deadlines"},
         {"name": "delivery", "description": "Message claims for senders, package downloads, certificate checks"},
     ],
 )
