@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
@@ -113,8 +114,13 @@ class PrivopsClient:
         verification: str = "email_code",
         authorised_agent: dict[str, str] | None = None,
         idempotency_key: str | None = None,
+        received_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Open a rights request; with ``idempotency_key`` a retry returns the same request."""
+        """Open a rights request; with ``idempotency_key`` a retry returns the same request.
+
+        ``received_at`` (timezone-aware) is when a request that came by post or phone arrived: its legal
+        clock starts that day.
+        """
         pairs = identifiers.items() if isinstance(identifiers, Mapping) else identifiers
         body: dict[str, Any] = {
             "type": request_type,
@@ -126,6 +132,8 @@ class PrivopsClient:
         }
         if authorised_agent:
             body["authorised_agent"] = authorised_agent
+        if received_at is not None:
+            body["received_at"] = received_at.isoformat()
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         result: dict[str, Any] = await self.call(
             "dsar", "POST", "/v1/requests", "dsar:write", json=body, headers=headers

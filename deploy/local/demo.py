@@ -81,6 +81,11 @@ BREACH_SETTINGS: dict[str, Any] = {
     "default_locale": "fr",
 }
 
+# The public holidays the DSAR clocks leave out (dsar, ``PUT /v1/settings``): a controller established in
+# France counts the French ones (Reg. 1182/71 Arts. 2(1), 3(4), https://eur-lex.europa.eu/eli/reg/1971/1182/oj);
+# a GDPR deadline ending on 14 July ends on the 15th.
+DSAR_SETTINGS: dict[str, Any] = {"calendars": {"eu-gdpr": "FR"}}
+
 # Which categories of the default retention pack each system holds (the retention data map); the keys are
 # the demo stores' system keys and the categories those their ``sweep`` answers (examples/*/store.py SWEPT).
 # ``consent_based`` and ``account`` are swept per person (a consent withdrawn or expired, an account closed).
@@ -118,6 +123,7 @@ def seed_demo_tenant(
         contacts = [
             ("notify", "/v1/profile", NOTIFY_PROFILE, "notify profile (sender, brand, locale fr, alerts to the DPO)"),
             ("breach", "/v1/settings", BREACH_SETTINGS, "breach settings (DPO contact, CNIL)"),
+            ("dsar", "/v1/settings", DSAR_SETTINGS, "DSAR settings (French public holidays)"),
         ]
         for service, path, body, what in contacts:
             if service not in urls:

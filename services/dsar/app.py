@@ -28,6 +28,7 @@ SPEC = ServiceSpec(
             "retried by an admin",
         },
         {"name": "systems", "description": "The data-system registry (data map) and Art. 19 recipients"},
+        {"name": "settings", "description": "The public-holiday calendar of each regime's deadlines"},
         {"name": "delivery", "description": "Message claims for senders, package downloads, certificate checks"},
     ],
 )

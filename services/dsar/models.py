@@ -62,7 +62,12 @@ class DsarRequest(DsarModel, table=True):
     locale: str | None = _str(16)
     details_summary: dict[str, Any] = _json(dict)
     repetition_reasons: list[str] = _json()
-    received_at: datetime = _ts(nullable=False)
+    received_at: datetime = _ts(nullable=False)  # when it arrived: the legal clock starts on its day
+    # When and by whom it was entered into privops: later than received_at for a letter or a phone call.
+    entered_at: datetime = _ts(nullable=False)
+    entered_by: str | None = _str(255)
+    # The public holidays its dates leave out (a shared.rules.holidays code); None: weekends only.
+    calendar: str | None = _str(16)
     clock_started_on: date = Field(sa_column=Column(Date, nullable=False))
     due_at: datetime = _ts(nullable=False)
     initial_due_at: datetime = _ts(nullable=False)
@@ -264,6 +269,18 @@ class ErasureCertificate(DsarModel, table=True):
     signature: str = _str(128, nullable=False)
     algorithm: str = _str(32, nullable=False)
     issued_at: datetime = _ts(nullable=False)
+
+
+class DsarTenantSettings(DsarModel, table=True):
+    """A tenant's DSAR settings: the public-holiday calendar each regime's clocks use."""
+
+    __tablename__ = "dsar_tenant_settings"
+
+    tenant_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    # {regime id: calendar code}, e.g. {"eu-gdpr": "FR", "uk-gdpr": "GB-ENG"}; a regime left out uses its default.
+    calendars: dict[str, str] = _json(dict)
+    updated_at: datetime = _ts(nullable=False)
+    updated_by: str = _str(255, nullable=False)
 
 
 metadata = registry.metadata

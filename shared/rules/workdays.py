@@ -3,7 +3,8 @@
 Several regimes count in working or business days (CCPA's 10-business-day acknowledgement,
 Brazil's 3 business days for a breach notice) or move a deadline that falls on a weekend or
 a public holiday to the next working day (EU Regulation 1182/71, Art. 3(4)). Public holidays
-differ per country and per year, so they are data the tenant can supply; weekends are fixed.
+differ per country and per year: a calendar is given them as data, or built for a country by
+``shared.rules.holidays``; weekends are fixed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ class WorkingCalendar:
     def with_holidays(cls, holidays: Iterable[date]) -> WorkingCalendar:
         """A Monday-to-Friday calendar with the given public holidays."""
         return cls(holidays=frozenset(holidays))
+
+    @property
+    def description(self) -> str:
+        """What the calendar leaves out, for the basis of a deadline ("public holidays of France (FR)")."""
+        return "the given public holidays" if self.holidays else "weekends only, no public holidays"
+
+    def holiday_name(self, day: date) -> str | None:
+        """The name of the public holiday on ``day``, when the calendar knows one (weekends are not holidays)."""
+        return None
 
     def is_working_day(self, day: date) -> bool:
         """True unless the day is a weekend day or a public holiday."""

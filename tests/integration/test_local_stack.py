@@ -218,11 +218,13 @@ def check_a_french_code_reaches_the_mailbox(urls: dict[str, str], token: str, st
     with httpx.Client(timeout=10, headers=headers) as client:
         assert client.get(f"{urls['notify']}/v1/profile").json()["default_locale"] == "fr"
         assert client.get(f"{urls['breach']}/v1/settings").json()["authorities"]["eu-gdpr"]["email"]
+        assert client.get(f"{urls['dsar']}/v1/settings").json()["calendars"] == {"eu-gdpr": "FR"}
         before = set((state_dir / "mailbox").glob("*.eml"))
         identifiers = [{"kind": "email", "value": "ada@example.com"}, {"kind": "user_id", "value": "u-1001"}]
         body = {"type": "erasure", "jurisdiction": "eu-gdpr", "identifiers": identifiers}
         created = client.post(f"{urls['dsar']}/v1/requests", json=body)
         assert created.status_code == 201, created.text
+        assert created.json()["deadline"]["calendar"] == "FR"  # the demo company counts French public holidays
         deadline = time.monotonic() + budget.left(30)
         while not (arrived := set((state_dir / "mailbox").glob("*.eml")) - before):
             if time.monotonic() > deadline:

@@ -1,5 +1,5 @@
 """HTTP routes of the DSAR service (thin: rules in domain/, use cases in service/)."""
 
-from services.dsar.api import manual, public, requests, systems, tasks
+from services.dsar.api import manual, public, requests, settings, systems, tasks
 
-ROUTERS = [requests.router, tasks.router, manual.router, systems.router, public.router]
+ROUTERS = [requests.router, tasks.router, manual.router, systems.router, settings.router, public.router]

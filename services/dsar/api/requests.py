@@ -40,9 +40,9 @@ IdempotencyKey = Annotated[
 
 
 def _body_hash(body: RequestIn) -> str:
-    # Without a locale the hash is the one computed before the field existed: a retried key still matches.
-    unset = {"locale"} if body.locale is None else None
-    return hashlib.sha256(body.model_dump_json(exclude=unset).encode()).hexdigest()
+    # Fields left empty are not hashed: a retried key still matches the hash made before they existed.
+    unset = {name for name in ("locale", "received_at") if getattr(body, name) is None}
+    return hashlib.sha256(body.model_dump_json(exclude=unset or None).encode()).hexdigest()
 
 
 def _intake(body: RequestIn) -> Intake:
@@ -58,6 +58,7 @@ def _intake(body: RequestIn) -> Intake:
         identifiers=[(i.kind, i.value) for i in body.identifiers],
         details=details,
         channel=body.channel,
+        received_at=body.received_at,
         agent_name=agent.name if agent else None,
         agent_evidence_ref=agent.evidence_ref if agent else None,
         verification=body.verification,

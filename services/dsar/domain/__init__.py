@@ -1,5 +1,14 @@
 """Pure rules of the DSAR service: request life cycle, details, repetition, jurisdictions and deadlines."""
 
+from .calendars import (
+    CALENDAR_RULES,
+    EU_EEA,
+    CalendarRule,
+    calendar_code,
+    calendar_rule,
+    check_calendar_choice,
+    working_calendar,
+)
 from .deadlines import (
     DEFAULT_APPROACHING,
     Deadline,
@@ -25,7 +34,9 @@ from .errors import (
     ExtensionRefused,
     ExtensionTooLong,
     IllegalTransition,
+    InvalidCalendar,
     InvalidExtension,
+    InvalidReceivedAt,
     InvalidRegime,
     InvalidRequestDetails,
     InvalidTimestamp,
@@ -54,6 +65,8 @@ from .jurisdictions import (
 )
 from .notifications import DeliveryState, delivery_state, normalise_locale
 from .requests import (
+    EARLIEST_RECEIPT,
+    RECEIPT_CLOCK_SKEW,
     TRANSITIONS,
     Correction,
     PriorRequest,
@@ -64,19 +77,25 @@ from .requests import (
     RequestType,
     allowed_transitions,
     assess_repetition,
+    check_received_at,
     is_final,
     transition,
     validate_details,
 )
 
 __all__ = [
+    "CALENDAR_RULES",
     "DAYS_AFTER_RECEIPT",
     "DEFAULT_APPROACHING",
+    "EARLIEST_RECEIPT",
     "EU_1182_71",
+    "EU_EEA",
+    "RECEIPT_CLOCK_SKEW",
     "REGIMES",
     "TRANSITIONS",
     "UK_CORRESPONDING_DATE",
     "Authority",
+    "CalendarRule",
     "ClockPause",
     "ClockPauseNotAvailable",
     "ClockRule",
@@ -95,7 +114,9 @@ __all__ = [
     "ExtensionRule",
     "ExtensionTooLong",
     "IllegalTransition",
+    "InvalidCalendar",
     "InvalidExtension",
+    "InvalidReceivedAt",
     "InvalidRegime",
     "InvalidRequestDetails",
     "InvalidTimestamp",
@@ -116,6 +137,10 @@ __all__ = [
     "allowed_transitions",
     "assess_repetition",
     "business_days",
+    "calendar_code",
+    "calendar_rule",
+    "check_calendar_choice",
+    "check_received_at",
     "compute_deadline",
     "days",
     "deadline_status",
@@ -132,4 +157,5 @@ __all__ = [
     "resume_clock",
     "transition",
     "validate_details",
+    "working_calendar",
 ]

@@ -302,10 +302,22 @@ def _schedule(
         basis += f", plus {paused_days} days while the clock was paused"
     basis += f" = {raw}"
     if due != raw:
-        kind = raw.strftime("%A") if raw.weekday() in calendar.weekend else "public holiday"
-        basis += f", a {kind}, moved to the next working day {due:%A} {due}"
+        basis += f", {_day_off(raw, calendar)}, moved to the next working day {due:%A} {due}"
     basis += f"; {regime.computation.rule}"
+    acknowledge = clock.acknowledge_within
+    if acknowledge is not None:
+        acknowledge_on = add_period(received_on, acknowledge, calendar)
+        basis += f"; receipt acknowledged within {acknowledge} ({acknowledge.source}), by {acknowledge_on}"
+    if regime.counts_working_days(request_type):
+        basis += f"; working days: {calendar.description}"
     return _Schedule(due, _end_of_day(due, zone), _end_of_day(initial_due, zone), basis)
+
+
+def _day_off(day: date, calendar: WorkingCalendar) -> str:
+    if day.weekday() in calendar.weekend:
+        return f"a {day:%A}"
+    name = calendar.holiday_name(day)
+    return f"a public holiday ({name})" if name else "a public holiday"
 
 
 def _last_day(

@@ -141,3 +141,25 @@ class NoIdentifier(DomainError):
 
     code = "no-identifier"
     title = "No subject identifier"
+
+
+class InvalidReceivedAt(InvalidTimestamp):
+    """A request's time of receipt lies in the future or before any plausible receipt."""
+
+    code = "invalid-received-at"
+    title = "Invalid time of receipt"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.field = "received_at"
+
+
+class InvalidCalendar(DomainError):
+    """A holiday calendar the tenant chose is unknown, or cannot apply to the regime it was chosen for."""
+
+    code = "invalid-calendar"
+    title = "Invalid holiday calendar"
+
+    def __init__(self, detail: str, *, field: str) -> None:
+        super().__init__(detail)
+        self.field = field

@@ -202,6 +202,18 @@ class Regime:
         specific = self.by_type.get(request_type)
         return specific or ClockRule(self.respond_within, self.acknowledge_within, self.extension)
 
+    def counts_working_days(self, request_type: RequestType | None = None) -> bool:
+        """True when a public holiday can change a date: a last day rolls over, or a period counts business days."""
+        if self.computation.rolls_to_working_day:
+            return True
+        for kind in [RequestType(request_type)] if request_type else sorted(self.request_types):
+            clock = self.clock_for(kind)
+            extension = clock.extension.length if clock.extension else None
+            periods = (clock.respond_within, clock.acknowledge_within, extension)
+            if any(p is not None and p.unit is PeriodUnit.BUSINESS_DAYS for p in periods):
+                return True
+        return False
+
     def override(self, **changes: Any) -> Regime:
         """A copy with tenant-chosen values; overridden fields leave ``verify`` since the tenant now owns them."""
         known = {f.name for f in fields(self)}
@@ -287,7 +299,8 @@ US_CA_CCPA = Regime(
     # An opt-out of sale/sharing is the CCPA's objection: no acknowledgement step, no extension.
     by_type={_O: ClockRule(business_days(15, "11 CCR 7026(f): opt-out of sale/sharing"))},
     verify={
-        "acknowledge_within": "'business day' (11 CCR 7001) should exclude California state holidays: supply them",
+        "acknowledge_within": "business days leave out the California holidays of the holidays package (US-CA); "
+        "check them against the state holidays 11 CCR 7001 means (e.g. Susan B. Anthony Day, Diwali from 2026)",
         "computation": _ROLL_UNCONFIRMED,
         "authority": "the agency is not named in the reference",
     },

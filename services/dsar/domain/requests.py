@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from shared.rules.durations import Duration, subtract_duration
 
-from .errors import DomainError, IllegalTransition, InvalidRequestDetails, InvalidTimestamp
+from .errors import DomainError, IllegalTransition, InvalidReceivedAt, InvalidRequestDetails, InvalidTimestamp
 
 
 class RequestType(StrEnum):
@@ -138,6 +138,31 @@ def _valid_purposes(purposes: tuple[str, ...]) -> tuple[str, ...]:
     if not cleaned:
         raise InvalidRequestDetails("purposes: an objection must name the processing purposes objected to")
     return cleaned
+
+
+# A request entered after it arrived (by post, by phone) starts its clock on the day it arrived; a
+# time ahead of the service's clock by more than a client's clock may drift is a typo, not a receipt.
+RECEIPT_CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def check_received_at(received_at: datetime, now: datetime, *, skew: timedelta = RECEIPT_CLOCK_SKEW) -> datetime:
+    """The time a request arrived, in UTC: aware, not after ``now`` (give or take ``skew``), not before 2000.
+
+    A time a few seconds ahead of ``now`` (a client's clock) is taken as ``now``: the clock never
+    starts later than the moment privops learnt of the request.
+    """
+    if received_at.tzinfo is None or received_at.utcoffset() is None:
+        raise InvalidReceivedAt(f"received_at: {received_at.isoformat()} has no timezone; add one, e.g. +01:00 or Z")
+    _require_aware(now, "now")
+    if received_at > now + skew:
+        raise InvalidReceivedAt(
+            f"received_at: {received_at.isoformat()} is in the future (now is {now:%Y-%m-%dT%H:%M:%SZ}); "
+            "give the time the request arrived"
+        )
+    if received_at < EARLIEST_RECEIPT:
+        raise InvalidReceivedAt(f"received_at: {received_at.isoformat()} is before {EARLIEST_RECEIPT:%Y-%m-%d}")
+    return min(received_at, now).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,13 @@ def action_for(request_type: RequestType | str) -> TaskAction:
 
 
 def task_due_at(now: datetime, request_due_at: datetime, days: int) -> datetime:
-    """When a store must answer: ``days`` from now, never after the request's legal due time."""
-    return min(now + timedelta(days=days), request_due_at)
+    """When a store must answer: ``days`` from now, never after the request's legal due time.
+
+    A request entered after its legal due time is overdue already (and said so): its stores still get
+    their ``days``, rather than a due time in the past that escalates every task before it is read.
+    """
+    own = now + timedelta(days=days)
+    return own if request_due_at <= now else min(own, request_due_at)
 
 
 def retry_delay(timeout_s: float, attempt: int) -> timedelta:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.dsar.domain import DeadlineStatus, RequestType
 from services.dsar.schemas.common import IdentifierIn, examples_config
@@ -37,6 +37,16 @@ class DetailsIn(BaseModel):
     target_controller: str | None = Field(default=None, max_length=255)
 
 
+# How a request reached the controller. The GDPR asks for no form (Art. 12(2),
+# https://eur-lex.europa.eu/eli/reg/2016/679/oj; EDPB Guidelines 01/2022 on the right of access):
+# a letter or a call counts from the day it arrived and is entered later, with its received_at.
+CHANNELS = ("web", "app", "api", "email", "post", "phone", "in_person", "other")
+Channel = Annotated[
+    Literal["web", "app", "api", "email", "post", "phone", "in_person", "other"],
+    BeforeValidator(lambda v: v.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(v, str) else v),
+]
+
+
 class RequestIn(BaseModel):
     """A rights request to open."""
 
@@ -49,6 +59,14 @@ class RequestIn(BaseModel):
             "locale": "fr",
         },
         {
+            "type": "access",
+            "jurisdiction": "eu-gdpr",
+            "identifiers": [{"kind": "email", "value": "ada@example.com"}],
+            "channel": "post",
+            "received_at": "2026-03-02T09:30:00+01:00",
+            "verification": "manual",
+        },
+        {
             "type": "rectification",
             "jurisdiction": "uk-gdpr",
             "identifiers": [{"kind": "email", "value": "ada@example.com"}],
@@ -59,7 +77,14 @@ class RequestIn(BaseModel):
     type: RequestType
     jurisdiction: str = Field(max_length=32, description="Regime id: eu-gdpr, uk-gdpr, us-ca-ccpa, br-lgpd, …")
     identifiers: list[IdentifierIn] = Field(max_length=20)
-    channel: str | None = Field(default="web", max_length=32)
+    channel: Channel | None = Field(
+        default="web", description="How the request arrived: " + ", ".join(CHANNELS) + " (null: not recorded)"
+    )
+    received_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the request arrived, with its timezone (a letter, a call entered later): the legal clock "
+        "starts on its day. Never in the future; default: now",
+    )
     authorised_agent: AgentIn | None = None
     details: DetailsIn = Field(default_factory=DetailsIn)
     verification: Literal["email_code", "manual"] = Field(
@@ -81,6 +106,7 @@ class DeadlineOut(BaseModel):
     acknowledge_by: datetime | None
     acknowledged_at: datetime | None = Field(description="When the acknowledgement of receipt went to the subject")
     basis: str
+    calendar: str | None = Field(description="The public holidays its dates leave out (e.g. FR); null: weekends only")
     extended_by: str | None
     extension_reasons: str | None
     paused: bool
@@ -120,7 +146,9 @@ class RequestOut(BaseModel):
     identifier_kinds: list[str]
     authorised_agent: str | None
     details: dict[str, Any]
-    received_at: datetime
+    received_at: datetime = Field(description="When the request arrived: the legal clock starts on its day")
+    entered_at: datetime = Field(description="When it was entered into privops (later for a letter or a call)")
+    entered_by: str | None = Field(description="Who entered it: the token's subject")
     deadline: DeadlineOut
     repetition: dict[str, Any]
     verification: VerificationOut

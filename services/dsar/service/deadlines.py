@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from services.dsar.domain import Deadline, Period, PeriodUnit, RequestType
+from services.dsar.domain import Deadline, Period, PeriodUnit, RequestType, working_calendar
 from services.dsar.domain.jurisdictions import PauseGround
 from services.dsar.models import DsarRequest
+from shared.rules.workdays import WorkingCalendar
 
 
 def deadline_of(request: DsarRequest) -> Deadline:
@@ -29,6 +30,11 @@ def deadline_of(request: DsarRequest) -> Deadline:
         paused_for=PauseGround(request.paused_for) if request.paused_for else None,
         paused_days=request.paused_days,
     )
+
+
+def calendar_of(request: DsarRequest) -> WorkingCalendar:
+    """The public holidays the request's dates leave out: those it was opened with (older requests: weekends only)."""
+    return working_calendar(request.calendar)
 
 
 def store_deadline(request: DsarRequest, deadline: Deadline) -> None:

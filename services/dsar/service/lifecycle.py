@@ -9,7 +9,7 @@ from services.dsar.domain import RequestState, extend_deadline, get_regime, is_f
 from services.dsar.models import DsarRequest
 from services.dsar.service import Uow
 from services.dsar.service.completion import purge_request
-from services.dsar.service.deadlines import deadline_of, store_deadline
+from services.dsar.service.deadlines import calendar_of, deadline_of, store_deadline
 from services.dsar.service.notifications import notify_subject, subject_email
 from services.dsar.service.requests import get_request
 from services.dsar.service.tasks import cancel_open_tasks
@@ -44,7 +44,11 @@ async def extend(uow: Uow, request_id: uuid.UUID, reasons: str, reasons_sent_at:
     send_now = reasons_sent_at is None and subject_email(uow, request) is not None
     previous = deadline_of(request)
     extended = extend_deadline(
-        previous, get_regime(request.regime_id), reasons_sent_at=now if send_now else reasons_sent_at, now=now
+        previous,
+        get_regime(request.regime_id),
+        reasons_sent_at=now if send_now else reasons_sent_at,
+        now=now,
+        calendar=calendar_of(request),
     )
     if send_now:
         await notify_subject(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects.postgresql import insert
@@ -16,11 +17,14 @@ from services.dsar.domain import (
     RequestState,
     RequestType,
     assess_repetition,
+    calendar_code,
+    check_received_at,
     compute_deadline,
     get_regime,
     normalise_locale,
     pause_clock,
     validate_details,
+    working_calendar,
 )
 from services.dsar.domain.errors import NoIdentifier
 from services.dsar.domain.identifiers import normalise, parse_kind, subject_ref
@@ -30,6 +34,7 @@ from services.dsar.service import Uow
 from services.dsar.service.crypto import seal, subject_key
 from services.dsar.service.deadlines import store_deadline
 from services.dsar.service.notifications import notify_subject
+from services.dsar.service.settings import chosen_calendars
 from shared.events.catalogue.dsar import DsarRequestReceived
 from shared.rules.errors import Conflict, NotFound, Unprocessable
 from shared.runtime.repository import get_or_404
@@ -51,6 +56,7 @@ class Intake:
     agent_evidence_ref: str | None = None
     verification: str = "email_code"
     locale: str | None = None
+    received_at: datetime | None = None  # when it arrived, if before it was entered (a letter, a call)
     body_hash: str = ""
 
 
@@ -90,8 +96,12 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
     key = subject_key(uow.settings)
     refs = [subject_ref(key, i["kind"], i["value"]) for i in identifiers]
     now = uow.now()
-    deadline = compute_deadline(now, regime, intake.request_type)
-    if PauseGround.IDENTITY in regime.clock_pause.grounds:
+    received_at = now if intake.received_at is None else check_received_at(intake.received_at, now)
+    calendar = calendar_code(regime, await chosen_calendars(uow))
+    deadline = compute_deadline(received_at, regime, intake.request_type, working_calendar(calendar))
+    # Identity is asked for now, so a clock that waits for it stops now; a request entered after its
+    # due date is late already, and asking for identity then does not stop its clock.
+    if PauseGround.IDENTITY in regime.clock_pause.grounds and now <= deadline.due_at:
         deadline = pause_clock(deadline, regime, paused_at=now, ground=PauseGround.IDENTITY)
     prior = await uow.session.exec(
         select(DsarRequest.request_type, DsarRequest.received_at).where(
@@ -100,7 +110,7 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
         )
     )
     repetition = assess_repetition(
-        [PriorRequest(RequestType(t), at) for t, at in prior.all()], intake.request_type, now
+        [PriorRequest(RequestType(t), at) for t, at in prior.all()], intake.request_type, received_at
     )
     request = DsarRequest(
         tenant_id=uow.tenant_id,
@@ -117,7 +127,10 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
         subject_enc=seal(uow.settings, {"identifiers": identifiers, "details": _details_json(details)}),
         details_summary=_details_summary(details),
         repetition_reasons=list(repetition.reasons),
-        received_at=now,
+        received_at=received_at,
+        entered_at=now,
+        entered_by=uow.actor,
+        calendar=calendar,
         clock_started_on=deadline.clock_started_on,
         deadline_basis=deadline.basis,
         verification_method=intake.verification,
@@ -150,7 +163,7 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
             subject_ref=request.subject_ref,
             regime=regime.id,
             due_at=request.due_at,
-            received_at=now,
+            received_at=received_at,
             acknowledge_by=request.acknowledge_by,
             channel=request.channel,
             repetition_flagged=repetition.flagged,
@@ -161,7 +174,14 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
         "request.received",
         "dsar_request",
         request.id,
-        {"type": request.request_type, "regime": regime.id, "kinds": request.identifier_kinds},
+        {
+            "type": request.request_type,
+            "regime": regime.id,
+            "kinds": request.identifier_kinds,
+            "channel": request.channel,
+            "received_at": received_at.isoformat(),
+            "calendar": calendar,
+        },
     )
     await acknowledge_receipt(uow, request)
     return request, True

@@ -13,7 +13,7 @@ from services.dsar.domain import RequestState, get_regime, resume_clock, transit
 from services.dsar.models import DsarRequest, Verification
 from services.dsar.service import Uow
 from services.dsar.service.crypto import hash_secret, new_code, same_hash
-from services.dsar.service.deadlines import deadline_of, store_deadline
+from services.dsar.service.deadlines import calendar_of, deadline_of, store_deadline
 from services.dsar.service.notifications import notify_subject, subject_email
 from services.dsar.service.requests import get_request
 from services.dsar.service.tasks import start_fanout
@@ -110,7 +110,8 @@ async def mark_verified(uow: Uow, request: DsarRequest, *, method: str, evidence
     uow.session.add(verification)
     deadline = deadline_of(request)
     if deadline.is_paused:
-        store_deadline(request, resume_clock(deadline, get_regime(request.regime_id), resumed_at=now))
+        regime = get_regime(request.regime_id)
+        store_deadline(request, resume_clock(deadline, regime, resumed_at=now, calendar=calendar_of(request)))
     request.state = transition(RequestState(request.state), RequestState.VERIFIED).value
     request.verification_method = method
     request.verified_at = now

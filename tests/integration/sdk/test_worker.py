@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -162,6 +163,11 @@ async def test_the_client_opens_and_follows_requests(infra: Infra, topic_prefix:
             again = await client.open_request("access", "us-ca-ccpa", ids, idempotency_key="k-1")
             assert first["id"] == again["id"]
             assert first["deadline"]["acknowledge_by"] is not None  # CCPA: 10 business days to acknowledge
+            # A letter received on Friday 27 February 2026 and entered on Monday 2 March: 45 days from receipt.
+            letter = datetime(2026, 2, 27, 15, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+            posted = await client.open_request("access", "us-ca-ccpa", ids, channel="post", received_at=letter)
+            assert posted["deadline"]["due_at"].startswith("2026-04-13T23:59:59")  # 27 Feb + 45 days = Mon 13 April
+            assert posted["entered_by"] == "backend"
             with pytest.raises(PrivopsError) as error:
                 await client.open_request("access", "atlantis", ids)
             assert error.value.status == 422

@@ -57,6 +57,8 @@ def test_task_deadlines_backoff_and_outcome() -> None:
     legal = datetime(2026, 3, 5, 23, 59, tzinfo=UTC)
     assert task_due_at(now, legal, 7) == legal
     assert task_due_at(now, datetime(2026, 4, 2, tzinfo=UTC), 7) == datetime(2026, 3, 9, 9, tzinfo=UTC)
+    # A request entered after its legal due time (a letter found late): the stores still get their days.
+    assert task_due_at(now, datetime(2026, 2, 16, 23, 59, tzinfo=UTC), 7) == datetime(2026, 3, 9, 9, tzinfo=UTC)
     assert [retry_delay(600, a).total_seconds() for a in (1, 2, 3)] == [600, 1200, 2400]
     assert request_outcome([("done", None), ("no_data", None)]) == "complete"
     assert request_outcome([("done", "Art. 17(3)(b): invoices kept")]) == "partial"
