@@ -189,7 +189,7 @@ class PrivopsClient:
         return response.content
 
     async def register_system(self, key: str, registration: SystemRegistration, actions: list[str]) -> dict[str, Any]:
-        """Register (or update) a data system in the DSAR registry."""
+        """Register (or update) a data system in the DSAR registry (a store's own ``dsar:task`` client may)."""
         body = {**asdict(registration), "actions": actions}
-        result: dict[str, Any] = await self.call("dsar", "PUT", f"/v1/systems/{key}", "dsar:write", json=body)
+        result: dict[str, Any] = await self.call("dsar", "PUT", f"/v1/systems/{key}", "dsar:task", json=body)
         return result

@@ -199,3 +199,18 @@ def require(*scopes: str) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__name__ = "require_" + "_".join(s.replace(":", "_") for s in scopes)
     return dependency
+
+
+def require_any(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """FastAPI dependency factory: the caller's principal, or 403 unless it holds at least one of ``scopes``."""
+    if len(scopes) == 1:
+        return require(scopes[0])
+
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not any(principal.has_scope(s) for s in scopes):
+            needed = ", ".join(scopes)
+            raise Forbidden(f"This operation needs one of the scopes {needed}.", required_scopes=list(scopes))
+        return principal
+
+    dependency.__name__ = "require_any_" + "_".join(s.replace(":", "_") for s in scopes)
+    return dependency

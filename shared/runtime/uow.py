@@ -21,7 +21,7 @@ from shared.events.catalogue import Event
 from shared.events.envelope import CloudEvent
 from shared.rules.clock import Clock
 from shared.runtime import audit
-from shared.runtime.auth import Principal, require
+from shared.runtime.auth import Principal, require_any
 from shared.runtime.db import SessionDep
 from shared.runtime.settings import ServiceSettings
 
@@ -105,9 +105,12 @@ class UnitOfWork(Generic[S]):
         return UnitOfWork(self.session, self.settings, self.clock, tenant_id, actor or self.actor, self.principal)
 
 
-def unit_of_work(scope: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
-    """A FastAPI dependency: the request's unit of work once the caller holds ``scope`` (401/403 otherwise)."""
-    needs = require(scope)
+def unit_of_work(scope: str, *alternatives: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
+    """A FastAPI dependency: the request's unit of work once the caller holds ``scope`` (401/403 otherwise).
+
+    With ``alternatives``, any one of the scopes will do; the route then checks what the one held allows.
+    """
+    needs = require_any(scope, *alternatives)
 
     # A default rather than Annotated: the annotation would name ``needs``, a local that postponed
     # evaluation cannot resolve, and FastAPI would take ``principal`` for a query parameter.
@@ -117,7 +120,7 @@ def unit_of_work(scope: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
         state = request.app.state
         return UnitOfWork(session, state.settings, state.clock, principal.tenant_id, principal.subject, principal)
 
-    dependency.__name__ = "unit_of_work_" + scope.replace(":", "_")
+    dependency.__name__ = "unit_of_work_" + "_or_".join(s.replace(":", "_") for s in (scope, *alternatives))
     return dependency
 
 

@@ -13,6 +13,8 @@ ReadUow = Annotated[Uow, Depends(unit_of_work("dsar:read"))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("dsar:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("dsar:admin"))]
 TaskUow = Annotated[Uow, Depends(unit_of_work("dsar:task"))]
+# A store registers (and updates) its own system with its dsar:task client; people need dsar:write.
+RegistrationUow = Annotated[Uow, Depends(unit_of_work("dsar:write", "dsar:task"))]
 # The notify service's short-lived claim token: the one caller that reads a message's address and code.
 ClaimUow = Annotated[Uow, Depends(unit_of_work("notify:claim"))]
 # A download link's token is the credential; its package names the tenant.

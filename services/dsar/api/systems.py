@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.dsar.api.deps import AdminUow, ReadUow, WriteUow
+from services.dsar.api.deps import AdminUow, ReadUow, RegistrationUow, WriteUow
 from services.dsar.models import DataSystem
 from services.dsar.schemas import KEY_PATTERN, RecipientIn, SystemIn, SystemOut
 from services.dsar.service import registry
+from services.dsar.service.tasks import system_of
+from shared.rules.errors import Forbidden
 from shared.runtime.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["systems"], responses=PROBLEM_RESPONSES)
@@ -27,8 +29,15 @@ def system_out(system: DataSystem) -> SystemOut:
     summary="Register or update a data system",
     responses={201: {"model": SystemOut, "description": "Registered (the first time)"}},
 )
-async def register(key: SystemKey, body: SystemIn, response: Response, uow: WriteUow) -> SystemOut:
-    """Idempotent: a store calls this at every start (201 the first time, 200 after)."""
+async def register(key: SystemKey, body: SystemIn, response: Response, uow: RegistrationUow) -> SystemOut:
+    """Idempotent: a store calls this at every start (201 the first time, 200 after).
+
+    ``dsar:write`` registers any system; a store's own client (``dsar:task``, subject ``system:<key>``)
+    registers only its own system, and never as manual (that is a person's decision).
+    """
+    assert uow.principal is not None
+    if not uow.principal.has_scope("dsar:write") and (system_of(uow.actor) != key or body.manual):
+        raise Forbidden(f"A store's token registers only its own system (its subject is {uow.actor!r}).")
     system, created = await registry.upsert_system(uow, key, body)
     response.status_code = 201 if created else 200
     return system_out(system)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.dsar.support import ADMIN, READ, WRITE, request_body, serve_dsar
-from tests.support.stack import Infra, auth
+from tests.integration.dsar.support import ADMIN, READ, TENANT, WRITE, request_body, serve_dsar
+from tests.support.stack import Infra, auth, token
 
 pytestmark = pytest.mark.integration
 PRIVOPS = [
@@ -56,3 +56,20 @@ async def test_registry_is_idempotent_per_tenant_and_seeds_the_privops_services(
             "/v1/notifications/00000000-0000-0000-0000-000000000000/claim", headers=ADMIN
         )
         assert notification.status_code == 403  # only the notify service's notify:claim token reads messages
+
+
+async def test_a_store_client_registers_its_own_system_and_nothing_else(infra: Infra, topic_prefix: str) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        body = {"name": "CRM", "owner": "sales", "actions": ["erase", "access"]}
+        crm = {"Authorization": f"Bearer {token(TENANT, 'dsar:task', subject='system:crm')}"}
+        assert (await dsar.client.put("/v1/systems/crm", json=body, headers=crm)).status_code == 201
+        other = await dsar.client.put("/v1/systems/analytics", json=body, headers=crm)
+        assert other.status_code == 403
+        assert "own system" in other.json()["detail"]
+        manual = {"name": "CRM", "owner": "sales", "manual": True, "instructions": "ask sales"}
+        assert (await dsar.client.put("/v1/systems/crm", json=manual, headers=crm)).status_code == 403
+        reader = await dsar.client.put("/v1/systems/crm", json=body, headers=READ)
+        assert reader.status_code == 403
+        # The store's token reads nothing else.
+        assert (await dsar.client.get("/v1/systems", headers=crm)).status_code == 403
+        assert (await dsar.client.get("/v1/systems/crm", headers=crm)).status_code == 403
