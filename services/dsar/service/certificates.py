@@ -15,7 +15,7 @@ from shared.runtime.repository import get_or_404
 
 
 async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask], outcome: str) -> ErasureCertificate:
-    """Sign the erasure's evidence: who confirmed what, when, how many records, and any exemption."""
+    """Sign the erasure's evidence: who confirmed what, when, how many records, any exemption and legal hold."""
     names = {
         s.key: s.name
         for s in (await uow.session.exec(select(DataSystem).where(col(DataSystem.tenant_id) == uow.tenant_id))).all()
@@ -46,6 +46,7 @@ async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask
                 "detail": t.detail or t.error,
                 "confirmed_at": (t.confirmed_at or t.closed_at or now).isoformat(),
                 "recipients_notified": t.recipients,
+                "holds": [_held(hold) for hold in t.holds],
             }
             for t in tasks
         ],
@@ -62,6 +63,17 @@ async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask
     uow.session.add(certificate)
     uow.audit("certificate.issued", "dsar_request", request.id, {"certificate_id": certificate_id, "outcome": outcome})
     return certificate
+
+
+def _held(hold: dict[str, Any]) -> dict[str, Any]:
+    """A legal hold the system was told of, as the certificate names it: what it covers and why (Art. 17(3)(e))."""
+    scope = {name: hold.get(name) for name in ("subject_ref", "category", "system", "matter")}
+    return {
+        "hold_id": hold["hold_id"],
+        "reason": hold.get("reason"),
+        "scope": {name: value for name, value in scope.items() if value is not None},
+        "placed_at": hold.get("placed_at"),
+    }
 
 
 async def get_certificate(uow: Uow, certificate_id: uuid.UUID) -> ErasureCertificate:
