@@ -12,13 +12,24 @@ await TaskWorker(Crm(), WorkerConfig.from_env("crm"), SystemRegistration("CRM", 
 from sdk.client import PrivopsClient, PrivopsError
 from sdk.config import WorkerConfig
 from sdk.ledger import Ledger
-from sdk.store import Identifier, Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
+from sdk.store import (
+    Hold,
+    Identifier,
+    Identifiers,
+    Outcome,
+    Store,
+    SubjectSweep,
+    Sweep,
+    SweepCounts,
+    SystemRegistration,
+)
 from sdk.subjects import subject_ref, subject_refs
 from sdk.tokens import ClientCredentials, StaticToken, TokenRefused, TokenSigner
 from sdk.worker import TaskWorker
 
 __all__ = [
     "ClientCredentials",
+    "Hold",
     "Identifier",
     "Identifiers",
     "Ledger",

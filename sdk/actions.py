@@ -11,8 +11,15 @@ import structlog
 
 from sdk.client import TokenSource
 from sdk.config import WorkerConfig
-from sdk.store import Identifier, Identifiers, Outcome, Store
-from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskFailed, DsarTaskRequested
+from sdk.store import Hold, Identifier, Identifiers, Outcome, Store
+from shared.events.catalogue.dsar import (
+    KEPT_WHOLE,
+    DsarTaskCompleted,
+    DsarTaskFailed,
+    DsarTaskRequested,
+    holds_exemption,
+    whole_holds,
+)
 
 log = structlog.get_logger("privops.sdk.task")
 TASK_SCOPE = "dsar:task"
@@ -60,6 +67,9 @@ class TaskRunner:
             subject_ref=event.subject_ref,
             details=body.get("details") or {},
             recipients=tuple(body.get("recipients") or ()),
+            holds=tuple(
+                Hold(str(h.hold_id), h.reason, h.subject_ref is not None, h.category, h.matter) for h in event.holds
+            ),
         )
 
     async def upload(self, tenant: str, event: DsarTaskRequested, records: list[dict[str, Any]]) -> None:
@@ -86,6 +96,9 @@ class TaskRunner:
             await self.upload(tenant, event, records)
             return Outcome.done(len(records)) if records else Outcome.no_data()
         if action == "erase":
+            if whole := whole_holds(event.holds, event.system):
+                # A hold with no category or matter keeps everything: answered here, so no store can forget it.
+                return Outcome.exempt(holds_exemption(whole), detail=KEPT_WHOLE)
             return await store.erase(ids)
         if action == "rectify":
             corrections = {c["field"]: c["new_value"] for c in ids.details.get("corrections", [])}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from shared.events.catalogue.dsar import hold_exemption
 
 OutcomeKind = Literal["done", "no_data", "exempt"]
 ALL_ACTIONS = ("access", "erase", "rectify", "restrict", "lift_restriction", "object", "portability")
@@ -19,6 +22,41 @@ class Identifier:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A legal hold standing on part of an erasure: keep what it covers, and name it as the reason.
+
+    Every scope it names must match a record for the hold to cover it: the person (``subject_held``:
+    the hold is about this subject, else about whoever is tagged or filed that way), the retention
+    ``category`` (``customer``, ``invoice`` …) and the ``matter`` a record is tagged with. A hold
+    naming neither category nor matter keeps everything, and the worker answers such a task itself
+    (exempt) without calling ``erase``. Erasure does not reach data needed for legal claims: GDPR
+    Art. 17(3)(e), https://eur-lex.europa.eu/eli/reg/2016/679/oj.
+    """
+
+    hold_id: str
+    reason: str | None = None
+    subject_held: bool = False
+    category: str | None = None
+    matter: str | None = None
+
+    def covers(self, category: str | None = None, matters: Iterable[str] = ()) -> bool:
+        """True when the hold keeps a record of ``category`` tagged with ``matters``."""
+        return (self.category is None or self.category == category) and (
+            self.matter is None or self.matter in set(matters)
+        )
+
+    @property
+    def exemption(self) -> str:
+        """The reason to give for what the hold keeps: ``legal hold <id>: <reason> — Art. 17(3)(e) GDPR``."""
+        return hold_exemption(self.hold_id, self.reason)
+
+    @staticmethod
+    def reasons(holds: Iterable[Hold]) -> str:
+        """One exemption text naming each of ``holds`` once, in order."""
+        return "; ".join(hold.exemption for hold in dict.fromkeys(holds))
+
+
+@dataclass(frozen=True)
 class Identifiers:
     """The subject's identifiers, fetched by claim check; plus the task's context."""
 
@@ -29,6 +67,21 @@ class Identifiers:
     subject_ref: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     recipients: tuple[str, ...] = ()
+    holds: tuple[Hold, ...] = ()  # legal holds on part of an erasure (keep what they cover)
+
+    @property
+    def held_matters(self) -> frozenset[str]:
+        """The matters under a hold: keep the records tagged with one (when the hold's category matches too)."""
+        return frozenset(hold.matter for hold in self.holds if hold.matter is not None)
+
+    @property
+    def held_categories(self) -> frozenset[str]:
+        """The retention categories under a hold: keep that data (tagged with the hold's matter, when it names one)."""
+        return frozenset(hold.category for hold in self.holds if hold.category is not None)
+
+    def holds_on(self, category: str | None = None, matters: Iterable[str] = ()) -> tuple[Hold, ...]:
+        """The holds that keep a record of ``category`` tagged with ``matters`` (empty: erase it)."""
+        return tuple(hold for hold in self.holds if hold.covers(category, matters))
 
     def all(self, kind: str) -> list[str]:
         """Every value of one kind."""

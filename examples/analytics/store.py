@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from examples.common import NO_SUBJECT_KEY, PER_PERSON, HeldSubjects, NamedSubjects
-from sdk import Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
+from sdk import Hold, Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 
 SYSTEM = "analytics"
 REGISTRATION = SystemRegistration(
@@ -47,6 +47,8 @@ SWEPT = ("cookie",)
 # person's events and profile go (``consent_based``), as they do when the account is closed (``account``).
 SWEPT_BY_SUBJECT = ("consent_based", "cookie", "account")
 TRACKING_PURPOSES = (None, "analytics")
+# The categories a user's profile and events are data of: a legal hold on one keeps them through an erasure.
+HELD_CATEGORIES = ("cookie", "consent_based", "account")
 PEOPLE = [
     ("u-1001", "ada@example.com", "engineers"),
     ("u-1002", "grace@example.com", "engineers"),
@@ -129,10 +131,13 @@ class AnalyticsStore(Store):
         return [{"table": "profiles", **p} for p in profiles] + [{"table": "events", **e} for e in events]
 
     async def erase(self, identifiers: Identifiers) -> Outcome:
-        """Delete the profile and every event."""
+        """Delete the profile and every event, unless a legal hold keeps one of the categories they are data of."""
         users = await self._user_ids(identifiers)
         if not users:
             return Outcome.no_data()
+        # No record here is tagged with a matter, so only a hold on a category (and no matter) covers them.
+        if held := [hold for category in HELD_CATEGORIES for hold in identifiers.holds_on(category)]:
+            return Outcome.exempt(Hold.reasons(held), detail="profile and events kept under legal hold")
         marks = self._in(users)
         events, profiles = await asyncio.to_thread(
             self._tx,

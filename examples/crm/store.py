@@ -9,7 +9,8 @@ from typing import Any
 import asyncpg
 
 from examples.common import NO_SUBJECT_KEY, PER_PERSON, HeldSubjects, NamedSubjects
-from sdk import Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
+from examples.crm.holds import held_contacts
+from sdk import Hold, Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 
 SYSTEM = "crm"
 INVOICES_KEPT = "Art. 17(3)(b) GDPR: invoices are kept 10 years for the accounting obligation"
@@ -197,18 +198,27 @@ class CrmStore(Store):
             return records
 
     async def erase(self, identifiers: Identifiers) -> Outcome:
-        """Delete the contact and notes; keep the invoices (accounting obligation) and say so."""
+        """Delete the contact and notes; keep the invoices (accounting obligation) and what a legal hold covers."""
         async with self.pool.acquire() as conn, conn.transaction():
             cids = await self._contact_ids(conn, identifiers)
             if not cids:
                 return Outcome.no_data()
-            notes = await conn.fetchval("SELECT count(*) FROM notes WHERE contact_id = ANY($1::int[])", cids)
-            lists = await conn.fetchval("SELECT count(*) FROM subscriptions WHERE contact_id = ANY($1::int[])", cids)
+            held = await held_contacts(conn, cids, identifiers)
+            gone = [cid for cid in cids if cid not in held]
+            notes = await conn.fetchval("SELECT count(*) FROM notes WHERE contact_id = ANY($1::int[])", gone)
+            lists = await conn.fetchval("SELECT count(*) FROM subscriptions WHERE contact_id = ANY($1::int[])", gone)
             invoices = await conn.fetchval("SELECT count(*) FROM invoices WHERE contact_id = ANY($1::int[])", cids)
-            await conn.execute("DELETE FROM contacts WHERE id = ANY($1::int[])", cids)  # notes, subscriptions cascade
-            kept = f"{invoices} invoice(s) kept — {INVOICES_KEPT}" if invoices else None
-            detail = f"{len(cids)} contact(s), {notes} note(s), {lists} subscription(s)"
-            return Outcome.done(len(cids) + notes + lists, detail=detail, exemption=kept)
+            await conn.execute("DELETE FROM contacts WHERE id = ANY($1::int[])", gone)  # notes, subscriptions cascade
+            kept = []
+            if held:
+                holds = Hold.reasons(hold for cid in cids for hold in held.get(cid, ()))
+                kept.append(f"{len(held)} contact(s) with their notes kept — {holds}")
+            if invoices:
+                kept.append(f"{invoices} invoice(s) kept — {INVOICES_KEPT}")
+            if not gone:
+                return Outcome.exempt("; ".join(kept), detail="nothing erased: every contact is under legal hold")
+            detail = f"{len(gone)} contact(s), {notes} note(s), {lists} subscription(s)"
+            return Outcome.done(len(gone) + notes + lists, detail=detail, exemption="; ".join(kept) or None)
 
     async def rectify(self, identifiers: Identifiers, corrections: dict[str, str]) -> Outcome:
         """Correct name, phone, company or email."""

@@ -1,9 +1,10 @@
-"""Kafka handlers of the DSAR service: store answers, what became of its messages, and its own part as a data store."""
+"""Kafka handlers of the DSAR service: store answers, what became of its messages, legal holds, and its own store."""
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.dsar.service.holds import record_placed, record_released
 from services.dsar.service.notifications import record_outcome
 from services.dsar.service.store import DsarOwnData
 from services.dsar.service.tasks import apply_result
@@ -11,11 +12,22 @@ from shared.bus.consumer import EventContext, Subscription
 from shared.bus.notifications import notification_outcomes
 from shared.bus.store import dsar_task_subscription
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskFailed
+from shared.events.catalogue.retention import LegalHoldPlaced, LegalHoldReleased
 
 
 async def on_task_result(session: AsyncSession, event: DsarTaskCompleted | DsarTaskFailed, ctx: EventContext) -> None:
     """Close the task with the store's answer; a result for an unknown task raises (dead-lettered)."""
     await apply_result(ctx.unit_of_work(session, actor=f"system:{event.system}"), event)
+
+
+async def on_hold_placed(session: AsyncSession, event: LegalHoldPlaced, ctx: EventContext) -> None:
+    """Keep the hold: the erase tasks fanned out from now on carry it to the stores it applies to."""
+    await record_placed(ctx.unit_of_work(session), event)
+
+
+async def on_hold_released(session: AsyncSession, event: LegalHoldReleased, ctx: EventContext) -> None:
+    """Mark the hold released: later erase tasks no longer carry it."""
+    await record_released(ctx.unit_of_work(session), event)
 
 
 SUBSCRIPTIONS = [
@@ -25,5 +37,10 @@ SUBSCRIPTIONS = [
         batched=True,  # database only; a burst of results closes in a few transactions
     ),
     notification_outcomes("dsar", record_outcome, batched=True),  # database only
+    Subscription(
+        name="legal-holds",
+        handlers={LegalHoldPlaced: on_hold_placed, LegalHoldReleased: on_hold_released},
+        batched=True,  # database only
+    ),
     dsar_task_subscription("privops-dsar", DsarOwnData()),
 ]

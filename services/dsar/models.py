@@ -228,6 +228,10 @@ class DsarTask(DsarModel, table=True):
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     recipients: list[str] = _json()
+    # The legal holds sent with an erase task (``TaskHold`` as JSON): re-publications and the certificate name them.
+    holds: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    )
     export_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     exported_records: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     exported_at: datetime | None = _ts()
@@ -238,6 +242,26 @@ class DsarTask(DsarModel, table=True):
     evidence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     close_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _ts(nullable=False)
+
+
+class LegalHold(DsarModel, table=True):
+    """The retention service's legal holds as this service heard of them (placed, released): erase tasks carry them.
+
+    A release heard of before its placement is kept as released (``placed_at`` empty until the placement arrives).
+    """
+
+    __tablename__ = "dsar_legal_hold"
+    __table_args__ = (Index("ix_dsar_legal_hold_active", "tenant_id", postgresql_where=text("released_at IS NULL")),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    subject_ref: str | None = _str(128)
+    category: str | None = _str(32)
+    system: str | None = _str(128)
+    matter: str | None = _str(128)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    placed_at: datetime | None = _ts()
+    released_at: datetime | None = _ts()
 
 
 class ExportPackage(DsarModel, table=True):

@@ -18,7 +18,14 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus.consumer import EventContext, Subscription
-from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskRequested
+from shared.events.catalogue.dsar import (
+    KEPT_WHOLE,
+    DsarTaskCompleted,
+    DsarTaskRequested,
+    TaskHold,
+    holds_exemption,
+    whole_holds,
+)
 from shared.runtime.tokens import service_tokens
 from shared.runtime.uow import UnitOfWork
 
@@ -48,6 +55,7 @@ class TaskInput:
     request_id: uuid.UUID | None = None
     details: dict[str, Any] = field(default_factory=dict)
     subject_refs: tuple[str, ...] = ()
+    holds: tuple[TaskHold, ...] = ()  # legal holds on part of an erasure (a category or a matter): keep what they cover
 
     @property
     def refs(self) -> list[str]:
@@ -122,11 +130,15 @@ def dsar_task_subscription(system: str, actions: StoreActions, actor: str = "dsa
             action=event.action,
             request_id=event.request_id,
             subject_refs=tuple(event.subject_refs),
+            holds=tuple(event.holds),
         )
         if event.action in ("access", "portability"):
             records = await actions.export(uow, task)
             await upload_export(event, ctx, records)
             result = StoreResult("done" if records else "no_data", records_affected=len(records))
+        elif event.action == "erase" and (whole := whole_holds(event.holds, event.system)):
+            # A hold with no category or matter keeps everything: answered here, so no service can forget it.
+            result = StoreResult("exempt", exemption=holds_exemption(whole), detail=KEPT_WHOLE)
         elif event.action == "erase":
             result = await actions.erase(uow, task)
         elif event.action in ("restrict", "lift_restriction"):

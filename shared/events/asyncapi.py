@@ -35,9 +35,22 @@ def _message_name(event: type[Event]) -> str:
     return event.event_type.removeprefix("io.privops.").replace(".", "_")
 
 
+def _inline(value: Any, defs: dict[str, Any]) -> Any:
+    """``value`` with each ``#/$defs/X`` reference replaced by X itself (a payload inside AsyncAPI has no ``$defs``)."""
+    if isinstance(value, dict):
+        ref = value.get("$ref", "")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(item, defs) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_inline(item, defs) for item in value]
+    return value
+
+
 def event_schema(event: type[Event]) -> dict[str, Any]:
-    """The JSON Schema of one event's data."""
+    """The JSON Schema of one event's data (nested models written in place)."""
     schema = event.model_json_schema(mode="serialization")
+    schema = _inline(schema, schema.pop("$defs", {}))
     schema["$id"] = event.dataschema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = event.summary()

@@ -6,18 +6,59 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CertificateOut(BaseModel):
     """A signed certificate of erasure."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b9f3c1e-2d4a-4e8b-9c1f-5a6b7c8d9e0f",
+                    "request_id": "5f0c2b7a-8e1d-4c3b-a2f9-1e0d9c8b7a6f",
+                    "issued_at": "2026-03-04T10:00:00Z",
+                    "algorithm": "HMAC-SHA256",
+                    "signature": "3f1c…",
+                    "certificate": {
+                        "request_type": "erasure",
+                        "outcome": "partial",
+                        "systems": [
+                            {
+                                "system": "crm",
+                                "outcome": "exempt",
+                                "records_affected": 0,
+                                "exemption": "legal hold 7c9e6679-7425-40de-944b-e07fc1f90ae7: litigation case "
+                                "2026-CV-0412 — Art. 17(3)(e) GDPR",
+                                "holds": [
+                                    {
+                                        "hold_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                                        "reason": "litigation case 2026-CV-0412",
+                                        "scope": {"subject_ref": "sr1_9f2c…"},
+                                        "placed_at": "2026-02-12T09:00:00Z",
+                                    }
+                                ],
+                            }
+                        ],
+                    },
+                }
+            ]
+        }
+    )
 
     id: uuid.UUID
     request_id: uuid.UUID
     issued_at: datetime
     algorithm: str
     signature: str
-    certificate: dict[str, Any]
+    certificate: dict[str, Any] = Field(
+        description="The signed document: the request, and per system its outcome, records affected, exemption, "
+        "recipients notified and the legal holds it was told of (hold_id, reason, scope: subject_ref, category, "
+        "system, matter). A system that kept data under a hold answers exempt, or done with the kept part in "
+        "exemption, naming the hold: GDPR Art. 17(3)(e), https://eur-lex.europa.eu/eli/reg/2016/679/oj. The "
+        "signature covers every field; verify it with POST /v1/certificates/verify."
+    )
 
     @classmethod
     def of(cls, cert: Any) -> CertificateOut:

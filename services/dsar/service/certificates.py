@@ -15,7 +15,7 @@ from shared.runtime.repository import get_or_404
 
 
 async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask], outcome: str) -> ErasureCertificate:
-    """Sign the erasure's evidence: who confirmed what, when, how many records, and any exemption.
+    """Sign the erasure's evidence: who confirmed what, when, how many records, any exemption and legal hold.
 
     Each system's step says whether its store confirmed it or a person did (a manual system's task, or a
     store's task an admin closed), with that person and their evidence: the controller's proof of the
@@ -56,6 +56,7 @@ async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask
                 "evidence": t.evidence,
                 "close_reason": t.close_reason,
                 "recipients_notified": t.recipients,
+                "holds": [_held(hold) for hold in t.holds],
             }
             for t in tasks
         ],
@@ -72,6 +73,17 @@ async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask
     uow.session.add(certificate)
     uow.audit("certificate.issued", "dsar_request", request.id, {"certificate_id": certificate_id, "outcome": outcome})
     return certificate
+
+
+def _held(hold: dict[str, Any]) -> dict[str, Any]:
+    """A legal hold the system was told of, as the certificate names it: what it covers and why (Art. 17(3)(e))."""
+    scope = {name: hold.get(name) for name in ("subject_ref", "category", "system", "matter")}
+    return {
+        "hold_id": hold["hold_id"],
+        "reason": hold.get("reason"),
+        "scope": {name: value for name, value in scope.items() if value is not None},
+        "placed_at": hold.get("placed_at"),
+    }
 
 
 async def get_certificate(uow: Uow, certificate_id: uuid.UUID) -> ErasureCertificate:

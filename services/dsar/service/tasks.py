@@ -21,6 +21,7 @@ from services.dsar.domain.tasks import (
 from services.dsar.models import DataSystem, DsarRequest, DsarTask, SubjectRecipient
 from services.dsar.service import Uow
 from services.dsar.service.crypto import seal
+from services.dsar.service.holds import active_holds, task_holds
 from services.dsar.service.notifications import subject_data
 from services.dsar.service.requests import get_request
 from shared.events.catalogue import Event
@@ -30,6 +31,7 @@ from shared.events.catalogue.dsar import (
     DsarTaskEscalated,
     DsarTaskFailed,
     DsarTaskRequested,
+    TaskHold,
 )
 from shared.rules.errors import Conflict, Forbidden, Gone, NotFound
 from shared.runtime.repository import get_or_404
@@ -59,6 +61,7 @@ def _requested(uow: Uow, task: DsarTask, refs: list[str]) -> DsarTaskRequested:
         claim_url=uow.url(f"/v1/tasks/{task.id}/claim"),
         due_at=task.due_at,
         attempt=task.attempt,
+        holds=[TaskHold.model_validate(hold) for hold in task.holds],
     )
 
 
@@ -106,6 +109,8 @@ async def start_fanout(uow: Uow, request: DsarRequest) -> int:
         )
         for row in rows.all():
             recipients.setdefault(row.system_key, []).append(row.recipient)
+    # Art. 17(3)(e): what a legal hold covers is not erased; each erase task carries the holds on its store.
+    holds = await active_holds(uow) if action is TaskAction.ERASE else []
     now = uow.now()
     staged: list[tuple[Event, str | None]] = []
     for system in targets:
@@ -120,6 +125,7 @@ async def start_fanout(uow: Uow, request: DsarRequest) -> int:
             next_retry_at=None if system.manual else now + retry_delay(uow.settings.task_ack_timeout_s, 1),
             recipients=sorted(set(recipients.get(system.key, []))),
             manual=system.manual,
+            holds=[hold.model_dump(mode="json") for hold in task_holds(holds, request.subject_refs, system.key, now)],
             created_at=now,
         )
         uow.session.add(task)

@@ -14,7 +14,7 @@ class HoldIn(BaseModel):
     """A legal hold: what it covers (at least one of subject, category, system, matter) and why."""
 
     model_config = examples(
-        {"subject_ref": "sr1_9f2c…", "reason": "Litigation Dupont v. Example, court order of 2026-02-12"},
+        {"subject_ref": "sr1_9f2c…", "reason": "Litigation case 2026-CV-0412, court order of 2026-02-12"},
         {"category": "invoice", "matter": "tax-audit-2025", "reason": "Tax audit of financial year 2025"},
     )
 
@@ -22,7 +22,11 @@ class HoldIn(BaseModel):
     category: str | None = Field(default=None, max_length=32)
     system: str | None = Field(default=None, max_length=128)
     matter: str | None = Field(default=None, max_length=128)
-    reason: str = Field(max_length=2000)
+    reason: str = Field(
+        max_length=2000,
+        description="Why the data is kept. Data stores and certificates of erasure give it as the reason (GDPR "
+        "Art. 17(3)(e)): name the case or matter, never a person",
+    )
 
 
 class ReleaseIn(BaseModel):

@@ -73,6 +73,7 @@ async def place_hold(
             system=row.system,
             matter=row.matter,
             placed_at=row.placed_at,
+            reason=row.reason,
         ),
         row.subject_ref or str(hold_id),
     )

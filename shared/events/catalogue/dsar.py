@@ -6,13 +6,67 @@ import uuid
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import topics
 from shared.events.catalogue import Event
 
 TaskAction = Literal["access", "erase", "rectify", "restrict", "lift_restriction", "object", "portability"]
 TaskOutcome = Literal["done", "no_data", "exempt"]
+# GDPR Art. 17(3)(e): no erasure of what is needed for the establishment, exercise or defence of legal claims
+# (https://eur-lex.europa.eu/eli/reg/2016/679/oj).
+LEGAL_CLAIMS = "Art. 17(3)(e) GDPR"
+
+
+def hold_exemption(hold_id: uuid.UUID | str, reason: str | None) -> str:
+    """The legal reason a store gives for what a hold keeps: ``legal hold <id>: <reason> — Art. 17(3)(e) GDPR``."""
+    return f"legal hold {hold_id}{f': {reason}' if reason else ''} — {LEGAL_CLAIMS}"
+
+
+class TaskHold(BaseModel):
+    """A legal hold that applies to an erasure task: the store keeps what it covers and says so.
+
+    The store must keep every record the hold covers (each scope it names must match: the person, the
+    category, the matter) and answer ``exempt`` (or ``done`` for the rest) with the hold as the reason in
+    ``exemption``: erasure does not apply to data needed for legal claims, GDPR Art. 17(3)(e)
+    (https://eur-lex.europa.eu/eli/reg/2016/679/oj).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hold_id: uuid.UUID
+    reason: str | None = Field(default=None, description="Why the data is kept (the hold's reason), for the answer")
+    subject_ref: str | None = Field(
+        default=None, description="The held person's reference (one of the request's), or None for a hold not about one"
+    )
+    category: str | None = Field(default=None, description="Only this retention category's data is held, when set")
+    system: str | None = Field(default=None, description="Only this system's data is held, when set (then the task's)")
+    matter: str | None = Field(default=None, description="Only the records tagged with this matter are held, when set")
+    placed_at: datetime
+
+    @property
+    def whole(self) -> bool:
+        """True when the hold keeps everything the task is about (no category, no matter to narrow it)."""
+        return self.category is None and self.matter is None
+
+    @property
+    def exemption(self) -> str:
+        """The answer's legal reason for what this hold keeps."""
+        return hold_exemption(self.hold_id, self.reason)
+
+
+# The detail of an erase task answered exempt because a hold keeps all of the subject's data.
+KEPT_WHOLE = "all data kept under legal hold; nothing erased"
+
+
+def whole_holds(holds: list[TaskHold], system: str) -> list[TaskHold]:
+    """The holds that keep all of ``system``'s data for the task: it erases nothing and answers exempt."""
+    return [hold for hold in holds if hold.whole and hold.system in (None, system)]
+
+
+def holds_exemption(holds: list[TaskHold]) -> str:
+    """One exemption text naming every hold (for a task's ``exemption``)."""
+    return "; ".join(hold.exemption for hold in holds)
 
 
 class DsarTaskRequested(Event):
@@ -35,6 +89,15 @@ class DsarTaskRequested(Event):
     claim_url: str = Field(description="Authenticated URL where the store fetches the identifiers (claim check)")
     due_at: datetime = Field(description="When the store must have answered")
     attempt: int = Field(default=1, ge=1, description="1 for the first publication, more for re-publications")
+    holds: list[TaskHold] = Field(
+        default_factory=list,
+        description="Legal holds standing on what an erase task covers (empty for every other action). A hold with "
+        "no category and no matter keeps everything: erase nothing and answer exempt naming the hold. A hold with a "
+        "category or a matter keeps only the data of that category or tagged with that matter (every scope it names "
+        "must match); erase the rest. What a hold keeps is reported as exempt, or as done with the kept part in "
+        "exemption, naming the hold as the reason: GDPR Art. 17(3)(e), legal claims "
+        "(https://eur-lex.europa.eu/eli/reg/2016/679/oj).",
+    )
 
 
 class DsarTaskCompleted(Event):

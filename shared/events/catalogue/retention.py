@@ -114,6 +114,11 @@ class LegalHoldPlaced(Event):
     system: str | None = None
     matter: str | None = None
     placed_at: datetime
+    reason: str | None = Field(
+        default=None,
+        description="Why the hold was placed (the litigation, audit or request it serves): stores and certificates of "
+        "erasure give it as the reason data is kept, so it names the matter, never a person",
+    )
 
 
 class LegalHoldReleased(Event):

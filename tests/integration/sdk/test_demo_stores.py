@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from examples.crm.store import INVOICES_KEPT
+from shared.events.catalogue.retention import LegalHoldPlaced
 from shared.events.topics import DSAR_EVENTS
-from tests.integration.dsar.support import ADMIN, READ, Dsar, render, request_body, serve_dsar
+from shared.rules.subjects import subject_ref
+from tests.integration.dsar.support import ADMIN, READ, START, Dsar, render, request_body, serve_dsar
+from tests.integration.retention.support import produce
 from tests.integration.sdk.support import DemoStores, demo_stores, tasks_of, until_state, verify_by_code
 from tests.support.pii import LogCapture, assert_no_personal_data, outbox_drained
-from tests.support.stack import Infra, auth, read_topic
+from tests.support.stack import SUBJECT_KEY, Infra, auth, eventually, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +91,72 @@ async def _erasure_reaches_both_stores(infra: Infra, dsar: Dsar, stores: DemoSto
         "certificate_id": certificate["id"],
     }
     assert "carried out in every system" in render(completed_notice).text
+
+
+async def test_legal_holds_keep_what_they_cover_in_the_demo_stores(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar, demo_stores(infra, dsar, tmp_path) as stores:
+        await dsar.wait_consumers_ready()
+        async with stores.crm.pool.acquire() as conn:  # Grace's contact is filed under a litigation matter
+            await conn.execute("UPDATE contacts SET matters = '{case-12}' WHERE email = 'grace@example.com'")
+        on_ada, on_matter = uuid.uuid4(), uuid.uuid4()
+        ada_ref = subject_ref(SUBJECT_KEY.encode(), "email", "ada@example.com")
+        for event in (
+            LegalHoldPlaced(
+                hold_id=on_ada, subject_ref=ada_ref, reason="case 2026-CV-0412", placed_at=START - timedelta(days=1)
+            ),
+            LegalHoldPlaced(hold_id=on_matter, matter="case-12", reason="tax audit 2025", placed_at=START),
+        ):
+            await produce(infra, dsar.settings, event, tenant="acme", subject=str(event.hold_id))
+        await eventually(lambda: _holds_heard(dsar, 2))
+
+        requests = {}
+        for email in ("ada@example.com", "grace@example.com", "alan@example.com"):
+            body = {"type": "erasure", "jurisdiction": "eu-gdpr", "identifiers": [{"kind": "email", "value": email}]}
+            requests[email] = (await dsar.open(body))["id"]
+            await verify_by_code(dsar, requests[email])
+        tasks = {}
+        for email, request_id in requests.items():
+            assert (await until_state(dsar, request_id))["outcome"] == "partial"  # invoices or holds keep something
+            tasks[email] = await tasks_of(dsar, request_id)
+
+        held_person = tasks["ada@example.com"]  # a hold on the person: both stores keep everything
+        for system in ("crm", "analytics"):
+            assert (held_person[system]["outcome"], held_person[system]["records_affected"]) == ("exempt", 0)
+            assert held_person[system]["exemption"] == f"legal hold {on_ada}: case 2026-CV-0412 — Art. 17(3)(e) GDPR"
+        assert await stores.analytics.query("SELECT * FROM events WHERE user_id = 'u-1001'")
+
+        held_matter = tasks["grace@example.com"]  # the matter's contact stays in the CRM; analytics tags no matter
+        assert (held_matter["crm"]["outcome"], held_matter["crm"]["records_affected"]) == ("exempt", 0)
+        assert (
+            f"1 contact(s) with their notes kept — legal hold {on_matter}: tax audit 2025"
+            in (held_matter["crm"]["exemption"])
+        )
+        assert held_matter["analytics"]["outcome"] == "done"
+
+        unheld = tasks["alan@example.com"]["crm"]  # no hold covers Alan: erased, invoices kept as always
+        assert (unheld["outcome"], unheld["records_affected"]) == ("done", 4)
+        assert "legal hold" not in unheld["exemption"] and INVOICES_KEPT in unheld["exemption"]
+        async with stores.crm.pool.acquire() as conn:
+            emails = {r["email"] for r in await conn.fetch("SELECT email FROM contacts")}
+        assert emails == {"ada@example.com", "grace@example.com", "katherine@example.com"}
+
+        certificate = await dsar.client.get(f"/v1/requests/{requests['ada@example.com']}/certificate", headers=READ)
+        crm = next(s for s in certificate.json()["certificate"]["systems"] if s["system"] == "crm")
+        assert [(h["hold_id"], h["reason"]) for h in crm["holds"]] == [
+            (str(on_ada), "case 2026-CV-0412"),
+            (str(on_matter), "tax audit 2025"),
+        ]
+
+
+async def _holds_heard(dsar: Dsar, count: int) -> bool:
+    from sqlmodel import select
+
+    from services.dsar.models import LegalHold
+
+    async with dsar.runtime.database.session() as session:
+        return len((await session.exec(select(LegalHold))).all()) == count
 
 
 async def test_access_and_portability_produce_a_zip_behind_an_expiring_link(
