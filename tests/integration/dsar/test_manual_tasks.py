@@ -155,6 +155,7 @@ async def test_a_manual_task_is_alerted_not_published_and_closed_by_hand_into_th
             "evidence": EVIDENCE,
             "close_reason": None,
             "recipients_notified": [],
+            "holds": [],
         }
         assert (steps["ghost"]["confirmation"], steps["ghost"]["close_reason"]) == ("person", reason)
         verified = await dsar.client.post(
