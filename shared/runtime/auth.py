@@ -29,6 +29,9 @@ SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
 ALGORITHM_HS = "HS256"
 CLOCK_SKEW = timedelta(seconds=30)
 VERIFIED_CACHE_SIZE = 10_000
+# A service's own source of EdDSA verification keys (the identity service verifies its own tokens
+# locally): given the token's header, the public key, or raise Unauthorized.
+KeyResolver = Callable[[dict[str, Any]], Awaitable[Any]]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="JWT with `tenant` and `scope` claims")
 
@@ -99,8 +102,10 @@ class TokenVerifier:
         jwks_url: str | None = None,
         audience: str | None = None,
         issuer: str | None = None,
+        key_resolver: KeyResolver | None = None,
     ) -> None:
         self._secret = secret
+        self._key_resolver = key_resolver
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self._audience = audience
         self._issuer = issuer
@@ -135,7 +140,9 @@ class TokenVerifier:
             raise Unauthorized("The bearer token is not a JWT.") from None
         alg = header.get("alg")
         key: Any
-        if alg == ALGORITHM_HS:
+        if alg == "EdDSA" and self._key_resolver is not None:
+            key = await self._key_resolver(header)
+        elif alg == ALGORITHM_HS:
             key = self._secret
         elif alg == "RS256" and self._jwks is not None:
             jwks = self._jwks

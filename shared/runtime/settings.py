@@ -16,6 +16,18 @@ PLACEHOLDER_SECRETS = {"changethis", "change-me", "changeme", "secret", "passwor
 MIN_SECRET_LENGTH = 32
 
 
+def real_secret(value: SecretStr) -> SecretStr:
+    """``value`` when it is a real secret; a ValueError naming the fix when it is a placeholder or too short."""
+    raw = value.get_secret_value()
+    if raw.lower() in PLACEHOLDER_SECRETS:
+        raise ValueError(
+            "is a placeholder; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if len(raw) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
+    return value
+
+
 class Environment(StrEnum):
     """Where the service runs; ``local`` relaxes rules meant for the internet (https webhooks)."""
 
@@ -98,14 +110,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("jwt_secret", "subject_hash_key", "signing_key")
     @classmethod
     def _real_secret(cls, value: SecretStr) -> SecretStr:
-        raw = value.get_secret_value()
-        if raw.lower() in PLACEHOLDER_SECRETS:
-            raise ValueError(
-                "is a placeholder; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-        if len(raw) < MIN_SECRET_LENGTH:
-            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
-        return value
+        return real_secret(value)
 
     def topic(self, name: str) -> str:
         """The full Kafka topic name for a logical topic name."""
