@@ -32,6 +32,9 @@ ALGORITHM_HS = "HS256"
 ALGORITHMS_JWKS = ("EdDSA", "ES256", "RS256")
 CLOCK_SKEW = timedelta(seconds=30)
 VERIFIED_CACHE_SIZE = 10_000
+# A service's own source of EdDSA verification keys (the identity service verifies its own tokens
+# locally): given the token's header, the public key, or raise Unauthorized.
+KeyResolver = Callable[[dict[str, Any]], Awaitable[Any]]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="JWT with `tenant` and `scope` claims")
 
@@ -102,8 +105,10 @@ class TokenVerifier:
         jwks_url: str | None = None,
         audience: str | None = None,
         issuer: str | None = None,
+        key_resolver: KeyResolver | None = None,
     ) -> None:
         self._secret = secret
+        self._key_resolver = key_resolver
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self._audience = audience
         self._issuer = issuer
@@ -138,7 +143,9 @@ class TokenVerifier:
             raise Unauthorized("The bearer token is not a JWT.") from None
         alg = header.get("alg")
         key: Any
-        if alg == ALGORITHM_HS and self._secret:
+        if alg == "EdDSA" and self._key_resolver is not None:
+            key = await self._key_resolver(header)
+        elif alg == ALGORITHM_HS and self._secret:
             key = self._secret
         elif alg in ALGORITHMS_JWKS and self._jwks is not None:
             jwks = self._jwks

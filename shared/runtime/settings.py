@@ -16,6 +16,18 @@ PLACEHOLDER_SECRETS = {"changethis", "change-me", "changeme", "secret", "passwor
 MIN_SECRET_LENGTH = 32
 
 
+def real_secret(value: SecretStr) -> SecretStr:
+    """``value`` when it is a real secret; a ValueError naming the fix when it is a placeholder or too short."""
+    raw = value.get_secret_value()
+    if raw.lower() in PLACEHOLDER_SECRETS:
+        raise ValueError(
+            "is a placeholder; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if len(raw) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
+    return value
+
+
 class Environment(StrEnum):
     """Where the service runs; ``local`` relaxes rules meant for the internet (https webhooks)."""
 
@@ -111,16 +123,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("jwt_secret", "subject_hash_key", "signing_key", "client_secret")
     @classmethod
     def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        raw = value.get_secret_value()
-        if raw.lower() in PLACEHOLDER_SECRETS:
-            raise ValueError(
-                "is a placeholder; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-        if len(raw) < MIN_SECRET_LENGTH:
-            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
-        return value
+        return None if value is None else real_secret(value)
 
     @model_validator(mode="after")
     def _one_way_to_trust_tokens(self) -> ServiceSettings:
@@ -129,11 +132,18 @@ class ServiceSettings(BaseSettings):
                 "JWT_SECRET (HS256, one secret shared by every component) is a development option: in production "
                 "set IDENTITY_URL (tokens and document signatures from the identity service) instead"
             )
+        if self.issues_tokens:
+            return self
         if self.jwt_secret is None and not (self.identity_url or self.jwt_jwks_url):
             raise ValueError("set IDENTITY_URL (or JWT_JWKS_URL) so tokens can be verified")
         if self.identity_url and self.jwt_secret is None and not (self.client_id and self.client_secret):
             raise ValueError("CLIENT_ID and CLIENT_SECRET are required with IDENTITY_URL (the service's own tokens)")
         return self
+
+    @property
+    def issues_tokens(self) -> bool:
+        """True for the identity service, which verifies the tokens it signs with its own keys."""
+        return False
 
     @property
     def development_keys(self) -> bool:

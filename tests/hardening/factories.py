@@ -224,6 +224,18 @@ async def notify(svc: RunningService, tenant: str) -> dict[str, str]:
     return ids | {"key": "dsar.verification_code"}  # the preview's documented example fits this key
 
 
+async def identity(svc: RunningService, tenant: str) -> dict[str, str]:
+    """A backend client with a rotated secret, a store client, a signed document and a rotated document key."""
+    backend = {"client_id": f"{tenant}-shop", "name": "Shop", "kind": "backend", "scopes": ["consent:write"]}
+    await call(svc, tenant, "POST", "/v1/clients", backend)
+    await call(svc, tenant, "POST", f"/v1/clients/{tenant}-shop/secret")
+    store = {"client_id": f"{tenant}-crm", "name": "CRM", "kind": "store", "scopes": ["dsar:task"], "system": "crm"}
+    await call(svc, tenant, "POST", "/v1/clients", store)
+    await call(svc, tenant, "POST", "/v1/signatures", {"typ": "consent-receipt+jwt", "claims": {"sub": "r-1"}})
+    await call(svc, tenant, "POST", "/v1/keys/documents/rotate")
+    return {"client_id": f"{tenant}-shop", "tenant": tenant}
+
+
 FACTORIES: dict[str, Factory] = {
     "consent": consent,
     "dsar": dsar,
@@ -231,6 +243,7 @@ FACTORIES: dict[str, Factory] = {
     "breach": breach,
     "subprocessor": subprocessor,
     "notify": notify,
+    "identity": identity,
 }
 
 

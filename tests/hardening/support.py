@@ -20,8 +20,9 @@ from tests.support.stack import JWT_SECRET, Infra, RunningService, run_service
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 TENANT_A, TENANT_B = "acme", "globex"
-# Every scope a privops token can carry: each service's admin, the DSAR store scope, and notify's claim scope.
-ALL_SCOPES = (*admin_scopes(), "dsar:task", "dsar:notify", "notify:claim")
+# Every scope a tenant's token can carry: each service's admin (identity's too), the DSAR store scope, notify's
+# claim scope and identity's signing scope (never platform:admin, which acts across tenants by design).
+ALL_SCOPES = (*admin_scopes(), "identity:admin", "identity:sign", "dsar:task", "dsar:notify", "notify:claim")
 # Routes that are not part of the API (operations, documentation).
 OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")

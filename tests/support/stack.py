@@ -19,10 +19,11 @@ from shared.rules.clock import Clock, ManualClock
 from shared.runtime.auth import issue_token
 from shared.runtime.settings import ServiceSettings
 
-SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify", "identity")
 JWT_SECRET = "test-jwt-secret-" + "x" * 32
 SUBJECT_KEY = "test-subject-key-" + "y" * 32
 SIGNING_KEY = "test-signing-key-" + "z" * 32
+KEY_ENCRYPTION_KEY = "test-key-encryption-key-" + "k" * 32  # the identity service's; others ignore it
 
 
 def settings_class(service: str) -> type[ServiceSettings]:
@@ -53,6 +54,7 @@ class Infra:
             "jwt_secret": JWT_SECRET,
             "subject_hash_key": SUBJECT_KEY,
             "signing_key": SIGNING_KEY,
+            "key_encryption_key": KEY_ENCRYPTION_KEY,
             "environment": "test",
             "topic_prefix": topic_prefix,
             "consumer_session_timeout_ms": 2000,

@@ -1,0 +1,17 @@
+"""Request and response shapes of the identity API (each request with examples for /docs)."""
+
+from services.identity.schemas.clients import ClientCreatedOut, ClientIn, ClientOut
+from services.identity.schemas.oauth import JwksOut, OAuthErrorOut, RotationOut, TokenOut
+from services.identity.schemas.signatures import SignatureIn, SignatureOut
+
+__all__ = [
+    "ClientCreatedOut",
+    "ClientIn",
+    "ClientOut",
+    "JwksOut",
+    "OAuthErrorOut",
+    "RotationOut",
+    "SignatureIn",
+    "SignatureOut",
+    "TokenOut",
+]
