@@ -16,12 +16,21 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
 import httpx
 
+from deploy.local.clients import (
+    CLI_CLIENT,
+    TokenError,
+    client_specs,
+    request_token,
+    service_client_env,
+    store_client_env,
+    write_bootstrap,
+)
 from deploy.local.console import Endpoint, LogStream, make_console, print_summary
 from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
 from deploy.local.infra import LOOPBACK, Broker, Postgres, start_broker, start_postgres
@@ -38,13 +47,14 @@ from deploy.local.supervisor import (
     stop_children,
     tail,
 )
-from shared.runtime.auth import SERVICES, admin_scopes, issue_token
+from shared.runtime.auth import SERVICES, admin_scopes
 
 READY_TIMEOUT_S = 60.0
 SMTP_READY_TIMEOUT_S = 15.0
 STOP_GRACE_S = 10.0
 POLL_INTERVAL_S = 0.25
-TOKEN_TTL = timedelta(hours=12)
+# Tokens of the local stack last a working day, so the token the summary prints serves a session of curl.
+LOCAL_TOKEN_TTL = timedelta(hours=12)
 EXAMPLE_REQUEST = ("retention", "/v1/schedules")
 
 
@@ -53,9 +63,10 @@ class ExtraProcess:
     """A process started after the services are ready, such as a demo data store of ``examples/``.
 
     It runs as ``python -m <module> <args…>`` with ``env`` on top of the stack's environment, which
-    also carries ``PRIVOPS_<SERVICE>_URL`` for every service, ``PRIVOPS_KAFKA_BOOTSTRAP_SERVERS``
-    and ``PRIVOPS_JWT_SECRET`` (to sign its own tokens). Its output is logged and streamed like a
-    service's, and if it dies the stack stops, as for a service.
+    also carries ``PRIVOPS_<SERVICE>_URL`` for every service and ``PRIVOPS_KAFKA_BOOTSTRAP_SERVERS``;
+    a demo store gets its own client credentials (``PRIVOPS_IDENTITY_URL``, ``PRIVOPS_CLIENT_ID``,
+    ``PRIVOPS_CLIENT_SECRET``). Its output is logged and streamed like a service's, and if it dies
+    the stack stops, as for a service.
     """
 
     name: str
@@ -126,7 +137,9 @@ class LocalStack:
             raise StackFailed(str(exc)) from None
         if leftovers:
             self.stream.note(f"ended processes left by a crashed run: {', '.join(leftovers)}", style="yellow")
-        secrets = load_local_secrets(self.state_dir)
+        specs = client_specs(DEMO_TENANT)
+        secrets = load_local_secrets(self.state_dir, [spec.client_id for spec in specs])
+        bootstrap = write_bootstrap(self.state_dir / "identity-clients.json", specs, secrets.clients)
         stop.check()
         self._step("PostgreSQL", self._start_postgres)
         stop.check()
@@ -141,11 +154,12 @@ class LocalStack:
         for service, port in ports.items():
             args = ["-m", "deploy.cli", "serve", service, "--host", LOOPBACK, "--port", str(port)]
             env = service_environment(
-                service, port, self._postgres(), self._broker(), secrets, self._smtp(), public_urls
+                service, port, self._postgres(), self._broker(), secrets, self._smtp(), public_urls, bootstrap
             )
             self._spawn(service, args, env, secrets, url=f"http://{LOOPBACK}:{port}")
+            self.run_file.record_url(service, public_urls[service])
         self._wait_ready(stop)
-        token = issue_token(secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=TOKEN_TTL)
+        token = self._admin_token(secrets)
         urls = {child.name: child.url for child in self.children if child.url}
         try:
             seed_demo_tenant(
@@ -158,7 +172,8 @@ class LocalStack:
             raise StackFailed(str(exc)) from None
         (self.state_dir / "stores").mkdir(exist_ok=True)
         for extra in demo_stores(self.state_dir):
-            self._spawn(extra.name, ["-m", extra.module, *extra.args], extra.env, secrets, url=None)
+            env = {**extra.env, **store_client_env(extra.name, public_urls["identity"], secrets.clients)}
+            self._spawn(extra.name, ["-m", extra.module, *extra.args], env, secrets, url=None)
         self._print_summary(secrets)
 
     def watch(self, stop: StopFlag) -> int:
@@ -268,7 +283,6 @@ class LocalStack:
         env["PYTHONUNBUFFERED"] = "1"
         env["_TYPER_STANDARD_TRACEBACK"] = "1"  # plain tracebacks: they read better in a log file
         env["PRIVOPS_KAFKA_BOOTSTRAP_SERVERS"] = self._broker().bootstrap
-        env["PRIVOPS_JWT_SECRET"] = secrets.jwt_secret
         env["PRIVOPS_POSTGRES_URL"] = self._postgres().url("postgres", "postgresql")
         env["PRIVOPS_TENANTS"] = DEMO_TENANT
         env["PRIVOPS_SUBJECT_HASH_KEY"] = secrets.subject_hash_key  # demo stores: recognise held subjects in sweeps
@@ -316,7 +330,7 @@ class LocalStack:
 
     def _print_summary(self, secrets: LocalSecrets) -> None:
         postgres, broker, smtp = self._postgres(), self._broker(), self._smtp()
-        token = issue_token(secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=TOKEN_TTL)
+        token = self._admin_token(secrets)
         urls = {child.name: child.url for child in self.children}
         service, path = EXAMPLE_REQUEST
         print_summary(
@@ -339,6 +353,15 @@ class LocalStack:
         self.stream.note(
             f"privops is ready in {time.monotonic() - self.started:.1f} s; Ctrl-C stops everything", style="bold green"
         )
+
+    def _admin_token(self, secrets: LocalSecrets) -> str:
+        """A demo-tenant admin token from the identity service, with the CLI's client credentials."""
+        identity = next(child.url for child in self.children if child.name == "identity")
+        assert identity is not None
+        try:
+            return request_token(identity, CLI_CLIENT, secrets.clients[CLI_CLIENT], DEMO_TENANT, admin_scopes())
+        except TokenError as exc:
+            raise StackFailed(str(exc)) from None
 
     def _postgres(self) -> Postgres:
         assert self.postgres is not None, "PostgreSQL is not started"
@@ -369,13 +392,18 @@ def service_environment(
     secrets: LocalSecrets,
     smtp: LocalSmtp,
     public_urls: Mapping[str, str] | None = None,
+    bootstrap: Path | None = None,
 ) -> dict[str, str]:
-    """The environment variables one service reads (prefix ``<SERVICE>_``); notify also gets the SMTP server's."""
+    """The environment variables one service reads (prefix ``<SERVICE>_``); notify also gets the SMTP server's.
+
+    The identity service gets its key-encryption key and the clients' bootstrap file; every other
+    service its own client credentials and the identity service's URL (no shared token secret).
+    """
     prefix = f"{service.upper()}_"
+    urls = dict(public_urls or {})
     values = {
         "DATABASE_URL": postgres.url(service),
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        "JWT_SECRET": secrets.jwt_secret,
         "SUBJECT_HASH_KEY": secrets.subject_hash_key,
         "SIGNING_KEY": secrets.signing_key,
         "PUBLIC_URL": f"http://{LOOPBACK}:{port}",
@@ -387,8 +415,15 @@ def service_environment(
         # Tansu forgets its log when it restarts: heartbeat markers notice, relays replay, consumers rewind.
         "BROKER_EPOCH": "true",
     }
+    if service == "identity":
+        values["KEY_ENCRYPTION_KEY"] = secrets.identity_key_encryption_key
+        values["BOOTSTRAP_FILE"] = str(bootstrap) if bootstrap else ""
+        values["TOKEN_TTL_S"] = str(int(LOCAL_TOKEN_TTL.total_seconds()))
     if service == "notify":
         values |= smtp.notify_settings()
         # Alerts link to the object in the service that owns it.
-        values["SERVICE_URLS"] = json.dumps(dict(public_urls or {}))
-    return {prefix + key: value for key, value in values.items()}
+        values["SERVICE_URLS"] = json.dumps({name: url for name, url in urls.items() if name != "identity"})
+    environment = {prefix + key: value for key, value in values.items()}
+    if service != "identity" and "identity" in urls:
+        environment |= service_client_env(service, urls["identity"], secrets.clients)
+    return environment

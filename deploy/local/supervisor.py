@@ -190,6 +190,7 @@ class RunFile:
 
     path: Path
     children: dict[str, dict[str, float]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
     claimed: bool = False
 
     def claim(self) -> list[str]:
@@ -217,6 +218,11 @@ class RunFile:
         self.children[name] = {"pid": pid, "started": _started(pid)}
         self._write()
 
+    def record_url(self, name: str, url: str) -> None:
+        """Remember where a child serves (``privops token`` finds the identity service here)."""
+        self.urls[name] = url
+        self._write()
+
     def release(self) -> None:
         """Forget the run (everything was stopped)."""
         if self.claimed:
@@ -233,7 +239,7 @@ class RunFile:
     def _write(self) -> None:
         me = {"pid": os.getpid(), "started": _started(os.getpid())}
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"supervisor": me, "children": self.children}, indent=2))
+        tmp.write_text(json.dumps({"supervisor": me, "children": self.children, "urls": self.urls}, indent=2))
         tmp.replace(self.path)
 
 

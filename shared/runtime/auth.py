@@ -27,7 +27,7 @@ from shared.rules.errors import Forbidden, Unauthorized
 
 TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 LEVELS = ("read", "write", "admin")
-SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify", "identity")
 ALGORITHM_HS = "HS256"
 ALGORITHMS_JWKS = ("EdDSA", "ES256", "RS256")
 CLOCK_SKEW = timedelta(seconds=30)
