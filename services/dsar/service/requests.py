@@ -88,7 +88,7 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
     details = validate_details(intake.request_type, intake.details)
     identifiers = _normalised(intake.identifiers)
     key = subject_key(uow.settings)
-    refs = [subject_ref(key, i["kind"], i["value"]) for i in identifiers]
+    refs = [subject_ref(key, i["kind"], i["value"], tenant=uow.tenant_id) for i in identifiers]
     now = uow.now()
     deadline = compute_deadline(now, regime, intake.request_type)
     if PauseGround.IDENTITY in regime.clock_pause.grounds:
