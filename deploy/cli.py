@@ -77,7 +77,8 @@ def migrate(service: ServiceArg) -> None:
 
     _check_service(service)
     settings = _settings(service)
-    upgrade(service, settings.database_url)  # type: ignore[attr-defined]
+    key = settings.subject_hash_key.get_secret_value()  # type: ignore[attr-defined]
+    upgrade(service, settings.database_url, subject_key=key)  # type: ignore[attr-defined]
     typer.echo(f"{service}: migrations applied")
 
 

@@ -33,25 +33,27 @@ NO_KEY_FOR_SUBJECTS = "a sweep of named subjects needs the subject key (PRIVOPS_
 class NamedSubjects:
     """The subjects a subject sweep names, recognised by the references of a record's identifiers."""
 
-    def __init__(self, key: bytes | None, subject_refs: Iterable[str]) -> None:
+    def __init__(self, key: bytes | None, tenant: str, subject_refs: Iterable[str]) -> None:
         if key is None:
             # Without the key nobody can be recognised: answering "nothing found" would close the
             # schedules with the data still here. Raising leaves the sweep unanswered, so retention
             # retries it and then escalates it to a person.
             raise LookupError(NO_KEY_FOR_SUBJECTS)
         self.key = key
+        self.tenant = tenant  # references differ per tenant: the sweep's
         self.refs = frozenset(subject_refs)
 
     def covers(self, identifiers: Iterable[tuple[str, str | None]]) -> bool:
         """True when one of the identifiers belongs to a named subject."""
-        return not self.refs.isdisjoint(subject_refs(self.key, identifiers))
+        return not self.refs.isdisjoint(subject_refs(self.key, self.tenant, identifiers))
 
 
 class HeldSubjects:
     """The subjects a sweep must skip, recognised by the references of a record's identifiers."""
 
-    def __init__(self, key: bytes | None, held_subject_refs: list[str]) -> None:
+    def __init__(self, key: bytes | None, tenant: str, held_subject_refs: list[str]) -> None:
         self.key = key
+        self.tenant = tenant  # references differ per tenant: the sweep's
         self.refs = frozenset(held_subject_refs)
 
     @property
@@ -64,4 +66,4 @@ class HeldSubjects:
         if not self.refs:
             return False
         assert self.key is not None  # callers check ``unknowable`` first
-        return not self.refs.isdisjoint(subject_refs(self.key, identifiers))
+        return not self.refs.isdisjoint(subject_refs(self.key, self.tenant, identifiers))

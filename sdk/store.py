@@ -148,8 +148,9 @@ class SweepCounts:
 class Sweep:
     """A retention sweep: ``category`` data whose clock started before ``cutoff``, except what a hold covers.
 
-    ``held_subject_refs`` are the subjects under legal hold (compare with ``sdk.subject_refs`` of a
-    record's identifiers); ``held_matters`` the matters under hold (skip records tagged with one).
+    ``held_subject_refs`` are the subjects under legal hold (compare with ``sdk.subject_refs(key,
+    tenant_id, …)`` of a record's identifiers: references are the tenant's); ``held_matters`` the
+    matters under hold (skip records tagged with one).
     """
 
     category: str
@@ -166,7 +167,8 @@ class SubjectSweep:
 
     ``purpose``, when set, limits it to the data kept for that purpose (a withdrawn newsletter consent
     ends the newsletter subscription, not the customer record). Recognise the subjects by the
-    references of a record's identifiers (``sdk.subject_refs`` with ``WorkerConfig.subject_key``).
+    references of a record's identifiers (``sdk.subject_refs`` with ``WorkerConfig.subject_key`` and
+    ``tenant_id``).
     """
 
     category: str

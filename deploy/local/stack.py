@@ -145,7 +145,7 @@ class LocalStack:
         stop.check()
         self._step("broker", self._start_broker)
         stop.check()
-        self._step("migrations", self._migrate)
+        self._step("migrations", lambda: self._migrate(secrets))
         stop.check()
         self._step("SMTP server", lambda: self._start_smtp(secrets))
         stop.check()
@@ -256,7 +256,7 @@ class LocalStack:
             raise StackFailed(f"SMTP server: {exc}; end of its log:\n{tail(child.log_path)}") from None
         return f"{LOOPBACK}:{port}, STARTTLS and AUTH, mailbox {self.smtp.mailbox}"
 
-    def _migrate(self) -> str:
+    def _migrate(self, secrets: LocalSecrets) -> str:
         # In-process and sequential: about 0.1 s per service once imported, where a subprocess
         # per service pays about 1 s of imports each.
         from shared.runtime.migrations import upgrade
@@ -264,7 +264,8 @@ class LocalStack:
         assert self.postgres is not None
         for service in SERVICES:
             try:
-                upgrade(service, self.postgres.url(service))
+                # The data kept in .privops/pgdata may hold references to re-key: the services' key.
+                upgrade(service, self.postgres.url(service), subject_key=secrets.subject_hash_key)
             except Exception as exc:
                 raise StackFailed(f"migrations of {service} failed: {type(exc).__name__}: {exc}") from exc
         return "every service at head"

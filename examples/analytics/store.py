@@ -180,7 +180,7 @@ class AnalyticsStore(Store):
             return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
         if sweep.action == "archive":
             return SweepCounts(detail="usage events are not archived here: nothing done")
-        held = HeldSubjects(self.subject_key, list(sweep.held_subject_refs))
+        held = HeldSubjects(self.subject_key, sweep.tenant_id, list(sweep.held_subject_refs))
         if held.unknowable:
             return SweepCounts(detail=NO_SUBJECT_KEY)
         return await asyncio.to_thread(self._sweep_events, sweep.cutoff, sweep.action, held)
@@ -191,7 +191,7 @@ class AnalyticsStore(Store):
             return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
         if sweep.category == "consent_based" and sweep.purpose not in TRACKING_PURPOSES:
             return SweepCounts(detail=f"no data kept here for the purpose {sweep.purpose!r}")
-        named = NamedSubjects(self.subject_key, sweep.subject_refs)
+        named = NamedSubjects(self.subject_key, sweep.tenant_id, sweep.subject_refs)
         profiles = await self.query("SELECT user_id, email FROM profiles")
         users = [p["user_id"] for p in profiles if named.covers([("user_id", p["user_id"]), ("email", p["email"])])]
         # Events of users without a profile are recognised by their user id alone.

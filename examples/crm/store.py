@@ -272,7 +272,7 @@ class CrmStore(Store):
             return SweepCounts(detail=PER_PERSON)
         if sweep.category not in SWEPT:
             return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
-        held = HeldSubjects(self.subject_key, list(sweep.held_subject_refs))
+        held = HeldSubjects(self.subject_key, sweep.tenant_id, list(sweep.held_subject_refs))
         if held.unknowable:
             return SweepCounts(detail=NO_SUBJECT_KEY)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -289,7 +289,7 @@ class CrmStore(Store):
         """
         if sweep.category not in SWEPT_BY_SUBJECT:
             return SweepCounts(detail=f"nothing kept here under {sweep.category!r}")
-        named = NamedSubjects(self.subject_key, sweep.subject_refs)
+        named = NamedSubjects(self.subject_key, sweep.tenant_id, sweep.subject_refs)
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch("SELECT id, email, user_id, phone FROM contacts ORDER BY id FOR UPDATE")
             ids = [

@@ -1,10 +1,28 @@
 """Subject identifiers: their kinds, their normal forms, and the keyed hash that stands in for them.
 
-Every privops service names a person by the same *subject reference*, never by a raw email or
-phone number: ``subject_ref`` is ``HMAC-SHA256(key, "<kind>:<normalised value>")`` written as 64
-lowercase hex characters. Normalising first means the same person always gets the same reference
-whatever spacing or case the product sent; keying the hash means a leaked table cannot be reversed
-by hashing a list of known emails without also stealing the key.
+Every privops service names a person by a *subject reference*, never by a raw email or phone
+number. Normalising first means the same person always gets the same reference whatever spacing
+or case the product sent; keying the hash means a leaked table cannot be reversed by hashing a
+list of known emails without also stealing the key.
+
+A reference is computed in three steps (version 2; ``docs/subject-references.md`` has a worked
+example with every intermediate value):
+
+1. ``v1 = hex(HMAC-SHA256(master key, "<kind>:<normalised value>"))`` — the version 1 reference;
+2. ``K_tenant = HKDF-SHA256(master key, salt=None, info=b"privops subject-ref v2 tenant:" + tenant id,
+   length=32)`` (RFC 5869, https://www.rfc-editor.org/rfc/rfc5869);
+3. ``subject_ref = hex(HMAC-SHA256(K_tenant, v1 as ASCII))``: 64 lowercase hex characters.
+
+Version 1 used the master key alone, so the same email gave the same reference in every tenant and
+references linked one person across customers. Keying each tenant apart removes that link (the
+same person in two tenants gets unrelated references) — data protection by design, GDPR Art. 25
+and Art. 4(5) (https://eur-lex.europa.eu/eli/reg/2016/679/oj).
+
+Why v2 is a hash *of the v1 reference* rather than of the identifier: the services keep only
+references, never the identifiers they came from, so a migration could not recompute a reference
+from an identifier. Nesting lets it compute every v2 reference from the stored v1 reference and the
+row's tenant (``rekey_v1``), and no link between a person's records is lost. The v1 reference is
+only an intermediate value: nothing stores or publishes it any more.
 """
 
 from __future__ import annotations
@@ -16,6 +34,9 @@ import re
 import unicodedata
 from enum import StrEnum
 from typing import ClassVar
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.rules.errors import RuleViolation
 
@@ -51,6 +72,14 @@ class InvalidSubjectKey(IdentifierError):
     status = 500
 
 
+class InvalidTenant(IdentifierError):
+    """A subject reference was asked for without a usable tenant id (a programming fault)."""
+
+    code = "invalid-tenant"
+    title = "Subject reference needs a tenant"
+    status = 500
+
+
 class IdentifierKind(StrEnum):
     """The kinds of identifier a product may use to name a person."""
 
@@ -65,6 +94,8 @@ class IdentifierKind(StrEnum):
 MAX_ID_LENGTH = 256
 MIN_KEY_BYTES = 16  # 128 bits: below this the key could be guessed, and the references reversed.
 SUBJECT_REF_LENGTH = 64
+TENANT_KEY_INFO = b"privops subject-ref v2 tenant:"  # HKDF info prefix; the tenant id (UTF-8) follows
+TENANT_KEY_BYTES = 32
 
 _SUBJECT_REF = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -155,21 +186,70 @@ def normalise_identifier(kind: IdentifierKind | str, value: str) -> str:
     return text
 
 
-def subject_ref(key: bytes, kind: IdentifierKind | str, value: str) -> str:
-    """Return the keyed subject reference: hex HMAC-SHA256 of ``"<kind>:<normalised value>"`` (64 characters)."""
-    if not isinstance(key, bytes | bytearray) or len(key) < MIN_KEY_BYTES:
-        raise InvalidSubjectKey("key", f"the subject-reference key must be at least {MIN_KEY_BYTES} random bytes")
+def subject_ref(key: bytes, kind: IdentifierKind | str, value: str, *, tenant: str) -> str:
+    """The tenant's subject reference of an identifier: ``rekey_v1(key, tenant, subject_ref_v1(key, kind, value))``."""
+    return _rekey(_tenant_hmac(_check_key(key), _check_tenant(tenant)), subject_ref_v1(key, kind, value))
+
+
+def subject_ref_v1(key: bytes, kind: IdentifierKind | str, value: str) -> str:
+    """The version 1 reference: hex HMAC-SHA256 of ``"<kind>:<normalised value>"`` under the master key.
+
+    The same in every tenant: an intermediate value of ``subject_ref``, never stored or published.
+    """
+    raw = _check_key(key)
     kind = parse_identifier_kind(kind)
     # The kind is part of the message so that a user id "42" and a customer id "42" never collide.
     message = f"{kind.value}:{normalise_identifier(kind, value)}".encode()
-    digest = _keyed(bytes(key)).copy()  # the key's inner and outer pads are hashed once, not per subject
+    digest = _keyed(raw).copy()  # the key's inner and outer pads are hashed once, not per subject
     digest.update(message)
     return digest.hexdigest()
+
+
+def tenant_subject_key(key: bytes, tenant: str) -> bytes:
+    """The tenant's 32-byte key: HKDF-SHA256 of the master key, no salt, info ``TENANT_KEY_INFO`` + tenant id."""
+    return _derive(_check_key(key), _check_tenant(tenant))
+
+
+def rekey_v1(key: bytes, tenant: str, v1_ref: str) -> str:
+    """The version 2 reference of a stored version 1 reference: hex HMAC-SHA256(tenant key, v1 as ASCII)."""
+    if not is_subject_ref(v1_ref):
+        raise InvalidIdentifier("subject_ref", "must be a 64-character version 1 subject reference")
+    return _rekey(_tenant_hmac(_check_key(key), _check_tenant(tenant)), v1_ref)
+
+
+def _rekey(tenant_digest: hmac.HMAC, v1_ref: str) -> str:
+    digest = tenant_digest.copy()
+    digest.update(v1_ref.encode("ascii"))
+    return digest.hexdigest()
+
+
+def _check_key(key: object) -> bytes:
+    if not isinstance(key, bytes | bytearray) or len(key) < MIN_KEY_BYTES:
+        raise InvalidSubjectKey("key", f"the subject-reference key must be at least {MIN_KEY_BYTES} random bytes")
+    return bytes(key)
+
+
+def _check_tenant(tenant: object) -> str:
+    if not isinstance(tenant, str) or not tenant:
+        raise InvalidTenant("tenant", "a subject reference is computed for one tenant: give its id")
+    return tenant
 
 
 @functools.lru_cache(maxsize=8)
 def _keyed(key: bytes) -> hmac.HMAC:
     return hmac.new(key, digestmod=hashlib.sha256)
+
+
+@functools.lru_cache(maxsize=1024)
+def _derive(key: bytes, tenant: str) -> bytes:
+    """HKDF runs once per (key, tenant): references are computed on every consent write and check."""
+    info = TENANT_KEY_INFO + tenant.encode()
+    return HKDF(algorithm=hashes.SHA256(), length=TENANT_KEY_BYTES, salt=None, info=info).derive(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _tenant_hmac(key: bytes, tenant: str) -> hmac.HMAC:
+    return hmac.new(_derive(key, tenant), digestmod=hashlib.sha256)
 
 
 def is_subject_ref(value: object) -> bool:

@@ -74,7 +74,9 @@ def test_import_rows_are_valid_except_one_in_a_thousand() -> None:
     lines = ndjson_rows(3000, "r1", now)
     assert len(lines) == 3000
     assert json.loads(lines[0])["subject_kind"] == "email"
-    parsed = [validate(line, fields, b"k" * 32, now) for line, fields in read_rows("ndjson", "".join(lines), 1)]
+    parsed = [
+        validate(line, fields, b"k" * 32, now, tenant="acme") for line, fields in read_rows("ndjson", "".join(lines), 1)
+    ]
     rejected = [p for p in parsed if not isinstance(p, ImportRow)]
     assert len(rejected) == expected_rejections(3000) == 3000 // BAD_EVERY
     assert {r.line % BAD_EVERY for r in rejected} == {0}

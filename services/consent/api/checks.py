@@ -44,7 +44,7 @@ async def check_by_ref(
 @router.post("/checks", response_model=CheckOut, summary="Check one or many purposes, now or at a past instant")
 async def check(body: CheckIn, pool: DirectPoolDep, uow: ReadUow) -> CheckOut:
     """Answer per purpose with the reason; with ``at``, answer from the records as they stood then (audits)."""
-    ref = resolve_subject(uow.settings, body)
+    ref = resolve_subject(uow.settings, body, tenant=uow.tenant_id)
     if body.at is None:
         now = uow.now()
         return check_out(ref, now, await check_now(pool, uow.tenant_id, ref, body.purposes, now))
@@ -54,7 +54,7 @@ async def check(body: CheckIn, pool: DirectPoolDep, uow: ReadUow) -> CheckOut:
 @router.post("/subjects/history", response_model=HistoryOut, summary="A subject's full consent history")
 async def subject_history(body: SubjectSelector, uow: ReadUow) -> HistoryOut:
     """Every decision recorded for the subject, oldest first, with restriction, objection and erasure flags."""
-    ref = resolve_subject(uow.settings, body)
+    ref = resolve_subject(uow.settings, body, tenant=uow.tenant_id)
     status, records = await history.subject_history(uow, ref)
     return HistoryOut(
         subject_ref=ref,

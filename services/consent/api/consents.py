@@ -46,7 +46,7 @@ async def withdraw(body: WithdrawIn, uow: WriteUow) -> WithdrawOut:
 @router.post("/gpc", response_model=GpcOut, summary="Capture a Global Privacy Control signal")
 async def capture_gpc(body: GpcIn, uow: WriteUow, sec_gpc: GpcHeader = None) -> GpcOut:
     """``Sec-GPC: 1`` records opt-outs for GPC-covered purposes; without it nothing is recorded (never a consent)."""
-    ref = resolve_subject(uow.settings, body)
+    ref = resolve_subject(uow.settings, body, tenant=uow.tenant_id)
     capture = Capture(body.channel, body.collector, consents.proof_of(uow.settings, body.proof))
     records = await consents.capture_gpc(uow, ref, sec_gpc, capture)
     await uow.session.flush()

@@ -96,7 +96,7 @@ def read_rows(fmt: str, text: str, first_line: int) -> Iterator[tuple[int, Mappi
         raise InvalidImportRow("format", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def parse_row(line: int, fields: Mapping[str, Any], key: bytes, now: datetime) -> ImportRow:
+def parse_row(line: int, fields: Mapping[str, Any], key: bytes, now: datetime, *, tenant: str) -> ImportRow:
     """Validate one row's fields and return it normalised; raise a ``DomainError`` naming the field at fault."""
     if not fields.keys() <= _COLUMN_SET and (unknown := set(fields) - _COLUMN_SET):
         raise InvalidImportRow(sorted(unknown)[0], "is not a known column")
@@ -108,7 +108,7 @@ def parse_row(line: int, fields: Mapping[str, Any], key: bytes, now: datetime) -
         kind, value = fields.get("subject_kind"), fields.get("subject")
         if not kind or not value:
             raise InvalidImportRow("subject", "give subject_kind and subject, or subject_ref")
-        ref = subject_ref(key, str(kind), str(value))
+        ref = subject_ref(key, str(kind), str(value), tenant=tenant)
     purpose = _text(fields, "purpose", required=True)
     assert purpose is not None
     raw_decision = fields.get("decision")
@@ -138,12 +138,14 @@ def parse_row(line: int, fields: Mapping[str, Any], key: bytes, now: datetime) -
     )
 
 
-def validate(line: int, fields: Mapping[str, Any] | RowError, key: bytes, now: datetime) -> ImportRow | RowError:
+def validate(
+    line: int, fields: Mapping[str, Any] | RowError, key: bytes, now: datetime, *, tenant: str
+) -> ImportRow | RowError:
     """Parse a row, turning any rule violation into a ``RowError``."""
     if isinstance(fields, RowError):
         return fields
     try:
-        return parse_row(line, fields, key, now)
+        return parse_row(line, fields, key, now, tenant=tenant)
     except RuleViolation as error:
         return RowError(line, error.field or "row", error.detail or str(error))
 

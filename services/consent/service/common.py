@@ -21,12 +21,12 @@ def subject_key(settings: ServiceSettings) -> bytes:
     return settings.subject_hash_key.get_secret_value().encode()
 
 
-def resolve_subject(settings: ServiceSettings, selector: SubjectSelector) -> str:
-    """The subject reference from an identifier (normalised, then hashed) or as given."""
+def resolve_subject(settings: ServiceSettings, selector: SubjectSelector, *, tenant: str) -> str:
+    """The tenant's subject reference from an identifier (normalised, then hashed) or as given."""
     if selector.subject_ref is not None:
         return selector.subject_ref
     assert selector.subject is not None  # the schema requires one or the other
-    return subject_ref(subject_key(settings), selector.subject.kind, selector.subject.value)
+    return subject_ref(subject_key(settings), selector.subject.kind, selector.subject.value, tenant=tenant)
 
 
 def hash_ip(settings: ServiceSettings, ip: str) -> str:

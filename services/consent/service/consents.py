@@ -49,14 +49,14 @@ class DecisionRequest:
     body: ConsentIn
 
     @classmethod
-    def of(cls, body: ConsentIn, settings: ServiceSettings, clock: Clock) -> DecisionRequest:
+    def of(cls, body: ConsentIn, settings: ServiceSettings, clock: Clock, *, tenant: str) -> DecisionRequest:
         """Resolve the subject and the instant of the decision (a decision cannot come from the future)."""
         now = clock.now()
         occurred_at = ensure_utc(body.occurred_at) if body.occurred_at else now
         if occurred_at > now:
             raise Unprocessable("occurred_at is in the future.", errors=[{"field": "occurred_at"}])
         capture = Capture(body.channel, body.collector, proof_of(settings, body.proof))
-        return cls(resolve_subject(settings, body), Decision(body.decision), occurred_at, capture, body)
+        return cls(resolve_subject(settings, body, tenant=tenant), Decision(body.decision), occurred_at, capture, body)
 
     def evidence(self, rules: PurposeSnapshot) -> Evidence:
         """Check the notice, the TC string and Art. 8 under ``rules``; return what the record keeps."""
@@ -77,7 +77,7 @@ class DecisionRequest:
 
 async def record_consent(uow: Uow, body: ConsentIn) -> ConsentRecord:
     """Validate a decision against the catalogue, its notice, TCF and Art. 8 rules, then append it."""
-    request = DecisionRequest.of(body, uow.settings, uow.clock)
+    request = DecisionRequest.of(body, uow.settings, uow.clock, tenant=uow.tenant_id)
     purpose = (await purposes_for_write(uow, [body.purpose]))[body.purpose]
     return await append_decision(
         uow,
@@ -121,7 +121,7 @@ async def capture_gpc(
 
 async def withdraw(uow: Uow, body: WithdrawIn) -> tuple[str, list[ConsentRecord]]:
     """Withdraw the named purposes, or every purpose currently granted, in one call."""
-    ref = resolve_subject(uow.settings, body)
+    ref = resolve_subject(uow.settings, body, tenant=uow.tenant_id)
     capture = Capture(body.channel, body.collector, proof_of(uow.settings, body.proof))
     return ref, await withdraw_purposes(uow, ref, body.purposes, capture)
 

@@ -117,7 +117,7 @@ async def import_chunk(uow: Uow, job_id: uuid.UUID, offset: int, text: str) -> I
     key = subject_key(uow.settings)
     parsed: list[ImportRow | RowError] = []
     for line, fields in read_rows(job.format, text, offset + 1):
-        parsed.append(validate(line, fields, key, now))
+        parsed.append(validate(line, fields, key, now, tenant=tenant_id))
         if len(parsed) % SLICE_ROWS == 0:
             await asyncio.sleep(0)  # a long chunk must not hold the event loop (other requests, the relay)
     rows_read = len(parsed)

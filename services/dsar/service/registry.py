@@ -124,7 +124,7 @@ async def seed_privops_systems(uow: Uow) -> list[DataSystem]:
 async def record_recipient(uow: Uow, kind: str, value: str, system: str, recipient: str) -> str:
     """Record that ``system`` disclosed the subject's data to ``recipient``; return the subject reference."""
     await get_system(uow, system)
-    ref = subject_ref(subject_key(uow.settings), kind, value)
+    ref = subject_ref(subject_key(uow.settings), kind, value, tenant=uow.tenant_id)
     await uow.session.exec(
         insert(SubjectRecipient)
         .values(tenant_id=uow.tenant_id, subject_ref=ref, system_key=system, recipient=recipient, recorded_at=uow.now())

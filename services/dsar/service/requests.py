@@ -94,7 +94,7 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
     details = validate_details(intake.request_type, intake.details)
     identifiers = _normalised(intake.identifiers)
     key = subject_key(uow.settings)
-    refs = [subject_ref(key, i["kind"], i["value"]) for i in identifiers]
+    refs = [subject_ref(key, i["kind"], i["value"], tenant=uow.tenant_id) for i in identifiers]
     now = uow.now()
     received_at = now if intake.received_at is None else check_received_at(intake.received_at, now)
     calendar = calendar_code(regime, await chosen_calendars(uow))

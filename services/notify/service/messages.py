@@ -55,7 +55,8 @@ async def queue_requested(uow: Uow, event: NotificationRequested, origin: str) -
 
 def alert_email_ref(uow: Uow, address: str) -> str:
     """The reference an alert keeps for a privacy-team address (matched against the profile when sent)."""
-    return subject_ref(uow.settings.subject_hash_key.get_secret_value().encode(), IdentifierKind.EMAIL, address)
+    key = uow.settings.subject_hash_key.get_secret_value().encode()
+    return subject_ref(key, IdentifierKind.EMAIL, address, tenant=uow.tenant_id)
 
 
 async def raise_alert(uow: Uow, alert: Alert, origin: str) -> int:

@@ -1,8 +1,8 @@
 """Keyed hashes of the subprocessor service: contact references, webhook secrets, notice tokens (no I/O).
 
-``contact_subject_ref`` uses the platform's subject-reference scheme — hex HMAC-SHA256 of
-``"email:<normalised address>"`` under the subject hash key — so a contact's reference equals the
-one the consent and DSAR services compute for the same address. Webhook secrets and notice tokens
+``contact_subject_ref`` uses the platform's subject-reference scheme (``shared.rules.subjects``:
+keyed per tenant) so a contact's reference equals the one the consent and DSAR services compute
+for the same address in the same tenant. Webhook secrets and notice tokens
 are derived from the signing key, so no secret is ever stored in the database.
 """
 
@@ -40,10 +40,10 @@ def normalise_email(value: str) -> str:
         raise InvalidContactEmail("the contact email is not an address such as dpo@example.com") from None
 
 
-def contact_subject_ref(key: bytes, email: str) -> str:
-    """The contact's subject reference, the same one every privops service computes for that email."""
+def contact_subject_ref(key: bytes, email: str, *, tenant: str) -> str:
+    """The contact's subject reference, the same one every privops service computes for that email in the tenant."""
     normalise_email(email)  # the contact-specific error for a malformed address
-    return subjects.subject_ref(_key(key), subjects.IdentifierKind.EMAIL, email)
+    return subjects.subject_ref(_key(key), subjects.IdentifierKind.EMAIL, email, tenant=tenant)
 
 
 def webhook_secret(key: bytes, tenant_id: str, customer_id: uuid.UUID, version: int) -> str:

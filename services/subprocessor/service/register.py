@@ -113,7 +113,7 @@ async def create_customer(uow: Uow, body: CustomerIn) -> CustomerOut:
     now, settings = uow.now(), uow.settings
     url = body.webhook_url and validate_webhook_url(body.webhook_url, allow_http=settings.allows_plain_http_webhooks)
     key = settings.subject_hash_key.get_secret_value().encode()
-    refs = [contact_subject_ref(key, contact.email) for contact in body.contacts]
+    refs = [contact_subject_ref(key, contact.email, tenant=uow.tenant_id) for contact in body.contacts]
     await _require_active(uow, body.subprocessor_ids)
     await exists_or_conflict(
         uow, Customer, f"A customer with reference {body.reference!r} already exists.", reference=body.reference

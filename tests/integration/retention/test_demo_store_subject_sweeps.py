@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 KEY = SUBJECT_KEY.encode()
 ADA, ADA_ID = "ada@example.com", "u-1001"
-ADA_REF = subject_ref(KEY, "email", ADA)
+ADA_REF = subject_ref(KEY, TENANT, "email", ADA)
 
 
 async def schedules_of(svc: RunningService, status: str, count: int) -> list[dict[str, Any]] | None:
@@ -116,7 +116,7 @@ async def test_a_store_without_the_subject_key_leaves_a_subject_sweep_unanswered
         with pytest.raises(LookupError, match="subject key"):
             await store.sweep_subjects(SubjectSweep("consent_based", "delete", (ADA_REF,), "analytics"))
         with pytest.raises(LookupError, match="subject key"):
-            NamedSubjects(None, [ADA_REF])
+            NamedSubjects(None, TENANT, [ADA_REF])
         assert NO_KEY_FOR_SUBJECTS.startswith("a sweep of named subjects")
         assert len(await store.query("SELECT id FROM events WHERE user_id = ?", ADA_ID)) == 8
     finally:

@@ -131,7 +131,7 @@ async def test_a_sweep_reaches_both_demo_stores_and_spares_the_held_subject(
                 body = RETENTION_SYSTEMS[system]
                 registered = await svc.client.put(f"/v1/systems/{system}", json=body, headers=ADMIN)
                 assert registered.status_code == 200, registered.text
-            hold = {"subject_ref": subject_ref(KEY, "email", HELD), "reason": "litigation Held v. Example"}
+            hold = {"subject_ref": subject_ref(KEY, TENANT, "email", HELD), "reason": "litigation Held v. Example"}
             assert (await svc.client.post("/v1/holds", json=hold, headers=ADMIN)).status_code == 201
 
             pairs: list[tuple[Store, WorkerConfig, SystemRegistration]] = [
@@ -203,7 +203,7 @@ async def test_the_analytics_store_without_a_subject_key_refuses_sweeps_naming_h
     try:
         seed_analytics(store)
         cutoff = datetime(2030, 1, 1, tzinfo=UTC)
-        held = subject_ref(KEY, "email", HELD)
+        held = subject_ref(KEY, TENANT, "email", HELD)
         refused = await store.sweep(Sweep("cookie", cutoff, "delete", (held,)))
         assert (refused.deleted, refused.skipped_held, refused.detail) == (0, 0, NO_SUBJECT_KEY)
         assert len(await store.query("SELECT id FROM events")) == len(EVENTS)
@@ -228,4 +228,7 @@ def test_the_sdk_reads_the_subject_key_and_hashes_as_the_services_do() -> None:
     assert WorkerConfig.from_env("crm", env).subject_key is None
     config = WorkerConfig.from_env("crm", {**env, "PRIVOPS_SUBJECT_HASH_KEY": SUBJECT_KEY})
     assert config.subject_key == KEY and SUBJECT_KEY not in repr(config)
-    assert subject_ref(SUBJECT_KEY, "email", " Held@Example.com") == service_ref(KEY, "email", HELD)
+    assert subject_ref(SUBJECT_KEY, TENANT, "email", " Held@Example.com") == service_ref(
+        KEY, "email", HELD, tenant=TENANT
+    )
+    assert subject_ref(SUBJECT_KEY, "other", "email", HELD) != service_ref(KEY, "email", HELD, tenant=TENANT)

@@ -139,7 +139,7 @@ async def test_a_subject_sweep_is_carried_out_once_and_its_answer_sent_again_whe
             category="consent_based",
             purpose="analytics",
             action="delete",
-            subject_refs=[subject_ref(key, "email", "ada@example.com")],
+            subject_refs=[subject_ref(key, TENANT, "email", "ada@example.com")],
         )
         config = dataclasses.replace(worker_config(infra, dsar, "analytics", tmp_path), subject_key=key)
         topic = dsar.settings.topic(RETENTION_SWEEPS)

@@ -56,7 +56,7 @@ async def test_auth_tenancy_breach_question_and_contact_erasure(infra: Infra, to
         assert created.status_code == 201, created.text
         assert created.json()["notice_period_days"] == 15
         ref = created.json()["contacts"][0]["subject_ref"]
-        assert ref == contact_subject_ref(SUBJECT_KEY.encode(), "ada@initech.example")
+        assert ref == contact_subject_ref(SUBJECT_KEY.encode(), "ada@initech.example", tenant="acme")
 
         await svc.wait_consumers_ready()
         question = SubprocessorAffectedCustomersRequested(

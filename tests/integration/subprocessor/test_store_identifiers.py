@@ -24,7 +24,7 @@ async def test_a_contact_under_a_second_identifier_is_exported_restricted_and_er
         customer = {"reference": "initech", "name": "Initech", "contacts": [{"email": "Ada@Initech.example"}]}
         created = await svc.client.post("/v1/customers", json=customer, headers=auth("acme", "subprocessor:write"))
         assert created.status_code == 201, created.text
-        ref = contact_subject_ref(SUBJECT_KEY.encode(), "ada@initech.example")
+        ref = contact_subject_ref(SUBJECT_KEY.encode(), "ada@initech.example", tenant="acme")
 
         store = ContactStore()
         task = TaskInput(

@@ -15,6 +15,7 @@ from services.consent.domain import (
     parse_identifier_kind,
     subject_ref,
 )
+from shared.rules.subjects import tenant_subject_key
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -163,36 +164,43 @@ class TestKinds:
 
 
 class TestSubjectRef:
-    def test_is_hmac_sha256_hex_of_kind_and_normal_form(self) -> None:
-        expected = hmac.new(KEY, b"email:john.doe@example.com", hashlib.sha256).hexdigest()
-        assert subject_ref(KEY, "email", "  John.Doe@Example.COM ") == expected
+    def test_is_hmac_of_the_v1_reference_under_the_tenant_key(self) -> None:
+        v1 = hmac.new(KEY, b"email:john.doe@example.com", hashlib.sha256).hexdigest()
+        expected = hmac.new(tenant_subject_key(KEY, "acme"), v1.encode(), hashlib.sha256).hexdigest()
+        assert subject_ref(KEY, "email", "  John.Doe@Example.COM ", tenant="acme") == expected
         assert len(expected) == 64
 
     def test_same_person_same_ref(self) -> None:
-        assert subject_ref(KEY, "phone", "+33 6 12 34 56 78") == subject_ref(KEY, "phone", "0033612345678")
+        assert subject_ref(KEY, "phone", "+33 6 12 34 56 78", tenant="acme") == subject_ref(
+            KEY, "phone", "0033612345678", tenant="acme"
+        )
 
     def test_different_key_different_ref(self) -> None:
-        assert subject_ref(KEY, "email", "a@example.com") != subject_ref(OTHER_KEY, "email", "a@example.com")
+        assert subject_ref(KEY, "email", "a@example.com", tenant="acme") != subject_ref(
+            OTHER_KEY, "email", "a@example.com", tenant="acme"
+        )
 
     def test_kind_is_part_of_the_ref(self) -> None:
-        assert subject_ref(KEY, "user_id", "42") != subject_ref(KEY, "customer_id", "42")
+        assert subject_ref(KEY, "user_id", "42", tenant="acme") != subject_ref(KEY, "customer_id", "42", tenant="acme")
 
     def test_different_people_different_refs(self) -> None:
-        assert subject_ref(KEY, "email", "a@example.com") != subject_ref(KEY, "email", "b@example.com")
+        assert subject_ref(KEY, "email", "a@example.com", tenant="acme") != subject_ref(
+            KEY, "email", "b@example.com", tenant="acme"
+        )
 
     def test_rejects_short_or_missing_key(self) -> None:
         with pytest.raises(InvalidSubjectKey) as caught:
-            subject_ref(b"short", "email", "a@example.com")
+            subject_ref(b"short", "email", "a@example.com", tenant="acme")
         assert caught.value.status == 500
         with pytest.raises(InvalidSubjectKey):
-            subject_ref("k" * 32, "email", "a@example.com")  # type: ignore[arg-type]
+            subject_ref("k" * 32, "email", "a@example.com", tenant="acme")  # type: ignore[arg-type]
 
     def test_rejects_malformed_identifier(self) -> None:
         with pytest.raises(InvalidIdentifier):
-            subject_ref(KEY, "email", "not-an-email")
+            subject_ref(KEY, "email", "not-an-email", tenant="acme")
 
     def test_is_subject_ref(self) -> None:
-        assert is_subject_ref(subject_ref(KEY, "user_id", "u-1"))
+        assert is_subject_ref(subject_ref(KEY, "user_id", "u-1", tenant="acme"))
         assert not is_subject_ref("john.doe@example.com")
         assert not is_subject_ref("A" * 64)
         assert not is_subject_ref("a" * 64 + "\n")

@@ -25,7 +25,7 @@ def test_ndjson_rows_are_validated_one_by_one_with_their_line_numbers() -> None:
         ' "occurred_at": "2025-01-01T00:00:00Z"}\n'
         "[1, 2]\n"
     )
-    results = [validate(line, fields, KEY, NOW) for line, fields in read_rows("ndjson", text, 11)]
+    results = [validate(line, fields, KEY, NOW, tenant="acme") for line, fields in read_rows("ndjson", text, 11)]
     assert isinstance(results[0], ImportRow) and results[0].line == 11 and len(results[0].subject_ref) == 64
     assert isinstance(results[1], RowError) and (results[1].line, results[1].field) == (12, "email")
     assert "nope" not in results[1].error
@@ -35,7 +35,7 @@ def test_ndjson_rows_are_validated_one_by_one_with_their_line_numbers() -> None:
 def test_csv_rows_need_a_timezone_and_a_known_decision() -> None:
     text = "subject_ref,purpose,decision,occurred_at\n" + "a" * 64 + ",news,granted,2025-01-01T00:00:00\n"
     text += "a" * 64 + ",news,perhaps,2025-01-01T00:00:00Z\n"
-    results = [validate(line, fields, KEY, NOW) for line, fields in read_rows("csv", text, 1)]
+    results = [validate(line, fields, KEY, NOW, tenant="acme") for line, fields in read_rows("csv", text, 1)]
     assert [r.field for r in results if isinstance(r, RowError)] == ["occurred_at", "decision"]
 
 
@@ -45,7 +45,7 @@ def test_decisions_and_kinds_in_any_case_are_read_and_other_values_are_row_error
     accepted = [base | {"decision": " Withdrawn "}, base | {"decision": "DENIED", "subject_kind": " Email "}]
     rejected = [base | {"decision": ["granted"]}, base | {"decision": 1}, base | {"decision": None}, base]
     rejected.append(base | {"decision": "granted", "subject_kind": ["email"]})
-    results = [validate(line, fields, KEY, NOW) for line, fields in enumerate(accepted + rejected, 1)]
+    results = [validate(line, fields, KEY, NOW, tenant="acme") for line, fields in enumerate(accepted + rejected, 1)]
     assert [r.decision.value for r in results[:2] if isinstance(r, ImportRow)] == ["withdrawn", "denied"]
     assert [(r.line, r.field) for r in results[2:] if isinstance(r, RowError)] == [
         (3, "decision"),

@@ -34,16 +34,16 @@ KEY = b"k" * 32
     ],
 )
 def test_subject_reference_is_the_same_as_the_consent_services(kind: str, value: str) -> None:
-    assert subject_ref(KEY, kind, value) == consent_subject_ref(KEY, kind, value)
+    assert subject_ref(KEY, kind, value, tenant="acme") == consent_subject_ref(KEY, kind, value, tenant="acme")
 
 
 def test_identifiers_are_normalised_and_bad_ones_refused_without_echoing_the_value() -> None:
     assert normalise("email", " Ada@Example.COM ") == "ada@example.com"
     assert normalise("phone", "+44 20 7946 0001") == "+442079460001"
-    assert subject_ref(KEY, "user_id", "42") != subject_ref(KEY, "customer_id", "42")
+    assert subject_ref(KEY, "user_id", "42", tenant="acme") != subject_ref(KEY, "customer_id", "42", tenant="acme")
     for kind, value in (("email", "ada-at-example"), ("phone", "06 12 34 56 78"), ("shoe_size", "42")):
         with pytest.raises(IdentifierError) as error:
-            subject_ref(KEY, kind, value)
+            subject_ref(KEY, kind, value, tenant="acme")
         assert value not in str(error.value)
 
 

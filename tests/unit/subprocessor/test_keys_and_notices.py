@@ -28,12 +28,13 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def test_contact_reference_matches_the_consent_services_subject_reference() -> None:
-    assert contact_subject_ref(KEY, "  Ada@Example.COM ") == subject_ref(KEY, "email", "ada@example.com")
+    ref = contact_subject_ref(KEY, "  Ada@Example.COM ", tenant="acme")
+    assert ref == subject_ref(KEY, "email", "ada@example.com", tenant="acme")
 
 
 def test_contact_email_must_be_an_address_and_is_never_echoed() -> None:
     with pytest.raises(InvalidContactEmail) as err:
-        contact_subject_ref(KEY, "not-an-address")
+        contact_subject_ref(KEY, "not-an-address", tenant="acme")
     assert "not-an-address" not in str(err.value)
 
 

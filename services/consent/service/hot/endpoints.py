@@ -76,7 +76,7 @@ async def record_direct(direct: Direct, principal: Principal, body: ConsentIn) -
     """
     clock = direct.clock
     try:
-        request = DecisionRequest.of(body, direct.settings, clock)
+        request = DecisionRequest.of(body, direct.settings, clock, tenant=principal.tenant_id)
         rules = cached_purpose(direct.engine, principal.tenant_id, body.purpose)
         if rules is None:
             return None

@@ -1,0 +1,35 @@
+"""subject references keyed per tenant: re-key the stored version 1 references
+
+Every stored reference becomes ``rekey_v1(key, tenant, v1)`` for its row's tenant
+(``shared.rules.subjects``), computed from the stored value alone: the identifiers are not kept.
+Outbox payloads, dead letters and audit entries are not rewritten: what was published or sealed
+is history. Needs SUBPROCESSOR_SUBJECT_HASH_KEY (``privops migrate subprocessor`` passes it) when rows exist.
+
+Revision ID: c0566f8b686f
+Revises: 41f501ea2b39
+Create Date: 2026-12-06 12:00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from shared.runtime.migrations import RefColumn, migration_subject_key, one_way, rekey_subject_refs
+
+revision: str = "c0566f8b686f"
+down_revision: str | None = "41f501ea2b39"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+REF_COLUMNS = [
+    RefColumn("customer_contact", "subject_ref"),
+    RefColumn("notice_log", "detail", "json_key", key="recipient_ref"),
+]
+
+
+def upgrade() -> None:
+    rekey_subject_refs(op, migration_subject_key("subprocessor"), REF_COLUMNS, service="subprocessor")
+
+
+def downgrade() -> None:
+    one_way("the version 1 references are not kept, and the identifiers they came from never were")
