@@ -63,6 +63,18 @@ NOTIFY_PROFILE: dict[str, Any] = {
     "alert_emails": [DPO_EMAIL],
 }
 
+# Who the demo tenant is as a controller: what its consent receipts name (consent, ``PUT /v1/controller``).
+CONTROLLER_PROFILE: dict[str, Any] = {
+    "name": "Démo SAS",
+    "contact": "Camille Martin, déléguée à la protection des données",
+    "address": "1 rue de la Paix, 75002 Paris, France",
+    "email": DPO_EMAIL,
+    "phone": "+33 1 00 00 00 00",
+    "url": "https://demo.example",
+    "policy_url": "https://demo.example/confidentialite",
+    "jurisdiction": "FR",
+}
+
 # Whom breach notices name and go to (breach, ``PUT /v1/settings``): the contact point of GDPR
 # Art. 33(3)(b) and, for a controller established in France, the CNIL as lead supervisory authority
 # (Art. 56). The CNIL really takes notifications through its online form
@@ -101,7 +113,7 @@ RETENTION_SYSTEMS: dict[str, dict[str, Any]] = {
 def seed_demo_tenant(
     urls: dict[str, str], token: str, note: Callable[[str], None], warn: Callable[[str], None] | None = None
 ) -> None:
-    """Create the demo tenant's purposes, retention policies, data map and contacts; report through ``note``.
+    """Create the demo tenant's purposes, controller profile, retention policies, data map and contacts (``note``).
 
     A settings route that does not exist yet (404, 405) or a service that is not running is skipped
     with a ``warn`` (``note`` when none), so the stack starts while a service grows its API.
@@ -121,6 +133,7 @@ def seed_demo_tenant(
         _accept(client.post(f"{urls['dsar']}/v1/systems/setup"), "DSAR registry")
         note("demo tenant: retention default pack, retention data map and DSAR registry ready")
         contacts = [
+            ("consent", "/v1/controller", CONTROLLER_PROFILE, "consent controller profile (named on receipts)"),
             ("notify", "/v1/profile", NOTIFY_PROFILE, "notify profile (sender, brand, locale fr, alerts to the DPO)"),
             ("breach", "/v1/settings", BREACH_SETTINGS, "breach settings (DPO contact, CNIL)"),
             ("dsar", "/v1/settings", DSAR_SETTINGS, "DSAR settings (French public holidays)"),

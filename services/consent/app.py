@@ -30,6 +30,10 @@ SPEC = ServiceSpec(
         {"name": "consents", "description": "Record, withdraw and read consent decisions with their proof"},
         {"name": "checks", "description": "The hot path for product backends, and subject histories"},
         {"name": "imports", "description": "Bulk import of existing consents (NDJSON, CSV), resumable"},
+        {
+            "name": "receipts",
+            "description": "Signed consent receipts (ISO/IEC TS 27560), their mail to the person, the tenant's keys",
+        },
     ],
 )
 

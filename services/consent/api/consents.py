@@ -1,5 +1,7 @@
 """Endpoints recording decisions: give, refuse, withdraw (one call), GPC signals, and reading records.
 
+Receipts are in ``receipts.py``.
+
 ``POST /v1/consents`` is also a hot path (``service/hot``): this route answers what it leaves.
 """
 
@@ -13,7 +15,7 @@ from fastapi import APIRouter, Header
 from services.consent.api.deps import ReadUow, WriteUow
 from services.consent.models import ConsentRecord
 from services.consent.schemas.consents import ConsentIn, ConsentOut, GpcIn, GpcOut, WithdrawIn, WithdrawOut
-from services.consent.service import consents, history
+from services.consent.service import consents, history, receipt_mail, receipts
 from services.consent.service.common import resolve_subject
 from services.consent.service.recording import Capture
 from shared.runtime.problems import PROBLEM_RESPONSES
@@ -26,13 +28,22 @@ GpcHeader = Annotated[str | None, Header(alias="Sec-GPC", description="Global Pr
 async def record_consent(body: ConsentIn, uow: WriteUow, sec_gpc: GpcHeader = None) -> dict[str, Any]:
     """Append a decision with its proof and publish its event through the outbox, in one transaction.
 
-    With ``Sec-GPC: 1`` the GPC-covered purposes (other than the one decided here) are opted out too.
+    With ``Sec-GPC: 1`` the GPC-covered purposes (other than the one decided here) are opted out too. With
+    ``receipt_to`` the notify service mails the signed receipt to that address (see ``GET /v1/consents/{id}/receipt``).
     """
+    if body.receipt_to is not None:
+        await receipts.controller_of(uow)  # the 409 saying how to set it, before anything is written
     record = await consents.record_consent(uow, body)
     capture = Capture(body.channel, body.collector, consents.proof_of(uow.settings, body.proof))
     opted_out = await consents.capture_gpc(uow, record.subject_ref, sec_gpc, capture, skip=body.purpose)
+    receipt = None
+    if body.receipt_to is not None:
+        receipt = await receipt_mail.request_receipt(uow, record, body.receipt_to)
     await uow.session.flush()
-    return record.model_dump() | {"gpc_opt_outs": [r.purpose for r in opted_out]}
+    return record.model_dump() | {
+        "gpc_opt_outs": [r.purpose for r in opted_out],
+        "receipt_id": receipt.id if receipt else None,
+    }
 
 
 @router.post("/consents/withdraw", response_model=WithdrawOut, summary="Withdraw consent in one call")
@@ -61,9 +72,3 @@ async def capture_gpc(body: GpcIn, uow: WriteUow, sec_gpc: GpcHeader = None) -> 
 async def get_consent(consent_id: uuid.UUID, uow: ReadUow) -> ConsentRecord:
     """A consent record of the caller's tenant (another tenant's record is reported as not found)."""
     return await history.get_record(uow, consent_id)
-
-
-@router.get("/consents/{consent_id}/receipt", summary="Consent receipt (Kantara v1.1 / ISO/IEC TS 27560)")
-async def get_receipt(consent_id: uuid.UUID, uow: ReadUow) -> dict[str, Any]:
-    """The receipt of one record, naming the controller, the purpose, the data and the proof."""
-    return await history.receipt(uow, consent_id)

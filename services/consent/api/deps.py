@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from services.consent.service import Uow
 from shared.rules.errors import ServiceUnavailable
 from shared.runtime.auth import Principal, require
-from shared.runtime.uow import unit_of_work
+from shared.runtime.uow import public_unit_of_work, unit_of_work
 
 
 # Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
@@ -26,6 +26,10 @@ async def direct_pool_of(request: Request) -> asyncpg.Pool:
 ReadUow = Annotated[Uow, Depends(unit_of_work("consent:read"))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("consent:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("consent:admin"))]
+# The notify service's short-lived claim token: the one caller that reads the address a receipt goes to.
+ClaimUow = Annotated[Uow, Depends(unit_of_work("notify:claim"))]
+# A receipt link's key is the credential; the path names the tenant.
+LinkUow = Annotated[Uow, Depends(public_unit_of_work("receipt-link"))]
 # The check as of now needs no session: the caller and the direct pool only (no transaction to open).
 Reader = Annotated[Principal, Depends(require("consent:read"))]
 DirectPoolDep = Annotated[asyncpg.Pool, Depends(direct_pool_of)]

@@ -57,6 +57,7 @@ from services.consent.domain.identifiers import (
     parse_identifier_kind,
     subject_ref,
 )
+from services.consent.domain.iso_receipts import ISO_SCHEMA_VERSION, ReceiptFacts, build_iso_receipt, kantara_view
 from services.consent.domain.lawful_basis import (
     BasisDecision,
     LawfulBasis,
@@ -78,6 +79,7 @@ __all__ = [
     "AGE_OF_DIGITAL_CONSENT",
     "EU_AGE_OF_DIGITAL_CONSENT",
     "GDPR_DEFAULT_AGE",
+    "ISO_SCHEMA_VERSION",
     "RECEIPT_VERSION",
     "UNCONFIRMED_AGES",
     "BasisDecision",
@@ -106,6 +108,7 @@ __all__ = [
     "PublisherRestriction",
     "PurposeRules",
     "ReceiptController",
+    "ReceiptFacts",
     "ReceiptPurpose",
     "ReceiptService",
     "RestrictionType",
@@ -117,6 +120,7 @@ __all__ = [
     "UnknownPurpose",
     "age_of_digital_consent",
     "age_on",
+    "build_iso_receipt",
     "build_receipt",
     "consent_expiry",
     "decision_at",
@@ -127,6 +131,7 @@ __all__ = [
     "gpc_denials",
     "gpc_signal",
     "is_subject_ref",
+    "kantara_view",
     "needs_renewal",
     "normalise_country",
     "normalise_email",

@@ -1,7 +1,9 @@
-"""Consent receipts: proof handed to the person, shaped like a Kantara Consent Receipt v1.1.
+"""The Kantara Consent Receipt v1.1 shape of a receipt, kept for tools that read only that format.
 
-Field names follow the Kantara Initiative Consent Receipt Specification v1.1, whose information
-model ISO/IEC TS 27560 carries forward. ``piiPrincipalId`` is always the keyed subject reference,
+Field names follow the Kantara Initiative Consent Receipt Specification v1.1
+(https://kantarainitiative.org/file-downloads/consent-receipt-specification-v1-1-0/). privops'
+receipts are built, signed and kept in the fields of ISO/IEC TS 27560:2023 (``iso_receipts``); this
+builder gives the Kantara view of one. ``piiPrincipalId`` is always the keyed subject reference,
 never a raw email or phone number: receipts are copied, mailed and archived.
 """
 
@@ -21,7 +23,7 @@ from services.consent.domain.errors import InvalidReceipt, InvalidTimestamp
 from services.consent.domain.identifiers import is_subject_ref
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
 
 class ConsentType(StrEnum):
@@ -90,7 +92,7 @@ def build_receipt(
         raise InvalidReceipt(
             "subject_ref", "must be the 64-character subject reference, never a raw identifier such as an email"
         )
-    if not isinstance(language, str) or not _LANGUAGE.fullmatch(language):
+    if not isinstance(language, str) or not LANGUAGE.fullmatch(language):
         raise InvalidReceipt("language", "must be a language tag such as en or fr-FR")
     if sensitive != bool(sensitive_categories):
         raise InvalidReceipt(
@@ -98,14 +100,14 @@ def build_receipt(
         )
     receipt: dict[str, Any] = {
         "version": RECEIPT_VERSION,
-        "jurisdiction": _text(jurisdiction, "jurisdiction"),
+        "jurisdiction": checked_text(jurisdiction, "jurisdiction"),
         # Kantara v1.1 writes the time as NumericDate: whole seconds since the Unix epoch.
         "consentTimestamp": int(timestamp.timestamp()),
-        "collectionMethod": _text(collection_method, "collection_method"),
+        "collectionMethod": checked_text(collection_method, "collection_method"),
         "consentReceiptID": _receipt_id(receipt_id),
     }
     if public_key is not None:
-        receipt["publicKey"] = _text(public_key, "public_key")
+        receipt["publicKey"] = checked_text(public_key, "public_key")
     receipt.update(
         {
             "language": language,
@@ -113,7 +115,7 @@ def build_receipt(
             "piiControllers": [
                 _controller(c, f"controllers[{i}]") for i, c in enumerate(_items(controllers, "controllers"))
             ],
-            "policyUrl": _url(policy_url, "policy_url"),
+            "policyUrl": checked_url(policy_url, "policy_url"),
             "services": [_service(s, f"services[{i}]") for i, s in enumerate(_items(services, "services"))],
             "sensitive": bool(sensitive),
             "spiCat": _categories(sensitive_categories, "sensitive_categories", allow_empty=True),
@@ -125,28 +127,28 @@ def build_receipt(
 def _controller(controller: ReceiptController, field: str) -> dict[str, Any]:
     address: Any
     if isinstance(controller.address, str):
-        address = _text(controller.address, f"{field}.address")
+        address = checked_text(controller.address, f"{field}.address")
     else:
-        address = {key: _text(value, f"{field}.address.{key}") for key, value in controller.address.items()}
+        address = {key: checked_text(value, f"{field}.address.{key}") for key, value in controller.address.items()}
         if not address:
             raise InvalidReceipt(f"{field}.address", "is empty")
     entry: dict[str, Any] = {
-        "piiController": _text(controller.name, f"{field}.name"),
+        "piiController": checked_text(controller.name, f"{field}.name"),
         "onBehalf": bool(controller.on_behalf),
-        "contact": _text(controller.contact, f"{field}.contact"),
+        "contact": checked_text(controller.contact, f"{field}.contact"),
         "address": address,
-        "email": _text(controller.email, f"{field}.email"),
-        "phone": _text(controller.phone, f"{field}.phone"),
+        "email": checked_text(controller.email, f"{field}.email"),
+        "phone": checked_text(controller.phone, f"{field}.phone"),
     }
     if controller.url is not None:
-        entry["piiControllerUrl"] = _url(controller.url, f"{field}.url")
+        entry["piiControllerUrl"] = checked_url(controller.url, f"{field}.url")
     return entry
 
 
 def _service(service: ReceiptService, field: str) -> dict[str, Any]:
     purposes = _items(service.purposes, f"{field}.purposes")
     return {
-        "service": _text(service.service, f"{field}.service"),
+        "service": checked_text(service.service, f"{field}.service"),
         "purposes": [_purpose(p, f"{field}.purposes[{i}]") for i, p in enumerate(purposes)],
     }
 
@@ -157,16 +159,16 @@ def _purpose(purpose: ReceiptPurpose, field: str) -> dict[str, Any]:
     except ValueError:
         raise InvalidReceipt(f"{field}.consent_type", "must be EXPLICIT or IMPLICIT") from None
     entry: dict[str, Any] = {
-        "purpose": _text(purpose.purpose, f"{field}.purpose"),
+        "purpose": checked_text(purpose.purpose, f"{field}.purpose"),
         "purposeCategory": _categories(purpose.purpose_category, f"{field}.purpose_category"),
         "consentType": consent_type.value,
         "piiCategory": _categories(purpose.pii_category, f"{field}.pii_category"),
         "primaryPurpose": bool(purpose.primary_purpose),
-        "termination": _text(purpose.termination, f"{field}.termination"),
+        "termination": checked_text(purpose.termination, f"{field}.termination"),
         "thirdPartyDisclosure": bool(purpose.third_party_disclosure),
     }
     if purpose.third_party_disclosure:
-        entry["thirdPartyName"] = _text(purpose.third_party_name, f"{field}.third_party_name")
+        entry["thirdPartyName"] = checked_text(purpose.third_party_name, f"{field}.third_party_name")
     elif purpose.third_party_name is not None:
         raise InvalidReceipt(f"{field}.third_party_name", "is set but third_party_disclosure is false")
     return entry
@@ -179,14 +181,16 @@ def _receipt_id(value: str | uuid.UUID) -> str:
         raise InvalidReceipt("receipt_id", "must be a UUID") from None
 
 
-def _text(value: object, field: str) -> str:
+def checked_text(value: object, field: str) -> str:
+    """``value`` stripped, or ``InvalidReceipt`` naming ``field`` when it is not non-empty text."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidReceipt(field, "is required and must be non-empty text")
     return value.strip()
 
 
-def _url(value: object, field: str) -> str:
-    text = _text(value, field)
+def checked_url(value: object, field: str) -> str:
+    """``value`` when it is an absolute http(s) URL, else ``InvalidReceipt`` naming ``field``."""
+    text = checked_text(value, field)
     try:
         parts = urlsplit(text)
     except ValueError:  # e.g. an unclosed "[" of an IPv6 host
@@ -207,4 +211,4 @@ def _categories(values: Sequence[str], field: str, *, allow_empty: bool = False)
         raise InvalidReceipt(field, "must be a list of categories, not a single string")
     if not values and not allow_empty:
         raise InvalidReceipt(field, "must list at least one category")
-    return [_text(value, f"{field}[{i}]") for i, value in enumerate(values)]
+    return [checked_text(value, f"{field}[{i}]") for i, value in enumerate(values)]

@@ -6,9 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.consent.domain import CheckReason, GuardianVerificationMethod, IdentifierKind
+from services.consent.domain import CheckReason, GuardianVerificationMethod, IdentifierKind, normalise_email
 from services.consent.schemas.purposes import PURPOSE_KEY
 
 SUBJECT_REF = r"^[0-9a-f]{64}$"
@@ -93,6 +93,17 @@ class ConsentIn(SubjectSelector):
     age: int | None = Field(default=None, ge=0, le=150)
     birth_date: date | None = Field(default=None, description="Used to apply GDPR Art. 8, never stored")
     guardian: GuardianIn | None = None
+    receipt_to: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Email address the signed receipt is sent to (through the notify service); kept encrypted "
+        "only until the mail is delivered or given up. Needs the tenant's controller profile (409 otherwise)",
+    )
+
+    @field_validator("receipt_to")
+    @classmethod
+    def _an_email_address(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_email(value)
 
 
 class ConsentOut(BaseModel):
@@ -116,6 +127,7 @@ class ConsentOut(BaseModel):
     tc_string: str | None = None
     guardian: dict[str, Any] | None = None
     gpc_opt_outs: list[str] = Field(default_factory=list, description="Purposes a Sec-GPC: 1 header opted out of")
+    receipt_id: uuid.UUID | None = Field(default=None, description="The receipt mailed to receipt_to, when asked for")
 
 
 class WithdrawIn(SubjectSelector):

@@ -8,8 +8,9 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
-from services.consent.domain import LawfulBasis
+from services.consent.domain import LawfulBasis, build_iso_receipt
 from services.consent.models import (
+    ConsentReceipt,
     ConsentRecord,
     ConsentState,
     ControllerProfile,
@@ -19,7 +20,8 @@ from services.consent.models import (
 )
 from services.consent.service import Uow
 from services.consent.service.consents import withdraw_purposes
-from services.consent.service.history import build_receipt_for, record_json
+from services.consent.service.history import record_json
+from services.consent.service.receipts import claims_of, facts_from
 from services.consent.service.recording import Capture
 from shared.bus.store import StoreResult, TaskInput
 from shared.runtime.repository import find
@@ -35,6 +37,13 @@ class ConsentStore:
         """Delete the records kept under each of the subject's identifiers; keep hashed suppression entries as proof."""
         where = (col(ConsentRecord.tenant_id) == uow.tenant_id, col(ConsentRecord.subject_ref).in_(task.refs))
         count = int(await uow.session.scalar(select(func.count()).select_from(ConsentRecord).where(*where)) or 0)
+        # Their receipts name the subject reference and hold any address still waiting for a mail.
+        records = select(ConsentRecord.id).where(*where)
+        await uow.session.exec(
+            delete(ConsentReceipt).where(
+                col(ConsentReceipt.tenant_id) == uow.tenant_id, col(ConsentReceipt.record_id).in_(records)
+            )
+        )
         await uow.session.exec(delete(ConsentRecord).where(*where))
         await uow.session.exec(
             delete(ConsentState).where(
@@ -48,7 +57,7 @@ class ConsentStore:
         return StoreResult("done" if count else "no_data", records_affected=count)
 
     async def export(self, uow: Uow, task: TaskInput) -> list[dict[str, Any]]:
-        """Every record of the subject with its receipt (when the controller profile exists)."""
+        """Every record of the subject with its receipt: the signed one when it was read, else built unsigned."""
         rows = (
             await uow.session.exec(
                 select(ConsentRecord)
@@ -60,11 +69,26 @@ class ConsentStore:
         purposes = {
             p.key: p for p in (await uow.session.exec(select(Purpose).where(Purpose.tenant_id == uow.tenant_id))).all()
         }
+        signed = {
+            r.record_id: r.jws
+            for r in (
+                await uow.session.exec(
+                    select(ConsentReceipt).where(
+                        col(ConsentReceipt.tenant_id) == uow.tenant_id,
+                        col(ConsentReceipt.record_id).in_([row.id for row in rows]),
+                        col(ConsentReceipt.jws).is_not(None),
+                    )
+                )
+            ).all()
+        }
         exported = []
         for row in rows:
-            item = {"type": "consent_record", "record": record_json(row)}
-            if profile is not None:
-                item["receipt"] = build_receipt_for(row, profile, purposes.get(row.purpose), None)
+            item: dict[str, Any] = {"type": "consent_record", "record": record_json(row)}
+            if (jws := signed.get(row.id)) is not None:
+                item["receipt"], item["receipt_jws"] = claims_of(jws), jws
+            elif profile is not None:
+                facts = facts_from(row, profile, purposes.get(row.purpose), None, row.id, uow.now())
+                item["receipt"] = build_iso_receipt(facts)
             exported.append(item)
         uow.audit("subject.exported", "subject", task.subject_ref, {"records": len(exported)})
         return exported

@@ -9,11 +9,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlmodel import select
 
-from services.consent.models import SubjectStatus
+from services.consent.models import ConsentReceipt, SubjectStatus
+from services.consent.service.store import ConsentStore
 from shared.bus.outbox import build_envelope
+from shared.bus.store import TaskInput
 from shared.events.catalogue.dsar import DsarTaskRequested
 from shared.events.envelope import CloudEvent
 from shared.events.topics import DSAR_TASK_RESULTS, DSAR_TASKS
+from shared.runtime.uow import UnitOfWork
 from tests.integration.consent.conftest import ADA, ADMIN, check, decide
 from tests.support.stack import Infra, RunningService, eventually, read_topic
 
@@ -97,6 +100,39 @@ async def test_erase_keeps_only_a_hashed_suppression_entry(consent: RunningServi
         f"/v1/imports/{job['id']}/rows", params={"offset": 0}, content=row % ref, headers=ADMIN
     )
     assert (chunk.json()["accepted"], chunk.json()["rejected"]) == (0, 1)
+
+
+async def test_erase_takes_the_receipts_and_any_address_waiting_for_a_mail(
+    consent: RunningService, infra: Infra
+) -> None:
+    await consent.wait_consumers_ready()
+    profile = {"name": "Example SAS", "contact": "DPO", "address": "1 rue de la Paix, Paris", "email": "dpo@x.example"}
+    put = await consent.client.put(
+        "/v1/controller", json=profile | {"phone": "+33 1 00", "policy_url": "https://x.example"}, headers=ADMIN
+    )
+    assert put.status_code == 200, put.text
+    granted = await decide(consent, "newsletter", "granted")
+    read = await consent.client.get(f"/v1/consents/{granted['id']}/receipt", headers=ADMIN)  # signed and kept
+    assert read.status_code == 200, read.text
+    await decide(consent, "cookies.analytics", "granted", receipt_to="ada@example.com")  # its mail not sent yet
+    ref = granted["subject_ref"]
+    # The access export carries each receipt: the signed one as signed, the other built now (unsigned).
+    async with consent.runtime.database.session() as session:
+        uow = UnitOfWork(session, consent.settings, consent.clock, "acme", "test")
+        task = TaskInput(tenant_id="acme", subject_ref=ref, action="access", request_id=uuid.uuid4())
+        exported = {item["record"]["purpose"]: item for item in await ConsentStore().export(uow, task)}
+    assert exported["newsletter"]["receipt_jws"] == read.json()["jws"]
+    assert exported["newsletter"]["receipt"] == read.json()["receipt"]
+    assert "receipt_jws" not in exported["cookies.analytics"]
+    assert exported["cookies.analytics"]["receipt"]["events"][0]["event_state"] == "given"
+    erase = await send_task(infra, consent, ref, "erase")
+    done = await results(infra, consent, 1)
+    assert done[str(erase)]["outcome"] == "done"
+    async with consent.runtime.database.session() as session:
+        left = (await session.exec(select(ConsentReceipt))).all()
+    assert left == []
+    gone = await consent.client.get(f"/v1/consents/{granted['id']}/receipt", headers=ADMIN)
+    assert gone.status_code == 404
 
 
 async def test_erase_reaches_the_records_kept_under_every_identifier_of_the_request(

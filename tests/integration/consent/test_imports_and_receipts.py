@@ -142,7 +142,7 @@ async def test_the_projection_keeps_the_decision_made_last_whatever_the_row_orde
 async def test_receipt_and_history(consent: RunningService) -> None:
     record = await decide(consent, "newsletter", "granted", channel="web", proof={"language": "fr"})
     missing = await consent.client.get(f"/v1/consents/{record['id']}/receipt", headers=READ)
-    assert missing.status_code == 404  # no controller profile yet
+    assert missing.status_code == 409 and "PUT /v1/controller" in missing.json()["detail"]  # no profile yet
     profile = {
         "name": "Example SAS",
         "contact": "DPO",
@@ -156,11 +156,10 @@ async def test_receipt_and_history(consent: RunningService) -> None:
         refused = await consent.client.put("/v1/controller", json=profile | {"policy_url": bad}, headers=ADMIN)
         assert refused.status_code == 422, (bad, refused.text)
     assert (await consent.client.put("/v1/controller", json=profile, headers=ADMIN)).status_code == 200
-    receipt = (await consent.client.get(f"/v1/consents/{record['id']}/receipt", headers=READ)).json()
-    assert receipt["version"] == "KI-CR-v1.1.0"
-    assert receipt["consentReceiptID"] == record["id"] and receipt["piiPrincipalId"] == record["subject_ref"]
-    assert receipt["language"] == "fr" and receipt["collectionMethod"] == "web"
-    assert receipt["services"][0]["purposes"][0]["piiCategory"] == ["contact.email"]
+    receipt = (await consent.client.get(f"/v1/consents/{record['id']}/receipt", headers=READ)).json()["receipt"]
+    assert receipt["record_id"] == record["id"] and receipt["pii_principal_id"] == record["subject_ref"]
+    assert receipt["language"] == "fr" and receipt["purposes"][0]["collection_method"] == "web"
+    assert receipt["purposes"][0]["pii_information"] == [{"pii_type": "contact.email"}]
     assert receipt["privops"]["decision"] == "granted"
     await decide(consent, "newsletter", "withdrawn")
     history = (await consent.client.post("/v1/subjects/history", json={"subject": ADA}, headers=READ)).json()

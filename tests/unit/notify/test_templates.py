@@ -62,6 +62,12 @@ CONTEXT = {
     "objection_deadline": AT,
     "respond_url": "https://example.test/n/1",
     "notice_id": "N-1",
+    # consent receipts
+    "receipt_id": "0193a0c4-7d0e-7c4e-9b1a-3f5d2e8c1a20",
+    "purpose": "Newsletter",
+    "controller": "Démo SAS",
+    "decision": "granted",
+    "decided_at": "2026-12-06T14:05:00Z",
 }
 
 
@@ -82,6 +88,21 @@ def test_french_words_and_dates() -> None:
     assert "effacement" in message.text
     assert "6 décembre 2026, 14:05 UTC" in message.text
     assert "482913" in message.html
+
+
+def test_a_consent_receipt_mail_links_to_the_receipt() -> None:
+    link = "https://consent.example/v1/public/demo/receipts/0193a0c4?key=k&x=1"
+    withdrawn = CONTEXT | {"decision": "withdrawn", "url": link, "purpose": "<b>News</b>"}
+    french = CATALOGUE.render("consent.receipt", "fr", withdrawn)
+    assert french.subject == "Votre reçu de consentement de Démo SAS"
+    assert "Vous avez retiré votre consentement" in french.text and "6 décembre 2026, 14:05 UTC" in french.text
+    assert link in french.text and CONTEXT["receipt_id"] in french.text
+    assert 'href="https://consent.example/v1/public/demo/receipts/0193a0c4?key=k&amp;x=1"' in french.html
+    assert "<b>News</b>" not in french.html and "&lt;b&gt;News&lt;/b&gt;" in french.html
+    english = CATALOGUE.render("consent.receipt", "en", CONTEXT)
+    assert english.subject == "Your consent receipt from Démo SAS"
+    assert english.text.startswith('You gave your consent to "Newsletter" on 6 December 2026, 14:05 UTC.')
+    assert "Open my receipt" in english.html
 
 
 def test_unknown_locale_falls_back_to_english() -> None:
