@@ -96,24 +96,32 @@ def make_migration(service: ServiceArg, message: Annotated[str, typer.Option("-m
 def token(
     tenant: Annotated[str, typer.Option(help="Tenant the token acts for")],
     scope: Annotated[list[str] | None, typer.Option(help="Scope, repeatable (default: every admin scope)")] = None,
-    secret: Annotated[str | None, typer.Option(envvar="PRIVOPS_JWT_SECRET", help="HS256 secret")] = None,
-    hours: Annotated[int, typer.Option(help="Lifetime in hours")] = 12,
-    subject: Annotated[str, typer.Option(help="Token subject (who acts)")] = "privops-cli",
+    dev_secret: Annotated[
+        str | None,
+        typer.Option(envvar="PRIVOPS_JWT_SECRET", help="Development only: sign HS256 with this shared secret"),
+    ] = None,
+    hours: Annotated[int, typer.Option(help="Lifetime in hours (development tokens only)")] = 12,
+    subject: Annotated[str, typer.Option(help="Token subject (development tokens only)")] = "privops-cli",
 ) -> None:
-    """Print a signed bearer token (the local stack's secret is used when none is given)."""
-    from deploy.local.secrets import load_local_secrets
+    """Print a bearer token from the identity service (client credentials of the operator's CLI).
 
-    key = secret or load_local_secrets(Path(".privops")).jwt_secret
-    typer.echo(
-        issue_token(
-            key,
-            tenant,
-            scope or admin_scopes(),
-            now=datetime.now(UTC),
-            subject=subject,
-            ttl=timedelta(hours=hours),
+    The credentials come from PRIVOPS_IDENTITY_URL, PRIVOPS_CLIENT_ID and PRIVOPS_CLIENT_SECRET, or
+    from the local stack's state folder (.privops/, found from the current folder upwards, or
+    PRIVOPS_STATE_DIR). Nothing is signed with a made-up secret: without credentials it says so.
+    """
+    from deploy.local.clients import TokenError, cli_credentials
+
+    scopes = scope or admin_scopes()
+    if dev_secret:
+        typer.echo(
+            issue_token(dev_secret, tenant, scopes, now=datetime.now(UTC), subject=subject, ttl=timedelta(hours=hours))
         )
-    )
+        return
+    try:
+        typer.echo(cli_credentials().token(tenant, scopes))
+    except TokenError as exc:
+        typer.secho(f"privops token: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
 
 
 app.command()(verify)

@@ -42,7 +42,7 @@ from shared.runtime.logging import CORRELATION_HEADER, accept_correlation_id, bi
 from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
 from shared.runtime.problems import install_problem_handlers, refuse_nul
 from shared.runtime.settings import ServiceSettings
-from shared.runtime.signing import development_keys_router
+from shared.runtime.signing import document_keys_router
 
 log = structlog.get_logger("privops.service")
 
@@ -258,8 +258,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         app.add_middleware(HotPathMiddleware, paths=spec.hot_paths, service=spec.name)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(operations_router())
-    if settings.development_keys and role.serves_api and spec.name != "identity":
-        app.include_router(development_keys_router())  # the identity service publishes them otherwise
+    if role.serves_api and spec.name != "identity":  # the identity service publishes the keys it holds
+        app.include_router(document_keys_router())
     # A worker serves health and metrics only; every API gets the dead letters of its consumer groups.
     for router in [*spec.routers, dead_letters_router()] if role.serves_api else ():
         app.include_router(router, dependencies=[Depends(refuse_nul)])

@@ -16,8 +16,11 @@ from typing import Any, Protocol
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 
 from shared.rules import keys
+from shared.rules.errors import NotFound
+from shared.runtime.auth import TENANT_PATTERN
 from shared.runtime.settings import ServiceSettings
 from shared.runtime.tokens import TokenRequestFailed, service_tokens
 
@@ -65,7 +68,7 @@ class IssuerSigner:
             async with httpx.AsyncClient(timeout=10.0) as client:
                 response = await client.post(
                     f"{self.base}/v1/signatures",
-                    json={"typ": typ, "claims": claims, "tenant": tenant},
+                    json={"typ": typ, "claims": claims},  # the token names the tenant
                     headers={"Authorization": f"Bearer {token}"},
                 )
         except (httpx.HTTPError, TokenRequestFailed) as exc:
@@ -121,12 +124,26 @@ def document_signer(settings: ServiceSettings) -> DocumentSigner:
     return LocalSigner(settings) if settings.development_keys else IssuerSigner(settings)
 
 
-def development_keys_router() -> APIRouter:
-    """Development mode: the service publishes the document keys it derives, where the identity service would."""
+def document_keys_router() -> APIRouter:
+    """A tenant's public document keys at the well-known path, on every service, for anyone without a token.
+
+    In the development mode the service serves the keys it derives; otherwise it redirects (307) to
+    the identity service, which holds and publishes them.
+    """
     router = APIRouter(tags=["operations"])
 
-    @router.get(tenant_jwks_path("{tenant}"), summary="A tenant's document keys (development mode)")
-    async def tenant_jwks(tenant: str, request: Request) -> dict[str, Any]:
-        return await LocalSigner(request.app.state.settings).jwks(tenant)
+    @router.get(
+        tenant_jwks_path("{tenant}"),
+        summary="A tenant's public document keys",
+        responses={307: {"description": "The identity service publishes the keys (outside the development mode)"}},
+    )
+    async def tenant_jwks(tenant: str, request: Request) -> Any:
+        if not TENANT_PATTERN.match(tenant):
+            raise NotFound(f"No document keys for {tenant!r}.")
+        settings: ServiceSettings = request.app.state.settings
+        signer = document_signer(settings)
+        if not settings.development_keys:
+            return RedirectResponse(signer.jwks_url(tenant), status_code=307)
+        return await signer.jwks(tenant)
 
     return router

@@ -71,7 +71,9 @@ async def test_a_legal_hold_placed_in_retention_keeps_a_person_through_an_erasur
         demo_stores(infra, dsar, tmp_path) as stores,
     ):
         await dsar.wait_consumers_ready()
-        ada = subject_ref(SUBJECT_KEY.encode(), "email", "ada@example.com")  # as the DSAR service computes it
+        ada = subject_ref(
+            SUBJECT_KEY.encode(), "email", "ada@example.com", tenant="acme"
+        )  # as the DSAR service computes it
         reason = "litigation case 2026-CV-0412"
         placed = await retention.client.post(
             "/v1/holds", json={"subject_ref": ada, "reason": reason}, headers=auth("acme", "retention:write")

@@ -13,18 +13,16 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from services.consent.api.deps import ClaimUow, LinkUow, ReadUow
 from services.consent.domain import kantara_view
 from services.consent.models import ConsentReceipt
-from services.consent.schemas.receipts import JwksOut, ReceiptClaimOut, ReceiptOut
+from services.consent.schemas.receipts import ReceiptClaimOut, ReceiptOut
 from services.consent.service import Uow, receipt_mail, receipts
-from services.consent.settings import ConsentSettings
 from shared.rules.errors import NotFound
 from shared.runtime.auth import TENANT_PATTERN
 from shared.runtime.problems import PROBLEM_RESPONSES
-from shared.runtime.signing import document_signer
 
 router = APIRouter(tags=["receipts"], responses=PROBLEM_RESPONSES)
 JWT = "application/jwt"
@@ -94,24 +92,3 @@ async def public_receipt(
         raise NotFound("No such receipt, or the link is wrong.")
     uow, receipt = await receipt_mail.public_receipt(link, tenant, receipt_id, key)
     return _answer(request, uow, receipt)
-
-
-@router.get(
-    "/.well-known/privops/tenants/{tenant}/jwks.json",
-    response_model=JwksOut,
-    summary="The tenant's public document keys (development mode)",
-    responses={307: {"description": "In production: the identity service publishes the keys"}},
-)
-async def tenant_jwks(tenant: str, request: Request) -> Any:
-    """The Ed25519 keys that verify the tenant's receipts, for anyone, without a token.
-
-    Only in the development mode, where this service derives the tenant's document key itself; with
-    an identity service, that service holds the keys and this route redirects to its key set.
-    """
-    if not TENANT_PATTERN.match(tenant):
-        raise NotFound(f"No document keys for {tenant!r}.")
-    settings: ConsentSettings = request.app.state.settings
-    signer = document_signer(settings)
-    if not settings.development_keys:
-        return RedirectResponse(signer.jwks_url(tenant), status_code=307)
-    return JwksOut(**await signer.jwks(tenant))

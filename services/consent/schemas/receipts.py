@@ -110,28 +110,3 @@ class ReceiptClaimOut(BaseModel):
     to_name: str | None = None
     webhook_url: str | None = None
     context: dict[str, Any] = Field(description="The template's values; the link is absolute and needs no token")
-
-
-class JwksOut(BaseModel):
-    """A JWK set (RFC 7517): the tenant's public Ed25519 document keys (RFC 8037), every one ever used."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "keys": [
-                        {
-                            "kty": "OKP",
-                            "crv": "Ed25519",
-                            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
-                            "kid": "kPrK_qmxVWaYVA9wwBF6Iu",
-                            "alg": "EdDSA",
-                            "use": "sig",
-                        }
-                    ]
-                }
-            ]
-        }
-    )
-
-    keys: list[dict[str, Any]]

@@ -23,7 +23,9 @@ from tests.support.stack import SUBJECT_KEY, Infra, eventually, read_topic
 
 pytestmark = pytest.mark.integration
 
-ADA_USER = subject_ref(SUBJECT_KEY.encode(), "user_id", "u-1001")  # the request names Ada by email and user id
+ADA_USER = subject_ref(
+    SUBJECT_KEY.encode(), "user_id", "u-1001", tenant="acme"
+)  # the request names Ada by email and user id
 REASON = "litigation case 2026-CV-0412"
 
 

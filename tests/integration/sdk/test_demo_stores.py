@@ -101,7 +101,7 @@ async def test_legal_holds_keep_what_they_cover_in_the_demo_stores(
         async with stores.crm.pool.acquire() as conn:  # Grace's contact is filed under a litigation matter
             await conn.execute("UPDATE contacts SET matters = '{case-12}' WHERE email = 'grace@example.com'")
         on_ada, on_matter = uuid.uuid4(), uuid.uuid4()
-        ada_ref = subject_ref(SUBJECT_KEY.encode(), "email", "ada@example.com")
+        ada_ref = subject_ref(SUBJECT_KEY.encode(), "email", "ada@example.com", tenant="acme")
         for event in (
             LegalHoldPlaced(
                 hold_id=on_ada, subject_ref=ada_ref, reason="case 2026-CV-0412", placed_at=START - timedelta(days=1)

@@ -20,7 +20,7 @@ from services.consent.domain import (
     subject_ref,
 )
 
-REF = subject_ref(b"k" * 32, "email", "john.doe@example.com")
+REF = subject_ref(b"k" * 32, "email", "john.doe@example.com", tenant="acme")
 RECEIPT_ID = "3f1c2b8e-9d4a-4f6e-8b2a-1c0d9e8f7a6b"
 RECORD_ID = "0193a0c4-7d0e-7c4e-9b1a-3f5d2e8c1a20"
 CONTROLLER = ReceiptController(

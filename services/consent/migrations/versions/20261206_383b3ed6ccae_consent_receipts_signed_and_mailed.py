@@ -1,7 +1,7 @@
 """consent receipts: signed once and kept, mailed to the person, readable by link
 
 Revision ID: 383b3ed6ccae
-Revises: 5b1e0c9d2f44
+Revises: 3eadddc541b7
 Create Date: 2026-12-06 09:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import shared.runtime.db
 
 revision: str = "383b3ed6ccae"
-down_revision: str | None = "5b1e0c9d2f44"
+down_revision: str | None = "3eadddc541b7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
