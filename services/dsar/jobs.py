@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.dsar.service.certificates import sign_pending
 from services.dsar.service.periodic import check_deadlines, purge_expired_content, redeliver_tasks
 from shared.runtime.jobs import PeriodicJob
 
@@ -9,4 +10,6 @@ JOBS = [
     PeriodicJob("dsar.deadlines", check_deadlines, interval_s=60.0),
     PeriodicJob("dsar.task-redelivery", redeliver_tasks, interval_s=30.0),
     PeriodicJob("dsar.purge", purge_expired_content, interval_s=3600.0),
+    # Certificates the identity service could not sign when the erasure completed (it was away).
+    PeriodicJob("dsar.certificate-signing", sign_pending, interval_s=5.0),
 ]

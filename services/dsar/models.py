@@ -239,6 +239,8 @@ class DsarTask(DsarModel, table=True):
     closed_at: datetime | None = _ts()
     manual: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     closed_by: str | None = _str(255)
+    # The OAuth client that claimed the identifiers (the store's own credentials): named in the certificate.
+    claimed_by: str | None = _str(255)
     evidence: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     close_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _ts(nullable=False)
@@ -285,14 +287,20 @@ class ErasureCertificate(DsarModel, table=True):
     """Signed proof of an erasure: every system's confirmation; kept after the personal data is gone."""
 
     __tablename__ = "dsar_erasure_certificate"
+    __table_args__ = (
+        Index("ix_dsar_certificate_unsigned", "issued_at", postgresql_where=text("signature IS NULL")),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     tenant_id: str = _str(64, nullable=False)
     request_id: uuid.UUID = Field(unique=True)
     document: dict[str, Any] = _json(dict)
-    signature: str = _str(128, nullable=False)
+    # A compact JWS (EdDSA) made by the identity service with the tenant's key; None until signed (a job
+    # signs what could not be signed at once). Certificates from before carry an HMAC-SHA256 in hex.
+    signature: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     algorithm: str = _str(32, nullable=False)
     issued_at: datetime = _ts(nullable=False)
+    signed_at: datetime | None = _ts(nullable=True)
 
 
 class DsarTenantSettings(DsarModel, table=True):

@@ -58,7 +58,7 @@ async def certificate(certificate_id: uuid.UUID, uow: ReadUow) -> CertificateOut
 @router.post("/certificates/verify", response_model=VerifyCertificateOut, summary="Verify a certificate")
 async def verify(body: VerifyCertificateIn, uow: ReadUow) -> VerifyCertificateOut:
     """True when the certificate was signed by this service and not changed since."""
-    valid = check_certificate(uow, body.certificate, body.signature)
+    valid = await check_certificate(uow, body.certificate, body.signature)
     return VerifyCertificateOut(
         valid=valid,
         certificate_id=str(body.certificate.get("certificate_id")) if valid else None,

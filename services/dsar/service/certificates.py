@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
+import httpx
+import structlog
 from sqlmodel import col, select
 
 from services.dsar.models import DataSystem, DsarRequest, DsarTask, ErasureCertificate
-from services.dsar.service import Uow
-from services.dsar.service.crypto import SIGNATURE_ALGORITHM, sign, verify_signature
+from services.dsar.service import Job, Uow
+from services.dsar.service.crypto import verify_signature
 from services.dsar.service.requests import of_request
+from services.dsar.settings import DsarSettings
+from shared.rules import keys
+from shared.runtime.jobs import claim
 from shared.runtime.repository import get_or_404
+from shared.runtime.signing import SigningFailed, document_signer
+
+log = structlog.get_logger("privops.dsar.certificates")
+# The JWS "typ" of a certificate of erasure (RFC 7515 §4.1.9).
+TYP = "erasure-certificate+jwt"
+BATCH = 100
 
 
 async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask], outcome: str) -> ErasureCertificate:
@@ -51,6 +63,8 @@ async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask
                 "detail": t.detail or t.error,
                 "confirmed_at": (t.confirmed_at or t.closed_at or now).isoformat(),
                 "confirmed_by": t.closed_by or f"system:{t.system_key}",
+                # The OAuth client whose credentials claimed the task (a store's own client), when one did.
+                "store_client": t.claimed_by,
                 "confirmation": "person" if t.closed_by else "system",
                 "manual": t.manual,
                 "evidence": t.evidence,
@@ -66,11 +80,12 @@ async def issue_certificate(uow: Uow, request: DsarRequest, tasks: list[DsarTask
         tenant_id=uow.tenant_id,
         request_id=request.id,
         document=document,
-        signature=sign(uow.settings, document),
-        algorithm=SIGNATURE_ALGORITHM,
+        signature=None,
+        algorithm=keys.ALGORITHM,
         issued_at=now,
     )
     uow.session.add(certificate)
+    await sign_certificate(uow.settings, certificate, now)  # else the signing job signs it shortly
     uow.audit("certificate.issued", "dsar_request", request.id, {"certificate_id": certificate_id, "outcome": outcome})
     return certificate
 
@@ -96,8 +111,53 @@ async def certificate_of(uow: Uow, request_id: uuid.UUID) -> ErasureCertificate:
     return await of_request(uow, ErasureCertificate, request_id, missing="No certificate of erasure for this id.")
 
 
-def check_certificate(uow: Uow, document: dict[str, Any], signature: str) -> bool:
-    """True when the document is unchanged since this service signed it."""
-    if not signature.isascii():  # a signature is hex; compare_digest refuses non-ASCII text
+def certificate_claims(certificate: ErasureCertificate) -> dict[str, Any]:
+    """What the JWS carries: the document, under ``certificate``, with its id and subject."""
+    return {
+        "jti": str(certificate.id),
+        "sub": f"request:{certificate.request_id}",
+        "certificate": certificate.document,
+    }
+
+
+async def sign_certificate(settings: DsarSettings, certificate: ErasureCertificate, now: datetime) -> bool:
+    """Have the identity service sign the certificate with the tenant's key; False when it cannot just now."""
+    try:
+        jws = await document_signer(settings).sign(certificate.tenant_id, TYP, certificate_claims(certificate))
+    except SigningFailed as exc:
+        log.warning("certificate.signing_deferred", certificate_id=str(certificate.id), error=str(exc)[:300])
+        return False
+    certificate.signature, certificate.signed_at = jws, now
+    return True
+
+
+async def sign_pending(ctx: Job) -> int:
+    """Sign the certificates the identity service could not sign when they were issued (oldest first)."""
+    signed = 0
+    async with ctx.database.session() as session:
+        pending = await claim(
+            session,
+            select(ErasureCertificate)
+            .where(col(ErasureCertificate.signature).is_(None))
+            .order_by(col(ErasureCertificate.issued_at)),
+            BATCH,
+        )
+        for certificate in pending:
+            if not await sign_certificate(ctx.settings, certificate, ctx.clock.now()):
+                break  # the identity service is away: the next run tries again
+            session.add(certificate)
+            signed += 1
+    return signed
+
+
+async def check_certificate(uow: Uow, document: dict[str, Any], signature: str) -> bool:
+    """True when the document is unchanged since it was signed: a JWS of the tenant's key, or a former HMAC."""
+    if signature.count(".") == 2:
+        try:
+            claims = keys.verify(signature, await document_signer(uow.settings).jwks(uow.tenant_id), typ=TYP)
+        except (keys.SignatureInvalid, httpx.HTTPError):
+            return False
+        return bool(claims.get("certificate") == document)
+    if not signature.isascii():  # a former signature is hex; compare_digest refuses non-ASCII text
         return False
     return verify_signature(uow.settings, document, signature)

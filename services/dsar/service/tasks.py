@@ -49,6 +49,12 @@ def system_of(subject: str) -> str | None:
     return None
 
 
+def client_of(uow: Uow) -> str:
+    """Who is acting: the token's OAuth client (``client_id`` claim), else its subject."""
+    claims = uow.principal.claims if uow.principal is not None else {}
+    return str(claims.get("client_id") or uow.actor)
+
+
 def _requested(uow: Uow, task: DsarTask, refs: list[str]) -> DsarTaskRequested:
     """The task's command: every identifier's reference travels with it, never the identifiers."""
     return DsarTaskRequested(
@@ -173,6 +179,7 @@ async def serve_claim(uow: Uow, task: DsarTask, *, acknowledge: bool = True) -> 
     if acknowledge:
         task.acknowledged_at = task.acknowledged_at or uow.now()
         task.next_retry_at = None
+        task.claimed_by = client_of(uow)
         uow.session.add(task)
     uow.audit("task.claimed", "dsar_task", task.id, {"system": task.system_key, "action": task.action})
     return {
