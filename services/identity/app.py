@@ -25,7 +25,8 @@ SPEC = ServiceSpec(
     name="identity",
     title="privops identity",
     description="The platform's token issuer and the only holder of private keys: OAuth 2.0 client credentials "
-    "for services, stores and backends, Ed25519 (EdDSA) access tokens published through a JWKS, and each tenant's "
+    "for services, stores and backends, an OpenID Connect provider for people signing in to the console, "
+    "Ed25519 (EdDSA) access tokens published through a JWKS, and each tenant's "
     "document signatures (certificates of erasure, consent receipts), verifiable by anyone for ever.",
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
@@ -33,7 +34,9 @@ SPEC = ServiceSpec(
     openapi_tags=[
         {"name": "oauth", "description": "The token endpoint (RFC 6749); its errors are OAuth errors, not problems"},
         {"name": "discovery", "description": "JWKS of the token keys and of each tenant's document keys; metadata"},
+        {"name": "sign-in", "description": "OpenID Connect: the login form, userinfo, invitations (pages for people)"},
         {"name": "clients", "description": "Clients of a tenant (or of every tenant): register, rotate, disable"},
+        {"name": "users", "description": "People of a tenant, their roles, passwords and invitations"},
         {"name": "keys", "description": "Key rotation"},
         {"name": "signatures", "description": "Documents signed with the tenant's key"},
     ],

@@ -1,7 +1,8 @@
-"""Kafka subscriptions of the identity service: none (it answers over HTTP only)."""
+"""Kafka subscriptions of the identity service: DSAR tasks about its people's accounts."""
 
 from __future__ import annotations
 
-from shared.bus.consumer import Subscription
+from services.identity.service.store import SYSTEM, AccountStore
+from shared.bus.store import dsar_task_subscription
 
-SUBSCRIPTIONS: list[Subscription] = []
+SUBSCRIPTIONS = [dsar_task_subscription(SYSTEM, AccountStore())]

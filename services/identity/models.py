@@ -7,13 +7,14 @@ passwords only as Argon2id hashes (RFC 9106).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
-from shared.runtime.db import UTCDateTime, service_registry
+from shared.runtime.db import UTCDateTime, new_id, service_registry
 
 registry = service_registry()
 
@@ -56,6 +57,63 @@ class Client(IdentityModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     secret_rotated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class UserAccount(IdentityModel, table=True):
+    """A person of a tenant who signs in to the console (a local account), with their roles."""
+
+    __tablename__ = "user_account"
+    __label__ = "user"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        Index("ix_user_account_email_ref", "tenant_id", "email_ref"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    email: str = Field(sa_column=Column(String(320), nullable=False))  # normalised
+    email_ref: str = Field(sa_column=Column(String(64), nullable=False))  # its subject reference, for DSAR tasks
+    name: str = Field(sa_column=Column(String(255), nullable=False))
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    password_hash: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    invite_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True, unique=True))
+    invite_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    created_by: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class AuthorizationCode(IdentityModel, table=True):
+    """A one-time authorization code (RFC 6749 §4.1.2), kept by the SHA-256 of its value, bound to PKCE."""
+
+    __tablename__ = "authorization_code"
+
+    code_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    client_id: str = Field(sa_column=Column(String(64), nullable=False))
+    user_id: uuid.UUID = Field(
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False)
+    )
+    redirect_uri: str = Field(sa_column=Column(String(2048), nullable=False))
+    code_challenge: str = Field(sa_column=Column(String(128), nullable=False))
+    nonce: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class LoginFailure(IdentityModel, table=True):
+    """A failed sign-in of an account (by reference, never the address typed): the rate limit counts them."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_account", "tenant_id", "account_ref", "at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    account_ref: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
 metadata = registry.metadata

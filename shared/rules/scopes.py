@@ -76,6 +76,12 @@ def beyond(held: Iterable[str], wanted: Iterable[str]) -> list[str]:
     return sorted({s for s in wanted if not may_hand_out(holding, s)})
 
 
+def strongest(held: Iterable[str]) -> list[str]:
+    """``held`` without the scopes another of them already grants (``dsar:read`` beside ``dsar:admin``), sorted."""
+    holding = set(held)
+    return sorted(s for s in holding if not grants(holding - {s}, s))
+
+
 def every_scope() -> list[str]:
     """Every scope privops knows: each service's three levels, then the special scopes."""
     return [f"{s}:{level}" for s in SCOPED_SERVICES for level in LEVELS] + list(SPECIAL)

@@ -247,7 +247,7 @@ async def notify(svc: RunningService, tenant: str) -> dict[str, str]:
 
 
 async def identity(svc: RunningService, tenant: str) -> dict[str, str]:
-    """A backend client with a rotated secret, a store client, a signed document and a rotated document key."""
+    """Clients (one with a rotated secret, a store), a signed document, a rotated document key, two people."""
     backend = {"client_id": f"{tenant}-shop", "name": "Shop", "kind": "backend", "scopes": ["consent:write"]}
     await call(svc, tenant, "POST", "/v1/clients", backend)
     await call(svc, tenant, "POST", f"/v1/clients/{tenant}-shop/secret")
@@ -255,7 +255,12 @@ async def identity(svc: RunningService, tenant: str) -> dict[str, str]:
     await call(svc, tenant, "POST", "/v1/clients", store)
     await call(svc, tenant, "POST", "/v1/signatures", {"typ": "consent-receipt+jwt", "claims": {"sub": "r-1"}})
     await call(svc, tenant, "POST", "/v1/keys/documents/rotate")
-    return {"client_id": f"{tenant}-shop", "tenant": tenant}
+    person = {"email": EMAIL, "name": NAME, "roles": ["auditor"], "password": "correct horse battery staple"}
+    user = await call(svc, tenant, "POST", "/v1/users", person)
+    await call(svc, tenant, "PATCH", f"/v1/users/{user['id']}", {"roles": ["dpo"]})
+    invited = await call(svc, tenant, "POST", "/v1/users", {"email": "b@example.com", "name": "B", "roles": ["dpo"]})
+    await call(svc, tenant, "POST", f"/v1/users/{invited['id']}/invite")
+    return {"client_id": f"{tenant}-shop", "tenant": tenant, "user_id": user["id"]}
 
 
 FACTORIES: dict[str, Factory] = {

@@ -16,7 +16,8 @@ from services.identity.api.deps import Public
 from services.identity.domain.errors import OAuthError
 from services.identity.domain.requests import FORM, client_credentials, parse_form
 from services.identity.schemas import OAuthErrorOut, TokenOut
-from services.identity.service import tokens
+from services.identity.service import grants, tokens
+from shared.runtime.problems import PROBLEM_RESPONSES
 
 log = structlog.get_logger("privops.identity.oauth")
 router = APIRouter(tags=["oauth"])
@@ -64,7 +65,7 @@ def oauth_error(exc: OAuthError) -> JSONResponse:
     "/oauth/token",
     response_model=TokenOut,
     response_model_exclude_none=True,
-    responses=OAUTH_RESPONSES,
+    responses=OAUTH_RESPONSES | {422: PROBLEM_RESPONSES[422]},  # a NUL character, refused by the platform
     openapi_extra={"requestBody": TOKEN_REQUEST},
     summary="Get an access token",
 )
@@ -76,7 +77,7 @@ async def token(request: Request, public: Public) -> Any:
     try:
         params = parse_form(request.headers.get("content-type", ""), await request.body())
         credentials = client_credentials(request.headers.get("authorization"), params)
-        answer = await tokens.issue(public, params, credentials)
+        answer = await grants.issue(public, params, credentials)
     except OAuthError as exc:
         log.info("identity.token.refused", error=exc.error)
         return oauth_error(exc)

@@ -3,6 +3,7 @@
 from services.identity.schemas.clients import ClientCreatedOut, ClientIn, ClientOut
 from services.identity.schemas.oauth import JwksOut, OAuthErrorOut, RotationOut, TokenOut
 from services.identity.schemas.signatures import SignatureIn, SignatureOut
+from services.identity.schemas.users import UserIn, UserInvitedOut, UserOut, UserPatch
 
 __all__ = [
     "ClientCreatedOut",
@@ -14,4 +15,8 @@ __all__ = [
     "SignatureIn",
     "SignatureOut",
     "TokenOut",
+    "UserIn",
+    "UserInvitedOut",
+    "UserOut",
+    "UserPatch",
 ]

@@ -19,7 +19,8 @@ log = structlog.get_logger("privops.identity.clients")
 PLATFORM_ADMIN = "platform:admin"
 
 
-def _is_platform_admin(uow: Uow) -> bool:
+def is_platform_admin(uow: Uow) -> bool:
+    """Whether the caller is the platform operator."""
     return uow.principal is not None and uow.principal.has_scope(PLATFORM_ADMIN)
 
 
@@ -27,7 +28,7 @@ def acting_for(uow: Uow, tenant: str | None) -> Uow:
     """The unit of work for ``tenant``: the caller's own, or (platform:admin only) another one or ``*``."""
     if tenant is None or tenant == uow.tenant_id:
         return uow
-    if not _is_platform_admin(uow):
+    if not is_platform_admin(uow):
         raise Forbidden(f"Only the platform operator ({PLATFORM_ADMIN}) acts for another tenant.")
     return uow.for_tenant(tenant)
 
@@ -84,7 +85,7 @@ async def list_clients(uow: Uow, tenant: str | None) -> list[Client]:
 async def get_client(uow: Uow, client_id: str, *, lock: bool = False) -> Client:
     """A client of the caller's tenant (the platform operator sees every one); 404 otherwise."""
     client = await uow.session.get(Client, client_id, with_for_update=lock or None)
-    if client is None or (client.tenant_id != uow.tenant_id and not _is_platform_admin(uow)):
+    if client is None or (client.tenant_id != uow.tenant_id and not is_platform_admin(uow)):
         raise NotFound(f"No client {client_id} for this tenant.")
     return client
 

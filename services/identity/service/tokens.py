@@ -15,10 +15,10 @@ import structlog
 from services.identity.domain import clients as client_rules
 from services.identity.domain import tokens as rules
 from services.identity.domain.clients import ClientKind
-from services.identity.domain.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from services.identity.domain.errors import UnauthorizedClient
 from services.identity.models import Client
 from services.identity.service import Uow
-from services.identity.service.clients import authenticate, kind_of
+from services.identity.service.clients import kind_of
 from services.identity.service.crypto import sign
 from services.identity.service.keys import token_signing_key
 from shared.rules.clock import SystemClock
@@ -77,14 +77,3 @@ async def client_credentials(uow: Uow, client: Client, params: dict[str, str]) -
     )
     log.info("identity.token.issued", client_id=client.client_id, grant=CLIENT_CREDENTIALS, tenant=tenant)
     return token_response(token, claims)
-
-
-async def issue(uow: Uow, params: dict[str, str], credentials: tuple[str, str]) -> dict[str, Any]:
-    """Answer a token request: authenticate the client, then run its grant."""
-    grant = params.get("grant_type")
-    if not grant:
-        raise InvalidRequest("grant_type is required")
-    client = await authenticate(uow, *credentials)
-    if grant == CLIENT_CREDENTIALS:
-        return await client_credentials(uow, client, params)
-    raise UnsupportedGrantType(f"grant_type must be one of {', '.join(GRANT_TYPES)}")

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
+import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
@@ -97,3 +102,113 @@ async def verify_with_jwks(svc: RunningService, token: str, path: str = "/.well-
     jwk = next(k for k in jwks["keys"] if k["kid"] == kid)
     claims: dict[str, Any] = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["EdDSA"], options={"verify_aud": False})
     return claims
+
+
+CALLBACK = "https://console.acme.test/callback"
+CONSOLE = {
+    "client_id": "console",
+    "tenant": "acme",
+    "name": "Acme privacy console",
+    "kind": "console",
+    "scopes": [],
+    "redirect_uris": [CALLBACK],
+}
+OTHER_CONSOLE = CONSOLE | {"client_id": "other-console", "redirect_uris": ["https://other.acme.test/callback"]}
+PEOPLE_CLIENTS = [*CLIENTS, CONSOLE, OTHER_CONSOLE]
+PASSWORD = "correct horse battery staple"
+
+
+class FormReader(HTMLParser):
+    """The first form of a page: its action and its inputs' values (what a browser would post)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+        self.visible: set[str] = set()  # ids of the inputs a person fills in
+        self.labelled: set[str] = set()  # ids a <label for=…> names
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form" and not self.action:
+            self.action = values.get("action", "")
+        elif tag == "input" and "name" in values:
+            self.fields[values["name"]] = values.get("value", "")
+            if values.get("type") != "hidden":
+                self.visible.add(values.get("id", ""))
+        elif tag == "label":
+            self.labelled.add(values.get("for", ""))
+
+
+def read_form(html: str) -> FormReader:
+    """The form of ``html``."""
+    reader = FormReader()
+    reader.feed(html)
+    return reader
+
+
+@dataclass
+class Pkce:
+    """A PKCE pair (RFC 7636)."""
+
+    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+
+    @property
+    def challenge(self) -> str:
+        return base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def authorize_params(pkce: Pkce, client: dict[str, Any] = CONSOLE, **changes: str) -> dict[str, str]:
+    """An OpenID Connect authorization request of ``client``."""
+    return {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": client["redirect_uris"][0],
+        "scope": "openid profile email",
+        "state": "state-123",
+        "nonce": "nonce-456",
+        "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256",
+    } | changes
+
+
+async def sign_in(
+    svc: RunningService, pkce: Pkce, email: str, password: str = PASSWORD, client: dict[str, Any] = CONSOLE
+) -> httpx.Response:
+    """Open the login form as a browser would, fill it in and post it; the answer (a 303 when it worked)."""
+    page = await svc.client.get("/authorize", params=authorize_params(pkce, client))
+    assert page.status_code == 200, page.text
+    form = read_form(page.text)
+    fields = form.fields | {"email": email, "password": password}
+    return await svc.client.post(urlsplit(form.action).path, data=fields)
+
+
+def code_of(response: httpx.Response) -> str:
+    """The authorization code of a redirect back to the console."""
+    assert response.status_code == 303, response.text
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["state"] == ["state-123"] and query["iss"] == ["https://id.test"]
+    return query["code"][0]
+
+
+async def exchange(
+    svc: RunningService, code: str, pkce: Pkce, client: dict[str, Any] = CONSOLE, **changes: str
+) -> httpx.Response:
+    """Exchange a code at the token endpoint as the console does."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": client["redirect_uris"][0],
+        "code_verifier": pkce.verifier,
+    } | changes
+    return await svc.client.post("/oauth/token", data=form, headers=basic(client["client_id"]))
+
+
+async def add_person(svc: RunningService, email: str, roles: list[str], password: str | None = PASSWORD) -> Any:
+    """A person of acme, added by the platform operator."""
+    body: dict[str, Any] = {"email": email, "name": "Dana Protection", "roles": roles, "tenant": "acme"}
+    if password:
+        body["password"] = password
+    response = await svc.client.post("/v1/users", json=body, headers=await bearer(svc, "operator", tenant="ops"))
+    assert response.status_code == 201, response.text
+    return response.json()
