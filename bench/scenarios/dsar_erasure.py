@@ -1,6 +1,6 @@
-"""DSAR: 1,000 erasure requests (--full; 200 by default) across 8 systems → all certified, none lost.
+"""DSAR: 1,000 erasure requests (--full; 200 by default) across 9 systems → all certified, none lost.
 
-The 8 systems are the six privops services (registered with ``POST /v1/systems/setup``; each
+The 9 systems are the seven privops services (registered with ``POST /v1/systems/setup``; each
 answers DSAR tasks as a store) and the two demo stores of ``examples/`` (CRM on PostgreSQL,
 analytics on SQLite), started here as subprocesses with the SDK, as ``privops up`` starts them.
 
@@ -38,7 +38,7 @@ from bench.scenarios._infra import Curve, database
 from bench.stack import DEMO_STORES, Proc
 from bench.stats import percentile
 
-TITLE = "DSAR: 200 erasures (1,000 --full) across 8 systems, all certified; req/s, p50/p99 verification → certificate"
+TITLE = "DSAR: 200 erasures (1,000 --full) across 9 systems, all certified; req/s, p50/p99 verification → certificate"
 ORDER = 50
 NEEDS_LOCAL_SERVICES = True
 TIMEOUT_S = 420
@@ -48,7 +48,7 @@ REQUESTS = 200
 FULL_REQUESTS = 1000
 QUICK_REQUESTS = 100
 CLIENTS = 32
-SYSTEMS = 8
+SYSTEMS = 9
 STORES_READY_S = 60.0
 COMPLETION_TIMEOUT_S = 300.0
 FULL_COMPLETION_TIMEOUT_S = 1200.0
@@ -106,7 +106,7 @@ def latency_stats(pairs: list[tuple[float, float]]) -> dict[str, float]:
 
 
 async def run(ctx: BenchContext) -> ScenarioResult:
-    """Register the 8 systems, submit and verify the erasures, wait for every certificate, check each."""
+    """Register the 9 systems, submit and verify the erasures, wait for every certificate, check each."""
     name = "dsar_erasure"
     base = ctx.url("dsar")
     if base is None or ctx.stack is None:

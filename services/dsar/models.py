@@ -287,9 +287,7 @@ class ErasureCertificate(DsarModel, table=True):
     """Signed proof of an erasure: every system's confirmation; kept after the personal data is gone."""
 
     __tablename__ = "dsar_erasure_certificate"
-    __table_args__ = (
-        Index("ix_dsar_certificate_unsigned", "issued_at", postgresql_where=text("signature IS NULL")),
-    )
+    __table_args__ = (Index("ix_dsar_certificate_unsigned", "issued_at", postgresql_where=text("signature IS NULL")),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     tenant_id: str = _str(64, nullable=False)

@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse
 from shared.rules import keys
 from shared.rules.errors import NotFound
 from shared.runtime.auth import TENANT_PATTERN
+from shared.runtime.problems import PROBLEM_RESPONSES
 from shared.runtime.settings import ServiceSettings
 from shared.runtime.tokens import TokenRequestFailed, service_tokens
 
@@ -135,7 +136,10 @@ def document_keys_router() -> APIRouter:
     @router.get(
         tenant_jwks_path("{tenant}"),
         summary="A tenant's public document keys",
-        responses={307: {"description": "The identity service publishes the keys (outside the development mode)"}},
+        responses={
+            307: {"description": "The identity service publishes the keys (outside the development mode)"},
+            404: PROBLEM_RESPONSES[404],
+        },
     )
     async def tenant_jwks(tenant: str, request: Request) -> Any:
         if not TENANT_PATTERN.match(tenant):

@@ -14,6 +14,7 @@ from services.dsar.service import packages
 from services.dsar.service.certificates import check_certificate, get_certificate
 from services.dsar.service.notifications import claim_notification
 from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.signing import document_signer
 
 router = APIRouter(prefix="/v1", tags=["delivery"], responses=PROBLEM_RESPONSES)
 
@@ -52,7 +53,7 @@ async def download(
 async def certificate(certificate_id: uuid.UUID, uow: ReadUow) -> CertificateOut:
     """A signed certificate of erasure."""
     cert = await get_certificate(uow, certificate_id)
-    return CertificateOut.of(cert)
+    return CertificateOut.of(cert, document_signer(uow.settings).jwks_url(uow.tenant_id))
 
 
 @router.post("/certificates/verify", response_model=VerifyCertificateOut, summary="Verify a certificate")

@@ -30,6 +30,7 @@ from services.dsar.service.presenters import present, tasks_out
 from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
 from services.dsar.service.tasks import list_tasks
 from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.signing import document_signer
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"], responses=PROBLEM_RESPONSES)
 
@@ -154,7 +155,7 @@ async def messages(request_id: uuid.UUID, uow: ReadUow) -> list[MessageOut]:
 async def certificate(request_id: uuid.UUID, uow: ReadUow) -> CertificateOut:
     """The signed certificate of a completed erasure."""
     cert = await certificate_of(uow, request_id)
-    return CertificateOut.of(cert)
+    return CertificateOut.of(cert, document_signer(uow.settings).jwks_url(uow.tenant_id))
 
 
 @router.post("/{request_id}/package-link", response_model=LinkOut, summary="A fresh download link")

@@ -19,8 +19,10 @@ class CertificateOut(BaseModel):
                     "id": "0b9f3c1e-2d4a-4e8b-9c1f-5a6b7c8d9e0f",
                     "request_id": "5f0c2b7a-8e1d-4c3b-a2f9-1e0d9c8b7a6f",
                     "issued_at": "2026-03-04T10:00:00Z",
-                    "algorithm": "HMAC-SHA256",
-                    "signature": "3f1c…",
+                    "algorithm": "EdDSA",
+                    "signature": "eyJhbGciOiJFZERTQSIsImtpZCI6Ijk0…",
+                    "signed_at": "2026-03-04T10:00:01Z",
+                    "jwks_url": "https://identity.example.com/.well-known/privops/tenants/acme/jwks.json",
                     "certificate": {
                         "request_type": "erasure",
                         "outcome": "partial",
@@ -50,18 +52,26 @@ class CertificateOut(BaseModel):
     id: uuid.UUID
     request_id: uuid.UUID
     issued_at: datetime
-    algorithm: str
-    signature: str
+    algorithm: str = Field(description="EdDSA: a JWS of the tenant's key (HMAC-SHA256 for certificates from before)")
+    signature: str | None = Field(
+        description="The compact JWS (typ erasure-certificate+jwt) whose 'certificate' claim is the document; null for "
+        "the few seconds until the identity service has signed it"
+    )
+    signed_at: datetime | None = None
+    jwks_url: str | None = Field(
+        default=None, description="The tenant's public keys: verify offline with any JWT library, no token needed"
+    )
     certificate: dict[str, Any] = Field(
         description="The signed document: the request, and per system its outcome, records affected, exemption, "
         "recipients notified and the legal holds it was told of (hold_id, reason, scope: subject_ref, category, "
         "system, matter). A system that kept data under a hold answers exempt, or done with the kept part in "
         "exemption, naming the hold: GDPR Art. 17(3)(e), https://eur-lex.europa.eu/eli/reg/2016/679/oj. The "
-        "signature covers every field; verify it with POST /v1/certificates/verify."
+        "signature covers every field; verify it offline with the tenant's JWKS (jwks_url), "
+        "`privops verify`, or POST /v1/certificates/verify."
     )
 
     @classmethod
-    def of(cls, cert: Any) -> CertificateOut:
+    def of(cls, cert: Any, jwks_url: str | None = None) -> CertificateOut:
         """The API shape of a stored certificate."""
         return cls(
             id=cert.id,
@@ -69,6 +79,8 @@ class CertificateOut(BaseModel):
             issued_at=cert.issued_at,
             algorithm=cert.algorithm,
             signature=cert.signature,
+            signed_at=cert.signed_at,
+            jwks_url=jwks_url,
             certificate=cert.document,
         )
 
@@ -77,7 +89,9 @@ class VerifyCertificateIn(BaseModel):
     """A certificate document and its signature, as issued."""
 
     certificate: dict[str, Any]
-    signature: str = Field(min_length=1, max_length=256)
+    signature: str = Field(
+        min_length=1, max_length=16_384, description="The certificate's JWS (or the HMAC of a certificate from before)"
+    )
 
 
 class VerifyCertificateOut(BaseModel):

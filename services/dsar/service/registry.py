@@ -52,6 +52,12 @@ PRIVOPS_SYSTEMS: dict[str, dict[str, Any]] = {
         "purposes": ["delivering the platform's messages and proving their delivery"],
         "retention": "as long as the message is evidence of a legal notice",
     },
+    "privops-identity": {
+        "name": "privops identity",
+        "data_categories": ["console accounts of the privacy team (name, email, roles)", "sign-in records"],
+        "purposes": ["signing in to the console", "naming the person behind each action (Art. 5(2))"],
+        "retention": "while the account gives access; disabled accounts until erased",
+    },
 }
 
 

@@ -179,7 +179,8 @@ async def serve_claim(uow: Uow, task: DsarTask, *, acknowledge: bool = True) -> 
     if acknowledge:
         task.acknowledged_at = task.acknowledged_at or uow.now()
         task.next_retry_at = None
-        task.claimed_by = client_of(uow)
+        if uow.principal is not None and "dsar:task" in uow.principal.scopes:  # a store's client, not a person
+            task.claimed_by = client_of(uow)
         uow.session.add(task)
     uow.audit("task.claimed", "dsar_task", task.id, {"system": task.system_key, "action": task.action})
     return {

@@ -22,10 +22,10 @@ from shared.rules.roles import scopes_for
 from shared.rules.scopes import beyond
 
 
-def email_ref(uow: Uow, email: str) -> str:
-    """The subject reference of an address (the one every privops service computes for it)."""
+def email_ref(uow: Uow, email: str, tenant: str | None = None) -> str:
+    """The subject reference of an address in ``tenant`` (default the unit's): the one every service computes."""
     key = uow.settings.subject_hash_key.get_secret_value().encode()
-    return subjects.subject_ref(key, subjects.IdentifierKind.EMAIL, email)
+    return subjects.subject_ref(key, subjects.IdentifierKind.EMAIL, email, tenant=tenant or uow.tenant_id)
 
 
 def normalised(email: str) -> str:
@@ -66,7 +66,7 @@ async def create_user(uow: Uow, body: UserIn) -> tuple[UserAccount, str | None]:
     user = UserAccount(
         tenant_id=target.tenant_id,
         email=email,
-        email_ref=email_ref(uow, email),
+        email_ref=email_ref(uow, email, target.tenant_id),
         name=body.name,
         roles=_check_roles(uow, list(body.roles)),
         created_by=uow.actor,

@@ -150,6 +150,7 @@ async def test_a_manual_task_is_alerted_not_published_and_closed_by_hand_into_th
             "detail": None,
             "confirmed_at": None,
             "confirmed_by": PERSON,
+            "store_client": None,  # a person closed it: no store's client claimed it
             "confirmation": "person",
             "manual": True,
             "evidence": EVIDENCE,

@@ -1,4 +1,4 @@
-"""The data map: systems registered idempotently, the six privops services seeded, per tenant."""
+"""The data map: systems registered idempotently, the privops services seeded, per tenant."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ PRIVOPS = [
     "privops-breach",
     "privops-consent",
     "privops-dsar",
+    "privops-identity",
     "privops-notify",
     "privops-retention",
     "privops-subprocessor",

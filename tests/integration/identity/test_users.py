@@ -114,7 +114,9 @@ async def test_a_dsar_task_exports_and_erases_a_persons_account(
 ) -> None:
     async with identity(infra, topic_prefix, tmp_path, PEOPLE_CLIENTS) as svc:
         user = await add_person(svc, "ana@acme.example", ["auditor"])
-        ref = subjects.subject_ref(SUBJECT_KEY.encode(), subjects.IdentifierKind.EMAIL, "ANA@acme.example ")
+        ref = subjects.subject_ref(
+            SUBJECT_KEY.encode(), subjects.IdentifierKind.EMAIL, "ANA@acme.example ", tenant="acme"
+        )
         task = TaskInput(tenant_id="acme", subject_ref=ref, action="access")
         store = AccountStore()
         async with svc.runtime.database.session() as session:
