@@ -2,7 +2,8 @@
 
 Environment: ANALYTICS_DB_PATH (default .privops/stores/analytics.sqlite3), ANALYTICS_LEDGER
 (default .privops/stores/analytics-ledger.sqlite3), plus the SDK's PRIVOPS_KAFKA_BOOTSTRAP_SERVERS,
-PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET, PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX and
+PRIVOPS_DSAR_URL, the store's client credentials (PRIVOPS_IDENTITY_URL, PRIVOPS_CLIENT_ID,
+PRIVOPS_CLIENT_SECRET; PRIVOPS_JWT_SECRET in development), PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX and
 PRIVOPS_SUBJECT_HASH_KEY (the services' *_SUBJECT_HASH_KEY: without it, sweeps naming held subjects are refused).
 """
 

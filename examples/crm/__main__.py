@@ -3,7 +3,8 @@
 Environment: CRM_DATABASE_URL (postgresql://user@host:port/crm; the database is created if missing) or,
 when unset, PRIVOPS_POSTGRES_URL (any database URL of the cluster; the CRM uses the database ``crm``),
 CRM_LEDGER (default .privops/stores/crm.sqlite3), plus the SDK's PRIVOPS_KAFKA_BOOTSTRAP_SERVERS,
-PRIVOPS_DSAR_URL, PRIVOPS_JWT_SECRET, PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX and
+PRIVOPS_DSAR_URL, the store's client credentials (PRIVOPS_IDENTITY_URL, PRIVOPS_CLIENT_ID,
+PRIVOPS_CLIENT_SECRET; PRIVOPS_JWT_SECRET in development), PRIVOPS_TENANTS (default demo), PRIVOPS_TOPIC_PREFIX and
 PRIVOPS_SUBJECT_HASH_KEY (the services' *_SUBJECT_HASH_KEY: without it, sweeps naming held subjects are refused).
 """
 
