@@ -1,0 +1,1 @@
+"""No migrations: the portal has no table (see ``models.py``)."""

@@ -1,0 +1,159 @@
+"""The other services, through their public HTTP APIs only.
+
+The privacy center calls them with the portal's own service token for the tenant of the page
+(``shared.runtime.tokens``: client credentials at the identity service); the console calls them
+with the signed-in person's access token, so every service checks that person's own scopes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+
+from services.portal.settings import PortalSettings
+from shared.runtime.tokens import TokenRequestFailed, service_tokens
+
+# What the privacy center does for people, and nothing more (the portal's client holds these).
+CENTER_SCOPES = ("dsar:write", "consent:write")
+
+
+class BackendError(Exception):
+    """A service answered with an error (its RFC 9457 problem) or could not be reached (status 503)."""
+
+    def __init__(self, status: int, detail: str, problem: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.problem = problem or {}
+
+
+class Backends:
+    """One shared HTTP client to the services, and the portal's tokens."""
+
+    def __init__(self, settings: PortalSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient(timeout=settings.backend_timeout_s, transport=transport)
+
+    async def _center_token(self, tenant: str) -> str:
+        try:
+            return await service_tokens(self.settings).token(tenant, CENTER_SCOPES)
+        except TokenRequestFailed as exc:
+            raise BackendError(503, "The service is not available right now; please try again later.") from exc
+
+    async def call(
+        self, method: str, url: str, *, token: str | None = None, headers: dict[str, str] | None = None, **kw: Any
+    ) -> Any:
+        """The JSON answer of one call (raises ``BackendError``)."""
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        try:
+            response = await self.http.request(method, url, headers=sent, **kw)
+        except httpx.HTTPError as exc:
+            raise BackendError(503, "The service is not available right now; please try again later.") from exc
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {}
+            detail = problem.get("detail") if isinstance(problem, dict) else None
+            raise BackendError(response.status_code, str(detail or response.reason_phrase), problem)
+        return response.json() if response.content else None
+
+    # --- the privacy center: the portal's own client, for the page's tenant -------------------------------
+
+    async def center(self, method: str, base: str, path: str, tenant: str, **kw: Any) -> Any:
+        """A call to ``base`` + ``path`` as the portal, for ``tenant``."""
+        return await self.call(method, base + path, token=await self._center_token(tenant), **kw)
+
+    async def tenant_name(self, tenant: str) -> str:
+        """The controller's name the tenant publishes on its receipts, else the tenant id."""
+        try:
+            profile = await self.center("GET", self.settings.consent_url, "/v1/controller", tenant)
+        except BackendError:
+            return tenant
+        return str(profile.get("name") or tenant)
+
+    async def purposes(self, tenant: str) -> list[dict[str, Any]]:
+        """The tenant's purposes, each with its notice in force (``notice``: text, version, url or None)."""
+        purposes: list[dict[str, Any]] = await self.center("GET", self.settings.consent_url, "/v1/purposes", tenant)
+
+        async def notice(purpose: dict[str, Any]) -> None:
+            purpose["notice"] = None
+            if purpose.get("current_notice_version"):
+                path = f"/v1/purposes/{purpose['key']}/notices"
+                versions = await self.center("GET", self.settings.consent_url, path, tenant)
+                current = [v for v in versions if v.get("version") == purpose["current_notice_version"]]
+                purpose["notice"] = current[0] if current else None
+
+        await asyncio.gather(*(notice(p) for p in purposes))
+        return purposes
+
+    async def decisions(self, tenant: str, email: str, purposes: list[str]) -> dict[str, dict[str, Any]]:
+        """Purpose → the current answer for the person of ``email``."""
+        if not purposes:
+            return {}
+        body = {"subject": {"kind": "email", "value": email}, "purposes": purposes}
+        answer = await self.center("POST", self.settings.consent_url, "/v1/checks", tenant, json=body)
+        return {r["purpose"]: r for r in answer["results"]}
+
+    async def record_consent(
+        self, tenant: str, email: str, purpose: str, decision: str, proof: dict[str, str]
+    ) -> dict[str, Any]:
+        """Record a grant or a withdrawal (the notice version in force)."""
+        body = {
+            "subject": {"kind": "email", "value": email},
+            "purpose": purpose,
+            "decision": decision,
+            "channel": "web",
+            "collector": "privacy-center",
+            "proof": proof,
+        }
+        result: dict[str, Any] = await self.center("POST", self.settings.consent_url, "/v1/consents", tenant, json=body)
+        return result
+
+    async def honour_gpc(self, tenant: str, email: str, proof: dict[str, str]) -> list[str]:
+        """Record the browser's Global Privacy Control signal for the person: the purposes opted out."""
+        body = {"subject": {"kind": "email", "value": email}, "channel": "web", "collector": "privacy-center"}
+        answer = await self.center(
+            "POST", self.settings.consent_url, "/v1/gpc", tenant, json=body | {"proof": proof}, headers={"Sec-GPC": "1"}
+        )
+        return [r["purpose"] for r in answer.get("opted_out", [])]
+
+    async def file_request(self, tenant: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """Open a rights request (the DSAR service mails the one-time code)."""
+        headers = {"Idempotency-Key": key}
+        result: dict[str, Any] = await self.center(
+            "POST", self.settings.dsar_url, "/v1/requests", tenant, json=body, headers=headers
+        )
+        return result
+
+    async def read_request(self, tenant: str, request_id: uuid.UUID) -> dict[str, Any]:
+        """A request as the DSAR service shows it (never its identifiers)."""
+        result: dict[str, Any] = await self.center("GET", self.settings.dsar_url, f"/v1/requests/{request_id}", tenant)
+        return result
+
+    async def confirm_code(self, tenant: str, request_id: uuid.UUID, code: str) -> dict[str, Any]:
+        """Confirm the emailed one-time code."""
+        path = f"/v1/requests/{request_id}/verification/confirm"
+        result: dict[str, Any] = await self.center("POST", self.settings.dsar_url, path, tenant, json={"code": code})
+        return result
+
+    async def subprocessors(self, tenant: str) -> dict[str, Any]:
+        """The tenant's published subprocessor list (public: no token)."""
+        url = f"{self.settings.subprocessor_url}/public/{tenant}/subprocessors.json"
+        result: dict[str, Any] = await self.call("GET", url)
+        return result
+
+    def feed_url(self, tenant: str) -> str:
+        """The Atom feed of the tenant's subprocessor changes."""
+        return f"{self.settings.subprocessor_url}/public/{tenant}/subprocessors.atom"
+
+    # --- the console: the signed-in person's own token ------------------------------------------------
+
+    async def as_person(self, token: str, method: str, path: str, **kw: Any) -> Any:
+        """A call to the DSAR service with the person's access token."""
+        return await self.call(method, self.settings.dsar_url + path, token=token, **kw)

@@ -1,0 +1,240 @@
+"""Every page of the portal, through the ASGI app, with the services faked at the HTTP level."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from services.portal.app import create_app
+from shared.rules.clock import ManualClock
+from tests.integration.portal.fakes import NOW, REQUEST_ID, Services, a_request, settings
+
+
+@pytest.fixture
+def services() -> Services:
+    return Services()
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings(), ManualClock(NOW), transport=httpx.MockTransport(services.handle))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as http:
+        yield http
+
+
+async def test_the_center_home_names_the_tenant_and_offers_six_rights(client: httpx.AsyncClient) -> None:
+    page = await client.get("/p/demo")
+    assert page.status_code == 200
+    assert "Démo SAS" in page.text
+    assert len(re.findall(r'href="/p/demo/requests/new\?type=', page.text)) == 6
+    assert '<a class="skip" href="#main">' in page.text and "/static/htmx.min.js" in page.text
+
+
+async def test_static_files_are_served(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/static/htmx.min.js")).status_code == 200
+    assert "focus-visible" in (await client.get("/static/portal.css")).text
+
+
+async def test_a_malformed_tenant_is_a_404_page(client: httpx.AsyncClient) -> None:
+    page = await client.get("/p/Not_A_Tenant!")
+    assert page.status_code == 404 and "no privacy center" in page.text
+
+
+@pytest.mark.parametrize(
+    ("right", "field"),
+    [
+        ("access", None),
+        ("rectification", "field_1"),
+        ("erasure", None),
+        ("restriction", None),
+        ("portability", "target_controller"),
+        ("objection", "purpose-newsletter"),
+    ],
+)
+async def test_each_right_has_its_form(client: httpx.AsyncClient, right: str, field: str | None) -> None:
+    page = await client.get("/p/demo/requests/new", params={"type": right})
+    assert page.status_code == 200
+    assert f'name="type" value="{right}"' in page.text
+    assert '<label for="email">' in page.text and 'value="eu-gdpr"' in page.text and 'value="jp-appi"' in page.text
+    if field:
+        assert f'id="{field}"' in page.text
+    assert (await client.get("/p/demo/requests/new", params={"type": "lift_restriction"})).status_code == 404
+
+
+async def test_filing_an_erasure_leads_to_the_code_page_then_to_the_status(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    form = {"type": "erasure", "email": "ada@example.com", "jurisdiction": "eu-gdpr", "idempotency_key": "k-1"}
+    filed = await client.post("/p/demo/requests", data=form, headers={"Accept-Language": "fr-FR,fr"})
+    assert filed.status_code == 303
+    ((headers, body),) = services.sent("POST", "dsar.test/v1/requests")
+    assert body["type"] == "erasure" and body["identifiers"] == [{"kind": "email", "value": "ada@example.com"}]
+    assert body["locale"] == "fr" and headers["idempotency-key"] == "k-1"
+    assert headers["authorization"].startswith("Bearer ")
+    ticket_url = filed.headers["location"]
+    page = await client.get(ticket_url)
+    assert page.status_code == 200 and "Waiting for you to confirm your email" in page.text
+    assert 'autocomplete="one-time-code"' in page.text
+    wrong = await client.post(ticket_url + "/code", data={"code": "000000"})
+    assert wrong.status_code == 422 and "4 attempts left" in wrong.text
+    right = await client.post(ticket_url + "/code", data={"code": "123 456"})
+    assert right.status_code == 303 and right.headers["location"] == ticket_url
+    status = await client.get(ticket_url)
+    assert "In progress" in status.text and "We must answer by" in status.text
+    assert NOW.date().replace(day=30).isoformat() in status.text
+
+
+async def test_a_bad_form_is_shown_again_with_the_reasons(client: httpx.AsyncClient, services: Services) -> None:
+    bad = await client.post("/p/demo/requests", data={"type": "erasure", "email": "nope", "jurisdiction": "eu-gdpr"})
+    assert bad.status_code == 422 and 'href="#email"' in bad.text and 'value="nope"' in bad.text
+    refused = await client.post(
+        "/p/demo/requests", data={"type": "restriction", "email": "a@example.com", "jurisdiction": "us-ca-ccpa"}
+    )
+    assert refused.status_code == 422 and "no right of restriction" in refused.text
+    assert len(services.sent("POST", "dsar.test/v1/requests")) == 1  # only the one the service refused
+
+
+async def test_a_forged_or_foreign_ticket_opens_nothing(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/p/demo/requests/not-a-ticket")).status_code == 404
+    filed = await client.post(
+        "/p/demo/requests", data={"type": "access", "email": "a@example.com", "jurisdiction": "eu-gdpr"}
+    )
+    ticket = filed.headers["location"].rsplit("/", 1)[1]
+    assert (await client.get(f"/p/globex/requests/{ticket}")).status_code == 404
+
+
+async def test_consent_shows_notices_and_grants_and_withdraws_in_one_click(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    page = await client.get("/p/demo/consent")
+    assert page.status_code == 200 and "Our news, once a month." in page.text and "Notice version 2" in page.text
+    assert "Global Privacy Control" not in page.text
+    shown = await client.post("/p/demo/consent", data={"email": "ada@example.com"})
+    assert shown.status_code == 200 and 'value="granted"' in shown.text
+    given = await client.post(
+        "/p/demo/consent", data={"email": "ada@example.com", "purpose": "newsletter", "decision": "granted"}
+    )
+    assert "Consent given" in given.text and 'value="withdrawn"' in given.text
+    withdrawn = await client.post(
+        "/p/demo/consent",
+        data={"email": "ada@example.com", "purpose": "newsletter", "decision": "withdrawn"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Consent withdrawn" in withdrawn.text and "<html" not in withdrawn.text  # htmx: the list only
+    decisions = [b["decision"] for _, b in services.sent("POST", "consent.test/v1/consents")]
+    assert decisions == ["granted", "withdrawn"]
+    ((_, body),) = services.sent("POST", "consent.test/v1/consents")[:1]
+    assert body["proof"]["ip"] == "203.0.113.7" and body["collector"] == "privacy-center"
+
+
+async def test_a_gpc_browser_is_honoured_and_told_so(client: httpx.AsyncClient, services: Services) -> None:
+    page = await client.get("/p/demo/consent", headers={"Sec-GPC": "1"})
+    assert "Global Privacy Control honoured" in page.text
+    shown = await client.post("/p/demo/consent", data={"email": "ada@example.com"}, headers={"Sec-GPC": "1"})
+    assert "opt-out of: targeted_ads" in shown.text
+    ((headers, _),) = services.sent("POST", "consent.test/v1/gpc")
+    assert headers["sec-gpc"] == "1"
+
+
+async def test_the_subprocessor_list_shows_locations_safeguards_and_the_feed(client: httpx.AsyncClient) -> None:
+    page = await client.get("/p/demo/subprocessors")
+    assert page.status_code == 200 and "Mailer GmbH" in page.text and "US (scc)" in page.text
+    assert 'href="http://subprocessor.test/public/demo/subprocessors.atom"' in page.text
+
+
+@pytest.mark.parametrize("path", ["/console", "/console/requests", f"/console/requests/{REQUEST_ID}"])
+async def test_console_pages_send_a_stranger_to_sign_in(client: httpx.AsyncClient, path: str) -> None:
+    page = await client.get(path)
+    assert page.status_code == 303 and page.headers["location"].startswith("/console/login?next=")
+    client.cookies.set("portal_session", "forged")
+    assert (await client.get(path)).status_code == 303
+    post = await client.post(f"/console/requests/{REQUEST_ID}/verify", data={"evidence_ref": "x"})
+    assert post.status_code == 303
+
+
+async def sign_in(client: httpx.AsyncClient, services: Services) -> str:
+    """Sign in through the fake identity service; the console's CSRF token."""
+    login = await client.get("/console/login", params={"next": "/console/requests"})
+    assert login.status_code == 303
+    sent = parse_qs(urlsplit(login.headers["location"]).query)
+    assert login.headers["location"].startswith("http://identity.test/authorize?")
+    assert sent["code_challenge_method"] == ["S256"] and sent["client_id"] == ["portal-console"]
+    assert sent["redirect_uri"] == ["http://portal.test/console/callback"]
+    services.nonce = sent["nonce"][0]
+    back = await client.get("/console/callback", params={"code": "c-1", "state": sent["state"][0]})
+    assert back.status_code == 303 and back.headers["location"] == "/console/requests"
+    ((_, body),) = services.sent("POST", "identity.test/oauth/token")
+    assert "grant_type=authorization_code" in body and "code_verifier=" in body
+    page = await client.get(f"/console/requests/{REQUEST_ID}")
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    return match.group(1) if match else ""
+
+
+async def test_a_callback_with_a_wrong_state_signs_nobody_in(client: httpx.AsyncClient, services: Services) -> None:
+    await client.get("/console/login")
+    back = await client.get("/console/callback", params={"code": "c-1", "state": "forged"})
+    assert back.status_code == 400 and "portal_session" not in back.cookies
+    assert services.sent("POST", "identity.test/oauth/token") == []
+
+
+async def test_the_console_home_shows_what_needs_a_person(client: httpx.AsyncClient, services: Services) -> None:
+    services.requests["a"] = a_request("in_progress", due_days=-2, id="a")
+    services.requests["b"] = a_request("verified", due_days=5, id="b")
+    services.tasks = [
+        {
+            "request_id": "a",
+            "system": "crm",
+            "action": "erase",
+            "state": "failed",
+            "error": "timeout",
+            "escalated_at": None,
+        }
+    ]
+    await sign_in(client, services)
+    home = await client.get("/console")
+    assert home.status_code == 200
+    assert "2 days overdue" in home.text and "days-red" in home.text and "days-amber" in home.text
+    assert "Awaiting identity verification (1)" in home.text and "crm · erase" in home.text
+    person_calls = services.sent("GET", "dsar.test/v1/requests")
+    assert all(h["authorization"] != "" for h, _ in person_calls)
+
+
+async def test_the_queue_filters_by_state_type_and_jurisdiction(client: httpx.AsyncClient, services: Services) -> None:
+    services.requests["c"] = a_request("verified", id="c", type="access", jurisdiction="uk-gdpr")
+    await sign_in(client, services)
+    everything = await client.get("/console/requests")
+    assert everything.status_code == 200 and everything.text.count('href="/console/requests/') == 2
+    access = await client.get("/console/requests", params={"type": "access", "jurisdiction": "uk-gdpr"})
+    assert access.text.count('href="/console/requests/') == 1 and 'value="access" selected' in access.text
+
+
+async def test_a_dpo_verifies_a_request_by_document(client: httpx.AsyncClient, services: Services) -> None:
+    csrf = await sign_in(client, services)
+    page = await client.get(f"/console/requests/{REQUEST_ID}")
+    assert "Verify identity by document" in page.text and "one month from receipt" in page.text
+    refused = await client.post(f"/console/requests/{REQUEST_ID}/verify", data={"evidence_ref": "P-1", "csrf": "x"})
+    assert refused.status_code == 403
+    done = await client.post(f"/console/requests/{REQUEST_ID}/verify", data={"evidence_ref": "P-1", "csrf": csrf})
+    assert done.status_code == 200 and "Identity verified." in done.text and "P-1" in done.text
+    ((headers, body),) = services.sent("POST", "/verification/manual")
+    assert body == {"evidence_ref": "P-1", "note": None}
+    assert headers["authorization"].startswith("Bearer ey")  # the person's own token, from the sign-in
+
+
+async def test_an_auditor_sees_no_verification_form(client: httpx.AsyncClient, services: Services) -> None:
+    services.person_scopes = "dsar:read"
+    await sign_in(client, services)
+    page = await client.get(f"/console/requests/{REQUEST_ID}")
+    assert page.status_code == 200 and "Verify identity by document" not in page.text
+
+
+async def test_signing_out_ends_the_session(client: httpx.AsyncClient, services: Services) -> None:
+    await sign_in(client, services)
+    out = await client.post("/console/logout")
+    assert out.status_code == 303
+    assert (await client.get("/console")).status_code == 303
