@@ -37,6 +37,11 @@ SERVICE_SCOPES: dict[str, tuple[str, ...]] = {
     "notify": ("dsar:task", "notify:claim"),
 }
 STORES = {"crm-store": "crm", "analytics-store": "analytics"}
+# The portal: its own service client files requests and records consent for people of the privacy
+# center; its console client signs the privacy team in (OIDC), whose tokens carry their roles.
+PORTAL_CLIENT = "portal"
+PORTAL_SCOPES = ("dsar:write", "consent:write")
+PORTAL_CONSOLE_CLIENT = "portal-console"
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,12 @@ class ClientSpec:
     kind: str
     scopes: tuple[str, ...]
     system: str | None = None
+    redirect_uris: tuple[str, ...] = ()
 
 
-def client_specs(tenant: str) -> list[ClientSpec]:
-    """Every client a local stack declares: the services, the demo stores of ``tenant``, the CLI."""
+def client_specs(tenant: str, portal_url: str | None = None) -> list[ClientSpec]:
+    """Every client a local stack declares: the services, the demo stores of ``tenant``, the CLI, and the
+    portal's two clients when it runs at ``portal_url``."""
     specs = [
         ClientSpec(service, "*", f"privops {service} service", "service", SERVICE_SCOPES[service])
         for service in SERVICES
@@ -65,6 +72,12 @@ def client_specs(tenant: str) -> list[ClientSpec]:
     specs.append(
         ClientSpec(CLI_CLIENT, "*", "the operator's command line", "admin", (*admin_scopes(), "platform:admin"))
     )
+    if portal_url:
+        specs.append(ClientSpec(PORTAL_CLIENT, "*", "privops portal (privacy center)", "service", PORTAL_SCOPES))
+        callback = f"{portal_url.rstrip('/')}/console/callback"
+        specs.append(
+            ClientSpec(PORTAL_CONSOLE_CLIENT, tenant, "privops console", "console", (), redirect_uris=(callback,))
+        )
     return specs
 
 
@@ -80,6 +93,7 @@ def bootstrap_document(specs: Iterable[ClientSpec], secrets: Mapping[str, str]) 
                 "kind": spec.kind,
                 "scopes": list(spec.scopes),
                 **({"system": spec.system} if spec.system else {}),
+                **({"redirect_uris": list(spec.redirect_uris)} if spec.redirect_uris else {}),
             }
             for spec in specs
         ]

@@ -111,7 +111,11 @@ RETENTION_SYSTEMS: dict[str, dict[str, Any]] = {
 
 
 def seed_demo_tenant(
-    urls: dict[str, str], token: str, note: Callable[[str], None], warn: Callable[[str], None] | None = None
+    urls: dict[str, str],
+    token: str,
+    note: Callable[[str], None],
+    warn: Callable[[str], None] | None = None,
+    dpo_password: str | None = None,
 ) -> None:
     """Create the demo tenant's purposes, controller profile, retention policies, data map and contacts (``note``).
 
@@ -148,6 +152,11 @@ def seed_demo_tenant(
                 continue
             _accept(response, what)
             note(f"demo tenant: {what} set")
+        if dpo_password and "identity" in urls:
+            person = {"email": DPO_EMAIL, "name": "Camille Martin", "roles": ["dpo"], "password": dpo_password}
+            response = client.post(f"{urls['identity']}/v1/users", json=person)
+            _accept(response, f"console user {DPO_EMAIL}")
+            note(f"demo tenant: {DPO_EMAIL} may sign in to the console (password in secrets.json)")
 
 
 def _accept(response: httpx.Response, what: str) -> None:

@@ -30,6 +30,8 @@ class LocalSecrets:
     smtp_username: str = SMTP_USERNAME
     smtp_password: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     identity_key_encryption_key: str = field(default_factory=_new_secret)
+    # The demo tenant's DPO (dpo@demo.example) signs in to the portal's console with it.
+    demo_dpo_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     clients: dict[str, str] = field(default_factory=dict)
 
     def with_clients(self, client_ids: list[str]) -> LocalSecrets:

@@ -24,6 +24,8 @@ import httpx
 
 from deploy.local.clients import (
     CLI_CLIENT,
+    PORTAL_CLIENT,
+    PORTAL_CONSOLE_CLIENT,
     TokenError,
     client_specs,
     request_token,
@@ -32,7 +34,7 @@ from deploy.local.clients import (
     write_bootstrap,
 )
 from deploy.local.console import Endpoint, LogStream, make_console, print_summary
-from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
+from deploy.local.demo import DEMO_TENANT, DPO_EMAIL, seed_demo_tenant
 from deploy.local.infra import LOOPBACK, Broker, Postgres, start_broker, start_postgres
 from deploy.local.mailserver import SMTP_PORT, LocalSmtp, wait_for_smtp
 from deploy.local.secrets import LocalSecrets, load_local_secrets
@@ -137,7 +139,11 @@ class LocalStack:
             raise StackFailed(str(exc)) from None
         if leftovers:
             self.stream.note(f"ended processes left by a crashed run: {', '.join(leftovers)}", style="yellow")
-        specs = client_specs(DEMO_TENANT)
+        # Ports first: the portal's console client registers its callback URL in the bootstrap file.
+        ports = dict(zip(SERVICES, pick_ports(base_port, len(SERVICES)), strict=True))
+        (portal_port,) = pick_ports(base_port + len(SERVICES), 1)
+        portal_url = f"http://{LOOPBACK}:{portal_port}"
+        specs = client_specs(DEMO_TENANT, portal_url)
         secrets = load_local_secrets(self.state_dir, [spec.client_id for spec in specs])
         bootstrap = write_bootstrap(self.state_dir / "identity-clients.json", specs, secrets.clients)
         stop.check()
@@ -149,7 +155,6 @@ class LocalStack:
         stop.check()
         self._step("SMTP server", lambda: self._start_smtp(secrets))
         stop.check()
-        ports = dict(zip(SERVICES, pick_ports(base_port, len(SERVICES)), strict=True))
         public_urls = {service: f"http://{LOOPBACK}:{port}" for service, port in ports.items()}
         for service, port in ports.items():
             args = ["-m", "deploy.cli", "serve", service, "--host", LOOPBACK, "--port", str(port)]
@@ -167,9 +172,18 @@ class LocalStack:
                 token,
                 note=lambda text: self.stream.note(text, style="green"),
                 warn=lambda text: self.stream.note(text, style="yellow"),
+                dpo_password=secrets.demo_dpo_password,
             )
         except (RuntimeError, httpx.HTTPError) as exc:
             raise StackFailed(str(exc)) from None
+        # The portal has no table: it is not one of SERVICES (no migrations, no outbox), and starts once
+        # the services it calls are ready and the demo tenant (with its DPO) exists.
+        args = ["-m", "uvicorn", "services.portal.app:create_app", "--factory", "--host", LOOPBACK]
+        args += ["--port", str(portal_port), "--no-access-log", "--log-level", "warning"]
+        env = portal_environment(portal_port, self._postgres(), self._broker(), secrets, public_urls)
+        self._spawn("portal", args, env, secrets, url=portal_url)
+        self.run_file.record_url("portal", portal_url)
+        self._wait_ready(stop)
         (self.state_dir / "stores").mkdir(exist_ok=True)
         for extra in demo_stores(self.state_dir):
             env = {**extra.env, **store_client_env(extra.name, public_urls["identity"], secrets.clients)}
@@ -232,7 +246,7 @@ class LocalStack:
 
     def _start_postgres(self) -> str:
         self.postgres = start_postgres(self.state_dir / "pgdata")
-        created = self.postgres.create_databases(list(SERVICES))
+        created = self.postgres.create_databases([*SERVICES, "portal"])  # the portal's: for its health check
         return f"127.0.0.1:{self.postgres.port}, databases created: {', '.join(created) or 'none (all present)'}"
 
     def _start_broker(self) -> str:
@@ -346,6 +360,11 @@ class LocalStack:
                     f"password in {self.state_dir / 'secrets.json'})",
                 ),
                 ("mailbox", f"{smtp.mailbox}/ (one .eml file per message the platform sent)"),
+                (
+                    "portal",
+                    f"{urls.get('portal')}/p/{DEMO_TENANT} (privacy center); {urls.get('portal')}/console as "
+                    f"{DPO_EMAIL}, password demo_dpo_password in {self.state_dir / 'secrets.json'}",
+                ),
                 ("logs", f"{self.log_dir}/<name>.log (PostgreSQL: {postgres.data_dir}/log)"),
             ],
             token,
@@ -428,3 +447,27 @@ def service_environment(
     if service != "identity" and "identity" in urls:
         environment |= service_client_env(service, urls["identity"], secrets.clients)
     return environment
+
+
+def portal_environment(
+    port: int, postgres: Postgres, broker: Broker, secrets: LocalSecrets, public_urls: Mapping[str, str]
+) -> dict[str, str]:
+    """The portal's environment (prefix ``PORTAL_``): the services' URLs and its two identity clients."""
+    values = {
+        "DATABASE_URL": postgres.url("portal"),
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "SUBJECT_HASH_KEY": secrets.subject_hash_key,
+        "SIGNING_KEY": secrets.signing_key,
+        "PUBLIC_URL": f"http://{LOOPBACK}:{port}",
+        "ENVIRONMENT": "local",
+        "LOG_FORMAT": "json",
+        "IDENTITY_URL": public_urls["identity"],
+        "CLIENT_ID": PORTAL_CLIENT,
+        "CLIENT_SECRET": secrets.clients[PORTAL_CLIENT],
+        "CONSOLE_CLIENT_ID": PORTAL_CONSOLE_CLIENT,
+        "CONSOLE_CLIENT_SECRET": secrets.clients[PORTAL_CONSOLE_CLIENT],
+        "DSAR_URL": public_urls["dsar"],
+        "CONSENT_URL": public_urls["consent"],
+        "SUBPROCESSOR_URL": public_urls["subprocessor"],
+    }
+    return {f"PORTAL_{key}": value for key, value in values.items()}
