@@ -129,7 +129,7 @@ app.command()(verify)
 
 @app.command("secret")
 def new_secret() -> None:
-    """Print a fresh random secret suitable for *_JWT_SECRET, *_SUBJECT_HASH_KEY or *_SIGNING_KEY."""
+    """Print a fresh random secret for *_CLIENT_SECRET, *_SUBJECT_HASH_KEY, *_SIGNING_KEY or a key-encryption key."""
     typer.echo(secrets.token_urlsafe(48))
 
 

@@ -7,3 +7,4 @@ CREATE DATABASE retention;
 CREATE DATABASE breach;
 CREATE DATABASE subprocessor;
 CREATE DATABASE notify;
+CREATE DATABASE identity;

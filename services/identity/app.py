@@ -46,8 +46,7 @@ SPEC = ServiceSpec(
 def create_app(settings: IdentitySettings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the identity service from the environment (or the given settings and clock)."""
     the_settings = settings or load_settings(IdentitySettings)
-    if the_settings.bootstrap_file:
-        bootstrap.read(the_settings.bootstrap_file)  # refuse to start on a bad file, before anything runs
+    bootstrap.declared(the_settings)  # refuse to start on a bad file or inline JSON, before anything runs
     app = create_service_app(SPEC, the_settings, clock=clock)
     # The service verifies its own EdDSA tokens with its own keys, read from its database: no HTTP round trip.
     app.state.token_verifier = TokenVerifier(

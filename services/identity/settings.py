@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.runtime.settings import ServiceSettings, real_secret
@@ -28,6 +28,11 @@ class IdentitySettings(ServiceSettings):
     bootstrap_file: str | None = Field(
         default=None, description='JSON file of clients upserted at start: {"clients": [{client_id, secret, …}]}'
     )
+    bootstrap_json: SecretStr | None = Field(
+        default=None,
+        description="The same JSON inline, for deployments that pass settings but cannot write a file "
+        "(docker compose interpolating .env); read only when bootstrap_file is unset",
+    )
     code_ttl_s: int = Field(default=60, ge=10, le=600, description="Lifetime of an authorization code")
     invite_ttl_s: int = Field(default=72 * 3600, ge=600, description="Lifetime of a one-time invitation link")
     login_max_failures: int = Field(default=5, ge=1, le=100, description="Failed logins of an account per window")
@@ -40,6 +45,12 @@ class IdentitySettings(ServiceSettings):
     @classmethod
     def _real_key(cls, value: SecretStr) -> SecretStr:
         return real_secret(value)
+
+    @model_validator(mode="after")
+    def _one_bootstrap(self) -> IdentitySettings:
+        if self.bootstrap_file and self.bootstrap_json is not None:
+            raise ValueError("set IDENTITY_BOOTSTRAP_FILE or IDENTITY_BOOTSTRAP_JSON, not both")
+        return self
 
     @property
     def issues_tokens(self) -> bool:

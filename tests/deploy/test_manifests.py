@@ -16,7 +16,7 @@ import secrets
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import kubernetes_validate
@@ -24,10 +24,12 @@ import pytest
 import yaml
 
 from deploy.k8s.render import UnsupportedKustomization, render
+from deploy.local.clients import CLI_CLIENT, client_specs
 from deploy.local.infra import Broker, Postgres
 from deploy.local.mailserver import LocalSmtp
 from deploy.local.secrets import LocalSecrets
 from deploy.local.stack import service_environment
+from services.identity.service.bootstrap import BootstrapFile, parse
 from shared.runtime import auth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,12 +44,21 @@ BASE = K8S / "base"
 PRODUCTION = K8S / "overlays" / "production"
 
 K8S_VERSION = "1.30.0"
-SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify")
-HOST_PORTS = {"consent": 8001, "dsar": 8002, "retention": 8003, "breach": 8004, "subprocessor": 8005, "notify": 8006}
+SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify", "identity")
+# Every service but the token issuer is an OAuth client of it.
+CLIENTS = tuple(s for s in SERVICES if s != "identity")
+HOST_PORTS = {
+    "consent": 8001,
+    "dsar": 8002,
+    "retention": 8003,
+    "breach": 8004,
+    "subprocessor": 8005,
+    "notify": 8006,
+    "identity": 8007,
+}
 SETTINGS = (
     "DATABASE_URL",
     "KAFKA_BOOTSTRAP_SERVERS",
-    "JWT_SECRET",
     "SUBJECT_HASH_KEY",
     "SIGNING_KEY",
     "PUBLIC_URL",
@@ -58,7 +69,25 @@ SETTINGS = (
 # Notify's own settings: the SMTP relay and the links of its alerts (its login only where a relay needs one).
 NOTIFY_SETTINGS = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_FROM", "BOUNCE_WINDOW_S", "SERVICE_URLS")
 NOTIFY_LOGIN = ("SMTP_USERNAME", "SMTP_PASSWORD")
-SECRET_SETTINGS = frozenset({"DATABASE_URL", "JWT_SECRET", "SUBJECT_HASH_KEY", "SIGNING_KEY", *NOTIFY_LOGIN})
+# A client of the identity service: where it is, and its own credentials (never a shared token secret).
+CLIENT_SETTINGS = ("IDENTITY_URL", "CLIENT_ID", "CLIENT_SECRET")
+# The issuer's own: its key-encryption key and its clients (inline in compose, a mounted file in Kubernetes).
+IDENTITY_SETTINGS = {
+    "compose": ("KEY_ENCRYPTION_KEY", "BOOTSTRAP_JSON"),
+    "k8s": ("KEY_ENCRYPTION_KEY", "BOOTSTRAP_FILE", "TOKEN_TTL_S", "KEY_ROTATION_DAYS"),
+}
+SECRET_SETTINGS = frozenset(
+    {
+        "DATABASE_URL",
+        "SUBJECT_HASH_KEY",
+        "SIGNING_KEY",
+        "CLIENT_SECRET",
+        "KEY_ENCRYPTION_KEY",
+        "BOOTSTRAP_JSON",
+        *NOTIFY_LOGIN,
+    }
+)
+BOOTSTRAP_KEY = "identity-bootstrap.json"
 MAIL_SINK = "mailpit"
 IMAGE_UID = 10001
 
@@ -110,10 +139,11 @@ def run_compose(
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
-def expected_settings(service: str) -> set[str]:
-    """The variables a deployed service gets (without its login to the relay), with its prefix."""
-    own = NOTIFY_SETTINGS if service == "notify" else ()
-    return {f"{service.upper()}_{s}" for s in (*SETTINGS, *own)}
+def expected_settings(service: str, where: str) -> set[str]:
+    """The variables a service deployed by ``where`` (compose, k8s) gets (without its relay login), with its prefix."""
+    own = {"notify": NOTIFY_SETTINGS, "identity": IDENTITY_SETTINGS[where]}.get(service, ())
+    trust = () if service == "identity" else CLIENT_SETTINGS
+    return {f"{service.upper()}_{s}" for s in (*SETTINGS, *trust, *own)}
 
 
 def service_name(svc: Doc) -> str:
@@ -185,6 +215,10 @@ def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
 
 def test_every_deployment_file_knows_every_service_of_the_platform() -> None:
     assert set(SERVICES) == set(auth.SERVICES)
+    assert set(HOST_PORTS) == set(SERVICES)
+    assert set(CLIENTS) == {spec.client_id for spec in client_specs("demo") if spec.kind == "service"}
+    resources = yaml.safe_load((BASE / "kustomization.yaml").read_text())["resources"]
+    assert set(resources) == {"config.yaml", *(f"{s}.yaml" for s in SERVICES)}
 
 
 # --- docker compose -----------------------------------------------------------------------
@@ -212,8 +246,16 @@ def test_compose_refuses_to_start_until_the_secrets_are_filled_in() -> None:
 
 def test_env_example_ships_no_secret() -> None:
     values = env_example()
+    client_secrets = [f"{s.upper()}_CLIENT_SECRET" for s in CLIENTS] + ["PRIVOPS_CLI_CLIENT_SECRET"]
     assert values == dict.fromkeys(
-        ("POSTGRES_PASSWORD", "PRIVOPS_JWT_SECRET", "PRIVOPS_SUBJECT_HASH_KEY", "PRIVOPS_SIGNING_KEY"), ""
+        (
+            "POSTGRES_PASSWORD",
+            "PRIVOPS_SUBJECT_HASH_KEY",
+            "PRIVOPS_SIGNING_KEY",
+            "IDENTITY_KEY_ENCRYPTION_KEY",
+            *client_secrets,
+        ),
+        "",
     )
 
 
@@ -228,6 +270,8 @@ def test_compose_runs_each_service_after_its_migration(compose_config: Doc) -> N
         assert serve["depends_on"][f"{name}-migrate"]["condition"] == "service_completed_successfully"
         assert serve["depends_on"]["kafka"]["condition"] == "service_healthy"
         assert migrate["image"] == serve["image"]
+        if name != "identity":  # its JWKS verifies their first request, its token endpoint their first call
+            assert serve["depends_on"]["identity"]["condition"] == "service_healthy"
 
 
 def test_compose_checks_the_health_of_every_long_running_service(compose_config: Doc) -> None:
@@ -262,7 +306,10 @@ def test_compose_gives_every_service_its_settings_and_database(compose_config: D
         if name in ("postgres", "kafka", MAIL_SINK):
             continue
         svc, prefix = service_name(service), service_name(service).upper()
-        assert set(service["environment"]) == expected_settings(svc), name
+        expected = expected_settings(svc, "compose")
+        if name == "identity-migrate":  # its clients are the service's only
+            expected -= {"IDENTITY_BOOTSTRAP_JSON"}
+        assert set(service["environment"]) == expected, name
         url = service["environment"][f"{prefix}_DATABASE_URL"]
         assert re.fullmatch(rf"postgresql\+asyncpg://privops:[^@]+@postgres:5432/{svc}", url), url
         assert service["environment"][f"{prefix}_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
@@ -275,13 +322,67 @@ def test_compose_notify_sends_to_the_mail_sink_whose_inbox_is_on_loopback(compos
     env = services["notify"]["environment"]
     assert (env["NOTIFY_SMTP_HOST"], env["NOTIFY_SMTP_PORT"]) == (MAIL_SINK, "1025")
     assert services["notify"]["depends_on"][MAIL_SINK]["condition"] == "service_healthy"
-    assert json.loads(env["NOTIFY_SERVICE_URLS"]) == {s: f"http://{s}:8000" for s in SERVICES if s != "notify"}
+    assert json.loads(env["NOTIFY_SERVICE_URLS"]) == {s: f"http://{s}:8000" for s in CLIENTS if s != "notify"}
     sink = services[MAIL_SINK]
     assert sink["image"].startswith("axllent/mailpit:v")
     assert [(p["host_ip"], p["published"], p["target"]) for p in sink["ports"]] == [("127.0.0.1", "8025", 8025)]
     assert sink["read_only"] is True
     assert sink["cap_drop"] == ["ALL"]
     assert not [k for k in services["dsar"]["environment"] if "MAIL" in k or "SMTP" in k]
+
+
+def compose_bootstrap(config: Doc) -> BootstrapFile:
+    """The clients compose hands the identity service inline, read as the service reads them."""
+    return parse(config["services"]["identity"]["environment"]["IDENTITY_BOOTSTRAP_JSON"], "docker-compose.yml")
+
+
+def assert_declares_the_platform_clients(declared: BootstrapFile) -> None:
+    """One client per privops service and the operator's CLI, as ``privops up`` declares them."""
+    clients = {c.client_id: c for c in declared.clients}
+    expected = {spec.client_id: spec for spec in client_specs("demo") if spec.kind != "store"}
+    assert set(clients) == set(expected) == {*CLIENTS, CLI_CLIENT}
+    for client_id, spec in expected.items():
+        client = clients[client_id]
+        assert (client.tenant, client.kind.value, client.name, client.system) == (
+            spec.tenant,
+            spec.kind,
+            spec.name,
+            spec.system,
+        ), client_id
+        assert sorted(client.scopes) == sorted(spec.scopes), client_id
+    secrets_ = [c.secret for c in declared.clients]
+    assert len(set(secrets_)) == len(secrets_), "two clients share a secret"
+
+
+def test_compose_identity_knows_each_component_by_its_own_secret(compose_config: Doc) -> None:
+    services = compose_config["services"]
+    declared = compose_bootstrap(compose_config)
+    assert_declares_the_platform_clients(declared)
+    secret_of = {c.client_id: c.secret for c in declared.clients}
+    for name in CLIENTS:
+        env, prefix = services[name]["environment"], name.upper()
+        assert env[f"{prefix}_IDENTITY_URL"] == "http://identity:8000"
+        assert env[f"{prefix}_CLIENT_ID"] == name
+        assert env[f"{prefix}_CLIENT_SECRET"] == secret_of[name], name
+    # The issuer's key-encryption key reaches no other service, the CLI's secret no other container.
+    kek, cli = services["identity"]["environment"]["IDENTITY_KEY_ENCRYPTION_KEY"], secret_of[CLI_CLIENT]
+    for name, service in services.items():
+        environment = json.dumps(service.get("environment", {}))
+        if name != "identity":
+            assert cli not in environment, name
+        if name not in ("identity", "identity-migrate"):
+            assert kek not in environment, name
+    migrate = services["identity-migrate"]["environment"]
+    assert migrate.items() <= services["identity"]["environment"].items()
+    assert "IDENTITY_BOOTSTRAP_JSON" not in migrate
+
+
+def test_compose_identity_refuses_to_start_until_every_client_secret_is_filled_in() -> None:
+    for name in (*CLIENTS, "cli"):
+        variables = filled_env_example() | {f"{'PRIVOPS_' if name == 'cli' else ''}{name.upper()}_CLIENT_SECRET": ""}
+        result = run_compose("config", "-q", variables=variables)
+        assert result.returncode != 0, name
+        assert "in .env" in result.stderr, result.stderr
 
 
 def test_compose_kafka_is_a_single_kraft_node_with_four_partitions(compose_config: Doc) -> None:
@@ -417,6 +518,10 @@ def secret_refs(docs: list[Doc]) -> dict[str, set[str]]:
                     ref = var.get("valueFrom", {}).get("secretKeyRef")
                     if ref:
                         refs.setdefault(ref["name"], set()).add(ref["key"])
+            for volume in doc["spec"]["template"]["spec"].get("volumes", []):
+                if "secret" in volume:
+                    items = volume["secret"]["items"]  # named keys only: a whole Secret would hold every other
+                    refs.setdefault(volume["secret"]["secretName"], set()).update(i["key"] for i in items)
     return refs
 
 
@@ -442,12 +547,83 @@ def test_every_container_gets_every_setting_and_secrets_only_from_a_secret(
                 login.add(setting)
             else:
                 names.add(var["name"])
-        assert {n for n in names if n.startswith(f"{prefix}_")} == expected_settings(prefix.lower())
+        assert {n for n in names if n.startswith(f"{prefix}_")} == expected_settings(prefix.lower(), "k8s")
         # The relay's login goes to the notify service only, not to its migration Job.
         assert login == (set(NOTIFY_LOGIN) if doc["kind"] == "Deployment" and prefix == "NOTIFY" else set())
     for name, data in config_maps.items():
         leaked = [key for key in data if key.split("_", 1)[1] in SECRET_SETTINGS]
         assert not leaked, f"ConfigMap {name} holds secrets {leaked}"
+
+
+@pytest.mark.parametrize("overlay", ["base", "production"])
+def test_each_service_trusts_the_identity_service_with_a_client_secret_of_its_own(
+    overlay: str, request: pytest.FixtureRequest
+) -> None:
+    docs = request.getfixturevalue(overlay)
+    config = find(docs, "ConfigMap", "privops-config")["data"]
+    identity = find(docs, "Service", "identity")
+    assert [p["port"] for p in identity["spec"]["ports"]] == [80]
+    keys: dict[str, str] = {}
+    for name in CLIENTS:
+        prefix = name.upper()
+        assert config[f"{prefix}_IDENTITY_URL"] == "http://identity"  # in the cluster, port 80
+        assert config[f"{prefix}_CLIENT_ID"] == name
+        for doc in (find(docs, "Deployment", name), find(docs, "Job", f"{name}-migrate")):
+            (container,) = containers(doc)
+            env = {v["name"]: v["valueFrom"] for v in container["env"]}
+            keys[f"{doc['kind']}/{name}"] = env[f"{prefix}_CLIENT_SECRET"]["secretKeyRef"]["key"]
+            assert keys[f"{doc['kind']}/{name}"] == f"{name}-client-secret"
+    assert not [k for k in config if k.startswith("IDENTITY_") and k.removeprefix("IDENTITY_") in CLIENT_SETTINGS]
+
+
+@pytest.mark.parametrize("overlay", ["base", "production"])
+def test_only_the_identity_api_reads_its_bootstrap_file_mounted_read_only_from_the_secret(
+    overlay: str, request: pytest.FixtureRequest
+) -> None:
+    docs = request.getfixturevalue(overlay)
+    path = PurePosixPath(find(docs, "ConfigMap", "privops-config")["data"]["IDENTITY_BOOTSTRAP_FILE"])
+    for doc in (d for d in docs if d["kind"] in ("Deployment", "Job")):
+        pod = doc["spec"]["template"]["spec"]
+        secret_volumes = {v["name"]: v["secret"] for v in pod.get("volumes", []) if "secret" in v}
+        if (doc["kind"], doc["metadata"]["name"]) != ("Deployment", "identity"):
+            assert not secret_volumes, doc["metadata"]["name"]
+            continue
+        assert secret_volumes == {
+            "bootstrap": {
+                "secretName": "privops-secrets",
+                "items": [{"key": BOOTSTRAP_KEY, "path": path.name}],
+                "defaultMode": 0o440,  # root and the pod's fsGroup (the service's group) only
+            }
+        }
+        (container,) = containers(doc)
+        mounts = [m for m in container["volumeMounts"] if m["name"] == "bootstrap"]
+        assert mounts == [{"name": "bootstrap", "mountPath": str(path.parent), "readOnly": True}]
+
+
+def test_no_deployment_shares_a_token_secret(
+    compose_config: Doc, base: list[Doc], production: list[Doc], tmp_path: Path
+) -> None:
+    """JWT_SECRET (HS256, one secret for all) is a development option the services refuse in production."""
+    for name, service in compose_config["services"].items():
+        assert not [k for k in service.get("environment", {}) if k.endswith("_JWT_SECRET")], name
+    assert not [k for k in env_example() if "JWT" in k]
+    for path in (COMPOSE_FILE, ENV_EXAMPLE, *K8S.rglob("*.yaml")):
+        assert "JWT_SECRET" not in path.read_text() and "jwt-secret" not in path.read_text(), path
+    for docs in (base, production):
+        for doc in docs:
+            if doc["kind"] == "ConfigMap":
+                assert not [k for k in doc["data"] if k.endswith("_JWT_SECRET")]
+            if doc["kind"] in ("Deployment", "Job"):
+                for container in containers(doc):
+                    names = [v["name"] for v in container.get("env", [])]
+                    assert not [n for n in names if n.endswith("_JWT_SECRET")], doc["metadata"]["name"]
+    # privops up: each service with its own client too.
+    urls = {svc: f"http://127.0.0.1:{port}" for svc, port in HOST_PORTS.items()}
+    for svc in SERVICES:
+        env = service_environment(svc, HOST_PORTS[svc], *local_parts(tmp_path), urls)
+        assert not [k for k in env if k.endswith("_JWT_SECRET")], svc
+        client = {f"{svc.upper()}_{s}" for s in CLIENT_SETTINGS}
+        assert client <= set(env) if svc != "identity" else not client & set(env), svc
 
 
 def test_broker_epochs_are_on_for_the_local_broker_only(
@@ -472,7 +648,8 @@ def local_parts(tmp_path: Path) -> tuple[Postgres, Broker, LocalSecrets, LocalSm
     postgres = Postgres(tmp_path, 5432, 0, None)
     broker = Broker(9092, subprocess.Popen([sys.executable, "-c", "pass"]))
     broker.process.wait()
-    secrets_ = LocalSecrets("j" * 48, "s" * 48, "k" * 48, "privops", "p" * 32)
+    clients = {s: f"{s}-".ljust(48, "c") for s in (*CLIENTS, CLI_CLIENT)}
+    secrets_ = LocalSecrets("j" * 48, "s" * 48, "k" * 48, "privops", "p" * 32, "e" * 48, clients)
     cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
     smtp = LocalSmtp("127.0.0.1", 1025, tmp_path / "mailbox", cert, key, "privops", "p" * 32)
     return postgres, broker, secrets_, smtp
@@ -491,7 +668,7 @@ def test_privops_up_points_notify_at_its_smtp_server_and_no_service_writes_mail(
         "NOTIFY_SMTP_FROM": "privops <noreply@privops.localhost>",
     }
     assert env["NOTIFY_BOUNCE_WINDOW_S"] == "0"
-    assert json.loads(env["NOTIFY_SERVICE_URLS"]) == urls
+    assert json.loads(env["NOTIFY_SERVICE_URLS"]) == {s: u for s, u in urls.items() if s != "identity"}
     for svc in SERVICES:
         if svc != "notify":
             others = service_environment(svc, 8001, *local_parts(tmp_path), urls)
@@ -503,12 +680,14 @@ def test_the_secret_is_referenced_not_defined_and_its_keys_documented(base: list
     refs = secret_refs(base)
     assert refs == {
         "privops-secrets": {
-            "jwt-secret",
             "subject-hash-key",
             "signing-key",
             "smtp-username",
             "smtp-password",
+            "identity-key-encryption-key",
+            BOOTSTRAP_KEY,
             *(f"{s}-database-url" for s in SERVICES),
+            *(f"{s}-client-secret" for s in CLIENTS),
         }
     }
     readme = README.read_text()
@@ -516,7 +695,26 @@ def test_the_secret_is_referenced_not_defined_and_its_keys_documented(base: list
         assert f"`{name}`" in readme
         for key in keys:
             assert f"`{key}`" in readme, f"Secret key {key} is not documented in deploy/README.md"
-            assert f"--from-literal={key}=" in readme, f"the kubectl example does not set {key}"
+            given = (f"--from-literal={key}=", f"--from-file={key}=")
+            assert any(option in readme for option in given), f"the kubectl example does not set {key}"
+
+
+def test_the_documented_bootstrap_file_declares_the_platform_clients(tmp_path: Path) -> None:
+    """deploy/README.md's script writes the Secret's identity-bootstrap.json from one secret file per client."""
+    found = re.search(r"python3 - <<'EOF' > (\S+)\n(.*?)\nEOF\n", README.read_text(), re.S)
+    assert found, "deploy/README.md has no script writing the bootstrap file"
+    output, script = found.groups()
+    assert output == BOOTSTRAP_KEY
+    for client in (*CLIENTS, CLI_CLIENT):
+        (tmp_path / f"{client}-client-secret").write_text(secrets.token_hex(32))
+    result = subprocess.run(
+        [sys.executable, "-"], input=script, cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    declared = parse(result.stdout, "deploy/README.md")
+    assert_declares_the_platform_clients(declared)
+    for client in declared.clients:
+        assert client.secret == (tmp_path / f"{client.client_id}-client-secret").read_text()
 
 
 def test_base_is_namespace_agnostic(base: list[Doc]) -> None:
@@ -532,7 +730,15 @@ def test_production_overlay_sets_namespace_image_replicas_and_settings(base: lis
     assert len(images) == 1
     assert re.fullmatch(r"[\w.-]+(/[\w.-]+)+:\d+\.\d+\.\d+", images.pop())
     replicas = {d["metadata"]["name"]: d["spec"]["replicas"] for d in production if d["kind"] == "Deployment"}
-    assert replicas == {"consent": 3, "dsar": 2, "retention": 2, "breach": 2, "subprocessor": 2, "notify": 2}
+    assert replicas == {
+        "consent": 3,
+        "dsar": 2,
+        "retention": 2,
+        "breach": 2,
+        "subprocessor": 2,
+        "notify": 2,
+        "identity": 2,
+    }
     config = find(production, "ConfigMap", "privops-config")["data"]
     for name in SERVICES:
         prefix = name.upper()
@@ -541,7 +747,7 @@ def test_production_overlay_sets_namespace_image_replicas_and_settings(base: lis
     assert config["NOTIFY_SMTP_STARTTLS"] == "true"
     assert config["NOTIFY_SMTP_HOST"] != MAIL_SINK
     assert set(json.loads(config["NOTIFY_SERVICE_URLS"]).values()) == {
-        config[f"{s.upper()}_PUBLIC_URL"] for s in SERVICES if s != "notify"
+        config[f"{s.upper()}_PUBLIC_URL"] for s in CLIENTS if s != "notify"
     }
     # Beyond namespace, image and the patches, the overlay leaves the base as it is.
     assert len(production) == len(base) + 1

@@ -1,7 +1,9 @@
 """The bootstrap file: clients (and people) the operator declares, upserted at every start.
 
 The local stack and the Kubernetes Secrets use it to give each privops service, the demo stores
-and the operator's CLI their credentials before anyone can call the API. The file is the operator's:
+and the operator's CLI their credentials before anyone can call the API; docker compose, which
+cannot write a file from its ``.env``, passes the same JSON inline (``IDENTITY_BOOTSTRAP_JSON``).
+The file is the operator's:
 what it declares wins over changes made through the API (a disabled client it lists is enabled
 again). Its secrets are hashed on load; nothing of them is logged.
 """
@@ -20,6 +22,7 @@ from services.identity.domain.clients import ClientKind, Registration, check_reg
 from services.identity.models import Client
 from services.identity.service import Job
 from services.identity.service.passwords import hasher
+from services.identity.settings import IdentitySettings
 
 log = structlog.get_logger("privops.identity.bootstrap")
 ACTOR = "bootstrap"
@@ -56,19 +59,36 @@ class BootstrapFile(BaseModel):
 def read(path: str) -> BootstrapFile:
     """The file at ``path``, checked (BootstrapError naming the problem, never a secret)."""
     try:
-        data = BootstrapFile.model_validate(json.loads(Path(path).read_text()))
+        text = Path(path).read_text()
     except OSError as exc:
         raise BootstrapError(f"identity bootstrap file {path}: {exc.strerror}") from None
-    except ValueError as exc:  # JSON or validation
-        where = "; ".join(_located(exc)) if isinstance(exc, ValidationError) else "not JSON"
-        raise BootstrapError(f"identity bootstrap file {path}: {where}") from None
+    return parse(text, f"identity bootstrap file {path}")
+
+
+def parse(text: str, where: str) -> BootstrapFile:
+    """The clients of a bootstrap document, checked; errors name ``where`` and the place, never a secret."""
+    try:
+        data = BootstrapFile.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:  # its message quotes no content, only the position
+        raise BootstrapError(f"{where}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except ValidationError as exc:
+        raise BootstrapError(f"{where}: {'; '.join(_located(exc))}") from None
     for entry in data.clients:
         reg = _registration(entry)
         try:
             check_registration(reg)
         except ValueError as exc:
-            raise BootstrapError(f"identity bootstrap file {path}: client {entry.client_id}: {exc}") from None
+            raise BootstrapError(f"{where}: client {entry.client_id}: {exc}") from None
     return data
+
+
+def declared(settings: IdentitySettings) -> BootstrapFile | None:
+    """What the operator declares: ``bootstrap_file``, else ``bootstrap_json`` (inline), else nothing."""
+    if settings.bootstrap_file:
+        return read(settings.bootstrap_file)
+    if settings.bootstrap_json is not None:
+        return parse(settings.bootstrap_json.get_secret_value(), "identity bootstrap (IDENTITY_BOOTSTRAP_JSON)")
+    return None
 
 
 def _located(exc: ValidationError) -> list[str]:
@@ -87,11 +107,10 @@ def _registration(entry: BootstrapClient) -> Registration:
 
 
 async def load(ctx: Job) -> int:
-    """Upsert the clients of ``bootstrap_file`` (if set); return how many."""
-    path = ctx.settings.bootstrap_file
-    if not path:
+    """Upsert the clients of ``bootstrap_file`` or ``bootstrap_json`` (if set); return how many."""
+    data = declared(ctx.settings)
+    if data is None:
         return 0
-    data = read(path)
     hashing = hasher(ctx.settings)
     async with ctx.database.session() as session:
         uow = ctx.unit_of_work(session, "*", ACTOR)

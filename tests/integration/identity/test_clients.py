@@ -87,6 +87,14 @@ async def test_the_bootstrap_file_is_the_operators(infra: Infra, topic_prefix: s
         assert (await token_response(svc, "acme-admin")).status_code == 200
 
 
+async def test_the_bootstrap_clients_can_be_given_inline(infra: Infra, topic_prefix: str, tmp_path: Path) -> None:
+    """docker compose passes the bootstrap JSON in IDENTITY_BOOTSTRAP_JSON: the same clients, no file."""
+    document = json.dumps({"clients": [ACME_ADMIN | {"secret": SECRET}]})
+    async with identity(infra, topic_prefix, tmp_path, bootstrap_file=None, bootstrap_json=document) as svc:
+        assert (await token_response(svc, "acme-admin")).status_code == 200
+        assert (await token_response(svc, "globex-admin")).status_code == 401  # only what the JSON declares
+
+
 def test_a_bad_bootstrap_file_stops_the_service(infra: Infra, topic_prefix: str, tmp_path: Path) -> None:
     from services.identity.app import create_app
 
