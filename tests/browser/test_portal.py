@@ -173,17 +173,27 @@ def test_a_person_erases_their_data_from_the_privacy_center(stack: Stack, browse
 def test_consent_and_subprocessor_pages_in_the_browser(stack: Stack, browser: Any) -> None:
     context = browser.new_context(extra_http_headers={"Sec-GPC": "1"}, viewport={"width": 420, "height": 900})
     page = context.new_page()
-    page.goto(f"{stack.portal}/p/demo/consent")
+    consent = f"{stack.portal}/p/demo/consent"
+    page.goto(consent)
     assert "Global Privacy Control honoured" in page.inner_text("#gpc")
-    page.fill("#email", "bob@demo.example")
-    page.click("button:has-text('Show my choices')")
-    page.wait_for_selector("#purpose-newsletter button")
+    assert page.locator("input[name=email]").count() == 0  # no email: the choices are this browser's
+    (visitor,) = [c for c in context.cookies() if c["name"] == "privops_visitor"]
+    assert visitor["httpOnly"] and visitor["path"] == "/p/demo" and visitor["sameSite"] == "Lax"
     page.click("#purpose-newsletter button:has-text('Give consent')")
     page.wait_for_selector("text=Consent given for newsletter")
     page.click("#purpose-newsletter button:has-text('Withdraw consent')")
     page.wait_for_selector("text=Consent withdrawn for newsletter")
     check_accessibility(page)
     shoot(page, "consent-phone")
+    page.click("#purpose-newsletter button:has-text('Give consent')")
+    page.wait_for_selector("text=Consent given for newsletter")
+    page.reload()  # read back for this browser
+    assert page.locator("#purpose-newsletter button:has-text('Withdraw consent')").count() == 1
+    other = browser.new_context()
+    stranger = other.new_page()
+    stranger.goto(consent)
+    assert stranger.locator("#purpose-newsletter button:has-text('Give consent')").count() == 1
+    other.close()
     page.goto(f"{stack.portal}/p/demo/subprocessors")
     assert page.locator("a:has-text('Atom feed')").count() == 1
     check_accessibility(page)

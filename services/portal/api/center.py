@@ -6,9 +6,12 @@ The portal files requests and records decisions with its own client, for the pag
 
 from __future__ import annotations
 
+import hmac
+import re
 import secrets
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,11 +28,22 @@ from services.portal.domain import (
 )
 from services.portal.domain.forms import preferred_locale
 from services.portal.service.backends import BackendError
+from services.portal.service.sealing import csrf_token
 from shared.runtime.auth import TENANT_PATTERN
 
 router = APIRouter(prefix="/p/{tenant}", tags=["privacy center"], include_in_schema=False)
 GpcHeader = Annotated[str | None, Header(alias="Sec-GPC")]
 TICKET_DAYS = 400  # a request's page stays reachable well past any legal deadline and its extension
+# The privacy center keeps consent choices for the browser, under a random first-party id: the
+# consent page never shows or changes the decisions tied to an email, which only a verified rights
+# request may do. A tracker that keeps the person's own choice needs no consent (Directive
+# 2002/58/EC Art. 5(3), https://eur-lex.europa.eu/eli/dir/2002/58/oj; CNIL guidelines, délibération
+# n° 2020-091, art. 5). It lives 13 months and a later visit does not extend it, the lifetime CNIL
+# recommends for exempt trackers (délibération n° 2020-092, art. 5,
+# https://www.cnil.fr/fr/cookies-et-autres-traceurs/regles/cookies/lignes-directrices-modificatives-et-recommandation).
+VISITOR_COOKIE = "privops_visitor"
+VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
+VISITOR_MAX_AGE_S = 395 * 86400  # 13 months
 
 
 def _page(portal: Portal, tenant: str, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -201,73 +215,133 @@ def _gpc(sec_gpc: str | None) -> bool:
     return sec_gpc is not None and sec_gpc.strip() == "1"
 
 
+def _visitor(request: Request) -> tuple[str, bool]:
+    """This browser's visitor id, and whether it is new (its cookie is then set on the answer)."""
+    current = request.cookies.get(VISITOR_COOKIE, "")
+    if VISITOR_ID.fullmatch(current):
+        return current, False
+    return secrets.token_urlsafe(24), True
+
+
+def _subject(visitor: str) -> dict[str, str]:
+    """The consent service's subject of a browser (``IdentifierKind.COOKIE_ID``)."""
+    return {"kind": "cookie_id", "value": visitor}
+
+
+def _keep_visitor(response: Response, request: Request, portal: Portal, tenant: str, visitor: str) -> Response:
+    """Set the visitor cookie, first-party and for this tenant's pages only; it is never extended by later visits."""
+    response.set_cookie(
+        VISITOR_COOKIE,
+        visitor,
+        max_age=VISITOR_MAX_AGE_S,
+        path=f"/p/{tenant}",
+        httponly=True,
+        samesite="lax",
+        secure=portal.settings.secure_cookies or request.url.scheme == "https",
+    )
+    return response
+
+
+def _source_host(request: Request) -> str | None:
+    """The host the form was sent from: its ``Origin``, else its ``Referer`` (None when neither says)."""
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    if source in ("", "null"):
+        return None
+    parts = urlsplit(source)
+    return parts.netloc.lower() if parts.scheme in ("http", "https") else ""
+
+
+def _from_this_site(request: Request, portal: Portal, form: dict[str, list[str]], visitor: str, new: bool) -> bool:
+    """Whether a consent form was sent by a page of this privacy center, in this browser.
+
+    A browser that has the visitor cookie must send the token its pages carry (``csrf``, as the
+    console's forms do); one without it (never visited, or cleared) must name this host as its
+    ``Origin`` or ``Referer``. A form that names another site is refused either way.
+    """
+    here = {request.headers.get("host", "").lower(), urlsplit(portal.settings.public_url).netloc.lower()} - {""}
+    source = _source_host(request)
+    if source is not None and source not in here:
+        return False
+    if new:
+        return source is not None
+    return hmac.compare_digest((form.get("csrf") or [""])[0], csrf_token(visitor))
+
+
+async def _consent_page(
+    portal: Portal, request: Request, tenant: str, visitor: str, new: bool, status: int = 200, **context: Any
+) -> Response:
+    """The consent page (or, for htmx, its list) with this browser's decisions; sets the cookie of a new visitor."""
+    try:
+        decisions = await portal.backends.decisions(tenant, _subject(visitor), [p["key"] for p in context["purposes"]])
+    except BackendError as exc:
+        return problem_page(portal, tenant, exc)
+    template = (
+        "center/consent_list.html" if request.headers.get("hx-request") and status == 200 else "center/consent.html"
+    )
+    response = _page(portal, tenant, template, status, decisions=decisions, csrf=csrf_token(visitor), **context)
+    return _keep_visitor(response, request, portal, tenant, visitor) if new else response
+
+
 @router.get("/consent", response_class=HTMLResponse)
-async def consent_page(tenant: str, portal: PortalDep, sec_gpc: GpcHeader = None) -> Response:
-    """The tenant's purposes with their notices; the person enters their email to see and change decisions."""
+async def consent_page(tenant: str, request: Request, portal: PortalDep, sec_gpc: GpcHeader = None) -> Response:
+    """The tenant's purposes with their notices, and this browser's decisions with a button to change each.
+
+    The first visit sets the visitor cookie the decisions are kept under; with ``Sec-GPC: 1`` the
+    signal is recorded for this browser (opt-outs of the GPC-covered purposes) and the page says so.
+    """
+    visitor, new = _visitor(request)
+    opted_out: list[str] = []
     try:
         name = await _tenant(portal, tenant)
         purposes = await portal.backends.purposes(tenant)
+        if _gpc(sec_gpc):
+            opted_out = await portal.backends.honour_gpc(tenant, _subject(visitor), _proof(request))
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
-    return _page(
-        portal,
-        tenant,
-        "center/consent.html",
-        name=name,
-        purposes=purposes,
-        email="",
-        decisions=None,
-        gpc=_gpc(sec_gpc),
-        gpc_opted_out=[],
-        errors={},
-        changed=None,
-    )
+    context: dict[str, Any] = {"name": name, "purposes": purposes, "gpc": _gpc(sec_gpc), "gpc_opted_out": opted_out}
+    return await _consent_page(portal, request, tenant, visitor, new, **context)
 
 
 @router.post("/consent", response_class=HTMLResponse)
 async def consent_change(
     tenant: str, form: FormDep, request: Request, portal: PortalDep, sec_gpc: GpcHeader = None
 ) -> Response:
-    """Show the person's decisions (``decision`` absent), or record a grant or withdrawal and show them again.
+    """Record a grant or a withdrawal for this browser, and show its decisions again.
 
-    The email travels in the form body, never in a URL. With ``Sec-GPC: 1`` the signal is recorded
-    for the person (opt-outs of the GPC-covered purposes) and the page says so.
+    The form names no person: the choice is kept under the visitor cookie (set now if the browser
+    has none), so nobody can read or change the decisions of someone else. A form sent from
+    another site is refused (403); a bad choice is a 422 and records nothing.
     """
-    email = (form.get("email") or [""])[0].strip()
+    visitor, new = _visitor(request)
     gpc, errors, changed, opted_out = _gpc(sec_gpc), {}, None, []
     try:
         name = await _tenant(portal, tenant)
+        if not _from_this_site(request, portal, form, visitor, new):
+            detail = "This form was sent from another site or has expired. Open the consent page again."
+            return _page(portal, tenant, "center/problem.html", 403, name=name, title="Not allowed", detail=detail)
         purposes = await portal.backends.purposes(tenant)
-        if form.get("decision"):
-            email, purpose, decision = consent_choice(form)
-            await portal.backends.record_consent(tenant, email, purpose, decision, _proof(request))
-            changed = {"purpose": purpose, "decision": decision}
-        else:
-            consent_choice({"email": [email], "purpose": ["-"], "decision": ["granted"]})
-        if gpc:
-            opted_out = await portal.backends.honour_gpc(tenant, email, _proof(request))
-        decisions = await portal.backends.decisions(tenant, email, [p["key"] for p in purposes])
+    except BackendError as exc:
+        return problem_page(portal, tenant, exc)
+    try:
+        purpose, decision = consent_choice(form, [p["key"] for p in purposes])
+        if gpc:  # the signal first, so the explicit click on a covered purpose is the choice in force
+            opted_out = await portal.backends.honour_gpc(tenant, _subject(visitor), _proof(request))
+        await portal.backends.record_consent(tenant, _subject(visitor), purpose, decision, _proof(request))
+        changed = {"purpose": purpose, "decision": decision}
     except FormError as exc:
-        errors, decisions = exc.errors, None
+        errors = {"form": " ".join(exc.errors.values())}
     except BackendError as exc:
         if exc.status not in (400, 409, 422):
             return problem_page(portal, tenant, exc)
-        errors, decisions = {"form": exc.detail}, None
-    template = "center/consent_list.html" if request.headers.get("hx-request") and not errors else "center/consent.html"
-    return _page(
-        portal,
-        tenant,
-        template,
-        422 if errors else 200,
-        name=name,
-        purposes=purposes,
-        email=email,
-        decisions=decisions,
-        gpc=gpc,
-        gpc_opted_out=opted_out,
-        errors=errors,
-        changed=changed,
-    )
+        errors = {"form": exc.detail}
+    context: dict[str, Any] = {
+        "name": name,
+        "purposes": purposes,
+        "gpc": gpc,
+        "gpc_opted_out": opted_out,
+        "changed": changed,
+    }
+    return await _consent_page(portal, request, tenant, visitor, new, 422 if errors else 200, errors=errors, **context)
 
 
 @router.get("/subprocessors", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ per field, so the form can be shown again with the person's input and the reason
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,19 +81,20 @@ def request_body(request_type: str, form: Form, locale: str | None = None) -> di
     return body
 
 
-def consent_choice(form: Form) -> tuple[str, str, str]:
-    """(email, purpose, decision) of a grant or withdraw button (raises ``FormError``)."""
-    email, purpose, decision = _one(form, "email"), _one(form, "purpose", 128), _one(form, "decision", 16)
+def consent_choice(form: Form, purposes: Collection[str]) -> tuple[str, str]:
+    """(purpose, decision) of a grant or withdraw button, ``purpose`` one of ``purposes`` (raises ``FormError``).
+
+    The button names no person: the privacy center records the choice for the browser that sent it.
+    """
+    purpose, decision = _one(form, "purpose", 128), _one(form, "decision", 16)
     errors = {}
-    if not EMAIL.match(email):
-        errors["email"] = "Enter your email address, like name@example.com."
-    if not purpose:
-        errors["purpose"] = "Choose a purpose."
+    if purpose not in purposes:
+        errors["purpose"] = "Choose one of the purposes listed."
     if decision not in ("granted", "withdrawn"):
         errors["decision"] = "Choose to give or to withdraw your consent."
     if errors:
         raise FormError(errors)
-    return email, purpose, decision
+    return purpose, decision
 
 
 def preferred_locale(accept_language: str | None) -> str | None:

@@ -92,20 +92,20 @@ class Backends:
         await asyncio.gather(*(notice(p) for p in purposes))
         return purposes
 
-    async def decisions(self, tenant: str, email: str, purposes: list[str]) -> dict[str, dict[str, Any]]:
-        """Purpose → the current answer for the person of ``email``."""
+    async def decisions(self, tenant: str, subject: dict[str, str], purposes: list[str]) -> dict[str, dict[str, Any]]:
+        """Purpose → the current answer for ``subject`` (an identifier: ``{"kind": …, "value": …}``)."""
         if not purposes:
             return {}
-        body = {"subject": {"kind": "email", "value": email}, "purposes": purposes}
+        body = {"subject": subject, "purposes": purposes}
         answer = await self.center("POST", self.settings.consent_url, "/v1/checks", tenant, json=body)
         return {r["purpose"]: r for r in answer["results"]}
 
     async def record_consent(
-        self, tenant: str, email: str, purpose: str, decision: str, proof: dict[str, str]
+        self, tenant: str, subject: dict[str, str], purpose: str, decision: str, proof: dict[str, str]
     ) -> dict[str, Any]:
-        """Record a grant or a withdrawal (the notice version in force)."""
+        """Record a grant or a withdrawal for ``subject`` (the notice version in force)."""
         body = {
-            "subject": {"kind": "email", "value": email},
+            "subject": subject,
             "purpose": purpose,
             "decision": decision,
             "channel": "web",
@@ -115,9 +115,9 @@ class Backends:
         result: dict[str, Any] = await self.center("POST", self.settings.consent_url, "/v1/consents", tenant, json=body)
         return result
 
-    async def honour_gpc(self, tenant: str, email: str, proof: dict[str, str]) -> list[str]:
-        """Record the browser's Global Privacy Control signal for the person: the purposes opted out."""
-        body = {"subject": {"kind": "email", "value": email}, "channel": "web", "collector": "privacy-center"}
+    async def honour_gpc(self, tenant: str, subject: dict[str, str], proof: dict[str, str]) -> list[str]:
+        """Record the browser's Global Privacy Control signal for ``subject``: the purposes opted out."""
+        body = {"subject": subject, "channel": "web", "collector": "privacy-center"}
         answer = await self.center(
             "POST", self.settings.consent_url, "/v1/gpc", tenant, json=body | {"proof": proof}, headers={"Sec-GPC": "1"}
         )

@@ -4,26 +4,51 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from services.portal.app import create_app
 from shared.rules.clock import ManualClock
 from tests.integration.portal.fakes import NOW, REQUEST_ID, Services, a_request, settings
 
 
-@pytest.fixture
-def services() -> Services:
-    return Services()
+@dataclass
+class PerSubject(Services):
+    """The fake services, with the consent service keeping each subject's grants apart."""
+
+    grants: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def _consent(self, method: str, path: str, body: Any) -> httpx.Response:
+        if isinstance(body, dict) and isinstance(body.get("subject"), dict):
+            subject = body["subject"]
+            self.granted = self.grants.setdefault((subject["kind"], subject["value"]), set())
+        return super()._consent(method, path, body)
 
 
 @pytest.fixture
-async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings(), ManualClock(NOW), transport=httpx.MockTransport(services.handle))
+def services() -> PerSubject:
+    return PerSubject()
+
+
+@pytest.fixture
+def app(services: Services) -> FastAPI:
+    return create_app(settings(), ManualClock(NOW), transport=httpx.MockTransport(services.handle))
+
+
+def browser(app: FastAPI, base_url: str = "http://portal.test") -> httpx.AsyncClient:
+    """A client of the portal with its own cookie jar, as one browser."""
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as http:
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with browser(app) as http:
         yield http
 
 
@@ -108,37 +133,158 @@ async def test_a_forged_or_foreign_ticket_opens_nothing(client: httpx.AsyncClien
     assert (await client.get(f"/p/globex/requests/{ticket}")).status_code == 404
 
 
-async def test_consent_shows_notices_and_grants_and_withdraws_in_one_click(
+def consent_subjects(services: Services) -> list[dict[str, str]]:
+    """The subjects of every call made to the consent service that names one."""
+    return [
+        b["subject"]
+        for _, url, _, b in services.calls
+        if "consent.test" in url and isinstance(b, dict) and "subject" in b
+    ]
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert match, "the consent forms carry a CSRF token"
+    return match.group(1)
+
+
+async def test_the_first_visit_sets_a_browser_cookie_and_shows_its_choices(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     page = await client.get("/p/demo/consent")
     assert page.status_code == 200 and "Our news, once a month." in page.text and "Notice version 2" in page.text
-    assert "Global Privacy Control" not in page.text
-    shown = await client.post("/p/demo/consent", data={"email": "ada@example.com"})
-    assert shown.status_code == 200 and 'value="granted"' in shown.text
+    assert "Global Privacy Control" not in page.text and 'name="email"' not in page.text
+    cookie = page.headers["set-cookie"]
+    visitor = page.cookies["privops_visitor"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", visitor)
+    assert "Path=/p/demo;" in cookie + ";" and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert f"Max-Age={395 * 86400}" in cookie and "Secure" not in cookie
+    assert consent_subjects(services) == [{"kind": "cookie_id", "value": visitor}]  # the check of its choices
+    assert 'value="granted"' in page.text and "Not allowed" in page.text
+    assert "These choices are kept for this browser." in page.text
+    assert 'href="/p/demo/requests/new?type=access"' in page.text
+    assert 'href="/p/demo/requests/new?type=objection"' in page.text
+    again = await client.get("/p/demo/consent")
+    assert "set-cookie" not in again.headers  # set once, never extended by a later visit
+    assert consent_subjects(services)[-1] == {"kind": "cookie_id", "value": visitor}
+
+
+async def test_the_cookie_is_secure_over_https(app: FastAPI) -> None:
+    async with browser(app, "https://portal.test") as https:
+        page = await https.get("/p/demo/consent")
+    assert page.status_code == 200 and "Secure" in page.headers["set-cookie"]
+
+
+async def test_consent_is_given_and_withdrawn_in_one_click_for_this_browser(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    page = await client.get("/p/demo/consent")
+    visitor, csrf = page.cookies["privops_visitor"], csrf_of(page)
     given = await client.post(
-        "/p/demo/consent", data={"email": "ada@example.com", "purpose": "newsletter", "decision": "granted"}
+        "/p/demo/consent",
+        data={"purpose": "newsletter", "decision": "granted", "csrf": csrf, "email": "ada@example.com"},
     )
-    assert "Consent given" in given.text and 'value="withdrawn"' in given.text
+    assert given.status_code == 200 and "Consent given" in given.text and 'value="withdrawn"' in given.text
+    assert "Withdraw consent" in (await client.get("/p/demo/consent")).text  # read back for this browser
     withdrawn = await client.post(
         "/p/demo/consent",
-        data={"email": "ada@example.com", "purpose": "newsletter", "decision": "withdrawn"},
-        headers={"HX-Request": "true"},
+        data={"purpose": "newsletter", "decision": "withdrawn", "csrf": csrf},
+        headers={"HX-Request": "true", "Origin": "http://portal.test"},
     )
     assert "Consent withdrawn" in withdrawn.text and "<html" not in withdrawn.text  # htmx: the list only
-    decisions = [b["decision"] for _, b in services.sent("POST", "consent.test/v1/consents")]
-    assert decisions == ["granted", "withdrawn"]
-    ((_, body),) = services.sent("POST", "consent.test/v1/consents")[:1]
-    assert body["proof"]["ip"] == "203.0.113.7" and body["collector"] == "privacy-center"
+    recorded = services.sent("POST", "consent.test/v1/consents")
+    assert [b["decision"] for _, b in recorded] == ["granted", "withdrawn"]
+    assert all(b["subject"] == {"kind": "cookie_id", "value": visitor} for _, b in recorded)
+    assert {s["kind"] for s in consent_subjects(services)} == {"cookie_id"}  # never the email sent along
+    assert recorded[0][1]["proof"]["ip"] == "203.0.113.7" and recorded[0][1]["collector"] == "privacy-center"
+
+
+async def test_another_browser_does_not_see_the_first_ones_choices(
+    app: FastAPI, client: httpx.AsyncClient, services: Services
+) -> None:
+    page = await client.get("/p/demo/consent")
+    await client.post("/p/demo/consent", data={"purpose": "newsletter", "decision": "granted", "csrf": csrf_of(page)})
+    assert "Withdraw consent" in (await client.get("/p/demo/consent")).text
+    async with browser(app) as other:
+        theirs = await other.get("/p/demo/consent")
+        assert theirs.cookies["privops_visitor"] != page.cookies["privops_visitor"]
+        assert "Withdraw consent" not in theirs.text and "Give consent" in theirs.text
+        foreign = await other.post(
+            "/p/demo/consent", data={"purpose": "newsletter", "decision": "withdrawn", "csrf": csrf_of(page)}
+        )
+        assert foreign.status_code == 403  # the first browser's form token is not this browser's
+    assert "Withdraw consent" in (await client.get("/p/demo/consent")).text
+
+
+async def test_a_post_without_the_cookie_gets_one_when_it_comes_from_this_site(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    posted = await client.post(
+        "/p/demo/consent",
+        data={"purpose": "newsletter", "decision": "granted"},
+        headers={"Origin": "http://portal.test"},
+    )
+    assert posted.status_code == 200 and "Consent given" in posted.text
+    visitor = posted.cookies["privops_visitor"]
+    ((_, body),) = services.sent("POST", "consent.test/v1/consents")
+    assert body["subject"] == {"kind": "cookie_id", "value": visitor}
+    referred = await client.post(  # the next form of the page, now with the cookie and its token
+        "/p/demo/consent",
+        data={"purpose": "newsletter", "decision": "withdrawn", "csrf": csrf_of(posted)},
+        headers={"Referer": "http://portal.test/p/demo/consent"},
+    )
+    assert referred.status_code == 200 and "set-cookie" not in referred.headers
+
+
+@pytest.mark.parametrize(
+    ("cookie", "csrf", "headers"),
+    [
+        (False, None, {"Origin": "https://evil.example"}),
+        (False, None, {"Referer": "https://evil.example/page"}),
+        (False, None, {}),
+        (True, "forged", {}),
+        (True, None, {}),
+        (True, "ok", {"Origin": "https://evil.example"}),
+    ],
+)
+async def test_a_cross_site_consent_post_is_refused(
+    client: httpx.AsyncClient, services: Services, cookie: bool, csrf: str | None, headers: dict[str, str]
+) -> None:
+    form = {"purpose": "newsletter", "decision": "granted"}
+    if cookie:
+        page = await client.get("/p/demo/consent")
+        form |= {"csrf": csrf_of(page) if csrf == "ok" else csrf or ""}
+    refused = await client.post("/p/demo/consent", data=form, headers=headers)
+    assert refused.status_code == 403 and "another site" in refused.text
+    assert "set-cookie" not in refused.headers
+    assert services.sent("POST", "consent.test/v1/consents") == []
+
+
+@pytest.mark.parametrize(
+    ("purpose", "decision"), [("profiling", "granted"), ("newsletter", "sold"), ("", ""), ("newsletter", "")]
+)
+async def test_a_bad_consent_choice_is_a_422_and_changes_nothing(
+    client: httpx.AsyncClient, services: Services, purpose: str, decision: str
+) -> None:
+    page = await client.get("/p/demo/consent")
+    bad = await client.post("/p/demo/consent", data={"purpose": purpose, "decision": decision, "csrf": csrf_of(page)})
+    assert bad.status_code == 422 and 'id="errors"' in bad.text and "Newsletter" in bad.text
+    assert services.sent("POST", "consent.test/v1/consents") == []
 
 
 async def test_a_gpc_browser_is_honoured_and_told_so(client: httpx.AsyncClient, services: Services) -> None:
     page = await client.get("/p/demo/consent", headers={"Sec-GPC": "1"})
-    assert "Global Privacy Control honoured" in page.text
-    shown = await client.post("/p/demo/consent", data={"email": "ada@example.com"}, headers={"Sec-GPC": "1"})
-    assert "opt-out of: targeted_ads" in shown.text
-    ((headers, _),) = services.sent("POST", "consent.test/v1/gpc")
-    assert headers["sec-gpc"] == "1"
+    assert "Global Privacy Control honoured" in page.text and "opt-out of: targeted_ads" in page.text
+    visitor = page.cookies["privops_visitor"]
+    ((headers, body),) = services.sent("POST", "consent.test/v1/gpc")
+    assert headers["sec-gpc"] == "1" and body["subject"] == {"kind": "cookie_id", "value": visitor}
+    given = await client.post(
+        "/p/demo/consent",
+        data={"purpose": "newsletter", "decision": "granted", "csrf": csrf_of(page)},
+        headers={"Sec-GPC": "1"},
+    )
+    assert "Global Privacy Control honoured" in given.text and "Consent given" in given.text
+    assert [b["subject"]["value"] for _, b in services.sent("POST", "consent.test/v1/gpc")] == [visitor, visitor]
 
 
 async def test_the_subprocessor_list_shows_locations_safeguards_and_the_feed(client: httpx.AsyncClient) -> None:

@@ -55,9 +55,24 @@ def test_a_bad_form_names_every_field_to_fix() -> None:
     assert set(bad.value.errors) == {"email", "jurisdiction"}
     with pytest.raises(FormError):
         request_body("lift_restriction", {})
+
+
+def test_a_consent_choice_is_a_known_purpose_and_a_decision_without_any_email() -> None:
+    offered = ["newsletter", "targeted_ads"]
+    assert consent_choice({"purpose": [" newsletter "], "decision": ["granted"]}, offered) == ("newsletter", "granted")
+    chosen = consent_choice(
+        {"email": ["ada@example.com"], "purpose": ["targeted_ads"], "decision": ["withdrawn"]}, offered
+    )
+    assert chosen == ("targeted_ads", "withdrawn")  # an email sent along is ignored: the browser is the subject
     with pytest.raises(FormError) as choice:
-        consent_choice({"email": ["ada@example.com"], "purpose": ["x"], "decision": ["sold"]})
+        consent_choice({"purpose": ["newsletter"], "decision": ["sold"]}, offered)
     assert set(choice.value.errors) == {"decision"}
+    with pytest.raises(FormError) as unknown:
+        consent_choice({"purpose": ["profiling"], "decision": ["granted"]}, offered)
+    assert set(unknown.value.errors) == {"purpose"}
+    with pytest.raises(FormError) as empty:
+        consent_choice({}, offered)
+    assert set(empty.value.errors) == {"purpose", "decision"}
 
 
 @pytest.mark.parametrize(
