@@ -137,7 +137,7 @@ def granted(needs: list[Requirement], held: Iterable[str]) -> bool:
 
 
 def _dependant(app: FastAPI, route: Route) -> Dependant:
-    # FastAPI ≥ 0.123 keeps included routers as such; iter_route_contexts flattens them (older: a flat list).
+    # Recent FastAPI keeps included routers as such in app.routes; iter_route_contexts flattens them (older: flat).
     flatten: Any = getattr(fastapi.routing, "iter_route_contexts", iter)
     for candidate in flatten(app.routes):
         path = PARAM.sub(lambda m: "{" + m.group(1) + "}", getattr(candidate, "path", "") or "")
