@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import re
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
+import jwt
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 
+from shared.bus.dead_letter_admin import OPERATOR_SCOPE
 from shared.rules.clock import ManualClock
-from shared.runtime.auth import admin_scopes, issue_token
+from shared.rules.scopes import grants
+from shared.runtime.admin import admin_unit_of_work
+from shared.runtime.auth import ALGORITHM_HS, admin_scopes, issue_token
 from tests.support.stack import JWT_SECRET, Infra, RunningService, run_service
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -25,6 +33,19 @@ TENANT_A, TENANT_B = "acme", "globex"
 ALL_SCOPES = (*admin_scopes(), "identity:admin", "identity:sign", "dsar:task", "dsar:notify", "notify:claim")
 # Routes that are not part of the API (operations, documentation).
 OPERATIONS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
+# The token endpoint's error codes: RFC 6749 §5.2, https://www.rfc-editor.org/rfc/rfc6749#section-5.2, and RFC 8707
+# §2's invalid_target (a tenant the client may not act for), https://www.rfc-editor.org/rfc/rfc8707#section-2.
+OAUTH_ERRORS = frozenset(
+    {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+        "invalid_target",
+    }
+)
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 REPORTS = Path(os.environ.get("PRIVOPS_REPORT_DIR", ".privops/reports"))
 
@@ -69,6 +90,63 @@ def routes(app: FastAPI) -> list[Route]:
     return found
 
 
+@dataclass(frozen=True)
+class Requirement:
+    """What one authorization dependency of a route asks for: every scope of ``scopes``, or one (``any_of``)."""
+
+    scopes: tuple[str, ...]
+    any_of: bool = False
+
+    def granted_by(self, held: Iterable[str]) -> bool:
+        """Whether a token holding ``held`` passes (admin ⊃ write ⊃ read, ``shared.rules.scopes.grants``)."""
+        holding = set(held)
+        passes = any if self.any_of else all
+        return passes(grants(holding, s) for s in self.scopes)
+
+    def __str__(self) -> str:
+        return (" or " if self.any_of else " and ").join(self.scopes)
+
+
+def requirements(app: FastAPI, route: Route) -> list[Requirement]:
+    """The scope checks of ``route``'s dependencies (none: any valid token passes), read from the dependency tree.
+
+    ``require``/``require_any`` (what ``unit_of_work`` builds on) keep their scopes in a closure; the dead-letter
+    admin API asks for ``<service>:admin`` or ``platform:admin``. A scope checked only inside a handler is not
+    visible here: the role matrix then reports the role that got a 403 it was not expected to get.
+    """
+    found: list[Requirement] = []
+
+    def walk(dependant: Dependant) -> None:
+        call = dependant.call
+        if call is admin_unit_of_work:
+            found.append(Requirement((f"{app.state.settings.service_name}:admin", OPERATOR_SCOPE), any_of=True))
+        elif inspect.isfunction(call) and call.__name__.startswith("require_"):
+            scopes = inspect.getclosurevars(call).nonlocals["scopes"]
+            found.append(Requirement(tuple(scopes), any_of=call.__name__.startswith("require_any_")))
+        for sub in dependant.dependencies:
+            walk(sub)
+
+    walk(_dependant(app, route))
+    return list(dict.fromkeys(found))
+
+
+def granted(needs: list[Requirement], held: Iterable[str]) -> bool:
+    """Whether a token holding ``held`` passes every requirement of a route."""
+    holding = set(held)
+    return all(r.granted_by(holding) for r in needs)
+
+
+def _dependant(app: FastAPI, route: Route) -> Dependant:
+    # Recent FastAPI keeps included routers as such in app.routes; iter_route_contexts flattens them (older: flat).
+    flatten: Any = getattr(fastapi.routing, "iter_route_contexts", iter)
+    for candidate in flatten(app.routes):
+        path = PARAM.sub(lambda m: "{" + m.group(1) + "}", getattr(candidate, "path", "") or "")
+        if path == route.path and route.method in (getattr(candidate, "methods", None) or ()):
+            dependant: Dependant = candidate.dependant
+            return dependant
+    raise LookupError(f"{route.label} is in the OpenAPI document but not in the route table")
+
+
 def schema_example(app: FastAPI, route: Route) -> Any:
     """The first example of the operation's JSON request body schema, if it documents one."""
     body = route.operation.get("requestBody")
@@ -85,12 +163,56 @@ def schema_example(app: FastAPI, route: Route) -> Any:
     return examples[0] if examples else None
 
 
+# Request bodies for operations whose schema documents no usable example (a call that is let through must get past
+# validation).
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/v1/incidents/{incident_id}/close"): {"reason": "Contained."},
+    ("POST", "/v1/notices/{notice_id}/send"): {},
+    ("POST", "/v1/requests/{request_id}/cancel"): {},
+    ("POST", "/v1/requests/{request_id}/verification/confirm"): {"code": "123456"},
+}
+RAW_BODIES: dict[tuple[str, str], bytes] = {
+    ("POST", "/v1/imports/{import_id}/rows"): b'{"subject_kind": "email", "subject": "x@example.com"}\n',
+}
+# Values for required query parameters.
+QUERY = {"offset": "0"}
+
+
+def request_of(app: FastAPI, route: Route, failures: list[str]) -> dict[str, Any]:
+    """Query parameters and a body that pass the operation's validation (needed when a call must reach the object
+    lookup: routes with path parameters)."""
+    params = {}
+    for parameter in route.operation.get("parameters", []):
+        if parameter["in"] == "query" and parameter.get("required"):
+            if parameter["name"] in QUERY:
+                params[parameter["name"]] = QUERY[parameter["name"]]
+            elif route.params:
+                failures.append(f"{route.label}: add a value for query parameter {parameter['name']!r} to QUERY")
+    key = (route.method, route.path)
+    if key in RAW_BODIES:
+        return {"params": params, "content": RAW_BODIES[key]}
+    if "requestBody" not in route.operation:
+        return {"params": params}
+    body = BODIES.get(key, schema_example(app, route))
+    if body is None and route.params:
+        failures.append(f"{route.label}: document an example of its request body, or add one to BODIES")
+    return {"params": params, "json": body if body is not None else {}}
+
+
 def bearer(
     tenant: str, *scopes: str, secret: str = JWT_SECRET, subject: str = "privops-cli", **kw: Any
 ) -> dict[str, str]:
     """An Authorization header for ``tenant`` with ``scopes``, signed with ``secret``."""
     now = kw.pop("now", datetime.now(UTC))
     return {"Authorization": f"Bearer {issue_token(secret, tenant, scopes, now=now, subject=subject, **kw)}"}
+
+
+def signed(tenant: str, scopes: Iterable[str], subject: str, **claims: Any) -> dict[str, str]:
+    """An Authorization header with a development-mode token carrying exactly these claims (and the usual times)."""
+    now = int(datetime.now(UTC).timestamp())
+    body = {"sub": subject, "tenant": tenant, "scope": " ".join(scopes), "iat": now, "nbf": now, "exp": now + 600}
+    token = jwt.encode(body | {"jti": uuid.uuid4().hex} | claims, JWT_SECRET, algorithm=ALGORITHM_HS)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def expired(tenant: str, *scopes: str, subject: str = "privops-cli") -> dict[str, str]:

@@ -9,11 +9,17 @@ objects made by the fixture factories, so handlers run on live state and not onl
 
 ``make test`` runs about 100 cases per service (fixed seed). Set ``PRIVOPS_FUZZ_EXAMPLES=1000`` (cases per
 service, random seed) for the long run; figures go to ``.privops/reports/fuzz-<service>.json``.
+
+The token endpoint gets its own test as well: schemathesis does generate its form bodies, but always sends the
+fuzzer's bearer token, checks only its schema, and gives it a few cases among identity's operations. There random
+form fields (unicode, NUL, huge values, real client ids and scopes) go in with and without HTTP Basic (right and
+wrong secrets, malformed headers), and every answer is a 200 or an RFC 6749 §5.2 error with ``no-store``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import os
 import time
@@ -25,7 +31,7 @@ import httpx
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, reject, settings
+from hypothesis import HealthCheck, Phase, example, given, reject, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -37,7 +43,17 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.hardening.factories import FACTORIES, SUBJECT
-from tests.hardening.support import ALL_SCOPES, TENANT_A, bearer, problem_errors, service, write_report
+from tests.hardening.support import (
+    ALL_SCOPES,
+    OAUTH_ERRORS,
+    TENANT_A,
+    TENANT_B,
+    bearer,
+    problem_errors,
+    service,
+    write_report,
+)
+from tests.integration.identity.support import PEOPLE_CLIENTS, SECRET, identity
 from tests.support.stack import SERVICES, Infra, RunningService
 
 pytestmark = [
@@ -203,3 +219,143 @@ async def test_what_the_fuzzer_found_stays_fixed(infra: Infra, topic_prefix: str
         check = {"certificate": {"certificate_id": "x"}, "signature": "é" * 64}
         verified = await svc.client.post("/v1/certificates/verify", json=check, headers=headers)
         assert (verified.status_code, verified.json()["valid"]) == (200, False)
+
+
+# The token endpoint's parameters (RFC 6749 §4.1.3, §4.4.2, §2.3.1; RFC 7636 §4.5; privops' tenant).
+TOKEN_FIELDS = ("grant_type", "scope", "tenant", "client_id", "client_secret", "code", "code_verifier", "redirect_uri")
+CRM_STORE = {"client_id": "acme-crm", "tenant": TENANT_A, "name": "CRM", "kind": "store", "scopes": ["dsar:task"]}
+TOKEN_CLIENTS = [*PEOPLE_CLIENTS, CRM_STORE | {"system": "crm"}]
+FORM = "application/x-www-form-urlencoded"
+
+
+def b64(text: str) -> str:
+    """``text`` in base64, as HTTP Basic carries it."""
+    return base64.b64encode(text.encode()).decode()
+
+
+# Found by this test: a NUL in the client id of HTTP Basic (raw, or form-encoded as %00) reached the database.
+FOUND = [
+    ({"grant_type": "client_credentials"}, {"Content-Type": FORM, "Authorization": "Basic " + b64(f"a{nul}b:s")})
+    for nul in ("\x00", "%00")
+]
+
+
+def token_requests() -> st.SearchStrategy[tuple[dict[str, str], dict[str, str]]]:
+    """A form (any of the token endpoint's fields, each plausible, random, with a NUL or huge) and its headers."""
+    ids = [c["client_id"] for c in TOKEN_CLIENTS]
+    plausible = {
+        "grant_type": st.sampled_from(["client_credentials", "authorization_code", "password", "refresh_token"]),
+        "scope": st.lists(st.sampled_from((*ALL_SCOPES, "platform:admin", "openid", "dsar:root")), max_size=4).map(
+            " ".join
+        ),
+        "tenant": st.sampled_from([TENANT_A, TENANT_B, "*", "ops", "A", "-x", "x" * 64]),
+        "client_id": st.sampled_from(ids),
+        "client_secret": st.sampled_from([SECRET, SECRET[:-1], ""]),
+        "code": st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", max_size=64),
+        "code_verifier": st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~", min_size=43, max_size=128),
+        "redirect_uri": st.sampled_from(["https://console.acme.test/callback", "http://evil.test/", "not a uri"]),
+    }
+    nul = st.builds(lambda a, b: f"{a}\x00{b}", st.text(max_size=8), st.text(max_size=8))
+    huge = st.builds(lambda c, n: c * n, st.characters(), st.integers(4_000, 40_000))
+
+    def value(name: str) -> st.SearchStrategy[str]:
+        return st.one_of(plausible[name], plausible[name], st.text(), nul, huge)
+
+    form = st.fixed_dictionaries({}, optional={name: value(name) for name in TOKEN_FIELDS})
+
+    def basic(client_id: str, secret: str) -> str:
+        return "Basic " + b64(f"{client_id}:{secret}")
+
+    authorization = st.one_of(
+        st.none(),
+        st.builds(basic, st.sampled_from(ids), st.sampled_from([SECRET, SECRET + "x"])),
+        st.builds(basic, st.one_of(st.text(), nul, st.sampled_from(ids)), st.one_of(st.text(), nul, huge)),
+        st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80).map("Basic ".__add__),
+        st.just(bearer(TENANT_A, "identity:admin")["Authorization"]),
+    )
+    content_type = st.sampled_from([FORM, FORM, FORM, f"{FORM}; charset=UTF-8", "application/json", "text/plain"])
+    anything = st.tuples(
+        form,
+        st.builds(
+            lambda auth, kind: {"Content-Type": kind} | ({"Authorization": auth} if auth is not None else {}),
+            authorization,
+            content_type,
+        ),
+    )
+    # A real client asking for client credentials, with a plausible scope and tenant and at most one field fuzzed:
+    # what reaches the scope and tenant rules and the signing of a token.
+    client = st.sampled_from([c for c in TOKEN_CLIENTS if c["kind"] != "console"])
+    asked = st.fixed_dictionaries(
+        {"grant_type": st.just("client_credentials")},
+        optional={"scope": plausible["scope"], "tenant": plausible["tenant"]},
+    )
+    fuzzed: st.SearchStrategy[dict[str, str]] = st.one_of(
+        st.just({}), st.sampled_from(TOKEN_FIELDS).flatmap(lambda k: value(k).map(lambda v: {k: v}))
+    )
+    wellformed = st.builds(
+        lambda c, a, f: (a | f, {"Content-Type": FORM, "Authorization": basic(c["client_id"], SECRET)}),
+        client,
+        asked,
+        fuzzed,
+    )
+    return st.one_of(wellformed, anything)
+
+
+def token_answer_errors(response: httpx.Response) -> list[str]:
+    """What makes ``response`` not a token endpoint's answer: a 200 token or an RFC 6749 §5.2 error, never cached."""
+    errors = []
+    if response.status_code not in (200, 400, 401):
+        errors.append(f"status {response.status_code}")
+    if "no-store" not in response.headers.get("cache-control", ""):
+        errors.append(f"Cache-Control is {response.headers.get('cache-control')!r}")
+    try:
+        body = response.json()
+    except ValueError:
+        return [*errors, f"body is not JSON: {response.text[:200]!r}"]
+    if response.status_code == 200:
+        if not (isinstance(body, dict) and body.get("token_type") == "Bearer" and body.get("access_token")):
+            errors.append(f"not a token response: {body!r:.200}")
+    elif not isinstance(body, dict) or body.get("error") not in OAUTH_ERRORS:
+        errors.append(f"not an RFC 6749 error: {body!r:.200}")
+    elif response.status_code == 401 and "www-authenticate" not in response.headers:
+        errors.append("a 401 without WWW-Authenticate")
+    return errors
+
+
+async def test_fuzz_the_token_endpoint(infra: Infra, topic_prefix: str, tmp_path: Path) -> None:
+    async with identity(infra, topic_prefix, tmp_path, clients=TOKEN_CLIENTS) as svc:
+        loop = asyncio.get_running_loop()
+        outcomes: Counter[str] = Counter()
+        failures: dict[str, str] = {}
+        deadline = time.monotonic() + BUDGET_S
+
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=not LONG,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(request=token_requests())
+        @example(request=FOUND[0])
+        @example(request=FOUND[1])
+        def fuzz(request: tuple[dict[str, str], dict[str, str]]) -> None:
+            if time.monotonic() > deadline:
+                reject()
+            form, headers = request
+            call = svc.client.post("/oauth/token", data=form, headers=headers)
+            response = asyncio.run_coroutine_threadsafe(call, loop).result(timeout=60)
+            body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+            outcomes[f"{response.status_code} {body.get('error', '') if isinstance(body, dict) else ''}".strip()] += 1
+            if errors := token_answer_errors(response):
+                shown = {k: (v[:60] + f"…({len(v)} chars)" if len(v) > 60 else v) for k, v in form.items()}
+                key = f"{response.status_code}: {errors[0][:120]}"
+                failures.setdefault(key, f"{errors}\n  form {shown!r}\n  headers {headers!r}\n  {response.text[:300]}")
+
+        await asyncio.to_thread(fuzz)
+    total = sum(outcomes.values())
+    write_report("fuzz-token-endpoint", {"cases": total, "outcomes": dict(outcomes), "failures": failures})
+    print(f"\nfuzz POST /oauth/token: {total} cases, {dict(outcomes)}")
+    assert not failures, f"{len(failures)} failures:\n" + "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
+    assert outcomes["200"] and outcomes["401 invalid_client"], "the generator no longer reaches both ends"

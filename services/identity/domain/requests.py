@@ -44,6 +44,8 @@ def client_credentials(authorization: str | None, params: dict[str, str]) -> tup
         if not sep:
             raise InvalidClientAuth("the Basic credentials are malformed")
         client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)  # form-encoded (RFC 6749 §2.3.1)
+        if "\x00" in client_id:  # no client id holds one, and PostgreSQL text cannot: never look it up
+            raise InvalidClientAuth("the Basic credentials are malformed")
         if "client_id" in params and params["client_id"] != client_id:
             raise InvalidRequest("client_id differs from the authenticated client")
         return client_id, secret
