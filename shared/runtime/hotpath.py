@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+import fastapi.routing
 import structlog
 from starlette.requests import Request
 from starlette.routing import BaseRoute
@@ -137,10 +138,12 @@ class HotPathMiddleware:
     def _route(self, scope: Scope, hot: HotPath) -> BaseRoute | None:
         key = (hot.method, hot.path)
         if key not in self._routes:
+            # FastAPI keeps included routers as such in ``app.routes``: walk them flat (older releases are flat).
+            flatten: Any = getattr(fastapi.routing, "iter_route_contexts", iter)
             self._routes[key] = next(
                 (
                     r
-                    for r in scope["app"].routes
+                    for r in flatten(scope["app"].routes)
                     if getattr(r, "path", None) == hot.path and hot.method in (getattr(r, "methods", None) or ())
                 ),
                 None,
