@@ -649,7 +649,15 @@ def local_parts(tmp_path: Path) -> tuple[Postgres, Broker, LocalSecrets, LocalSm
     broker = Broker(9092, subprocess.Popen([sys.executable, "-c", "pass"]))
     broker.process.wait()
     clients = {s: f"{s}-".ljust(48, "c") for s in (*CLIENTS, CLI_CLIENT)}
-    secrets_ = LocalSecrets("j" * 48, "s" * 48, "k" * 48, "privops", "p" * 32, "e" * 48, clients)
+    secrets_ = LocalSecrets(
+        jwt_secret="j" * 48,
+        subject_hash_key="s" * 48,
+        signing_key="k" * 48,
+        smtp_username="privops",
+        smtp_password="p" * 32,
+        identity_key_encryption_key="e" * 48,
+        clients=clients,
+    )
     cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
     smtp = LocalSmtp("127.0.0.1", 1025, tmp_path / "mailbox", cert, key, "privops", "p" * 32)
     return postgres, broker, secrets_, smtp
