@@ -104,6 +104,14 @@ def _erasures(run: Checks) -> dict[str, int]:
     tasks_sql = "SELECT system_key, count(*) FROM dsar_task WHERE tenant_id = 'demo' GROUP BY 1"
     per_system = {r[0]: int(r[1]) for r in run.rows("dsar", tasks_sql)}
     run.counts["dsar_tasks_per_system"] = per_system
+    still_open = run.rows(
+        "dsar",
+        "SELECT system_key, count(*), max(attempt), count(*) FILTER (WHERE escalated_at IS NOT NULL) "
+        "FROM dsar_task WHERE tenant_id = 'demo' AND state = 'open' GROUP BY 1",
+    )
+    run.counts["dsar_tasks_open"] = {
+        r[0]: {"open": int(r[1]), "max_attempt": int(r[2]), "escalated": int(r[3])} for r in still_open
+    }
     run.counts["dsar_outcomes"] = dict(Counter(r[3] or "none" for r in ours))
     return per_system
 

@@ -19,6 +19,7 @@ newsletter consent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -163,9 +164,8 @@ async def until_in_flight(progress: Progress, timeout: float) -> float:
     return round(time.monotonic() - began, 3)
 
 
-async def run_faults(stack: ChaosStack, config: ChaosConfig, progress: Progress) -> list[FaultResult]:
-    """Inject every fault in turn, each on requests in flight, waiting for recovery after each."""
-    results = []
+async def run_faults(stack: ChaosStack, config: ChaosConfig, progress: Progress, results: list[FaultResult]) -> None:
+    """Inject every fault in turn (into ``results``), each on requests in flight, waiting for recovery after each."""
     await asyncio.sleep(config.first_fault_after_s)
     for kind, target in FAULT_ORDER:
         store_offset = stack.log_offset(target) if target in STORES else 0
@@ -180,14 +180,13 @@ async def run_faults(stack: ChaosStack, config: ChaosConfig, progress: Progress)
             consents_done_at_fault=progress.consents_done,
             dsars_verified_at_fault=progress.dsar_verified,
         )
+        results.append(fault)  # kept in the report even if the platform never comes back
         began = time.monotonic()
         fault.detail = await inject(stack, kind, target)
         print(f"chaos: {kind} {target} ({fault.in_flight} requests in flight): {fault.detail}", flush=True)
         await wait_recovered(stack, fault, store_offset, began, config.recovery_timeout_s)
         print(f"chaos:   ready after {fault.ready_s} s, outboxes drained after {fault.drained_s} s", flush=True)
-        results.append(fault)
         await asyncio.sleep(config.pause_between_faults_s)
-    return results
 
 
 async def run(config: ChaosConfig) -> ChaosReport:
@@ -230,7 +229,7 @@ async def run(config: ChaosConfig) -> ChaosReport:
             withdraw_people(stack.urls["consent"], token, list(PEOPLE_WITHDRAWING), progress),
         )
         try:
-            report.faults = await run_faults(stack, config, progress)
+            await run_faults(stack, config, progress, report.faults)
         finally:
             progress.more_wanted = False  # the faults are over: finish what is in flight, send nothing more
         await asyncio.wait_for(load, timeout=config.drain_timeout_s)
@@ -255,6 +254,8 @@ async def run(config: ChaosConfig) -> ChaosReport:
     finally:
         if load is not None and not load.done():
             load.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await load
         report.unexpected_deaths = stack.unexpected_deaths
         await asyncio.to_thread(stack.stop)
         report.duration_s = round(time.monotonic() - started, 1)

@@ -219,7 +219,17 @@ class ChaosStack(LocalStack):
         deadline = time.monotonic() + 10
         while (pg.data_dir / "postmaster.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.postgres = start_postgres(pg.data_dir, port=pg.port)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                # Adopts the server once it runs: on a loaded machine crash recovery can outlast pg_ctl's
+                # 10 s wait, while the server it started goes on recovering.
+                self.postgres = start_postgres(pg.data_dir, port=pg.port)
+                return
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     # -- readiness -----------------------------------------------------------------------
 
