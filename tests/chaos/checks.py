@@ -293,6 +293,8 @@ def _notifications(run: Checks) -> None:
         "FROM dsar_notification",
     )
     total, delivered, failed = (int(v) for v in asked[0])
+    states = run.rows("dsar", "SELECT state, count(*) FROM dsar_notification GROUP BY 1")
+    run.counts["dsar_notification_states"] = {r[0]: int(r[1]) for r in states}
     pending = run.rows("notify", "SELECT count(*) FROM message WHERE state IN ('queued', 'retrying')")
     smtp = run.stack.smtp
     mailbox = smtp.mailbox if smtp else None
