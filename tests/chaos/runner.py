@@ -7,13 +7,20 @@ PostgreSQL. Every erasure sends two mails through notify (the code, the completi
 reach the SMTP server once, and the DSAR service must see it delivered.
 Recovery time: from the fault until every ``/readyz`` answers 200 (and a restarted store has
 rejoined its group) and no outbox holds an event committed more than a second ago.
+
+The load goes on past its configured counts until the last fault is over, so that every fault lands
+on HTTP requests in flight (a fault is injected at a moment when at least one is outstanding, and
+the run fails if one landed with none). Before the load, a legal hold is placed on one erasure
+subject in ten; one consent write in ten is a withdrawal, whose data the demo stores sweep a second
+later (the chaos stack shortens retention's grace period), and two demo people withdraw their
+newsletter consent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,9 +29,17 @@ from typing import Any
 
 import httpx
 
-from shared.runtime.auth import SERVICES
+from tests.chaos.checks import SYSTEMS, Check, final_checks
+from tests.chaos.drain import (
+    erasures_completed,
+    holds_known_to_dsar,
+    notifications_sent,
+    outcomes_applied,
+    schedules_caught_up,
+    sweeps_settled,
+)
 from tests.chaos.stack import STORES, ChaosStack
-from tests.chaos.workload import Progress, run_load
+from tests.chaos.workload import LoadPlan, Progress, erasure_email, held, place_holds, run_load, withdraw_people
 
 FAULT_ORDER = (
     ("kill", "consent"),
@@ -39,11 +54,9 @@ FAULT_ORDER = (
     ("kill", "analytics-store"),
     ("kill", "subprocessor"),
 )
-SYSTEMS = 8  # the six services and the two demo stores each get a task per erasure
-REQUESTS_SQL = (
-    "SELECT r.id, r.state, count(c.id) FROM dsar_request r "
-    "LEFT JOIN dsar_erasure_certificate c ON c.request_id = r.id WHERE r.tenant_id = 'demo' GROUP BY r.id, r.state"
-)
+# Demo people the CRM holds (examples/crm/store.py PEOPLE) who withdraw their newsletter consent: a sweep
+# must remove their subscription. The other two keep theirs.
+PEOPLE_WITHDRAWING = ("alan@example.com", "katherine@example.com")
 
 
 @dataclass
@@ -53,10 +66,15 @@ class ChaosConfig:
     consents: int = 10_000
     erasures: int = 1_000
     concurrency: int = 16
+    extra_consent_workers: int = 4  # after the configured counts, until the faults are over
+    extra_erasure_workers: int = 1
+    extra_consent_pause_s: float = 0.2
+    extra_erasure_pause_s: float = 1.5
     first_fault_after_s: float = 8.0
     pause_between_faults_s: float = 3.0
     recovery_timeout_s: float = 120.0
     drain_timeout_s: float = 420.0
+    in_flight_wait_s: float = 10.0  # how long a fault may wait for a request in flight
     results_dir: Path = Path("tests/chaos/results")
 
 
@@ -70,19 +88,10 @@ class FaultResult:
     detail: str
     ready_s: float | None = None
     drained_s: float | None = None
+    in_flight: int = 0  # HTTP requests outstanding when the fault was injected
+    waited_for_flight_s: float = 0.0
     consents_done_at_fault: int = 0
     dsars_verified_at_fault: int = 0
-    load_in_flight: bool = True
-
-
-@dataclass
-class Check:
-    """One assertion of the final state."""
-
-    name: str
-    expected: Any
-    actual: Any
-    ok: bool
 
 
 @dataclass
@@ -147,207 +156,41 @@ async def wait_recovered(
         await asyncio.sleep(0.3)
 
 
-async def run_faults(
-    stack: ChaosStack, config: ChaosConfig, progress: Progress, load: asyncio.Task[None]
-) -> list[FaultResult]:
-    """Inject every fault in turn, waiting for recovery after each."""
-    results = []
+async def until_in_flight(progress: Progress, timeout: float) -> float:
+    """Wait (bounded) for a moment when at least one HTTP request of the load is outstanding; the seconds waited."""
+    began = time.monotonic()
+    while progress.in_flight == 0 and time.monotonic() - began < timeout:
+        await asyncio.sleep(0.002)
+    return round(time.monotonic() - began, 3)
+
+
+async def run_faults(stack: ChaosStack, config: ChaosConfig, progress: Progress, results: list[FaultResult]) -> None:
+    """Inject every fault in turn (into ``results``), each on requests in flight, waiting for recovery after each."""
     await asyncio.sleep(config.first_fault_after_s)
     for kind, target in FAULT_ORDER:
         store_offset = stack.log_offset(target) if target in STORES else 0
+        waited = await until_in_flight(progress, config.in_flight_wait_s)
         fault = FaultResult(
             kind,
             target,
             datetime.now(UTC).isoformat(),
             "",
+            in_flight=progress.in_flight,
+            waited_for_flight_s=waited,
             consents_done_at_fault=progress.consents_done,
             dsars_verified_at_fault=progress.dsar_verified,
-            load_in_flight=not load.done(),
         )
+        results.append(fault)  # kept in the report even if the platform never comes back
         began = time.monotonic()
         fault.detail = await inject(stack, kind, target)
-        print(f"chaos: {kind} {target}: {fault.detail}", flush=True)
+        print(f"chaos: {kind} {target} ({fault.in_flight} requests in flight): {fault.detail}", flush=True)
         await wait_recovered(stack, fault, store_offset, began, config.recovery_timeout_s)
         print(f"chaos:   ready after {fault.ready_s} s, outboxes drained after {fault.drained_s} s", flush=True)
-        results.append(fault)
         await asyncio.sleep(config.pause_between_faults_s)
-    return results
-
-
-def sql_rows(stack: ChaosStack, database: str, sql: str) -> list[list[str]]:
-    """Rows of a query (psql, unaligned, ``|``-separated)."""
-    out = stack.pg.psql(sql, database=database)
-    return [line.split("|") for line in out.splitlines() if line]
-
-
-async def drain(stack: ChaosStack, progress: Progress, config: ChaosConfig) -> dict[str, Any]:
-    """Wait until every erasure completed (or the drain timeout); return the DSAR states seen."""
-    deadline = time.monotonic() + config.drain_timeout_s
-    ids = set(progress.dsar_ids.values())
-    states: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        await asyncio.to_thread(stack.supervise)
-        try:
-            rows = sql_rows(stack, "dsar", REQUESTS_SQL)
-        except RuntimeError as exc:
-            print(f"chaos: DSAR state query failed: {exc}", flush=True)
-            await asyncio.sleep(1)
-            continue
-        ours = [r for r in rows if r[0] in ids]
-        states = {}
-        for _, state, _cert in ours:
-            states[state] = states.get(state, 0) + 1
-        if states.get("completed", 0) + states.get("partial", 0) >= len(ids):
-            break
-        await asyncio.sleep(2)
-    return states
-
-
-NOTIFY_PENDING_SQL = (
-    "SELECT count(*) FROM message WHERE state IN ('queued', 'retrying') "
-    "UNION ALL SELECT count(*) FROM outbox WHERE published_at IS NULL"
-)
-
-
-async def drain_notifications(stack: ChaosStack, timeout: float = 120.0) -> float:
-    """Wait until notify has no message left to send and nothing left in its outbox; return the seconds waited."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        await asyncio.to_thread(stack.supervise)
-        try:
-            pending = [int(r[0]) for r in sql_rows(stack, "notify", NOTIFY_PENDING_SQL)]
-        except RuntimeError:
-            pending = [1]
-        if not any(pending):
-            break
-        await asyncio.sleep(1)
-    return round(time.monotonic() - started, 1)
-
-
-def final_checks(stack: ChaosStack, progress: Progress, config: ChaosConfig) -> tuple[list[Check], dict[str, Any]]:
-    """Every count the issue asks for."""
-    checks: list[Check] = []
-    counts: dict[str, Any] = {}
-
-    def check(name: str, expected: Any, actual: Any) -> None:
-        checks.append(Check(name, expected, actual, expected == actual))
-
-    # DSAR: every erasure completed, with a certificate; one closed task per system.
-    ids = set(progress.dsar_ids.values())
-    check("erasures opened", config.erasures, len(ids))
-    rows = sql_rows(stack, "dsar", REQUESTS_SQL)
-    ours = [r for r in rows if r[0] in ids]
-    check("erasures completed", len(ids), sum(1 for r in ours if r[1] == "completed"))
-    check("erasures with exactly one certificate", len(ids), sum(1 for r in ours if r[2] == "1"))
-    tasks = sql_rows(
-        stack,
-        "dsar",
-        "SELECT request_id, count(*), count(*) FILTER (WHERE state = 'closed'), count(DISTINCT system_key) "
-        "FROM dsar_task WHERE tenant_id = 'demo' GROUP BY request_id",
-    )
-    ours_tasks = [t for t in tasks if t[0] in ids]
-    check(f"erasure tasks ({SYSTEMS} systems each)", len(ids) * SYSTEMS, sum(int(t[1]) for t in ours_tasks))
-    check("erasure tasks closed", len(ids) * SYSTEMS, sum(int(t[2]) for t in ours_tasks))
-    complete = sum(1 for t in ours_tasks if int(t[3]) == SYSTEMS)
-    check(f"requests with a task for each of the {SYSTEMS} systems", len(ids), complete)
-    tasks_sql = "SELECT system_key, count(*) FROM dsar_task WHERE tenant_id = 'demo' GROUP BY 1"
-    per_system = {r[0]: int(r[1]) for r in sql_rows(stack, "dsar", tasks_sql)}
-    counts["dsar_tasks_per_system"] = per_system
-
-    # Consent: each write exactly once in the records and in the projection.
-    refs = set(progress.consent_refs.values())
-    check("consent writes acknowledged", config.consents, len(progress.consent_refs))
-    check("distinct subjects written", config.consents, len(refs))
-    records = sql_rows(
-        stack,
-        "consent",
-        "SELECT subject_ref, count(*) FROM consent_record WHERE tenant_id = 'demo' AND collector = 'chaos-run' "
-        "GROUP BY subject_ref",
-    )
-    by_ref = {r[0]: int(r[1]) for r in records}
-    check("consent records (one per write)", config.consents, sum(by_ref.values()))
-    check("subjects with exactly one record", len(refs), sum(1 for ref in refs if by_ref.get(ref) == 1))
-    check("records of subjects the load did not write", 0, len(set(by_ref) - refs))
-    states = sql_rows(
-        stack,
-        "consent",
-        "SELECT s.subject_ref, count(*) FROM consent_state s JOIN consent_record r ON r.id = s.record_id "
-        "WHERE s.tenant_id = 'demo' AND s.purpose = 'newsletter' AND r.collector = 'chaos-run' GROUP BY s.subject_ref",
-    )
-    state_by_ref = {r[0]: int(r[1]) for r in states}
-    check("consent projection rows (one per write)", len(refs), sum(state_by_ref.values()))
-    check("subjects with exactly one projection row", len(refs), sum(1 for ref in refs if state_by_ref.get(ref) == 1))
-
-    # Retention: one schedule per withdrawal, no duplicate schedule anywhere.
-    schedules = sql_rows(
-        stack,
-        "retention",
-        "SELECT subject_ref, count(*) FROM subject_schedule WHERE tenant_id = 'demo' AND purpose = 'newsletter' "
-        "GROUP BY subject_ref",
-    )
-    schedule_by_ref = {r[0]: int(r[1]) for r in schedules}
-    withdrawn = progress.withdrawn_refs
-    check("withdrawals", config.consents // 10 + (1 if config.consents % 10 else 0), len(withdrawn))
-    once = sum(1 for r in withdrawn if schedule_by_ref.get(r) == 1)
-    check("withdrawals with exactly one retention schedule", len(withdrawn), once)
-    duplicates = sql_rows(
-        stack,
-        "retention",
-        "SELECT count(*) FROM (SELECT 1 FROM subject_schedule "
-        "GROUP BY tenant_id, subject_ref, category, purpose, reason HAVING count(*) > 1) d",
-    )
-    check("duplicate retention schedules", 0, int(duplicates[0][0]))
-
-    # Demo stores: each task carried out once (ledger rows; side effects logged once per task).
-    for store, system in (("crm-store", "crm"), ("analytics-store", "analytics")):
-        ledger = sqlite3.connect(str(stack.ledger_path(store)))
-        try:
-            handled = ledger.execute(
-                "SELECT count(*), count(DISTINCT item_id) FROM handled WHERE kind = 'task'"
-            ).fetchone()
-            unpublished = ledger.execute(
-                "SELECT count(*) FROM handled WHERE kind = 'task' AND published_at IS NULL AND event_type IS NOT NULL"
-            ).fetchone()[0]
-        finally:
-            ledger.close()
-        executed = (stack.log_dir / f"{store}.log").read_text(errors="replace").count("store.task_done")
-        counts[f"{system}_ledger_tasks"] = handled[0]
-        counts[f"{system}_executions_logged"] = executed
-        check(f"{system}: ledger rows = its DSAR tasks", per_system.get(system, 0), handled[0])
-        check(f"{system}: each task carried out once (executions logged = ledger rows)", handled[0], executed)
-        check(f"{system}: answers not acknowledged by the broker", 0, unpublished)
-
-    # Notifications: every message DSAR asked for reached the SMTP server once, and DSAR knows it. (notify erases
-    # the delivered messages of an erased person, so its own log is not the count to compare with.)
-    asked = sql_rows(
-        stack,
-        "dsar",
-        "SELECT count(*), count(*) FILTER (WHERE state = 'delivered'), count(*) FILTER (WHERE state = 'failed') "
-        "FROM dsar_notification",
-    )
-    total, delivered, failed = (int(v) for v in asked[0])
-    pending = sql_rows(stack, "notify", "SELECT count(*) FROM message WHERE state IN ('queued', 'retrying')")
-    mailbox = stack.smtp.mailbox if stack.smtp else None
-    kept = len(list(mailbox.glob("*.eml"))) if mailbox else 0
-    repeats = mailbox / ".repeats" if mailbox else None
-    counts["notifications"] = {"requested": total, "delivered": delivered, "failed": failed}
-    counts["mails_resent_and_recognised"] = len(repeats.read_text().splitlines()) if repeats and repeats.exists() else 0
-    check("notifications requested (two per erasure: the code, the completion)", 2 * len(ids), total)
-    check("notifications delivered, as the requester sees it", total, delivered)
-    check("notifications failed", 0, failed)
-    check("notifications still waiting in notify", 0, int(pending[0][0]))
-    check("mails in the SMTP server's mailbox (one per notification)", delivered, kept)
-
-    # Dead letters: nothing given up on.
-    dead = {s: int(sql_rows(stack, s, "SELECT count(*) FROM dead_letter")[0][0]) for s in SERVICES}
-    counts["dead_letters"] = dead
-    check("dead-lettered events", 0, sum(dead.values()))
-    counts["outbox_rows"] = {s: int(sql_rows(stack, s, "SELECT count(*) FROM outbox")[0][0]) for s in SERVICES}
-    return checks, counts
 
 
 async def run(config: ChaosConfig) -> ChaosReport:
-    """Start the stack, run load and faults, check, write the report; stop everything."""
+    """Start the stack, place the holds, run load and faults, drain, check, write the report; stop everything."""
     started = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = config.results_dir / stamp
@@ -357,33 +200,51 @@ async def run(config: ChaosConfig) -> ChaosReport:
     )
     stack = ChaosStack(out_dir / "logs")
     progress = Progress()
+    holds: dict[int, str] = {}
+    load: asyncio.Future[Any] | None = None
     try:
         print(f"chaos: starting the stack (logs in {out_dir / 'logs'})", flush=True)
         await asyncio.to_thread(stack.start_all)
+        token = stack.token()
+        subjects = {i: stack.subject_ref("email", erasure_email(i)) for i in range(config.erasures) if held(i)}
+        holds = await place_holds(stack.urls["retention"], token, subjects, progress)
+        report.counts["holds_known_to_dsar_after_s"] = await holds_known_to_dsar(stack, len(holds))
         print(
-            f"chaos: stack ready in {time.monotonic() - started:.1f} s; load: {config.consents} consent writes, "
-            f"{config.erasures} erasures",
+            f"chaos: stack ready in {time.monotonic() - started:.1f} s, {len(holds)} legal holds placed; load: at "
+            f"least {config.consents} consent writes and {config.erasures} erasures, more until the faults are over",
             flush=True,
         )
-        load = asyncio.create_task(
-            run_load(stack.urls, stack.token(), config.consents, config.erasures, config.concurrency, progress)
+        progress.started = time.monotonic()
+        plan = LoadPlan(
+            config.consents,
+            config.erasures,
+            config.concurrency,
+            config.extra_consent_workers,
+            config.extra_erasure_workers,
+            config.extra_consent_pause_s,
+            config.extra_erasure_pause_s,
         )
-        report.faults = await run_faults(stack, config, progress, load)
+        load = asyncio.gather(
+            run_load(stack.urls, token, plan, progress),
+            withdraw_people(stack.urls["consent"], token, list(PEOPLE_WITHDRAWING), progress),
+        )
+        try:
+            await run_faults(stack, config, progress, report.faults)
+        finally:
+            progress.more_wanted = False  # the faults are over: finish what is in flight, send nothing more
         await asyncio.wait_for(load, timeout=config.drain_timeout_s)
-        ends = [t for t in (progress.consents_finished_at, progress.dsars_submitted_at) if t is not None]
-        report.counts["load_sent_in_s"] = round(max(ends) - progress.started, 1) if ends else None
-        report.counts["consent_retries"] = progress.consent_retries
-        report.counts["consent_writes_found_on_lookup"] = progress.consent_found_on_lookup
-        report.counts["dsar_retries"] = progress.dsar_retries
+        report.counts["load"] = load_counts(progress)
         print("chaos: load sent; waiting for every erasure to complete", flush=True)
         drain_began = time.monotonic()
-        report.counts["dsar_states"] = await drain(stack, progress, config)
+        report.counts["dsar_states"] = await erasures_completed(stack, progress, config.drain_timeout_s)
         await asyncio.sleep(5)  # projections fed by the last events
-        await _settle(stack, progress, config)
-        report.counts["notifications_drain_s"] = await drain_notifications(stack)
-        await _outcomes_applied(stack)
+        await schedules_caught_up(stack, progress)
+        report.counts["sweeps_drain_s"] = await sweeps_settled(stack)
+        report.counts["notifications_drain_s"] = await notifications_sent(stack)
+        await outcomes_applied(stack)
         report.counts["drain_s"] = round(time.monotonic() - drain_began, 1)
-        report.checks, counts = await asyncio.to_thread(final_checks, stack, progress, config)
+        report.checks, counts = await asyncio.to_thread(final_checks, stack, progress, holds)
+        report.checks.append(fault_check(report.faults))
         report.counts.update(counts)
         report.counts["broker_losses_detected"] = _count_in_logs(stack, "broker.log_lost")
         report.counts["outbox_replays_logged"] = _count_in_logs(stack, "outbox.replay")
@@ -391,6 +252,10 @@ async def run(config: ChaosConfig) -> ChaosReport:
     except Exception as exc:
         report.error = f"{type(exc).__name__}: {exc}"
     finally:
+        if load is not None and not load.done():
+            load.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await load
         report.unexpected_deaths = stack.unexpected_deaths
         await asyncio.to_thread(stack.stop)
         report.duration_s = round(time.monotonic() - started, 1)
@@ -398,28 +263,31 @@ async def run(config: ChaosConfig) -> ChaosReport:
     return report
 
 
-async def _outcomes_applied(stack: ChaosStack, timeout: float = 60.0) -> None:
-    """Wait (bounded) until the DSAR service has applied an outcome to each of its messages."""
-    sql = "SELECT count(*) FILTER (WHERE state NOT IN ('delivered', 'failed')) FROM dsar_notification"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and int(sql_rows(stack, "dsar", sql)[0][0]):
-        await asyncio.sleep(1)
+def load_counts(progress: Progress) -> dict[str, Any]:
+    """What the load sent: the minimum, the extra sent while faults were still coming, the time taken."""
+
+    def since_start(at: float | None) -> float | None:
+        return round(at - progress.started, 1) if at is not None else None
+
+    streams = {"consent_writes": progress.consents, "erasures": progress.erasures}
+    counts: dict[str, Any] = {
+        name: {"minimum": s.minimum, "sent": s.sent, "extra": s.extra, "all_sent_in_s": since_start(s.finished_at)}
+        for name, s in streams.items()
+    }
+    ends = [s.minimum_sent_at for s in streams.values() if s.minimum_sent_at is not None]
+    counts["minimum_sent_in_s"] = since_start(max(ends)) if len(ends) == len(streams) else None
+    counts["http_requests"] = progress.requests
+    counts["consent_retries"] = progress.consent_retries
+    counts["consent_writes_found_on_lookup"] = progress.consent_found_on_lookup
+    counts["dsar_retries"] = progress.dsar_retries
+    counts["demo_people_withdrawn"] = sorted(progress.people_refs)
+    return counts
 
 
-async def _settle(stack: ChaosStack, progress: Progress, config: ChaosConfig, timeout: float = 60.0) -> None:
-    """Wait (bounded) until the retention schedules caught up with the withdrawals."""
-    deadline = time.monotonic() + timeout
-    want = len(progress.withdrawn_refs)
-    while time.monotonic() < deadline:
-        rows = sql_rows(
-            stack,
-            "retention",
-            "SELECT count(DISTINCT subject_ref) FROM subject_schedule "
-            "WHERE tenant_id = 'demo' AND purpose = 'newsletter'",
-        )
-        if int(rows[0][0]) >= want:
-            return
-        await asyncio.sleep(1)
+def fault_check(faults: list[FaultResult]) -> Check:
+    """Every fault must land on requests in flight: the faults that found none."""
+    idle = [f"{n} {f.kind} {f.target}" for n, f in enumerate(faults, 1) if f.in_flight == 0]
+    return Check("faults injected with no request in flight", [], idle, not idle and len(faults) == len(FAULT_ORDER))
 
 
 def _count_in_logs(stack: ChaosStack, needle: str) -> int:
@@ -454,11 +322,18 @@ def write_report(report: ChaosReport, out_dir: Path) -> None:
 def render_markdown(report: ChaosReport) -> str:
     """The human-readable report."""
     c = report.config
+    load = report.counts.get("load") or {}
+    consents, erasures = load.get("consent_writes") or {}, load.get("erasures") or {}
     lines = [
         f"# Chaos run — {'PASSED' if report.ok else 'FAILED'}",
         "",
         f"Started {report.started_at}, {report.duration_s} s in all. Load: {c['consents']} consent writes and "
-        f"{c['erasures']} DSAR erasures ({SYSTEMS} systems each), {c['concurrency']} requests in flight.",
+        f"{c['erasures']} DSAR erasures ({SYSTEMS} systems each) at {c['concurrency']} requests in flight, then "
+        f"more at {c['extra_consent_workers']} + {c['extra_erasure_workers']} workers until the last fault: "
+        f"{consents.get('sent', '?')} consent writes ({consents.get('extra', '?')} extra) and "
+        f"{erasures.get('sent', '?')} erasures ({erasures.get('extra', '?')} extra) sent in all. "
+        f"{report.counts.get('legal_holds_placed', 0)} erasure subjects under a legal hold; one consent write in "
+        "ten is a withdrawal, swept per person by the demo stores during the run.",
         "",
     ]
     if report.error:
@@ -466,13 +341,14 @@ def render_markdown(report: ChaosReport) -> str:
     lines += [
         "## Faults",
         "",
-        "| # | fault | target | load in flight (consents done / erasures verified) "
+        "| # | fault | target | in flight | done so far (consents / erasures verified) "
         "| ready after (s) | outboxes drained after (s) | detail |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for n, f in enumerate(report.faults, 1):
-        flight = f"{'yes' if f.load_in_flight else 'no'} ({f.consents_done_at_fault} / {f.dsars_verified_at_fault})"
-        lines.append(f"| {n} | {f.kind} | {f.target} | {flight} | {f.ready_s} | {f.drained_s} | {f.detail} |")
+        flight = f"{f.in_flight} requests"
+        done = f"{f.consents_done_at_fault} / {f.dsars_verified_at_fault}"
+        lines.append(f"| {n} | {f.kind} | {f.target} | {flight} | {done} | {f.ready_s} | {f.drained_s} | {f.detail} |")
     lines += ["", "## Checks", "", "| check | expected | actual | |", "|---|---|---|---|"]
     for ch in report.checks:
         lines.append(f"| {ch.name} | {ch.expected} | {ch.actual} | {'ok' if ch.ok else '**FAIL**'} |")

@@ -8,6 +8,7 @@ what dies (restart-on-failure) and lets the runner kill and restart any part on 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import signal
 import subprocess
@@ -22,10 +23,23 @@ import httpx
 from bench.stack import LocalStack, Proc, privops_command
 from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
 from deploy.local.infra import LOOPBACK, free_port, start_broker, start_postgres
+from sdk.subjects import subject_ref
 from shared.runtime.auth import SERVICES, admin_scopes, issue_token
 
 STORES = ("crm-store", "analytics-store")
+# The tree this run belongs to: the processes it starts import the platform from here. (The venv's ``privops``
+# script would otherwise import the tree the venv was installed from, in editable mode: another worktree.)
+ROOT = Path(__file__).resolve().parents[2]
 TASK_ACK_TIMEOUT_S = 30
+# Retention, shortened for the run so that the per-person sweeps of the withdrawals happen under the faults:
+# a withdrawn consent's data is due a second after the withdrawal (the default grace is 30 days), due
+# schedules are dispatched every 2 s, and a sweep no store answered is sent again after 30 s (not 6 h).
+RETENTION_ENV = {
+    "RETENTION_CONSENT_GRACE_PERIOD": "PT1S",
+    "RETENTION_SCHEDULE_JOB_INTERVAL_S": "2",
+    "RETENTION_SWEEP_JOB_INTERVAL_S": "5",
+    "RETENTION_SWEEP_ANSWER_TIMEOUT": f"PT{TASK_ACK_TIMEOUT_S}S",
+}
 
 
 @dataclass
@@ -68,6 +82,9 @@ class ChaosStack(LocalStack):
 
     def start_all(self) -> None:
         """Infrastructure, migrations, services (ready), demo tenant, then the demo stores."""
+        # Every process started from here on (the SMTP server included) imports this tree first.
+        if str(ROOT) not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+            os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         self.start_infra()
         self.migrate()
         for service in SERVICES:
@@ -83,6 +100,8 @@ class ChaosStack(LocalStack):
             if service == "notify":
                 # A mail refused while the SMTP server is down is tried again within seconds, not minutes.
                 env |= {"NOTIFY_RETRY_BASE_S": "1", "NOTIFY_RETRY_CAP_S": "5", "NOTIFY_RETRY_MAX_ATTEMPTS": "30"}
+            if service == "retention":
+                env |= RETENTION_ENV
             self.start_process(service, Spec(argv, env, port))
             self.urls[service] = f"http://{LOOPBACK}:{port}"
         self.wait_services_ready(timeout=120.0)
@@ -103,6 +122,8 @@ class ChaosStack(LocalStack):
             "PRIVOPS_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "PRIVOPS_DSAR_URL": self.urls["dsar"],
             "PRIVOPS_JWT_SECRET": self.secrets.jwt_secret,
+            # The services' subject hash key: the stores recognise the people a sweep names (or holds back).
+            "PRIVOPS_SUBJECT_HASH_KEY": self.secrets.subject_hash_key,
             "PRIVOPS_TENANTS": DEMO_TENANT,
             "PRIVOPS_POSTGRES_URL": self.pg.url("postgres", "postgresql"),
             "PRIVOPS_SESSION_TIMEOUT_MS": "6000",
@@ -140,6 +161,12 @@ class ChaosStack(LocalStack):
         return issue_token(
             self.secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=timedelta(hours=2)
         )
+
+    def subject_ref(self, kind: str, value: str) -> str:
+        """A subject's reference as the services of this run compute it (their subject hash key, the demo tenant)."""
+        params = inspect.signature(subject_ref).parameters
+        scope = {name: DEMO_TENANT for name in ("tenant", "tenant_id") if name in params}  # per-tenant references
+        return subject_ref(self.secrets.subject_hash_key, kind, value, **scope)
 
     def kill(self, name: str) -> int:
         """SIGKILL the process group of ``name`` (a process this run started); return its PID."""
@@ -192,7 +219,17 @@ class ChaosStack(LocalStack):
         deadline = time.monotonic() + 10
         while (pg.data_dir / "postmaster.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.postgres = start_postgres(pg.data_dir, port=pg.port)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                # Adopts the server once it runs: on a loaded machine crash recovery can outlast pg_ctl's
+                # 10 s wait, while the server it started goes on recovering.
+                self.postgres = start_postgres(pg.data_dir, port=pg.port)
+                return
+            except subprocess.TimeoutExpired:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     # -- readiness -----------------------------------------------------------------------
 
