@@ -216,6 +216,8 @@ class LocalStack:
             "CONSUMER_SESSION_TIMEOUT_MS": "6000",
             "BROKER_EPOCH": "true",  # the local broker forgets its log on restart, as in `privops up`
         }
+        if service == "identity":  # the development mode: it runs (and answers its DSAR tasks) but signs nothing here
+            values["KEY_ENCRYPTION_KEY"] = self.secrets.signing_key + "-identity"
         if service == "notify":  # mail goes to this run's SMTP server (started on first need), as in `privops up`
             values |= self.start_smtp().notify_settings()
         if service == "retention":  # due schedules are picked up within a second (the retention scenario)

@@ -21,7 +21,7 @@ from shared.runtime.auth import SERVICES
 from tests.chaos.stack import ChaosStack
 from tests.chaos.workload import WITHDRAWAL_EVERY, Progress
 
-SYSTEMS = 8  # the six services and the two demo stores each get a task per erasure
+SYSTEMS = 9  # the seven services and the two demo stores each get a task per erasure
 STORE_SYSTEMS = (("crm-store", "crm"), ("analytics-store", "analytics"))
 CONSENT_DATA = "consent_based"
 # The systems the demo data map routes consent-based data to: each sweeps every withdrawal's subject once.

@@ -47,6 +47,7 @@ FAULT_ORDER = (
     ("broker", "broker"),
     ("kill", "smtp"),
     ("kill", "dsar"),
+    ("kill", "identity"),  # tokens in hand keep working; new ones, and signatures, wait for it
     ("postgres", "postgres"),
     ("kill", "retention"),
     ("kill", "crm-store"),

@@ -10,21 +10,30 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from bench.stack import LocalStack, Proc, privops_command
+from deploy.local.clients import (
+    CLI_CLIENT,
+    client_specs,
+    request_token,
+    service_client_env,
+    store_client_env,
+    write_bootstrap,
+)
 from deploy.local.demo import DEMO_TENANT, seed_demo_tenant
 from deploy.local.infra import LOOPBACK, free_port, start_broker, start_postgres
 from sdk.subjects import subject_ref
-from shared.runtime.auth import SERVICES, admin_scopes, issue_token
+from shared.runtime.auth import SERVICES, admin_scopes
 
 STORES = ("crm-store", "analytics-store")
 # The tree this run belongs to: the processes it starts import the platform from here. (The venv's ``privops``
@@ -59,6 +68,8 @@ class ChaosStack(LocalStack):
         self.specs: dict[str, Spec] = {}
         self.unexpected_deaths: list[dict[str, object]] = []
         self.urls: dict[str, str] = {}
+        self.client_secrets: dict[str, str] = {}
+        self._token: str | None = None
 
     # -- processes ---------------------------------------------------------------------
 
@@ -87,10 +98,25 @@ class ChaosStack(LocalStack):
             os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
         self.start_infra()
         self.migrate()
-        for service in SERVICES:
-            port = free_port()
+        # As in `privops up`: the identity service alone holds keys; every other part is its client.
+        specs = client_specs(DEMO_TENANT)
+        self.client_secrets = {spec.client_id: secrets.token_urlsafe(48) for spec in specs}
+        bootstrap = write_bootstrap(self.work_dir / "identity-clients.json", specs, self.client_secrets)
+        identity_port = free_port()
+        self.urls["identity"] = f"http://{LOOPBACK}:{identity_port}"
+        for service in ("identity", *(s for s in SERVICES if s != "identity")):
+            port = identity_port if service == "identity" else free_port()
             argv = [*privops_command(), "serve", service, "--host", LOOPBACK, "--port", str(port)]
             env = self.service_env(service, port)
+            env.pop(f"{service.upper()}_JWT_SECRET", None)  # no shared token secret: tokens come from identity
+            if service == "identity":
+                env |= {
+                    "IDENTITY_KEY_ENCRYPTION_KEY": self.secrets.signing_key + "-identity",
+                    "IDENTITY_BOOTSTRAP_FILE": str(bootstrap),
+                    "IDENTITY_TOKEN_TTL_S": "7200",
+                }
+            else:
+                env |= service_client_env(service, self.urls["identity"], self.client_secrets)
             env[f"{service.upper()}_LOG_LEVEL"] = "WARNING"
             env[f"{service.upper()}_BROKER_EPOCH"] = "true"  # the run restarts Tansu, which forgets its log
             if service == "dsar":
@@ -121,7 +147,6 @@ class ChaosStack(LocalStack):
         common = {
             "PRIVOPS_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "PRIVOPS_DSAR_URL": self.urls["dsar"],
-            "PRIVOPS_JWT_SECRET": self.secrets.jwt_secret,
             # The services' subject hash key: the stores recognise the people a sweep names (or holds back).
             "PRIVOPS_SUBJECT_HASH_KEY": self.secrets.subject_hash_key,
             "PRIVOPS_TENANTS": DEMO_TENANT,
@@ -133,7 +158,11 @@ class ChaosStack(LocalStack):
             "crm-store",
             Spec(
                 [sys.executable, "-m", "examples.crm"],
-                {**common, "CRM_LEDGER": str(stores / "crm-ledger.sqlite3")},
+                {
+                    **common,
+                    **store_client_env("crm-store", self.urls["identity"], self.client_secrets),
+                    "CRM_LEDGER": str(stores / "crm-ledger.sqlite3"),
+                },
                 None,
             ),
         )
@@ -143,6 +172,7 @@ class ChaosStack(LocalStack):
                 [sys.executable, "-m", "examples.analytics"],
                 {
                     **common,
+                    **store_client_env("analytics-store", self.urls["identity"], self.client_secrets),
                     "ANALYTICS_DB_PATH": str(stores / "analytics.sqlite3"),
                     "ANALYTICS_LEDGER": str(stores / "analytics-ledger.sqlite3"),
                 },
@@ -157,10 +187,11 @@ class ChaosStack(LocalStack):
         return self.work_dir / "stores" / name
 
     def token(self) -> str:
-        """An admin token of the demo tenant, signed with this run's secret."""
-        return issue_token(
-            self.secrets.jwt_secret, DEMO_TENANT, admin_scopes(), now=datetime.now(UTC), ttl=timedelta(hours=2)
-        )
+        """An admin token of the demo tenant from the identity service (the CLI's client; two hours)."""
+        if self._token is None:
+            secret = self.client_secrets[CLI_CLIENT]
+            self._token = request_token(self.urls["identity"], CLI_CLIENT, secret, DEMO_TENANT, admin_scopes())
+        return self._token
 
     def subject_ref(self, kind: str, value: str) -> str:
         """A subject's reference as the services of this run compute it (their subject hash key, the demo tenant)."""
