@@ -65,7 +65,7 @@ class Stack:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 150.0) -> None:
+    def wait_ready(self, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
         path = self.state_dir.parent / "up.log"
         while READY_MARKER not in path.read_text():

@@ -8,7 +8,6 @@ what dies (restart-on-failure) and lets the runner kill and restart any part on 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import secrets
 import signal
@@ -195,9 +194,7 @@ class ChaosStack(LocalStack):
 
     def subject_ref(self, kind: str, value: str) -> str:
         """A subject's reference as the services of this run compute it (their subject hash key, the demo tenant)."""
-        params = inspect.signature(subject_ref).parameters
-        scope = {name: DEMO_TENANT for name in ("tenant", "tenant_id") if name in params}  # per-tenant references
-        return subject_ref(self.secrets.subject_hash_key, kind, value, **scope)
+        return subject_ref(self.secrets.subject_hash_key, DEMO_TENANT, kind, value)  # keyed per tenant
 
     def kill(self, name: str) -> int:
         """SIGKILL the process group of ``name`` (a process this run started); return its PID."""
