@@ -119,6 +119,7 @@ async def test_the_relay_detects_a_lost_log_and_publishes_everything_again(
         records = await read_topic(broker.bootstrap, topic, expect=5, timeout=20)
         subjects = sorted(CloudEvent.from_kafka(r.headers, r.value).data["subject_ref"] for r in records)
         assert subjects == [f"ref-{i}" for i in range(5)]
+        assert topic in await _listed_topics(broker.bootstrap)  # created again, not only produced into
         async with database.session() as session:
             unpublished = (
                 await session.exec(select(func.count()).where(col(OutboxMessage.published_at).is_(None)))
@@ -362,6 +363,7 @@ async def test_a_failed_commit_after_a_loss_neither_stops_the_worker_nor_loses_a
         records = await read_topic(broker.bootstrap, config.topic(DSAR_TASK_RESULTS), expect=2, timeout=20)
         assert results_of(records) == sorted([first.data["task_id"], second.data["task_id"]])
         assert not running.done()
+        assert {config.topic(DSAR_TASKS), config.topic(DSAR_TASK_RESULTS)} <= await _listed_topics(broker.bootstrap)
     finally:
         worker.stop()
         await asyncio.wait_for(running, timeout=20)
@@ -525,6 +527,15 @@ async def test_without_broker_epoch_nothing_writes_or_reads_the_heartbeat_topic(
         await admin.close()
     assert consent.topic(CONSENT_EVENTS) in topics
     assert consent.topic(HEARTBEAT_TOPIC) not in topics
+
+
+async def _listed_topics(bootstrap: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
 
 
 async def _resent(worker: TaskWorker) -> bool:
