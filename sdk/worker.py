@@ -25,7 +25,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 
 from sdk.actions import TaskRunner
 from sdk.client import PrivopsClient, TokenSource
@@ -34,6 +35,7 @@ from sdk.ledger import Answer, Ledger
 from sdk.store import Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 from sdk.tokens import ClientCredentials, StaticToken, TokenSigner
 from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
+from shared.bus.topic_admin import create_missing_topics, produced_topics
 from shared.events import topics
 from shared.events.catalogue import Event, decode, load_all
 from shared.events.catalogue.dsar import DsarTaskFailed, DsarTaskRequested
@@ -48,6 +50,7 @@ log = structlog.get_logger("privops.sdk.worker")
 # Answers re-sent by a worker that finds no marker of its own on the broker (as long as the outbox keeps rows).
 RESEND_WINDOW = timedelta(days=7)
 ANSWER_ID_NAMESPACE = uuid.UUID("6f1d3c2e-7a57-4f0e-9a59-8d1c0b4a2e11")
+MAX_PUBLISH_BACKOFF_S = 10.0
 
 
 class TaskWorker:
@@ -64,8 +67,11 @@ class TaskWorker:
         self._producer: AIOKafkaProducer | None = None
         self._http: httpx.AsyncClient | None = None
         self.guard: RewindGuard | None = None
-        self.resent = 0  # answers re-sent after broker losses
-        self._since = datetime.now(UTC)
+        self.resent = 0  # answers re-sent after broker losses or failed publishes
+        self._since = datetime.now(UTC)  # every answer published since then is in the broker's log
+        self._advance_to: datetime | None = None  # the next ``since``, once the answers a loss took are re-sent
+        self._retry_at = 0.0  # loop time of the next attempt at publishing the ledger's unpublished answers
+        self._backoff = 0.0
 
     def stop(self) -> None:
         """Finish the current batch and return from ``run``."""
@@ -118,18 +124,19 @@ class TaskWorker:
             if cfg.broker_epoch
             else None
         )
-        self.guard = guard = RewindGuard(epoch, cfg.group_id)
+        self.guard = guard = RewindGuard(epoch, cfg.group_id, on_loss=self._on_broker_lost)
         try:
             await self._producer.start()
             await self.register()
             await consumer.start()
             consumer.subscribe(self.topics(), listener=guard.listener(consumer))
             if epoch is not None:
+                await self._create_topics()
                 await self._secure_epoch(epoch)
             log.info("store.started", system=cfg.system, topics=self.topics(), group=cfg.group_id)
             while not self._stopping.is_set():
-                checked_at, losses = datetime.now(UTC), guard.losses
-                await guard.check_broker(consumer, since=checked_at)
+                # A marker placed on a loss keeps the old ``since`` until everything since then was re-sent.
+                await guard.check_broker(consumer, since=self._since)
                 batches = await consumer.getmany(timeout_ms=500, max_records=100)
                 if consumer.assignment():
                     self.ready.set()
@@ -139,11 +146,9 @@ class TaskWorker:
                         await self.handle(record)
                     offsets[tp] = records[-1].offset + 1
                 # Commit only into the log the records came from (see ``RewindGuard.may_commit``).
-                if offsets and await guard.may_commit(consumer, since=checked_at):
-                    await consumer.commit(offsets)
-                if guard.losses > losses:  # the broker lost its log: re-send what it held of our answers
-                    await self._resend_since(self._since)
-                    self._since = checked_at
+                if offsets and await guard.may_commit(consumer, since=self._since):
+                    await self._commit(consumer, offsets)
+                await self.publish_pending()
                 await guard.check_positions(consumer)
         finally:
             with contextlib.suppress(Exception):
@@ -153,8 +158,33 @@ class TaskWorker:
             await self._http.aclose()
             self.ledger.close()
 
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        """Commit offsets; a failure (the group rebalanced, the broker is away) only means records come again."""
+        try:
+            await consumer.commit(offsets)
+        except (KafkaError, OSError, TimeoutError) as exc:  # the ledger makes a redelivered record harmless
+            log.warning("store.commit_failed", system=self.config.system, error=str(exc) or type(exc).__name__)
+
+    async def _on_broker_lost(self) -> None:
+        """The broker lost its log: note in the ledger what to re-send (before any new marker), recreate our topics."""
+        detected = datetime.now(UTC)
+        flagged = await self.ledger.unpublish_since(self._since)
+        log.warning("store.broker_lost", system=self.config.system, answers_to_resend=flagged)
+        self._advance_to = detected
+        self._retry_at = 0.0
+        await self._create_topics()
+
+    async def _create_topics(self) -> None:
+        """Create the topics we read and write, before producing into them (see ``shared.bus.topic_admin``)."""
+        names = set(self.topics()) | {self.config.topic(t) for t in produced_topics("store")}
+        try:
+            await create_missing_topics(self.config.bootstrap_servers, names)
+        except Exception as exc:  # the broker is away: the next loss check or publish tries again
+            log.warning("store.topics_not_created", system=self.config.system, error=str(exc) or type(exc).__name__)
+
     async def _secure_epoch(self, epoch: EpochMarker) -> None:
         """At start: adopt our predecessor's marker, or re-send recent answers the broker may have lost."""
+        assert self.guard is not None
         started = datetime.now(UTC)
         try:
             previous = await epoch.find_latest()
@@ -164,20 +194,44 @@ class TaskWorker:
         if previous is not None:
             self._since = previous.since or started
         else:
-            await self._resend_since(started - RESEND_WINDOW)
+            # Noted in the ledger before the marker is placed: a crash in between still re-sends them.
+            await self.ledger.unpublish_since(started - RESEND_WINDOW)
             self._since = started
-        await epoch.place(self._since)
+        await self.publish_pending()
+        await self.guard.place_marker(self._since)
 
-    async def _resend_since(self, since: datetime) -> int:
-        """Re-send every answer published since ``since`` and every one not yet acknowledged."""
-        await self.ledger.unpublish_since(since)
-        answers = await self.ledger.unpublished()
-        for answer in answers:
-            await self._publish(answer, answer.attempt)
-        self.resent += len(answers)
-        if answers:
-            log.warning("store.answers_resent", system=self.config.system, answers=len(answers))
-        return len(answers)
+    async def publish_pending(self) -> int:
+        """Publish every answer the ledger holds as unpublished (backing off after a failure); return how many.
+
+        Once none is left after a broker loss, the epoch marker moves on to the time the loss was found.
+        """
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            return 0
+        sent = 0
+        try:
+            for answer in await self.ledger.unpublished():
+                await self._publish(answer, answer.attempt)
+                sent += 1
+        except Exception as exc:  # kept unpublished in the ledger: tried again after the backoff
+            self._backoff = min(max(self._backoff * 2, self.config.retry_backoff_s), MAX_PUBLISH_BACKOFF_S)
+            self._retry_at = loop.time() + self._backoff
+            log.warning(
+                "store.publish_failed",
+                system=self.config.system,
+                retry_in_s=self._backoff,
+                error=str(exc) or type(exc).__name__,
+            )
+            return sent
+        finally:
+            self.resent += sent
+            if sent:
+                log.warning("store.answers_resent", system=self.config.system, answers=sent)
+        self._backoff, self._retry_at = 0.0, 0.0
+        if self._advance_to is not None and self.guard is not None:
+            self._since, self._advance_to = self._advance_to, None
+            await self.guard.place_marker(self._since)
+        return sent
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Answer one record; return what happened (ignored, duplicate, answered, closed, skipped)."""
@@ -204,7 +258,7 @@ class TaskWorker:
         if known is not None and not retry:
             # A re-publication means the DSAR service did not get the answer: send it again.
             if known.event_type and (not known.published or event.attempt > known.attempt):
-                await self._publish(known, event.attempt)
+                await self._try_publish(known, event.attempt)
             return "duplicate"
         assert self._http is not None
         answer = await TaskRunner(self.store, self.config, self.tokens, self._http).run(tenant, event)
@@ -220,7 +274,7 @@ class TaskWorker:
             # A re-publication (a subject sweep's ``attempt``) means retention did not get the answer.
             attempt = getattr(event, "attempt", known.attempt)
             if not known.published or attempt > known.attempt:
-                await self._publish(known, max(attempt, known.attempt))
+                await self._try_publish(known, max(attempt, known.attempt))
             return "duplicate"
         try:
             counts = await self._sweep(tenant, event)
@@ -272,8 +326,22 @@ class TaskWorker:
             kind, item, tenant, attempt, event.event_type, event.topic, subject, event.model_dump(mode="json"), False
         )
         await self.ledger.record(answer)  # before publishing: a crash in between re-sends, never re-does
-        await self._publish(answer, attempt)
+        await self._try_publish(answer, attempt)
         return "answered"
+
+    async def _try_publish(self, answer: Answer, attempt: int) -> bool:
+        """Publish now; on failure the answer stays unpublished in the ledger and ``publish_pending`` retries it."""
+        try:
+            await self._publish(answer, attempt)
+        except Exception as exc:
+            log.warning(
+                "store.publish_deferred",
+                system=self.config.system,
+                item=answer.item_id,
+                error=str(exc) or type(exc).__name__,
+            )
+            return False
+        return True
 
     async def _publish(self, answer: Answer, attempt: int) -> None:
         assert self._producer is not None

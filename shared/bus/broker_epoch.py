@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -203,9 +204,17 @@ class RewindGuard:
     partition's end: no marker is placed or checked, and offsets are always committed.
     """
 
-    def __init__(self, epoch: EpochMarker | None, name: str, check_interval_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        epoch: EpochMarker | None,
+        name: str,
+        check_interval_s: float = 2.0,
+        on_loss: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.epoch = epoch
         self.name = name
+        # Run after a loss is detected and before the new marker is placed (recreate topics, note what to re-send).
+        self.on_loss = on_loss
         self.check_interval_s = check_interval_s
         self.rewinds = 0  # partitions read again from the start
         self.losses = 0  # broker losses detected
@@ -303,6 +312,8 @@ class RewindGuard:
         self.losses += 1
         self._lost_at = asyncio.get_running_loop().time()
         await self.rewind(consumer, list(consumer.assignment()), "broker_lost")
+        if self.on_loss is not None:
+            await self.on_loss()
         await self.place_marker(since)
 
     async def place_marker(self, since: datetime | None) -> None:

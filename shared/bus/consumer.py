@@ -35,8 +35,10 @@ from shared.bus.subscription import (
     SubjectFilter,
     Subscription,
 )
+from shared.bus.topic_admin import create_missing_topics
 from shared.events.catalogue import CATALOGUE, Event, InvalidEventData, UnknownEventType, decode, load_all
 from shared.events.envelope import CloudEvent, EnvelopeError
+from shared.events.topics import dead_letter_topic
 from shared.rules.clock import Clock
 from shared.rules.errors import ProblemError
 from shared.runtime.db import Database
@@ -96,7 +98,7 @@ class ConsumerRunner:
             if settings.broker_epoch
             else None
         )
-        self.guard = RewindGuard(epoch, self.group)
+        self.guard = RewindGuard(epoch, self.group, on_loss=self.recreate_topics)
         # A poll costs broker round trips besides its records (the commit, the lag, the epoch check):
         # a batched group takes larger polls when it runs behind.
         self.poll_records = BATCHED_POLL_RECORDS if subscription.batched else POLL_RECORDS
@@ -165,6 +167,14 @@ class ConsumerRunner:
         finally:
             self.consumer = None
             await consumer.stop()
+
+    async def recreate_topics(self) -> None:
+        """After a broker loss: create the topics this group reads and dead-letters into (``topic_admin``)."""
+        names = [*self.subscription.topic_names(), dead_letter_topic(self.group)]
+        try:
+            await create_missing_topics(self.settings.kafka_bootstrap_servers, {self.settings.topic(n) for n in names})
+        except Exception as exc:  # the broker is away: producers wait for it, the next loss check tries again
+            log.warning("consumer.topics_not_created", group=self.group, error=str(exc) or type(exc).__name__)
 
     async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
         lag: dict[str, int] = {}

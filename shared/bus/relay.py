@@ -32,6 +32,7 @@ from shared.bus.outbox import (
 )
 from shared.bus.packs import OutgoingEvent, unpack
 from shared.bus.partitioner import LANES_FROM, murmur2, murmur2_many
+from shared.bus.topic_admin import create_missing_topics, produced_topics
 from shared.runtime.db import Database
 from shared.runtime.metrics import OUTBOX_BACKLOG, OUTBOX_ERRORS, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, RELAY_ACTIVE
 from shared.runtime.settings import ServiceSettings
@@ -187,8 +188,17 @@ class OutboxRelay:
         state = await epoch.check()
         if state is False and epoch.marker is not None:
             epoch.lost()
+            await self.recreate_topics()  # before producing into a broker that lists none of them
             await self.replay_since(epoch.marker.since or EPOCH_START)
         return state
+
+    async def recreate_topics(self) -> None:
+        """Create the topics this service publishes to (``shared.bus.topic_admin``); a failure is logged."""
+        names = {self.settings.topic(t) for t in produced_topics(self.service)}
+        try:
+            await create_missing_topics(self.settings.kafka_bootstrap_servers, names)
+        except Exception as exc:  # publishing fails and is retried; the topics are created on the next loss check
+            log.warning("outbox.topics_not_created", service=self.service, error=str(exc) or type(exc).__name__)
 
     async def replay_since(self, since: datetime) -> int:
         """Mark rows published since ``since`` as unpublished (and place a new epoch marker); return the count."""

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -28,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.bus.consumer import ConsumerRunner, Subscription
 from shared.bus.outbox import purge_published
 from shared.bus.relay import OutboxRelay
-from shared.events.catalogue import load_all
+from shared.bus.topic_admin import TOPIC_PARTITIONS, create_missing_topics, produced_topics
 from shared.events.topics import dead_letter_topic
 from shared.rules.clock import Clock, SystemClock
 from shared.rules.errors import PROBLEM_JSON
@@ -109,23 +108,9 @@ def builtin_jobs() -> list[PeriodicJob]:
     ]
 
 
-def produced_topics(service: str) -> set[str]:
-    """Topics this service publishes to, according to the catalogue."""
-    return {event.topic for event in load_all().values() if event.producer in (service, "any")}
-
-
-async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = 4) -> None:
+async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = TOPIC_PARTITIONS) -> None:
     """Create missing topics (the broker may have automatic creation switched off)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10_000)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = sorted(settings.topic(t) for t in topics if settings.topic(t) not in existing)
-        if missing:
-            await admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
-            log.info("kafka.topics_created", topics=missing)
-    finally:
-        await admin.close()
+    await create_missing_topics(settings.kafka_bootstrap_servers, {settings.topic(t) for t in topics}, partitions)
 
 
 async def start_producer(settings: ServiceSettings, attempts: int = 30) -> AIOKafkaProducer:

@@ -8,14 +8,17 @@ committed offset is gone, and clients reconnect to an empty broker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError, KafkaError
 from sqlmodel import col, func, select
 
 from deploy.local.infra import Broker, start_broker
@@ -116,6 +119,7 @@ async def test_the_relay_detects_a_lost_log_and_publishes_everything_again(
         records = await read_topic(broker.bootstrap, topic, expect=5, timeout=20)
         subjects = sorted(CloudEvent.from_kafka(r.headers, r.value).data["subject_ref"] for r in records)
         assert subjects == [f"ref-{i}" for i in range(5)]
+        assert topic in await _listed_topics(broker.bootstrap)  # created again, not only produced into
         async with database.session() as session:
             unpublished = (
                 await session.exec(select(func.count()).where(col(OutboxMessage.published_at).is_(None)))
@@ -297,6 +301,160 @@ async def test_a_store_worker_resends_its_answers_and_does_not_erase_twice(
         await asyncio.wait_for(running, timeout=20)
 
 
+def counting_config(broker: RestartableBroker, topic_prefix: str, tmp_path: Path) -> WorkerConfig:
+    return WorkerConfig(
+        system="counting",
+        bootstrap_servers=broker.bootstrap,
+        jwt_secret=JWT_SECRET,
+        tenants=("acme",),
+        topic_prefix=topic_prefix,
+        ledger_path=str(tmp_path / "ledger.sqlite3"),
+        session_timeout_ms=2000,
+        retry_backoff_s=0.1,
+        broker_epoch=True,
+    )
+
+
+def erase_task(subject: str) -> CloudEvent:
+    event = DsarTaskRequested(
+        task_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        system="counting",
+        action="erase",
+        subject_ref=subject,
+        claim_url="http://127.0.0.1:9/claim",
+        due_at=NOW,
+    )
+    return build_envelope(event, source="/privops/dsar", tenant_id="acme", subject=subject, now=NOW)
+
+
+def results_of(records: list[Any]) -> list[str]:
+    return sorted(CloudEvent.from_kafka(r.headers, r.value).data["task_id"] for r in records)
+
+
+async def test_a_failed_commit_after_a_loss_neither_stops_the_worker_nor_loses_answers(
+    broker: RestartableBroker, topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group rebalanced while the loss was handled: the commit fails, the worker carries on and re-sends."""
+    monkeypatch.setattr(TaskRunner, "claim", _claim_without_http)
+    config = counting_config(broker, topic_prefix, tmp_path)
+    worker = TaskWorker(CountingStore(), config)
+    commit = AIOKafkaConsumer.commit
+    failed: list[int] = []
+
+    async def commit_failing_after_a_loss(self: AIOKafkaConsumer, offsets: Any = None) -> None:
+        if worker.guard is not None and worker.guard.losses and not failed:
+            failed.append(1)
+            raise CommitFailedError("the group rebalanced")
+        await commit(self, offsets)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "commit", commit_failing_after_a_loss)
+    first, second = erase_task("subject-a"), erase_task("subject-b")
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: _is_set(worker.ready), timeout=20)
+        await produce(broker.bootstrap, config.topic(DSAR_TASKS), [first])
+        await read_topic(broker.bootstrap, config.topic(DSAR_TASK_RESULTS), expect=1, timeout=15)
+
+        broker.restart()
+        await produce(broker.bootstrap, config.topic(DSAR_TASKS), [second])  # records to commit after the loss
+
+        await eventually(lambda: _failed_commit(failed), timeout=30)
+        records = await read_topic(broker.bootstrap, config.topic(DSAR_TASK_RESULTS), expect=2, timeout=20)
+        assert results_of(records) == sorted([first.data["task_id"], second.data["task_id"]])
+        assert not running.done()
+        assert {config.topic(DSAR_TASKS), config.topic(DSAR_TASK_RESULTS)} <= await _listed_topics(broker.bootstrap)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, timeout=20)
+
+
+async def test_answers_a_loss_took_reach_the_broker_even_if_the_worker_dies_before_resending(
+    broker: RestartableBroker, topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marker placed on the new broker must not make a restarted worker forget what the old one lost."""
+    monkeypatch.setattr(TaskRunner, "claim", _claim_without_http)
+    config = counting_config(broker, topic_prefix, tmp_path)
+    worker = TaskWorker(CountingStore(), config)
+    task = erase_task("subject-c")
+    results = config.topic(DSAR_TASK_RESULTS)
+    send = AIOKafkaProducer.send_and_wait
+
+    async def results_fail_after_a_loss(self: AIOKafkaProducer, topic: str, *args: Any, **kwargs: Any) -> Any:
+        if topic == results and worker.guard is not None and worker.guard.losses:
+            raise KafkaError("the broker is away")
+        return await send(self, topic, *args, **kwargs)
+
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: _is_set(worker.ready), timeout=20)
+        await produce(broker.bootstrap, config.topic(DSAR_TASKS), [task])
+        await read_topic(broker.bootstrap, results, expect=1, timeout=15)
+        monkeypatch.setattr(AIOKafkaProducer, "send_and_wait", results_fail_after_a_loss)
+        broker.restart()
+        await eventually(lambda: _lost(worker), timeout=30)
+        await asyncio.sleep(1)  # the new marker is placed
+    finally:
+        worker.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(running, timeout=20)
+    monkeypatch.setattr(AIOKafkaProducer, "send_and_wait", send)
+
+    restarted = TaskWorker(CountingStore(), config)  # the same ledger file
+    running = asyncio.create_task(restarted.run())
+    try:
+        records = await read_topic(broker.bootstrap, results, expect=1, timeout=20)
+        assert results_of(records) == [task.data["task_id"]]
+    finally:
+        restarted.stop()
+        await asyncio.wait_for(running, timeout=20)
+
+
+async def test_a_failed_publish_is_retried_and_the_answer_arrives_once(
+    broker: RestartableBroker, topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TaskRunner, "claim", _claim_without_http)
+    config = counting_config(broker, topic_prefix, tmp_path)
+    store = CountingStore()
+    worker = TaskWorker(store, config)
+    results = config.topic(DSAR_TASK_RESULTS)
+    send = AIOKafkaProducer.send_and_wait
+    failures: list[str] = []
+
+    async def first_result_fails(self: AIOKafkaProducer, topic: str, *args: Any, **kwargs: Any) -> Any:
+        if topic == results and not failures:
+            failures.append(topic)
+            raise KafkaError("UnknownError")
+        return await send(self, topic, *args, **kwargs)
+
+    monkeypatch.setattr(AIOKafkaProducer, "send_and_wait", first_result_fails)
+    task = erase_task("subject-d")
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: _is_set(worker.ready), timeout=20)
+        await produce(broker.bootstrap, config.topic(DSAR_TASKS), [task])
+        records = await read_topic(broker.bootstrap, results, expect=1, timeout=15)
+        await asyncio.sleep(1.5)  # no second copy follows
+        records = await read_topic(broker.bootstrap, results, expect=2, timeout=2)
+        assert failures and results_of(records) == [task.data["task_id"]]
+        assert store.erased == ["subject-d"] and not running.done()
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, timeout=20)
+
+
+async def _claim_without_http(self: TaskRunner, tenant: str, event: DsarTaskRequested) -> Identifiers:
+    return Identifiers((), task_id=str(event.task_id), subject_ref=event.subject_ref)
+
+
+async def _failed_commit(failed: list[int]) -> bool:
+    return bool(failed)
+
+
+async def _lost(worker: TaskWorker) -> bool:
+    return worker.guard is not None and worker.guard.losses >= 1
+
+
 async def test_without_broker_epoch_nothing_writes_or_reads_the_heartbeat_topic(
     infra: Infra, topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -369,6 +527,15 @@ async def test_without_broker_epoch_nothing_writes_or_reads_the_heartbeat_topic(
         await admin.close()
     assert consent.topic(CONSENT_EVENTS) in topics
     assert consent.topic(HEARTBEAT_TOPIC) not in topics
+
+
+async def _listed_topics(bootstrap: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
 
 
 async def _resent(worker: TaskWorker) -> bool:
