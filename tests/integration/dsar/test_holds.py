@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 from sqlmodel import select
 
@@ -153,6 +154,15 @@ async def test_an_erase_task_carries_the_holds_on_its_store_and_the_certificate_
                 "placed_at": ghost[1]["placed_at"],
             },
         ]
+        # Anyone checks it offline: the tenant's public keys (no token) and a standard JWT library.
+        assert certificate["algorithm"] == "EdDSA" and certificate["jwks_url"].endswith("/tenants/acme/jwks.json")
+        jwks = (await dsar.client.get("/.well-known/privops/tenants/acme/jwks.json")).json()
+        jws = certificate["signature"]
+        key = jwt.PyJWKSet.from_dict(jwks)[jwt.get_unverified_header(jws)["kid"]].key
+        assert jwt.decode(jws, key, algorithms=["EdDSA"])["certificate"] == certificate["certificate"]
+        other = (await dsar.client.get("/.well-known/privops/tenants/globex/jwks.json")).json()
+        with pytest.raises(jwt.PyJWTError):
+            jwt.decode(jws, jwt.PyJWKSet.from_dict(other).keys[0].key, algorithms=["EdDSA"])
         check = {"certificate": certificate["certificate"], "signature": certificate["signature"]}
         assert (await dsar.client.post("/v1/certificates/verify", json=check, headers=READ)).json()["valid"]
         unheld = [{**s, "holds": []} for s in certificate["certificate"]["systems"]]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import col, select
 
+from shared.runtime.audit import AuditEntry
 from tests.integration.dsar.support import ADMIN, READ, TENANT, WRITE, request_body, serve_dsar
 from tests.support.stack import Infra, auth, token
 
@@ -74,3 +76,22 @@ async def test_a_store_client_registers_its_own_system_and_nothing_else(infra: I
         # The store's token reads nothing else.
         assert (await dsar.client.get("/v1/systems", headers=crm)).status_code == 403
         assert (await dsar.client.get("/v1/systems/crm", headers=crm)).status_code == 403
+
+
+async def test_the_audit_log_names_the_person_behind_a_console_action(infra: Infra, topic_prefix: str) -> None:
+    """A person's token (from the identity service's sign-in: sub user:<email>) is who the audit entry names."""
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        created = await dsar.open(request_body("erasure", verification="manual"))
+        dpo = {"Authorization": f"Bearer {token(TENANT, 'dsar:admin', subject='user:dpo@acme.example')}"}
+        verified = await dsar.client.post(
+            f"/v1/requests/{created['id']}/verification/manual", json={"evidence_ref": "passport seen"}, headers=dpo
+        )
+        assert verified.status_code == 200, verified.text
+        async with dsar.runtime.database.session() as session:
+            rows = await session.exec(
+                select(AuditEntry).where(col(AuditEntry.entity_id) == created["id"]).order_by(col(AuditEntry.id))
+            )
+            entries = list(rows.all())
+        verifications = [e for e in entries if "verif" in e.action]
+        assert verifications, [e.action for e in entries]
+        assert {e.actor for e in verifications} == {"user:dpo@acme.example"}
