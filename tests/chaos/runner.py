@@ -199,7 +199,8 @@ async def run(config: ChaosConfig) -> ChaosReport:
         config={k: str(v) if isinstance(v, Path) else v for k, v in vars(config).items()},
         started_at=datetime.now(UTC).isoformat(),
     )
-    stack = ChaosStack(out_dir / "logs")
+    # 30 s at the quick size (100 erasures), 125 s at the full one (1,000): the stores' backlog of tasks.
+    stack = ChaosStack(out_dir / "logs", sweep_answer_timeout_s=max(30, config.erasures // 8))
     progress = Progress()
     holds: dict[int, str] = {}
     load: asyncio.Future[Any] | None = None
