@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench.peers import PEERS
 from bench.runner import DEFAULT_BUDGET_MIN, FULL_BUDGET_MIN, RESULTS_ROOT, Options, run
 from bench.scenarios import discover
 
@@ -42,6 +43,13 @@ def parser() -> argparse.ArgumentParser:
         help="run the HTTP scenarios against another deployment on this machine instead of starting the services: "
         "a bare URL for every service, or consent=http://127.0.0.1:9001 per service (repeatable)",
     )
+    p.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        choices=PEERS,
+        help="also measure another product in this run with the same loads (installed into bench/.peers/ once)",
+    )
     p.add_argument("--token", help="bearer token for --target-url (tenant and scopes the scenarios need)")
     p.add_argument("--tenant", default="bench", help="tenant of the token issued for the local stack")
     p.add_argument("--target-kafka", help="bootstrap servers of the target's broker, to measure end-to-end rates")
@@ -71,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         tenant=args.tenant,
         target_kafka=args.target_kafka,
         target_topic_prefix=args.target_topic_prefix,
+        peers=args.peer,
     )
     try:
         return run(options)

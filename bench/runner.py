@@ -52,6 +52,7 @@ class Options:
     tenant: str = "bench"
     target_kafka: str | None = None
     target_topic_prefix: str = ""
+    peers: list[str] = field(default_factory=list)
 
 
 def parse_targets(values: list[str]) -> dict[str, str]:
@@ -103,7 +104,8 @@ def run(options: Options) -> int:
     """The whole run; returns the exit code (0 unless the harness itself could not run)."""
     begun = time.monotonic()
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    scenarios = select(discover(), options.only, options.skip)
+    scenarios = select(discover(), options.only, options.skip, options.peers)
+    _install_peers(options.peers, scenarios)
     targets = parse_targets(options.target_urls)
     if targets and not options.token:
         raise SystemExit("--target-url needs --token (a bearer token the target deployment accepts)")
@@ -167,6 +169,14 @@ def run(options: Options) -> int:
     print(f"report: {markdown}\njson:   {json_path}\nplots:  {', '.join(plots) or 'none'}")
     print(f"whole run: {report.duration_s:.0f} s")
     return exit_code
+
+
+def _install_peers(peers: list[str], scenarios: list[Scenario]) -> None:
+    """Install each peer this run compares with before anything is timed (minutes, the first time only)."""
+    if "fides" in peers and any(s.peer == "fides" for s in scenarios):
+        from bench.peers import fides
+
+        fides.ensure_installed(log)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

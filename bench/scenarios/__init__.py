@@ -41,6 +41,7 @@ class Scenario:
     needs_local_services: bool = False
     timeout_s: float = 180.0
     full_timeout_s: float | None = None
+    peer: str | None = None  # runs only when asked for with --peer (another product, installed for the run)
 
     def limit_s(self, *, full: bool = False) -> float:
         """The scenario's hard limit: ``FULL_TIMEOUT_S`` in ``--full`` mode when it has one, else ``TIMEOUT_S``."""
@@ -79,15 +80,23 @@ def discover() -> list[Scenario]:
                 needs_local_services=bool(getattr(module, "NEEDS_LOCAL_SERVICES", False)),
                 timeout_s=float(getattr(module, "TIMEOUT_S", 180.0)),
                 full_timeout_s=float(module.FULL_TIMEOUT_S) if hasattr(module, "FULL_TIMEOUT_S") else None,
+                peer=getattr(module, "PEER", None),
             )
         )
     return sorted(found, key=lambda s: (s.order, s.name))
 
 
-def select(scenarios: Iterable[Scenario], only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[Scenario]:
-    """The scenarios to run: ``only`` those named (plus the baselines they need), minus ``skip``."""
+def select(
+    scenarios: Iterable[Scenario], only: Iterable[str] = (), skip: Iterable[str] = (), peers: Iterable[str] = ()
+) -> list[Scenario]:
+    """The scenarios to run: ``only`` those named (plus the baselines they need), minus ``skip``.
+
+    A peer's scenario runs only when its peer is in ``peers`` (``--peer``), with or without ``only``.
+    """
     every = {s.name: s for s in scenarios}
-    wanted = set(only) or set(every)
+    asked = set(peers)
+    wanted = set(only) or {n for n, s in every.items() if s.peer is None}
+    wanted |= {n for n, s in every.items() if s.peer is not None and s.peer in asked}
     unknown = (wanted | set(skip)) - set(every)
     if unknown:
         raise ValueError(f"unknown scenario(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(every))}")
