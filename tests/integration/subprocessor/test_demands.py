@@ -21,6 +21,7 @@ from services.notify.jobs import DELIVER
 from services.subprocessor.jobs import DEMAND_DEFERRALS
 from services.subprocessor.models import AuthorityDemand
 from services.subprocessor.service import demands as demand_service
+from services.subprocessor.settings import SubprocessorSettings
 from shared.events.catalogue import decode
 from shared.events.envelope import CloudEvent
 from shared.events.topics import NOTIFICATIONS, SUBPROCESSOR_EVENTS
@@ -320,6 +321,7 @@ async def test_a_disclosure_under_a_gag_order_waits_for_the_customer_to_be_told(
         assert told["disclosures"][0]["published_at"] == clock.now().isoformat().replace("+00:00", "Z")
 
         # The evidence of the period: facts and counts, no subject reference, no contact.
+        assert isinstance(svc.settings, SubprocessorSettings)
         async with svc.runtime.database.session() as session:
             uow = UnitOfWork(session, svc.settings, clock, TENANT, "test")
             evidence = await demand_service.demands_evidence(uow, START - timedelta(days=1), START + timedelta(days=1))

@@ -4,6 +4,7 @@ within the demand's scope, and the evidence summary without a person's data."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -130,7 +131,7 @@ def test_a_disclosure_lies_within_the_decision_and_the_demands_scope() -> None:
 
 
 def test_the_evidence_summary_counts_without_personal_data() -> None:
-    demands = [
+    demands: list[dict[str, Any]] = [
         {"status": "closed", "authority_country": "FR", "customer_notified_at": NOW, "deferred": False},
         {"status": "challenged", "authority_country": "US", "customer_notified_at": None, "deferred": True},
         {"status": "closed", "authority_country": "FR", "customer_notified_at": NOW, "deferred": True},
