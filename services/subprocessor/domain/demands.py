@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import DomainError, IllegalTransition, NaiveDatetime
+from .transfers import is_in_eea
 
 DEMAND_TEMPLATE = "subprocessor.demand.received"
 
@@ -106,6 +107,12 @@ def decide(current: str, decision: Decision, *, reviewer: str, recorded_by: str)
     if reviewer == recorded_by:
         raise SameReviewer("the person who recorded the demand may not review it; another person decides")
     return transition(current, DemandStatus(decision.value))
+
+
+def outside_eea(country: str) -> bool:
+    """True for an authority outside the EEA: its order binds only through an international agreement (Art. 48),
+    which the review should name."""
+    return not is_in_eea(country)
 
 
 def _aware(value: datetime, name: str) -> datetime:

@@ -174,6 +174,7 @@ class DemandOut(BaseModel):
     customer_id: uuid.UUID
     authority_name: str
     authority_country: str
+    outside_eea: bool = Field(description="A third country's authority: binding only through an agreement (Art. 48)")
     legal_basis: str
     legal_reference: str
     authority_reference: str

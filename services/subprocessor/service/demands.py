@@ -19,6 +19,7 @@ from services.subprocessor.domain.demands import (
     DemandStatus,
     decide,
     evidence_summary,
+    outside_eea,
     transition,
     validate_disclosure,
     validate_received_at,
@@ -175,6 +176,7 @@ async def demand_view(uow: Uow, demand: AuthorityDemand) -> DemandOut:
     return DemandOut.model_validate(
         {
             **demand.model_dump(),
+            "outside_eea": outside_eea(demand.authority_country),
             "subject_refs": await _subject_refs(uow, demand.id),
             "deferrals": [
                 d.model_dump() for d in await _rows(uow, DemandDeferral, demand.id, DemandDeferral.recorded_at)
@@ -237,6 +239,7 @@ async def demands_evidence(uow: Uow, since: datetime, until: datetime) -> dict[s
                 "customer": customer,
                 "authority": demand.authority_name,
                 "authority_country": demand.authority_country,
+                "outside_eea": outside_eea(demand.authority_country),
                 "legal_basis": demand.legal_reference,
                 "received_at": demand.received_at.isoformat(),
                 "status": demand.status,

@@ -140,6 +140,7 @@ async def test_the_customer_is_mailed_at_once_or_when_a_recorded_prohibition_lap
                 demand = await call(svc, "POST", "/v1/demands", demand_body(umbrella["id"]))
                 assert (demand["status"], demand["notification"]) == ("received", "requested")
                 assert demand["authority_country"] == "FR" and len(demand["subject_refs"]) == 2
+                assert demand["outside_eea"] is False
                 ada = subject_ref(SUBJECT_KEY.encode(), "email", ADA, tenant=TENANT)
                 assert ada in demand["subject_refs"]
                 (email,) = [e for e in demand["timeline"] if e["kind"] == "email"]

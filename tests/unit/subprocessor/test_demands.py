@@ -21,6 +21,7 @@ from services.subprocessor.domain.demands import (
     decide,
     deferral_lapsed,
     evidence_summary,
+    outside_eea,
     transition,
     validate_deferral,
     validate_disclosure,
@@ -141,3 +142,8 @@ def test_the_evidence_summary_counts_without_personal_data() -> None:
     assert summary["by_status"] == {"challenged": 1, "closed": 2}
     assert summary["by_authority_country"] == {"FR": 2, "US": 1}
     assert (summary["customers_notified"], summary["notifications_deferred"]) == (2, 2)
+
+
+def test_a_third_countrys_authority_is_flagged_for_article_48() -> None:
+    assert not outside_eea("FR") and not outside_eea("no")
+    assert outside_eea("US") and outside_eea("GB")
