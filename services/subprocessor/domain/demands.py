@@ -121,11 +121,11 @@ def _aware(value: datetime, name: str) -> datetime:
     return value
 
 
-def validate_received_at(received_at: datetime, now: datetime) -> datetime:
-    """When the authority's demand arrived: timezone-aware and not in the future."""
-    if _aware(received_at, "received_at") > now:
-        raise InvalidDemand("received_at is in the future")
-    return received_at
+def validate_past(value: datetime, now: datetime, name: str = "received_at") -> datetime:
+    """When something already happened (a demand arrived, data was handed over): timezone-aware, not in the future."""
+    if _aware(value, name) > now:
+        raise InvalidDemand(f"{name} is in the future")
+    return value
 
 
 @dataclass(frozen=True)

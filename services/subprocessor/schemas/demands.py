@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.subprocessor.domain.demands import Decision
 from services.subprocessor.schemas.common import examples
 
-CATEGORY = Field(min_length=1, max_length=100)
+Category = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class AuthorityIn(BaseModel):
@@ -78,7 +78,7 @@ class DemandIn(BaseModel):
     received_at: datetime
     customer_id: uuid.UUID
     subjects: list[SubjectIn] = Field(min_length=1, max_length=500)
-    data_categories: list[str] = Field(min_length=1, max_length=50)
+    data_categories: list[Category] = Field(min_length=1, max_length=50)
     deferral: DeferralIn | None = Field(default=None, description="Only with a legal reason: else the customer is told")
 
 
@@ -108,7 +108,7 @@ class DisclosureIn(BaseModel):
 
     subject: SubjectIn | None = None
     subject_ref: str | None = Field(default=None, max_length=128)
-    categories: list[str] = Field(min_length=1, max_length=50)
+    categories: list[Category] = Field(min_length=1, max_length=50)
     records_count: int = Field(ge=0)
     channel: str = Field(min_length=1, max_length=64)
     disclosed_at: datetime

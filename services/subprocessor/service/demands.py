@@ -22,7 +22,7 @@ from services.subprocessor.domain.demands import (
     outside_eea,
     transition,
     validate_disclosure,
-    validate_received_at,
+    validate_past,
 )
 from services.subprocessor.models import (
     AuthorityDemand,
@@ -49,7 +49,7 @@ def _ref(uow: Uow, subject: SubjectIn) -> str:
 async def record_demand(uow: Uow, body: DemandIn) -> AuthorityDemand:
     """Record a demand; its customer's contacts are emailed at once unless a legal reason defers it."""
     now = uow.now()
-    received_at = validate_received_at(body.received_at, now)
+    received_at = validate_past(body.received_at, now)
     country = normalise_location(body.authority.country)
     subjects = {_ref(uow, s): parse_identifier_kind(s.kind).value for s in body.subjects}
     customer = await get_or_404(uow, Customer, body.customer_id)
@@ -132,7 +132,7 @@ async def disclose(uow: Uow, demand: AuthorityDemand, body: DisclosureIn) -> Dem
         requested=demand.data_categories,
         records_count=body.records_count,
     )
-    disclosed_at = validate_received_at(body.disclosed_at, uow.now())
+    disclosed_at = validate_past(body.disclosed_at, uow.now(), "disclosed_at")
     disclosure = DemandDisclosure(
         tenant_id=uow.tenant_id,
         demand_id=demand.id,

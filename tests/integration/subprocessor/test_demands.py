@@ -369,6 +369,7 @@ async def test_demand_routes_answer_401_403_404_and_refuse_bad_input_changing_no
             demand_body(umbrella["id"], deferral=gag() | {"instrument": ""}),
             demand_body(umbrella["id"], authority={"name": "X", "country": "F1"}),
             demand_body(umbrella["id"], subjects=[]),
+            demand_body(umbrella["id"], data_categories=["x" * 101]),
         ):
             assert_problem(await svc.client.post("/v1/demands", json=bad, headers=ALICE), 422)
         assert_problem(await svc.client.post("/v1/demands", json=demand_body(str(demand["id"])), headers=ALICE), 404)

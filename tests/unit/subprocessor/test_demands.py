@@ -25,7 +25,7 @@ from services.subprocessor.domain.demands import (
     transition,
     validate_deferral,
     validate_disclosure,
-    validate_received_at,
+    validate_past,
 )
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -97,9 +97,11 @@ def test_a_deferral_lapses_at_its_end() -> None:
 
 
 def test_a_demand_cannot_arrive_in_the_future() -> None:
-    assert validate_received_at(NOW - timedelta(hours=1), NOW) == NOW - timedelta(hours=1)
-    with pytest.raises(InvalidDemand):
-        validate_received_at(NOW + timedelta(minutes=1), NOW)
+    assert validate_past(NOW - timedelta(hours=1), NOW) == NOW - timedelta(hours=1)
+    with pytest.raises(InvalidDemand, match="received_at is in the future"):
+        validate_past(NOW + timedelta(minutes=1), NOW)
+    with pytest.raises(InvalidDemand, match="disclosed_at is in the future"):
+        validate_past(NOW + timedelta(minutes=1), NOW, "disclosed_at")
 
 
 def disclosure(status: str = "partially_disclosed", **overrides: object) -> list[str]:
