@@ -318,7 +318,19 @@ async def test_a_disclosure_under_a_gag_order_waits_for_the_customer_to_be_told(
         held = await call(svc, "POST", f"{url}/disclosures", body, headers=BOB)
         assert held["disclosures"][0]["published_at"] is None  # the person's access request would tip the customer
         clock.advance(timedelta(days=11))
+        assert await svc.runtime.jobs.run_once(DEMAND_DEFERRALS) == 1
+        # The judge extended the order: a new reason replaces the lapsed one, and is reminded of in its turn.
+        extended = gag(40) | {"instrument": "Ordonnance de prolongation, TJ Paris, 2026/131"}
+        again = await call(svc, "POST", f"{url}/deferral", extended, headers=BOB)
+        first, second = again["deferrals"]
+        assert first["reminded_at"] and first["ended_at"] and second["ended_at"] is None
+        assert again["notification"] == "deferred" and again["disclosures"][0]["published_at"] is None
+        assert await svc.runtime.jobs.run_once(DEMAND_DEFERRALS) == 0
+        assert_problem(await svc.client.post(f"{url}/deferral", json=gag(-20), headers=BOB), 422)
         told = await call(svc, "POST", f"{url}/notification")
+        assert told["deferrals"][1]["ended_at"]
+        assert_problem(await svc.client.post(f"{url}/notification", headers=ALICE), 409)  # told once
+        assert_problem(await svc.client.post(f"{url}/deferral", json=gag(), headers=BOB), 409)  # too late to defer
         assert told["disclosures"][0]["published_at"] == clock.now().isoformat().replace("+00:00", "Z")
 
         # The evidence of the period: facts and counts, no subject reference, no contact.
