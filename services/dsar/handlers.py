@@ -1,9 +1,11 @@
-"""Kafka handlers of the DSAR service: store answers, what became of its messages, legal holds, and its own store."""
+"""Kafka handlers of the DSAR service: store answers, what became of its messages, legal holds, disclosures of
+people's data reported by other services, and its own store."""
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.dsar.service.disclosures import record_disclosure
 from services.dsar.service.holds import record_placed, record_released
 from services.dsar.service.notifications import record_outcome
 from services.dsar.service.store import DsarOwnData
@@ -13,6 +15,7 @@ from shared.bus.notifications import notification_outcomes
 from shared.bus.store import dsar_task_subscription
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskFailed
 from shared.events.catalogue.retention import LegalHoldPlaced, LegalHoldReleased
+from shared.events.catalogue.subprocessor import PersonalDataDisclosed
 
 
 async def on_task_result(session: AsyncSession, event: DsarTaskCompleted | DsarTaskFailed, ctx: EventContext) -> None:
@@ -30,6 +33,11 @@ async def on_hold_released(session: AsyncSession, event: LegalHoldReleased, ctx:
     await record_released(ctx.unit_of_work(session), event)
 
 
+async def on_personal_data_disclosed(session: AsyncSession, event: PersonalDataDisclosed, ctx: EventContext) -> None:
+    """Keep the disclosure: an access request of that person names the recipient (Art. 15(1)(c))."""
+    await record_disclosure(ctx.unit_of_work(session), event, source=event.producer)
+
+
 SUBSCRIPTIONS = [
     Subscription(
         name="task-results",
@@ -40,6 +48,11 @@ SUBSCRIPTIONS = [
     Subscription(
         name="legal-holds",
         handlers={LegalHoldPlaced: on_hold_placed, LegalHoldReleased: on_hold_released},
+        batched=True,  # database only
+    ),
+    Subscription(
+        name="disclosures",
+        handlers={PersonalDataDisclosed: on_personal_data_disclosed},
         batched=True,  # database only
     ),
     dsar_task_subscription("privops-dsar", DsarOwnData()),

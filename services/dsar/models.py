@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Date, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlmodel import Field, SQLModel
 
 from shared.runtime.db import UTCDateTime, new_id, service_registry
@@ -193,6 +194,29 @@ class SubjectRecipient(DsarModel, table=True):
     subject_ref: str = _str(64, nullable=False)
     system_key: str = _str(64, nullable=False)
     recipient: str = _str(255, nullable=False)
+    recorded_at: datetime = _ts(nullable=False)
+
+
+class SubjectDisclosure(DsarModel, table=True):
+    """A disclosure of a subject's data to a recipient outside the tenant (an authority on its demand), as another
+    privops service reported it: what an access request tells the person (Art. 15(1)(c))."""
+
+    __tablename__ = "dsar_subject_disclosure"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "disclosure_id", name="uq_dsar_subject_disclosure"),
+        Index("ix_dsar_subject_disclosure_ref", "tenant_id", "subject_ref"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    subject_ref: str = _str(128, nullable=False)
+    disclosure_id: uuid.UUID = Field(sa_column=Column(PgUUID(as_uuid=True), nullable=False))
+    recipient: str = _str(255, nullable=False)
+    recipient_country: str = _str(3, nullable=False)
+    categories: list[str] = _json()
+    disclosed_at: datetime = _ts(nullable=False)
+    source: str = _str(64, nullable=False)
+    reference: str = _str(128, nullable=False)
     recorded_at: datetime = _ts(nullable=False)
 
 

@@ -15,13 +15,17 @@ from shared.runtime.settings import load_settings
 SPEC = ServiceSpec(
     name="subprocessor",
     title="privops subprocessor",
-    description="Subprocessor register, advance change notices, objection windows and delivery evidence.",
+    description=(
+        "Subprocessor register, advance change notices, objection windows, delivery evidence, and demands "
+        "from public authorities."
+    ),
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
     openapi_tags=[
         {"name": "register", "description": "Subprocessors, their history, customers and what they use"},
         {"name": "changes", "description": "Change proposals, notices, objections and resolutions"},
+        {"name": "demands", "description": "Demands from public authorities, their review, disclosures and notices"},
         {"name": "public", "description": "Published list and feed; customers' answers to notices (no bearer token)"},
     ],
 )

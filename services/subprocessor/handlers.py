@@ -1,5 +1,5 @@
 """Kafka subscriptions of the subprocessor service: the breach service's question, the notify service's
-outcomes of notice emails, and DSAR tasks on contacts."""
+outcomes of notice and demand emails, and DSAR tasks on contacts."""
 
 from __future__ import annotations
 

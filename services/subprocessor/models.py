@@ -216,4 +216,109 @@ class Objection(SubprocessorModel, table=True):
     resolution_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class AuthorityDemand(SubprocessorModel, table=True):
+    """A public authority's demand for personal data the tenant processes for a customer (GDPR Art. 28(3)(a), 48)."""
+
+    __tablename__ = "authority_demand"
+    __label__ = "demand"
+    __table_args__ = (Index("ix_authority_demand_tenant", "tenant_id", "received_at"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    customer_id: uuid.UUID = _fk("customer.id")
+    authority_name: str = Field(sa_column=Column(String(255), nullable=False))
+    authority_country: str = Field(sa_column=Column(String(3), nullable=False))
+    legal_basis: str = Field(sa_column=Column(Text, nullable=False))
+    legal_reference: str = Field(sa_column=Column(String(255), nullable=False))
+    authority_reference: str = Field(sa_column=Column(String(255), nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    data_categories: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(default="received", sa_column=Column(String(32), nullable=False))
+    recorded_by: str = Field(sa_column=Column(String(255), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reviewer: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    decision: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    reasoning: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # pending (not told yet), requested (emails asked of notify), deferred (a legal reason), no_contact.
+    notification: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    notification_requested_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    customer_notified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class DemandSubject(SubprocessorModel, table=True):
+    """A person a demand is about, by keyed subject reference only (the identifier itself is not kept)."""
+
+    __tablename__ = "authority_demand_subject"
+    __table_args__ = (
+        UniqueConstraint("demand_id", "subject_ref"),
+        Index("ix_demand_subject_ref", "tenant_id", "subject_ref"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    demand_id: uuid.UUID = _fk("authority_demand.id", ondelete="CASCADE")
+    subject_ref: str = Field(sa_column=Column(String(128), nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+
+
+class DemandDeferral(SubprocessorModel, table=True):
+    """A legal reason not to tell the customer of a demand yet (a gag order), until a date."""
+
+    __tablename__ = "authority_demand_deferral"
+    __table_args__ = (
+        Index("ix_demand_deferral_open", "until", postgresql_where=text("ended_at IS NULL AND reminded_at IS NULL")),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    demand_id: uuid.UUID = _fk("authority_demand.id", ondelete="CASCADE")
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    instrument: str = Field(sa_column=Column(String(255), nullable=False))
+    until: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    recorded_by: str = Field(sa_column=Column(String(255), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class DemandDisclosure(SubprocessorModel, table=True):
+    """What was handed to the authority about one person, when and how."""
+
+    __tablename__ = "authority_demand_disclosure"
+    __table_args__ = (Index("ix_demand_disclosure_demand", "demand_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    demand_id: uuid.UUID = _fk("authority_demand.id", ondelete="CASCADE")
+    subject_ref: str = Field(sa_column=Column(String(128), nullable=False))
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    records_count: int = Field(sa_column=Column(Integer, nullable=False))
+    channel: str = Field(sa_column=Column(String(64), nullable=False))
+    disclosed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    recorded_by: str = Field(sa_column=Column(String(255), nullable=False))
+    # When the disclosure was told to the DSAR service; held back while the customer may not be told.
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class DemandLogEntry(SubprocessorModel, table=True):
+    """One step of a demand's timeline (receipt, review, emails to the customer and their outcomes): append-only."""
+
+    __tablename__ = "authority_demand_log"
+    __table_args__ = (Index("ix_demand_log_demand", "demand_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    demand_id: uuid.UUID = _fk("authority_demand.id", ondelete="CASCADE")
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    outcome: str = Field(sa_column=Column(String(32), nullable=False))
+    actor: str = Field(sa_column=Column(String(255), nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    # For an email: the notification the sender claims, and the contact it goes to (no address here).
+    notification_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True), unique=True))
+    contact_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True), nullable=True))
+
+
 metadata = registry.metadata

@@ -19,6 +19,9 @@ class SubprocessorSettings(ServiceSettings):
     webhook_backoff_base_s: float = Field(default=30.0, gt=0, description="Wait before the first retry (doubles)")
     delivery_interval_s: float = Field(default=5.0, gt=0, description="How often pending notices are delivered")
     effective_interval_s: float = Field(default=60.0, gt=0, description="How often changes are checked")
+    deferral_interval_s: float = Field(
+        default=300.0, gt=0, description="How often lapsed deferrals of authority demands are looked for"
+    )
 
     @property
     def allows_plain_http_webhooks(self) -> bool:

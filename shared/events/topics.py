@@ -25,7 +25,7 @@ TOPIC_DESCRIPTIONS = {
     RETENTION_SWEEPS: "Commands to data stores: delete, anonymise or archive what is past its retention.",
     RETENTION_SWEEP_RESULTS: "Answers of data stores to retention sweeps, with counts.",
     BREACH_EVENTS: "Facts about personal-data breaches, their assessment and their deadlines.",
-    SUBPROCESSOR_EVENTS: "Facts about subprocessor changes, notices and objections.",
+    SUBPROCESSOR_EVENTS: "Facts about subprocessor changes, notices, objections, authority demands and disclosures.",
     NOTIFICATIONS: "Outbound notifications (email, webhook) to be delivered by a sender; no raw addresses.",
     NOTIFICATION_OUTCOMES: "What became of each notification (sent, delivered, failed), for the service that asked.",
 }

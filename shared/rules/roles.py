@@ -14,7 +14,9 @@ is the only place that says what a role may do. The levels are those of each ser
   retention policies (storage limitation, Art. 5(1)(e)) and runs sweeps now.
 - breach: write reports, assesses and closes incidents and sends their notices (Art. 33 and 34);
   admin sets the tenant's breach settings.
-- subprocessor: write maintains the register, proposes changes and records objections (Art. 28(2)).
+- subprocessor: write maintains the register, proposes changes, records objections (Art. 28(2)) and
+  records demands from public authorities; admin decides those demands and records what is disclosed
+  (Art. 28(3)(a): the processor discloses only what the law requires).
 - notify: write records bounces; admin sets the sender, the privacy team's alert targets and the
   templates people receive.
 - identity: read lists who has access; admin registers clients and people and gives roles.
@@ -26,8 +28,8 @@ The roles:
 - ``dpo`` — the data protection officer and the privacy team's lead (Art. 37–39): the
   controller's decisions on requests (``dsar:admin``), what people are told (``consent:admin``),
   how long data is kept (``retention:admin``), breaches and their notification, where the DPO is
-  the contact point (``breach:admin``, Art. 33(3)(b)), the subprocessor register
-  (``subprocessor:write``), the messages people receive (``notify:admin``), and who has access
+  the contact point (``breach:admin``, Art. 33(3)(b)), the subprocessor register and the decisions on
+  authorities' demands (``subprocessor:admin``), the messages people receive (``notify:admin``), and who has access
   (``identity:read``, accountability, Art. 5(2)). Not ``identity:admin``: who may act is the
   administrator's decision, so the officer monitoring compliance does not grant themselves access.
 - ``privacy_analyst`` — handles requests day to day: ``dsar:write`` (not refusals or extensions,
@@ -63,7 +65,7 @@ ROLES: dict[str, frozenset[str]] = {
             "consent:admin",
             "retention:admin",
             "breach:admin",
-            "subprocessor:write",
+            "subprocessor:admin",
             "notify:admin",
             "identity:read",
         }

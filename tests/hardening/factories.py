@@ -153,7 +153,8 @@ async def breach(svc: RunningService, tenant: str) -> dict[str, str]:
 
 
 async def subprocessor(svc: RunningService, tenant: str) -> dict[str, str]:
-    """Two subprocessors, a customer, a proposed change with its notice and email, an objection."""
+    """Two subprocessors, a customer, a proposed change with its notice and email, an objection, an authority's
+    demand (its customer emailed)."""
     from services.subprocessor.models import NoticeLogEntry
 
     def entry(name: str, status: str) -> dict[str, Any]:
@@ -201,6 +202,21 @@ async def subprocessor(svc: RunningService, tenant: str) -> dict[str, str]:
         f"/v1/changes/{change['id']}/objections",
         {"customer_id": customer["id"], "reason": "No new vendors."},
     )
+    demand = await call(
+        svc,
+        tenant,
+        "POST",
+        "/v1/demands",
+        {
+            "authority": {"name": "Brigade de répression de la délinquance astucieuse", "country": "FR"},
+            "legal_basis": {"text": "Réquisition judiciaire", "reference": "CPP art. 60-1"},
+            "authority_reference": "BRDA-2026-0412",
+            "received_at": START.isoformat(),
+            "customer_id": customer["id"],
+            "subjects": [{"kind": "email", "value": EMAIL}, {"kind": "user_id", "value": USER_ID}],
+            "data_categories": ["contact_details"],
+        },
+    )
     async with svc.runtime.database.session() as session:  # the id only travels on the bus
         notification = (
             await session.exec(
@@ -216,6 +232,7 @@ async def subprocessor(svc: RunningService, tenant: str) -> dict[str, str]:
         "notice_id": change["notices"][0]["id"],
         "objection_id": objection["id"],
         "notification_id": str(notification),
+        "demand_id": demand["id"],
     }
 
 

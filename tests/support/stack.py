@@ -117,17 +117,18 @@ async def run_service(
 
 
 @contextlib.asynccontextmanager
-async def serve_http(app: FastAPI) -> AsyncIterator[str]:
+async def serve_http(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
     """Serve an app already started (``run_service``) over real HTTP on 127.0.0.1; yield its base URL.
 
-    For clients that need a socket (the synchronous client of ``privops consent import``).
+    For clients that need a socket (the synchronous client of ``privops consent import``, the notify
+    service claiming a message); ``port``: one chosen beforehand, when the app must know its own URL.
     """
     import socket
 
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from services.dsar.api.deps import AdminUow, ReadUow, RegistrationUow, WriteUow
 from services.dsar.models import DataSystem
-from services.dsar.schemas import KEY_PATTERN, RecipientIn, SystemIn, SystemOut
-from services.dsar.service import registry
+from services.dsar.schemas import KEY_PATTERN, DisclosureOut, RecipientIn, SystemIn, SystemOut
+from services.dsar.service import disclosures, registry
 from services.dsar.service.tasks import system_of
 from shared.rules.errors import Forbidden
 from shared.runtime.problems import PROBLEM_RESPONSES
@@ -74,3 +74,14 @@ async def record_recipient(body: RecipientIn, uow: WriteUow) -> dict[str, str]:
     """Rectifications and erasures of this subject will name the recipient to the system's task."""
     ref = await registry.record_recipient(uow, body.subject.kind, body.subject.value, body.system, body.recipient)
     return {"subject_ref": ref, "system": body.system, "recipient": body.recipient}
+
+
+@router.get("/disclosures", response_model=list[DisclosureOut], summary="Disclosures of a subject's data")
+async def list_disclosures(
+    uow: ReadUow, subject_ref: Annotated[str, Query(min_length=1, max_length=128)]
+) -> list[DisclosureOut]:
+    """Recipients outside the tenant that received the subject's data (an authority on its demand), Art. 15(1)(c)."""
+    return [
+        DisclosureOut.model_validate(d, from_attributes=True)
+        for d in await disclosures.disclosures_of(uow, [subject_ref])
+    ]

@@ -19,7 +19,7 @@ from services.dsar.schemas.requests import (
     RequestOut,
     VerificationOut,
 )
-from services.dsar.schemas.systems import RecipientIn, SystemIn, SystemOut
+from services.dsar.schemas.systems import DisclosureOut, RecipientIn, SystemIn, SystemOut
 from services.dsar.schemas.tasks import ClaimOut, ExportIn, TaskCloseIn, TaskOut, TaskRetryIn
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "CorrectionIn",
     "DeadlineOut",
     "DetailsIn",
+    "DisclosureOut",
     "ExportIn",
     "ExtensionIn",
     "IdentifierIn",

@@ -97,3 +97,15 @@ class RecipientIn(BaseModel):
     subject: IdentifierIn
     system: str = Field(pattern=KEY_PATTERN)
     recipient: str = Field(min_length=1, max_length=255)
+
+
+class DisclosureOut(BaseModel):
+    """A disclosure of a person's data to a recipient outside the tenant, as another service reported it."""
+
+    subject_ref: str
+    recipient: str
+    recipient_country: str
+    categories: list[str]
+    disclosed_at: datetime
+    source: str = Field(description="The privops service that reported it")
+    reference: str = Field(description="What it was disclosed on in that service (an authority demand's id)")

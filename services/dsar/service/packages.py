@@ -8,15 +8,17 @@ import json
 import secrets
 import uuid
 import zipfile
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
 from services.dsar.domain import get_regime
-from services.dsar.models import DataSystem, DsarRequest, DsarTask, ExportPackage
+from services.dsar.models import DataSystem, DsarRequest, DsarTask, ExportPackage, SubjectDisclosure
 from services.dsar.service import Uow
 from services.dsar.service.crypto import hash_secret, same_hash, unseal
+from services.dsar.service.disclosures import disclosures_of
 from services.dsar.service.requests import of_request
 from services.dsar.settings import DsarSettings
 from shared.rules.errors import Gone, NotFound
@@ -47,8 +49,11 @@ def _cell(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | float) else json.dumps(value, default=str)
 
 
-def art15_information(request: DsarRequest, systems: list[DataSystem]) -> dict[str, Any]:
-    """What Art. 15(1)-(2) requires besides the data, taken from the registry."""
+def art15_information(
+    request: DsarRequest, systems: list[DataSystem], disclosures: Sequence[SubjectDisclosure] = ()
+) -> dict[str, Any]:
+    """What Art. 15(1)-(2) requires besides the data, taken from the registry and the recorded disclosures of this
+    person (to an authority, say: the recipient, its country, what and when, Art. 15(1)(c))."""
     regime = get_regime(request.regime_id)
 
     def union(attr: str) -> list[str]:
@@ -57,7 +62,16 @@ def art15_information(request: DsarRequest, systems: list[DataSystem]) -> dict[s
     return {
         "purposes": union("purposes"),
         "categories_of_personal_data": union("data_categories"),
-        "recipients": union("recipients"),
+        "recipients": sorted(set(union("recipients")) | {d.recipient for d in disclosures}),
+        "disclosures": [
+            {
+                "recipient": d.recipient,
+                "recipient_country": d.recipient_country,
+                "categories": d.categories,
+                "disclosed_at": d.disclosed_at.isoformat(),
+            }
+            for d in disclosures
+        ],
         "retention_periods": {s.key: s.retention or "not recorded" for s in systems},
         "sources": {s.key: s.source or "collected from you" for s in systems},
         "transfer_safeguards": {s.key: s.transfer_safeguards or "no transfer recorded" for s in systems},
@@ -69,7 +83,12 @@ def art15_information(request: DsarRequest, systems: list[DataSystem]) -> dict[s
 
 
 def build_zip(
-    request: DsarRequest, tasks: list[DsarTask], systems: list[DataSystem], settings: DsarSettings, now: datetime
+    request: DsarRequest,
+    tasks: list[DsarTask],
+    systems: list[DataSystem],
+    settings: DsarSettings,
+    now: datetime,
+    disclosures: Sequence[SubjectDisclosure] = (),
 ) -> bytes:
     """The package: README, request.json, art15.json and systems/<key>/records.{json,csv}."""
     buffer = io.BytesIO()
@@ -89,7 +108,9 @@ def build_zip(
             "systems": {t.system_key: t.outcome for t in tasks},
         }
         archive.writestr("request.json", json.dumps(summary, indent=2))
-        archive.writestr("art15.json", json.dumps(art15_information(request, systems), indent=2, ensure_ascii=False))
+        archive.writestr(
+            "art15.json", json.dumps(art15_information(request, systems, disclosures), indent=2, ensure_ascii=False)
+        )
         for task in tasks:
             records: list[dict[str, Any]] = unseal(settings, task.export_enc) if task.export_enc else []
             archive.writestr(f"systems/{task.system_key}/records.json", json.dumps(records, indent=2, default=str))
@@ -108,7 +129,8 @@ async def build_package(uow: Uow, request: DsarRequest, tasks: list[DsarTask]) -
         ).all()
     )
     now = uow.now()
-    content = build_zip(request, tasks, systems, uow.settings, now)
+    disclosures = await disclosures_of(uow, request.subject_refs)
+    content = build_zip(request, tasks, systems, uow.settings, now, disclosures)
     token = secrets.token_urlsafe(32)
     package = ExportPackage(
         tenant_id=uow.tenant_id,

@@ -22,6 +22,7 @@ from shared.events.catalogue.dsar import (
     DsarTaskEscalated,
 )
 from shared.events.catalogue.retention import RetentionSweepEscalated
+from shared.events.catalogue.subprocessor import AuthorityDemandDeferralLapsed
 
 WEBHOOK_TARGET = "webhook"
 EVENT_PREFIX = "io.privops."
@@ -164,6 +165,17 @@ def _sweep(event: RetentionSweepEscalated) -> Alert:
     )
 
 
+def _deferral(event: AuthorityDemandDeferralLapsed) -> Alert:
+    demand = str(event.demand_id)
+    return Alert(
+        template=template_of(event),
+        threshold=f"{event.event_type}:{event.deferral_id}",
+        level="warning",
+        context={"demand_id": demand, "deferral_id": str(event.deferral_id), "due_at": event.until.isoformat()},
+        link=Link("subprocessor", f"/subprocessor/demands/{demand}", f"/v1/demands/{demand}"),
+    )
+
+
 ALERTS: dict[type[Event], Callable[[Any], Alert]] = {
     DsarDeadlineApproaching: lambda e: _request(e, "warning"),
     DsarDeadlineOverdue: lambda e: _request(e, "critical"),
@@ -172,6 +184,7 @@ ALERTS: dict[type[Event], Callable[[Any], Alert]] = {
     BreachNotificationDue: _due,
     BreachNotificationOverdue: _overdue,
     RetentionSweepEscalated: _sweep,
+    AuthorityDemandDeferralLapsed: _deferral,
 }
 
 

@@ -20,6 +20,7 @@ from services.subprocessor.schemas import (
     ResolutionIn,
 )
 from services.subprocessor.service import changes as service
+from services.subprocessor.service import demand_notices
 from services.subprocessor.service import notices as notice_service
 from services.subprocessor.service import objections as objection_service
 from shared.runtime.problems import PROBLEM_RESPONSES
@@ -87,8 +88,10 @@ async def get_notice(notice_id: uuid.UUID, uow: ReadUow) -> NoticeOut:
 @router.get(
     "/notifications/{notification_id}",
     response_model=NotificationClaimOut,
-    summary="Claim a notice email (for the notify service)",
+    summary="Claim a notice or demand email (for the notify service)",
 )
 async def claim_notification(notification_id: uuid.UUID, uow: ClaimUow) -> NotificationClaimOut:
-    """The address, template and values behind a NotificationRequested event (scope notify:claim)."""
-    return await notice_service.claim_notification(uow, notification_id)
+    """The address, template and values behind a NotificationRequested event (scope notify:claim): a change
+    notice's email or an authority demand's."""
+    claimed = await demand_notices.claim_notification(uow, notification_id)
+    return claimed or await notice_service.claim_notification(uow, notification_id)

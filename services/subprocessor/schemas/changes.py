@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.subprocessor.domain import ChangeKind, ObjectionResolution
 from services.subprocessor.schemas.common import examples
+from services.subprocessor.schemas.demands import DemandNoticeContext
 from services.subprocessor.schemas.register import LocationIn
 
 
@@ -171,7 +172,7 @@ class ChangeNoticeContext(BaseModel):
 
 
 class NotificationClaimOut(BaseModel):
-    """What the notify service needs to send one notice email (the claim check every service answers alike)."""
+    """What the notify service needs to send one email to a customer (the claim check every service answers alike)."""
 
     notification_id: uuid.UUID
     channel: Literal["email", "webhook"]
@@ -180,4 +181,4 @@ class NotificationClaimOut(BaseModel):
     to: str | None
     to_name: str | None
     webhook_url: str | None = None
-    context: ChangeNoticeContext
+    context: ChangeNoticeContext | DemandNoticeContext

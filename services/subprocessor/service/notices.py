@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,16 +78,39 @@ async def mark_delivered(uow: Uow, notice: ChangeNotice, *, via: str, at: dateti
     )
 
 
-async def request_emails(uow: Uow, notice: ChangeNotice) -> int:
-    """Ask the notification sender to email the notice to every contact (the address stays off the bus)."""
+ContactRecorder = Callable[[uuid.UUID, CustomerContact], None]
+
+
+async def email_contacts(uow: Uow, customer_id: uuid.UUID, template: str, record: ContactRecorder) -> int:
+    """Ask notify to email ``template`` to each unrestricted contact of a customer (the address stays off the bus);
+    ``record`` keeps each notification id with its contact, for the claim and the outcomes."""
     contacts = await uow.session.exec(
         select(CustomerContact).where(
-            col(CustomerContact.customer_id) == notice.customer_id, col(CustomerContact.restricted).is_(False)
+            col(CustomerContact.customer_id) == customer_id, col(CustomerContact.restricted).is_(False)
         )
     )
     count = 0
     for contact in contacts.all():
         notification_id = uuid.uuid4()
+        record(notification_id, contact)
+        await uow.stage(
+            NotificationRequested(
+                notification_id=notification_id,
+                channel="email",
+                template=template,
+                recipient_ref=contact.subject_ref,
+                claim_url=uow.url(f"/v1/notifications/{notification_id}"),
+            ),
+            subject=contact.subject_ref,
+        )
+        count += 1
+    return count
+
+
+async def request_emails(uow: Uow, notice: ChangeNotice) -> int:
+    """Ask the notification sender to email the notice to every contact."""
+
+    def record(notification_id: uuid.UUID, contact: CustomerContact) -> None:
         add_log(
             uow,
             notice,
@@ -97,18 +121,8 @@ async def request_emails(uow: Uow, notice: ChangeNotice) -> int:
             contact_id=contact.id,
             detail={"recipient_ref": contact.subject_ref},
         )
-        await uow.stage(
-            NotificationRequested(
-                notification_id=notification_id,
-                channel="email",
-                template=NOTICE_TEMPLATE,
-                recipient_ref=contact.subject_ref,
-                claim_url=uow.url(f"/v1/notifications/{notification_id}"),
-            ),
-            subject=contact.subject_ref,
-        )
-        count += 1
-    return count
+
+    return await email_contacts(uow, notice.customer_id, NOTICE_TEMPLATE, record)
 
 
 def webhook_payload(uow: Uow, notice: ChangeNotice, kind: ChangeKind, now: datetime) -> str:

@@ -15,7 +15,7 @@ import structlog
 from sqlmodel import col, select
 
 from services.subprocessor.models import ChangeNotice, Customer, NoticeLogEntry, SubprocessorChange
-from services.subprocessor.service import Uow
+from services.subprocessor.service import Uow, demand_notices
 from services.subprocessor.service.notices import add_log, mark_delivered
 from shared.bus.notifications import Outcome as NotificationOutcome
 from shared.runtime.repository import get_or_404
@@ -73,7 +73,10 @@ async def _logged(uow: Uow, notice: ChangeNotice, notification_id: uuid.UUID, ou
 
 
 async def apply_email_outcome(uow: Uow, outcome: NotificationOutcome) -> None:
-    """A notice email was sent, delivered (an email-only customer's window opens) or failed (with the reason)."""
+    """A notice email was sent, delivered (an email-only customer's window opens) or failed (with the reason);
+    an email about an authority's demand goes to that demand's timeline instead."""
+    if await demand_notices.record_outcome(uow, outcome):
+        return
     await record_email_outcome(
         uow, outcome.notification_id, outcome.kind, at=outcome.at, attempts=outcome.attempts, reason=outcome.reason
     )

@@ -1,4 +1,5 @@
-"""Subprocessor events: change proposals, notices to customers, objections, and changes taking effect.
+"""Subprocessor events: change proposals, notices to customers, objections, changes taking effect, and
+demands from public authorities with what was disclosed to them.
 
 Customers are named by their id in the tenant's register, subprocessors by theirs; objection
 reasons and contact addresses stay in the subprocessor service (no free text, no address on the bus).
@@ -18,6 +19,11 @@ from shared.events.catalogue import Event
 ChangeKindName = Literal["add", "replace", "remove", "location_change", "purpose_change"]
 
 __all__ = [
+    "AuthorityDemandDecided",
+    "AuthorityDemandDeferralLapsed",
+    "AuthorityDemandEvent",
+    "AuthorityDemandReceived",
+    "PersonalDataDisclosed",
     "SubprocessorChangeCancelled",
     "SubprocessorChangeEffective",
     "SubprocessorChangeEvent",
@@ -104,3 +110,63 @@ class SubprocessorCustomersIdentified(Event):
     request_id: uuid.UUID = Field(description="The request_id of the breach service's question")
     subprocessor_id: str
     customer_ids: list[str] = Field(description="Customers (tenants' customer ids) whose data the subprocessor holds")
+
+
+class AuthorityDemandEvent(Event):
+    """Common shape of the facts about one demand from a public authority (no person's data, no free text)."""
+
+    topic: ClassVar[str] = topics.SUBPROCESSOR_EVENTS
+    producer: ClassVar[str] = "subprocessor"
+    keyed_by: ClassVar[str] = "the demand id"
+
+    demand_id: uuid.UUID = Field(description="The demand in the tenant's register of authority demands")
+
+
+class AuthorityDemandReceived(AuthorityDemandEvent):
+    """Sent when a demand from a public authority is recorded (GDPR Art. 28(3)(a), Art. 48)."""
+
+    event_type: ClassVar[str] = "io.privops.subprocessor.demand.received"
+
+    customer_id: str = Field(description="The customer's reference (the tenant's own id for it)")
+    authority_country: str = Field(description="ISO 3166 alpha-2 code of the authority's country")
+    received_at: datetime
+    subjects: int = Field(ge=0, description="How many people the demand concerns")
+    customer_notification: Literal["requested", "deferred", "no_contact"] = Field(
+        description="Whether the customer is being told now, is not told yet for a recorded legal reason, "
+        "or has no contact to tell"
+    )
+
+
+class AuthorityDemandDecided(AuthorityDemandEvent):
+    """Sent when a person other than the one who recorded a demand decides it."""
+
+    event_type: ClassVar[str] = "io.privops.subprocessor.demand.decided"
+
+    decision: Literal["disclosed", "partially_disclosed", "refused", "challenged"]
+    decided_at: datetime
+
+
+class AuthorityDemandDeferralLapsed(AuthorityDemandEvent):
+    """Sent when the legal reason for not telling a customer of a demand ran out: the privacy team must act."""
+
+    event_type: ClassVar[str] = "io.privops.subprocessor.demand.deferral.lapsed"
+
+    deferral_id: uuid.UUID
+    until: datetime = Field(description="The end of the recorded prohibition")
+    lapsed_at: datetime
+
+
+class PersonalDataDisclosed(Event):
+    """Sent when a person's data was disclosed to a recipient outside the tenant (an authority, on its demand)."""
+
+    event_type: ClassVar[str] = "io.privops.subprocessor.personal_data.disclosed"
+    topic: ClassVar[str] = topics.SUBPROCESSOR_EVENTS
+    producer: ClassVar[str] = "subprocessor"
+
+    disclosure_id: uuid.UUID
+    subject_ref: str
+    recipient: str = Field(max_length=255, description="Who received the data (the authority's name)")
+    recipient_country: str = Field(description="ISO 3166 alpha-2 code of the recipient's country")
+    categories: list[str] = Field(description="Categories of personal data disclosed")
+    disclosed_at: datetime
+    demand_id: uuid.UUID = Field(description="The authority demand the data was disclosed on")

@@ -62,6 +62,15 @@ CONTEXT = {
     "objection_deadline": AT,
     "respond_url": "https://example.test/n/1",
     "notice_id": "N-1",
+    # authority demands
+    "customer": "Umbrella Corp",
+    "authority_country": "FR",
+    "legal_basis": "Réquisition judiciaire",
+    "legal_reference": "Code de procédure pénale, art. 60-1",
+    "authority_reference": "BRDA-2026-0412",
+    "subjects": 2,
+    "data_categories": ["contact_details", "connection_logs"],
+    "demand_id": "DM-1",
     # consent receipts
     "receipt_id": "0193a0c4-7d0e-7c4e-9b1a-3f5d2e8c1a20",
     "purpose": "Newsletter",
