@@ -51,6 +51,7 @@ def _intake(body: RequestIn) -> Intake:
         corrections=tuple(Correction(c.field, c.new_value) for c in body.details.corrections),
         purposes=tuple(body.details.purposes),
         target_controller=body.details.target_controller,
+        target_endpoint=body.details.target_endpoint,
     )
     agent = body.authorised_agent
     return Intake(
