@@ -18,7 +18,7 @@ import pytest
 from shared.events.catalogue.dsar import DsarTaskCompleted
 from shared.events.topics import DSAR_EVENTS
 from shared.runtime.signing import tenant_jwks_path
-from tests.integration.dsar.receiver import Receiver, run_receiver
+from tests.integration.dsar.receiver import Receiver, Rejected, run_receiver
 from tests.integration.dsar.support import ADMIN, READ, WRITE, Dsar, request_body, serve_dsar
 from tests.integration.dsar.test_manual_tasks import is_problem, read_records
 from tests.integration.dsar.test_tasks import as_system, register, send_result, the_tasks
@@ -152,8 +152,10 @@ async def _tampering_is_refused(receiver: Receiver, headers: dict[str, str], pac
             headers=sent | {"privops-signature": forged, "content-digest": digest},
         )
         assert refused.status_code == 401 and "signature" in refused.json()["error"]
-        elsewhere = await client.post(receiver.url.replace("/portability/in", "/portability/in/"), content=package)
-        assert elsewhere.status_code in (404, 405, 307)
+    # Replayed to another controller, the signature names the endpoint it was meant for (``aud``).
+    other = Receiver(jwks_url=receiver.jwks_url, schema_url=receiver.schema_url, url=receiver.url + "/other")
+    with pytest.raises(Rejected, match="Audience"):
+        await other.verify(headers, package)
 
 
 def _digest(body: bytes) -> str:
