@@ -188,6 +188,17 @@ async def attempt_transfer(uow: Uow, transfer: PortabilityTransfer) -> None:
         await maybe_complete(uow, request.id, locked=request)
 
 
+def _about(transfer: PortabilityTransfer) -> dict[str, Any]:
+    """The fields every portability event carries about its transfer."""
+    return {
+        "transfer_id": transfer.id,
+        "request_id": transfer.request_id,
+        "package_id": transfer.package_id,
+        "controller": transfer.controller,
+        "attempts": transfer.attempts,
+    }
+
+
 async def _delivered(uow: Uow, transfer: PortabilityTransfer, result: Attempt, subject: str) -> None:
     now = uow.now()
     transfer.state, transfer.delivered_at, transfer.next_attempt_at = "delivered", now, None
@@ -195,11 +206,7 @@ async def _delivered(uow: Uow, transfer: PortabilityTransfer, result: Attempt, s
     assert result.status is not None
     await uow.stage(
         DsarPortabilityTransferred(
-            transfer_id=transfer.id,
-            request_id=transfer.request_id,
-            package_id=transfer.package_id,
-            controller=transfer.controller,
-            attempts=transfer.attempts,
+            **_about(transfer),
             status_code=result.status,
             receipt_id=result.receipt_id,
             transferred_at=now,
@@ -217,11 +224,7 @@ async def _failed(uow: Uow, transfer: PortabilityTransfer, result: Attempt, subj
     transfer.receipt = result.receipt
     await uow.stage(
         DsarPortabilityTransferFailed(
-            transfer_id=transfer.id,
-            request_id=transfer.request_id,
-            package_id=transfer.package_id,
-            controller=transfer.controller,
-            attempts=transfer.attempts,
+            **_about(transfer),
             status_code=result.status,
             reason=transfer.failure_reason[:500],
             failed_at=now,
