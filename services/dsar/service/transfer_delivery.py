@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -93,9 +94,9 @@ async def _resolve(host: str, port: int, allow_loopback: bool) -> None:
     check_resolved(host, [str(info[4][0]) for info in infos], allow_loopback=allow_loopback)
 
 
-def _receipt_id(response: httpx.Response) -> str | None:
+def _receipt_id(text: str) -> str | None:
     try:
-        body = response.json()
+        body = json.loads(text)
     except ValueError:
         return None
     if isinstance(body, dict):
@@ -130,16 +131,28 @@ async def send_package(settings: DsarSettings, tenant: str, transfer: Portabilit
     }
     try:
         # No redirects (a redirect could lead anywhere, the private network included) and no proxies from the env.
-        async with httpx.AsyncClient(
-            timeout=settings.portability_timeout_s, follow_redirects=False, trust_env=False
-        ) as client:
-            response = await client.post(transfer.endpoint, content=content, headers=headers)
+        async with (
+            httpx.AsyncClient(
+                timeout=settings.portability_timeout_s, follow_redirects=False, trust_env=False
+            ) as client,
+            client.stream("POST", transfer.endpoint, content=content, headers=headers) as response,
+        ):
+            status, text = response.status_code, await _start_of(response)
     except httpx.HTTPError as exc:
         return Attempt(None, error=f"{type(exc).__name__}: {str(exc)[:300]}")
-    text = response.text[:RECEIPT_CHARS]
-    if 200 <= response.status_code < 300:
-        return Attempt(response.status_code, receipt=text, receipt_id=_receipt_id(response))
-    return Attempt(response.status_code, receipt=text, error=f"HTTP {response.status_code}: {text[:300]}")
+    if 200 <= status < 300:
+        return Attempt(status, receipt=text, receipt_id=_receipt_id(text))
+    return Attempt(status, receipt=text, error=f"HTTP {status}: {text[:300]}")
+
+
+async def _start_of(response: httpx.Response) -> str:
+    """The start of the receiver's answer: what is kept of it, never more read into memory (it may be huge)."""
+    raw = b""
+    async for chunk in response.aiter_bytes():
+        raw += chunk
+        if len(raw) >= RECEIPT_CHARS * 4:
+            break
+    return raw.decode("utf-8", errors="replace")[:RECEIPT_CHARS]
 
 
 async def attempt_transfer(uow: Uow, transfer: PortabilityTransfer) -> None:
