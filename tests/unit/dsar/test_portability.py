@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from services.dsar.domain import InvalidRequestDetails, RequestDetails, validate_details
 from services.dsar.domain import RequestType as T
@@ -16,6 +17,7 @@ from services.dsar.domain.portability import (
     next_attempt_at,
     retry_delay,
 )
+from services.dsar.settings import DsarSettings
 
 
 @pytest.mark.parametrize(
@@ -129,3 +131,22 @@ def test_a_receiving_endpoint_needs_the_controller_and_a_portability_request() -
     with pytest.raises(InvalidRequestDetails, match="only a portability"):
         validate_details(T.ACCESS, RequestDetails(target_endpoint="https://bank.example/in"))
     assert validate_details(T.PORTABILITY, RequestDetails(target_controller="Bank SA")).target_endpoint is None
+
+
+def test_the_loopback_setting_is_refused_in_production() -> None:
+    values = {
+        "database_url": "postgresql+asyncpg://x@127.0.0.1/db",
+        "kafka_bootstrap_servers": "127.0.0.1:9092",
+        "subject_hash_key": "h" * 40,
+        "signing_key": "s" * 40,
+        "portability_loopback": True,
+    }
+    assert DsarSettings(**values, environment="test", jwt_secret="j" * 40).portability_loopback
+    with pytest.raises(ValidationError, match="DSAR_PORTABILITY_LOOPBACK"):
+        DsarSettings(
+            **values,
+            environment="production",
+            identity_url="https://identity.example",
+            client_id="dsar",
+            client_secret="c" * 40,
+        )
