@@ -138,11 +138,15 @@ def docs(
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("docs"),
     check: Annotated[bool, typer.Option(help="Fail if the files are not current")] = False,
 ) -> None:
-    """Write the AsyncAPI document and the event JSON Schemas generated from the catalogue."""
+    """Write the AsyncAPI document and the event JSON Schemas generated from the catalogue, and the JSON Schema of
+    the DSAR package's personal-data.json."""
+    from services.dsar.schemas.portability import package_schema
     from shared.events.asyncapi import render_files
 
+    files = render_files()
+    files["schemas/portability-package.json"] = json.dumps(package_schema(), indent=2, ensure_ascii=False) + "\n"
     stale = []
-    for path, content in render_files().items():
+    for path, content in files.items():
         target = out / path
         if check:
             if not target.exists() or target.read_text() != content:

@@ -34,9 +34,10 @@ DATABASE = "fides"
 READY_TIMEOUT_S = 240.0
 ROOT_CLIENT_ID = "benchroot"
 
-# Serves Fides' app exactly as `fides webserver` does, but on the loopback interface only.
+# Serves Fides' app exactly as `fides webserver` does, but on the loopback interface only, from the run's
+# folder (its migrations write backup CSV files into the working directory).
 SERVE = (
-    "import sys, uvicorn; from fides.api.main import app; "
+    "import os, sys, uvicorn; os.chdir(sys.argv[3]); from fides.api.main import app; "
     "uvicorn.Server(uvicorn.Config(app, host=sys.argv[1], port=int(sys.argv[2]), log_level='warning')).run()"
 )
 PGCRYPTO_CONTROL = """\
@@ -167,7 +168,7 @@ async def start(stack: LocalStack) -> Fides:
     port = free_port()
     proc = stack.spawn(
         "fides",
-        [str(python()), "-c", SERVE, LOOPBACK, str(port)],
+        [str(python()), "-c", SERVE, LOOPBACK, str(port), str(stack.work_dir)],
         _environment(stack, redis_port, client_secret),
         port,
     )

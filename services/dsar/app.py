@@ -30,6 +30,10 @@ SPEC = ServiceSpec(
         {"name": "systems", "description": "The data-system registry (data map) and Art. 19 recipients"},
         {"name": "settings", "description": "The public-holiday calendar of each regime's deadlines"},
         {"name": "delivery", "description": "Message claims for senders, package downloads, certificate checks"},
+        {
+            "name": "portability",
+            "description": "Packages sent to another controller (GDPR Art. 20(2)) and the package's JSON Schema",
+        },
     ],
 )
 

@@ -307,6 +307,35 @@ class ExportPackage(DsarModel, table=True):
     purged_at: datetime | None = _ts()
 
 
+class PortabilityTransfer(DsarModel, table=True):
+    """A package sent to the controller a portability request names (Art. 20(2)): each attempt and the answer."""
+
+    __tablename__ = "dsar_portability_transfer"
+    __table_args__ = (Index("ix_dsar_transfer_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = _str(64, nullable=False)
+    request_id: uuid.UUID = Field(unique=True)
+    package_id: uuid.UUID
+    controller: str = _str(255, nullable=False)
+    endpoint: str = Field(sa_column=Column(Text, nullable=False))
+    # pending (being sent, or waiting to be sent again), delivered, failed, cancelled
+    state: str = _str(16, nullable=False, default="pending")
+    content_digest: str = _str(128, nullable=False)
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    next_attempt_at: datetime | None = _ts()
+    last_attempt_at: datetime | None = _ts()
+    # Each attempt: {"at", "status" (None: no answer), "error", "receipt"}; the receiver's answer, truncated.
+    history: list[dict[str, Any]] = _json()
+    response_status: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    receipt_id: str | None = _str(255)
+    receipt: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    failure_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    delivered_at: datetime | None = _ts()
+    failed_at: datetime | None = _ts()
+    created_at: datetime = _ts(nullable=False)
+
+
 class ErasureCertificate(DsarModel, table=True):
     """Signed proof of an erasure: every system's confirmation; kept after the personal data is gone."""
 

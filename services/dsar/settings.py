@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.runtime.settings import ServiceSettings
+from shared.runtime.settings import Environment, ServiceSettings
 
 
 class DsarSettings(ServiceSettings):
@@ -25,3 +25,20 @@ class DsarSettings(ServiceSettings):
     approaching_days: int = Field(default=7, ge=1, description="Warn this many days before a request is due")
     package_ttl_hours: int = Field(default=168, ge=1, description="Lifetime of an access package's download link")
     notification_ttl_hours: int = Field(default=72, ge=1, description="How long the notify service may claim a message")
+    portability_loopback: bool = Field(
+        default=False,
+        description="Development and tests: a portability request may name an http:// or https:// endpoint on "
+        "127.0.0.1, ::1 or localhost (refused in production)",
+    )
+    portability_max_attempts: int = Field(default=6, ge=1, le=20, description="Sends of a package before giving up")
+    portability_retry_base_s: float = Field(default=60.0, gt=0, description="Wait after a first failed send (doubles)")
+    portability_retry_max_s: float = Field(default=21600.0, gt=0, description="Longest wait between two sends")
+    portability_timeout_s: float = Field(default=30.0, gt=0, le=300, description="Time a receiver has to answer")
+
+    @model_validator(mode="after")
+    def _no_loopback_in_production(self) -> DsarSettings:
+        if self.portability_loopback and self.environment is Environment.PRODUCTION:
+            raise ValueError(
+                "DSAR_PORTABILITY_LOOPBACK lets requests send packages to this machine: development and tests only"
+            )
+        return self

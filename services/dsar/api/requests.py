@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -42,7 +42,9 @@ IdempotencyKey = Annotated[
 
 def _body_hash(body: RequestIn) -> str:
     # Fields left empty are not hashed: a retried key still matches the hash made before they existed.
-    unset = {name for name in ("locale", "received_at") if getattr(body, name) is None}
+    unset: dict[str, Any] = {name: True for name in ("locale", "received_at") if getattr(body, name) is None}
+    if body.details.target_endpoint is None:
+        unset["details"] = {"target_endpoint": True}
     return hashlib.sha256(body.model_dump_json(exclude=unset or None).encode()).hexdigest()
 
 
@@ -51,6 +53,7 @@ def _intake(body: RequestIn) -> Intake:
         corrections=tuple(Correction(c.field, c.new_value) for c in body.details.corrections),
         purposes=tuple(body.details.purposes),
         target_controller=body.details.target_controller,
+        target_endpoint=body.details.target_endpoint,
     )
     agent = body.authorised_agent
     return Intake(

@@ -86,6 +86,8 @@ class RequestDetails:
     corrections: tuple[Correction, ...] = ()
     purposes: tuple[str, ...] = ()
     target_controller: str | None = None
+    # The receiving controller's endpoint (Art. 20(2)): the package is sent there instead of a download link.
+    target_endpoint: str | None = None
 
 
 def validate_details(request_type: RequestType, details: RequestDetails | None = None) -> RequestDetails:
@@ -101,7 +103,10 @@ def validate_details(request_type: RequestType, details: RequestDetails | None =
         target = details.target_controller.strip()
         if not target:
             raise InvalidRequestDetails("target_controller: leave it out for a download, or name the controller")
-        return RequestDetails(target_controller=target)
+        endpoint = details.target_endpoint.strip() if details.target_endpoint else None
+        return RequestDetails(target_controller=target, target_endpoint=endpoint or None)
+    if request_type is RequestType.PORTABILITY and details.target_endpoint:
+        raise InvalidRequestDetails("target_controller: name the controller that receives the data at target_endpoint")
     return RequestDetails()
 
 
@@ -113,6 +118,8 @@ def _reject_foreign_details(request_type: RequestType, details: RequestDetails) 
         raise InvalidRequestDetails(f"purposes: only an objection request carries them, not {request_type}")
     if details.target_controller is not None and request_type is not RequestType.PORTABILITY:
         raise InvalidRequestDetails(f"target_controller: only a portability request carries it, not {request_type}")
+    if details.target_endpoint is not None and request_type is not RequestType.PORTABILITY:
+        raise InvalidRequestDetails(f"target_endpoint: only a portability request carries it, not {request_type}")
 
 
 def _valid_corrections(corrections: tuple[Correction, ...]) -> tuple[Correction, ...]:

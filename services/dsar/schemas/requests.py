@@ -35,6 +35,12 @@ class DetailsIn(BaseModel):
     corrections: list[CorrectionIn] = Field(default_factory=list, max_length=100)
     purposes: list[str] = Field(default_factory=list, max_length=100)
     target_controller: str | None = Field(default=None, max_length=255)
+    target_endpoint: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Portability: the receiving controller's https:// endpoint; the package is sent there, signed "
+        "(GDPR Art. 20(2)), instead of a download link. Needs target_controller",
+    )
 
 
 # How a request reached the controller. The GDPR asks for no form (Art. 12(2),
@@ -133,6 +139,17 @@ class RefusalOut(BaseModel):
     complaint: dict[str, str]
 
 
+class TransferSummary(BaseModel):
+    """Where a portability request's package stands on its way to the receiving controller."""
+
+    id: uuid.UUID
+    controller: str
+    state: Literal["pending", "delivered", "failed", "cancelled"]
+    attempts: int
+    delivered_at: datetime | None
+    failure_reason: str | None
+
+
 class RequestOut(BaseModel):
     """A rights request as the privacy team sees it (identifiers are never returned)."""
 
@@ -157,6 +174,9 @@ class RequestOut(BaseModel):
     closed_at: datetime | None
     certificate_id: uuid.UUID | None
     package_id: uuid.UUID | None
+    transfer: TransferSummary | None = Field(
+        default=None, description="The package sent to the receiving controller (portability), and how it went"
+    )
     identifiers_purged: bool
 
 

@@ -14,8 +14,8 @@ from services.dsar.models import DsarRequest, DsarTask, Verification
 from services.dsar.service import Uow
 from services.dsar.service.certificates import issue_certificate
 from services.dsar.service.notifications import notify_subject
-from services.dsar.service.packages import build_package
 from services.dsar.service.requests import get_request
+from services.dsar.service.transfers import package_answer
 from shared.events.catalogue.dsar import DsarRequestCompleted
 
 log = structlog.get_logger("privops.dsar.completion")
@@ -45,7 +45,10 @@ async def maybe_complete(uow: Uow, request_id: uuid.UUID, *, locked: DsarRequest
 
 
 async def complete_request(uow: Uow, request: DsarRequest) -> None:
-    """Close the request: package or certificate, the subject told, identifiers purged, event staged."""
+    """Close the request: package or certificate, the subject told, identifiers purged, event staged.
+
+    A portability request that names a receiving controller stays open while its package is sent there.
+    """
     tasks = list(
         (
             await uow.session.exec(
@@ -57,9 +60,11 @@ async def complete_request(uow: Uow, request: DsarRequest) -> None:
     certificate_id = package_id = None
     request_type = RequestType(request.request_type)
     if request_type in (RequestType.ACCESS, RequestType.PORTABILITY):
-        package, url = await build_package(uow, request, tasks)
-        package_id = package.id
-        await notify_subject(uow, request, "dsar.package_ready", {"url": url, "expires_at": package.expires_at})
+        answer = await package_answer(uow, request, tasks)
+        if answer is None:
+            return  # on its way to the receiving controller: the transfer's end completes the request
+        package_id = answer.package_id
+        await notify_subject(uow, request, answer.template, answer.context)
     else:
         if request_type is RequestType.ERASURE:
             certificate_id = (await issue_certificate(uow, request, tasks, outcome)).id

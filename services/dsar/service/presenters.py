@@ -7,8 +7,17 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from services.dsar.domain import DeadlineStatus, deadline_status
-from services.dsar.models import DataSystem, DsarRequest, DsarTask, ErasureCertificate, ExportPackage, Verification
+from services.dsar.models import (
+    DataSystem,
+    DsarRequest,
+    DsarTask,
+    ErasureCertificate,
+    ExportPackage,
+    PortabilityTransfer,
+    Verification,
+)
 from services.dsar.schemas import DeadlineOut, RefusalOut, RequestOut, TaskOut, VerificationOut
+from services.dsar.schemas.requests import TransferSummary
 from services.dsar.service import Uow
 from services.dsar.service.deadlines import deadline_of
 from services.dsar.service.lifecycle import complaint_right
@@ -21,6 +30,9 @@ async def present(uow: Uow, request: DsarRequest) -> RequestOut:
         select(ErasureCertificate.id).where(col(ErasureCertificate.request_id) == request.id)
     )
     package_id = await uow.session.scalar(select(ExportPackage.id).where(col(ExportPackage.request_id) == request.id))
+    transfer = await uow.session.scalar(
+        select(PortabilityTransfer).where(col(PortabilityTransfer.request_id) == request.id)
+    )
     deadline = deadline_of(request)
     status = (
         DeadlineStatus.ON_TRACK
@@ -73,6 +85,7 @@ async def present(uow: Uow, request: DsarRequest) -> RequestOut:
         closed_at=request.closed_at,
         certificate_id=certificate_id,
         package_id=package_id,
+        transfer=TransferSummary.model_validate(transfer, from_attributes=True) if transfer else None,
         identifiers_purged=request.subject_enc is None,
     )
 

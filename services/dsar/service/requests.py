@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from services.dsar.domain import (
 from services.dsar.domain.errors import NoIdentifier
 from services.dsar.domain.identifiers import normalise, parse_kind, subject_ref
 from services.dsar.domain.jurisdictions import PauseGround
+from services.dsar.domain.portability import check_endpoint
 from services.dsar.models import DsarRequest, ErasureCertificate, ExportPackage, IdempotencyKey, Verification
 from services.dsar.service import Uow
 from services.dsar.service.crypto import seal, subject_key
@@ -92,6 +93,11 @@ async def submit_request(uow: Uow, intake: Intake, idempotency_key: str | None) 
     regime = get_regime(intake.regime_id)
     regime.clock_for(intake.request_type)  # refuses a right the regime does not give
     details = validate_details(intake.request_type, intake.details)
+    if details.target_endpoint:
+        details = replace(
+            details,
+            target_endpoint=check_endpoint(details.target_endpoint, allow_loopback=uow.settings.portability_loopback),
+        )
     identifiers = _normalised(intake.identifiers)
     key = subject_key(uow.settings)
     refs = [subject_ref(key, i["kind"], i["value"], tenant=uow.tenant_id) for i in identifiers]
@@ -217,6 +223,7 @@ def _details_json(details: RequestDetails) -> dict[str, Any]:
         "corrections": [{"field": c.field, "new_value": c.new_value} for c in details.corrections],
         "purposes": list(details.purposes),
         "target_controller": details.target_controller,
+        "target_endpoint": details.target_endpoint,
     }
 
 
@@ -229,6 +236,9 @@ def _details_summary(details: RequestDetails) -> dict[str, Any]:
         summary["purposes"] = list(details.purposes)
     if details.target_controller:
         summary["target_controller"] = details.target_controller
+    if details.target_endpoint:
+        # A controller's address, not the subject's: kept after the identifiers are purged, for the transfer.
+        summary["target_endpoint"] = details.target_endpoint
     return summary
 
 

@@ -19,6 +19,7 @@ from shared.events.catalogue.dsar import (
     DsarDeadlineApproaching,
     DsarDeadlineOverdue,
     DsarManualTaskOpened,
+    DsarPortabilityTransferFailed,
     DsarTaskEscalated,
 )
 from shared.events.catalogue.retention import RetentionSweepEscalated
@@ -117,6 +118,25 @@ def _manual(event: DsarManualTaskOpened) -> Alert:
     )
 
 
+def _transfer(event: DsarPortabilityTransferFailed) -> Alert:
+    request = str(event.request_id)
+    return Alert(
+        template=template_of(event),
+        threshold=f"{event.event_type}:{event.transfer_id}",
+        level="warning",
+        context={
+            "transfer_id": str(event.transfer_id),
+            "request_id": request,
+            "controller": event.controller,
+            "attempts": event.attempts,
+            "status_code": event.status_code,
+            "reason": event.reason,
+            "failed_at": event.failed_at.isoformat(),
+        },
+        link=Link("dsar", f"/dsar/requests/{request}", f"/v1/requests/{request}/transfers"),
+    )
+
+
 def _breach(event: BreachDeadlineAlert, threshold: str, level: str, extra: dict[str, Any]) -> Alert:
     incident = str(event.incident_id)
     return Alert(
@@ -181,6 +201,7 @@ ALERTS: dict[type[Event], Callable[[Any], Alert]] = {
     DsarDeadlineOverdue: lambda e: _request(e, "critical"),
     DsarTaskEscalated: _task,
     DsarManualTaskOpened: _manual,
+    DsarPortabilityTransferFailed: _transfer,
     BreachNotificationDue: _due,
     BreachNotificationOverdue: _overdue,
     RetentionSweepEscalated: _sweep,

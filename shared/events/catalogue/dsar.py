@@ -263,3 +263,41 @@ class DsarManualTaskOpened(Event):
     action: TaskAction
     due_at: datetime = Field(description="When the task must be closed")
     request_due_at: datetime = Field(description="When the answer to the request is legally due")
+
+
+class DsarPortabilityEvent(Event):
+    """Common shape of the events about a package sent to a receiving controller (GDPR Art. 20(2))."""
+
+    topic: ClassVar[str] = topics.DSAR_EVENTS
+    producer: ClassVar[str] = "dsar"
+
+    transfer_id: uuid.UUID
+    request_id: uuid.UUID
+    package_id: uuid.UUID
+    controller: str = Field(description="The receiving controller's name, as the request gave it")
+    attempts: int = Field(ge=0, description="Sends made")
+
+
+class DsarPortabilityTransferred(DsarPortabilityEvent):
+    """Sent when the receiving controller acknowledged a portability package sent to it (GDPR Art. 20(2)).
+
+    The request completes then; the person is told where their data went.
+    """
+
+    event_type: ClassVar[str] = "io.privops.dsar.portability.transferred"
+
+    status_code: int = Field(description="The receiver's HTTP status")
+    receipt_id: str | None = Field(default=None, description="The receiver's receipt id, when its answer gave one")
+    transferred_at: datetime
+
+
+class DsarPortabilityTransferFailed(DsarPortabilityEvent):
+    """Sent when a portability package could not be delivered to the receiving controller: refused, or no success
+    after the last retry. The person is sent a download link instead and the privacy team is alerted.
+    """
+
+    event_type: ClassVar[str] = "io.privops.dsar.portability.failed"
+
+    status_code: int | None = Field(default=None, description="The receiver's last HTTP status (none: no answer)")
+    reason: str = Field(description="Why: the receiver's refusal, or the last error")
+    failed_at: datetime

@@ -16,7 +16,12 @@ from services.notify.domain import (
     redact,
 )
 from shared.events.catalogue.breach import BreachNotificationDue, BreachNotificationOverdue
-from shared.events.catalogue.dsar import DsarDeadlineApproaching, DsarManualTaskOpened, DsarTaskEscalated
+from shared.events.catalogue.dsar import (
+    DsarDeadlineApproaching,
+    DsarManualTaskOpened,
+    DsarPortabilityTransferFailed,
+    DsarTaskEscalated,
+)
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CATALOGUE = TemplateCatalogue()
@@ -109,3 +114,23 @@ def test_a_manual_task_alerts_once_with_a_link_to_the_task() -> None:
     late = alert_for(DsarTaskEscalated(**fields, attempts=1, reason="late", manual=True))
     text = CATALOGUE.render(late.template, "en", late.context | {"link": "L", "level": late.level}).text
     assert "nobody has closed it by hand" in text and "attempt(s)" not in text
+
+
+def test_a_failed_portability_transfer_alerts_once_with_the_receivers_answer() -> None:
+    transfer = uuid.uuid4()
+    failed = DsarPortabilityTransferFailed(
+        transfer_id=transfer,
+        request_id=uuid.UUID(int=7),
+        package_id=uuid.uuid4(),
+        controller="Globex Bank",
+        attempts=6,
+        status_code=503,
+        reason="HTTP 503: busy",
+        failed_at=AT,
+    )
+    alert = alert_for(failed)
+    assert (alert.template, alert.threshold) == ("alert.dsar.portability.failed", f"{failed.event_type}:{transfer}")
+    assert alert.link.url(None, {"dsar": "http://dsar"}) == f"http://dsar/v1/requests/{uuid.UUID(int=7)}/transfers"
+    for locale in ("en", "fr"):
+        message = CATALOGUE.render(alert.template, locale, alert.context | {"level": "warning", "link": None})
+        assert "Globex Bank" in message.subject and "HTTP 503" in message.text

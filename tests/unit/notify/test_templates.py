@@ -49,6 +49,12 @@ CONTEXT = {
     "sweep_id": "S-1",
     "category": "prospect",
     "requested_at": AT,
+    "transfer_id": "X-1",
+    "reason": "HTTP 503: busy",
+    "status_code": 503,
+    "failed_at": AT,
+    # portability
+    "delivered_at": AT,
     # breach and subprocessor notices
     "reference": "BR-2026-001",
     "incident_title": "Lost laptop",
