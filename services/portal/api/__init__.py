@@ -2,6 +2,7 @@
 
 from services.portal.api.center import router as center_router
 from services.portal.api.console import router as console_router
+from services.portal.api.console_audit import router as console_audit_router
 from services.portal.api.console_breaches import router as console_breaches_router
 from services.portal.api.console_consent import router as console_consent_router
 from services.portal.api.console_requests import router as console_requests_router
@@ -16,4 +17,5 @@ ROUTERS = [
     console_vendors_router,
     console_retention_router,
     console_consent_router,
+    console_audit_router,
 ]

@@ -143,6 +143,7 @@ class Console(Services):
     sweeps: list[dict[str, Any]] = field(default_factory=list)
     imports: dict[str, dict[str, Any]] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    chain_broken: bool = False
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
@@ -150,6 +151,9 @@ class Console(Services):
         if self.deny and host in ("dsar.test", "breach.test", "retention.test", "subprocessor.test", "consent.test"):
             self.calls.append((request.method, str(request.url), dict(request.headers), None))
             return problem(403, "The token lacks the scope.")
+        if request.url.path.startswith("/v1/audit"):
+            self.calls.append((request.method, str(request.url), dict(request.headers), None))
+            return self._audit(host.split(".")[0], request.url.path)
         if host in ("breach.test", "retention.test") or (host == "subprocessor.test" and "/v1/" in request.url.path):
             super().handle(request)  # records the call; 404 for these hosts
             _, _, _, body = self.calls[-1]
@@ -371,3 +375,29 @@ class Console(Services):
         if path.endswith("/complete"):
             job["status"] = "completed"
         return httpx.Response(201 if path == "/v1/imports" else 200, json=job)
+
+    def _audit(self, service: str, path: str) -> httpx.Response:
+        if path.endswith("/verification"):
+            problems = ["seq 2: content does not match its hash (edited)"] if self.chain_broken else []
+            return httpx.Response(
+                200,
+                json={
+                    "ok": not problems,
+                    "checked": 41,
+                    "unsealed": 1,
+                    "problems": problems,
+                    "verified_at": NOW.isoformat(),
+                },
+            )
+        entry = {
+            "id": 7,
+            "seq": 6,
+            "occurred_at": NOW.isoformat(),
+            "actor": "user:dpo@demo.example",
+            "action": f"{service}.request.extended",
+            "entity_type": "request",
+            "entity_id": "5f0c2b7a-8e1d-4c3b-a2f9-1e0d9c8b7a6f",
+            "detail": {"by": "P2M"},
+            "hash": "ab" * 32,
+        }
+        return httpx.Response(200, json=[entry])

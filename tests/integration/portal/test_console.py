@@ -44,6 +44,7 @@ GETS = [
     "/console/retention",
     "/console/consent",
     "/console/consent/imports/a8e5c6d7-5555-4e6f-8a7b-3c2b1a0f9e85",
+    "/console/audit",
 ]
 POSTS = [
     "/console/requests/bulk",
@@ -496,3 +497,32 @@ def _change() -> dict[str, object]:
         "blocking_reasons": [],
         "closed_at": None,
     }
+
+
+async def test_an_auditor_filters_the_audit_log_and_verifies_the_chain(
+    client: httpx.AsyncClient, services: Console
+) -> None:
+    await as_role(client, services, "auditor")
+    page = await client.get(
+        "/console/audit",
+        params={"service": "breach", "actor": "user:dpo@demo.example", "since": "2026-03-01", "until": "nope"},
+    )
+    assert page.status_code == 200 and "breach.request.extended" in page.text and "Chain" not in page.text
+    ((url, _),) = [(u, b) for m, u, _, b in services.calls if "breach.test/v1/audit" in u]
+    assert "actor=user%3Adpo%40demo.example" in url and "since=2026-03-01T00%3A00%3A00%2B00%3A00" in url
+    assert "until" not in url
+    verified = await client.get("/console/audit", params={"service": "dsar", "verify": "yes"})
+    assert "Chain intact" in verified.text and "41 sealed rows walked" in verified.text
+    services.chain_broken = True
+    broken = await client.get("/console/audit", params={"service": "dsar", "verify": "yes"})
+    assert "Chain broken" in broken.text and "seq 2: content does not match" in broken.text
+
+
+async def test_the_audit_log_offers_only_the_services_a_role_reads(
+    client: httpx.AsyncClient, services: Console
+) -> None:
+    services.person_scopes = "notify:read"
+    await sign_in(client, services)
+    page = await client.get("/console/audit", params={"service": "dsar"})
+    assert page.status_code == 200 and "reads no service" in page.text
+    assert not [u for _, u, _, _ in services.calls if "/v1/audit" in u]
