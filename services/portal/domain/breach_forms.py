@@ -79,6 +79,10 @@ def _lines(form: Form, name: str) -> list[str]:
     return [line.strip()[:200] for line in re.split(r"[,\n]", _one(form, name, 4000)) if line.strip()][:50]
 
 
+def _per_line(form: Form, name: str) -> list[str]:
+    return [line.strip()[:2000] for line in _one(form, name, 8000).splitlines() if line.strip()][:50]
+
+
 def _when(value: str) -> datetime | None:
     """A ``datetime-local`` value read as UTC."""
     if not WHEN.match(value):
@@ -135,6 +139,7 @@ def incident_body(form: Form, reporter: str, now: datetime) -> dict[str, Any]:
         "data_categories": _lines(form, "data_categories"),
         "data_subject_categories": _lines(form, "data_subject_categories"),
         "systems": _lines(form, "systems"),
+        "measures_taken": _per_line(form, "measures_taken"),
     }
     optional = {
         "approximate_subjects": subjects,

@@ -306,6 +306,7 @@ async def test_a_security_lead_reports_a_breach(client: httpx.AsyncClient, servi
             "jurisdictions": ["eu-gdpr", "uk-gdpr"],
             "data_categories": "contact, invoices",
             "approximate_subjects": "40",
+            "measures_taken": "Laptop wiped remotely\nPasswords reset, all of them",
         },
     )
     assert reported.status_code == 303 and reported.headers["location"].endswith("?done=reported")
@@ -313,6 +314,7 @@ async def test_a_security_lead_reports_a_breach(client: httpx.AsyncClient, servi
     assert body["aware_at"] == "2026-03-10T08:30:00+00:00" and body["jurisdictions"] == ["eu-gdpr", "uk-gdpr"]
     assert body["data_categories"] == ["contact", "invoices"] and body["approximate_subjects"] == 40
     assert body["reporter"] == "dpo@demo.example"
+    assert body["measures_taken"] == ["Laptop wiped remotely", "Passwords reset, all of them"]
     page = await client.get(reported.headers["location"])
     assert "Breach entered in the register" in page.text
 
