@@ -14,7 +14,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.api.console_kit import Form, csv_response, failed, notice_of, one, page, perform, to_login
+from services.portal.api.console_kit import (
+    Body,
+    Form,
+    csv_response,
+    failed,
+    notice_of,
+    one,
+    page,
+    perform,
+    post_form,
+    to_login,
+)
 from services.portal.api.deps import FormDep, Portal, PortalDep, Session, session_of
 from services.portal.domain import breach_forms as forms
 from services.portal.domain.clocks import register_csv, running
@@ -167,17 +178,13 @@ async def incident_page(incident_id: uuid.UUID, request: Request, portal: Portal
 
 
 async def _on_incident(
-    request: Request, portal: Portal, form: Form, incident_id: uuid.UUID, path: str, body: Any, done: str
+    request: Request, portal: Portal, form: Form, incident_id: uuid.UUID, path: str, body: Body, done: str
 ) -> Response:
-    async def send(session: Session) -> None:
-        json = body(form) if callable(body) else body
-        await portal.backends.as_person(session.token, "POST", path, service="breach", json=json)
-
     async def show(session: Session, status: int, error: str) -> Response:
         return await _incident_page(request, portal, session, incident_id, status, error)
 
     back = f"/console/breaches/{incident_id}"
-    return await perform(request, portal, form, "breach:write", send, back, done, show)
+    return await post_form(request, portal, form, "breach:write", ("breach", path), body, back, done, show)
 
 
 @router.post("/breaches/{incident_id}/assess", response_class=HTMLResponse)

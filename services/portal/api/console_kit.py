@@ -141,6 +141,31 @@ async def perform(
     return RedirectResponse(f"{target}?done={done}", status_code=303)
 
 
+Body = dict[str, Any] | Callable[[Form], dict[str, Any]] | None
+
+
+async def post_form(
+    request: Request,
+    portal: Portal,
+    form: Form,
+    scope: str,
+    target: tuple[str, str],
+    body: Body,
+    back: str,
+    done: str,
+    show: Show,
+) -> Response:
+    """``perform`` one POST of ``body`` (a dict, None, or a function of the form raising ``Invalid``) to
+    ``target`` (service, path)."""
+    service, path = target
+
+    async def send(session: Session) -> None:
+        json = body(form) if callable(body) else body
+        await portal.backends.as_person(session.token, "POST", path, service=service, json=json)
+
+    return await perform(request, portal, form, scope, send, back, done, show)
+
+
 def csv_response(text: str, filename: str) -> Response:
     """A CSV download."""
     return Response(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.portal.api.console_kit import (
+    Body,
     Form,
     Invalid,
     annotated,
@@ -25,6 +26,7 @@ from services.portal.api.console_kit import (
     one,
     page,
     perform,
+    post_form,
     required,
     to_login,
 )
@@ -221,18 +223,15 @@ async def request_page(request_id: uuid.UUID, request: Request, portal: PortalDe
 
 
 async def _on_request(
-    request: Request, portal: Portal, form: Form, request_id: uuid.UUID, scope: str, path: str, body: Any, done: str
+    request: Request, portal: Portal, form: Form, request_id: uuid.UUID, scope: str, path: str, body: Body, done: str
 ) -> Response:
-    """Post ``body`` (a dict, or a function of the form raising ``Invalid``) to ``path``; back to the request."""
-
-    async def send(session: Session) -> None:
-        json = body(form) if callable(body) else body
-        await portal.backends.as_person(session.token, "POST", path, json=json)
+    """Post ``body`` to the DSAR service's ``path``; back to the request (or its page again with why not)."""
 
     async def show(session: Session, status: int, error: str) -> Response:
         return await _request_page(request, portal, session, request_id, status, error)
 
-    return await perform(request, portal, form, scope, send, f"/console/requests/{request_id}", done, show)
+    back = f"/console/requests/{request_id}"
+    return await post_form(request, portal, form, scope, ("dsar", path), body, back, done, show)
 
 
 @router.post("/requests/{request_id}/verify", response_class=HTMLResponse)

@@ -15,7 +15,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.api.console_kit import Form, Invalid, failed, notice_of, one, page, perform, required, to_login
+from services.portal.api.console_kit import (
+    Body,
+    Form,
+    Invalid,
+    failed,
+    notice_of,
+    one,
+    page,
+    post_form,
+    required,
+    to_login,
+)
 from services.portal.api.deps import FormDep, Portal, PortalDep, Session, session_of
 from services.portal.service.backends import BackendError
 
@@ -61,15 +72,12 @@ async def retention(request: Request, portal: PortalDep) -> Response:
     return await _retention_page(request, portal, session)
 
 
-async def _act(request: Request, portal: Portal, form: Form, scope: str, path: str, body: Any, done: str) -> Response:
-    async def send(session: Session) -> None:
-        json = body(form) if callable(body) else body
-        await portal.backends.as_person(session.token, "POST", path, service="retention", json=json)
-
+async def _act(request: Request, portal: Portal, form: Form, scope: str, path: str, body: Body, done: str) -> Response:
     async def show(session: Session, status: int, error: str) -> Response:
         return await _retention_page(request, portal, session, status, error)
 
-    return await perform(request, portal, form, scope, send, "/console/retention", done, show)
+    target = ("retention", path)
+    return await post_form(request, portal, form, scope, target, body, "/console/retention", done, show)
 
 
 @router.post("/retention/default-pack", response_class=HTMLResponse)

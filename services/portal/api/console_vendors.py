@@ -17,7 +17,19 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.api.console_kit import Form, Invalid, failed, notice_of, one, page, perform, required, to_login
+from services.portal.api.console_kit import (
+    Body,
+    Form,
+    Invalid,
+    failed,
+    notice_of,
+    one,
+    page,
+    perform,
+    post_form,
+    required,
+    to_login,
+)
 from services.portal.api.deps import FormDep, Portal, PortalDep, Session, session_of
 from services.portal.service.backends import BackendError
 
@@ -157,16 +169,14 @@ async def change_page(change_id: uuid.UUID, request: Request, portal: PortalDep)
 
 
 async def _on_change(
-    request: Request, portal: Portal, form: Form, change_id: uuid.UUID, path: str, body: Any, done: str
+    request: Request, portal: Portal, form: Form, change_id: uuid.UUID, path: str, body: Body, done: str
 ) -> Response:
-    async def send(session: Session) -> None:
-        await portal.backends.as_person(session.token, "POST", path, service="subprocessor", json=body(form))
-
     async def show(session: Session, status: int, error: str) -> Response:
         return await _change_page(request, portal, session, change_id, status, error)
 
     back = f"/console/subprocessors/changes/{change_id}"
-    return await perform(request, portal, form, "subprocessor:write", send, back, done, show)
+    target = ("subprocessor", path)
+    return await post_form(request, portal, form, "subprocessor:write", target, body, back, done, show)
 
 
 @router.post("/subprocessors/changes/{change_id}/objections", response_class=HTMLResponse)
