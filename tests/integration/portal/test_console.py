@@ -482,6 +482,7 @@ async def test_home_shows_breach_clocks_and_notices_to_approve(client: httpx.Asy
     await as_role(client, services, "security_lead")
     home = await client.get("/console")
     assert "Breach clocks running (1)" in home.text and "12 hours left" in home.text
+    assert 'hx-select="#clocks-section"' in home.text  # counts down in place, without a reload
     assert "Breach notices to approve (1)" in home.text and f"/console/breaches/{INCIDENT_ID}#notice-" in home.text
 
 
