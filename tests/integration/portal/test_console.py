@@ -16,6 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.portal.api.deps import Session
 from services.portal.app import create_app
 from shared.rules.clock import ManualClock
 from shared.rules.roles import ROLES
@@ -529,3 +530,34 @@ async def test_the_audit_log_offers_only_the_services_a_role_reads(
     page = await client.get("/console/audit", params={"service": "dsar"})
     assert page.status_code == 200 and "reads no service" in page.text
     assert not [u for _, u, _, _ in services.calls if "/v1/audit" in u]
+
+
+NEEDS = {
+    "/console/requests/bulk": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/extend": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/refuse": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/retry": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/close": "dsar:admin",
+    "/console/breaches": "breach:write",
+    f"/console/breaches/{INCIDENT_ID}/assess": "breach:write",
+    f"/console/breaches/{INCIDENT_ID}/notices": "breach:write",
+    f"/console/subprocessors/changes/{CHANGE_ID}/objections": "subprocessor:write",
+    "/console/retention/holds": "retention:write",
+    "/console/retention/default-pack": "retention:admin",
+    "/console/consent/imports": "consent:admin",
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+async def test_each_role_may_post_exactly_what_its_scopes_give(
+    client: httpx.AsyncClient, services: Console, role: str
+) -> None:
+    assert set(NEEDS) == set(POSTS)
+    services.changes.append(_change())
+    csrf = await as_role(client, services, role)
+    session = Session(sid="s", token="t", tenant="demo", email="", name=None, scopes=frozenset(ROLES[role]))
+    for path, scope in NEEDS.items():
+        answer = await client.post(path, data={"csrf": csrf, "action": "extend", "manual": "no"})
+        allowed = session.may(scope)
+        assert (answer.status_code == 403) is not allowed, (role, path, answer.status_code)
+        assert answer.status_code in ((303, 422) if allowed else (403,)), (role, path, answer.status_code)
