@@ -161,7 +161,10 @@ async def bulk(request: Request, form: FormDep, portal: PortalDep) -> Response:
 
     async def show(session: Session, status: int, error: str) -> Response:
         filters = _filters("", "", "", "", "due")
-        requests = await _queue_rows(portal, session, filters)
+        try:
+            requests = await _queue_rows(portal, session, filters)
+        except BackendError as exc:
+            return failed(portal, session, request, exc)
         return page(
             portal,
             session,
