@@ -469,5 +469,7 @@ def portal_environment(
         "DSAR_URL": public_urls["dsar"],
         "CONSENT_URL": public_urls["consent"],
         "SUBPROCESSOR_URL": public_urls["subprocessor"],
+        "BREACH_URL": public_urls["breach"],
+        "RETENTION_URL": public_urls["retention"],
     }
     return {f"PORTAL_{key}": value for key, value in values.items()}

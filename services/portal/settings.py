@@ -27,6 +27,8 @@ class PortalSettings(ServiceSettings):
     subprocessor_url: str = Field(
         default="http://127.0.0.1:8005", description="Base URL of the subprocessor service's API"
     )
+    breach_url: str = Field(default="http://127.0.0.1:8004", description="Base URL of the breach service's API")
+    retention_url: str = Field(default="http://127.0.0.1:8003", description="Base URL of the retention service's API")
     identity_public_url: str | None = Field(
         default=None, description="The identity service's URL as browsers reach it (default: identity_url)"
     )

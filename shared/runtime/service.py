@@ -33,6 +33,7 @@ from shared.rules.clock import Clock, SystemClock
 from shared.rules.errors import PROBLEM_JSON
 from shared.runtime import audit
 from shared.runtime.admin import dead_letters_router
+from shared.runtime.audit_api import audit_router
 from shared.runtime.auth import TokenVerifier
 from shared.runtime.db import Database
 from shared.runtime.hotpath import HotPath, HotPathMiddleware
@@ -227,6 +228,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         openapi_tags=[
             *spec.openapi_tags,
             {"name": "dead letters", "description": "Events the consumer groups gave up on: see, replay, discard"},
+            {"name": "audit", "description": "The tenant's audit log and the verification of its hash chain"},
             {"name": "operations", "description": "Health, readiness and metrics"},
         ],
     )
@@ -245,8 +247,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
     app.include_router(operations_router())
     if role.serves_api and spec.name != "identity":  # the identity service publishes the keys it holds
         app.include_router(document_keys_router())
-    # A worker serves health and metrics only; every API gets the dead letters of its consumer groups.
-    for router in [*spec.routers, dead_letters_router()] if role.serves_api else ():
+    # A worker serves health and metrics only; every API gets the dead letters of its consumer groups and
+    # its audit log.
+    for router in [*spec.routers, dead_letters_router(), audit_router(spec.name)] if role.serves_api else ():
         app.include_router(router, dependencies=[Depends(refuse_nul)])
     _document_problems(app)
     return app

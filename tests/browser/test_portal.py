@@ -2,8 +2,9 @@
 
 A person files an erasure in the privacy center, reads the code from the local mailbox, confirms it
 and sees the request complete; the DPO signs in to the console and verifies a request by
-document. Every page passes axe-core without a serious or critical violation, and the main pages
-are saved to docs/screenshots/.
+document, then reports a breach, assesses it and sends the initial notice to the authority, and
+reads the other areas of the console. Every page passes axe-core without a serious or critical
+violation, and the main pages are saved to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -142,6 +143,16 @@ def shoot(page: Any, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
+def sign_in_as_dpo(page: Any, stack: Stack) -> None:
+    """Sign in to the console as the demo tenant's DPO, at the identity service's form."""
+    page.goto(f"{stack.portal}/console")
+    assert "/authorize" in page.url
+    page.fill("input[name=email]", "dpo@demo.example")
+    page.fill("input[name=password]", stack.secrets["demo_dpo_password"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=What needs you today")
+
+
 def test_a_person_erases_their_data_from_the_privacy_center(stack: Stack, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1100, "height": 800}, locale="en-GB")
     started = time.monotonic()
@@ -206,12 +217,7 @@ def test_the_dpo_signs_in_and_verifies_a_request_by_document(stack: Stack, brows
     page.fill("#email", "carol@demo.example")
     page.click("button:has-text('Send my request')")
     page.wait_for_selector("#code")
-    page.goto(f"{stack.portal}/console")
-    assert "/authorize" in page.url
-    page.fill("input[name=email]", "dpo@demo.example")
-    page.fill("input[name=password]", stack.secrets["demo_dpo_password"])
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=What needs you today")
+    sign_in_as_dpo(page, stack)
     check_accessibility(page)
     shoot(page, "console-home")
     page.goto(f"{stack.portal}/console/requests?state=awaiting_verification&type=access")
@@ -224,3 +230,61 @@ def test_the_dpo_signs_in_and_verifies_a_request_by_document(stack: Stack, brows
     assert "PASSPORT-0042" in page.content()
     check_accessibility(page)
     shoot(page, "console-request")
+
+
+def test_a_dpo_reports_a_breach_and_sends_the_initial_notice(stack: Stack, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    sign_in_as_dpo(page, stack)
+    page.goto(f"{stack.portal}/console/breaches/new")
+    page.fill("#title", "Support mailbox phished")
+    page.fill("#description", "An attacker read the support mailbox for two days after a phishing e-mail.")
+    page.check("#nature-confidentiality")
+    page.check("#jurisdictions-eu-gdpr")
+    page.fill("#data_categories", "contact details, order history")
+    page.fill("#data_subject_categories", "customers")
+    page.fill("#approximate_subjects", "120")
+    page.fill("#likely_consequences", "Targeted phishing of the customers whose e-mails were read.")
+    page.fill("#measures_taken", "Mailbox password reset\nTwo-factor sign-in enforced")
+    check_accessibility(page)
+    shoot(page, "console-breach-report")
+    page.click("button:has-text('Enter in the register')")
+    page.wait_for_selector("text=Breach entered in the register")
+    assert "72 hours" in page.content() or "GDPR" in page.content()
+    page.check("#category-simple")
+    page.select_option("#ease_of_identification", "maximum")
+    page.select_option("#confidentiality", "unknown_recipients")
+    page.check("#malicious_intent")
+    page.fill("#rationale", "Names and e-mail addresses read by an attacker: directly identifying.")
+    page.click("button:has-text('Assess')")
+    page.wait_for_selector("text=Severity assessed")
+    page.click("summary:has-text('Draft a notice')")
+    page.select_option("#kind", "authority")
+    page.select_option("#stage", "initial")
+    page.select_option("#jurisdiction", "eu-gdpr")
+    page.check("#to_follow-approximate_records")
+    page.fill("#reason_to_follow", "The log analysis is still running.")
+    page.click("button:has-text('Draft the notice')")
+    page.wait_for_selector("text=Notice drafted.")
+    assert "To follow: The log analysis is still running." in page.content()
+    check_accessibility(page)
+    page.click("button:has-text('Approve and send')")
+    page.wait_for_selector("text=Notice sent.")
+    assert page.locator("button:has-text('Approve and send')").count() == 0
+    check_accessibility(page)
+    shoot(page, "console-breach")
+    page.goto(f"{stack.portal}/console/breaches")
+    assert "Support mailbox phished" in page.content()
+    check_accessibility(page)
+    shoot(page, "console-breaches")
+    with page.expect_download() as download:
+        page.click("text=Export the register")
+    assert "Support mailbox phished" in Path(download.value.path()).read_text()
+    page.goto(f"{stack.portal}/console/audit?service=breach&verify=yes")
+    page.wait_for_selector("text=Chain intact")
+    check_accessibility(page)
+    shoot(page, "console-audit")
+    for area in ("subprocessors", "retention", "consent"):
+        page.goto(f"{stack.portal}/console/{area}")
+        assert page.locator("h1").count() == 1 and "Not allowed" not in page.inner_text("h1")
+        check_accessibility(page)
+        shoot(page, f"console-{area}")

@@ -1,6 +1,21 @@
-"""The portal's routers: the privacy center (public) and the console (signed in)."""
+"""The portal's routers: the privacy center (public) and the console (signed in), one module per console area."""
 
 from services.portal.api.center import router as center_router
 from services.portal.api.console import router as console_router
+from services.portal.api.console_audit import router as console_audit_router
+from services.portal.api.console_breaches import router as console_breaches_router
+from services.portal.api.console_consent import router as console_consent_router
+from services.portal.api.console_requests import router as console_requests_router
+from services.portal.api.console_retention import router as console_retention_router
+from services.portal.api.console_vendors import router as console_vendors_router
 
-ROUTERS = [center_router, console_router]
+ROUTERS = [
+    center_router,
+    console_router,
+    console_requests_router,
+    console_breaches_router,
+    console_vendors_router,
+    console_retention_router,
+    console_consent_router,
+    console_audit_router,
+]

@@ -154,6 +154,17 @@ class Backends:
 
     # --- the console: the signed-in person's own token ------------------------------------------------
 
-    async def as_person(self, token: str, method: str, path: str, **kw: Any) -> Any:
-        """A call to the DSAR service with the person's access token."""
-        return await self.call(method, self.settings.dsar_url + path, token=token, **kw)
+    async def as_person(self, token: str, method: str, path: str, *, service: str = "dsar", **kw: Any) -> Any:
+        """A call to ``service`` (dsar, consent, breach, retention, subprocessor) with the person's access token."""
+        return await self.call(method, self.base_url(service) + path, token=token, **kw)
+
+    def base_url(self, service: str) -> str:
+        """The base URL of one of the services the console calls."""
+        urls = {
+            "dsar": self.settings.dsar_url,
+            "consent": self.settings.consent_url,
+            "breach": self.settings.breach_url,
+            "retention": self.settings.retention_url,
+            "subprocessor": self.settings.subprocessor_url,
+        }
+        return urls[service].rstrip("/")

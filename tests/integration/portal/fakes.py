@@ -31,6 +31,8 @@ def settings(**changes: Any) -> PortalSettings:
         "dsar_url": "http://dsar.test",
         "consent_url": "http://consent.test",
         "subprocessor_url": "http://subprocessor.test",
+        "breach_url": "http://breach.test",
+        "retention_url": "http://retention.test",
         "identity_public_url": "http://identity.test",
         "console_client_secret": "c" * 40,
     }

@@ -366,7 +366,9 @@ async def test_a_dpo_verifies_a_request_by_document(client: httpx.AsyncClient, s
     refused = await client.post(f"/console/requests/{REQUEST_ID}/verify", data={"evidence_ref": "P-1", "csrf": "x"})
     assert refused.status_code == 403
     done = await client.post(f"/console/requests/{REQUEST_ID}/verify", data={"evidence_ref": "P-1", "csrf": csrf})
-    assert done.status_code == 200 and "Identity verified." in done.text and "P-1" in done.text
+    assert done.status_code == 303  # back to the request, so a reload does not post again
+    shown = await client.get(done.headers["location"])
+    assert "Identity verified." in shown.text and "P-1" in shown.text
     ((headers, body),) = services.sent("POST", "/verification/manual")
     assert body == {"evidence_ref": "P-1", "note": None}
     assert headers["authorization"].startswith("Bearer ey")  # the person's own token, from the sign-in

@@ -1,0 +1,563 @@
+"""The console's pages and forms per role, through the ASGI app, with every service faked at the HTTP level.
+
+A role that cannot act sees no button and gets a 403 page when it posts anyway (nothing is sent to the
+service); a stranger is sent to sign in; a service's 403 is a clear page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.portal.api.deps import Session
+from services.portal.app import create_app
+from shared.rules.clock import ManualClock
+from shared.rules.roles import ROLES
+from tests.integration.portal.fakes import NOW, REQUEST_ID, a_request, settings
+from tests.integration.portal.fakes_console import (
+    CHANGE_ID,
+    CUSTOMER_ID,
+    HOLD_ID,
+    INCIDENT_ID,
+    SUB_ID,
+    TASK_ID,
+    Console,
+    a_notice,
+    a_task,
+)
+from tests.integration.portal.test_pages import browser, sign_in
+
+GETS = [
+    "/console/requests.csv",
+    "/console/breaches",
+    "/console/breaches.csv",
+    "/console/breaches/new",
+    f"/console/breaches/{INCIDENT_ID}",
+    "/console/subprocessors",
+    f"/console/subprocessors/changes/{CHANGE_ID}",
+    "/console/retention",
+    "/console/consent",
+    "/console/consent/imports/a8e5c6d7-5555-4e6f-8a7b-3c2b1a0f9e85",
+    "/console/audit",
+]
+POSTS = [
+    "/console/requests/bulk",
+    f"/console/requests/{REQUEST_ID}/extend",
+    f"/console/requests/{REQUEST_ID}/refuse",
+    f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/retry",
+    f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/close",
+    "/console/breaches",
+    f"/console/breaches/{INCIDENT_ID}/assess",
+    f"/console/breaches/{INCIDENT_ID}/notices",
+    f"/console/subprocessors/changes/{CHANGE_ID}/objections",
+    "/console/retention/holds",
+    "/console/retention/default-pack",
+    "/console/consent/imports",
+]
+
+
+@pytest.fixture
+def services() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def app(services: Console) -> FastAPI:
+    return create_app(settings(), ManualClock(NOW), transport=httpx.MockTransport(services.handle))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with browser(app) as http:
+        yield http
+
+
+async def as_role(client: httpx.AsyncClient, services: Console, role: str) -> str:
+    """Sign in with the scopes of ``role``; the form token."""
+    services.person_scopes = " ".join(sorted(ROLES[role]))
+    services.calls.clear()  # a second sign-in in one test: only its own token call
+    return await sign_in(client, services)
+
+
+def posted(services: Console, host: str) -> list[tuple[str, Any]]:
+    """The POSTs made to one service: (url, body)."""
+    return [(u, b) for m, u, _, b in services.calls if m == "POST" and host in u]
+
+
+@pytest.mark.parametrize("path", GETS)
+async def test_a_stranger_is_sent_to_sign_in(client: httpx.AsyncClient, path: str) -> None:
+    page = await client.get(path)
+    assert page.status_code == 303 and page.headers["location"].startswith("/console/login?next=")
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_a_stranger_posting_is_sent_to_sign_in(client: httpx.AsyncClient, services: Console, path: str) -> None:
+    page = await client.post(path, data={"csrf": "x", "reasons": "r" * 20})
+    assert page.status_code == 303 and page.headers["location"].startswith("/console/login")
+    assert [c for c in services.calls if c[0] == "POST"] == []
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_an_auditor_gets_a_403_page_on_every_form(
+    client: httpx.AsyncClient, services: Console, path: str
+) -> None:
+    csrf = await as_role(client, services, "auditor")
+    page = await client.post(path, data={"csrf": csrf, "action": "extend", "ids": str(REQUEST_ID)})
+    assert page.status_code == 403 and "Not allowed" in page.text and "Your role does not allow this" in page.text
+    assert [c for c in services.calls if c[0] == "POST" and "identity.test" not in c[1]] == []
+
+
+@pytest.mark.parametrize("path", POSTS)
+async def test_a_forged_form_token_is_refused(client: httpx.AsyncClient, services: Console, path: str) -> None:
+    await as_role(client, services, "admin")
+    page = await client.post(path, data={"csrf": "forged"})
+    assert page.status_code == 403 and "expired" in page.text
+
+
+@pytest.mark.parametrize("path", [p for p in GETS if not p.endswith("/new")])
+async def test_an_auditor_reads_every_page_without_a_button(
+    client: httpx.AsyncClient, services: Console, path: str
+) -> None:
+    services.changes.append(_change())
+    await as_role(client, services, "auditor")
+    page = await client.get(path)
+    assert page.status_code == 200
+    assert page.text.count('method="post"') <= 1  # signing out only
+
+
+async def test_a_service_403_is_a_clear_page(client: httpx.AsyncClient, services: Console) -> None:
+    await as_role(client, services, "dpo")
+    services.deny = True
+    for path in ("/console/breaches", "/console/retention", f"/console/requests/{REQUEST_ID}"):
+        page = await client.get(path)
+        assert page.status_code == 403 and "Not allowed" in page.text and "lacks the scope" in page.text
+
+
+async def test_the_queue_filters_by_due_sorts_and_exports_csv(client: httpx.AsyncClient, services: Console) -> None:
+    services.requests["a"] = a_request("in_progress", due_days=-1, id="a", type="access")
+    services.requests["b"] = a_request("verified", due_days=5, id="b")
+    services.requests["c"] = a_request("completed", due_days=-9, id="c")
+    await as_role(client, services, "privacy_analyst")
+    overdue = await client.get("/console/requests", params={"due": "overdue"})
+    assert overdue.status_code == 200 and re.findall(r'href="/console/requests/(\w+)"', overdue.text) == ["a"]
+    week = await client.get("/console/requests", params={"due": "7", "sort": "due"})
+    assert re.findall(r'href="/console/requests/(\w+)"', week.text) == ["a", "b"]
+    assert 'href="/console/requests.csv?due=7&amp;sort=due"' in week.text
+    exported = await client.get("/console/requests.csv", params={"due": "7"})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["id"] for r in rows] == ["a", "b"] and rows[0]["days_left"] == "-1"
+    assert "subject_ref" not in exported.text and "ab" * 32 not in exported.text
+
+
+async def test_a_dpo_extends_the_selected_requests(client: httpx.AsyncClient, services: Console) -> None:
+    other = "6f0c2b7a-8e1d-4c3b-a2f9-1e0d9c8b7a6f"
+    services.requests[other] = a_request("in_progress", id=other)
+    csrf = await as_role(client, services, "dpo")
+    queue = await client.get("/console/requests")
+    assert 'name="ids"' in queue.text and 'value="extend"' in queue.text
+    empty = await client.post("/console/requests/bulk", data={"csrf": csrf, "action": "extend", "reasons": "x" * 12})
+    assert empty.status_code == 422 and "Select at least one request" in empty.text
+    done = await client.post(
+        "/console/requests/bulk",
+        data={"csrf": csrf, "action": "extend", "ids": [str(REQUEST_ID), other], "reasons": "Twelve systems to read"},
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/console/requests?done=bulk"
+    assert len(posted(services, "/extension")) == 2
+    assert "Done for the selected requests." in (await client.get(done.headers["location"])).text
+    again = await client.post(
+        "/console/requests/bulk",
+        data={"csrf": csrf, "action": "extend", "ids": [str(REQUEST_ID)], "reasons": "Twelve systems to read"},
+    )
+    assert again.status_code == 422 and "0 of 1 done" in again.text and "extended already" in again.text
+
+
+async def test_an_analyst_may_send_codes_in_bulk_but_not_extend(client: httpx.AsyncClient, services: Console) -> None:
+    csrf = await as_role(client, services, "privacy_analyst")
+    queue = await client.get("/console/requests")
+    assert 'value="code"' in queue.text and 'value="extend"' not in queue.text
+    sent = await client.post("/console/requests/bulk", data={"csrf": csrf, "action": "code", "ids": str(REQUEST_ID)})
+    assert sent.status_code == 303 and len(posted(services, "/verification/code")) == 1
+    refused = await client.post(
+        "/console/requests/bulk", data={"csrf": csrf, "action": "extend", "ids": str(REQUEST_ID), "reasons": "x" * 20}
+    )
+    assert refused.status_code == 403 and posted(services, "/extension") == []
+
+
+async def test_a_dpo_extends_and_refuses_from_the_request_page(client: httpx.AsyncClient, services: Console) -> None:
+    csrf = await as_role(client, services, "dpo")
+    page = await client.get(f"/console/requests/{REQUEST_ID}")
+    assert "Extend the deadline" in page.text and "Refuse the request" in page.text
+    assert "one month from receipt" in page.text and "Timeline" in page.text
+    extended = await client.post(
+        f"/console/requests/{REQUEST_ID}/extend", data={"csrf": csrf, "reasons": "Five systems, twelve years."}
+    )
+    assert extended.status_code == 303
+    after = await client.get(extended.headers["location"])
+    assert "Deadline extended" in after.text and "Five systems, twelve years." in after.text
+    assert 'action="/console/requests/' + str(REQUEST_ID) + '/extend"' not in after.text  # once only
+    bad = await client.post(f"/console/requests/{REQUEST_ID}/refuse", data={"csrf": csrf, "grounds": "bored"})
+    assert bad.status_code == 422 and "Choose the grounds" in bad.text and posted(services, "/refusal") == []
+    refused = await client.post(
+        f"/console/requests/{REQUEST_ID}/refuse",
+        data={"csrf": csrf, "grounds": "manifestly_excessive", "reasons": "Third identical request."},
+    )
+    assert refused.status_code == 303
+    ((_, body),) = posted(services, "/refusal")
+    assert body == {"grounds": "manifestly_excessive", "reasons": "Third identical request."}
+
+
+async def test_an_analyst_sees_no_decision_and_cannot_post_one(client: httpx.AsyncClient, services: Console) -> None:
+    services.tasks = [a_task("failed")]
+    csrf = await as_role(client, services, "privacy_analyst")
+    page = await client.get(f"/console/requests/{REQUEST_ID}")
+    assert "Extend the deadline" not in page.text and "Refuse the request" not in page.text
+    assert "Publish the task again" not in page.text
+    for action in ("extend", "refuse", f"tasks/{TASK_ID}/retry", f"tasks/{TASK_ID}/close"):
+        refused = await client.post(
+            f"/console/requests/{REQUEST_ID}/{action}", data={"csrf": csrf, "reasons": "x" * 20}
+        )
+        assert refused.status_code == 403
+    assert posted(services, "dsar.test") == []
+
+
+async def test_a_dpo_retries_a_task_and_closes_a_silent_one(client: httpx.AsyncClient, services: Console) -> None:
+    services.tasks = [
+        a_task("failed"),
+        a_task("open", id="11111111-2222-4333-8444-555555555555", escalated_at=NOW.isoformat(), system="billing"),
+    ]
+    csrf = await as_role(client, services, "dpo")
+    page = await client.get(f"/console/requests/{REQUEST_ID}")
+    assert "Publish the task again" in page.text and "silent since" in page.text
+    assert "Mark the system silent and answer in its place" in page.text
+    short = await client.post(f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/retry", data={"csrf": csrf})
+    assert short.status_code == 422 and posted(services, "/retry") == []
+    retried = await client.post(
+        f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/retry", data={"csrf": csrf, "reason": "CRM back up"}
+    )
+    assert retried.status_code == 303 and retried.headers["location"].endswith("?done=retried")
+    assert posted(services, "/retry") == [(f"http://dsar.test/v1/tasks/{TASK_ID}/retry", {"reason": "CRM back up"})]
+    silent = "11111111-2222-4333-8444-555555555555"
+    closed = await client.post(
+        f"/console/requests/{REQUEST_ID}/tasks/{silent}/close",
+        data={
+            "csrf": csrf,
+            "outcome": "no_data",
+            "records_affected": "0",
+            "evidence": "Checked by hand",
+            "reason": "Billing store never answered",
+            "manual": "no",
+        },
+    )
+    assert closed.status_code == 303
+    ((_, body),) = posted(services, "/close")
+    assert body == {
+        "outcome": "no_data",
+        "records_affected": 0,
+        "evidence": "Checked by hand",
+        "reason": "Billing store never answered",
+    }
+
+
+async def test_a_dpo_verifies_by_document_and_is_sent_back(client: httpx.AsyncClient, services: Console) -> None:
+    csrf = await as_role(client, services, "dpo")
+    missing = await client.post(f"/console/requests/{REQUEST_ID}/verify", data={"csrf": csrf})
+    assert missing.status_code == 422 and "reference of the document" in missing.text
+    done = await client.post(f"/console/requests/{REQUEST_ID}/verify", data={"csrf": csrf, "evidence_ref": "P-1"})
+    assert done.status_code == 303
+    assert "Identity verified." in (await client.get(done.headers["location"])).text
+
+
+async def test_the_breach_register_counts_down_and_exports(client: httpx.AsyncClient, services: Console) -> None:
+    await as_role(client, services, "auditor")
+    register = await client.get("/console/breaches")
+    assert register.status_code == 200 and "BR-2026-1" in register.text
+    assert "12 hours left" in register.text and "days-red" in register.text
+    assert "Report a breach" not in register.text
+    exported = await client.get("/console/breaches.csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert rows[0]["reference"] == "BR-2026-1" and rows[0]["approximate_subjects"] == "120"
+    assert rows[0]["nature"] == "confidentiality"
+
+
+async def test_a_security_lead_reports_a_breach(client: httpx.AsyncClient, services: Console) -> None:
+    csrf = await as_role(client, services, "security_lead")
+    form = await client.get("/console/breaches/new")
+    assert form.status_code == 200 and '<label for="aware_at">' in form.text and 'value="eu-gdpr"' in form.text
+    bad = await client.post("/console/breaches", data={"csrf": csrf, "title": "Laptop lost"})
+    assert bad.status_code == 422 and "What happened" in bad.text and 'value="Laptop lost"' in bad.text
+    assert posted(services, "breach.test") == []
+    reported = await client.post(
+        "/console/breaches",
+        data={
+            "csrf": csrf,
+            "title": "Laptop lost",
+            "description": "Unencrypted laptop stolen from a car.",
+            "detected_at": "2026-03-10T07:00",
+            "aware_at": "2026-03-10T08:30",
+            "nature": "confidentiality",
+            "jurisdictions": ["eu-gdpr", "uk-gdpr"],
+            "data_categories": "contact, invoices",
+            "approximate_subjects": "40",
+            "measures_taken": "Laptop wiped remotely\nPasswords reset, all of them",
+        },
+    )
+    assert reported.status_code == 303 and reported.headers["location"].endswith("?done=reported")
+    ((_, body),) = posted(services, "breach.test/v1/incidents")
+    assert body["aware_at"] == "2026-03-10T08:30:00+00:00" and body["jurisdictions"] == ["eu-gdpr", "uk-gdpr"]
+    assert body["data_categories"] == ["contact", "invoices"] and body["approximate_subjects"] == 40
+    assert body["reporter"] == "dpo@demo.example"
+    assert body["measures_taken"] == ["Laptop wiped remotely", "Passwords reset, all of them"]
+    page = await client.get(reported.headers["location"])
+    assert "Breach entered in the register" in page.text
+
+
+async def test_a_dpo_assesses_drafts_and_sends_the_initial_notice(client: httpx.AsyncClient, services: Console) -> None:
+    csrf = await as_role(client, services, "dpo")
+    page = await client.get(f"/console/breaches/{INCIDENT_ID}")
+    assert "Assess severity" in page.text and "GDPR Art. 33(1)" in page.text and "12 hours left" in page.text
+    base = f"/console/breaches/{INCIDENT_ID}"
+    assessed = await client.post(
+        f"{base}/assess",
+        data={
+            "csrf": csrf,
+            "category": "simple",
+            "ease_of_identification": "maximum",
+            "confidentiality": "unknown_recipients",
+            "malicious_intent": "yes",
+            "rationale": "Phishing.",
+        },
+    )
+    assert assessed.status_code == 303
+    ((_, body),) = posted(services, "/assessments")
+    assert body["data_sets"] == [{"category": "simple"}]
+    assert body["circumstances"] == {
+        "confidentiality": "unknown_recipients",
+        "integrity": "none",
+        "availability": "none",
+        "malicious_intent": True,
+    }
+    drafted = await client.post(
+        f"{base}/notices",
+        data={
+            "csrf": csrf,
+            "kind": "authority",
+            "stage": "initial",
+            "jurisdiction": "eu-gdpr",
+            "to_follow": "approximate_records",
+            "reason_to_follow": "Log analysis running.",
+        },
+    )
+    assert drafted.status_code == 303
+    ((_, body),) = posted(services, "/notices")
+    assert body["to_follow"] == {"approximate_records": "Log analysis running."}
+    page = await client.get(base)
+    assert "score 1.5" in page.text and "Initial notice to CNIL" in page.text
+    assert "To follow: Log analysis running." in page.text and "Approve and send" in page.text
+    notice_id = services.notices[0]["id"]
+    sent = await client.post(f"{base}/notices/{notice_id}/send", data={"csrf": csrf})
+    assert sent.status_code == 303
+    after = (await client.get(sent.headers["location"])).text
+    assert "Notice sent." in after and "Approve and send" not in after and "Sent 2026-03-10" in after
+
+
+async def test_subprocessors_change_objection_and_settlement(client: httpx.AsyncClient, services: Console) -> None:
+    csrf = await as_role(client, services, "dpo")
+    register = await client.get("/console/subprocessors")
+    assert "Mailer GmbH" in register.text and "Propose a change" in register.text
+    bad = await client.post("/console/subprocessors/changes", data={"csrf": csrf, "kind": "add"})
+    assert bad.status_code == 422 and posted(services, "subprocessor.test") == []
+    proposed = await client.post(
+        "/console/subprocessors/changes",
+        data={
+            "csrf": csrf,
+            "kind": "add",
+            "subprocessor_id": SUB_ID,
+            "effective_at": "2026-05-01",
+            "summary": "Mailer sends our newsletters.",
+        },
+    )
+    assert proposed.status_code == 303 and proposed.headers["location"].startswith(
+        f"/console/subprocessors/changes/{CHANGE_ID}"
+    )
+    ((_, body),) = posted(services, "subprocessor.test/v1/changes")
+    assert body["effective_at"] == "2026-05-01T00:00:00+00:00"
+    objected = await client.post(
+        f"/console/subprocessors/changes/{CHANGE_ID}/objections",
+        data={"csrf": csrf, "customer_id": CUSTOMER_ID, "reason": "US transfer"},
+    )
+    assert objected.status_code == 303
+    home = await client.get("/console")
+    assert "Subprocessor objections open (1)" in home.text and "US transfer" in home.text
+    objection = services.changes[0]["objections"][0]["id"]
+    settled = await client.post(
+        f"/console/subprocessors/changes/{CHANGE_ID}/objections/{objection}",
+        data={"csrf": csrf, "resolution": "alternative_arranged", "note": "EU-only sending"},
+    )
+    assert settled.status_code == 303
+    page = await client.get(settled.headers["location"])
+    assert "Acme Corp" in page.text and "An alternative was arranged" in page.text and "EU-only sending" in page.text
+
+
+async def test_retention_holds_pack_and_sweeps_per_role(client: httpx.AsyncClient, services: Console) -> None:
+    services.sweeps = [
+        {
+            "id": "s1",
+            "system": "crm",
+            "category": "prospect",
+            "action": "delete",
+            "cutoff": NOW.isoformat(),
+            "policy_version": 1,
+            "held_subject_refs": ["x"],
+            "held_matters": ["tax-2025"],
+            "counts": {"deleted": 12},
+            "status": "requested",
+            "requested_by": "job:sweep",
+            "requested_at": NOW.isoformat(),
+            "escalated_at": NOW.isoformat(),
+            "completed_at": None,
+        }
+    ]
+    csrf = await as_role(client, services, "privacy_analyst")
+    page = await client.get("/console/retention")
+    assert "deleted 12" in page.text and "tax-2025" in page.text and "P3Y" in page.text
+    assert "Place a legal hold" not in page.text and "Install the default policy pack" not in page.text
+    assert (
+        await client.post("/console/retention/holds", data={"csrf": csrf, "matter": "m", "reason": "r"})
+    ).status_code == 403
+    await client.post("/console/logout")
+    csrf = await as_role(client, services, "dpo")
+    assert "Retention sweeps escalated (1)" in (await client.get("/console")).text
+    empty = await client.post("/console/retention/holds", data={"csrf": csrf, "reason": "Case 12"})
+    assert empty.status_code == 422 and "Say what the hold covers" in empty.text
+    held = await client.post("/console/retention/holds", data={"csrf": csrf, "matter": "case-12", "reason": "Case 12"})
+    assert held.status_code == 303
+    assert posted(services, "retention.test/v1/holds") == [
+        ("http://retention.test/v1/holds", {"matter": "case-12", "reason": "Case 12"})
+    ]
+    released = await client.post(
+        f"/console/retention/holds/{HOLD_ID}/release", data={"csrf": csrf, "reason": "Settled"}
+    )
+    assert released.status_code == 303 and "Settled" in (await client.get("/console/retention")).text
+    assert (await client.post("/console/retention/default-pack", data={"csrf": csrf})).status_code == 303
+    assert (await client.post("/console/retention/sweeps", data={"csrf": csrf})).status_code == 303
+    assert posted(services, "/sweeps/run") == [("http://retention.test/v1/sweeps/run", {})]
+
+
+async def test_consent_purposes_versions_and_an_import(client: httpx.AsyncClient, services: Console) -> None:
+    csrf = await as_role(client, services, "dpo")
+    page = await client.get("/console/consent")
+    assert "Newsletter" in page.text and "v2" in page.text and "Import consents" in page.text
+    started = await client.post(
+        "/console/consent/imports",
+        data={
+            "csrf": csrf,
+            "format": "csv",
+            "source_name": "crm.csv",
+            "rows": "subject_kind,subject,purpose,decision,occurred_at\n"
+            "email,a@example.com,newsletter,granted,2024-05-01T10:00:00Z",
+        },
+    )
+    assert started.status_code == 303
+    rows = [(u, b) for u, b in posted(services, "consent.test/v1/imports") if "/rows" in u]
+    assert rows and "offset=0" in rows[0][0] and str(rows[0][1]).startswith("subject_kind,")
+    progress = await client.get(started.headers["location"])
+    assert (
+        "Accepted" in progress.text and "unknown purpose" in progress.text and 'hx-trigger="every 3s"' in progress.text
+    )
+    await client.post("/console/logout")
+    await as_role(client, services, "auditor")
+    assert "Import consents" not in (await client.get("/console/consent")).text
+
+
+async def test_home_shows_breach_clocks_and_notices_to_approve(client: httpx.AsyncClient, services: Console) -> None:
+    services.notices.append(a_notice())
+    await as_role(client, services, "security_lead")
+    home = await client.get("/console")
+    assert "Breach clocks running (1)" in home.text and "12 hours left" in home.text
+    assert 'hx-select="#clocks-section"' in home.text  # counts down in place, without a reload
+    assert "Breach notices to approve (1)" in home.text and f"/console/breaches/{INCIDENT_ID}#notice-" in home.text
+
+
+def _change() -> dict[str, object]:
+    return {
+        "id": CHANGE_ID,
+        "kind": "add",
+        "subprocessor_id": SUB_ID,
+        "summary": "s",
+        "state": "noticed",
+        "effective_at": NOW.isoformat(),
+        "affected_customer_ids": [CUSTOMER_ID],
+        "notices": [],
+        "objections": [],
+        "blocking_reasons": [],
+        "closed_at": None,
+    }
+
+
+async def test_an_auditor_filters_the_audit_log_and_verifies_the_chain(
+    client: httpx.AsyncClient, services: Console
+) -> None:
+    await as_role(client, services, "auditor")
+    page = await client.get(
+        "/console/audit",
+        params={"service": "breach", "actor": "user:dpo@demo.example", "since": "2026-03-01", "until": "nope"},
+    )
+    assert page.status_code == 200 and "breach.request.extended" in page.text and "Chain" not in page.text
+    ((url, _),) = [(u, b) for m, u, _, b in services.calls if "breach.test/v1/audit" in u]
+    assert "actor=user%3Adpo%40demo.example" in url and "since=2026-03-01T00%3A00%3A00%2B00%3A00" in url
+    assert "until" not in url
+    verified = await client.get("/console/audit", params={"service": "dsar", "verify": "yes"})
+    assert "Chain intact" in verified.text and "41 sealed rows walked" in verified.text
+    services.chain_broken = True
+    broken = await client.get("/console/audit", params={"service": "dsar", "verify": "yes"})
+    assert "Chain broken" in broken.text and "seq 2: content does not match" in broken.text
+
+
+async def test_the_audit_log_offers_only_the_services_a_role_reads(
+    client: httpx.AsyncClient, services: Console
+) -> None:
+    services.person_scopes = "notify:read"
+    await sign_in(client, services)
+    page = await client.get("/console/audit", params={"service": "dsar"})
+    assert page.status_code == 200 and "reads no service" in page.text
+    assert not [u for _, u, _, _ in services.calls if "/v1/audit" in u]
+
+
+NEEDS = {
+    "/console/requests/bulk": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/extend": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/refuse": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/retry": "dsar:admin",
+    f"/console/requests/{REQUEST_ID}/tasks/{TASK_ID}/close": "dsar:admin",
+    "/console/breaches": "breach:write",
+    f"/console/breaches/{INCIDENT_ID}/assess": "breach:write",
+    f"/console/breaches/{INCIDENT_ID}/notices": "breach:write",
+    f"/console/subprocessors/changes/{CHANGE_ID}/objections": "subprocessor:write",
+    "/console/retention/holds": "retention:write",
+    "/console/retention/default-pack": "retention:admin",
+    "/console/consent/imports": "consent:admin",
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+async def test_each_role_may_post_exactly_what_its_scopes_give(
+    client: httpx.AsyncClient, services: Console, role: str
+) -> None:
+    assert set(NEEDS) == set(POSTS)
+    services.changes.append(_change())
+    csrf = await as_role(client, services, role)
+    session = Session(sid="s", token="t", tenant="demo", email="", name=None, scopes=frozenset(ROLES[role]))
+    for path, scope in NEEDS.items():
+        answer = await client.post(path, data={"csrf": csrf, "action": "extend", "manual": "no"})
+        allowed = session.may(scope)
+        assert (answer.status_code == 403) is not allowed, (role, path, answer.status_code)
+        assert answer.status_code in ((303, 422) if allowed else (403,)), (role, path, answer.status_code)
