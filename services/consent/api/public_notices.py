@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from services.consent.api.deps import PublicUow
@@ -32,6 +32,7 @@ AS_TEXT: dict[int | str, dict[str, Any]] = {
         "description": "The version (its text alone with Accept: text/html or text/plain)",
     }
 }
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="The notice version")]
 Token = Annotated[str | None, Query(max_length=300, description="The token the message's link carries")]
 
 
@@ -63,7 +64,7 @@ async def notice_history(tenant: str, purpose: str, link: PublicUow) -> PublicHi
     summary="The text of one notice version",
     responses=AS_TEXT,
 )
-async def notice_text(tenant: str, purpose: str, version: int, request: Request, link: PublicUow) -> Any:
+async def notice_text(tenant: str, purpose: str, version: Version, request: Request, link: PublicUow) -> Any:
     """One version with its text; HTML or plain text by ``Accept`` (404 when only its hash was published)."""
     found = await public_notices.version_text(_tenant(link, tenant), purpose, version)
     if _wants(request, "text/html") or _wants(request, "text/plain"):
