@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import defer
 from sqlmodel import Field, SQLModel
 
 from shared.runtime.db import UTCDateTime, new_id, service_registry
@@ -84,6 +85,10 @@ class NoticeVersion(ConsentModel, table=True):
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     requires_renewal: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
+
+
+# What reads of notice versions that only check hashes leave out: the texts may be long.
+WITHOUT_TEXT = (defer(NoticeVersion.text), defer(NoticeVersion.summary))  # type: ignore[arg-type]
 
 
 class ConsentRecord(ConsentModel, table=True):
