@@ -53,6 +53,40 @@ PURPOSES: list[dict[str, Any]] = [
 
 DPO_EMAIL = "dpo@demo.example"
 
+# The first version of each purpose's notice (consent, ``POST /v1/purposes/{key}/notices``): the texts the
+# privacy center links to and that ``GET /v1/public/tenants/demo/notices`` serves with their history.
+NOTICES: dict[str, dict[str, Any]] = {
+    "newsletter": {
+        "title": "Notre lettre d'information",
+        "text": "Avec votre accord, nous vous envoyons notre lettre d'information une fois par mois à l'adresse "
+        "que vous nous avez donnée.\n\nVous pouvez vous désinscrire à tout moment, par le lien de chaque lettre "
+        "ou depuis le centre de confidentialité.",
+    },
+    "analytics": {
+        "title": "Mesure d'audience",
+        "text": "Avec votre accord, des cookies mesurent comment notre produit est utilisé (pages vues, durée des "
+        "visites). Ils sont conservés 13 mois au plus.",
+    },
+    "targeted_ads": {
+        "title": "Publicité ciblée",
+        "text": "Avec votre accord, nous partageons un identifiant publicitaire avec nos partenaires pour vous "
+        "montrer des publicités adaptées. Un signal Global Privacy Control vaut refus.",
+    },
+    "service_emails": {
+        "title": "Courriels de service",
+        "text": "Nous vous envoyons les reçus et les avis de compte nécessaires à l'exécution du contrat.",
+    },
+}
+
+# People of the demo tenant who subscribed to the newsletter under its first notice: three left an address
+# (``contact_email``) to be told when the notice changes, the fourth did not (counted as unreachable).
+DEMO_SUBSCRIBERS: list[tuple[str, bool]] = [
+    ("camille.durand@demo.example", True),
+    ("louis.bernard@demo.example", True),
+    ("ines.petit@demo.example", True),
+    ("jules.moreau@demo.example", False),
+]
+
 # How the demo tenant's mail looks and whom its alerts reach (notify, ``PUT /v1/profile``).
 NOTIFY_PROFILE: dict[str, Any] = {
     "sender_address": "confidentialite@demo.example",
@@ -131,6 +165,7 @@ def seed_demo_tenant(
             created += response.status_code == 201
             _accept(response, "consent purpose " + purpose["key"])
         note(f"demo tenant: {created} purpose(s) created, {len(PURPOSES) - created} already there")
+        seed_notices(client, urls["consent"], note)
         _accept(client.post(f"{urls['retention']}/v1/policies/default-pack"), "retention default pack")
         for system, body in RETENTION_SYSTEMS.items():
             _accept(client.put(f"{urls['retention']}/v1/systems/{system}", json=body), f"retention system {system}")
@@ -157,6 +192,42 @@ def seed_demo_tenant(
             response = client.post(f"{urls['identity']}/v1/users", json=person)
             _accept(response, f"console user {DPO_EMAIL}")
             note(f"demo tenant: {DPO_EMAIL} may sign in to the console (password in secrets.json)")
+
+
+def seed_notices(client: httpx.Client, consent_url: str, note: Callable[[str], None]) -> None:
+    """Publish the first notice of each purpose that has none; then the newsletter's first subscribers.
+
+    Only a purpose without a notice gets one, and the subscribers only come with the newsletter's first
+    notice, so a second start changes nothing.
+    """
+    published = []
+    for key, notice in NOTICES.items():
+        purpose = client.get(f"{consent_url}/v1/purposes/{key}")
+        _accept(purpose, f"consent purpose {key}")
+        if purpose.json().get("current_notice_version") is not None:
+            continue
+        _accept(
+            client.post(f"{consent_url}/v1/purposes/{key}/notices", json=notice | {"language": "fr"}), f"notice {key}"
+        )
+        published.append(key)
+    if published:
+        note(f"demo tenant: notice texts published for {', '.join(published)}")
+    if "newsletter" not in published:
+        return
+    for address, gave_address in DEMO_SUBSCRIBERS:
+        body: dict[str, Any] = {
+            "subject": {"kind": "email", "value": address},
+            "purpose": "newsletter",
+            "decision": "granted",
+            "channel": "web",
+            "collector": "demo-seed",
+            "proof": {"form_id": "newsletter-signup", "language": "fr"},
+        }
+        if gave_address:
+            body["contact_email"] = address
+        _accept(client.post(f"{consent_url}/v1/consents", json=body), f"demo consent of {address}")
+    reachable = sum(1 for _, gave in DEMO_SUBSCRIBERS if gave)
+    note(f"demo tenant: {len(DEMO_SUBSCRIBERS)} newsletter subscribers ({reachable} with an address for notices)")
 
 
 def _accept(response: httpx.Response, what: str) -> None:

@@ -161,6 +161,8 @@ class LocalStack:
             env = service_environment(
                 service, port, self._postgres(), self._broker(), secrets, self._smtp(), public_urls, bootstrap
             )
+            if service == "consent":  # notice messages asking for renewal link to the privacy center
+                env["CONSENT_PORTAL_URL"] = portal_url
             self._spawn(service, args, env, secrets, url=f"http://{LOOPBACK}:{port}")
             self.run_file.record_url(service, public_urls[service])
         self._wait_ready(stop)

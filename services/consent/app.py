@@ -29,6 +29,11 @@ SPEC = ServiceSpec(
         {"name": "purposes", "description": "The purpose catalogue, notice versions and the controller profile"},
         {"name": "consents", "description": "Record, withdraw and read consent decisions with their proof"},
         {"name": "checks", "description": "The hot path for product backends, and subject histories"},
+        {"name": "notices", "description": "Who was told of a material notice change, and each message's status"},
+        {
+            "name": "public notices",
+            "description": "Published notice texts and their history, the change banner, unsubscribing (no token)",
+        },
         {"name": "imports", "description": "Bulk import of existing consents (NDJSON, CSV), resumable"},
         {
             "name": "receipts",

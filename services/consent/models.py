@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import defer
 from sqlmodel import Field, SQLModel
 
 from shared.runtime.db import UTCDateTime, new_id, service_registry
@@ -79,6 +80,15 @@ class NoticeVersion(ConsentModel, table=True):
     material: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     published_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # The text itself, served publicly with its history (None for a version published by its hash alone).
+    title: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    requires_renewal: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
+
+
+# What reads of notice versions that only check hashes leave out: the texts may be long.
+WITHOUT_TEXT = (defer(NoticeVersion.text), defer(NoticeVersion.summary))  # type: ignore[arg-type]
 
 
 class ConsentRecord(ConsentModel, table=True):
@@ -232,6 +242,72 @@ class ConsentReceipt(ConsentModel, table=True):
     delivery: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     delivery_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SubjectContact(ConsentModel, table=True):
+    """The address a subject gave to be told of their consents (receipts, notice changes): sealed, one per subject.
+
+    Written only when a decision carries ``contact_email``; erased with the subject's records.
+    """
+
+    __tablename__ = "subject_contact"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "subject_ref"),)
+
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    subject_ref: str = Field(sa_column=Column(String(128), nullable=False))
+    # {"email": address}, sealed with the service's data key.
+    email_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    locale: str | None = Field(default=None, sa_column=Column(String(35), nullable=True))
+    # The person asked for no more informational notice messages (never suppresses a required one).
+    notices_opted_out_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class NoticeCampaign(ConsentModel, table=True):
+    """The people told of one material notice change: when, and how many were reached."""
+
+    __tablename__ = "notice_campaign"
+    __table_args__ = (UniqueConstraint("tenant_id", "purpose", "version", name="uq_notice_campaign_version"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    purpose: str = Field(sa_column=Column(String(128), nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    requires_renewal: bool = Field(sa_column=Column(Boolean, nullable=False))
+    started_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    targeted: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    requested: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    sent: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    delivered: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    failed: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    unreachable: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    opted_out: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+
+
+class NoticeRecipient(ConsentModel, table=True):
+    """One person a notice change concerned: the message asked for them (if any) and what became of it."""
+
+    __tablename__ = "notice_recipient"
+    __table_args__ = (
+        PrimaryKeyConstraint("campaign_id", "subject_ref"),
+        Index(
+            "ix_notice_recipient_notification",
+            "notification_id",
+            unique=True,
+            postgresql_where=text("notification_id IS NOT NULL"),
+        ),
+        Index("ix_notice_recipient_subject", "tenant_id", "subject_ref"),
+    )
+
+    campaign_id: uuid.UUID = Field(nullable=False)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    subject_ref: str = Field(sa_column=Column(String(128), nullable=False))
+    notification_id: uuid.UUID | None = Field(default=None, nullable=True)
+    locale: str | None = Field(default=None, sa_column=Column(String(35), nullable=True))
+    # requested, sent, delivered, failed; unreachable (no address known), opted_out (asked for no more).
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
 class ImportJob(ConsentModel, table=True):

@@ -22,13 +22,23 @@ class ConsentSettings(ServiceSettings):
     )
     data_key: SecretStr | None = Field(
         default=None,
-        description="Key sealing the addresses receipts are mailed to (AES-GCM); derived from signing_key when unset",
+        description="Key sealing the addresses of receipts and notices (AES-GCM); derived from signing_key when unset",
     )
     receipt_claim_ttl_hours: int = Field(
         default=72,
         ge=1,
         le=24 * 30,
         description="How long the notify service may claim a receipt's mail; the address is purged then at the latest",
+    )
+    portal_url: str | None = Field(
+        default=None,
+        description="Base URL of the privacy center (portal): notice messages link to {portal_url}/p/{tenant}/consent",
+    )
+    notice_banner_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="How long a material notice change stays in the public banner after it is published",
     )
 
     def data_secret(self) -> str:

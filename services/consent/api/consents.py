@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header
 from services.consent.api.deps import ReadUow, WriteUow
 from services.consent.models import ConsentRecord
 from services.consent.schemas.consents import ConsentIn, ConsentOut, GpcIn, GpcOut, WithdrawIn, WithdrawOut
-from services.consent.service import consents, history, receipt_mail, receipts
+from services.consent.service import consents, contacts, history, receipt_mail, receipts
 from services.consent.service.common import resolve_subject
 from services.consent.service.recording import Capture
 from shared.runtime.problems import PROBLEM_RESPONSES
@@ -30,12 +30,15 @@ async def record_consent(body: ConsentIn, uow: WriteUow, sec_gpc: GpcHeader = No
 
     With ``Sec-GPC: 1`` the GPC-covered purposes (other than the one decided here) are opted out too. With
     ``receipt_to`` the notify service mails the signed receipt to that address (see ``GET /v1/consents/{id}/receipt``).
+    With ``contact_email`` the person is told at that address when a notice they agreed to changes materially.
     """
     if body.receipt_to is not None:
         await receipts.controller_of(uow)  # the 409 saying how to set it, before anything is written
     record = await consents.record_consent(uow, body)
     capture = Capture(body.channel, body.collector, consents.proof_of(uow.settings, body.proof))
     opted_out = await consents.capture_gpc(uow, record.subject_ref, sec_gpc, capture, skip=body.purpose)
+    if body.contact_email is not None:
+        await contacts.remember(uow, record.subject_ref, body.contact_email, body.proof.language)
     receipt = None
     if body.receipt_to is not None:
         receipt = await receipt_mail.request_receipt(uow, record, body.receipt_to)

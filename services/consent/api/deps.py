@@ -30,6 +30,8 @@ AdminUow = Annotated[Uow, Depends(unit_of_work("consent:admin"))]
 ClaimUow = Annotated[Uow, Depends(unit_of_work("notify:claim"))]
 # A receipt link's key is the credential; the path names the tenant.
 LinkUow = Annotated[Uow, Depends(public_unit_of_work("receipt-link"))]
+# Published notices, their history and the banner are public; an unsubscribe link's token is its credential.
+PublicUow = Annotated[Uow, Depends(public_unit_of_work("public-notices"))]
 # The check as of now needs no session: the caller and the direct pool only (no transaction to open).
 Reader = Annotated[Principal, Depends(require("consent:read"))]
 DirectPoolDep = Annotated[asyncpg.Pool, Depends(direct_pool_of)]

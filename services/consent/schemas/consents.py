@@ -99,8 +99,14 @@ class ConsentIn(SubjectSelector):
         description="Email address the signed receipt is sent to (through the notify service); kept encrypted "
         "only until the mail is delivered or given up. Needs the tenant's controller profile (409 otherwise)",
     )
+    contact_email: str | None = Field(
+        default=None,
+        max_length=320,
+        description="Email address the person may be told at of changes to the notices they agreed to (and "
+        "receipts); kept encrypted, one per subject, with the language of proof.language, erased with their records",
+    )
 
-    @field_validator("receipt_to")
+    @field_validator("receipt_to", "contact_email")
     @classmethod
     def _an_email_address(cls, value: str | None) -> str | None:
         return None if value is None else normalise_email(value)

@@ -92,7 +92,9 @@ class NoticeIn(BaseModel):
         json_schema_extra={
             "examples": [
                 {
+                    "title": "Newsletter",
                     "text": "We will send you our newsletter once a month. Unsubscribe at any time.",
+                    "summary": "The newsletter now comes monthly instead of weekly.",
                     "url": "https://example.com/privacy/newsletter/v2",
                     "language": "en",
                     "material": True,
@@ -101,13 +103,30 @@ class NoticeIn(BaseModel):
         },
     )
 
+    title: str | None = Field(default=None, min_length=1, max_length=255, description="The heading people see")
     text: str | None = Field(
-        default=None, min_length=1, max_length=200_000, description="The text; only its hash is kept"
+        default=None,
+        min_length=1,
+        max_length=200_000,
+        description="The text; kept, and served publicly with its history",
     )
-    text_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the text")
+    text_hash: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the text (line endings as \\n); alone when the text is kept elsewhere, "
+        "else it must match the text",
+    )
+    summary: str | None = Field(default=None, max_length=5_000, description="What changed, in a few words")
     url: str | None = Field(default=None, max_length=1024)
     language: str = Field(default="en", max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-    material: bool = Field(default=False, description="A material change: earlier grants must be renewed")
+    material: bool = Field(
+        default=False, description="A material change: the people whose grant is in force are told of it"
+    )
+    requires_renewal: bool | None = Field(
+        default=None,
+        description="Grants under earlier versions must be given again (default: true for a material change of a "
+        "consent purpose); the message then asks for it and cannot be unsubscribed from",
+    )
     expires_at: datetime | None = None
 
 
@@ -118,10 +137,13 @@ class NoticeOut(BaseModel):
 
     purpose: str
     version: int
+    title: str | None = None
     text_hash: str
+    summary: str | None = None
     url: str | None
     language: str
     material: bool
+    requires_renewal: bool = False
     published_at: datetime
     expires_at: datetime | None
 

@@ -7,10 +7,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
 from services.consent.domain import InvalidPurposeRules
+from services.consent.domain.notice_changes import renewal_required
 from services.consent.domain.notices import text_hash
 from services.consent.models import ControllerProfile, NoticeVersion, Purpose, PurposeRulesVersion
 from services.consent.schemas.purposes import ControllerIn, NoticeIn, PurposeIn, PurposePatch
-from services.consent.service import Uow
+from services.consent.service import Uow, notice_changes
 from services.consent.service.common import rules_of
 from shared.rules.errors import NotFound, Unprocessable
 from shared.runtime.repository import exists_or_conflict, find
@@ -82,14 +83,34 @@ async def update_purpose(uow: Uow, key: str, body: PurposePatch) -> Purpose:
     return purpose
 
 
+def notice_hash(body: NoticeIn) -> str:
+    """The text hash a version is published under: the given one, or the text's; 422 when both disagree."""
+    if body.text is None and body.text_hash is None:
+        raise Unprocessable("Give the text, its text_hash, or both.", errors=[{"field": "text"}])
+    if body.text is None:
+        assert body.text_hash is not None
+        return body.text_hash
+    computed = text_hash(body.text)
+    if body.text_hash is not None and body.text_hash != computed:
+        raise Unprocessable(
+            "text_hash is not the SHA-256 of the text (line endings as \\n).", errors=[{"field": "text_hash"}]
+        )
+    return computed
+
+
 async def publish_notice(uow: Uow, key: str, body: NoticeIn) -> NoticeVersion:
-    """Publish the next notice version of a purpose; a material one makes earlier grants need renewal."""
-    if (body.text is None) == (body.text_hash is None):
-        raise Unprocessable("Give exactly one of text or text_hash.", errors=[{"field": "text"}])
+    """Publish the next notice version of a purpose; a material one is told to the people whose grant is in force.
+
+    When it asks for fresh consent (``requires_renewal``), grants under earlier versions need renewal.
+    """
+    digest = notice_hash(body)
     purpose = await get_purpose(uow, key)
     now = uow.now()
     if body.expires_at is not None and body.expires_at <= now:
         raise Unprocessable("expires_at is in the past.", errors=[{"field": "expires_at"}])
+    renewal = renewal_required(
+        material=body.material, requires_renewal=body.requires_renewal, lawful_basis=purpose.lawful_basis
+    )
     latest = await uow.session.scalar(
         select(func.max(NoticeVersion.version)).where(
             NoticeVersion.tenant_id == uow.tenant_id, NoticeVersion.purpose == key
@@ -100,25 +121,31 @@ async def publish_notice(uow: Uow, key: str, body: NoticeIn) -> NoticeVersion:
         tenant_id=uow.tenant_id,
         purpose=key,
         version=version,
-        text_hash=body.text_hash or text_hash(body.text or ""),
+        title=body.title,
+        text=body.text.replace("\r\n", "\n") if body.text is not None else None,
+        summary=body.summary,
+        text_hash=digest,
         url=body.url,
         language=body.language,
         material=body.material,
+        requires_renewal=renewal and version > 1,
         published_at=now,
         expires_at=body.expires_at,
     )
     uow.session.add(notice)
     purpose.current_notice_version = version
-    if body.material and version > 1:
+    if notice.requires_renewal:
         purpose.renewal_required_since = version
     purpose.updated_at = now
     bump_revision(purpose)
     uow.session.add(purpose)
-    detail = {"text_hash": notice.text_hash, "material": body.material}
+    detail = {"text_hash": notice.text_hash, "material": body.material, "requires_renewal": notice.requires_renewal}
     uow.audit("notice.published", "notice_version", f"{key}/v{version}", detail)
     await uow.session.flush()
     await uow.session.refresh(purpose, ["revision"])
     await record_rules(uow, purpose)
+    if notice.material and version > 1:
+        await notice_changes.start_campaign(uow, purpose, notice)
     return notice
 
 

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.consent.domain import Decision, consent_expiry
 from services.consent.domain.imports import ImportRow, RowError, read_rows, validate
 from services.consent.domain.notices import check_in_force
-from services.consent.models import ImportJob, ImportRejection, NoticeVersion, Purpose, SubjectStatus
+from services.consent.models import WITHOUT_TEXT, ImportJob, ImportRejection, NoticeVersion, Purpose, SubjectStatus
 from services.consent.schemas.imports import ImportIn
 from services.consent.service import Uow
 from services.consent.service.common import subject_key
@@ -198,7 +198,9 @@ async def _check_against_catalogue(
     purposes = {p.key: p for p in (await session.exec(select(Purpose).where(Purpose.tenant_id == tenant_id))).all()}
     notices = {
         (n.purpose, n.version): n
-        for n in (await session.exec(select(NoticeVersion).where(NoticeVersion.tenant_id == tenant_id))).all()
+        for n in (
+            await session.exec(select(NoticeVersion).where(NoticeVersion.tenant_id == tenant_id).options(*WITHOUT_TEXT))
+        ).all()
     }
     refs = list({row.subject_ref for row in rows})
     # One array parameter, not one bind parameter per subject of the chunk.

@@ -9,7 +9,6 @@ only way to read the receipt without a token, and a wrong key looks like no rece
 
 from __future__ import annotations
 
-import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -21,6 +20,7 @@ from sqlmodel import col, select
 from services.consent.models import ConsentReceipt, ConsentRecord
 from services.consent.schemas.receipts import ReceiptClaimOut
 from services.consent.service import Job, Uow
+from services.consent.service.contacts import locale_of
 from services.consent.service.history import get_record
 from services.consent.service.receipts import claims_of, signed_receipt
 from shared.bus.notifications import Outcome
@@ -38,8 +38,6 @@ LINK_PURPOSE = "consent-receipt-link"
 SEAL_CONTEXT = b"privops.consent.receipt-mail"
 PURGE_BATCH = 500
 PURGE_ACTOR = "job:consent.receipt-addresses"
-# A language tag as browsers send it ("fr", "fr-CA"): what notify picks the template's language from.
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}$")
 # Outcomes only move forward; delivered and failed are final (a bounce may still follow a delivery).
 _RANK = {"requested": 0, "sent": 1, "delivered": 2, "failed": 2}
 
@@ -60,14 +58,13 @@ def public_link(uow: Uow, receipt_id: uuid.UUID, key: str) -> str:
 async def request_receipt(uow: Uow, record: ConsentRecord, to: str) -> ConsentReceipt:
     """Ask the notify service to mail the receipt of ``record`` to ``to``; it is signed when notify claims it."""
     now = uow.now()
-    shown = str(record.proof.get("language") or "")
     key = secrets.token_urlsafe(32)
     receipt = ConsentReceipt(
         tenant_id=uow.tenant_id,
         record_id=record.id,
         key_hash=_link_hash(uow, key),
         notification_id=new_id(),
-        locale=shown if _LOCALE.fullmatch(shown) else None,
+        locale=locale_of(record.proof.get("language")),
         recipient_enc=seal(_key(uow), {"to": to, "key": key}, context=SEAL_CONTEXT),
         claim_expires_at=now + timedelta(hours=uow.settings.receipt_claim_ttl_hours),
         delivery="requested",

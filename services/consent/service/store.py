@@ -14,11 +14,12 @@ from services.consent.models import (
     ConsentRecord,
     ConsentState,
     ControllerProfile,
+    NoticeRecipient,
     Purpose,
     SubjectFlagChange,
     SubjectStatus,
 )
-from services.consent.service import Uow
+from services.consent.service import Uow, contacts
 from services.consent.service.consents import withdraw_purposes
 from services.consent.service.history import record_json
 from services.consent.service.receipts import claims_of, facts_from
@@ -45,6 +46,13 @@ class ConsentStore:
             )
         )
         await uow.session.exec(delete(ConsentRecord).where(*where))
+        # The address kept for notices, and the rows saying which notice messages were asked for them.
+        await contacts.erase(uow, task.refs)
+        await uow.session.exec(
+            delete(NoticeRecipient).where(
+                col(NoticeRecipient.tenant_id) == uow.tenant_id, col(NoticeRecipient.subject_ref).in_(task.refs)
+            )
+        )
         await uow.session.exec(
             delete(ConsentState).where(
                 col(ConsentState.tenant_id) == uow.tenant_id, col(ConsentState.subject_ref).in_(task.refs)
@@ -90,6 +98,7 @@ class ConsentStore:
                 facts = facts_from(row, profile, purposes.get(row.purpose), None, row.id, uow.now())
                 item["receipt"] = build_iso_receipt(facts)
             exported.append(item)
+        exported += contacts.export(await contacts.contacts_of(uow, task.refs), uow)
         uow.audit("subject.exported", "subject", task.subject_ref, {"records": len(exported)})
         return exported
 

@@ -55,3 +55,26 @@ class ConsentRenewed(ConsentDecisionEvent):
     """Sent when a subject answers a renewal positively, restarting the validity period."""
 
     event_type: ClassVar[str] = "io.privops.consent.renewed"
+
+
+class ConsentNoticeChanged(Event):
+    """Sent when a material change of a purpose's notice is published and the people it concerns are told.
+
+    The counts are those of the campaign as it starts: ``requested`` messages went to notify, the
+    ``unreachable`` people have no known address, the ``opted_out`` asked for no informational messages.
+    """
+
+    event_type: ClassVar[str] = "io.privops.consent.notice.changed"
+    topic: ClassVar[str] = topics.CONSENT_EVENTS
+    producer: ClassVar[str] = "consent"
+
+    campaign_id: uuid.UUID = Field(description="The campaign recording who was told")
+    purpose: str = Field(description="Key of the purpose in the tenant's catalogue")
+    notice_version: int = Field(description="The notice version published")
+    previous_version: int | None = Field(default=None, description="The notice version it replaces")
+    requires_renewal: bool = Field(description="Grants under earlier versions must be given again")
+    published_at: datetime = Field(description="When the version was published")
+    targeted: int = Field(description="People whose grant of the purpose was in force")
+    requested: int = Field(description="Messages asked of the notify service")
+    unreachable: int = Field(description="People with no known address (told by the banner only)")
+    opted_out: int = Field(default=0, description="People who asked for no informational notice messages")

@@ -83,6 +83,14 @@ CONTEXT = {
     "controller": "Démo SAS",
     "decision": "granted",
     "decided_at": "2026-12-06T14:05:00Z",
+    # consent notice changes
+    "version": 2,
+    "published_at": "2026-12-06T14:05:00+00:00",
+    "previous_url": "https://consent.example/v1/public/tenants/demo/notices/newsletter/versions/1",
+    "history_url": "https://consent.example/v1/public/tenants/demo/notices/newsletter",
+    "renewal": False,
+    "renewal_url": None,
+    "unsubscribe_url": "https://consent.example/v1/public/tenants/demo/unsubscribe?token=t",
 }
 
 
@@ -160,3 +168,26 @@ def test_unknown_template() -> None:
 def test_format_day() -> None:
     assert format_day(AT, "en") == "6 December 2026"
     assert format_day("2026-08-01", "fr") == "1 août 2026"
+
+
+def test_a_notice_change_that_only_informs_can_be_unsubscribed_from() -> None:
+    informs = CONTEXT | {"summary": "Monthly instead of weekly."}
+    english = CATALOGUE.render("consent.notice.changed", "en", informs)
+    assert english.subject == 'Démo SAS has changed "Deadline in 3 days"'
+    assert "Monthly instead of weekly." in english.text and "You do not need to do anything" in english.text
+    assert CONTEXT["previous_url"] in english.text and CONTEXT["unsubscribe_url"] in english.text
+    assert "Stop receiving messages like this one" in english.html
+    french = CATALOGUE.render("consent.notice.changed", "fr", informs)
+    assert "6 décembre 2026, 14:05 UTC" in french.text and "Ne plus recevoir" in french.html
+
+
+def test_a_notice_change_that_asks_for_renewal_links_to_the_consent_page() -> None:
+    portal = "https://portal.example/p/demo/consent"
+    renewal = CONTEXT | {"renewal": True, "renewal_url": portal, "unsubscribe_url": None}
+    english = CATALOGUE.render("consent.notice.changed", "en", renewal)
+    assert english.subject.startswith("Please confirm your consent: ")
+    assert portal in english.text and "Confirm my consent" in english.html
+    assert "unsubscribe" not in english.text and "Stop receiving" not in english.html
+    french = CATALOGUE.render("consent.notice.changed", "fr-FR", renewal)
+    assert french.subject.startswith("Merci de confirmer votre consentement : ")
+    assert portal in french.text and "Confirmer mon consentement" in french.html

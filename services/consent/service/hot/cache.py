@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.consent.domain import UnknownPurpose
-from services.consent.models import NoticeVersion, Purpose
+from services.consent.models import WITHOUT_TEXT, NoticeVersion, Purpose
 from services.consent.service import Uow
 
 MAX_ENTRIES = 10_000  # (tenant, purpose) pairs kept per database; past that the cache starts again
@@ -110,7 +110,9 @@ async def load_snapshots(uow: Uow, keys: list[str], *, lock: bool = False) -> di
     notices: dict[str, list[NoticeVersion]] = {row.key: [] for row in rows}
     if any(row.current_notice_version is not None for row in rows):
         found = await session.exec(
-            select(NoticeVersion).where(NoticeVersion.tenant_id == tenant_id, col(NoticeVersion.purpose).in_(keys))
+            select(NoticeVersion)
+            .where(NoticeVersion.tenant_id == tenant_id, col(NoticeVersion.purpose).in_(keys))
+            .options(*WITHOUT_TEXT)  # the rules need the hash, never the text itself
         )
         for notice in found.all():
             notices[notice.purpose].append(notice)

@@ -42,7 +42,8 @@ async def fast_check_by_ref(request: HotRequest) -> HotAnswer | None:
 async def fast_record_consent(request: HotRequest) -> HotAnswer | None:
     """``POST /v1/consents``: one statement, or ``None`` for the route.
 
-    A request with ``Sec-GPC``, a body the schema refuses, a receipt to mail (``receipt_to``), or a purpose
+    A request with ``Sec-GPC``, a body the schema refuses, a receipt to mail (``receipt_to``), an address
+    (``contact_email``), or a purpose
     whose rules are not cached yet goes to the route (which caches the rules for the next request).
     """
     direct: Direct | None = getattr(request.state, "direct", None)
@@ -54,8 +55,8 @@ async def fast_record_consent(request: HotRequest) -> HotAnswer | None:
         body = ConsentIn.model_validate_json(request.body)
     except ValidationError:
         return None
-    if body.receipt_to is not None:
-        return None  # the receipt's mail is staged with the decision, in the route's transaction
+    if body.receipt_to is not None or body.contact_email is not None:
+        return None  # the receipt's mail and the address are written with the decision, in the route's transaction
     record = await record_direct(direct, request.principal, body)
     if record is None:
         return None
