@@ -47,9 +47,9 @@ def section_name(section: EvidenceSection) -> str:
 def period_bounds(since: date, until: date) -> tuple[datetime, datetime]:
     """The instants of a period of whole UTC days: from ``since`` 00:00 to the day after ``until`` (exclusive)."""
     if until < since:
-        raise Unprocessable("The period ends before it starts: 'until' must be on or after 'since'.", field="until")
+        raise Unprocessable("The period ends before it starts: 'until' is a later day.", errors=[{"field": "until"}])
     if (until - since).days > MAX_PERIOD_DAYS:
-        raise Unprocessable(f"The period is longer than {MAX_PERIOD_DAYS} days.", field="since")
+        raise Unprocessable(f"The period is longer than {MAX_PERIOD_DAYS} days.", errors=[{"field": "since"}])
     start = datetime.combine(since, time(0), tzinfo=UTC)
     return start, datetime.combine(until, time(0), tzinfo=UTC) + timedelta(days=1)
 

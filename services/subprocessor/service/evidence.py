@@ -2,8 +2,9 @@
 
 A processor engages another processor only with the controller's authorisation, informs it of any
 intended change and gives it the opportunity to object (GDPR Art. 28(2) and 28(4),
-https://eur-lex.europa.eu/eli/reg/2016/679/oj). Customers are named by their reference and company
-name; their contacts (people) and the free text of an objection stay in the service.
+https://eur-lex.europa.eu/eli/reg/2016/679/oj). Customers are named by their reference only (a
+customer may be a sole trader, whose name is personal data); their contacts and the free text of an
+objection stay in the service.
 """
 
 from __future__ import annotations
@@ -80,9 +81,9 @@ async def changes_evidence(uow: Uow, since: datetime, until: datetime) -> dict[s
         )
     ).all()
 
-    def customer(customer_id: Any) -> dict[str, str | None]:
+    def customer(customer_id: Any) -> str | None:
         found = customers.get(customer_id)
-        return {"reference": found.reference, "name": found.name} if found else {"reference": None, "name": None}
+        return found.reference if found else None
 
     return {
         "changes": [
