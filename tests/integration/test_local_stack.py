@@ -286,7 +286,7 @@ def check_an_evidence_pack_of_demo_verifies_offline(urls: dict[str, str], state_
     """`privops evidence` for demo: every service answered; it verifies with the saved key set; no email in it."""
     env = os.environ | {"PRIVOPS_STATE_DIR": str(state_dir)}
     pack, jwks = state_dir / "pack.zip", state_dir / "demo-jwks.json"
-    period = ["--since", "2026-01-01", "--until", "2099-12-31"]
+    period = ["--since", "2026-01-01", "--until", "2027-12-31"]
     made = subprocess.run(
         [sys.executable, "-m", "deploy.cli", "evidence", "--tenant", "demo", *period, "-o", str(pack)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
