@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from deploy.dlq import dlq_app
+from deploy.evidence import evidence
 from deploy.smtp import smtp
 from deploy.verify import verify
 from shared.runtime.auth import SERVICES, admin_scopes, issue_token
@@ -125,6 +126,7 @@ def token(
 
 
 app.command()(verify)
+app.command()(evidence)
 
 
 @app.command("secret")

@@ -7,7 +7,8 @@ The identity service is the one component with private keys. Every other part is
   to answer erasure tasks as ``privops-<service>``; ``identity:sign`` for the services that issue
   signed documents (consent receipts, certificates of erasure); ``notify:claim`` for notify;
 - each demo store: ``dsar:task`` for its own system and the demo tenant, nothing else;
-- the operator's CLI (``privops token``, ``privops dlq``, the demo seeding): every admin scope.
+- the operator's CLI (``privops token``, ``privops dlq``, ``privops evidence``, the demo seeding):
+  every admin scope and ``evidence:read``.
 
 The secrets are generated once and kept in the state folder (``secrets.json``, mode 0600); the
 identity service reads them from its bootstrap file, where they are hashed on load.
@@ -24,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from shared.rules.scopes import EVIDENCE_READ
 from shared.runtime.auth import SERVICES, admin_scopes
 
 CLI_CLIENT = "privops-cli"
@@ -70,7 +72,9 @@ def client_specs(tenant: str, portal_url: str | None = None) -> list[ClientSpec]
         for system in STORES.values()
     ]
     specs.append(
-        ClientSpec(CLI_CLIENT, "*", "the operator's command line", "admin", (*admin_scopes(), "platform:admin"))
+        ClientSpec(
+            CLI_CLIENT, "*", "the operator's command line", "admin", (*admin_scopes(), EVIDENCE_READ, "platform:admin")
+        )
     )
     if portal_url:
         specs.append(ClientSpec(PORTAL_CLIENT, "*", "privops portal (privacy center)", "service", PORTAL_SCOPES))

@@ -441,6 +441,8 @@ def service_environment(
         values["KEY_ENCRYPTION_KEY"] = secrets.identity_key_encryption_key
         values["BOOTSTRAP_FILE"] = str(bootstrap) if bootstrap else ""
         values["TOKEN_TTL_S"] = str(int(LOCAL_TOKEN_TTL.total_seconds()))
+        # An evidence pack gathers every other service's evidence.
+        values["SERVICE_URLS"] = json.dumps({name: url for name, url in urls.items() if name != "identity"})
     if service == "notify":
         values |= smtp.notify_settings()
         # Alerts link to the object in the service that owns it.

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.breach.api import ROUTERS
 from services.breach.handlers import SUBSCRIPTIONS
 from services.breach.jobs import JOBS
+from services.breach.service.evidence import EVIDENCE
 from services.breach.settings import BreachSettings
 from shared.rules.clock import Clock
 from shared.runtime.service import ServiceSpec, create_service_app
@@ -19,6 +20,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    evidence=EVIDENCE,
     openapi_tags=[
         {"name": "incidents", "description": "The breach register: facts, timeline, ENISA assessment, clocks"},
         {"name": "notices", "description": "Notices to the authority, customers and people, in stages; deliveries"},

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.consent.api import ROUTERS
 from services.consent.handlers import SUBSCRIPTIONS
 from services.consent.jobs import JOBS
+from services.consent.service.evidence import EVIDENCE
 from services.consent.service.hot.direct import open_direct
 from services.consent.service.hot.endpoints import HOT_PATHS
 from services.consent.settings import ConsentSettings
@@ -25,6 +26,7 @@ SPEC = ServiceSpec(
     hot_paths=HOT_PATHS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    evidence=EVIDENCE,
     openapi_tags=[
         {"name": "purposes", "description": "The purpose catalogue, notice versions and the controller profile"},
         {"name": "consents", "description": "Record, withdraw and read consent decisions with their proof"},

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.dsar.api import ROUTERS
 from services.dsar.handlers import SUBSCRIPTIONS
 from services.dsar.jobs import JOBS
+from services.dsar.service.evidence import EVIDENCE
 from services.dsar.settings import DsarSettings
 from shared.rules.clock import Clock
 from shared.runtime.service import ServiceSpec, create_service_app
@@ -19,6 +20,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    evidence=EVIDENCE,
     openapi_tags=[
         {"name": "requests", "description": "Intake, identity verification, deadlines, refusal and results"},
         {"name": "tasks (stores)", "description": "Claim check and export upload, called by the data stores"},

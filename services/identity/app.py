@@ -13,6 +13,7 @@ from services.identity.api.oauth import OAUTH_RESPONSES
 from services.identity.handlers import SUBSCRIPTIONS
 from services.identity.jobs import JOBS
 from services.identity.service import bootstrap
+from services.identity.service.evidence import EVIDENCE
 from services.identity.service.keys import OwnTokenKeys, ensure_token_key
 from services.identity.settings import IdentitySettings
 from shared.rules.clock import Clock
@@ -31,6 +32,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    evidence=EVIDENCE,
     openapi_tags=[
         {"name": "oauth", "description": "The token endpoint (RFC 6749); its errors are OAuth errors, not problems"},
         {"name": "discovery", "description": "JWKS of the token keys and of each tenant's document keys; metadata"},

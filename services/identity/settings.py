@@ -40,6 +40,13 @@ class IdentitySettings(ServiceSettings):
     argon2_time_cost: int = Field(default=3, ge=1, le=20, description="Argon2id passes (RFC 9106)")
     argon2_memory_kib: int = Field(default=65_536, ge=1024, description="Argon2id memory in KiB (RFC 9106: 64 MiB)")
     argon2_parallelism: int = Field(default=4, ge=1, le=16, description="Argon2id lanes")
+    service_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='API URL of each service whose evidence a pack gathers (JSON: {"dsar": "https://…", …})',
+    )
+    evidence_timeout_s: float = Field(
+        default=60.0, gt=0, le=600, description="How long an evidence pack waits for one service's evidence"
+    )
 
     @field_validator("key_encryption_key")
     @classmethod

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.notify.api import ROUTERS
 from services.notify.handlers import SUBSCRIPTIONS
 from services.notify.jobs import JOBS
+from services.notify.service.evidence import EVIDENCE
 from services.notify.settings import NotifySettings
 from shared.rules.clock import Clock
 from shared.runtime.service import ServiceSpec, create_service_app
@@ -20,6 +21,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    evidence=EVIDENCE,
     openapi_tags=[
         {"name": "messages", "description": "Messages and their delivery log; retries and bounces"},
         {"name": "profile", "description": "Sender, brand, default locale and the privacy team's alert targets"},

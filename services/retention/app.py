@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.retention.api import ROUTERS
 from services.retention.handlers import SUBSCRIPTIONS
 from services.retention.jobs import JOBS
+from services.retention.service.evidence import EVIDENCE
 from services.retention.settings import RetentionSettings
 from shared.rules.clock import Clock
 from shared.runtime.service import ServiceSpec, create_service_app
@@ -19,6 +20,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    evidence=EVIDENCE,
     openapi_tags=[
         {"name": "policies", "description": "Retention policies per tenant, versioned; the default pack"},
         {"name": "schedules", "description": "Subject-level schedules and the account-closure intake"},

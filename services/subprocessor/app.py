@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.subprocessor.api import ROUTERS
 from services.subprocessor.handlers import SUBSCRIPTIONS
 from services.subprocessor.jobs import JOBS
+from services.subprocessor.service.evidence import EVIDENCE
 from services.subprocessor.settings import SubprocessorSettings
 from shared.rules.clock import Clock
 from shared.runtime.service import ServiceSpec, create_service_app
@@ -22,6 +23,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    evidence=EVIDENCE,
     openapi_tags=[
         {"name": "register", "description": "Subprocessors, their history, customers and what they use"},
         {"name": "changes", "description": "Change proposals, notices, objections and resolutions"},

@@ -23,22 +23,26 @@ is the only place that says what a role may do. The levels are those of each ser
 
 The roles:
 
-- ``admin`` — the tenant's administrator: every service's admin level and ``identity:admin``.
-  The only role that gives access to others.
+- ``admin`` — the tenant's administrator: every service's admin level, ``identity:admin`` and
+  ``evidence:read``. The only role that gives access to others.
 - ``dpo`` — the data protection officer and the privacy team's lead (Art. 37–39): the
   controller's decisions on requests (``dsar:admin``), what people are told (``consent:admin``),
   how long data is kept (``retention:admin``), breaches and their notification, where the DPO is
   the contact point (``breach:admin``, Art. 33(3)(b)), the subprocessor register and the decisions on
-  authorities' demands (``subprocessor:admin``), the messages people receive (``notify:admin``), and who has access
-  (``identity:read``, accountability, Art. 5(2)). Not ``identity:admin``: who may act is the
+  authorities' demands (``subprocessor:admin``), the messages people receive (``notify:admin``), who has access
+  (``identity:read``, accountability, Art. 5(2)), and the evidence pack a customer or an authority
+  asks for (``evidence:read``, Art. 28(3)(h)). Not ``identity:admin``: who may act is the
   administrator's decision, so the officer monitoring compliance does not grant themselves access.
 - ``privacy_analyst`` — handles requests day to day: ``dsar:write`` (not refusals or extensions,
   which the DPO decides), ``consent:write`` to record a withdrawal a person asks for, and reads
   retention, breaches, subprocessors and messages to answer people.
 - ``security_lead`` — runs incidents: ``breach:admin``, and reads everything else to assess what
   a breach touched (which data, whose, kept how long, processed by whom).
-- ``auditor`` — internal or external audit: every service's ``read`` level and nothing that
-  changes anything.
+- ``auditor`` — internal or external audit: every service's ``read`` level and the evidence pack
+  (``evidence:read``, Art. 28(3)(h): audits and inspections), and nothing that changes anything.
+
+``evidence:read`` changes nothing: it reads each service's evidence of compliance, without personal
+data, and has the identity service sign the pack it assembles.
 
 No role carries the special scopes: ``dsar:task`` (a data store's), ``notify:claim`` and
 ``identity:sign`` (privops services'), ``platform:admin`` (the platform operator's).
@@ -48,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.rules.scopes import SCOPED_SERVICES, strongest
+from shared.rules.scopes import EVIDENCE_READ, SCOPED_SERVICES, strongest
 
 
 def _every(level: str) -> frozenset[str]:
@@ -58,7 +62,7 @@ def _every(level: str) -> frozenset[str]:
 _READ = _every("read")
 
 ROLES: dict[str, frozenset[str]] = {
-    "admin": _every("admin"),
+    "admin": _every("admin") | {EVIDENCE_READ},
     "dpo": frozenset(
         {
             "dsar:admin",
@@ -68,6 +72,7 @@ ROLES: dict[str, frozenset[str]] = {
             "subprocessor:admin",
             "notify:admin",
             "identity:read",
+            EVIDENCE_READ,
         }
     ),
     "privacy_analyst": frozenset(
@@ -81,7 +86,7 @@ ROLES: dict[str, frozenset[str]] = {
         }
     ),
     "security_lead": (_READ - {"breach:read"}) | {"breach:admin"},
-    "auditor": _READ,
+    "auditor": _READ | {EVIDENCE_READ},
 }
 
 

@@ -7,6 +7,14 @@ identity service applies it again when a client asks for a token or a new client
 one can hand out more than they hold (the "no widening" rule). Three special scopes are handed
 out by the administrator of what they open rather than by their holders (``HANDED_OUT_BY``): the
 DSAR administrator registers data stores, the platform operator registers privops services.
+
+``evidence:read`` stands beside them: it reads what every service keeps as proof of compliance for
+the tenant (``GET /v1/evidence`` on each service) and has the identity service assemble it into a
+signed evidence pack (``POST /v1/evidence-packs``): the documentation a processor makes available
+to its customer and an auditor (GDPR Art. 28(3)(h) and 5(2),
+https://eur-lex.europa.eu/eli/reg/2016/679/oj). It is not a service's level, so ``consent:admin``
+does not grant it; the roles that audit hold it (``shared.rules.roles``), and the identity
+administrator hands it out.
 """
 
 from __future__ import annotations
@@ -23,6 +31,12 @@ SPECIAL = {
     "identity:sign": "a privops service has the identity service sign a document (certificate, receipt)",
     "platform:admin": "the platform operator: token keys, clients of every tenant and of the services",
 }
+EVIDENCE_READ = "evidence:read"
+# Scopes outside the level ladder that people hold (through their roles), each granting only itself:
+SHARED = {
+    EVIDENCE_READ: "read every service's evidence of compliance for the tenant and have it assembled into a signed "
+    "evidence pack (GDPR Art. 28(3)(h))",
+}
 
 # Who may hand out a special scope without holding it: the DSAR administrator registers data stores
 # (their clients hold dsar:task), the platform operator registers privops services.
@@ -30,6 +44,7 @@ HANDED_OUT_BY = {
     "dsar:task": "dsar:admin",
     "notify:claim": "platform:admin",
     "identity:sign": "platform:admin",
+    EVIDENCE_READ: "identity:admin",
 }
 
 
@@ -47,7 +62,7 @@ def grants(held: Iterable[str], needed: str) -> bool:
 
 def is_known(scope: str) -> bool:
     """Whether ``scope`` is a scope privops knows (a service's level or a special scope)."""
-    if scope in SPECIAL:
+    if scope in SPECIAL or scope in SHARED:
         return True
     service, _, level = scope.partition(":")
     return service in SCOPED_SERVICES and level in LEVELS
@@ -83,8 +98,8 @@ def strongest(held: Iterable[str]) -> list[str]:
 
 
 def every_scope() -> list[str]:
-    """Every scope privops knows: each service's three levels, then the special scopes."""
-    return [f"{s}:{level}" for s in SCOPED_SERVICES for level in LEVELS] + list(SPECIAL)
+    """Every scope privops knows: each service's three levels, then the special and shared scopes."""
+    return [f"{s}:{level}" for s in SCOPED_SERVICES for level in LEVELS] + list(SPECIAL) + list(SHARED)
 
 
 def parse(text: str | None) -> list[str]:

@@ -36,6 +36,7 @@ from shared.runtime.admin import dead_letters_router
 from shared.runtime.audit_api import audit_router
 from shared.runtime.auth import TokenVerifier
 from shared.runtime.db import Database
+from shared.runtime.evidence import EvidenceSection, evidence_router
 from shared.runtime.hotpath import HotPath, HotPathMiddleware
 from shared.runtime.jobs import JobContext, JobRunner, PeriodicJob
 from shared.runtime.logging import CORRELATION_HEADER, accept_correlation_id, bind_request_context, configure_logging
@@ -61,6 +62,7 @@ PROBLEM_SCHEMA = {
     },
 }
 OUTBOX_RETENTION = timedelta(days=7)
+EVIDENCE_TAG = {"name": "evidence", "description": "Evidence of compliance for a period, without personal data"}
 
 
 @dataclass
@@ -74,6 +76,8 @@ class ServiceSpec:
     subscriptions: Sequence[Subscription] = ()
     jobs: Sequence[PeriodicJob] = ()
     hot_paths: Sequence[HotPath] = ()
+    # Evidence sections (``shared.runtime.evidence``), served at GET /v1/evidence; None: the service keeps none.
+    evidence: Sequence[EvidenceSection] | None = None
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     version: str = "0.1.0"
 
@@ -227,6 +231,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         lifespan=lifespan,
         openapi_tags=[
             *spec.openapi_tags,
+            *([EVIDENCE_TAG] if spec.evidence is not None else []),
             {"name": "dead letters", "description": "Events the consumer groups gave up on: see, replay, discard"},
             {"name": "audit", "description": "The tenant's audit log and the verification of its hash chain"},
             {"name": "operations", "description": "Health, readiness and metrics"},
@@ -249,7 +254,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         app.include_router(document_keys_router())
     # A worker serves health and metrics only; every API gets the dead letters of its consumer groups and
     # its audit log.
-    for router in [*spec.routers, dead_letters_router(), audit_router(spec.name)] if role.serves_api else ():
+    evidence = [evidence_router(spec.evidence)] if spec.evidence is not None else []
+    for router in [*spec.routers, *evidence, dead_letters_router(), audit_router(spec.name)] if role.serves_api else ():
         app.include_router(router, dependencies=[Depends(refuse_nul)])
     _document_problems(app)
     return app

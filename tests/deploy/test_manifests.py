@@ -73,8 +73,8 @@ NOTIFY_LOGIN = ("SMTP_USERNAME", "SMTP_PASSWORD")
 CLIENT_SETTINGS = ("IDENTITY_URL", "CLIENT_ID", "CLIENT_SECRET")
 # The issuer's own: its key-encryption key and its clients (inline in compose, a mounted file in Kubernetes).
 IDENTITY_SETTINGS = {
-    "compose": ("KEY_ENCRYPTION_KEY", "BOOTSTRAP_JSON"),
-    "k8s": ("KEY_ENCRYPTION_KEY", "BOOTSTRAP_FILE", "TOKEN_TTL_S", "KEY_ROTATION_DAYS"),
+    "compose": ("KEY_ENCRYPTION_KEY", "BOOTSTRAP_JSON", "SERVICE_URLS"),
+    "k8s": ("KEY_ENCRYPTION_KEY", "BOOTSTRAP_FILE", "TOKEN_TTL_S", "KEY_ROTATION_DAYS", "SERVICE_URLS"),
 }
 SECRET_SETTINGS = frozenset(
     {
@@ -323,6 +323,9 @@ def test_compose_notify_sends_to_the_mail_sink_whose_inbox_is_on_loopback(compos
     assert (env["NOTIFY_SMTP_HOST"], env["NOTIFY_SMTP_PORT"]) == (MAIL_SINK, "1025")
     assert services["notify"]["depends_on"][MAIL_SINK]["condition"] == "service_healthy"
     assert json.loads(env["NOTIFY_SERVICE_URLS"]) == {s: f"http://{s}:8000" for s in CLIENTS if s != "notify"}
+    # An evidence pack gathers every other service's evidence (docs/evidence-pack.md).
+    identity_env = services["identity"]["environment"]
+    assert json.loads(identity_env["IDENTITY_SERVICE_URLS"]) == {s: f"http://{s}:8000" for s in CLIENTS}
     sink = services[MAIL_SINK]
     assert sink["image"].startswith("axllent/mailpit:v")
     assert [(p["host_ip"], p["published"], p["target"]) for p in sink["ports"]] == [("127.0.0.1", "8025", 8025)]
@@ -677,6 +680,8 @@ def test_privops_up_points_notify_at_its_smtp_server_and_no_service_writes_mail(
     }
     assert env["NOTIFY_BOUNCE_WINDOW_S"] == "0"
     assert json.loads(env["NOTIFY_SERVICE_URLS"]) == {s: u for s, u in urls.items() if s != "identity"}
+    identity_env = service_environment("identity", 8007, *local_parts(tmp_path), urls)
+    assert json.loads(identity_env["IDENTITY_SERVICE_URLS"]) == {s: u for s, u in urls.items() if s != "identity"}
     for svc in SERVICES:
         if svc != "notify":
             others = service_environment(svc, 8001, *local_parts(tmp_path), urls)
@@ -757,6 +762,8 @@ def test_production_overlay_sets_namespace_image_replicas_and_settings(base: lis
     assert set(json.loads(config["NOTIFY_SERVICE_URLS"]).values()) == {
         config[f"{s.upper()}_PUBLIC_URL"] for s in CLIENTS if s != "notify"
     }
+    # The identity service gathers evidence packs inside the cluster, from every other service.
+    assert json.loads(config["IDENTITY_SERVICE_URLS"]) == {s: f"http://{s}" for s in CLIENTS}
     # Beyond namespace, image and the patches, the overlay leaves the base as it is.
     assert len(production) == len(base) + 1
     expected = copy.deepcopy(find(base, "Deployment", "dsar"))

