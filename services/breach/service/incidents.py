@@ -15,6 +15,7 @@ from services.breach.domain.incidents import IncidentStatus, Sector, check_times
 from services.breach.models import AffectedSubject, Incident, TimelineEntry
 from services.breach.schemas import IncidentIn, IncidentOut, IncidentPatch
 from services.breach.service import Uow
+from services.breach.service.contacts import purge as purge_contacts
 from services.breach.service.deadlines import cancel_open, deadline_views, deadlines_of, sync_deadlines
 from services.breach.service.timeline import note
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
@@ -136,6 +137,8 @@ async def close(uow: Uow, incident_id: uuid.UUID, reason: str) -> Incident:
     incident.status, incident.closed_at = IncidentStatus.CLOSED, uow.now()
     await cancel_open(uow.session, incident)
     note(uow, incident, "closed", {"reason": reason})
+    # The addresses of the people affected served only to tell them: a closed incident keeps none.
+    await purge_contacts(uow, incident, "the incident closed")
     await uow.stage(BreachClosed(incident_id=incident.id, closed_at=uow.now()), str(incident.id))
     return incident
 
