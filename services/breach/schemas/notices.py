@@ -164,6 +164,7 @@ class ClaimContext(BaseModel):
     contact: ClaimContact
     jurisdiction: str | None
     on_behalf_of: str | None = Field(default=None, description="Individuals' notices: the controller we write for")
+    person_name: str | None = Field(default=None, description="Individuals' notices: the person's name, if given")
 
 
 class ClaimOut(BaseModel):

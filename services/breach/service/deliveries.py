@@ -105,6 +105,7 @@ async def claim(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID) -> Claim
                 "contact": {k: contact.get(k) for k in ("name", "email", "phone")},
                 "jurisdiction": notice.jurisdiction,
                 "on_behalf_of": behalf,
+                "person_name": to_name if kind is NoticeKind.INDIVIDUALS else None,
             },
         }
     )

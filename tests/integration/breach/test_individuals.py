@@ -175,7 +175,10 @@ async def test_a_processors_notice_is_approved_at_the_link_then_delivered_per_pe
         to_ada = await call(svc, "GET", claim_of(ada), headers=auth("acme", *CLAIM))
         assert (to_ada["to"], to_ada["to_name"], to_ada["locale"]) == ("ada@example.com", "Ada Lovelace", "fr")
         assert to_ada["context"]["body"] == draft["bodies"]["fr"]
-        assert to_ada["context"]["on_behalf_of"] == "Globex privacy"
+        assert (to_ada["context"]["on_behalf_of"], to_ada["context"]["person_name"]) == (
+            "Globex privacy",
+            "Ada Lovelace",
+        )
         to_bob = await call(svc, "GET", claim_of(bob), headers=auth("acme", *CLAIM))
         assert (to_bob["to"], to_bob["to_name"], to_bob["locale"]) == ("bob@example.com", None, "en")
         assert to_bob["context"]["body"] == draft["bodies"]["en"]
