@@ -112,7 +112,8 @@ async def claim_approval_mail(approval_id: uuid.UUID, uow: ClaimUow) -> Approval
     summary="The notice behind a customer's approval link",
 )
 async def view_by_link(token: Token, link: LinkUow) -> PublicApprovalOut:
-    """No bearer token: the signed link is the credential (404 when wrong); shows the notice in each language."""
+    """No bearer token: the signed link is the credential (404 when wrong, 410 once expired); the notice in each
+    language and where its approval stands."""
     return await approvals.public_view(link, token)
 
 

@@ -252,17 +252,22 @@ async def _by_token(link: Uow, token: str, *, lock: bool = False) -> tuple[Uow, 
 
 
 async def public_view(link: Uow, token: str) -> PublicApprovalOut:
-    """The notice behind a customer's approval link (the signed token is the credential)."""
+    """The notice behind a customer's approval link (the signed token is the credential); 410 once expired."""
     uow, approval = await _by_token(link, token)
+    _require_unexpired(uow, approval)
     return await _view(uow, approval)
+
+
+def _require_unexpired(uow: Uow, approval: NoticeApproval) -> None:
+    assert approval.expires_at is not None
+    if approval.expires_at <= uow.now():
+        raise Gone("This approval link has expired: ask the sender for a new one.")
 
 
 async def public_decide(link: Uow, token: str, body: DecisionIn) -> PublicApprovalOut:
     """The customer approves or declines at the link: once, before it expires, while the notice is a draft."""
     uow, approval = await _by_token(link, token, lock=True)
-    assert approval.expires_at is not None
-    if approval.expires_at <= uow.now():
-        raise Gone("This approval link has expired: ask the sender for a new one.")
+    _require_unexpired(uow, approval)
     if approval.status != ApprovalStatus.PENDING:
         raise ApprovalClosed(f"this approval was already {approval.status}")
     notice, incident = await _approvable(uow, approval.notice_id)

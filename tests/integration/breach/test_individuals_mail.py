@@ -65,6 +65,12 @@ async def test_a_high_risk_notice_is_approved_and_delivered_per_person(
                 link = re.search(r"http://127\.0\.0\.1:\d+/v1/public/notice-approvals/\S+", body)
                 assert link is not None
                 path = urlsplit(link.group(0)).path
+
+                async def link_mailed() -> dict[str, Any] | None:
+                    found = await call(breach, "GET", f"/v1/notices/{draft['id']}/approvals")
+                    return found[0] if found[0]["mail_status"] == "delivered" else None
+
+                assert (await eventually(link_mailed))["status"] == "pending"  # notify's outcome reached breach
                 shown = await call(breach, "GET", path, headers={})
                 assert shown["status"] == "pending" and "Ce qui s'est passé" in shown["bodies"]["fr"]
                 await call(breach, "POST", path, {"decision": "approve", "name": "Grace Hopper"}, headers={})
