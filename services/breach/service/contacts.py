@@ -10,6 +10,7 @@ the notice to individuals has ended, or when the incident closes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -26,6 +27,7 @@ from shared.rules.subjects import IdentifierKind, normalise_email, subject_ref
 from shared.runtime.repository import get_or_404
 
 log = structlog.get_logger("privops.breach.contacts")
+CHUNK = 2000
 
 
 def _key(uow: Uow) -> bytes:
@@ -56,10 +58,12 @@ async def attach_contacts(uow: Uow, incident_id: uuid.UUID, contacts: list[Conta
         }
         for ref in by_ref
     ]
-    added = await uow.session.exec(
-        insert(AffectedSubject).values(subjects).on_conflict_do_nothing().returning(col(AffectedSubject.id))
-    )
-    new = len(added.all())
+    new = 0
+    for rows in chunks(subjects):
+        added = await uow.session.exec(
+            insert(AffectedSubject).values(rows).on_conflict_do_nothing().returning(col(AffectedSubject.id))
+        )
+        new += len(added.all())
     sealed = [
         {
             "id": uuid.uuid4(),
@@ -72,14 +76,15 @@ async def attach_contacts(uow: Uow, incident_id: uuid.UUID, contacts: list[Conta
         }
         for ref, value in by_ref.items()
     ]
-    statement = insert(AffectedContact).values(sealed)
-    # A newer address of the same person replaces the one kept (and revives it after a purge).
-    await uow.session.exec(
-        statement.on_conflict_do_update(
-            constraint="incident_contact",
-            set_={"contact_enc": statement.excluded.contact_enc, "added_at": now, "purged_at": None},
+    for rows in chunks(sealed):
+        statement = insert(AffectedContact).values(rows)
+        # A newer address of the same person replaces the one kept (and revives it after a purge).
+        await uow.session.exec(
+            statement.on_conflict_do_update(
+                constraint="incident_contact",
+                set_={"contact_enc": statement.excluded.contact_enc, "added_at": now, "purged_at": None},
+            )
         )
-    )
     total = int(
         (
             await uow.session.exec(
@@ -96,6 +101,12 @@ async def attach_contacts(uow: Uow, incident_id: uuid.UUID, contacts: list[Conta
         {"added": new, "given": len(by_ref), "total": total, "with_address": reachable},
     )
     return ContactsOut(added=new, total=total, with_address=reachable)
+
+
+def chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Rows in slices a statement's parameters can hold (PostgreSQL takes at most 65,535 per statement)."""
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
 
 
 async def count_reachable(uow: Uow, incident_id: uuid.UUID) -> int:

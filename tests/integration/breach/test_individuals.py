@@ -407,3 +407,14 @@ async def test_who_may_call_what(infra: Infra, topic_prefix: str) -> None:
             await svc.client.post(f"/v1/notices/{nid}/approval", json=approval | {"decision": "maybe"}, headers=H), 422
         )
         assert (await call(svc, "GET", f"/v1/notices/{nid}"))["approval_status"] == "pending"
+
+
+async def test_ten_thousand_people_are_attached_in_one_call(infra: Infra, topic_prefix: str) -> None:
+    async with breach_service(infra, topic_prefix) as svc:
+        iid = await high_risk(svc, INCIDENT)
+        many = [{"email": f"customer{n}@example.com"} for n in range(10_000)]
+        attached = await call(svc, "POST", f"/v1/incidents/{iid}/affected-contacts", {"contacts": many})
+        assert attached == {"added": 10_000, "total": 10_000, "with_address": 10_000}
+        refs = [f"{n:064x}" for n in range(10_000)]
+        by_reference = await call(svc, "POST", f"/v1/incidents/{iid}/affected-subjects", {"subject_refs": refs})
+        assert by_reference == {"added": 10_000, "total": 20_000}
