@@ -74,6 +74,8 @@ async def request_approval(uow: Uow, notice_id: uuid.UUID) -> NoticeApproval:
     """Mail the customer's notice contact a link to approve or decline the notice (through notify)."""
     notice, incident = await _approvable(uow, notice_id)
     assert notice.customer_id is not None
+    if notice.approval_status != ApprovalStatus.PENDING:
+        raise ApprovalClosed(f"the customer already {notice.approval_status} notice {notice.id}")
     tenant = await current(uow)
     entry = (tenant.customers.get(notice.customer_id) if tenant else None) or {}
     if not entry.get("email"):
@@ -198,6 +200,8 @@ async def claim(uow: Uow, approval_id: uuid.UUID) -> ApprovalClaimOut:
     if approval.status != ApprovalStatus.PENDING or (approval.expires_at and approval.expires_at <= uow.now()):
         raise Gone(f"The approval {approval.id} was decided or its link expired: nothing to mail.")
     notice = await get_or_404(uow, Notice, approval.notice_id)
+    if notice.approval_status != ApprovalStatus.PENDING:
+        raise Gone(f"The customer's answer to notice {notice.id} was already recorded: nothing to mail.")
     incident = await get_or_404(uow, Incident, notice.incident_id)
     tenant = await current(uow)
     entry = (tenant.customers.get(approval.customer_id) if tenant else None) or {}
@@ -271,6 +275,8 @@ async def public_decide(link: Uow, token: str, body: DecisionIn) -> PublicApprov
     if approval.status != ApprovalStatus.PENDING:
         raise ApprovalClosed(f"this approval was already {approval.status}")
     notice, incident = await _approvable(uow, approval.notice_id)
+    if notice.approval_status != ApprovalStatus.PENDING:  # answered by other means meanwhile
+        raise ApprovalClosed(f"the customer's answer was already recorded: {notice.approval_status}")
     status = ApprovalStatus.APPROVED if body.decision == "approve" else ApprovalStatus.DECLINED
     await _decide(uow, notice, incident, approval, status, body.name, body.email, body.reason)
     log.info("breach.approval.decided", approval_id=str(approval.id), status=status.value)

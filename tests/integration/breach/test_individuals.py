@@ -156,6 +156,8 @@ async def test_a_processors_notice_is_approved_at_the_link_then_delivered_per_pe
             "approved",
         )
         assert_problem(await svc.client.get(claim_path, headers=auth("acme", *CLAIM)), 410)  # nothing left to mail
+        again = await svc.client.post(f"/v1/notices/{draft['id']}/approval-request", headers=H)
+        assert assert_problem(again, 409)["rule"] == "ApprovalClosed"
 
         sent = await call(svc, "POST", f"/v1/notices/{draft['id']}/send", {})
         by_ref = {d["recipient_ref"]: d for d in sent["deliveries"]}
@@ -252,6 +254,8 @@ async def test_a_recorded_answer_counts_and_a_decline_blocks_the_notice(infra: I
         body = {"kind": "individuals", "customer_id": "cust-2"}
         first = await call(svc, "POST", f"/v1/incidents/{iid}/notices", body, 201)
         asked = await call(svc, "POST", f"/v1/notices/{first['id']}/approval-request", None, 201)
+        mailed = await call(svc, "GET", f"/v1/notice-approvals/{asked['id']}/claim", headers=auth("acme", *CLAIM))
+        link = urlsplit(mailed["context"]["url"]).path
 
         no_reason = {"decision": "declined", "name": "Initech DPO", "means": "Phone call"}
         assert_problem(await svc.client.post(f"/v1/notices/{first['id']}/approval", json=no_reason, headers=H), 422)
@@ -269,6 +273,12 @@ async def test_a_recorded_answer_counts_and_a_decline_blocks_the_notice(infra: I
         )
         refused = await svc.client.post(f"/v1/notices/{first['id']}/send", json={}, headers=H)
         assert assert_problem(refused, 409)["rule"] == "ApprovalDeclined"
+        # Answered by other means: the link mailed before can no longer decide, nor be mailed again.
+        late = await svc.client.post(link, json={"decision": "approve", "name": "Someone else"})
+        assert assert_problem(late, 409)["rule"] == "ApprovalClosed"
+        assert_problem(
+            await svc.client.get(f"/v1/notice-approvals/{asked['id']}/claim", headers=auth("acme", *CLAIM)), 410
+        )
 
         # The link mailed before is still pending, but it has expired.
         svc.clock.advance(timedelta(hours=73))  # type: ignore[attr-defined]
