@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -127,6 +128,29 @@ class AffectedSubject(BreachModel, table=True):
     added_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+class AffectedContact(BreachModel, table=True):
+    """How to reach one person affected, kept sealed only to tell them of this breach (GDPR Art. 34).
+
+    The address is purged (``contact_enc`` set to NULL) once every delivery of the notice to
+    individuals reached an end, or when the incident closes; a DSAR erasure deletes the row.
+    """
+
+    __tablename__ = "affected_contact"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "subject_ref", name="incident_contact"),
+        Index("ix_affected_contact_ref", "tenant_id", "subject_ref"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    incident_id: uuid.UUID = Field(sa_column=Column(ForeignKey("incident.id"), nullable=False))
+    subject_ref: str = Field(sa_column=Column(String(128), nullable=False))
+    # AES-GCM of {"email", "name", "locale"}, bound to the tenant, the incident and the reference.
+    contact_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    added_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
 class Assessment(BreachModel, table=True):
     """A severity assessment (ENISA, with inputs) or a human override, and the notification decision."""
 
@@ -216,6 +240,14 @@ class Notice(BreachModel, table=True):
     contact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     sections: list[dict[str, Any]] = _json()
     body: str = Field(sa_column=Column(Text, nullable=False))
+    # A notice to individuals in each language it is written in ({"en": …, "fr": …}); body is the default one.
+    bodies: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )
+    # A processor's notice to individuals: pending, approved or declined by the customer; NULL when not needed.
+    approval_status: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    # Art. 34(3)(c): {"channel", "url", "published_at", "text", "reason", "recorded_by", "recorded_at"}.
+    public_communication: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     to_follow: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     delay_reasons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     previous_notice_id: uuid.UUID | None = Field(default=None, nullable=True)
@@ -247,6 +279,33 @@ class Delivery(BreachModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class NoticeApproval(BreachModel, table=True):
+    """The controller customer's approval of a processor's notice to individuals: who, when, how, and the answer."""
+
+    __tablename__ = "notice_approval"
+    __table_args__ = (Index("ix_notice_approval_notice", "notice_id", "requested_at"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: str = Field(sa_column=Column(String(64), nullable=False))
+    notice_id: uuid.UUID = Field(sa_column=Column(ForeignKey("notice.id"), nullable=False))
+    customer_id: str = Field(sa_column=Column(String(128), nullable=False))
+    method: str = Field(sa_column=Column(String(16), nullable=False))  # link, recorded
+    status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))  # pending, approved, declined
+    requested_by: str = Field(sa_column=Column(String(255), nullable=False))
+    requested_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # The approval link's mail, as the notify service reports it: requested, sent, delivered, failed.
+    mail_status: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    mail_detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    decided_by_name: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    decided_by_email: str | None = Field(default=None, sa_column=Column(String(320), nullable=True))
+    customer_reference: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    means: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # how a recorded answer came
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # why it was declined
+    recorded_by: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
 
 
 class TenantSettings(BreachModel, table=True):

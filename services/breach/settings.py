@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.runtime.settings import ServiceSettings
@@ -22,3 +22,14 @@ class BreachSettings(ServiceSettings):
     )
     undue_delay_target_hours: int = Field(default=24, gt=0, description="Working target for 'without undue delay'")
     organisation: str = Field(default="privops tenant", description="Our name, as processor, in customer notices")
+    data_key: SecretStr | None = Field(
+        default=None,
+        description="Key sealing the addresses of the people affected (AES-GCM); derived from signing_key when unset",
+    )
+    approval_link_hours: int = Field(
+        default=72, ge=1, le=24 * 30, description="How long a customer's link to approve a notice to individuals works"
+    )
+
+    def data_secret(self) -> str:
+        """The secret the data key is derived from (``data_key``, else ``signing_key``)."""
+        return (self.data_key or self.signing_key).get_secret_value()

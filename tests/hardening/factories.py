@@ -148,7 +148,7 @@ async def retention(svc: RunningService, tenant: str) -> dict[str, str]:
 
 
 async def breach(svc: RunningService, tenant: str) -> dict[str, str]:
-    """An incident with a sent authority notice and its delivery."""
+    """An incident with a sent authority notice and its delivery; a processor's notice to individuals to approve."""
     from tests.integration.breach.support import INCIDENT, SETTINGS
 
     await call(svc, tenant, "PUT", "/v1/settings", SETTINGS)  # a notice names the tenant's contact point
@@ -161,7 +161,17 @@ async def breach(svc: RunningService, tenant: str) -> dict[str, str]:
         {"kind": "authority", "jurisdiction": "eu-gdpr", "to_follow": {"approximate_records": "Logs pending."}},
     )
     sent = await call(svc, tenant, "POST", f"/v1/notices/{notice['id']}/send", {})
-    return {"incident_id": incident["id"], "notice_id": notice["id"], "delivery_id": sent["deliveries"][0]["id"]}
+    # As processor, the notice to individuals waits for the customer's approval, asked for by mail.
+    processor = INCIDENT | {"role": "processor", "customers": ["cust-1"]}
+    theirs = await call(svc, tenant, "POST", "/v1/incidents", processor)
+    people = await call(svc, tenant, "POST", f"/v1/incidents/{theirs['id']}/notices", {"kind": "individuals"})
+    approval = await call(svc, tenant, "POST", f"/v1/notices/{people['id']}/approval-request", None)
+    return {
+        "incident_id": incident["id"],
+        "notice_id": notice["id"],
+        "delivery_id": sent["deliveries"][0]["id"],
+        "approval_id": approval["id"],
+    }
 
 
 async def subprocessor(svc: RunningService, tenant: str) -> dict[str, str]:

@@ -65,6 +65,7 @@ CLAIM_ROUTES = {
     ("consent", "/v1/notice-messages/{message_id}/claim"),
     ("dsar", "/v1/notifications/{notification_id}/claim"),
     ("breach", "/v1/notices/{notice_id}/deliveries/{delivery_id}/claim"),
+    ("breach", "/v1/notice-approvals/{approval_id}/claim"),
     ("subprocessor", "/v1/notifications/{notification_id}"),
 }
 

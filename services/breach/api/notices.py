@@ -15,6 +15,11 @@ from shared.runtime.problems import PROBLEM_RESPONSES
 router = APIRouter(prefix="/v1", tags=["notices"], responses=PROBLEM_RESPONSES)
 
 
+async def notice_out(uow: Uow, notice: Notice) -> NoticeOut:
+    """One notice as the API shows it, with its deliveries."""
+    return (await _out(uow, notice))[0]
+
+
 async def _out(uow: Uow, *found: Notice) -> list[NoticeOut]:
     by_notice = await deliveries.deliveries_of(uow, [n.id for n in found])
     result = []

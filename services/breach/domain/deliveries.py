@@ -7,6 +7,7 @@ and changes nothing, so the status only ever moves forward.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Final
 
@@ -19,6 +20,13 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"  # it reached the recipient
     FAILED = "failed"  # given up, with the reason
     SUBMITTED = "submitted"  # a person confirmed a submission on the authority's portal
+    UNREACHABLE = "unreachable"  # no address to send it to (a person attached by reference only), with the reason
+
+
+# Nothing more will happen to a delivery in these states (a bounce after "delivered" aside).
+FINAL: Final = frozenset(
+    {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.SUBMITTED, DeliveryStatus.UNREACHABLE}
+)
 
 
 _MOVES: Final[dict[DeliveryStatus, frozenset[DeliveryStatus]]] = {
@@ -33,3 +41,17 @@ def after_outcome(current: DeliveryStatus | str, outcome: DeliveryStatus | str) 
     """The status a delivery takes on a notify outcome, or None when the outcome is stale or repeated."""
     target = DeliveryStatus(outcome)
     return target if DeliveryStatus(current) in _MOVES.get(target, frozenset()) else None
+
+
+def all_final(statuses: Iterable[DeliveryStatus | str]) -> bool:
+    """True when every delivery of a notice reached an end (an empty notice is not complete)."""
+    seen = [DeliveryStatus(status) for status in statuses]
+    return bool(seen) and all(status in FINAL for status in seen)
+
+
+def count_by_status(statuses: Iterable[DeliveryStatus | str]) -> dict[str, int]:
+    """How many deliveries are in each status (every status named, zeros included)."""
+    counts = dict.fromkeys((status.value for status in DeliveryStatus), 0)
+    for status in statuses:
+        counts[DeliveryStatus(status).value] += 1
+    return counts

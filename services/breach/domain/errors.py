@@ -89,3 +89,31 @@ class NoticeFrozen(DomainError):
 
 class MissingContactPoint(DomainError):
     """No contact point is set for the tenant: a notice must name one with its contact details (Art. 33(3)(b))."""
+
+
+class ApprovalRequired(DomainError):
+    """A processor's notice to individuals is sent on the customer's behalf only once the customer approved it."""
+
+    status = 409
+    title = "Customer approval required"
+    code = "approval-required"
+
+
+class ApprovalDeclined(DomainError):
+    """The customer declined the notice to individuals: it cannot be sent as drafted."""
+
+    status = 409
+    title = "Customer declined the notice"
+    code = "approval-declined"
+
+
+class ApprovalClosed(DomainError):
+    """The approval was already decided (approved or declined): a link or a record cannot decide it again."""
+
+    status = 409
+    title = "Approval already decided"
+    code = "approval-closed"
+
+
+class ApprovalNotApplicable(DomainError):
+    """Only a processor's notice to individuals, still a draft, is approved by the customer."""

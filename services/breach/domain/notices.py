@@ -6,7 +6,8 @@
 * Controller notice — a processor tells its customer the same contents, so that the customer
   can notify in turn (Art. 33(2), Art. 28(3)(f)).
 * Individuals' notice — Art. 34(2): clear and plain language, the nature of the breach and the
-  contents of Art. 33(3)(b), (c) and (d).
+  contents of Art. 33(3)(b), (c) and (d), and what the person can do; written in English and
+  French (``LANGUAGES``), each person reading the one of their locale.
 
 Staging (Art. 33(4)): an initial or follow-up notice may leave a field "to follow", with the
 reason it is not yet known; a final notice covers every field. What happened and whom to contact
@@ -17,7 +18,7 @@ individuals' notice is never staged: Art. 34 sets its minimum contents with no p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
@@ -89,12 +90,45 @@ _HEADINGS: Final[Mapping[NoticeField, str]] = {
     NoticeField.LIKELY_CONSEQUENCES: "(c) Likely consequences",
     NoticeField.MEASURES: "(d) Measures taken or proposed, including mitigation",
 }
-_PLAIN_HEADINGS: Final[Mapping[NoticeField, str]] = {
-    NoticeField.NATURE: "What happened",
-    NoticeField.LIKELY_CONSEQUENCES: "What this may mean for you",
-    NoticeField.MEASURES: "What we are doing about it",
-    NoticeField.ADVICE: "What you can do",
-    NoticeField.CONTACT_POINT: "Who to contact",
+# The languages a notice to individuals is written in; the first is the fallback.
+LANGUAGES: Final = ("en", "fr")
+_PLAIN_HEADINGS: Final[Mapping[str, Mapping[NoticeField, str]]] = {
+    "en": {
+        NoticeField.NATURE: "What happened",
+        NoticeField.LIKELY_CONSEQUENCES: "What this may mean for you",
+        NoticeField.MEASURES: "What we are doing about it",
+        NoticeField.ADVICE: "What you can do",
+        NoticeField.CONTACT_POINT: "Who to contact",
+    },
+    "fr": {
+        NoticeField.NATURE: "Ce qui s'est passé",
+        NoticeField.LIKELY_CONSEQUENCES: "Ce que cela peut signifier pour vous",
+        NoticeField.MEASURES: "Ce que nous faisons",
+        NoticeField.ADVICE: "Ce que vous pouvez faire",
+        NoticeField.CONTACT_POINT: "Qui contacter",
+    },
+}
+_PLAIN_OPENING: Final[Mapping[str, tuple[str, str]]] = {
+    "en": (
+        "Important: about your personal data (reference {reference})",
+        "We are writing to tell you about a security incident that involved your personal data.",
+    ),
+    "fr": (
+        "Important : à propos de vos données personnelles (référence {reference})",
+        "Nous vous écrivons pour vous informer d'un incident de sécurité qui a touché vos données personnelles.",
+    ),
+}
+_ON_BEHALF: Final[Mapping[str, str]] = {
+    "en": "We send this message on behalf of {name}, who is responsible for your data.",
+    "fr": "Nous vous adressons ce message au nom de {name}, responsable du traitement de vos données.",
+}
+_PLAIN_ROLES: Final[Mapping[str, Mapping[str, str]]] = {
+    "fr": {"Data Protection Officer": "Délégué à la protection des données"},
+}
+# When no advice was written, the one thing every reader can do: ask.
+_ASK: Final[Mapping[str, str]] = {
+    "en": "- Contact us with any question, using the details below.",
+    "fr": "- Contactez-nous pour toute question, avec les coordonnées ci-dessous.",
 }
 
 
@@ -107,10 +141,11 @@ class ContactPoint:
     phone: str | None = None
     role: str = "Data Protection Officer"
 
-    def text(self) -> str:
-        """One line naming the contact and how to reach them."""
+    def text(self, language: str = "en") -> str:
+        """One line naming the contact and how to reach them (the usual role named in ``language``)."""
         ways = ", ".join(way for way in (self.email, self.phone) if way)
-        return f"{self.name} ({self.role})" + (f" — {ways}" if ways else "")
+        role = _PLAIN_ROLES.get(language, {}).get(self.role, self.role)
+        return f"{self.name} ({role})" + (f" — {ways}" if ways else "")
 
 
 @dataclass(frozen=True)
@@ -159,6 +194,8 @@ class NoticeDraft:
     delay_reasons: str | None = None
     previous_reference: str | None = None
     sender: str | None = None
+    language: str = "en"
+    on_behalf_of: str | None = None  # the controller a processor writes for (individuals' notices)
 
     def section(self, name: NoticeField) -> NoticeSection | None:
         """The section for a field, if the draft has one."""
@@ -199,9 +236,21 @@ def build_controller_notice(
     )
 
 
-def build_individuals_notice(facts: BreachFacts, *, recipient: str = "affected people") -> NoticeDraft:
-    """Draft the notice to affected people in plain language (Art. 34(2)); it must be complete."""
-    return _build(NoticeKind.INDIVIDUALS, facts, recipient, NoticeStage.FINAL, None, None, None, None)
+def build_individuals_notice(
+    facts: BreachFacts,
+    *,
+    recipient: str = "affected people",
+    language: str = "en",
+    on_behalf_of: str | None = None,
+) -> NoticeDraft:
+    """Draft the notice to affected people in plain language (Art. 34(2)) in one of ``LANGUAGES``; it must be complete.
+
+    ``on_behalf_of``: the controller a processor writes for (the notice says so in its first lines).
+    """
+    if language not in LANGUAGES:
+        raise DomainError(f"unknown notice language {language!r}; use one of {', '.join(LANGUAGES)}")
+    draft = _build(NoticeKind.INDIVIDUALS, facts, recipient, NoticeStage.FINAL, None, None, None, None, language)
+    return replace(draft, language=language, on_behalf_of=(on_behalf_of or "").strip() or None)
 
 
 def validate_notice(draft: NoticeDraft) -> None:
@@ -241,7 +290,11 @@ def check_ready_to_send(draft: NoticeDraft, deadline: Deadline, sent_at: datetim
 def render_text(draft: NoticeDraft) -> str:
     """The draft as plain text, for review, e-mail or a regulator's web form."""
     if draft.kind is NoticeKind.INDIVIDUALS:
-        lines = [f"Important: about your personal data (reference {draft.reference})", ""]
+        title, opening = _PLAIN_OPENING[draft.language]
+        lines = [title.format(reference=draft.reference), "", opening]
+        if draft.on_behalf_of:
+            lines.append(_ON_BEHALF[draft.language].format(name=draft.on_behalf_of))
+        lines.append("")
     else:
         kind = "Personal data breach notification" if draft.kind is NoticeKind.AUTHORITY else "Personal data breach"
         lines = [f"{kind} — {draft.stage.value.replace('_', '-')} notice", f"To: {draft.recipient}"]
@@ -270,15 +323,18 @@ def _build(
     delay_reasons: str | None,
     previous_reference: str | None,
     sender: str | None,
+    language: str = "en",
 ) -> NoticeDraft:
     if stage not in NoticeStage.__members__.values():  # the web layer may pass the plain string
         raise DomainError(f"unknown notice stage {stage!r}; use one of {', '.join(NoticeStage)}")
     stage = NoticeStage(stage)
-    texts = _texts(facts, plain=kind is NoticeKind.INDIVIDUALS)
+    plain = kind is NoticeKind.INDIVIDUALS
+    texts = _texts(facts, plain=plain, language=language)
     fields = list(REQUIRED_FIELDS[kind])
-    if kind is NoticeKind.INDIVIDUALS and texts[NoticeField.ADVICE]:
+    if plain:  # what the person can do (Art. 34(2), read with recital 86): at least, ask
+        texts[NoticeField.ADVICE] = texts[NoticeField.ADVICE] or _ASK[language]
         fields.insert(fields.index(NoticeField.CONTACT_POINT), NoticeField.ADVICE)
-    headings = _PLAIN_HEADINGS if kind is NoticeKind.INDIVIDUALS else _HEADINGS
+    headings = _PLAIN_HEADINGS[language] if plain else _HEADINGS
     notes = to_follow or {}
     sections = tuple(
         # Known contents win over a stale "to follow" note carried from an earlier stage.
@@ -302,7 +358,7 @@ def _build(
     return draft
 
 
-def _texts(facts: BreachFacts, *, plain: bool) -> dict[NoticeField, str | None]:
+def _texts(facts: BreachFacts, *, plain: bool, language: str = "en") -> dict[NoticeField, str | None]:
     # Individuals get the measures as plain statements; authorities see which are done and which planned.
     taken, proposed = ("", "") if plain else ("Taken: ", "Proposed: ")
     measures = [f"{taken}{m}" for m in facts.measures_taken] + [f"{proposed}{m}" for m in facts.measures_proposed]
@@ -313,7 +369,7 @@ def _texts(facts: BreachFacts, *, plain: bool) -> dict[NoticeField, str | None]:
         NoticeField.SUBJECT_COUNT: _about(facts.approximate_data_subjects, "people"),
         NoticeField.RECORD_CATEGORIES: _join(facts.record_categories),
         NoticeField.RECORD_COUNT: _about(facts.approximate_records, "records"),
-        NoticeField.CONTACT_POINT: facts.contact.text() if facts.contact else None,
+        NoticeField.CONTACT_POINT: facts.contact.text(language) if facts.contact else None,
         NoticeField.LIKELY_CONSEQUENCES: _clean(facts.likely_consequences),
         NoticeField.MEASURES: "\n".join(f"- {m.strip()}" for m in measures if m.strip()) or None,
         NoticeField.ADVICE: "\n".join(f"- {a.strip()}" for a in facts.advice if a.strip()) or None,

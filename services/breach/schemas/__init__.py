@@ -20,6 +20,18 @@ from services.breach.schemas.incidents import (
     SubjectsOut,
     TimelineOut,
 )
+from services.breach.schemas.individuals import (
+    ApprovalClaimOut,
+    ApprovalIn,
+    ApprovalOut,
+    ContactIn,
+    ContactsIn,
+    ContactsOut,
+    DecisionIn,
+    DeliveriesOut,
+    PublicApprovalOut,
+    PublicCommunicationIn,
+)
 from services.breach.schemas.notices import (
     ClaimOut,
     DeliveryOut,
@@ -28,18 +40,27 @@ from services.breach.schemas.notices import (
     NoticeOut,
     SectionOut,
     SendIn,
+    WordingIn,
 )
 from services.breach.schemas.settings import SettingsIn, SettingsOut
 
 __all__ = [
     "AdjustmentIn",
+    "ApprovalClaimOut",
+    "ApprovalIn",
+    "ApprovalOut",
     "AssessmentIn",
     "AssessmentOut",
     "CircumstancesIn",
     "ClaimOut",
     "CloseIn",
+    "ContactIn",
+    "ContactsIn",
+    "ContactsOut",
     "DataSetIn",
     "DeadlineOut",
+    "DecisionIn",
+    "DeliveriesOut",
     "DeliveryOut",
     "DeliveryUpdateIn",
     "ExemptionIn",
@@ -50,6 +71,8 @@ __all__ = [
     "NoticeIn",
     "NoticeOut",
     "OverrideIn",
+    "PublicApprovalOut",
+    "PublicCommunicationIn",
     "SectionOut",
     "SendIn",
     "SettingsIn",
@@ -57,4 +80,5 @@ __all__ = [
     "SubjectsIn",
     "SubjectsOut",
     "TimelineOut",
+    "WordingIn",
 ]

@@ -131,4 +131,13 @@ CONTROLLER_NOTICE_EXAMPLE = _as_output(
         }
     ],
 )
-INDIVIDUALS_NOTICE_EXAMPLE = _as_output(build_individuals_notice(_FACTS), stage="final")
+INDIVIDUALS_NOTICE_EXAMPLE = _as_output(
+    build_individuals_notice(_FACTS, on_behalf_of="Globex SA"),
+    stage="final",
+    customer_id="cust-42",
+    bodies={
+        language: render_text(build_individuals_notice(_FACTS, language=language, on_behalf_of="Globex SA"))
+        for language in ("en", "fr")
+    },
+    approval_status="pending",
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,17 @@ from services.breach.schemas.examples import (
     INDIVIDUALS_NOTICE_EXAMPLE,
 )
 from services.breach.schemas.fields import CustomerId, Text
+
+
+class WordingIn(BaseModel):
+    """What a notice to individuals says in one language, in the words of its readers (else the incident's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plain_summary: Text | None = None
+    likely_consequences: Text | None = None
+    measures: list[Text] | None = None
+    advice: list[Text] | None = None
 
 
 class NoticeIn(BaseModel):
@@ -40,9 +51,15 @@ class NoticeIn(BaseModel):
     kind: NoticeKind
     stage: NoticeStage = NoticeStage.INITIAL
     jurisdiction: Jurisdiction | None = Field(default=None, description="Authority notices: whose authority")
-    customer_id: CustomerId | None = Field(default=None, description="Controller notices: which customer")
+    customer_id: CustomerId | None = Field(
+        default=None,
+        description="Controller notices: which customer; individuals' notices as processor: on whose behalf",
+    )
     to_follow: dict[NoticeField, Text] = Field(default={}, description="Fields not yet known, with the reason")
     delay_reasons: Text | None = Field(default=None, description="Required when the notice is late (Art. 33(1))")
+    wording: dict[Literal["en", "fr"], WordingIn] = Field(
+        default={}, description="Individuals' notices: what it says in each language, in plain words"
+    )
 
 
 class SectionOut(BaseModel):
@@ -62,7 +79,9 @@ class DeliveryOut(BaseModel):
     id: uuid.UUID
     recipient_ref: str
     channel: str
-    status: str = Field(description="requested, sent, delivered, failed (with the reason in detail), submitted")
+    status: str = Field(
+        description="requested, sent, delivered, failed (with the reason in detail), submitted, unreachable"
+    )
     detail: str | None
     attempts: int = 0
     requested_at: datetime
@@ -92,6 +111,13 @@ class NoticeOut(BaseModel):
     contact: dict[str, str | None] | None = Field(default=None, description="The contact point it names")
     sections: list[SectionOut]
     body: str = Field(description="The notice as plain text")
+    bodies: dict[str, str] = Field(default={}, description="Individuals' notices: the text in each language")
+    approval_status: Literal["pending", "approved", "declined"] | None = Field(
+        default=None, description="A processor's notice to individuals: the customer's answer (null: not needed)"
+    )
+    public_communication: dict[str, Any] | None = Field(
+        default=None, description="Art. 34(3)(c): the public communication made instead of telling each person"
+    )
     delay_reasons: str | None
     previous_notice_id: uuid.UUID | None
     status: Literal["draft", "sent"]
@@ -137,6 +163,8 @@ class ClaimContext(BaseModel):
     body: str = Field(description="The drafted notice, as sent (plain text)")
     contact: ClaimContact
     jurisdiction: str | None
+    on_behalf_of: str | None = Field(default=None, description="Individuals' notices: the controller we write for")
+    person_name: str | None = Field(default=None, description="Individuals' notices: the person's name, if given")
 
 
 class ClaimOut(BaseModel):

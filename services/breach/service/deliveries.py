@@ -10,11 +10,13 @@ from typing import Any
 import structlog
 from sqlmodel import col, select
 
-from services.breach.domain.deliveries import DeliveryStatus, after_outcome
+from services.breach.domain.deliveries import FINAL, DeliveryStatus, after_outcome
+from services.breach.domain.individuals import pick_language
 from services.breach.domain.notices import NoticeKind
 from services.breach.models import Delivery, Incident, Notice, TenantSettings
 from services.breach.schemas import ClaimOut, DeliveryUpdateIn
-from services.breach.service import Uow
+from services.breach.service import Uow, approvals, contacts, individuals
+from services.breach.service.individuals import customer_name
 from services.breach.service.settings import current
 from services.breach.service.timeline import note
 from shared.bus.notifications import Outcome
@@ -49,6 +51,7 @@ async def update_delivery(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID
     notice = await get_or_404(uow, Notice, notice_id)
     delivery = await get_delivery(uow, notice, delivery_id)
     now = uow.now()
+    ended = DeliveryStatus(delivery.status) in FINAL
     delivery.status, delivery.detail, delivery.updated_at = body.status, body.detail, now
     if body.status == "delivered":
         delivery.delivered_at = delivery.delivered_at or now
@@ -57,6 +60,9 @@ async def update_delivery(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID
     uow.session.add(delivery)
     incident = await get_or_404(uow, Incident, notice.incident_id)
     note(uow, incident, "notice.delivery", {"notice_id": notice.id, "delivery_id": delivery.id, "status": body.status})
+    await uow.session.flush()
+    if not ended:
+        await individuals.settle(uow, incident, notice)
     return delivery
 
 
@@ -67,8 +73,18 @@ async def claim(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID) -> Claim
     incident = await get_or_404(uow, Incident, notice.incident_id)
     settings = await current(uow)
     kind = NoticeKind(notice.kind)
-    # Addresses are read now, not when the notice was sent: a retry after the settings were fixed reaches them.
-    to, to_name, locale = _address(kind, notice, settings)
+    body, behalf = notice.body, None
+    if kind is NoticeKind.INDIVIDUALS:
+        person = await contacts.address_of(uow, incident.id, delivery.recipient_ref)
+        if person is None:
+            raise Gone(_nowhere(kind, notice))
+        to, to_name = person["email"], person.get("name")
+        locale = pick_language(person.get("locale"), settings.default_locale if settings else None)
+        body = notice.bodies.get(locale) or notice.body
+        behalf = customer_name(settings, notice.customer_id) if notice.customer_id else None
+    else:
+        # Addresses are read now, not when the notice was sent: a retry after the settings were fixed reaches them.
+        to, to_name, locale = _address(kind, notice, settings)
     if to is None:
         raise Gone(_nowhere(kind, notice))
     contact = notice.contact or {}
@@ -85,9 +101,11 @@ async def claim(uow: Uow, notice_id: uuid.UUID, delivery_id: uuid.UUID) -> Claim
                 "incident_title": incident.title,
                 "stage": notice.stage,
                 "kind": kind.value,
-                "body": notice.body,
+                "body": body,
                 "contact": {k: contact.get(k) for k in ("name", "email", "phone")},
                 "jurisdiction": notice.jurisdiction,
+                "on_behalf_of": behalf,
+                "person_name": to_name if kind is NoticeKind.INDIVIDUALS else None,
             },
         }
     )
@@ -118,8 +136,8 @@ def _nowhere(kind: NoticeKind, notice: Notice) -> str:
             "(PUT /v1/settings, customers), or tell the customer by other means and record the delivery."
         )
     return (
-        "The breach register keeps only keyed references of the people affected, not their addresses: "
-        "tell them through the channel that holds their contact details and record the delivery."
+        "No address is kept for this person any more: it was purged once every delivery of the notice ended or "
+        "the incident closed, or erased at the person's request; tell them by other means and record the delivery."
     )
 
 
@@ -131,6 +149,7 @@ async def record_outcome(
     if delivery is None:
         log.warning("breach.delivery.unknown", notification_id=str(notification_id), outcome=outcome.value)
         return None
+    ended = DeliveryStatus(delivery.status) in FINAL
     status = after_outcome(delivery.status, outcome)
     if status is None:
         log.info("breach.delivery.stale_outcome", delivery_id=str(delivery.id), status=delivery.status, outcome=outcome)
@@ -157,12 +176,16 @@ async def record_outcome(
         detail["reason"] = reason
     note(uow, incident, "notice.delivery", detail)
     await uow.session.flush()
+    if not ended:
+        await individuals.settle(uow, incident, notice)
     return delivery
 
 
 async def apply_outcome(uow: Uow, outcome: Outcome) -> None:
     """A notice's delivery becomes sent, delivered or failed (with the reason), on the notice and the timeline."""
     status = DeliveryStatus(outcome.kind)
+    if await approvals.record_mail_outcome(uow, outcome):
+        return
     await record_outcome(
         uow, outcome.notification_id, status, at=outcome.at, attempts=outcome.attempts, reason=outcome.reason
     )

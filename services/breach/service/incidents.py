@@ -15,6 +15,8 @@ from services.breach.domain.incidents import IncidentStatus, Sector, check_times
 from services.breach.models import AffectedSubject, Incident, TimelineEntry
 from services.breach.schemas import IncidentIn, IncidentOut, IncidentPatch
 from services.breach.service import Uow
+from services.breach.service.contacts import chunks
+from services.breach.service.contacts import purge as purge_contacts
 from services.breach.service.deadlines import cancel_open, deadline_views, deadlines_of, sync_deadlines
 from services.breach.service.timeline import note
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
@@ -136,6 +138,8 @@ async def close(uow: Uow, incident_id: uuid.UUID, reason: str) -> Incident:
     incident.status, incident.closed_at = IncidentStatus.CLOSED, uow.now()
     await cancel_open(uow.session, incident)
     note(uow, incident, "closed", {"reason": reason})
+    # The addresses of the people affected served only to tell them: a closed incident keeps none.
+    await purge_contacts(uow, incident, "the incident closed")
     await uow.stage(BreachClosed(incident_id=incident.id, closed_at=uow.now()), str(incident.id))
     return incident
 
@@ -155,10 +159,12 @@ async def attach_subjects(uow: Uow, incident_id: uuid.UUID, refs: list[str]) -> 
         }
         for ref in dict.fromkeys(refs)
     ]
-    result = await uow.session.exec(
-        insert(AffectedSubject).values(rows).on_conflict_do_nothing().returning(col(AffectedSubject.id))
-    )
-    added = len(result.all())
+    added = 0
+    for chunk in chunks(rows):
+        result = await uow.session.exec(
+            insert(AffectedSubject).values(chunk).on_conflict_do_nothing().returning(col(AffectedSubject.id))
+        )
+        added += len(result.all())
     total = await count_subjects(uow.session, incident.id)
     # Counts only: the references themselves stay out of the timeline, so an erasure removes them everywhere.
     note(uow, incident, "subjects.attached", {"added": added, "total": total})

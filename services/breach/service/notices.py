@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.breach.domain.clocks import Audience, is_late, require_delay_reasons
 from services.breach.domain.errors import MissingContactPoint, NoticeFrozen
 from services.breach.domain.incidents import IncidentStatus, require_open
+from services.breach.domain.individuals import ApprovalStatus, approval_required, require_approval
 from services.breach.domain.notices import (
     BreachFacts,
     ContactPoint,
@@ -19,12 +20,11 @@ from services.breach.domain.notices import (
     NoticeStage,
     build_authority_notice,
     build_controller_notice,
-    build_individuals_notice,
     render_text,
 )
 from services.breach.models import AffectedSubject, Deadline, Delivery, Incident, Notice, TenantSettings
 from services.breach.schemas import NoticeIn
-from services.breach.service import Uow
+from services.breach.service import Uow, individuals
 from services.breach.service.deadlines import OPEN, deadlines_of, mark_met, sync_deadlines, to_domain
 from services.breach.service.settings import contact_point, current
 from services.breach.service.timeline import note
@@ -83,6 +83,8 @@ async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
         )
     facts = facts_of(incident, contact)
     built: NoticeDraft
+    bodies: dict[str, str] = {}
+    customer: str | None = None
     if body.kind is NoticeKind.AUTHORITY:
         if body.jurisdiction is None:
             raise Unprocessable("An authority notice names its jurisdiction.", errors=[{"field": "jurisdiction"}])
@@ -115,14 +117,15 @@ async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
             previous_reference=previous_ref,
         )
     else:
-        built = build_individuals_notice(facts)
+        customer = individuals.on_behalf_of(incident, tenant, body)
+        built, bodies = individuals.drafts(facts, body, tenant, customer)
     notice = Notice(
         tenant_id=incident.tenant_id,
         incident_id=incident.id,
         kind=built.kind.value,
         stage=built.stage.value,
         jurisdiction=body.jurisdiction.value if body.jurisdiction and body.kind is NoticeKind.AUTHORITY else None,
-        customer_id=body.customer_id if body.kind is NoticeKind.CONTROLLER else None,
+        customer_id=body.customer_id if body.kind is NoticeKind.CONTROLLER else customer,
         recipient=built.recipient,
         contact={"name": contact.name, "email": contact.email, "phone": contact.phone, "role": contact.role},
         sections=[
@@ -130,6 +133,8 @@ async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
             for s in built.sections
         ],
         body=render_text(built),
+        bodies=bodies,
+        approval_status=ApprovalStatus.PENDING if approval_required(incident.role, built.kind) else None,
         to_follow={k.value: v for k, v in body.to_follow.items()},
         delay_reasons=built.delay_reasons,
         previous_notice_id=previous.id if previous else None,
@@ -144,28 +149,44 @@ async def draft(uow: Uow, incident_id: uuid.UUID, body: NoticeIn) -> Notice:
     return notice
 
 
-async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Notice:
-    """Freeze a draft and hand it over: one notification event per recipient; late notices need reasons."""
-    session = uow.session
+async def sendable(uow: Uow, notice_id: uuid.UUID) -> tuple[Notice, Incident]:
+    """A draft that may go out now, with its incident (both locked): open, not sent, approved when it must be."""
     notice = await get_or_404(uow, Notice, notice_id, lock=True)
     incident = await get_or_404(uow, Incident, notice.incident_id, lock=True)
     require_open(incident.status)
     if notice.status != "draft":
         raise NoticeFrozen(f"notice {notice.id} was sent at {notice.sent_at}; draft a follow-up instead")
-    now = uow.now()
-    reasons = delay_reasons or notice.delay_reasons
+    require_approval(incident.role, notice.kind, notice.approval_status)
+    return notice, incident
+
+
+async def freeze(uow: Uow, incident: Incident, notice: Notice, reasons: str | None) -> None:
+    """Mark a notice sent now: late ones need reasons; the clocks it answers are met, those it starts begin."""
+    session, now = uow.session, uow.now()
     met = await _deadlines_met(session, incident, notice)
     for row in met:
         require_delay_reasons(to_domain(row), now, reasons)
-    recipients = await _recipients(session, incident, notice)
     notice.status, notice.sent_at, notice.sent_by, notice.delay_reasons = "sent", now, uow.actor, reasons
     notice.late = _late(met, now)
     session.add(notice)
     await mark_met(session, await _fully_met(session, incident, notice, met), at=now, notice_id=notice.id)
     await sync_deadlines(uow, incident)  # clocks that count from this notice now start
+    if incident.status != IncidentStatus.NOTIFYING:
+        incident.status = IncidentStatus.NOTIFYING
+
+
+async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Notice:
+    """Freeze a draft and hand it over: one notification event per recipient; late notices need reasons."""
+    session = uow.session
+    notice, incident = await sendable(uow, notice_id)
+    now = uow.now()
+    reasons = delay_reasons or notice.delay_reasons
+    recipients = await _recipients(session, incident, notice)
+    await freeze(uow, incident, notice, reasons)
     kind = NoticeKind(notice.kind)
-    portal = _portal_only(kind, notice, await current(uow))
-    for recipient_ref in recipients:
+    tenant = await current(uow)
+    portal = _portal_only(kind, notice, tenant)
+    for recipient_ref in recipients if kind is not NoticeKind.INDIVIDUALS else ():
         delivery = Delivery(
             tenant_id=incident.tenant_id,
             notice_id=notice.id,
@@ -186,10 +207,8 @@ async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Not
                 recipient_ref=recipient_ref,
                 claim_url=uow.url(f"/v1/notices/{notice.id}/deliveries/{delivery.id}/claim"),
             ),
-            recipient_ref if kind is NoticeKind.INDIVIDUALS else str(incident.id),
+            str(incident.id),
         )
-    if incident.status != IncidentStatus.NOTIFYING:
-        incident.status = IncidentStatus.NOTIFYING
     note(
         uow,
         incident,
@@ -216,6 +235,8 @@ async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Not
         ),
         str(incident.id),
     )
+    if kind is NoticeKind.INDIVIDUALS:
+        await individuals.deliver(uow, incident, notice, recipients, tenant.default_locale if tenant else None)
     await session.flush()
     return notice
 

@@ -1,8 +1,9 @@
 """The breach service as a data store: what it does with one subject's references for DSAR tasks.
 
-It holds only keyed subject references of people affected by breaches. Erasure removes the
-reference (the incident keeps its approximate counts, which the register must keep under
-Art. 33(5)); access lists the incidents that affected the subject.
+It holds keyed subject references of people affected by breaches, and, while a notice to them is
+under way, their sealed addresses. Erasure removes the reference and the address (the incident
+keeps its approximate counts, which the register must keep under Art. 33(5)); access lists the
+incidents that affected the subject.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlmodel import col, delete, func, select, update
 
-from services.breach.models import AffectedSubject, Delivery, Incident
+from services.breach.models import AffectedContact, AffectedSubject, Delivery, Incident
 from services.breach.service import Uow
 from shared.bus.store import StoreResult, TaskInput
 
@@ -28,9 +29,14 @@ class BreachStore:
     """DSAR actions on the breach register's subject references."""
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
-        """Remove the subject from every incident's affected people and from notice deliveries (counts stay)."""
+        """Remove the subject and their kept address from every incident, and from notice deliveries (counts stay)."""
         removed = await uow.session.exec(delete(AffectedSubject).where(*_affected(task)))
         count = int(getattr(removed, "rowcount", 0) or 0)
+        await uow.session.exec(
+            delete(AffectedContact).where(
+                col(AffectedContact.tenant_id) == task.tenant_id, col(AffectedContact.subject_ref).in_(task.refs)
+            )
+        )
         await uow.session.exec(
             update(Delivery)
             .where(col(Delivery.tenant_id) == task.tenant_id, col(Delivery.recipient_ref).in_(task.refs))

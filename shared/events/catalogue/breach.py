@@ -103,3 +103,47 @@ class SubprocessorAffectedCustomersRequested(BreachEvent):
 
     request_id: uuid.UUID = Field(description="Echoed in the answer (io.privops.subprocessor.customers.identified)")
     subprocessor_id: str
+
+
+class BreachIndividualNoticeApproved(BreachEvent):
+    """Sent when the controller customer approves a processor's notice to the people affected (Art. 34)."""
+
+    event_type: ClassVar[str] = "io.privops.breach.individual_notice.approved"
+
+    notice_id: uuid.UUID
+    customer_id: str = Field(description="The customer on whose behalf the people are told")
+    method: Literal["link", "recorded"] = Field(description="At the mailed link, or received by other means")
+    approved_at: datetime
+
+
+class BreachIndividualNoticeDeclined(BreachEvent):
+    """Sent when the controller customer declines a processor's notice to the people affected."""
+
+    event_type: ClassVar[str] = "io.privops.breach.individual_notice.declined"
+
+    notice_id: uuid.UUID
+    customer_id: str
+    method: Literal["link", "recorded"]
+    declined_at: datetime
+
+
+class BreachIndividualNoticeCompleted(BreachEvent):
+    """Sent when every delivery of a notice to individuals has reached an end (their addresses are then purged)."""
+
+    event_type: ClassVar[str] = "io.privops.breach.individual_notice.completed"
+
+    notice_id: uuid.UUID
+    delivered: int = Field(ge=0, description="Deliveries the recipients' mail servers accepted")
+    failed: int = Field(ge=0, description="Deliveries given up after the notify service's retries")
+    unreachable: int = Field(ge=0, description="People without an address: never sent, with the reason")
+    completed_at: datetime
+
+
+class BreachPublicCommunicationRecorded(BreachEvent):
+    """Sent when a public communication replaces telling each person (Art. 34(3)(c), disproportionate effort)."""
+
+    event_type: ClassVar[str] = "io.privops.breach.public_communication.recorded"
+
+    notice_id: uuid.UUID
+    channel: str = Field(description="Where it was published (website, press, …)")
+    published_at: datetime

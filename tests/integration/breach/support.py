@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+import uvicorn
 from aiokafka import AIOKafkaProducer
 from sqlmodel import col, func, select
 
+from deploy.local.infra import free_port
+from services.breach.app import create_app
 from shared.bus.outbox import OutboxMessage, build_envelope
 from shared.events.catalogue import Event
 from shared.events.envelope import CloudEvent
@@ -66,6 +71,36 @@ async def breach_service(
             response = await svc.client.put("/v1/settings", json=SETTINGS, headers=auth("acme", *ADMIN))
             assert response.status_code == 200, response.text
         yield svc
+
+
+@contextlib.asynccontextmanager
+async def serve_breach(infra: Infra, topic_prefix: str, **overrides: Any) -> AsyncIterator[RunningService]:
+    """The breach service over real HTTP on 127.0.0.1 (its claim and link URLs reachable by another service).
+
+    A manual clock at NOW, jobs run by hand, tenant acme's notice settings are SETTINGS.
+    """
+    port = free_port()
+    values = {"public_url": f"http://127.0.0.1:{port}", "jobs_enabled": False} | overrides
+    settings = infra.settings("breach", infra.fresh_database("breach"), topic_prefix, **values)
+    clock = ManualClock(NOW)
+    app = create_app(settings, clock=clock)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=settings.public_url, timeout=30.0) as client:
+            svc = RunningService("breach", app, client, settings, clock)
+            response = await client.put("/v1/settings", json=SETTINGS, headers=auth("acme", *ADMIN))
+            assert response.status_code == 200, response.text
+            yield svc
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=20)
 
 
 async def staged(svc: RunningService, topic: str, event_type: str | None = None) -> int:

@@ -138,6 +138,8 @@ async def test_the_claim_answers_the_contract_to_notify_only(infra: Infra, topic
                 "body": authority["body"],
                 "contact": {"name": "Jeanne Martin", "email": "dpo@acme.test", "phone": "+33 1 23 45 67 89"},
                 "jurisdiction": "eu-gdpr",
+                "on_behalf_of": None,
+                "person_name": None,
             },
         }
 

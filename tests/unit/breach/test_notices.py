@@ -12,6 +12,7 @@ from services.breach.domain import (
     BreachFacts,
     BreachScope,
     ContactPoint,
+    DomainError,
     IncompleteNotice,
     Jurisdiction,
     MissingDelayReasons,
@@ -180,7 +181,38 @@ def test_individuals_notice_uses_plain_language() -> None:
 def test_individuals_notice_falls_back_to_the_nature_text() -> None:
     draft = build_individuals_notice(dataclasses.replace(COMPLETE, plain_summary=None, advice=()))
     assert part(draft, NoticeField.NATURE).text == COMPLETE.nature
-    assert draft.section(NoticeField.ADVICE) is None
+    # What the person can do is never left out: at the least, ask the contact point.
+    assert part(draft, NoticeField.ADVICE).text == "- Contact us with any question, using the details below."
+
+
+def test_individuals_notice_in_french_is_plain_french() -> None:
+    draft = build_individuals_notice(COMPLETE, language="fr", on_behalf_of="Globex SA")
+    text = render_text(draft)
+    assert text.startswith("Important : à propos de vos données personnelles (référence BR-2026-0042)")
+    assert "Nous vous adressons ce message au nom de Globex SA, responsable du traitement de vos données." in text
+    headings = [section.heading for section in draft.sections]
+    assert headings == [
+        "Ce qui s'est passé",
+        "Ce que cela peut signifier pour vous",
+        "Ce que nous faisons",
+        "Ce que vous pouvez faire",
+        "Qui contacter",
+    ]
+    assert part(draft, NoticeField.CONTACT_POINT).text == (
+        "Jane Roe (Délégué à la protection des données) — dpo@example.com, +33 1 23 45 67 89"
+    )
+    assert "What" not in text and "Art." not in text
+    no_advice = build_individuals_notice(dataclasses.replace(COMPLETE, advice=()), language="fr")
+    ask = "- Contactez-nous pour toute question, avec les coordonnées ci-dessous."
+    assert part(no_advice, NoticeField.ADVICE).text == ask
+
+
+def test_individuals_notice_in_english_names_the_controller_it_is_sent_for() -> None:
+    text = render_text(build_individuals_notice(COMPLETE, on_behalf_of="Globex SA"))
+    assert "We send this message on behalf of Globex SA, who is responsible for your data." in text
+    assert "security incident that involved your personal data" in text
+    with pytest.raises(DomainError, match="unknown notice language 'de'"):
+        build_individuals_notice(COMPLETE, language="de")
 
 
 def test_individuals_notice_cannot_leave_consequences_to_follow() -> None:
