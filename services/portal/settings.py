@@ -27,6 +27,9 @@ class PortalSettings(ServiceSettings):
     subprocessor_url: str = Field(
         default="http://127.0.0.1:8005", description="Base URL of the subprocessor service's API"
     )
+    notify_url: str = Field(
+        default="http://127.0.0.1:8006", description="Base URL of the notify service's API (the tenant's brand)"
+    )
     identity_public_url: str | None = Field(
         default=None, description="The identity service's URL as browsers reach it (default: identity_url)"
     )
