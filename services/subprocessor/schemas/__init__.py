@@ -11,6 +11,7 @@ from services.subprocessor.schemas.changes import (
     NotificationClaimOut,
     ObjectionIn,
     ObjectionOut,
+    PublicNoticeOut,
     ResolutionIn,
 )
 from services.subprocessor.schemas.register import (
@@ -42,6 +43,7 @@ __all__ = [
     "NotificationClaimOut",
     "ObjectionIn",
     "ObjectionOut",
+    "PublicNoticeOut",
     "ResolutionIn",
     "SubprocessorIn",
     "SubprocessorOut",
