@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import uuid
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -127,3 +128,18 @@ def refused(portal: Portal, tenant: str, brand: Brand) -> HTMLResponse:
 def one(form: dict[str, list[str]], name: str, limit: int = 320) -> str:
     """The first value of a form field, stripped and cut to ``limit``."""
     return (form.get(name) or [""])[0].strip()[:limit]
+
+
+def uuid_or_404(value: str, detail: str) -> uuid.UUID:
+    """``value`` as a UUID; anything else is a 404 page saying ``detail`` (never a bare validation error)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BackendError(404, detail) from None
+
+
+def link_token(value: str, detail: str, shortest: int = 16) -> str:
+    """The token a mailed link carries; a missing or malformed one is a 404 page saying ``detail``."""
+    if not shortest <= len(value) <= 256 or not re.fullmatch(r"[A-Za-z0-9_.~-]+", value):
+        raise BackendError(404, detail)
+    return value

@@ -9,13 +9,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import uuid
 from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.api.center.common import brand_of, form_page, page, problem_page, router, visitor_of
+from services.portal.api.center.common import (
+    brand_of,
+    form_page,
+    page,
+    problem_page,
+    router,
+    uuid_or_404,
+    visitor_of,
+)
 from services.portal.api.center.consent import subject_of
 from services.portal.api.deps import PortalDep
 from services.portal.service import center as backends
@@ -52,7 +59,7 @@ async def consent_history(tenant: str, request: Request, portal: PortalDep) -> R
 @router.get("/consent/receipts/{consent_id}", response_class=HTMLResponse)
 async def consent_receipt(
     tenant: str,
-    consent_id: uuid.UUID,
+    consent_id: str,
     request: Request,
     portal: PortalDep,
     download: Annotated[bool, Query()] = False,
@@ -61,10 +68,11 @@ async def consent_receipt(
     visitor, new = visitor_of(request)
     try:
         brand = await brand_of(portal, tenant)
+        record_id = uuid_or_404(consent_id, NO_RECEIPT)
         records = [] if new else await backends.history(portal.backends, tenant, subject_of(visitor))
-        if not any(r.get("id") == str(consent_id) for r in records):
+        if not any(r.get("id") == str(record_id) for r in records):
             raise BackendError(404, NO_RECEIPT)
-        jws = await backends.receipt(portal.backends, tenant, consent_id)
+        jws = await backends.receipt(portal.backends, tenant, record_id)
     except BackendError as exc:
         if exc.status == 409:
             exc = BackendError(404, f"{tenant} does not issue signed receipts yet.")

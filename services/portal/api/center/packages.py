@@ -6,50 +6,54 @@ link's token is the only credential, and the DSAR service refuses it once it has
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Query
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.api.center.common import brand_of, page, problem_page, router
+from services.portal.api.center.common import brand_of, link_token, page, problem_page, router, uuid_or_404
 from services.portal.api.deps import PortalDep
 from services.portal.service import center as backends
 from services.portal.service.backends import BackendError
 
-LinkToken = Annotated[str, Query(min_length=16, max_length=128)]
+LinkToken = Annotated[str, Query(max_length=1024)]
+WRONG_LINK = "This download link is not right. Check that you copied all of it."
 
 
 @router.get("/packages/{package_id}", response_class=HTMLResponse)
-async def package_page(tenant: str, package_id: uuid.UUID, token: LinkToken, portal: PortalDep) -> Response:
+async def package_page(tenant: str, package_id: str, portal: PortalDep, token: LinkToken = "") -> Response:
     """What the package holds, and the button that downloads it."""
     try:
         brand = await brand_of(portal, tenant)
+        found = uuid_or_404(package_id, WRONG_LINK)
+        token = link_token(token, WRONG_LINK)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
-    return page(portal, tenant, "center/package.html", brand=brand, package_id=package_id, token=token)
+    return page(portal, tenant, "center/package.html", brand=brand, package_id=found, token=token)
 
 
 @router.get("/packages/{package_id}/download", response_class=HTMLResponse)
-async def download(tenant: str, package_id: uuid.UUID, token: LinkToken, portal: PortalDep) -> Response:
+async def download(tenant: str, package_id: str, portal: PortalDep, token: LinkToken = "") -> Response:
     """The ZIP; an expired link is a page that says so (410), a wrong one a 404 page."""
     try:
         brand = await brand_of(portal, tenant)
+        found = uuid_or_404(package_id, WRONG_LINK)
+        token = link_token(token, WRONG_LINK)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
     try:
-        content = await backends.package(portal.backends, package_id, token)
+        content = await backends.package(portal.backends, found, token)
     except BackendError as exc:
         if exc.status == 410:
             return page(portal, tenant, "center/expired.html", 410, brand=brand, title="This link has expired")
         if exc.status in (400, 404, 422):
-            exc = BackendError(404, "This download link is not right. Check that you copied all of it.")
+            exc = BackendError(404, WRONG_LINK)
         return problem_page(portal, tenant, exc, brand)
     return Response(
         content,
         media_type="application/zip",
         headers={
-            "Content-Disposition": f'attachment; filename="personal-data-{package_id}.zip"',
+            "Content-Disposition": f'attachment; filename="personal-data-{found}.zip"',
             "Cache-Control": "no-store",
         },
     )

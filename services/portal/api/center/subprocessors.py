@@ -18,18 +18,20 @@ from services.portal.api.center.common import (
     brand_of,
     form_page,
     from_this_site,
+    link_token,
     one,
     page,
     problem_page,
     refused,
     router,
+    uuid_or_404,
 )
 from services.portal.api.deps import FormDep, Portal, PortalDep
 from services.portal.service import center as backends
 from services.portal.service.backends import BackendError
 from services.portal.service.center import Brand
 
-NoticeToken = Annotated[str, Query(min_length=8, max_length=256)]
+NoticeToken = Annotated[str, Query(max_length=1024)]
 WRONG_LINK = "This link does not open a notice. Check that you copied all of it from the email."
 REASON_LIMIT = 4000
 
@@ -62,10 +64,12 @@ async def change_feed(tenant: str, portal: PortalDep) -> Response:
     return Response(feed, media_type="application/atom+xml", headers={"Cache-Control": "max-age=300"})
 
 
-async def _notice(portal: Portal, tenant: str, notice_id: uuid.UUID, token: str) -> dict[str, Any]:
+async def _notice(portal: Portal, tenant: str, notice_id: str, token: str) -> dict[str, Any]:
     """The notice the token opens, when it is one of this tenant's (a 404 otherwise)."""
     try:
-        found = await backends.notice(portal.backends, notice_id, token)
+        found = await backends.notice(
+            portal.backends, uuid_or_404(notice_id, WRONG_LINK), link_token(token, WRONG_LINK, 8)
+        )
     except BackendError as exc:
         if exc.status in (400, 401, 403, 404, 422):
             raise BackendError(404, WRONG_LINK) from exc
@@ -92,7 +96,7 @@ def _notice_page(
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
 async def notice_page(
-    tenant: str, notice_id: uuid.UUID, token: NoticeToken, request: Request, portal: PortalDep
+    tenant: str, notice_id: str, request: Request, portal: PortalDep, token: NoticeToken = ""
 ) -> Response:
     """The change, the end of the customer's window, and the buttons to acknowledge it or object."""
     try:
@@ -104,7 +108,7 @@ async def notice_page(
 
 
 async def _answer(
-    tenant: str, notice_id: uuid.UUID, form: dict[str, list[str]], request: Request, portal: Portal, answer: str
+    tenant: str, notice_id: str, form: dict[str, list[str]], request: Request, portal: Portal, answer: str
 ) -> Response:
     """Acknowledge the notice or object to its change, then the confirmation page; a bad form changes nothing."""
     token = one(form, "token", 256)
@@ -121,9 +125,9 @@ async def _answer(
             if not reason or len(reason) > REASON_LIMIT:
                 errors = {"reason": f"Tell us why you object, in at most {REASON_LIMIT} characters."}
                 return _notice_page(portal, request, tenant, brand, found, token, 422, errors=errors, reason=reason)
-            await backends.object_to(portal.backends, notice_id, token, reason)
+            await backends.object_to(portal.backends, uuid.UUID(str(found["notice_id"])), token, reason)
         else:
-            await backends.acknowledge(portal.backends, notice_id, token)
+            await backends.acknowledge(portal.backends, uuid.UUID(str(found["notice_id"])), token)
     except BackendError as exc:
         if exc.status not in (400, 409, 410, 422):
             return problem_page(portal, tenant, exc, brand)
@@ -133,14 +137,12 @@ async def _answer(
 
 
 @router.post("/notices/{notice_id}/acknowledgement", response_class=HTMLResponse)
-async def acknowledge(
-    tenant: str, notice_id: uuid.UUID, form: FormDep, request: Request, portal: PortalDep
-) -> Response:
+async def acknowledge(tenant: str, notice_id: str, form: FormDep, request: Request, portal: PortalDep) -> Response:
     """The customer confirms it received the notice."""
     return await _answer(tenant, notice_id, form, request, portal, "acknowledgement")
 
 
 @router.post("/notices/{notice_id}/objection", response_class=HTMLResponse)
-async def object_to(tenant: str, notice_id: uuid.UUID, form: FormDep, request: Request, portal: PortalDep) -> Response:
+async def object_to(tenant: str, notice_id: str, form: FormDep, request: Request, portal: PortalDep) -> Response:
     """The customer objects to the change, with its reason, within its window."""
     return await _answer(tenant, notice_id, form, request, portal, "objection")
