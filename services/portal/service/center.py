@@ -18,9 +18,11 @@ import httpx
 
 from services.portal.domain.children import ChildConsent
 from services.portal.service.backends import BackendError, Backends
+from shared.runtime.tokens import TokenRequestFailed, service_tokens
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_COLOUR = "#0b4f8a"
+BRAND_SCOPES = ("notify:read",)
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,10 @@ async def brand(backends: Backends, tenant: str) -> Brand:
     """The controller's name (consent's controller profile) and the brand colour (notify's tenant profile)."""
     name = await backends.tenant_name(tenant)
     try:
-        profile = await backends.center("GET", backends.settings.notify_url, "/v1/profile", tenant)
-    except BackendError:
+        # A token of its own: a portal client without notify:read still serves pages, in the default colour.
+        token = await service_tokens(backends.settings).token(tenant, BRAND_SCOPES)
+        profile = await backends.call("GET", f"{backends.settings.notify_url}/v1/profile", token=token)
+    except (BackendError, TokenRequestFailed):
         return Brand(tenant, name)
     return Brand(tenant, name, str(profile.get("brand_colour") or DEFAULT_COLOUR))
 
