@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from services.portal.domain.children import ChildConsent
-from services.portal.service.backends import BackendError, Backends
+from services.portal.service.backends import BackendError, Backends, error_of
 from shared.runtime.tokens import TokenRequestFailed, service_tokens
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -112,12 +112,7 @@ async def _raw(backends: Backends, url: str, headers: dict[str, str] | None = No
     except httpx.HTTPError as exc:
         raise BackendError(503, "The service is not available right now; please try again later.") from exc
     if response.status_code >= 400:
-        try:
-            problem = response.json()
-        except ValueError:
-            problem = {}
-        detail = problem.get("detail") if isinstance(problem, dict) else None
-        raise BackendError(response.status_code, str(detail or response.reason_phrase), problem)
+        raise error_of(response)
     return response
 
 

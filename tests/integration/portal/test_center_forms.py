@@ -64,7 +64,7 @@ async def test_the_history_lists_this_browsers_decisions_with_their_receipts(
     await client.post("/p/demo/consent", data={"purpose": "newsletter", "decision": "withdrawn", "csrf": csrf})
     history = await client.get("/p/demo/consent/history")
     assert history.text.count("Consent withdrawn") == 1 and history.text.count("Consent given") == 1
-    assert "Newsletter" in history.text and "version 2" in history.text
+    assert "Newsletter" in history.text and "notice version 2" in history.text
     first = services.records[0]["id"]
     receipt = await client.get(f"/p/demo/consent/receipts/{first}")
     assert receipt.status_code == 200 and RECEIPT_JWS in receipt.text and "Démo SAS" in receipt.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +14,9 @@ from fastapi import FastAPI
 from services.portal.app import create_app
 from shared.rules.clock import ManualClock
 from tests.integration.portal.fakes import NOW, REQUEST_ID, Services, a_request, settings
+from tests.integration.portal.support import browser, client, csrf_of
+
+__all__ = ["client"]  # the fixture, over this module's app
 
 
 @dataclass
@@ -38,18 +40,6 @@ def services() -> PerSubject:
 @pytest.fixture
 def app(services: Services) -> FastAPI:
     return create_app(settings(), ManualClock(NOW), transport=httpx.MockTransport(services.handle))
-
-
-def browser(app: FastAPI, base_url: str = "http://portal.test") -> httpx.AsyncClient:
-    """A client of the portal with its own cookie jar, as one browser."""
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
-    return httpx.AsyncClient(transport=transport, base_url=base_url)
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with browser(app) as http:
-        yield http
 
 
 async def test_the_center_home_names_the_tenant_and_offers_six_rights(client: httpx.AsyncClient) -> None:
@@ -147,12 +137,6 @@ def consent_subjects(services: Services) -> list[dict[str, str]]:
         for _, url, _, b in services.calls
         if "consent.test" in url and isinstance(b, dict) and "subject" in b
     ]
-
-
-def csrf_of(page: httpx.Response) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert match, "the forms carry a CSRF token"
-    return match.group(1)
 
 
 async def test_the_first_visit_sets_a_browser_cookie_and_shows_its_choices(

@@ -6,27 +6,32 @@ link's token is the only credential, and the DSAR service refuses it once it has
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import Query
 from fastapi.responses import HTMLResponse, Response
 
 from services.portal.api.center.common import brand_of, link_token, page, problem_page, router, uuid_or_404
-from services.portal.api.deps import PortalDep
+from services.portal.api.deps import Portal, PortalDep
 from services.portal.service import center as backends
 from services.portal.service.backends import BackendError
+from services.portal.service.center import Brand
 
 LinkToken = Annotated[str, Query(max_length=1024)]
 WRONG_LINK = "This download link is not right. Check that you copied all of it."
+
+
+async def _link(portal: Portal, tenant: str, package_id: str, token: str) -> tuple[Brand, uuid.UUID, str]:
+    """The tenant's brand and the link's package id and token (a wrong link is a 404 page)."""
+    return await brand_of(portal, tenant), uuid_or_404(package_id, WRONG_LINK), link_token(token, WRONG_LINK)
 
 
 @router.get("/packages/{package_id}", response_class=HTMLResponse)
 async def package_page(tenant: str, package_id: str, portal: PortalDep, token: LinkToken = "") -> Response:
     """What the package holds, and the button that downloads it."""
     try:
-        brand = await brand_of(portal, tenant)
-        found = uuid_or_404(package_id, WRONG_LINK)
-        token = link_token(token, WRONG_LINK)
+        brand, found, token = await _link(portal, tenant, package_id, token)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
     return page(portal, tenant, "center/package.html", brand=brand, package_id=found, token=token)
@@ -36,9 +41,7 @@ async def package_page(tenant: str, package_id: str, portal: PortalDep, token: L
 async def download(tenant: str, package_id: str, portal: PortalDep, token: LinkToken = "") -> Response:
     """The ZIP; an expired link is a page that says so (410), a wrong one a 404 page."""
     try:
-        brand = await brand_of(portal, tenant)
-        found = uuid_or_404(package_id, WRONG_LINK)
-        token = link_token(token, WRONG_LINK)
+        brand, found, token = await _link(portal, tenant, package_id, token)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
     try:

@@ -45,13 +45,18 @@ async def request_form(
     """The form of one right."""
     try:
         brand = await brand_of(portal, tenant)
-        right = right_of(type)
-        if right is None:
-            raise BackendError(404, "The privacy center offers no such request.")
-        purposes = await portal.backends.purposes(tenant) if right.needs == "purposes" else []
+        purposes = await _purposes_of(portal, tenant, type)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
-    return _request_form(portal, request, tenant, brand, right.type, purposes, {}, {})
+    return _request_form(portal, request, tenant, brand, type, purposes, {}, {})
+
+
+async def _purposes_of(portal: Portal, tenant: str, request_type: str) -> list[dict[str, Any]]:
+    """The purposes an objection's form lists (none for the other rights); a 404 for a right not offered."""
+    right = right_of(request_type)
+    if right is None:
+        raise BackendError(404, "The privacy center offers no such request.")
+    return await portal.backends.purposes(tenant) if right.needs == "purposes" else []
 
 
 def _request_form(
@@ -90,10 +95,7 @@ async def file_request(tenant: str, form: FormDep, request: Request, portal: Por
         brand = await brand_of(portal, tenant)
         if not from_this_site(request, portal, form):
             return refused(portal, tenant, brand)
-        right = right_of(request_type)
-        if right is None:
-            raise BackendError(404, "The privacy center offers no such request.")
-        purposes = await portal.backends.purposes(tenant) if right.needs == "purposes" else []
+        purposes = await _purposes_of(portal, tenant, request_type)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
     try:
