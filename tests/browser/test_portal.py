@@ -233,11 +233,11 @@ def test_consent_and_subprocessor_pages_in_the_browser(stack: Stack, browser: An
     page.fill("#birth_year", "2014")
     page.click("button:has-text('Give consent')")
     page.wait_for_selector("#errors")  # under 15 in France: the parent must join in
+    check_accessibility(page)
+    shoot(page, "consent-child")
     page.fill("#guardian_name", "Marie Curie")
     page.fill("#guardian_email", "marie@demo.example")
     page.check("#guardian_consent")
-    check_accessibility(page)
-    shoot(page, "consent-child")
     page.click("button:has-text('Give consent')")
     page.wait_for_selector("text=with a parent or guardian")
     page.goto(f"{stack.portal}/p/demo/subprocessors")

@@ -274,10 +274,13 @@ PACKAGE_TOKEN = "package-token-" + "p" * 30
 EXPIRED_TOKEN = "expired-token-" + "e" * 30
 ZIP = b"PK\x03\x04 a zip"
 ATOM = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Demo</title></feed>'
-# A compact JWS whose payload is {"piiControllers": "Démo SAS", "purpose": "newsletter"} (the signature is not checked).
+# A compact JWS with an ISO/IEC TS 27560 payload: Démo SAS, Newsletter, consent given (the signature is not checked).
 RECEIPT_JWS = (
     "eyJhbGciOiJFZERTQSIsInR5cCI6ImNvbnNlbnQtcmVjZWlwdCtqd3QifQ."
-    "eyJwaWlDb250cm9sbGVycyI6IkTDqW1vIFNBUyIsInB1cnBvc2UiOiJuZXdzbGV0dGVyIn0."
+    "eyJyZWNlaXB0X2lkIjoiMTlkYjc3MmUtZTcxZi00NzE3LWI5YmUtYWE1ZjE1NDIwZTQ5IiwiaXNzIjoiaHR0cDovL2lkZW50aXR5LnRlc3Qv"
+    "dGVuYW50cy9kZW1vIiwicGFydGllcyI6W3sicGFydHlfbmFtZSI6IkTDqW1vIFNBUyJ9XSwicHVycG9zZXMiOlt7InB1cnBvc2UiOiJOZXdz"
+    "bGV0dGVyIiwibGF3ZnVsX2Jhc2lzIjoiY29uc2VudCJ9XSwiZXZlbnRzIjpbeyJldmVudF90aW1lIjoiMjAyNi0wMy0xMFQwOTowMDowMFoi"
+    "LCJldmVudF9zdGF0ZSI6ImNvbnNlbnQgZ2l2ZW4ifV0sInByaXZhY3lfbm90aWNlIjp7InZlcnNpb24iOjJ9fQ."
     "c2lnbmF0dXJl"
 )
 

@@ -67,7 +67,9 @@ async def test_the_history_lists_this_browsers_decisions_with_their_receipts(
     assert "Newsletter" in history.text and "notice version 2" in history.text
     first = services.records[0]["id"]
     receipt = await client.get(f"/p/demo/consent/receipts/{first}")
-    assert receipt.status_code == 200 and RECEIPT_JWS in receipt.text and "Démo SAS" in receipt.text
+    assert receipt.status_code == 200 and RECEIPT_JWS in receipt.text
+    for label, value in [("Controller", "Démo SAS"), ("Purpose", "Newsletter"), ("Your choice", "consent given")]:
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in receipt.text
     download = await client.get(f"/p/demo/consent/receipts/{first}", params={"download": "true"})
     assert download.headers["content-type"].startswith("application/jwt") and download.text == RECEIPT_JWS
     assert f'filename="consent-receipt-{first}.jwt"' in download.headers["content-disposition"]
@@ -92,6 +94,8 @@ async def test_the_consent_page_shows_the_public_notices_and_a_material_change_b
     page = await client.get("/p/demo/consent")
     assert "News, now weekly." in page.text and "Notice version 3" in page.text
     assert 'id="banner"' in page.text and "Our newsletter is now weekly." in page.text
+    home = await client.get("/p/demo")
+    assert 'id="banner"' in home.text and 'href="/p/demo/consent">Review your choices' in home.text
     assert "/p/demo/consent/history" in page.text and "/p/demo/consent/newsletter/child" in page.text
 
 

@@ -54,6 +54,7 @@ async def _consent_page(
         keys = [p["key"] for p in context["purposes"]]
         decisions = await portal.backends.decisions(tenant, subject_of(visitor), keys)
         context.setdefault("banner", await backends.banner(portal.backends, tenant))
+        context.setdefault("request_path", request.url.path)
     except BackendError as exc:
         return problem_page(portal, tenant, exc, context.get("brand"))
     htmx = request.headers.get("hx-request") and status == 200

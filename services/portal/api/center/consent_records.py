@@ -41,6 +41,28 @@ def jws_claims(jws: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
+def receipt_summary(claims: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a person reads first on an ISO/IEC TS 27560 receipt, in words (missing claims are left out)."""
+
+    def first(key: str) -> dict[str, Any]:
+        items = claims.get(key)
+        return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+    last_event = claims.get("events", [{}])[-1] if claims.get("events") else {}
+    notice = claims.get("privacy_notice") if isinstance(claims.get("privacy_notice"), dict) else {}
+    rows = [
+        ("Controller", first("parties").get("party_name")),
+        ("Purpose", first("purposes").get("purpose")),
+        ("Legal basis", str(first("purposes").get("lawful_basis") or "").replace("_", " ")),
+        ("Your choice", last_event.get("event_state") if isinstance(last_event, dict) else None),
+        ("When", last_event.get("event_time") if isinstance(last_event, dict) else None),
+        ("Notice version", (notice or {}).get("version")),
+        ("Receipt", claims.get("receipt_id")),
+        ("Signed by", claims.get("iss")),
+    ]
+    return [(label, str(value)) for label, value in rows if value not in (None, "")]
+
+
 @router.get("/consent/history", response_class=HTMLResponse)
 async def consent_history(tenant: str, request: Request, portal: PortalDep) -> Response:
     """Every decision this browser made, newest first, each with its receipt."""
@@ -86,5 +108,5 @@ async def consent_receipt(
                 "Cache-Control": "no-store",
             },
         )
-    claims = jws_claims(jws)
-    return page(portal, tenant, "center/receipt.html", brand=brand, consent_id=consent_id, jws=jws, claims=claims)
+    summary = receipt_summary(jws_claims(jws))
+    return page(portal, tenant, "center/receipt.html", brand=brand, consent_id=record_id, jws=jws, summary=summary)

@@ -1,4 +1,5 @@
-"""The privacy center's home and rights requests: the form of each right, the code, the status page."""
+"""The privacy center's home (with the banner of a material change) and rights requests: each right's form,
+the code, the status page."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from services.portal.api.center.common import (
 from services.portal.api.deps import FormDep, Portal, PortalDep
 from services.portal.domain import JURISDICTIONS, RIGHTS, STATE_LABELS, FormError, request_body, right_of
 from services.portal.domain.forms import preferred_locale
+from services.portal.service import center as backends
 from services.portal.service.backends import BackendError
 from services.portal.service.center import Brand
 
@@ -35,7 +37,8 @@ async def home(tenant: str, portal: PortalDep) -> Response:
         brand = await brand_of(portal, tenant)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
-    return page(portal, tenant, "center/home.html", brand=brand, rights=RIGHTS)
+    banner = await backends.banner(portal.backends, tenant)
+    return page(portal, tenant, "center/home.html", brand=brand, rights=RIGHTS, banner=banner)
 
 
 @router.get("/requests/new", response_class=HTMLResponse)
