@@ -1,8 +1,8 @@
 """The portal in a real browser (Debian's Chromium driven by Playwright) against the real local stack.
 
 A person files an erasure in the privacy center, reads the code from the local mailbox, confirms it
-and sees the request complete; another gets a copy of their data through the mailed link; a young
-person gives consent with a parent; a customer objects to a subprocessor change on its notice page;
+and sees the request complete; a young person gives consent with a parent; a customer objects to a
+subprocessor change on its notice page;
 the DPO signs in to the console and verifies a request by document. Every page passes axe-core
 without a serious or critical violation, and the main pages are saved to docs/screenshots/.
 """
@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ ARGS = [
 ]
 READY_MARKER = "privops is ready"
 CODE = re.compile(r"\b(\d{6})\b")
-LINK = re.compile(r"(https?://\S+/p/demo/(?:packages|notices)/\S+)")
+LINK = re.compile(r"(https?://\S+/p/demo/notices/\S+)")
 
 pytestmark = [
     pytest.mark.integration,
@@ -107,7 +108,7 @@ class Stack:
         while time.monotonic() < deadline:
             for path in sorted((self.state_dir / "mailbox").glob("*.eml"), reverse=True):
                 mail = BytesParser(policy=policy.default).parse(path.open("rb"))
-                if mail["To"] == address:
+                if address in [a for _, a in getaddresses([str(mail["To"])])]:
                     body = mail.get_body(("plain",))
                     match = pattern.search(body.get_content() if body else "")
                     if match:
@@ -244,27 +245,6 @@ def test_consent_and_subprocessor_pages_in_the_browser(stack: Stack, browser: An
     assert page.locator("a:has-text('Atom feed')").count() == 1
     check_accessibility(page)
     context.close()
-
-
-def test_a_person_downloads_their_data_from_the_mailed_link(stack: Stack, browser: Any) -> None:
-    page = browser.new_page(viewport={"width": 1100, "height": 800}, accept_downloads=True)
-    page.goto(f"{stack.portal}/p/demo/requests/new?type=access")
-    page.fill("#email", "grace@demo.example")
-    page.click("button:has-text('Send my request')")
-    page.wait_for_selector("#code")
-    page.fill("#code", stack.code_for("grace@demo.example"))
-    page.click("button:has-text('Confirm')")
-    link = stack.mailed("grace@demo.example", LINK, timeout=120)
-    assert link.startswith(f"{stack.portal}/p/demo/packages/")
-    page.goto(link)
-    assert "Your data is ready" in page.inner_text("h1")
-    check_accessibility(page)
-    shoot(page, "privacy-center-package")
-    with page.expect_download() as download:
-        page.click("#download")
-    assert download.value.suggested_filename.endswith(".zip")
-    page.goto(link.rsplit("/", 1)[0] + "/not-a-package/download?token=x")
-    assert "This download link is not right" in page.content()  # a link cut or changed: a clear page
 
 
 def test_a_customer_objects_to_a_subprocessor_change_on_its_notice_page(stack: Stack, browser: Any) -> None:
