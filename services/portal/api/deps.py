@@ -92,7 +92,7 @@ class Session:
     email: str
     name: str | None
     scopes: frozenset[str]
-    csrf: str = ""  # the token every console form carries (``Sealer.csrf`` of the session id)
+    csrf: str  # the token every console form carries (``Sealer.csrf`` of the session id)
 
     def may(self, scope: str) -> bool:
         """Whether the person's roles give ``scope`` (admin ⊃ write ⊃ read)."""
