@@ -23,11 +23,15 @@ from shared.runtime.settings import Role
 app = typer.Typer(help="privops: privacy operations platform", no_args_is_help=True, add_completion=False)
 
 ServiceArg = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")]
+# Served like a service, but with no tables to migrate and no scopes of its own: the portal's pages.
+WEB_APPS = ("portal",)
+ServedArg = Annotated[str, typer.Argument(help=f"One of: {', '.join((*SERVICES, *WEB_APPS))}")]
 
 
-def _check_service(name: str) -> str:
-    if name not in SERVICES:
-        raise typer.BadParameter(f"unknown service {name!r}; choose one of {', '.join(SERVICES)}")
+def _check_service(name: str, also: tuple[str, ...] = ()) -> str:
+    known = (*SERVICES, *also)
+    if name not in known:
+        raise typer.BadParameter(f"unknown service {name!r}; choose one of {', '.join(known)}")
     return name
 
 
@@ -41,7 +45,7 @@ def _settings(service: str) -> object:
 
 @app.command()
 def serve(
-    service: ServiceArg,
+    service: ServedArg,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     role: Annotated[
@@ -55,7 +59,7 @@ def serve(
     """Run one service (configuration from its environment variables)."""
     import uvicorn
 
-    _check_service(service)
+    _check_service(service, WEB_APPS)
     if role is not None:
         os.environ[f"{service.upper()}_ROLE"] = role.value  # read by the settings the app factory loads
     _settings(service)  # fail fast, with the list of bad variables, before uvicorn starts

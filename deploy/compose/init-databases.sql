@@ -8,3 +8,5 @@ CREATE DATABASE breach;
 CREATE DATABASE subprocessor;
 CREATE DATABASE notify;
 CREATE DATABASE identity;
+-- The portal keeps no table: its database only answers its readiness check.
+CREATE DATABASE portal;

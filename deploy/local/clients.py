@@ -42,7 +42,7 @@ STORES = {"crm-store": "crm", "analytics-store": "analytics"}
 # The portal: its own service client files requests and records consent for people of the privacy
 # center; its console client signs the privacy team in (OIDC), whose tokens carry their roles.
 PORTAL_CLIENT = "portal"
-PORTAL_SCOPES = ("dsar:write", "consent:write")
+PORTAL_SCOPES = ("dsar:write", "consent:write", "notify:read")  # notify: the brand colour
 PORTAL_CONSOLE_CLIENT = "portal-console"
 
 

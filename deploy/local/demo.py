@@ -93,6 +93,7 @@ NOTIFY_PROFILE: dict[str, Any] = {
     "sender_name": "Démo SAS — Confidentialité",
     "reply_to": DPO_EMAIL,
     "brand_name": "Démo SAS",
+    "brand_colour": "#0f5a4f",  # also the privacy center's colour (white text on it: 7.6:1)
     "default_locale": "fr",
     "alert_emails": [DPO_EMAIL],
 }

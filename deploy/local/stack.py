@@ -158,8 +158,9 @@ class LocalStack:
         public_urls = {service: f"http://{LOOPBACK}:{port}" for service, port in ports.items()}
         for service, port in ports.items():
             args = ["-m", "deploy.cli", "serve", service, "--host", LOOPBACK, "--port", str(port)]
+            with_portal = {**public_urls, "portal": portal_url}  # the mailed links of dsar and subprocessor
             env = service_environment(
-                service, port, self._postgres(), self._broker(), secrets, self._smtp(), public_urls, bootstrap
+                service, port, self._postgres(), self._broker(), secrets, self._smtp(), with_portal, bootstrap
             )
             if service == "consent":  # notice messages asking for renewal link to the privacy center
                 env["CONSENT_PORTAL_URL"] = portal_url
@@ -423,6 +424,7 @@ def service_environment(
     """
     prefix = f"{service.upper()}_"
     urls = dict(public_urls or {})
+    portal = urls.pop("portal", None)
     values = {
         "DATABASE_URL": postgres.url(service),
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
@@ -437,6 +439,8 @@ def service_environment(
         # Tansu forgets its log when it restarts: heartbeat markers notice, relays replay, consumers rewind.
         "BROKER_EPOCH": "true",
     }
+    if portal and service in ("dsar", "subprocessor"):
+        values["PORTAL_URL"] = portal  # a package's link, a change notice's answer page
     if service == "identity":
         values["KEY_ENCRYPTION_KEY"] = secrets.identity_key_encryption_key
         values["BOOTSTRAP_FILE"] = str(bootstrap) if bootstrap else ""
@@ -475,5 +479,6 @@ def portal_environment(
         "SUBPROCESSOR_URL": public_urls["subprocessor"],
         "BREACH_URL": public_urls["breach"],
         "RETENTION_URL": public_urls["retention"],
+        "NOTIFY_URL": public_urls["notify"],
     }
     return {f"PORTAL_{key}": value for key, value in values.items()}

@@ -24,6 +24,11 @@ class DsarSettings(ServiceSettings):
     task_due_days: int = Field(default=7, ge=1, description="A store's time to answer, capped by the legal due date")
     approaching_days: int = Field(default=7, ge=1, description="Warn this many days before a request is due")
     package_ttl_hours: int = Field(default=168, ge=1, description="Lifetime of an access package's download link")
+    portal_url: str | None = Field(
+        default=None,
+        description="The portal as people reach it: the mailed download link then opens its page for the package "
+        "(/p/{tenant}/packages/{id}?token=...), which says clearly when the link has expired",
+    )
     notification_ttl_hours: int = Field(default=72, ge=1, description="How long the notify service may claim a message")
     portability_loopback: bool = Field(
         default=False,

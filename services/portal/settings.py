@@ -29,6 +29,9 @@ class PortalSettings(ServiceSettings):
     )
     breach_url: str = Field(default="http://127.0.0.1:8004", description="Base URL of the breach service's API")
     retention_url: str = Field(default="http://127.0.0.1:8003", description="Base URL of the retention service's API")
+    notify_url: str = Field(
+        default="http://127.0.0.1:8006", description="Base URL of the notify service's API (the tenant's brand)"
+    )
     identity_public_url: str | None = Field(
         default=None, description="The identity service's URL as browsers reach it (default: identity_url)"
     )

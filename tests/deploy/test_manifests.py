@@ -47,6 +47,22 @@ K8S_VERSION = "1.30.0"
 SERVICES = ("consent", "dsar", "retention", "breach", "subprocessor", "notify", "identity")
 # Every service but the token issuer is an OAuth client of it.
 CLIENTS = tuple(s for s in SERVICES if s != "identity")
+# The portal: served like a service, with no migration; two clients (its own, the console's).
+PORTAL = "portal"
+PORTAL_HOST_PORT = 8008
+PORTAL_CLIENTS = ("portal", "portal-console")
+COMPOSE_PORTAL_URL = "http://localhost:8008"
+DOCUMENTED_PORTAL_URL = "https://privacy.privops.example.com"
+# Where the portal finds the services and the browser the sign-in page, and the console's client.
+PORTAL_SETTINGS = (
+    "IDENTITY_PUBLIC_URL",
+    "CONSOLE_CLIENT_ID",
+    "CONSOLE_CLIENT_SECRET",
+    "CONSENT_URL",
+    "DSAR_URL",
+    "SUBPROCESSOR_URL",
+    "NOTIFY_URL",
+)
 HOST_PORTS = {
     "consent": 8001,
     "dsar": 8002,
@@ -82,6 +98,7 @@ SECRET_SETTINGS = frozenset(
         "SUBJECT_HASH_KEY",
         "SIGNING_KEY",
         "CLIENT_SECRET",
+        "CONSOLE_CLIENT_SECRET",
         "KEY_ENCRYPTION_KEY",
         "BOOTSTRAP_JSON",
         *NOTIFY_LOGIN,
@@ -141,7 +158,14 @@ def run_compose(
 
 def expected_settings(service: str, where: str) -> set[str]:
     """The variables a service deployed by ``where`` (compose, k8s) gets (without its relay login), with its prefix."""
-    own = {"notify": NOTIFY_SETTINGS, "identity": IDENTITY_SETTINGS[where]}.get(service, ())
+    own = {
+        "notify": NOTIFY_SETTINGS,
+        "identity": IDENTITY_SETTINGS[where],
+        "portal": PORTAL_SETTINGS,
+        # The mailed links of these two open the portal's pages (a package, a change notice).
+        "dsar": ("PORTAL_URL",),
+        "subprocessor": ("PORTAL_URL",),
+    }.get(service, ())
     trust = () if service == "identity" else CLIENT_SETTINGS
     return {f"{service.upper()}_{s}" for s in (*SETTINGS, *trust, *own)}
 
@@ -218,7 +242,7 @@ def test_every_deployment_file_knows_every_service_of_the_platform() -> None:
     assert set(HOST_PORTS) == set(SERVICES)
     assert set(CLIENTS) == {spec.client_id for spec in client_specs("demo") if spec.kind == "service"}
     resources = yaml.safe_load((BASE / "kustomization.yaml").read_text())["resources"]
-    assert set(resources) == {"config.yaml", *(f"{s}.yaml" for s in SERVICES)}
+    assert set(resources) == {"config.yaml", *(f"{s}.yaml" for s in (*SERVICES, PORTAL))}
 
 
 # --- docker compose -----------------------------------------------------------------------
@@ -247,6 +271,7 @@ def test_compose_refuses_to_start_until_the_secrets_are_filled_in() -> None:
 def test_env_example_ships_no_secret() -> None:
     values = env_example()
     client_secrets = [f"{s.upper()}_CLIENT_SECRET" for s in CLIENTS] + ["PRIVOPS_CLI_CLIENT_SECRET"]
+    client_secrets += ["PORTAL_CLIENT_SECRET", "PORTAL_CONSOLE_CLIENT_SECRET"]
     assert values == dict.fromkeys(
         (
             "POSTGRES_PASSWORD",
@@ -261,7 +286,7 @@ def test_env_example_ships_no_secret() -> None:
 
 def test_compose_runs_each_service_after_its_migration(compose_config: Doc) -> None:
     services = compose_config["services"]
-    assert set(services) == {"postgres", "kafka", MAIL_SINK, *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
+    assert set(services) == {"postgres", "kafka", MAIL_SINK, PORTAL, *SERVICES, *(f"{s}-migrate" for s in SERVICES)}
     for name in SERVICES:
         migrate, serve = services[f"{name}-migrate"], services[name]
         assert migrate["command"] == ["migrate", name]
@@ -272,6 +297,25 @@ def test_compose_runs_each_service_after_its_migration(compose_config: Doc) -> N
         assert migrate["image"] == serve["image"]
         if name != "identity":  # its JWKS verifies their first request, its token endpoint their first call
             assert serve["depends_on"]["identity"]["condition"] == "service_healthy"
+
+
+def test_compose_serves_the_portal_once_identity_is_up(compose_config: Doc) -> None:
+    portal = compose_config["services"][PORTAL]
+    assert portal["command"] == ["serve", PORTAL, "--host", "0.0.0.0", "--port", "8000"]
+    assert [(p["published"], p["target"]) for p in portal["ports"]] == [(str(PORTAL_HOST_PORT), 8000)]
+    assert "http://127.0.0.1:8000/readyz" in portal["healthcheck"]["test"][-1]
+    assert {k: v["condition"] for k, v in portal["depends_on"].items()} == {
+        "postgres": "service_healthy",
+        "kafka": "service_healthy",
+        "identity": "service_healthy",
+    }
+    env = portal["environment"]
+    assert env["PORTAL_PUBLIC_URL"] == COMPOSE_PORTAL_URL
+    assert {s: env[f"PORTAL_{s.upper()}_URL"] for s in ("consent", "dsar", "subprocessor", "notify")} == {
+        s: f"http://{s}:8000" for s in ("consent", "dsar", "subprocessor", "notify")
+    }
+    for svc in ("dsar", "subprocessor"):  # their mailed links open the portal's pages
+        assert compose_config["services"][svc]["environment"][f"{svc.upper()}_PORTAL_URL"] == COMPOSE_PORTAL_URL
 
 
 def test_compose_checks_the_health_of_every_long_running_service(compose_config: Doc) -> None:
@@ -297,7 +341,7 @@ def test_compose_publishes_ports_on_loopback_only(compose_config: Doc) -> None:
 
 def test_compose_gives_every_service_its_settings_and_database(compose_config: Doc) -> None:
     created = re.findall(r"CREATE DATABASE (\w+);", INIT_SQL.read_text())
-    assert sorted(created) == sorted(SERVICES)
+    assert sorted(created) == sorted((*SERVICES, PORTAL))
     postgres = compose_config["services"]["postgres"]
     assert postgres["image"] == "postgres:17"
     assert any(v["target"].startswith("/docker-entrypoint-initdb.d/") for v in postgres["volumes"])
@@ -339,11 +383,11 @@ def compose_bootstrap(config: Doc) -> BootstrapFile:
     return parse(config["services"]["identity"]["environment"]["IDENTITY_BOOTSTRAP_JSON"], "docker-compose.yml")
 
 
-def assert_declares_the_platform_clients(declared: BootstrapFile) -> None:
-    """One client per privops service and the operator's CLI, as ``privops up`` declares them."""
+def assert_declares_the_platform_clients(declared: BootstrapFile, portal_url: str) -> None:
+    """One client per privops service, the operator's CLI and the portal's two, as ``privops up`` declares them."""
     clients = {c.client_id: c for c in declared.clients}
-    expected = {spec.client_id: spec for spec in client_specs("demo") if spec.kind != "store"}
-    assert set(clients) == set(expected) == {*CLIENTS, CLI_CLIENT}
+    expected = {spec.client_id: spec for spec in client_specs("demo", portal_url) if spec.kind != "store"}
+    assert set(clients) == set(expected) == {*CLIENTS, CLI_CLIENT, *PORTAL_CLIENTS}
     for client_id, spec in expected.items():
         client = clients[client_id]
         assert (client.tenant, client.kind.value, client.name, client.system) == (
@@ -353,6 +397,7 @@ def assert_declares_the_platform_clients(declared: BootstrapFile) -> None:
             spec.system,
         ), client_id
         assert sorted(client.scopes) == sorted(spec.scopes), client_id
+        assert tuple(client.redirect_uris) == spec.redirect_uris, client_id
     secrets_ = [c.secret for c in declared.clients]
     assert len(set(secrets_)) == len(secrets_), "two clients share a secret"
 
@@ -360,8 +405,12 @@ def assert_declares_the_platform_clients(declared: BootstrapFile) -> None:
 def test_compose_identity_knows_each_component_by_its_own_secret(compose_config: Doc) -> None:
     services = compose_config["services"]
     declared = compose_bootstrap(compose_config)
-    assert_declares_the_platform_clients(declared)
+    assert_declares_the_platform_clients(declared, COMPOSE_PORTAL_URL)
     secret_of = {c.client_id: c.secret for c in declared.clients}
+    portal = services[PORTAL]["environment"]
+    assert (portal["PORTAL_CLIENT_ID"], portal["PORTAL_CONSOLE_CLIENT_ID"]) == PORTAL_CLIENTS
+    assert portal["PORTAL_CLIENT_SECRET"] == secret_of["portal"]
+    assert portal["PORTAL_CONSOLE_CLIENT_SECRET"] == secret_of["portal-console"]
     for name in CLIENTS:
         env, prefix = services[name]["environment"], name.upper()
         assert env[f"{prefix}_IDENTITY_URL"] == "http://identity:8000"
@@ -381,7 +430,7 @@ def test_compose_identity_knows_each_component_by_its_own_secret(compose_config:
 
 
 def test_compose_identity_refuses_to_start_until_every_client_secret_is_filled_in() -> None:
-    for name in (*CLIENTS, "cli"):
+    for name in (*CLIENTS, "cli", "portal", "portal_console"):
         variables = filled_env_example() | {f"{'PRIVOPS_' if name == 'cli' else ''}{name.upper()}_CLIENT_SECRET": ""}
         result = run_compose("config", "-q", variables=variables)
         assert result.returncode != 0, name
@@ -450,7 +499,7 @@ def test_every_manifest_passes_strict_schema_validation(directory: Path) -> None
 def test_each_deployment_is_probed_bounded_and_locked_down(overlay: str, request: pytest.FixtureRequest) -> None:
     docs = request.getfixturevalue(overlay)
     deployments = [d for d in docs if d["kind"] == "Deployment"]
-    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(SERVICES)
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted((*SERVICES, PORTAL))
     for deployment in deployments:
         name = deployment["metadata"]["name"]
         pod = deployment["spec"]["template"]["spec"]
@@ -509,6 +558,23 @@ def test_each_deployment_has_a_service_a_pdb_and_a_migration_job(overlay: str, r
         assert job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "migration"
         assert not service["spec"]["selector"].items() <= job["spec"]["template"]["metadata"]["labels"].items()
         assert_locked_down(job["spec"]["template"]["spec"], migrate)
+
+
+@pytest.mark.parametrize("overlay", ["base", "production"])
+def test_the_portal_has_a_service_and_a_pdb_and_no_migration(overlay: str, request: pytest.FixtureRequest) -> None:
+    docs = request.getfixturevalue(overlay)
+    deployment = find(docs, "Deployment", PORTAL)
+    assert find(docs, "PodDisruptionBudget", PORTAL)["spec"]["minAvailable"] == 1
+    service = find(docs, "Service", PORTAL)
+    assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(80, "http")]
+    assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert not [d for d in docs if d["kind"] == "Job" and d["metadata"]["name"] == f"{PORTAL}-migrate"]
+    env = {v["name"]: v["valueFrom"]["secretKeyRef"]["key"] for v in containers(deployment)[0]["env"]}
+    assert env["PORTAL_CLIENT_SECRET"] == "portal-client-secret"
+    assert env["PORTAL_CONSOLE_CLIENT_SECRET"] == "portal-console-client-secret"
+    config = find(docs, "ConfigMap", "privops-config")["data"]
+    assert (config["PORTAL_CLIENT_ID"], config["PORTAL_CONSOLE_CLIENT_ID"]) == PORTAL_CLIENTS
+    assert config["DSAR_PORTAL_URL"] == config["SUBPROCESSOR_PORTAL_URL"] == config["PORTAL_PUBLIC_URL"]
 
 
 def secret_refs(docs: list[Doc]) -> dict[str, set[str]]:
@@ -639,7 +705,7 @@ def test_broker_epochs_are_on_for_the_local_broker_only(
     for docs in (base, production):
         data = next(d["data"] for d in docs if d["kind"] == "ConfigMap")
         assert {key: data[key] for key in data if key.endswith("_BROKER_EPOCH")} == {
-            f"{svc.upper()}_BROKER_EPOCH": "false" for svc in SERVICES
+            f"{svc.upper()}_BROKER_EPOCH": "false" for svc in (*SERVICES, PORTAL)
         }
     for svc in SERVICES:
         env = service_environment(svc, 8001, *local_parts(tmp_path))
@@ -682,6 +748,12 @@ def test_privops_up_points_notify_at_its_smtp_server_and_no_service_writes_mail(
     assert json.loads(env["NOTIFY_SERVICE_URLS"]) == {s: u for s, u in urls.items() if s != "identity"}
     identity_env = service_environment("identity", 8007, *local_parts(tmp_path), urls)
     assert json.loads(identity_env["IDENTITY_SERVICE_URLS"]) == {s: u for s, u in urls.items() if s != "identity"}
+    with_portal = urls | {PORTAL: "http://127.0.0.1:8008"}
+    notify = service_environment("notify", 8006, *local_parts(tmp_path), with_portal)
+    assert PORTAL not in json.loads(notify["NOTIFY_SERVICE_URLS"]) and "NOTIFY_PORTAL_URL" not in notify
+    for svc in ("dsar", "subprocessor"):  # their mailed links open the portal's pages
+        linked = service_environment(svc, 8002, *local_parts(tmp_path), with_portal)
+        assert linked[f"{svc.upper()}_PORTAL_URL"] == "http://127.0.0.1:8008"
     for svc in SERVICES:
         if svc != "notify":
             others = service_environment(svc, 8001, *local_parts(tmp_path), urls)
@@ -699,8 +771,8 @@ def test_the_secret_is_referenced_not_defined_and_its_keys_documented(base: list
             "smtp-password",
             "identity-key-encryption-key",
             BOOTSTRAP_KEY,
-            *(f"{s}-database-url" for s in SERVICES),
-            *(f"{s}-client-secret" for s in CLIENTS),
+            *(f"{s}-database-url" for s in (*SERVICES, PORTAL)),
+            *(f"{s}-client-secret" for s in (*CLIENTS, *PORTAL_CLIENTS)),
         }
     }
     readme = README.read_text()
@@ -718,14 +790,14 @@ def test_the_documented_bootstrap_file_declares_the_platform_clients(tmp_path: P
     assert found, "deploy/README.md has no script writing the bootstrap file"
     output, script = found.groups()
     assert output == BOOTSTRAP_KEY
-    for client in (*CLIENTS, CLI_CLIENT):
-        (tmp_path / f"{client}-client-secret").write_text(secrets.token_hex(32))
+    for client_id in (*CLIENTS, CLI_CLIENT, *PORTAL_CLIENTS):
+        (tmp_path / f"{client_id}-client-secret").write_text(secrets.token_hex(32))
     result = subprocess.run(
         [sys.executable, "-"], input=script, cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False
     )
     assert result.returncode == 0, result.stderr
     declared = parse(result.stdout, "deploy/README.md")
-    assert_declares_the_platform_clients(declared)
+    assert_declares_the_platform_clients(declared, DOCUMENTED_PORTAL_URL)
     for client in declared.clients:
         assert client.secret == (tmp_path / f"{client.client_id}-client-secret").read_text()
 
@@ -751,9 +823,10 @@ def test_production_overlay_sets_namespace_image_replicas_and_settings(base: lis
         "subprocessor": 2,
         "notify": 2,
         "identity": 2,
+        "portal": 2,
     }
     config = find(production, "ConfigMap", "privops-config")["data"]
-    for name in SERVICES:
+    for name in (*SERVICES, PORTAL):
         prefix = name.upper()
         assert config[f"{prefix}_ENVIRONMENT"] == "production"
         assert config[f"{prefix}_PUBLIC_URL"].startswith("https://")

@@ -204,7 +204,7 @@ def _media_type(path: str) -> str:
 async def build_package(
     uow: Uow, request: DsarRequest, tasks: list[DsarTask], recipient: PackageRecipient | None = None
 ) -> tuple[ExportPackage, str]:
-    """Build and keep the ZIP; return it and its download URL (the token is only in the URL)."""
+    """Build and keep the ZIP; return it and the URL mailed to the person (the token is only in the URL)."""
     keys = [t.system_key for t in tasks]
     systems = list(
         (
@@ -240,10 +240,13 @@ async def build_package(
     )
     uow.session.add(package)
     uow.audit("package.built", "dsar_request", request.id, {"bytes": len(content), "systems": keys})
-    return package, _link(uow, package, token)
+    return package, _link(uow, package, token, for_person=True)
 
 
-def _link(uow: Uow, package: ExportPackage, token: str) -> str:
+def _link(uow: Uow, package: ExportPackage, token: str, *, for_person: bool = False) -> str:
+    """The download URL: the portal's page for the package in a mail to the person, when a portal is set."""
+    if for_person and uow.settings.portal_url:
+        return f"{uow.settings.portal_url.rstrip('/')}/p/{uow.tenant_id}/packages/{package.id}?token={token}"
     return uow.url(f"/v1/packages/{package.id}/download?token={token}")
 
 

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.portal.domain import urgency
 from services.portal.domain.urgency import describe
 from services.portal.service.backends import Backends
-from services.portal.service.sealing import Sealer, csrf_token, expired
+from services.portal.service.sealing import Sealer, expired
 from services.portal.settings import PortalSettings
 from shared.rules.clock import Clock
 from shared.rules.errors import RuleViolation
@@ -92,11 +92,7 @@ class Session:
     email: str
     name: str | None
     scopes: frozenset[str]
-
-    @property
-    def csrf(self) -> str:
-        """The token every console form carries."""
-        return csrf_token(self.sid)
+    csrf: str  # the token every console form carries (``Sealer.csrf`` of the session id)
 
     def may(self, scope: str) -> bool:
         """Whether the person's roles give ``scope`` (admin ⊃ write ⊃ read)."""
@@ -118,4 +114,5 @@ def session_of(request: Request, portal: Portal) -> Session | None:
         email=str(value.get("email") or ""),
         name=value.get("name"),
         scopes=frozenset(value.get("scopes") or ()),
+        csrf=portal.sealer.csrf(str(value["sid"])),
     )

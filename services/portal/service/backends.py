@@ -30,6 +30,16 @@ class BackendError(Exception):
         self.problem = problem or {}
 
 
+def error_of(response: httpx.Response) -> BackendError:
+    """The error of a service's answer (its RFC 9457 problem's detail, else the reason phrase)."""
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {}
+    detail = problem.get("detail") if isinstance(problem, dict) else None
+    return BackendError(response.status_code, str(detail or response.reason_phrase), problem)
+
+
 class Backends:
     """One shared HTTP client to the services, and the portal's tokens."""
 
@@ -55,12 +65,7 @@ class Backends:
         except httpx.HTTPError as exc:
             raise BackendError(503, "The service is not available right now; please try again later.") from exc
         if response.status_code >= 400:
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = {}
-            detail = problem.get("detail") if isinstance(problem, dict) else None
-            raise BackendError(response.status_code, str(detail or response.reason_phrase), problem)
+            raise error_of(response)
         return response.json() if response.content else None
 
     # --- the privacy center: the portal's own client, for the page's tenant -------------------------------

@@ -1,9 +1,10 @@
 """Public routes: the per-tenant subprocessor list and change feed, and a customer's answer to its notice.
 
 The tenant is addressed by its id in the path (``/public/{tenant}/subprocessors.json``): the list
-is meant to be linked from the tenant's privacy policy. A customer answers a notice with the token
-the notice carries (``X-Notice-Token``), no account needed. No bearer token names a tenant here, so
-each route builds its unit of work for the tenant it resolved.
+is meant to be linked from the tenant's privacy policy. A customer reads and answers a notice with
+the token the notice carries (``X-Notice-Token``), no account needed: the portal's notice page does
+so. No bearer token names a tenant here, so each route builds its unit of work for the tenant it
+resolved.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Header, Response
 from services.subprocessor.api.deps import Public
 from services.subprocessor.domain.keys import check_notice_token
 from services.subprocessor.models import ChangeNotice, Customer, Objection
-from services.subprocessor.schemas import AcknowledgementOut, NoticeObjectionIn, ObjectionOut
+from services.subprocessor.schemas import AcknowledgementOut, NoticeObjectionIn, ObjectionOut, PublicNoticeOut
 from services.subprocessor.service import Uow, published
 from services.subprocessor.service import notices as notice_service
 from services.subprocessor.service import objections as objection_service
@@ -67,6 +68,13 @@ async def subprocessor_list(tenant: str, public: Public) -> dict[str, Any]:
 async def change_feed(tenant: str, public: Public) -> Response:
     """Changes that took effect, newest first; 404 when the tenant has published no subprocessor yet."""
     return Response(await published.change_feed(_published(public, tenant)), media_type="application/atom+xml")
+
+
+@router.get("/notices/{notice_id}", response_model=PublicNoticeOut, summary="Read a notice as its customer")
+async def read_notice(notice_id: uuid.UUID, public: Public, token: NoticeToken = None) -> PublicNoticeOut:
+    """The change, its date, the end of the customer's objection window and its objection, for the notice's token."""
+    uow, notice = await _answering(public, notice_id, token)
+    return await notice_service.public_view(uow, notice)
 
 
 @router.post("/notices/{notice_id}/acknowledgement", response_model=AcknowledgementOut, summary="Acknowledge a notice")

@@ -11,6 +11,7 @@ from services.subprocessor.schemas.changes import (
     NotificationClaimOut,
     ObjectionIn,
     ObjectionOut,
+    PublicNoticeOut,
     ResolutionIn,
 )
 from services.subprocessor.schemas.demands import (
@@ -55,6 +56,7 @@ __all__ = [
     "NotificationClaimOut",
     "ObjectionIn",
     "ObjectionOut",
+    "PublicNoticeOut",
     "ResolutionIn",
     "ReviewIn",
     "SubprocessorIn",

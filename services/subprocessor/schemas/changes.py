@@ -167,6 +167,9 @@ class ChangeNoticeContext(BaseModel):
     objection_deadline: datetime | None = Field(description="Null until delivered: the window starts then")
     respond_url: str = Field(description="Base of the acknowledgement and objection links")
     respond_token: str = Field(description="The X-Notice-Token header that authorises an answer")
+    answer_url: str | None = Field(
+        default=None, description="The portal's page where the customer answers in a browser (when a portal is set)"
+    )
     notice_id: uuid.UUID
     customer: str = Field(description="The customer's name")
 
@@ -182,3 +185,24 @@ class NotificationClaimOut(BaseModel):
     to_name: str | None
     webhook_url: str | None = None
     context: ChangeNoticeContext | DemandNoticeContext
+
+
+class PublicNoticeOut(BaseModel):
+    """A notice as its customer reads it with the notice's token: the change and the customer's window."""
+
+    notice_id: uuid.UUID
+    tenant: str
+    customer: str
+    subprocessor: str
+    replaces: str | None
+    change_kind: str
+    headline: str | None
+    summary: str
+    effective_at: datetime
+    notice_period_days: int
+    objection_allowed: bool
+    objection_deadline: datetime | None = Field(description="Null until delivered: the window starts then")
+    window_open: bool = Field(description="Whether the customer may still object now")
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+    objection: ObjectionOut | None = Field(description="The customer's objection to this change, if any")

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import structlog
@@ -23,8 +24,15 @@ from services.subprocessor.domain import (
 from services.subprocessor.domain.changes import OBJECTABLE_KINDS
 from services.subprocessor.domain.keys import notice_token, webhook_secret
 from services.subprocessor.domain.notices import NOTICE_TEMPLATE
-from services.subprocessor.models import ChangeNotice, Customer, CustomerContact, NoticeLogEntry, SubprocessorChange
-from services.subprocessor.schemas import LogEntryOut, NoticeOut, NotificationClaimOut
+from services.subprocessor.models import (
+    ChangeNotice,
+    Customer,
+    CustomerContact,
+    NoticeLogEntry,
+    Objection,
+    SubprocessorChange,
+)
+from services.subprocessor.schemas import LogEntryOut, NoticeOut, NotificationClaimOut, ObjectionOut, PublicNoticeOut
 from services.subprocessor.service import Job, Uow
 from shared.events.catalogue.notifications import NotificationRequested
 from shared.events.catalogue.subprocessor import SubprocessorNoticeSent
@@ -44,9 +52,46 @@ def respond_url(uow: Uow, notice_id: uuid.UUID) -> str:
 
 
 def respond_block(uow: Uow, notice: ChangeNotice) -> dict[str, str]:
-    """The notice's response links and the token that authorises them."""
+    """The notice's response links and the token that authorises them (and the portal's page, when set)."""
     key = uow.settings.signing_key.get_secret_value().encode()
-    return {"url": respond_url(uow, notice.id), "token": notice_token(key, notice.tenant_id, notice.id)}
+    token = notice_token(key, notice.tenant_id, notice.id)
+    block = {"url": respond_url(uow, notice.id), "token": token}
+    if uow.settings.portal_url:
+        page = f"{uow.settings.portal_url.rstrip('/')}/p/{notice.tenant_id}/notices/{notice.id}"
+        block["answer_url"] = f"{page}?{urlencode({'token': token})}"
+    return block
+
+
+async def public_view(uow: Uow, notice: ChangeNotice) -> PublicNoticeOut:
+    """A notice as its customer reads it: the change, the end of its window, and its own objection."""
+    content = notice.content
+    objection = (
+        await uow.session.exec(
+            select(Objection)
+            .where(col(Objection.change_id) == notice.change_id, col(Objection.customer_id) == notice.customer_id)
+            .order_by(col(Objection.raised_at).desc())
+        )
+    ).first()
+    allowed = bool(content["objection"]["allowed"])
+    deadline = notice.objection_deadline
+    return PublicNoticeOut(
+        notice_id=notice.id,
+        tenant=notice.tenant_id,
+        customer=content["customer"]["name"],
+        subprocessor=content["subprocessor"]["name"],
+        replaces=(content.get("replaces") or {}).get("name"),
+        change_kind=content["change"]["kind"],
+        headline=content["change"].get("headline"),
+        summary=content["change"]["summary"],
+        effective_at=datetime.fromisoformat(content["effective_at"]),
+        notice_period_days=notice.notice_period_days,
+        objection_allowed=allowed,
+        objection_deadline=deadline,
+        window_open=allowed and deadline is not None and uow.now() <= deadline,
+        delivered_at=notice.delivered_at,
+        acknowledged_at=notice.acknowledged_at,
+        objection=ObjectionOut.model_validate(objection, from_attributes=True) if objection else None,
+    )
 
 
 def add_log(uow: Uow, notice: ChangeNotice, *, at: datetime, kind: str, outcome: str, **fields: Any) -> None:
@@ -285,6 +330,7 @@ async def claim_notification(uow: Uow, notification_id: uuid.UUID) -> Notificati
                 "objection_deadline": notice.objection_deadline,
                 "respond_url": respond["url"],
                 "respond_token": respond["token"],
+                "answer_url": respond.get("answer_url"),
                 "notice_id": notice.id,
                 "customer": content["customer"]["name"],
             },

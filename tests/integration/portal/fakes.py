@@ -33,6 +33,7 @@ def settings(**changes: Any) -> PortalSettings:
         "subprocessor_url": "http://subprocessor.test",
         "breach_url": "http://breach.test",
         "retention_url": "http://retention.test",
+        "notify_url": "http://notify.test",
         "identity_public_url": "http://identity.test",
         "console_client_secret": "c" * 40,
     }
@@ -116,6 +117,11 @@ class Services:
     granted: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     person_scopes: str = "dsar:admin consent:admin"
+    brand_colour: str | None = "#7a1fa2"
+    records: list[dict[str, Any]] = field(default_factory=list)
+    public_notices: list[dict[str, Any]] | None = None  # None: the consent service has no public notice route
+    banner: dict[str, Any] | None = None
+    notices: dict[str, dict[str, Any]] = field(default_factory=lambda: {NOTICE_ID: a_notice()})
 
     def sent(self, method: str, url_part: str) -> list[tuple[dict[str, str], Any]]:
         """The headers and bodies of the calls ``method`` to a URL containing ``url_part``."""
@@ -138,8 +144,16 @@ class Services:
             access = jwt.encode(claims, "x" * 32, algorithm="HS256")
             id_token = jwt.encode({"email": "dpo@demo.example", "nonce": self.nonce}, "x" * 32)
             return httpx.Response(200, json={"access_token": access, "id_token": id_token, "token_type": "Bearer"})
+        if host == "notify.test" and path == "/v1/profile":
+            return httpx.Response(200, json={"brand_name": "Démo", "brand_colour": self.brand_colour})
         if host == "consent.test":
-            return self._consent(method, path, body)
+            return self._public_consent(request) or self._consent(method, path, body)
+        if host == "dsar.test" and path.startswith("/v1/packages/"):
+            return package_download(request)
+        if host == "subprocessor.test" and path == "/public/demo/subprocessors.atom":
+            return httpx.Response(200, text=ATOM, headers={"content-type": "application/atom+xml"})
+        if host == "subprocessor.test" and path.startswith("/public/notices/"):
+            return self._notice(request, body)
         if host == "subprocessor.test" and path == "/public/demo/subprocessors.json":
             return httpx.Response(
                 200,
@@ -166,6 +180,12 @@ class Services:
         return httpx.Response(404, json={"title": "Not Found", "status": 404, "detail": f"no {path}"})
 
     nonce: str | None = None
+
+    def _public_consent(self, request: httpx.Request) -> httpx.Response | None:
+        return public_consent(self, request)
+
+    def _notice(self, request: httpx.Request, body: Any) -> httpx.Response:
+        return notice_route(self, request, body)
 
     def _consent(self, method: str, path: str, body: Any) -> httpx.Response:
         if path == "/v1/controller":
@@ -194,8 +214,18 @@ class Services:
                 },
             )
         if path == "/v1/consents":
+            if body.get("receipt_to") == "no-profile@example.com":
+                return httpx.Response(409, json={"status": 409, "detail": "Set the controller profile first."})
             (self.granted.add if body["decision"] == "granted" else self.granted.discard)(body["purpose"])
-            return httpx.Response(201, json={"id": str(uuid.uuid4()), "purpose": body["purpose"]})
+            record = {"id": str(uuid.uuid4()), "occurred_at": NOW.isoformat(), "notice_version": 2} | body
+            record["guardian"] = body.get("guardian")
+            self.records.append(record)
+            return httpx.Response(201, json={"id": record["id"], "purpose": body["purpose"]})
+        if path == "/v1/subjects/history":
+            mine = [r for r in self.records if r["subject"] == body["subject"]]
+            return httpx.Response(200, json={"subject_ref": "ab" * 32, "status": {}, "records": mine})
+        if path.startswith("/v1/consents/") and path.endswith("/receipt"):
+            return httpx.Response(200, text=RECEIPT_JWS, headers={"content-type": "application/jwt"})
         if path == "/v1/gpc":
             return httpx.Response(
                 200, json={"subject_ref": "ab" * 32, "signal": True, "opted_out": [{"purpose": "targeted_ads"}]}
@@ -237,3 +267,91 @@ class Services:
             found["verification"] |= {"status": "verified", "method": "manual", "evidence_ref": body["evidence_ref"]}
             return httpx.Response(200, json=found)
         return httpx.Response(404, json={"detail": "no such DSAR route"})
+
+
+NOTICE_ID = "0b6f3c1e-2d4a-4e5f-8a7b-9c0d1e2f3a4b"
+NOTICE_TOKEN = "notice-token-" + "n" * 30
+PACKAGE_ID = "7d1e2f3a-4b5c-4d6e-8f70-1a2b3c4d5e6f"
+PACKAGE_TOKEN = "package-token-" + "p" * 30
+EXPIRED_TOKEN = "expired-token-" + "e" * 30
+ZIP = b"PK\x03\x04 a zip"
+ATOM = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Demo</title></feed>'
+# A compact JWS with an ISO/IEC TS 27560 payload: Démo SAS, Newsletter, consent given (the signature is not checked).
+RECEIPT_JWS = (
+    "eyJhbGciOiJFZERTQSIsInR5cCI6ImNvbnNlbnQtcmVjZWlwdCtqd3QifQ."
+    "eyJyZWNlaXB0X2lkIjoiMTlkYjc3MmUtZTcxZi00NzE3LWI5YmUtYWE1ZjE1NDIwZTQ5IiwiaXNzIjoiaHR0cDovL2lkZW50aXR5LnRlc3Qv"
+    "dGVuYW50cy9kZW1vIiwicGFydGllcyI6W3sicGFydHlfbmFtZSI6IkTDqW1vIFNBUyJ9XSwicHVycG9zZXMiOlt7InB1cnBvc2UiOiJOZXdz"
+    "bGV0dGVyIiwibGF3ZnVsX2Jhc2lzIjoiY29uc2VudCJ9XSwiZXZlbnRzIjpbeyJldmVudF90aW1lIjoiMjAyNi0wMy0xMFQwOTowMDowMFoi"
+    "LCJldmVudF9zdGF0ZSI6ImNvbnNlbnQgZ2l2ZW4ifV0sInByaXZhY3lfbm90aWNlIjp7InZlcnNpb24iOjJ9fQ."
+    "c2lnbmF0dXJl"
+)
+
+
+def a_notice(**changes: Any) -> dict[str, Any]:
+    """A change notice as the subprocessor service shows it to the holder of its token."""
+    return {
+        "notice_id": NOTICE_ID,
+        "tenant": "demo",
+        "customer": "Globex",
+        "subprocessor": "MailRelay",
+        "replaces": "PostBox",
+        "change_kind": "replace",
+        "headline": "A subprocessor is replaced",
+        "summary": "MailRelay replaces PostBox for transactional email.",
+        "effective_at": (NOW + timedelta(days=31)).isoformat(),
+        "notice_period_days": 30,
+        "objection_allowed": True,
+        "objection_deadline": (NOW + timedelta(days=30)).isoformat(),
+        "window_open": True,
+        "delivered_at": NOW.isoformat(),
+        "acknowledged_at": None,
+        "objection": None,
+    } | changes
+
+
+def package_download(request: httpx.Request) -> httpx.Response:
+    """The DSAR service's package download: the ZIP for the right token, 410 once expired, 404 otherwise."""
+    token = request.url.params.get("token")
+    if request.url.path == f"/v1/packages/{PACKAGE_ID}/download" and token == PACKAGE_TOKEN:
+        return httpx.Response(200, content=ZIP, headers={"content-type": "application/zip"})
+    if token == EXPIRED_TOKEN:
+        return httpx.Response(410, json={"status": 410, "detail": "This download link has expired."})
+    return httpx.Response(404, json={"status": 404, "detail": "No such package, or the link is wrong."})
+
+
+def public_consent(self: Services, request: httpx.Request) -> httpx.Response | None:
+    """The consent service's public notice texts and banner, when this fake has them (404 otherwise)."""
+    path = request.url.path
+    if path == "/v1/public/tenants/demo/notices":
+        if self.public_notices is None:
+            return httpx.Response(404, json={"status": 404, "detail": "Not Found"})
+        return httpx.Response(200, json=self.public_notices)
+    if path == "/v1/public/tenants/demo/banner":
+        if self.banner is None:
+            return httpx.Response(404, json={"status": 404, "detail": "Not Found"})
+        return httpx.Response(200, json=self.banner)
+    return None
+
+
+def notice_route(self: Services, request: httpx.Request, body: Any) -> httpx.Response:
+    """The subprocessor service's public notice routes (the X-Notice-Token header is the credential)."""
+    parts = request.url.path.split("/")
+    found = self.notices.get(parts[3])
+    if not request.headers.get("x-notice-token"):
+        return httpx.Response(401, json={"status": 401, "detail": "Answering a notice needs the X-Notice-Token."})
+    if found is None or request.headers["x-notice-token"] != NOTICE_TOKEN:
+        return httpx.Response(404, json={"status": 404, "detail": "No notice for this token."})
+    answer = parts[4] if len(parts) > 4 else ""
+    if request.method == "GET" and not answer:
+        return httpx.Response(200, json=found)
+    if answer == "acknowledgement":
+        found["acknowledged_at"] = NOW.isoformat()
+        return httpx.Response(200, json={"notice_id": found["notice_id"], "acknowledged_at": NOW.isoformat()})
+    if answer == "objection":
+        if not found["window_open"]:
+            return httpx.Response(
+                422, json={"status": 422, "detail": "The objection window closed.", "rule": "ObjectionWindowClosed"}
+            )
+        found["objection"] = {"reason": body["reason"], "raised_at": NOW.isoformat(), "resolution": None}
+        return httpx.Response(201, json=found["objection"])
+    return httpx.Response(404, json={"status": 404, "detail": "no such notice route"})

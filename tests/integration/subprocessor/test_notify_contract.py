@@ -105,6 +105,7 @@ async def test_an_email_only_customers_window_opens_when_its_email_is_delivered(
             "objection_allowed": True,
             "objection_deadline": None,
             "respond_url": respond_url,
+            "answer_url": None,  # no portal set: the mail offers the API's answer only
             "notice_id": notice["id"],
             "customer": "Umbrella Corp",
         }

@@ -105,6 +105,13 @@ def test_every_template_renders_in_both_languages(key: str, locale: str) -> None
     assert f'lang="{locale}"' in message.html
 
 
+def test_a_change_notice_links_to_the_portals_page_when_it_has_one() -> None:
+    page = "https://privacy.example/p/demo/notices/0193a0c4?token=t"
+    for locale in ("en", "fr"):
+        assert page not in CATALOGUE.render("subprocessor.change_notice", locale, CONTEXT).text
+        assert page in CATALOGUE.render("subprocessor.change_notice", locale, CONTEXT | {"answer_url": page}).text
+
+
 def test_french_words_and_dates() -> None:
     message = CATALOGUE.render("dsar.verification_code", "fr-FR", CONTEXT)
     assert message.subject == "Votre code de vérification"
