@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,12 +16,14 @@ from services.identity.jobs import JOBS
 from services.identity.service import bootstrap
 from services.identity.service.evidence import EVIDENCE
 from services.identity.service.keys import OwnTokenKeys, ensure_token_key
+from services.identity.service.tokens import own_token
 from services.identity.settings import IdentitySettings
 from shared.rules.clock import Clock
 from shared.runtime.auth import TokenVerifier
 from shared.runtime.jobs import JobContext
 from shared.runtime.service import ServiceSpec, create_service_app
 from shared.runtime.settings import load_settings
+from shared.runtime.tokens import service_tokens
 
 SPEC = ServiceSpec(
     name="identity",
@@ -64,7 +67,7 @@ def create_app(settings: IdentitySettings | None = None, clock: Clock | None = N
 
 
 def _starting(lifespan: Callable[[FastAPI], Any]) -> Callable[[FastAPI], Any]:
-    """The factory's lifespan, then: the bootstrap file loaded, a token key ready to sign."""
+    """The factory's lifespan, then: the bootstrap file loaded, a token key ready to sign, its own tokens."""
 
     @contextlib.asynccontextmanager
     async def starting(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +76,8 @@ def _starting(lifespan: Callable[[FastAPI], Any]) -> Callable[[FastAPI], Any]:
             context = JobContext(database=state.database, clock=state.clock, settings=state.settings)
             await bootstrap.load(context)
             await ensure_token_key(context)
+            # Its DSAR store calls the DSAR service like any store, with a token it signs itself.
+            service_tokens(state.settings).issue_locally(functools.partial(own_token, context))
             yield
 
     return starting

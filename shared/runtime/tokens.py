@@ -4,14 +4,15 @@ A privops service calling another (a store uploading an export to DSAR, notify c
 message's content) holds no signing key: it asks the identity service for a short token with the
 scopes it needs, for the tenant it acts for (RFC 6749 §4.4), and reuses it until shortly before
 it expires. Only in the explicit development mode (``JWT_SECRET`` set, no ``IDENTITY_URL``) does
-it sign an HS256 token itself.
+it sign an HS256 token itself. The identity service, which holds the token keys, signs its own
+tokens (``issue_locally``) rather than asking itself over HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,6 +23,10 @@ from shared.runtime.settings import ServiceSettings
 # A cached token is replaced this long before it expires, so a receiver never sees it expire in flight.
 REFRESH_MARGIN_S = 60.0
 DEV_TOKEN_TTL = timedelta(minutes=5)
+
+
+# ``(tenant, scopes) -> (token, expires_in seconds)``: how the token issuer makes its own tokens.
+LocalIssuer = Callable[[str, tuple[str, ...]], Awaitable[tuple[str, float]]]
 
 
 class TokenRequestFailed(RuntimeError):
@@ -35,6 +40,11 @@ class ServiceTokens:
         self.settings = settings
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[str, float]] = {}
         self._lock = asyncio.Lock()
+        self._issuer: LocalIssuer | None = None
+
+    def issue_locally(self, issuer: LocalIssuer) -> None:
+        """Sign tokens with ``issuer`` instead of asking the identity service (the identity service itself)."""
+        self._issuer = issuer
 
     @property
     def subject(self) -> str:
@@ -65,7 +75,8 @@ class ServiceTokens:
             cached = self._cache.get(key)
             if cached is not None and cached[1] > time.time():
                 return cached[0]
-            token, expires_in = await self._request(tenant, wanted)
+            issue = self._issuer or self._request
+            token, expires_in = await issue(tenant, wanted)
             self._cache[key] = (token, time.time() + max(1.0, expires_in - REFRESH_MARGIN_S))
             if len(self._cache) > 10_000:  # one entry per tenant and scope set: bounded in practice
                 self._cache.pop(next(iter(self._cache)))

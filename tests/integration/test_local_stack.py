@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import random
@@ -34,7 +35,7 @@ from shared.runtime.auth import SERVICES
 from tests.support.stack import Infra
 
 REPO = Path(__file__).absolute().parents[2]
-TEST_BUDGET_S = 190.0  # two starts of six services, the SMTP server and the mails through notify
+TEST_BUDGET_S = 230.0  # two starts of six services, the SMTP server and the mails through notify
 READY_MARKER = "privops is ready"
 ROW = re.compile(rf"^\W*({'|'.join(SERVICES)})\W+(http://127\.0\.0\.1:\d+)\s")
 SMTP_LINE = re.compile(r"^SMTP\s+127\.0\.0\.1:(\d+) ")
@@ -245,6 +246,33 @@ def check_a_french_code_reaches_the_mailbox(urls: dict[str, str], token: str, st
         assert confirmed.json()["state"] in ("verified", "in_progress", "completed")
 
 
+def check_an_access_request_is_answered_by_every_system(urls: dict[str, str], token: str, budget: Budget) -> None:
+    """An access request verified by the privacy team completes: every registered system, privops' own services
+    included (identity signs its own token to upload its export), answers, and the package holds each one."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=10, headers=headers) as client:
+        identifiers = [{"kind": "email", "value": "grace@example.com"}, {"kind": "user_id", "value": "u-1002"}]
+        body = {"type": "access", "jurisdiction": "eu-gdpr", "identifiers": identifiers, "verification": "manual"}
+        created = client.post(f"{urls['dsar']}/v1/requests", json=body)
+        assert created.status_code == 201, created.text
+        request_url = f"{urls['dsar']}/v1/requests/{created.json()['id']}"
+        verified = client.post(f"{request_url}/verification/manual", json={"evidence_ref": "ID-CHECK-1"})
+        assert verified.status_code == 200, verified.text
+        deadline = time.monotonic() + budget.left(40)
+        while (state := client.get(request_url).json())["state"] != "completed":
+            if time.monotonic() > deadline:
+                pytest.fail(f"the access request is still {state['state']} after 40 s: {state}")
+            time.sleep(0.5)
+        link = client.post(f"{request_url}/package-link")
+        assert link.status_code == 200, link.text
+        package = httpx.get(link.json()["url"], timeout=10)
+        assert package.status_code == 200, package.text[:300]
+    with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
+        answered = json.loads(archive.read("request.json"))["systems"]
+    assert "privops-identity" in answered and "crm" in answered, answered
+    assert set(answered.values()) <= {"done", "not_found"}, answered
+
+
 def check_a_receipt_reaches_the_person(urls: dict[str, str], token: str, state_dir: Path, budget: Budget) -> None:
     """The demo tenant has a controller profile: a consent with receipt_to mails a link to the signed receipt."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -366,12 +394,13 @@ def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
     seen: set[ProcessId] = set()
     up = Up(state_dir, base_port)
     try:
-        urls, token = up.wait_ready(budget.left(70))
+        urls, token = up.wait_ready(budget.left(100))
         seen |= processes_of(up, state_dir)
         check_services(urls, token)
         check_mail(up, state_dir)
         check_a_french_code_reaches_the_mailbox(urls, token, state_dir, budget)
         check_a_receipt_reaches_the_person(urls, token, state_dir, budget)
+        check_an_access_request_is_answered_by_every_system(urls, token, budget)
         check_a_notice_change_reaches_its_subscribers(urls, token, state_dir, budget)
         check_an_evidence_pack_of_demo_verifies_offline(urls, state_dir)
         assert up.interrupt(budget.left(30)) == 0, up.output

@@ -21,14 +21,17 @@ from services.identity.service import Uow
 from services.identity.service.clients import kind_of
 from services.identity.service.crypto import sign
 from services.identity.service.keys import token_signing_key
+from services.identity.settings import IdentitySettings
 from shared.rules.clock import SystemClock
 from shared.runtime.auth import TENANT_PATTERN
+from shared.runtime.jobs import JobContext
 
 log = structlog.get_logger("privops.identity.tokens")
 WALL_CLOCK = SystemClock()
 CLIENT_CREDENTIALS = "client_credentials"
 AUTHORIZATION_CODE = "authorization_code"
 GRANT_TYPES = (CLIENT_CREDENTIALS, AUTHORIZATION_CODE)
+OWN_SUBJECT = "service:identity"  # who the identity service's own tokens name, as every service's do
 
 
 async def sign_access_token(
@@ -77,3 +80,13 @@ async def client_credentials(uow: Uow, client: Client, params: dict[str, str]) -
     )
     log.info("identity.token.issued", client_id=client.client_id, grant=CLIENT_CREDENTIALS, tenant=tenant)
     return token_response(token, claims)
+
+
+async def own_token(ctx: JobContext[IdentitySettings], tenant: str, scopes: tuple[str, ...]) -> tuple[str, float]:
+    """A token of the identity service itself for ``tenant`` (its DSAR store uploading an export), signed here."""
+    async with ctx.database.session() as session:
+        uow = ctx.unit_of_work(session, tenant, OWN_SUBJECT)
+        token, claims = await sign_access_token(
+            uow, subject=OWN_SUBJECT, scopes=scopes, client_id=ctx.settings.service_name
+        )
+    return token, float(claims["exp"] - claims["iat"])
