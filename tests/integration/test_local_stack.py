@@ -270,7 +270,7 @@ def check_an_access_request_is_answered_by_every_system(urls: dict[str, str], to
     with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
         answered = json.loads(archive.read("request.json"))["systems"]
     assert "privops-identity" in answered and "crm" in answered, answered
-    assert set(answered.values()) <= {"done", "not_found"}, answered
+    assert set(answered.values()) <= {"done", "no_data"}, answered
 
 
 def check_a_receipt_reaches_the_person(urls: dict[str, str], token: str, state_dir: Path, budget: Budget) -> None:
