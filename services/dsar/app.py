@@ -30,6 +30,11 @@ SPEC = ServiceSpec(
         {"name": "systems", "description": "The data-system registry (data map) and Art. 19 recipients"},
         {"name": "settings", "description": "The public-holiday calendar of each regime's deadlines"},
         {"name": "delivery", "description": "Message claims for senders, package downloads, certificate checks"},
+        {
+            "name": "contract ends",
+            "description": "A customer's (tenant's) data returned and destroyed in every system, with a signed "
+            "certificate of destruction (GDPR Art. 28(3)(g)); four eyes",
+        },
     ],
 )
 

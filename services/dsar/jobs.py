@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.dsar.service.certificates import sign_pending
+from services.dsar.service.contract_ends import run_contract_ends
 from services.dsar.service.periodic import check_deadlines, purge_expired_content, redeliver_tasks
 from shared.runtime.jobs import PeriodicJob
 
@@ -12,4 +13,6 @@ JOBS = [
     PeriodicJob("dsar.purge", purge_expired_content, interval_s=3600.0),
     # Certificates the identity service could not sign when the erasure completed (it was away).
     PeriodicJob("dsar.certificate-signing", sign_pending, interval_s=5.0),
+    # Contract ends: start on their effective date, return, delete, certify; re-publish unanswered tasks.
+    PeriodicJob("dsar.contract-ends", run_contract_ends, interval_s=30.0),
 ]

@@ -25,3 +25,8 @@ class DsarSettings(ServiceSettings):
     approaching_days: int = Field(default=7, ge=1, description="Warn this many days before a request is due")
     package_ttl_hours: int = Field(default=168, ge=1, description="Lifetime of an access package's download link")
     notification_ttl_hours: int = Field(default=72, ge=1, description="How long the notify service may claim a message")
+    contract_end_return_days: int = Field(
+        default=30,
+        ge=1,
+        description="After a contract end's returned data is ready, deletion starts at its download or after this",
+    )

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
+from services.consent import models as tenant_tables
 from services.consent.domain import LawfulBasis, build_iso_receipt
 from services.consent.models import (
     ConsentReceipt,
@@ -24,6 +25,7 @@ from services.consent.service.history import record_json
 from services.consent.service.receipts import claims_of, facts_from
 from services.consent.service.recording import Capture
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 from shared.runtime.repository import find
 
 SYSTEM = "privops-consent"
@@ -32,6 +34,24 @@ ACTOR = "dsar-task"
 
 class ConsentStore:
     """Erase, export, restrict and object for one subject, in the unit of work of the task's event."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): Consent decisions and receipts are the customer's proof of consent
+    # (Art. 7(1)): returned to it, then deleted.
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.ConsentReceipt,
+            tenant_tables.ConsentState,
+            tenant_tables.SubjectStatus,
+            tenant_tables.SubjectFlagChange,
+            tenant_tables.ConsentRecord,
+            tenant_tables.ImportJob,
+            tenant_tables.PurposeRulesVersion,
+            tenant_tables.NoticeVersion,
+            tenant_tables.Purpose,
+            tenant_tables.ControllerProfile,
+        ),
+        kept=(),
+    )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Delete the records kept under each of the subject's identifiers; keep hashed suppression entries as proof."""

@@ -1,5 +1,14 @@
 """HTTP routes of the DSAR service (thin: rules in domain/, use cases in service/)."""
 
-from services.dsar.api import manual, public, requests, settings, systems, tasks
+from services.dsar.api import contract_ends, manual, public, requests, settings, systems, tasks
 
-ROUTERS = [requests.router, tasks.router, manual.router, systems.router, settings.router, public.router]
+ROUTERS = [
+    requests.router,
+    tasks.router,
+    manual.router,
+    systems.router,
+    settings.router,
+    public.router,
+    contract_ends.router,
+    contract_ends.stores,
+]
