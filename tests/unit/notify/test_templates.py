@@ -68,6 +68,12 @@ CONTEXT = {
     "controller": "Démo SAS",
     "decision": "granted",
     "decided_at": "2026-12-06T14:05:00Z",
+    # contract ends
+    "contract_end_id": "CE-1",
+    "contract_ref": "MSA-2024-017",
+    "outcome": "partial",
+    "certificate_jws": "eyJhbGciOiJFZERTQSJ9.e30.c2ln",
+    "jwks_url": "https://example.test/.well-known/privops/tenants/acme/jwks.json",
 }
 
 
