@@ -156,7 +156,9 @@ async def _check_the_certificate(dsar: Dsar, end_id: str, tmp_path: Path) -> Non
     # Offline: the JWS the customer received and nothing but the tenant's public keys.
     (tmp_path / "certificate.jws").write_text(jws)
     (tmp_path / "jwks.json").write_text(json.dumps(await document_signer(dsar.settings).jwks(TENANT)))
-    result = CliRunner().invoke(cli, ["verify", str(tmp_path / "certificate.jws"), "--jwks", str(tmp_path / "jwks.json")])
+    result = CliRunner().invoke(
+        cli, ["verify", str(tmp_path / "certificate.jws"), "--jwks", str(tmp_path / "jwks.json")]
+    )
     assert result.exit_code == 0, result.output
     assert f"valid {TYP}" in result.output
     forged = jws[:-4] + ("AAAA" if not jws.endswith("AAAA") else "BBBB")
