@@ -114,6 +114,13 @@ class TokenVerifier:
         self._issuer = issuer
         # Verified tokens, so a client reusing its token skips the signature check until expiry.
         self._verified: OrderedDict[str, Principal] = OrderedDict()
+        # Tenants whose contract has ended (``shared.runtime.tenant_ends`` keeps it current): their tokens are
+        # refused, but a privops service's own (it finishes the contract end's work).
+        self.ended_tenants: set[str] = set()
+
+    def ended(self, principal: Principal) -> bool:
+        """True when the principal acts for an ended tenant and is not a privops service."""
+        return principal.tenant_id in self.ended_tenants and not principal.subject.startswith("service:")
 
     async def verify(self, token: str) -> Principal:
         """Return the token's principal or raise Unauthorized with the reason."""
@@ -121,6 +128,8 @@ class TokenVerifier:
         if cached is not None:
             return cached
         principal = await self._verify(token)
+        if self.ended(principal):
+            raise Unauthorized("The contract of this token's tenant has ended: its tokens are no longer accepted.")
         self._verified[token] = principal
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
@@ -131,7 +140,7 @@ class TokenVerifier:
         principal = self._verified.get(token)
         if principal is None:
             return None
-        if principal.claims["exp"] > time.time():
+        if principal.claims["exp"] > time.time() and not self.ended(principal):
             return principal
         self._verified.pop(token, None)  # expired: forget it
         return None

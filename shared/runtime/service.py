@@ -42,6 +42,7 @@ from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
 from shared.runtime.problems import install_problem_handlers, refuse_nul
 from shared.runtime.settings import ServiceSettings
 from shared.runtime.signing import document_keys_router
+from shared.runtime.tenant_ends import keep_refreshed, tenant_ends_subscription
 
 log = structlog.get_logger("privops.service")
 
@@ -75,6 +76,8 @@ class ServiceSpec:
     hot_paths: Sequence[HotPath] = ()
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     version: str = "0.1.0"
+    # A service with tables records ended tenants and refuses their tokens (``shared.runtime.tenant_ends``).
+    owns_tables: bool = True
 
 
 @dataclass
@@ -106,6 +109,11 @@ def builtin_jobs() -> list[PeriodicJob]:
         PeriodicJob("audit.seal", seal_audit, interval_s=1.0),
         PeriodicJob("outbox.purge", purge_outbox, interval_s=3600.0),
     ]
+
+
+def subscriptions_of(spec: ServiceSpec) -> list[Subscription]:
+    """The service's subscriptions, and the one every service runs: ended tenants (their tokens are refused)."""
+    return [*spec.subscriptions, *([tenant_ends_subscription()] if spec.owns_tables else [])]
 
 
 async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = TOPIC_PARTITIONS) -> None:
@@ -150,9 +158,9 @@ async def _producer_for(spec: ServiceSpec, settings: ServiceSettings) -> AIOKafk
         return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     producer = await start_producer(settings)
     topics = produced_topics(settings.service_name)
-    for sub in spec.subscriptions:
+    for sub in subscriptions_of(spec):
         topics |= set(sub.topic_names())
-    await ensure_topics(settings, topics | {dead_letter_topic(s.group_id(settings)) for s in spec.subscriptions})
+    await ensure_topics(settings, topics | {dead_letter_topic(s.group_id(settings)) for s in subscriptions_of(spec)})
     return producer
 
 
@@ -188,7 +196,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         relay = OutboxRelay(database, producer, settings)
         consumers = [
             ConsumerRunner(sub, database=database, producer=producer, settings=settings, clock=the_clock)
-            for sub in spec.subscriptions
+            for sub in subscriptions_of(spec)
         ]
         job_context = JobContext(database=database, clock=the_clock, settings=settings)
         jobs = JobRunner([*builtin_jobs(), *spec.jobs], job_context)
@@ -202,6 +210,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
             runtime.tasks += [asyncio.create_task(c.run(), name=f"{c.group}.consumer") for c in consumers]
             if settings.jobs_enabled:
                 runtime.tasks.append(asyncio.create_task(jobs.run(), name=f"{spec.name}.jobs"))
+        # Every process, API-only ones too, refuses the tokens of tenants whose contract has ended.
+        if spec.owns_tables:
+            runtime.tasks.append(asyncio.create_task(keep_refreshed(database, app.state), name=f"{spec.name}.ends"))
         settle_heap()
         log.info("service.started", service=spec.name, role=role.value, public_url=settings.public_url)
         try:
