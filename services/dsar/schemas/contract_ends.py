@@ -115,7 +115,14 @@ class DestructionCertificateOut(BaseModel):
 class TaskCloseByHandIn(BaseModel):
     """A person closes a system's task (a manual system, or a store that cannot): what was done, and the evidence."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"outcome": "done", "records": 212, "evidence": "paper archive shredded, certificate SHR-2027-014"}
+            ]
+        },
+    )
 
     outcome: Literal["done", "no_data", "exempt"]
     records: int = Field(default=0, ge=0)
@@ -125,7 +132,14 @@ class TaskCloseByHandIn(BaseModel):
 class TenantExportIn(BaseModel):
     """A store's export of everything it holds for the tenant, by dataset (table, collection, file)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"system": "crm", "datasets": {"contacts": [{"id": 1, "email": "ada@example.com"}], "notes": []}}
+            ]
+        },
+    )
 
     system: str
     datasets: dict[str, list[dict[str, Any]]]
