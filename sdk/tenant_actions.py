@@ -25,7 +25,9 @@ from shared.events.catalogue.contract_ends import (
     ContractEndTaskFailed,
     ContractEndTaskRequested,
     Exemption,
+    tenant_holds,
 )
+from shared.events.catalogue.dsar import holds_exemption
 
 log = structlog.get_logger("privops.sdk.contract_end")
 METHODS = {"export_all": "export_tenant", "purge_tenant": "purge_tenant"}
@@ -75,6 +77,9 @@ class ContractEndRunner:
             await self.upload(tenant, event, datasets)
             records = sum(len(rows) for rows in datasets.values())
             return {"outcome": "done" if records else "no_data", "records_affected": records}
+        if held := tenant_holds(event.holds, event.system):  # answered here, so no store can forget it
+            kept = Exemption(what="all of this system's data of the tenant", ground=holds_exemption(held))
+            return {"outcome": "exempt", "exemptions": [kept], "detail": "kept under legal hold; nothing deleted"}
         purged = await self.store.purge_tenant(scope)
         exemptions = [Exemption(what=e.what, records=e.records, ground=e.ground) for e in purged.exemptions]
         outcome = "done" if purged.records else ("exempt" if exemptions else "no_data")

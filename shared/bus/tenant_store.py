@@ -21,7 +21,13 @@ from sqlalchemy import delete, func, select
 from sqlmodel import SQLModel, col
 
 from shared.bus.consumer import EventContext
-from shared.events.catalogue.contract_ends import ContractEndTaskCompleted, ContractEndTaskRequested, Exemption
+from shared.events.catalogue.contract_ends import (
+    ContractEndTaskCompleted,
+    ContractEndTaskRequested,
+    Exemption,
+    tenant_holds,
+)
+from shared.events.catalogue.dsar import holds_exemption
 from shared.runtime.audit import AuditEntry
 from shared.runtime.tokens import service_tokens
 from shared.runtime.uow import UnitOfWork
@@ -121,6 +127,9 @@ async def answer_contract_end(
         await upload_tenant_export(ctx, event, datasets)
         records = sum(len(rows) for rows in datasets.values())
         values = {"outcome": "done" if records else "no_data", "records_affected": records}
+    elif data is not None and (held := tenant_holds(event.holds, event.system)):
+        kept = Exemption(what="all of this system's data of the tenant", ground=holds_exemption(held))
+        values = {"outcome": "exempt", "exemptions": [kept], "detail": "kept under legal hold; nothing deleted"}
     elif data is not None:
         deleted, exemptions = await purge_tenant(uow, data)
         outcome = "done" if deleted else ("exempt" if exemptions else "no_data")

@@ -119,8 +119,10 @@ class TokenVerifier:
         self.ended_tenants: set[str] = set()
 
     def ended(self, principal: Principal) -> bool:
-        """True when the principal acts for an ended tenant and is not a privops service."""
-        return principal.tenant_id in self.ended_tenants and not principal.subject.startswith("service:")
+        """True when the principal is an ended tenant's own (not a privops service's, nor a platform client's)."""
+        if principal.tenant_id not in self.ended_tenants:
+            return False
+        return not (principal.subject.startswith("service:") or principal.claims.get("platform") is True)
 
     async def verify(self, token: str) -> Principal:
         """Return the token's principal or raise Unauthorized with the reason."""

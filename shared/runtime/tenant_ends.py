@@ -4,8 +4,9 @@ Tokens are verified offline (a signature and an expiry), so disabling the tenant
 accounts at the identity service stops new tokens only. Every service therefore records the end
 (``ended_tenant``, from ``io.privops.dsar.contract_end.completed``, in one consumer group per service)
 and every process, API-only ones included, reloads that small table every few seconds into its token
-verifier, which then refuses any token of the tenant but a privops service's own (``service:<name>``:
-they finish the job, e.g. the certificate's signature).
+verifier, which then refuses any token of the tenant's own principals: a privops service's
+(``service:<name>``: it finishes the job, e.g. the certificate's signature) and a platform client's (a
+``platform`` claim: the operator still reads the evidence) are accepted.
 """
 
 from __future__ import annotations

@@ -151,3 +151,12 @@ class ContractEndCompleted(ContractEndEvent):
     outcome: Literal["complete", "partial"] = Field(
         description="partial when a system kept data under an exemption or was closed by hand"
     )
+
+
+def tenant_holds(holds: list[TaskHold], system: str) -> list[TaskHold]:
+    """The holds keeping all of ``system``'s data of the tenant (no person, category or matter narrows them).
+
+    A purge then deletes nothing and answers ``exempt`` naming them (GDPR Art. 17(3)(e)); narrower holds
+    reach the store, which keeps what they cover.
+    """
+    return [h for h in holds if h.whole and h.subject_ref is None and h.system in (None, system)]

@@ -103,3 +103,16 @@ def test_the_returned_data_is_one_zip_with_a_manifest_of_checksums() -> None:
         assert sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
     assert json.loads(archive.read("crm/contacts.jsonl").decode().splitlines()[0])["email"] == "ada@example.com"
     assert archive.read("crm/contacts.csv").decode().splitlines()[0] == "email,id,tags"
+
+
+def test_only_a_hold_on_the_whole_system_keeps_all_of_a_tenants_data() -> None:
+    from shared.events.catalogue.contract_ends import tenant_holds
+    from shared.events.catalogue.dsar import TaskHold
+
+    def hold(**scope: str) -> TaskHold:
+        return TaskHold(hold_id=uuid.uuid4(), reason="case 12", placed_at=NOW, **scope)
+
+    everything, crm_only = hold(), hold(system="crm")
+    narrower = [hold(subject_ref="ab" * 32), hold(category="invoice"), hold(matter="case-12"), hold(system="erp")]
+    assert tenant_holds([everything, crm_only, *narrower], "crm") == [everything, crm_only]
+    assert tenant_holds(narrower, "crm") == []
