@@ -35,8 +35,9 @@ ACTOR = "dsar-task"
 class ConsentStore:
     """Erase, export, restrict and object for one subject, in the unit of work of the task's event."""
 
-    # At a contract's end (Art. 28(3)(g) GDPR): Consent decisions and receipts are the customer's proof of consent
-    # (Art. 7(1)): returned to it, then deleted.
+    # At a contract's end (Art. 28(3)(g) GDPR): consent decisions and receipts are the customer's proof of consent
+    # (Art. 7(1)): returned to it, then deleted. Published notice texts name no person and cannot change (a
+    # trigger refuses it): they stay as the record of what people were shown.
     tenant_data = TenantData(
         deleted=(
             tenant_tables.ConsentReceipt,
@@ -46,11 +47,17 @@ class ConsentStore:
             tenant_tables.ConsentRecord,
             tenant_tables.ImportJob,
             tenant_tables.PurposeRulesVersion,
-            tenant_tables.NoticeVersion,
             tenant_tables.Purpose,
             tenant_tables.ControllerProfile,
         ),
-        kept=(),
+        kept=(
+            (
+                tenant_tables.NoticeVersion,
+                "published notice versions",
+                "not personal data: the notice texts as published, immutable evidence of what people were told "
+                "(GDPR Art. 7(1) and 13)",
+            ),
+        ),
     )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
