@@ -329,7 +329,8 @@ class ContractEnd(DsarModel, table=True):
     effective_at: datetime = _ts(nullable=False)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     contract_ref: str | None = _str(255)
-    requested_by: str = _str(255, nullable=False)
+    requested_by: str = _str(255, nullable=False)  # the principal: the four-eyes rule compares these
+    requested_by_name: str | None = _str(255)  # who asks, as the customer's record names them
     requested_at: datetime = _ts(nullable=False)
     confirmed_by: str | None = _str(255)
     confirmed_at: datetime | None = _ts()

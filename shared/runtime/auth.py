@@ -75,6 +75,7 @@ def issue_token(
     ttl: timedelta = timedelta(hours=12),
     audience: str | None = None,
     issuer: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
     """Sign an HS256 token for ``tenant`` with ``scopes`` (used by the CLI, tests and service calls)."""
     if not TENANT_PATTERN.match(tenant):
@@ -92,7 +93,7 @@ def issue_token(
         claims["aud"] = audience
     if issuer:
         claims["iss"] = issuer
-    return jwt.encode(claims, secret, algorithm=ALGORITHM_HS)
+    return jwt.encode({**(extra or {}), **claims}, secret, algorithm=ALGORITHM_HS)
 
 
 class TokenVerifier:

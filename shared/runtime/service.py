@@ -92,6 +92,8 @@ class Runtime:
     consumers: list[ConsumerRunner]
     jobs: JobRunner
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # What every process runs, API-only ones too: the ended tenants' refresh (``shared.runtime.tenant_ends``).
+    watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 def builtin_jobs() -> list[PeriodicJob]:
@@ -212,7 +214,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
                 runtime.tasks.append(asyncio.create_task(jobs.run(), name=f"{spec.name}.jobs"))
         # Every process, API-only ones too, refuses the tokens of tenants whose contract has ended.
         if spec.owns_tables:
-            runtime.tasks.append(asyncio.create_task(keep_refreshed(database, app.state), name=f"{spec.name}.ends"))
+            runtime.watchers.append(asyncio.create_task(keep_refreshed(database, app.state), name=f"{spec.name}.ends"))
         settle_heap()
         log.info("service.started", service=spec.name, role=role.value, public_url=settings.public_url)
         try:
@@ -226,6 +228,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+            for watcher in runtime.watchers:
+                watcher.cancel()
+            await asyncio.gather(*runtime.watchers, return_exceptions=True)
             await producer.stop()
             await database.dispose()
             log.info("service.stopped", service=spec.name)

@@ -85,7 +85,8 @@ class ContractEndOut(BaseModel):
     effective_at: datetime
     reason: str
     contract_ref: str | None
-    requested_by: str
+    requested_by: str = Field(description="The principal who asked (a different one must confirm)")
+    requested_by_name: str | None
     requested_at: datetime
     confirmed_by: str | None
     confirmed_at: datetime | None

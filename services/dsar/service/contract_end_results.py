@@ -175,6 +175,7 @@ def certificate_document(end: ContractEnd, tasks: list[ContractEndTask], issuer:
         "reason": end.reason,
         "mode": end.mode,
         "requested_by": end.requested_by,
+        "requested_by_name": end.requested_by_name,
         "confirmed_by": end.confirmed_by,
         "effective_at": end.effective_at.isoformat(),
         "started_at": end.started_at.isoformat() if end.started_at else None,

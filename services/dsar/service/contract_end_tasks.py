@@ -135,7 +135,8 @@ async def apply_result(uow: Uow, event: ContractEndTaskCompleted | ContractEndTa
         task.error = event.error[:2000]
         uow.session.add(task)
         return
-    task.store_client = event.store_client or task.store_client
+    # The client whose token uploaded the export (checked) wins over the one the answer names.
+    task.store_client = task.store_client or event.store_client
     task.started_at, task.completed_at = event.started_at, event.completed_at
     task.records_affected, task.detail = event.records_affected, event.detail
     task.exemptions = [e.model_dump(mode="json") for e in event.exemptions]

@@ -66,6 +66,7 @@ async def request_contract_end(uow: Uow, body: ContractEndIn) -> ContractEnd:
         contract_ref=body.contract_ref,
         # The four-eyes rule compares principals: the requester is the token's subject (the name given is audited).
         requested_by=_actor(uow),
+        requested_by_name=body.requested_by,
         requested_at=now,
         notify_enc=seal(uow.settings, {"to": body.notify_to}),
         locale=body.locale,
@@ -76,12 +77,7 @@ async def request_contract_end(uow: Uow, body: ContractEndIn) -> ContractEnd:
         "contract_end.requested",
         "contract_end",
         end.id,
-        {
-            "mode": body.mode,
-            "effective_at": body.effective_at,
-            "contract_ref": body.contract_ref,
-            "by": body.requested_by,
-        },
+        {"mode": body.mode, "effective_at": body.effective_at, "contract_ref": body.contract_ref},
     )
     return end
 

@@ -28,13 +28,14 @@ from shared.rules import keys
 from shared.runtime.signing import document_signer
 from tests.integration.dsar.support import ADMIN, TENANT, Dsar, serve_dsar
 from tests.integration.sdk.support import DemoStores, demo_stores
-from tests.support.notifications import claim
 from tests.support.stack import Infra, eventually, token
 
 pytestmark = pytest.mark.integration
 JOB = "dsar.contract-ends"
 ALICE = {"Authorization": f"Bearer {token(TENANT, 'dsar:admin', subject='user:alice')}"}
 BOB = {"Authorization": f"Bearer {token(TENANT, 'dsar:admin', subject='user:bob')}"}
+# The operator (a platform client): still reads an ended tenant's evidence once its own tokens are refused.
+PLATFORM = {"Authorization": f"Bearer {token(TENANT, 'dsar:admin', subject='client:ops', extra={'platform': True})}"}
 
 
 async def test_a_contract_end_returns_then_destroys_everything_with_a_certificate(
@@ -59,6 +60,12 @@ async def test_a_contract_end_returns_then_destroys_everything_with_a_certificat
         await dsar.runtime.jobs.run_once(JOB)  # downloaded: deletion starts
         done = await _until(dsar, end["id"], lambda b: b["state"] == "completed")
         await _check_the_deletion(done, stores)
+
+        async def tenant_refused() -> bool | None:  # the end recorded, the tenant's own tokens stop working
+            response = await dsar.client.get(f"/v1/contract-ends/{end['id']}", headers=ADMIN)
+            return True if response.status_code == 401 else None
+
+        await eventually(tenant_refused, timeout=30)
         await _check_the_certificate(dsar, end["id"], tmp_path)
         await _redelivered_purge_changes_nothing(dsar, stores, done)
 
@@ -93,7 +100,7 @@ async def _ask_and_confirm(dsar: Dsar) -> dict[str, Any]:
 async def _until(dsar: Dsar, end_id: str, reached: Any) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         await dsar.runtime.jobs.run_once(JOB)
-        body: dict[str, Any] = (await dsar.client.get(f"/v1/contract-ends/{end_id}", headers=ADMIN)).json()
+        body: dict[str, Any] = (await dsar.client.get(f"/v1/contract-ends/{end_id}", headers=PLATFORM)).json()
         return body if reached(body) else None
 
     result: dict[str, Any] = await eventually(check, timeout=40)
@@ -108,7 +115,12 @@ async def _messages(dsar: Dsar, end_id: str, template: str) -> dict[str, Any]:
             )
         )
         (notification,) = rows.all()
-    return await claim(dsar.client, f"/v1/notifications/{notification.id}/claim", TENANT)
+    # As the notify service claims it: its own token (a service's), still accepted once the tenant has ended.
+    notify = {"Authorization": f"Bearer {token(TENANT, 'notify:claim', subject='service:notify')}"}
+    response = await dsar.client.get(f"/v1/notifications/{notification.id}/claim", headers=notify)
+    assert response.status_code == 200, response.text
+    claimed: dict[str, Any] = response.json()
+    return claimed
 
 
 async def _download_and_check_the_return(dsar: Dsar, end_id: str) -> None:
@@ -145,11 +157,12 @@ async def _check_the_deletion(done: dict[str, Any], stores: DemoStores) -> None:
 
 
 async def _check_the_certificate(dsar: Dsar, end_id: str, tmp_path: Path) -> None:
-    body = (await dsar.client.get(f"/v1/contract-ends/{end_id}/certificate", headers=ADMIN)).json()
+    body = (await dsar.client.get(f"/v1/contract-ends/{end_id}/certificate", headers=PLATFORM)).json()
     deleted = {s["system"]: s for s in body["certificate"]["deleted"]}
     assert "Code de commerce art. L123-22" in deleted["crm"]["exemptions"][0]["ground"]
     assert deleted["crm"]["store_client"] == "system:crm"
     assert body["certificate"]["confirmed_by"] == "user:bob"
+    assert body["certificate"]["requested_by_name"] == "Alice Martin, account manager"
     message = await _messages(dsar, end_id, "dsar.contract_end.certificate")
     jws = message["context"]["certificate_jws"]
     assert jws == body["jws"] and keys.header(jws)["typ"] == TYP
@@ -183,5 +196,5 @@ async def _redelivered_purge_changes_nothing(dsar: Dsar, stores: DemoStores, don
     again = await stores.crm.purge_tenant(TenantScope(TENANT, crm_task["id"], done["id"]))
     assert again.records == crm_task["records_affected"]
     assert await stores.crm.count("invoices") == 4
-    after = (await dsar.client.get(f"/v1/contract-ends/{done['id']}", headers=ADMIN)).json()
+    after = (await dsar.client.get(f"/v1/contract-ends/{done['id']}", headers=PLATFORM)).json()
     assert next(t for t in after["tasks"] if t["id"] == crm_task["id"])["records_affected"] == 16

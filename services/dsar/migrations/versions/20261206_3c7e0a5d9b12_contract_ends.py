@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("contract_ref", sa.String(255), nullable=True),
         sa.Column("requested_by", sa.String(255), nullable=False),
+        sa.Column("requested_by_name", sa.String(255), nullable=True),
         _ts("requested_at", nullable=False),
         sa.Column("confirmed_by", sa.String(255), nullable=True),
         _ts("confirmed_at"),
