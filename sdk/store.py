@@ -198,7 +198,9 @@ class Store:
 
     ``erase`` and ``export`` are the minimum. ``rectify``, ``restrict``, ``lift_restriction``,
     ``object``, ``sweep`` and ``sweep_subjects`` are optional: an action not overridden is not
-    registered as supported, so no task of that kind is sent to the store.
+    registered as supported, so no task of that kind is sent to the store. ``export_tenant`` and
+    ``purge_tenant`` (the end of the customer's contract) are optional too: without them the
+    store answers such a task ``unsupported`` and a person closes it.
     """
 
     async def erase(self, identifiers: Identifiers) -> Outcome:
