@@ -20,14 +20,14 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from deploy.cli import app as cli
-from sdk import TenantScope
+from sdk import Identifiers, Outcome, Store, SystemRegistration, TenantScope
 from services.dsar.models import Notification
 from services.dsar.service.contract_end_results import TYP
 from shared.events.catalogue.contract_ends import ContractEndTaskRequested
 from shared.rules import keys
 from shared.runtime.signing import document_signer
 from tests.integration.dsar.support import ADMIN, TENANT, Dsar, serve_dsar
-from tests.integration.sdk.support import DemoStores, demo_stores
+from tests.integration.sdk.support import DemoStores, demo_stores, run_workers, worker_config
 from tests.support.stack import Infra, eventually, token
 
 pytestmark = pytest.mark.integration
@@ -198,3 +198,58 @@ async def _redelivered_purge_changes_nothing(dsar: Dsar, stores: DemoStores, don
     assert await stores.crm.count("invoices") == 4
     after = (await dsar.client.get(f"/v1/contract-ends/{done['id']}", headers=PLATFORM)).json()
     assert next(t for t in after["tasks"] if t["id"] == crm_task["id"])["records_affected"] == 16
+
+
+class Legacy(Store):
+    """A store that answers rights requests but was never taught the end of a contract."""
+
+    async def erase(self, identifiers: Identifiers) -> Outcome:
+        return Outcome.no_data()
+
+    async def export(self, identifiers: Identifiers) -> list[dict[str, Any]]:
+        return []
+
+
+async def test_a_store_that_cannot_purge_is_closed_by_a_person_never_counted_done(
+    infra: Infra, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        registration = SystemRegistration("Legacy ERP", "erp@example.com")
+        async with run_workers([(Legacy(), worker_config(infra, dsar, "erp", tmp_path), registration)]):
+            await dsar.wait_consumers_ready()
+            body = {
+                "mode": "delete",
+                "effective_at": "2026-03-01T00:00:00Z",
+                "reason": "ended",
+                "notify_to": "a@b.example",
+            }
+            cancelled = (await dsar.client.post("/v1/contract-ends", json=body, headers=ALICE)).json()
+            assert (
+                await dsar.client.post(f"/v1/contract-ends/{cancelled['id']}/cancel", headers=ALICE)
+            ).status_code == 200
+            assert (
+                await dsar.client.post(f"/v1/contract-ends/{cancelled['id']}/confirm", headers=BOB)
+            ).status_code == 409
+            end = (await dsar.client.post("/v1/contract-ends", json=body, headers=ALICE)).json()
+            assert (await dsar.client.post(f"/v1/contract-ends/{end['id']}/confirm", headers=BOB)).status_code == 200
+            await dsar.runtime.jobs.run_once(JOB)
+            assert (await dsar.client.post(f"/v1/contract-ends/{end['id']}/cancel", headers=BOB)).status_code == 409
+
+            def unsupported(b: dict[str, Any]) -> bool:
+                return any(t["outcome"] == "unsupported" for t in b["tasks"])
+
+            waiting = await _until(dsar, end["id"], unsupported)
+            assert waiting["state"] == "deleting"  # never silently done
+            (task,) = waiting["tasks"]
+            assert task["state"] == "open" and "purge_tenant" in task["detail"]
+            close = {"outcome": "done", "records": 212, "evidence": "ERP tenant dropped by the DBA, ticket OPS-4411"}
+            closed = await dsar.client.post(
+                f"/v1/contract-ends/{end['id']}/tasks/{task['id']}/close", json=close, headers=BOB
+            )
+            assert closed.status_code == 200, closed.text
+            done = closed.json()
+            assert (done["state"], done["outcome"]) == ("completed", "partial")
+            certificate = (await dsar.client.get(f"/v1/contract-ends/{end['id']}/certificate", headers=PLATFORM)).json()
+            (erp,) = certificate["certificate"]["deleted"]
+            assert (erp["confirmation"], erp["closed_by"], erp["records"]) == ("person", "user:bob", 212)
+            assert erp["evidence"] == close["evidence"]
