@@ -24,6 +24,7 @@ from shared.events.catalogue import Event
 from shared.events.catalogue.contract_ends import (
     ContractEndTaskCompleted,
     ContractEndTaskFailed,
+    ContractEndTaskNeedsPerson,
     ContractEndTaskRequested,
 )
 from shared.events.catalogue.dsar import TaskHold
@@ -45,6 +46,17 @@ def _requested(uow: Uow, task: ContractEndTask) -> ContractEndTaskRequested:
         due_at=task.published_at + retry_delay(uow.settings.task_ack_timeout_s, uow.settings.task_max_attempts),
         attempt=task.attempt,
         holds=[TaskHold.model_validate(hold) for hold in task.holds],
+    )
+
+
+def _needs_person(task: ContractEndTask) -> ContractEndTaskNeedsPerson:
+    """The privacy team's alert: a person must carry the task out and close it."""
+    return ContractEndTaskNeedsPerson(
+        task_id=task.id,
+        contract_end_id=task.contract_end_id,
+        system=task.system_key,
+        action=task.action,
+        reason="manual_system" if task.manual else "unsupported",
     )
 
 
@@ -91,8 +103,7 @@ async def fan_out(uow: Uow, end: ContractEnd, action: str) -> int:
             created_at=now,
         )
         uow.session.add(task)
-        if not system.manual:
-            staged.append((_requested(uow, task), str(end.id)))
+        staged.append((_requested(uow, task) if not system.manual else _needs_person(task), str(end.id)))
     await uow.session.flush()
     await uow.stage_many(staged)
     return len(systems)
@@ -146,6 +157,8 @@ async def apply_result(uow: Uow, event: ContractEndTaskCompleted | ContractEndTa
         task.outcome = "unsupported"
     if task.outcome != "unsupported":
         task.state = "closed"
+    else:
+        await uow.stage(_needs_person(task), str(task.contract_end_id))
     uow.session.add(task)
     uow.audit(
         "contract_end.task_answered",

@@ -160,3 +160,21 @@ def tenant_holds(holds: list[TaskHold], system: str) -> list[TaskHold]:
     reach the store, which keeps what they cover.
     """
     return [h for h in holds if h.whole and h.subject_ref is None and h.system in (None, system)]
+
+
+class ContractEndTaskNeedsPerson(Event):
+    """Sent when a contract end's task waits for a person: a manual system's, or a store's that answered unsupported.
+
+    Nobody else will close it, and the contract end cannot complete before it is closed (with the evidence).
+    """
+
+    event_type: ClassVar[str] = "io.privops.dsar.contract_end.task.manual"
+    topic: ClassVar[str] = topics.DSAR_EVENTS
+    producer: ClassVar[str] = "dsar"
+    keyed_by: ClassVar[str] = KEYED_BY_TENANT
+
+    task_id: uuid.UUID
+    contract_end_id: uuid.UUID
+    system: str
+    action: ContractEndAction
+    reason: Literal["manual_system", "unsupported"]

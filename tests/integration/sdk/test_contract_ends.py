@@ -24,11 +24,12 @@ from sdk import Identifiers, Outcome, Store, SystemRegistration, TenantScope
 from services.dsar.models import Notification
 from services.dsar.service.contract_end_results import TYP
 from shared.events.catalogue.contract_ends import ContractEndTaskRequested
+from shared.events.topics import DSAR_EVENTS
 from shared.rules import keys
 from shared.runtime.signing import document_signer
 from tests.integration.dsar.support import ADMIN, TENANT, Dsar, serve_dsar
 from tests.integration.sdk.support import DemoStores, demo_stores, run_workers, worker_config
-from tests.support.stack import Infra, eventually, token
+from tests.support.stack import Infra, eventually, read_topic, token
 
 pytestmark = pytest.mark.integration
 JOB = "dsar.contract-ends"
@@ -242,6 +243,9 @@ async def test_a_store_that_cannot_purge_is_closed_by_a_person_never_counted_don
             assert waiting["state"] == "deleting"  # never silently done
             (task,) = waiting["tasks"]
             assert task["state"] == "open" and "purge_tenant" in task["detail"]
+            events = await read_topic(infra.broker.bootstrap, dsar.settings.topic(DSAR_EVENTS), expect=3)
+            types = [dict(r.headers)["ce_type"].decode() for r in events]
+            assert "io.privops.dsar.contract_end.task.manual" in types  # the privacy team is alerted
             close = {"outcome": "done", "records": 212, "evidence": "ERP tenant dropped by the DBA, ticket OPS-4411"}
             closed = await dsar.client.post(
                 f"/v1/contract-ends/{end['id']}/tasks/{task['id']}/close", json=close, headers=BOB
