@@ -13,15 +13,18 @@ from sdk.client import PrivopsClient, PrivopsError
 from sdk.config import WorkerConfig
 from sdk.ledger import Ledger
 from sdk.store import (
+    Exemption,
     Hold,
     Identifier,
     Identifiers,
     Outcome,
+    Purged,
     Store,
     SubjectSweep,
     Sweep,
     SweepCounts,
     SystemRegistration,
+    TenantScope,
 )
 from sdk.subjects import subject_ref, subject_refs
 from sdk.tokens import ClientCredentials, StaticToken, TokenRefused, TokenSigner
@@ -29,6 +32,7 @@ from sdk.worker import TaskWorker
 
 __all__ = [
     "ClientCredentials",
+    "Exemption",
     "Hold",
     "Identifier",
     "Identifiers",
@@ -36,6 +40,7 @@ __all__ = [
     "Outcome",
     "PrivopsClient",
     "PrivopsError",
+    "Purged",
     "StaticToken",
     "Store",
     "SubjectSweep",
@@ -43,6 +48,7 @@ __all__ = [
     "SweepCounts",
     "SystemRegistration",
     "TaskWorker",
+    "TenantScope",
     "TokenRefused",
     "TokenSigner",
     "WorkerConfig",

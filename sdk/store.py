@@ -198,7 +198,9 @@ class Store:
 
     ``erase`` and ``export`` are the minimum. ``rectify``, ``restrict``, ``lift_restriction``,
     ``object``, ``sweep`` and ``sweep_subjects`` are optional: an action not overridden is not
-    registered as supported, so no task of that kind is sent to the store.
+    registered as supported, so no task of that kind is sent to the store. ``export_tenant`` and
+    ``purge_tenant`` (the end of the customer's contract) are optional too: without them the
+    store answers such a task ``unsupported`` and a person closes it.
     """
 
     async def erase(self, identifiers: Identifiers) -> Outcome:
@@ -233,6 +235,18 @@ class Store:
         """Delete, anonymise or archive the named subjects' ``sweep.category`` data (retention of one person)."""
         raise NotImplementedError
 
+    async def export_tenant(self, scope: TenantScope) -> dict[str, list[dict[str, Any]]]:
+        """Everything held for the tenant, by dataset (a table, a collection): returned at the contract's end."""
+        raise NotImplementedError
+
+    async def purge_tenant(self, scope: TenantScope) -> Purged:
+        """Delete everything held for the tenant except what the law requires (named in ``exemptions``).
+
+        Art. 28(3)(g) GDPR. A store that does not override this answers ``unsupported``: a person closes
+        its task by hand, so a contract end never counts it as done.
+        """
+        raise NotImplementedError
+
     def overrides(self, name: str) -> bool:
         """True when the subclass implements ``name``."""
         return getattr(type(self), name, None) is not getattr(Store, name)
@@ -249,3 +263,35 @@ class Store:
             "object": "object",
         }
         return [action for action in ALL_ACTIONS if self.overrides(by_method[action])]
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """What a store keeps after a tenant purge, how much, and the law requiring it (named: article and text)."""
+
+    what: str
+    records: int
+    ground: str
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """A contract-end task: everything the store holds for ``tenant_id`` is exported or destroyed.
+
+    ``task_id`` is stable across redeliveries: a store that records what it did under it (in the same
+    transaction as the deletion) answers a redelivered task with the same counts, never deleting twice.
+    """
+
+    tenant_id: str
+    task_id: str
+    contract_end_id: str
+    holds: tuple[Hold, ...] = ()
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a tenant purge did: records deleted, and what was kept with its legal ground."""
+
+    records: int
+    exemptions: tuple[Exemption, ...] = ()
+    detail: str | None = None

@@ -33,11 +33,13 @@ from sdk.client import PrivopsClient, TokenSource
 from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
 from sdk.store import Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
+from sdk.tenant_actions import ContractEndRunner, redo
 from sdk.tokens import ClientCredentials, StaticToken, TokenSigner
 from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.bus.topic_admin import create_missing_topics, produced_topics
 from shared.events import topics
 from shared.events.catalogue import Event, decode, load_all
+from shared.events.catalogue.contract_ends import ContractEndTaskRequested
 from shared.events.catalogue.dsar import DsarTaskFailed, DsarTaskRequested
 from shared.events.catalogue.retention import (
     RetentionSubjectSweepRequested,
@@ -249,7 +251,21 @@ class TaskWorker:
             return await self._on_task(envelope.tenantid, event)
         if isinstance(event, RetentionSweepRequested | RetentionSubjectSweepRequested):
             return await self._on_sweep(envelope.tenantid, event)
+        if isinstance(event, ContractEndTaskRequested):
+            return await self._on_contract_end(envelope.tenantid, event)
         return "ignored"
+
+    async def _on_contract_end(self, tenant: str, event: ContractEndTaskRequested) -> str:
+        """A contract-end task: done once (the ledger; a failure is tried again when re-published)."""
+        item = str(event.task_id)
+        known = await self.ledger.get("contract-end", item)
+        if known is not None and not redo(known, event.attempt):
+            if not known.published or event.attempt > known.attempt:
+                await self._try_publish(known, max(event.attempt, known.attempt))
+            return "duplicate"
+        assert self._http is not None
+        answer = await ContractEndRunner(self.store, self.config, self.tokens, self._http).run(tenant, event)
+        return await self._answer("contract-end", item, tenant, event.attempt, str(event.contract_end_id), answer)
 
     async def _on_task(self, tenant: str, event: DsarTaskRequested) -> str:
         item = str(event.task_id)

@@ -11,7 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from examples.common import NO_SUBJECT_KEY, PER_PERSON, HeldSubjects, NamedSubjects
-from sdk import Hold, Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
+from sdk import (
+    Hold,
+    Identifiers,
+    Outcome,
+    Purged,
+    Store,
+    SubjectSweep,
+    Sweep,
+    SweepCounts,
+    SystemRegistration,
+    TenantScope,
+)
 
 SYSTEM = "analytics"
 REGISTRATION = SystemRegistration(
@@ -40,6 +51,7 @@ CREATE TABLE IF NOT EXISTS events (
     occurred_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ix_events_user ON events(user_id);
+CREATE TABLE IF NOT EXISTS tenant_purges (task_id TEXT PRIMARY KEY, records INTEGER NOT NULL, purged_at TEXT NOT NULL);
 """
 # The retention categories (of the default policy pack) this store holds: events follow the tracker's 13 months.
 SWEPT = ("cookie",)
@@ -129,6 +141,38 @@ class AnalyticsStore(Store):
         profiles = await self.query(f"SELECT * FROM profiles WHERE user_id IN ({marks})", *users)
         events = await self.query(f"SELECT * FROM events WHERE user_id IN ({marks}) ORDER BY occurred_at", *users)
         return [{"table": "profiles", **p} for p in profiles] + [{"table": "events", **e} for e in events]
+
+    async def export_tenant(self, scope: TenantScope) -> dict[str, list[dict[str, Any]]]:
+        """Every profile and event: all of this store's data is the tenant's."""
+        return {
+            "profiles": await self.query("SELECT * FROM profiles ORDER BY user_id"),
+            "events": await self.query("SELECT * FROM events ORDER BY id"),
+        }
+
+    async def purge_tenant(self, scope: TenantScope) -> Purged:
+        """Delete every profile and event (nothing here is kept by law); a redelivered task reports the first run."""
+        return await asyncio.to_thread(self._purge, scope.task_id)
+
+    def _purge(self, task_id: str) -> Purged:
+        with self.lock:
+            self.db.execute("BEGIN")
+            try:
+                done = self.db.execute("SELECT records FROM tenant_purges WHERE task_id = ?", (task_id,)).fetchone()
+                if done is None:
+                    events = self.db.execute("DELETE FROM events").rowcount
+                    profiles = self.db.execute("DELETE FROM profiles").rowcount
+                    records, detail = events + profiles, f"{profiles} profile(s), {events} event(s)"
+                    # Recorded in the deletion's transaction: a redelivered task finds it and deletes nothing more.
+                    self.db.execute(
+                        "INSERT INTO tenant_purges VALUES (?, ?, ?)", (task_id, records, datetime.now(UTC).isoformat())
+                    )
+                else:
+                    records, detail = int(done["records"]), "already purged under this task"
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return Purged(records, detail=detail)
 
     async def erase(self, identifiers: Identifiers) -> Outcome:
         """Delete the profile and every event, unless a legal hold keeps one of the categories they are data of."""

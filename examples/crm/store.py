@@ -10,6 +10,7 @@ import asyncpg
 
 from examples.common import NO_SUBJECT_KEY, PER_PERSON, HeldSubjects, NamedSubjects
 from examples.crm.holds import held_contacts
+from examples.crm.tenant import TENANT_SCHEMA, CrmTenant
 from sdk import Hold, Identifiers, Outcome, Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 
 SYSTEM = "crm"
@@ -113,7 +114,7 @@ async def ensure_database(url: str) -> None:
         await admin.close()
 
 
-class CrmStore(Store):
+class CrmStore(CrmTenant, Store):
     """Contacts found by email, user id or phone; invoices survive an erasure (legal obligation)."""
 
     def __init__(self, pool: asyncpg.Pool, subject_key: bytes | None = None) -> None:
@@ -127,7 +128,7 @@ class CrmStore(Store):
         pool = await asyncpg.create_pool(plain_url(url), min_size=1, max_size=4)
         store = cls(pool, subject_key)
         async with pool.acquire() as conn:
-            await conn.execute(SCHEMA)
+            await conn.execute(SCHEMA + TENANT_SCHEMA)
         if seed:
             await store.seed()
         return store

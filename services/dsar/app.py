@@ -36,6 +36,11 @@ SPEC = ServiceSpec(
             "name": "portability",
             "description": "Packages sent to another controller (GDPR Art. 20(2)) and the package's JSON Schema",
         },
+        {
+            "name": "contract ends",
+            "description": "A customer's (tenant's) data returned and destroyed in every system, with a signed "
+            "certificate of destruction (GDPR Art. 28(3)(g)); four eyes",
+        },
     ],
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.dsar.service.contract_end_tasks import apply_result as apply_contract_end_result
 from services.dsar.service.disclosures import record_disclosure
 from services.dsar.service.holds import record_placed, record_released
 from services.dsar.service.notifications import record_outcome
@@ -13,6 +14,7 @@ from services.dsar.service.tasks import apply_result
 from shared.bus.consumer import EventContext, Subscription
 from shared.bus.notifications import notification_outcomes
 from shared.bus.store import dsar_task_subscription
+from shared.events.catalogue.contract_ends import ContractEndTaskCompleted, ContractEndTaskFailed
 from shared.events.catalogue.dsar import DsarTaskCompleted, DsarTaskFailed
 from shared.events.catalogue.retention import LegalHoldPlaced, LegalHoldReleased
 from shared.events.catalogue.subprocessor import PersonalDataDisclosed
@@ -21,6 +23,13 @@ from shared.events.catalogue.subprocessor import PersonalDataDisclosed
 async def on_task_result(session: AsyncSession, event: DsarTaskCompleted | DsarTaskFailed, ctx: EventContext) -> None:
     """Close the task with the store's answer; a result for an unknown task raises (dead-lettered)."""
     await apply_result(ctx.unit_of_work(session, actor=f"system:{event.system}"), event)
+
+
+async def on_contract_end_result(
+    session: AsyncSession, event: ContractEndTaskCompleted | ContractEndTaskFailed, ctx: EventContext
+) -> None:
+    """Close a contract end's task with the store's answer (once), and move the contract end on."""
+    await apply_contract_end_result(ctx.unit_of_work(session, actor=f"system:{event.system}"), event)
 
 
 async def on_hold_placed(session: AsyncSession, event: LegalHoldPlaced, ctx: EventContext) -> None:
@@ -45,6 +54,10 @@ SUBSCRIPTIONS = [
         batched=True,  # database only; a burst of results closes in a few transactions
     ),
     notification_outcomes("dsar", record_outcome, batched=True),  # database only
+    Subscription(
+        name="contract-end-results",
+        handlers={ContractEndTaskCompleted: on_contract_end_result, ContractEndTaskFailed: on_contract_end_result},
+    ),
     Subscription(
         name="legal-holds",
         handlers={LegalHoldPlaced: on_hold_placed, LegalHoldReleased: on_hold_released},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.dsar.service.certificates import sign_pending
+from services.dsar.service.contract_ends import run_contract_ends
 from services.dsar.service.periodic import check_deadlines, purge_expired_content, redeliver_tasks
 from services.dsar.service.transfer_delivery import deliver_transfers
 from shared.runtime.jobs import PeriodicJob
@@ -15,4 +16,6 @@ JOBS = [
     PeriodicJob("dsar.certificate-signing", sign_pending, interval_s=5.0),
     # Portability packages due to the receiving controller (Art. 20(2)): first sends and back-off retries.
     PeriodicJob("dsar.portability-transfer", deliver_transfers, interval_s=5.0),
+    # Contract ends: start on their effective date, return, delete, certify; re-publish unanswered tasks.
+    PeriodicJob("dsar.contract-ends", run_contract_ends, interval_s=30.0),
 ]

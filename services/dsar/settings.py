@@ -47,3 +47,9 @@ class DsarSettings(ServiceSettings):
                 "DSAR_PORTABILITY_LOOPBACK lets requests send packages to this machine: development and tests only"
             )
         return self
+
+    contract_end_return_days: int = Field(
+        default=30,
+        ge=1,
+        description="After a contract end's returned data is ready, deletion starts at its download or after this",
+    )

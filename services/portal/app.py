@@ -30,6 +30,7 @@ SPEC = ServiceSpec(
     routers=ROUTERS,
     subscriptions=SUBSCRIPTIONS,
     jobs=JOBS,
+    owns_tables=False,  # no tables: the services it calls refuse an ended tenant's tokens
 )
 
 

@@ -18,6 +18,8 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus.consumer import EventContext, Subscription
+from shared.bus.tenant_store import TenantData, answer_contract_end
+from shared.events.catalogue.contract_ends import ContractEndTaskRequested
 from shared.events.catalogue.dsar import (
     KEPT_WHOLE,
     DsarTaskCompleted,
@@ -163,8 +165,15 @@ def dsar_task_subscription(system: str, actions: StoreActions, actor: str = "dsa
         )
         log.info("store.task_done", system=system, action=event.action, outcome=result.outcome)
 
+    async def on_contract_end(session: AsyncSession, event: ContractEndTaskRequested, ctx: EventContext) -> None:
+        # A service's tenant data is declared once (``tenant_data``); without it the task is answered unsupported.
+        data: TenantData | None = getattr(actions, "tenant_data", None)
+        await answer_contract_end(ctx.unit_of_work(session, actor=actor), ctx, event, data)
+
     return Subscription(
         name="dsar-tasks",
-        handlers={DsarTaskRequested: on_task},
-        accepts=lambda event: isinstance(event, DsarTaskRequested) and event.system == system,
+        handlers={DsarTaskRequested: on_task, ContractEndTaskRequested: on_contract_end},
+        accepts=lambda event: (
+            isinstance(event, DsarTaskRequested | ContractEndTaskRequested) and event.system == system
+        ),
     )

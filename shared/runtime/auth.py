@@ -75,6 +75,7 @@ def issue_token(
     ttl: timedelta = timedelta(hours=12),
     audience: str | None = None,
     issuer: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
     """Sign an HS256 token for ``tenant`` with ``scopes`` (used by the CLI, tests and service calls)."""
     if not TENANT_PATTERN.match(tenant):
@@ -92,7 +93,7 @@ def issue_token(
         claims["aud"] = audience
     if issuer:
         claims["iss"] = issuer
-    return jwt.encode(claims, secret, algorithm=ALGORITHM_HS)
+    return jwt.encode({**(extra or {}), **claims}, secret, algorithm=ALGORITHM_HS)
 
 
 class TokenVerifier:
@@ -114,6 +115,15 @@ class TokenVerifier:
         self._issuer = issuer
         # Verified tokens, so a client reusing its token skips the signature check until expiry.
         self._verified: OrderedDict[str, Principal] = OrderedDict()
+        # Tenants whose contract has ended (``shared.runtime.tenant_ends`` keeps it current): their tokens are
+        # refused, but a privops service's own (it finishes the contract end's work).
+        self.ended_tenants: set[str] = set()
+
+    def ended(self, principal: Principal) -> bool:
+        """True when the principal is an ended tenant's own (not a privops service's, nor a platform client's)."""
+        if principal.tenant_id not in self.ended_tenants:
+            return False
+        return not (principal.subject.startswith("service:") or principal.claims.get("platform") is True)
 
     async def verify(self, token: str) -> Principal:
         """Return the token's principal or raise Unauthorized with the reason."""
@@ -121,6 +131,8 @@ class TokenVerifier:
         if cached is not None:
             return cached
         principal = await self._verify(token)
+        if self.ended(principal):
+            raise Unauthorized("The contract of this token's tenant has ended: its tokens are no longer accepted.")
         self._verified[token] = principal
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
@@ -131,7 +143,7 @@ class TokenVerifier:
         principal = self._verified.get(token)
         if principal is None:
             return None
-        if principal.claims["exp"] > time.time():
+        if principal.claims["exp"] > time.time() and not self.ended(principal):
             return principal
         self._verified.pop(token, None)  # expired: forget it
         return None

@@ -29,7 +29,7 @@ from sqlmodel import SQLModel
 from shared.bus import consumer, outbox  # noqa: F401
 
 # Imported for their side effect: the platform tables join SQLModel.metadata.
-from shared.runtime import audit  # noqa: F401
+from shared.runtime import audit, tenant_ends  # noqa: F401
 
 
 def alembic_config(service: str, database_url: str) -> Config:

@@ -44,6 +44,7 @@ from shared.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
 from shared.runtime.problems import install_problem_handlers, refuse_nul
 from shared.runtime.settings import ServiceSettings
 from shared.runtime.signing import document_keys_router
+from shared.runtime.tenant_ends import keep_refreshed, tenant_ends_subscription
 
 log = structlog.get_logger("privops.service")
 
@@ -80,6 +81,8 @@ class ServiceSpec:
     evidence: Sequence[EvidenceSection] | None = None
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     version: str = "0.1.0"
+    # A service with tables records ended tenants and refuses their tokens (``shared.runtime.tenant_ends``).
+    owns_tables: bool = True
 
 
 @dataclass
@@ -94,6 +97,8 @@ class Runtime:
     consumers: list[ConsumerRunner]
     jobs: JobRunner
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # What every process runs, API-only ones too: the ended tenants' refresh (``shared.runtime.tenant_ends``).
+    watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 def builtin_jobs() -> list[PeriodicJob]:
@@ -111,6 +116,11 @@ def builtin_jobs() -> list[PeriodicJob]:
         PeriodicJob("audit.seal", seal_audit, interval_s=1.0),
         PeriodicJob("outbox.purge", purge_outbox, interval_s=3600.0),
     ]
+
+
+def subscriptions_of(spec: ServiceSpec) -> list[Subscription]:
+    """The service's subscriptions, and the one every service runs: ended tenants (their tokens are refused)."""
+    return [*spec.subscriptions, *([tenant_ends_subscription()] if spec.owns_tables else [])]
 
 
 async def ensure_topics(settings: ServiceSettings, topics: set[str], partitions: int = TOPIC_PARTITIONS) -> None:
@@ -155,9 +165,9 @@ async def _producer_for(spec: ServiceSpec, settings: ServiceSettings) -> AIOKafk
         return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     producer = await start_producer(settings)
     topics = produced_topics(settings.service_name)
-    for sub in spec.subscriptions:
+    for sub in subscriptions_of(spec):
         topics |= set(sub.topic_names())
-    await ensure_topics(settings, topics | {dead_letter_topic(s.group_id(settings)) for s in spec.subscriptions})
+    await ensure_topics(settings, topics | {dead_letter_topic(s.group_id(settings)) for s in subscriptions_of(spec)})
     return producer
 
 
@@ -193,7 +203,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         relay = OutboxRelay(database, producer, settings)
         consumers = [
             ConsumerRunner(sub, database=database, producer=producer, settings=settings, clock=the_clock)
-            for sub in spec.subscriptions
+            for sub in subscriptions_of(spec)
         ]
         job_context = JobContext(database=database, clock=the_clock, settings=settings)
         jobs = JobRunner([*builtin_jobs(), *spec.jobs], job_context)
@@ -207,6 +217,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
             runtime.tasks += [asyncio.create_task(c.run(), name=f"{c.group}.consumer") for c in consumers]
             if settings.jobs_enabled:
                 runtime.tasks.append(asyncio.create_task(jobs.run(), name=f"{spec.name}.jobs"))
+        # Every process, API-only ones too, refuses the tokens of tenants whose contract has ended.
+        if spec.owns_tables:
+            runtime.watchers.append(asyncio.create_task(keep_refreshed(database, app.state), name=f"{spec.name}.ends"))
         settle_heap()
         log.info("service.started", service=spec.name, role=role.value, public_url=settings.public_url)
         try:
@@ -220,6 +233,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+            for watcher in runtime.watchers:
+                watcher.cancel()
+            await asyncio.gather(*runtime.watchers, return_exceptions=True)
             await producer.stop()
             await database.dispose()
             log.info("service.stopped", service=spec.name)

@@ -7,6 +7,7 @@ here fails the matrix: add the object to its service's factory when you add such
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -123,7 +124,34 @@ async def dsar(svc: RunningService, tenant: str) -> dict[str, str]:
         "task_id": task["id"],
         "key": "crm",
         "notification_id": str(notification),
+        "end_id": await contract_end(svc, tenant),
     }
+
+
+async def contract_end(svc: RunningService, tenant: str) -> str:
+    """A contract end asked for and confirmed (four eyes), then marked completed with its certificate.
+
+    Completed by hand in the database: a real completion would end the tenant, whose tokens every
+    service then refuses (the matrix needs them).
+    """
+    from services.dsar.models import ContractEnd
+
+    body = {
+        "mode": "delete",
+        "effective_at": "2099-01-01T00:00:00Z",
+        "reason": "contract terminated",
+        "notify_to": EMAIL,
+    }
+    end = await call(svc, tenant, "POST", "/v1/contract-ends", body)
+    approver = bearer(tenant, *ALL_SCOPES, subject="second-approver")
+    await call(svc, tenant, "POST", f"/v1/contract-ends/{end['id']}/confirm", headers=approver)
+    async with svc.runtime.database.session() as session:
+        row = await session.get(ContractEnd, uuid.UUID(end["id"]))
+        assert row is not None
+        row.state, row.certificate_id, row.signature = "completed", uuid.uuid4(), "e30.e30.c2ln"
+        row.certificate = {"outcome": "complete", "deleted": []}
+        session.add(row)
+    return str(end["id"])
 
 
 async def retention(svc: RunningService, tenant: str) -> dict[str, str]:

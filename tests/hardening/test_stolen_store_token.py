@@ -44,6 +44,7 @@ STORE = {"client_id": "crm-store", "name": "CRM data store", "kind": "store", "s
 STORE_ROUTES = {
     ("dsar", "GET", "/v1/tasks/{task_id}/claim"),
     ("dsar", "PUT", "/v1/tasks/{task_id}/export"),
+    ("dsar", "PUT", "/v1/contract-end-tasks/{task_id}/export"),
     ("dsar", "PUT", "/v1/systems/{key}"),
 }
 SYSTEM = {"name": "CRM", "owner": "ops@example.com", "actions": ["erase"]}

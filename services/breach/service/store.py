@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlmodel import col, delete, func, select, update
 
+from services.breach import models as tenant_tables
 from services.breach.models import AffectedContact, AffectedSubject, Delivery, Incident
 from services.breach.service import Uow
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 
 REGISTER_DUTY = "GDPR Art. 33(5): the breach register is a legal obligation; no individual processing to stop"
 ERASED = "erased"
@@ -27,6 +29,64 @@ def _affected(task: TaskInput) -> Any:
 
 class BreachStore:
     """DSAR actions on the breach register's subject references."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): The people affected (keyed references) and the contacts go; the
+    # register stays (Art. 33(5)).
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.AffectedContact,
+            tenant_tables.AffectedSubject,
+            tenant_tables.TenantSettings,
+        ),
+        kept=(
+            (
+                tenant_tables.Incident,
+                "breach register entries",
+                "GDPR Art. 33(5): the breach register (facts, effects, remedial action) is kept to let the "
+                "supervisory authority verify compliance",
+            ),
+            (
+                tenant_tables.TimelineEntry,
+                "breach timeline entries",
+                "GDPR Art. 33(5): part of the breach register",
+            ),
+            (
+                tenant_tables.Assessment,
+                "breach assessments",
+                "GDPR Art. 33(5): part of the breach register",
+            ),
+            (
+                tenant_tables.Deadline,
+                "breach deadlines",
+                "GDPR Art. 33(5): part of the breach register",
+            ),
+            (
+                tenant_tables.DeadlineAlert,
+                "breach deadline alerts",
+                "GDPR Art. 33(5): part of the breach register",
+            ),
+            (
+                tenant_tables.Notice,
+                "breach notices",
+                "GDPR Art. 33(5) and 34: the notices sent are part of the register",
+            ),
+            (
+                tenant_tables.Delivery,
+                "breach notice deliveries",
+                "GDPR Art. 33(5) and 34: proof the notices were delivered",
+            ),
+            (
+                tenant_tables.NoticeApproval,
+                "customers' approvals of notices to people",
+                "GDPR Art. 28(3)(f) and 34: the controller's decision on telling the people affected, with the notice",
+            ),
+            (
+                tenant_tables.IncidentSequence,
+                "breach register numbering",
+                "GDPR Art. 33(5): part of the breach register",
+            ),
+        ),
+    )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Remove the subject and their kept address from every incident, and from notice deliveries (counts stay)."""

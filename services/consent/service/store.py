@@ -8,6 +8,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
+from services.consent import models as tenant_tables
 from services.consent.domain import LawfulBasis, build_iso_receipt
 from services.consent.models import (
     ConsentReceipt,
@@ -25,6 +26,7 @@ from services.consent.service.history import record_json
 from services.consent.service.receipts import claims_of, facts_from
 from services.consent.service.recording import Capture
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 from shared.runtime.repository import find
 
 SYSTEM = "privops-consent"
@@ -33,6 +35,34 @@ ACTOR = "dsar-task"
 
 class ConsentStore:
     """Erase, export, restrict and object for one subject, in the unit of work of the task's event."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): consent decisions and receipts are the customer's proof of consent
+    # (Art. 7(1)): returned to it, then deleted. Published notice texts name no person and cannot change (a
+    # trigger refuses it): they stay as the record of what people were shown.
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.NoticeRecipient,
+            tenant_tables.NoticeCampaign,
+            tenant_tables.SubjectContact,
+            tenant_tables.ConsentReceipt,
+            tenant_tables.ConsentState,
+            tenant_tables.SubjectStatus,
+            tenant_tables.SubjectFlagChange,
+            tenant_tables.ConsentRecord,
+            tenant_tables.ImportJob,
+            tenant_tables.PurposeRulesVersion,
+            tenant_tables.Purpose,
+            tenant_tables.ControllerProfile,
+        ),
+        kept=(
+            (
+                tenant_tables.NoticeVersion,
+                "published notice versions",
+                "not personal data: the notice texts as published, immutable evidence of what people were told "
+                "(GDPR Art. 7(1) and 13)",
+            ),
+        ),
+    )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Delete the records kept under each of the subject's identifiers; keep hashed suppression entries as proof."""

@@ -1,6 +1,6 @@
 """HTTP routes of the DSAR service (thin: rules in domain/, use cases in service/)."""
 
-from services.dsar.api import manual, portability, public, requests, settings, systems, tasks
+from services.dsar.api import contract_ends, manual, portability, public, requests, settings, systems, tasks
 
 ROUTERS = [
     requests.router,
@@ -10,4 +10,6 @@ ROUTERS = [
     systems.router,
     settings.router,
     public.router,
+    contract_ends.router,
+    contract_ends.stores,
 ]

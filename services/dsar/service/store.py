@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from services.dsar import models as tenant_tables
 from services.dsar.models import DsarRequest
 from services.dsar.service import Uow
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 
 # Records of rights requests are the controller's evidence of compliance; their identifiers are
 # purged when each request closes, so only the keyed reference and dates remain.
@@ -17,6 +19,36 @@ KEPT_AS_EVIDENCE = "Art. 17(3)(b) and (e), Art. 5(2) GDPR: records of rights req
 
 class DsarOwnData:
     """Answers the tasks addressed to ``privops-dsar``."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): Requests' records and certificates stay as evidence; contract ends and
+    # their certificates are never purged.
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.Notification,
+            tenant_tables.Verification,
+            tenant_tables.IdempotencyKey,
+            tenant_tables.SubjectRecipient,
+            tenant_tables.SubjectDisclosure,
+            tenant_tables.PortabilityTransfer,
+            tenant_tables.DsarTask,
+            tenant_tables.LegalHold,
+            tenant_tables.ExportPackage,
+            tenant_tables.DataSystem,
+            tenant_tables.DsarTenantSettings,
+        ),
+        kept=(
+            (
+                tenant_tables.DsarRequest,
+                "rights-request records (keyed references and dates)",
+                "GDPR Art. 5(2) and 12: records of rights requests are evidence of how they were answered",
+            ),
+            (
+                tenant_tables.ErasureCertificate,
+                "certificates of erasure",
+                "GDPR Art. 5(2) and 17(3)(e): signed proof of each erasure, kept for legal claims",
+            ),
+        ),
+    )
 
     async def _requests(self, uow: Uow, task: TaskInput) -> list[DsarRequest]:
         rows = await uow.session.exec(

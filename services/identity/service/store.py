@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+from services.identity import models as tenant_tables
 from services.identity.models import LoginFailure, UserAccount
 from services.identity.service import Uow
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 
 SYSTEM = "privops-identity"
 EXPORTED = {"email", "name", "roles", "created_at", "updated_at", "last_login_at", "disabled_at"}
@@ -32,6 +34,25 @@ def _mine(task: TaskInput) -> Any:
 
 class AccountStore:
     """DSAR actions on the console accounts of a person."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): Accounts and clients go, so the tenant's sign-ins and token requests
+    # are refused; document keys stay.
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.LoginFailure,
+            tenant_tables.AuthorizationCode,
+            tenant_tables.UserAccount,
+            tenant_tables.Client,
+        ),
+        kept=(
+            (
+                tenant_tables.SigningKey,
+                "document signing keys",
+                "not personal data: the tenant's public document keys verify its certificates of erasure and "
+                "destruction offline (GDPR Art. 5(2))",
+            ),
+        ),
+    )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Delete the person's disabled accounts; keep active ones (exempt, see the module's note)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.events.catalogue import Event
 from shared.events.catalogue.breach import BreachDeadlineAlert, BreachNotificationDue, BreachNotificationOverdue
+from shared.events.catalogue.contract_ends import ContractEndTaskNeedsPerson
 from shared.events.catalogue.dsar import (
     DsarDeadlineApproaching,
     DsarDeadlineOverdue,
@@ -137,6 +138,23 @@ def _transfer(event: DsarPortabilityTransferFailed) -> Alert:
     )
 
 
+def _contract_end(event: ContractEndTaskNeedsPerson) -> Alert:
+    end, task = str(event.contract_end_id), str(event.task_id)
+    return Alert(
+        template=template_of(event),
+        threshold=f"{event.event_type}:{task}",
+        level="warning",
+        context={
+            "task_id": task,
+            "contract_end_id": end,
+            "system": event.system,
+            "action": event.action,
+            "manual": event.reason == "manual_system",
+        },
+        link=Link("dsar", f"/dsar/contract-ends/{end}", f"/v1/contract-ends/{end}"),
+    )
+
+
 def _breach(event: BreachDeadlineAlert, threshold: str, level: str, extra: dict[str, Any]) -> Alert:
     incident = str(event.incident_id)
     return Alert(
@@ -202,6 +220,7 @@ ALERTS: dict[type[Event], Callable[[Any], Alert]] = {
     DsarTaskEscalated: _task,
     DsarManualTaskOpened: _manual,
     DsarPortabilityTransferFailed: _transfer,
+    ContractEndTaskNeedsPerson: _contract_end,
     BreachNotificationDue: _due,
     BreachNotificationOverdue: _overdue,
     RetentionSweepEscalated: _sweep,

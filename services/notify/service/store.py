@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+from services.notify import models as tenant_tables
 from services.notify.models import Message
 from services.notify.service import Uow
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 
 SYSTEM = "privops-notify"
 EXPORTED = {
@@ -41,6 +43,17 @@ def _mine(task: TaskInput) -> Any:
 
 class MessageStore:
     """DSAR actions on the messages sent to a subject."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): Messages, delivery records and the tenant's templates go.
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.DeliveryAttempt,
+            tenant_tables.Message,
+            tenant_tables.TemplateOverride,
+            tenant_tables.TenantProfile,
+        ),
+        kept=(),
+    )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Delete the subject's delivered or failed messages and their attempts; keep those still to deliver."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.retention import models as tenant_tables
 from services.retention.service import Uow
 from services.retention.service.holds import subject_holds
 from services.retention.service.schedules import cancel_for_subject, subject_records
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 
 SYSTEM = "privops-retention"
 HOLD_EXEMPTION = "Art. 17(3)(e) GDPR: legal hold"
@@ -15,6 +17,28 @@ HOLD_EXEMPTION = "Art. 17(3)(e) GDPR: legal hold"
 
 class RetentionStore:
     """What retention does with one subject's data when a rights request reaches it."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): Schedules and policies go; holds and sweep records stay as evidence.
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.SubjectSchedule,
+            tenant_tables.SystemCategory,
+            tenant_tables.DataSystem,
+            tenant_tables.PolicyVersion,
+        ),
+        kept=(
+            (
+                tenant_tables.LegalHoldRow,
+                "legal holds",
+                "GDPR Art. 17(3)(e): data needed for legal claims; the holds are the record of why data was kept",
+            ),
+            (
+                tenant_tables.SweepRun,
+                "retention sweep records",
+                "GDPR Art. 5(2) and 28(3)(h): evidence of the deletions carried out (no personal data)",
+            ),
+        ),
+    )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Cancel the pending schedules of every identifier of the subject, unless a legal hold keeps them."""

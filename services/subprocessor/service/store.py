@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
+from services.subprocessor import models as tenant_tables
 from services.subprocessor.models import CustomerContact
 from services.subprocessor.service import Uow
 from shared.bus.store import StoreResult, TaskInput
+from shared.bus.tenant_store import TenantData
 
 SYSTEM = "privops-subprocessor"
 
@@ -21,6 +23,28 @@ def _mine(task: TaskInput) -> Any:
 
 class ContactStore:
     """DSAR actions on customer contacts (notices themselves name no person and are kept as proof)."""
+
+    # At a contract's end (Art. 28(3)(g) GDPR): The register, its customers, contacts and notices are returned, then
+    # deleted.
+    tenant_data = TenantData(
+        deleted=(
+            tenant_tables.DemandLogEntry,
+            tenant_tables.DemandDisclosure,
+            tenant_tables.DemandDeferral,
+            tenant_tables.DemandSubject,
+            tenant_tables.AuthorityDemand,
+            tenant_tables.Objection,
+            tenant_tables.NoticeLogEntry,
+            tenant_tables.ChangeNotice,
+            tenant_tables.CustomerSubprocessor,
+            tenant_tables.CustomerContact,
+            tenant_tables.Customer,
+            tenant_tables.SubprocessorChange,
+            tenant_tables.SubprocessorVersion,
+            tenant_tables.Subprocessor,
+        ),
+        kept=(),
+    )
 
     async def erase(self, uow: Uow, task: TaskInput) -> StoreResult:
         """Delete the contact entries; emails already requested can no longer be claimed."""

@@ -101,6 +101,14 @@ def decode(envelope: CloudEvent) -> Event:
 
 def load_all() -> dict[str, type[Event]]:
     """Import every catalogue module and return the complete catalogue."""
-    from shared.events.catalogue import breach, consent, dsar, notifications, retention, subprocessor  # noqa: F401
+    from shared.events.catalogue import (  # noqa: F401
+        breach,
+        consent,
+        contract_ends,
+        dsar,
+        notifications,
+        retention,
+        subprocessor,
+    )
 
     return dict(sorted(CATALOGUE.items()))

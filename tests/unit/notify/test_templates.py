@@ -91,6 +91,12 @@ CONTEXT = {
     "renewal": False,
     "renewal_url": None,
     "unsubscribe_url": "https://consent.example/v1/public/tenants/demo/unsubscribe?token=t",
+    # contract ends
+    "contract_end_id": "CE-1",
+    "contract_ref": "MSA-2024-017",
+    "outcome": "partial",
+    "certificate_jws": "eyJhbGciOiJFZERTQSJ9.e30.c2ln",
+    "jwks_url": "https://example.test/.well-known/privops/tenants/acme/jwks.json",
 }
 
 

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 from services.consent.settings import ConsentSettings
-from shared.rules.errors import Conflict
+from shared.rules.errors import Conflict, Unauthorized
 from shared.runtime.auth import Principal, TokenVerifier, admin_scopes, issue_token, require
 from shared.runtime.problems import install_problem_handlers
 from shared.runtime.settings import SettingsError, load_settings
@@ -182,3 +182,20 @@ async def test_database_value_errors_are_bad_input_however_the_driver_wrapped_th
     request = Request({"type": "http", "method": "POST", "path": "/v1/x", "headers": [], "query_string": b""})
     response = await render_error(request, DBAPIError("INSERT …", {}, wrapped))
     assert response.status_code == status
+
+
+async def test_an_ended_tenants_own_tokens_are_refused_even_cached() -> None:
+    verifier = TokenVerifier(SECRET)
+    now = datetime.now(UTC)
+    own = issue_token(SECRET, "acme", ["dsar:admin"], now=now, subject="client:acme-admin")
+    service = issue_token(SECRET, "acme", ["identity:sign"], now=now, subject="service:dsar")
+    operator = issue_token(SECRET, "acme", ["dsar:admin"], now=now, subject="client:ops", extra={"platform": True})
+    other = issue_token(SECRET, "globex", ["dsar:admin"], now=now, subject="client:globex-admin")
+    for token in (own, service, operator, other):
+        await verifier.verify(token)  # cached from now on
+    verifier.ended_tenants = {"acme"}
+    assert verifier.cached(own) is None
+    with pytest.raises(Unauthorized, match="contract of this token's tenant has ended"):
+        await verifier.verify(own)
+    for token in (service, operator, other):  # privops' services, the platform's clients, other tenants
+        assert (await verifier.verify(token)).subject
