@@ -555,7 +555,7 @@ async def test_each_role_may_post_exactly_what_its_scopes_give(
     assert set(NEEDS) == set(POSTS)
     services.changes.append(_change())
     csrf = await as_role(client, services, role)
-    session = Session(sid="s", token="t", tenant="demo", email="", name=None, scopes=frozenset(ROLES[role]))
+    session = Session(sid="s", token="t", tenant="demo", email="", name=None, scopes=frozenset(ROLES[role]), csrf="")
     for path, scope in NEEDS.items():
         answer = await client.post(path, data={"csrf": csrf, "action": "extend", "manual": "no"})
         allowed = session.may(scope)

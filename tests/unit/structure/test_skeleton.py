@@ -22,7 +22,6 @@ REQUIRED = {
     "__init__.py",
     "app.py",
     "settings.py",
-    "models.py",
     "schemas",
     "api",
     "api/__init__.py",
@@ -36,7 +35,7 @@ REQUIRED = {
     "jobs.py",
     "migrations",
 }
-ALLOWED_TOP = {"__init__.py", "app.py", "settings.py", "models.py", "schemas", "schemas.py", "api", "service"}
+ALLOWED_TOP = {"__init__.py", "app.py", "settings.py", "models.py", "models", "schemas", "schemas.py", "api", "service"}
 ALLOWED_TOP |= {"domain", "handlers.py", "jobs.py", "migrations", "templates", "static", "__pycache__"}
 HEAVY = ("fastapi", "starlette", "sqlalchemy", "sqlmodel", "asyncpg", "aiokafka")
 MAX_LINES = 400
@@ -52,6 +51,7 @@ def test_service_has_the_skeleton(service: str) -> None:
     missing = sorted(p for p in REQUIRED if not (base / p).exists())
     assert not missing, f"services/{service} lacks {missing}"
     assert (base / "schemas.py").exists() != (base / "schemas").is_dir(), "schemas is one module or one package"
+    assert (base / "models.py").exists() != (base / "models").is_dir(), "models is one module or one package"
     extra = sorted(p.name for p in base.iterdir() if p.name not in ALLOWED_TOP)
     assert not extra, f"services/{service} has {extra} outside the skeleton (docs/development.md)"
 
