@@ -232,3 +232,131 @@ class MoreConsole(Console):
                 },
             )
         return httpx.Response(200, json=end)
+
+
+@dataclass
+class PeopleConsole(MoreConsole):
+    """With notices to individuals (breach), notice campaigns (consent) and portability transfers (DSAR)."""
+
+    newsletter_notices: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+
+    def _breach(self, method: str, path: str, body: Any) -> httpx.Response:
+        parts = path.strip("/").split("/")  # v1, incidents|notices, id, action
+        if parts[1] == "incidents" and parts[-1] == "affected-contacts":
+            self.contacts.extend(body["contacts"])
+            total = len(self.contacts)
+            return httpx.Response(200, json={"added": len(body["contacts"]), "total": total, "with_address": total})
+        if parts[1] != "notices" or parts[-1] == "send":
+            return super()._breach(method, path, body)
+        notice = next((n for n in self.notices if n["id"] == parts[2]), None)
+        if notice is None:
+            return problem(404, "No such notice.")
+        action = parts[3]
+        if action == "approvals":
+            return httpx.Response(200, json=[a for a in self.approvals if a["notice_id"] == notice["id"]])
+        if action == "deliveries":
+            counts = {"delivered": 118, "failed": 2}
+            return httpx.Response(
+                200, json={"notice_id": notice["id"], "total": 120, "counts": counts, "complete": True}
+            )
+        if action == "public-communication":
+            notice |= {"public_communication": body, "status": "sent", "sent_at": NOW.isoformat()}
+            return httpx.Response(200, json=notice)
+        if notice.get("approval_status") != "pending":
+            return problem(409, f"the customer already {notice.get('approval_status')} notice {notice['id']}")
+        approval = {
+            "id": str(uuid.uuid4()),
+            "notice_id": notice["id"],
+            "customer_id": "acme",
+            "method": "link" if action == "approval-request" else "recorded",
+            "status": "pending" if action == "approval-request" else body["decision"],
+            "requested_by": ME,
+            "requested_at": NOW.isoformat(),
+            "expires_at": (NOW + timedelta(days=7)).isoformat() if action == "approval-request" else None,
+            "mail_status": "requested" if action == "approval-request" else None,
+            "mail_detail": None,
+            "decided_at": None if action == "approval-request" else NOW.isoformat(),
+            "decided_by_name": (body or {}).get("name"),
+            "decided_by_email": (body or {}).get("email"),
+            "customer_reference": None,
+            "means": (body or {}).get("means"),
+            "reason": (body or {}).get("reason"),
+            "recorded_by": ME,
+        }
+        self.approvals.append(approval)
+        if action == "approval":
+            notice["approval_status"] = body["decision"]
+        return httpx.Response(201, json=approval)
+
+    def _consent(self, method: str, path: str, body: Any) -> httpx.Response:
+        if path == "/v1/purposes/newsletter/notices" and method == "GET" and self.newsletter_notices:
+            return httpx.Response(200, json=self.newsletter_notices)
+        if path.endswith("/notices") and method == "POST":
+            if path != "/v1/purposes/newsletter/notices":
+                return problem(404, "No such purpose.")
+            self.published.append(body)
+            return httpx.Response(201, json={"purpose": "newsletter", "version": 3} | body)
+        if "/campaign" in path:
+            key = "/".join(path.split("/")[3:6:2])  # purpose/version
+            campaign = self.campaigns.get(key)
+            if campaign is None:
+                return problem(404, "No one was told of this version: it was not a material change.")
+            if path.endswith("/recipients"):
+                item = {
+                    "subject_ref": SUBJECT_REF,
+                    "notification_id": None,
+                    "locale": "fr",
+                    "status": "failed",
+                    "reason": "mailbox full",
+                    "updated_at": NOW.isoformat(),
+                }
+                next_after = None if self.params.get("after") else SUBJECT_REF
+                return httpx.Response(200, json={"items": [item], "next_after": next_after})
+            return httpx.Response(200, json=campaign)
+        return super()._consent(method, path, body)
+
+
+def a_campaign(**changes: Any) -> dict[str, Any]:
+    """The campaign of newsletter v2, a material change."""
+    return {
+        "id": str(uuid.uuid4()),
+        "purpose": "newsletter",
+        "version": 2,
+        "requires_renewal": True,
+        "started_at": NOW.isoformat(),
+        "targeted": 40,
+        "requested": 31,
+        "sent": 1,
+        "delivered": 27,
+        "failed": 3,
+        "unreachable": 6,
+        "opted_out": 3,
+    } | changes
+
+
+def a_transfer(state: str = "delivered", **changes: Any) -> dict[str, Any]:
+    """A portability package sent to the receiving controller."""
+    return {
+        "id": str(uuid.uuid4()),
+        "request_id": "5f0c2b7a-8e1d-4c3b-a2f9-1e0d9c8b7a6f",
+        "package_id": str(uuid.uuid4()),
+        "controller": "Newbank SA",
+        "endpoint": "https://newbank.example/portability",
+        "state": state,
+        "content_digest": "sha-256=:abc=:",
+        "attempts": 2,
+        "next_attempt_at": None,
+        "last_attempt_at": NOW.isoformat(),
+        "response_status": 202 if state == "delivered" else 503,
+        "receipt_id": "RCPT-77" if state == "delivered" else None,
+        "receipt": '{"received": true}' if state == "delivered" else None,
+        "failure_reason": None if state == "delivered" else "the receiver answered 503 five times",
+        "delivered_at": NOW.isoformat() if state == "delivered" else None,
+        "failed_at": None if state == "delivered" else NOW.isoformat(),
+        "created_at": NOW.isoformat(),
+        "history": [
+            {"at": NOW.isoformat(), "status": None, "error": "connection refused", "receipt": None},
+            {"at": NOW.isoformat(), "status": 202, "error": None, "receipt": '{"received": true}'},
+        ],
+    } | changes
