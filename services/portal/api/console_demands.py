@@ -28,7 +28,7 @@ Filter = Annotated[str, Query(max_length=32)]
 def _filters(status: str, country: str, since: str, until: str) -> dict[str, str]:
     return {
         "status": status if status in forms.DEMAND_STATUSES else "",
-        "country": country.upper() if forms.COUNTRY.match(country) else "",
+        "country": country.upper() if forms.COUNTRY.fullmatch(country) else "",
         "since": since if forms.day(since) else "",
         "until": until if forms.day(until) else "",
     }

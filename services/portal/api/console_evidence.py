@@ -34,7 +34,7 @@ def _form(portal: Portal, session: Session, status: int = 200, error: str = "", 
 def period(form: Form, today: date) -> tuple[date, date]:
     """The pack's period from the form (whole days, both included); ``ValueError`` with the reason otherwise."""
     try:
-        since, until = date.fromisoformat(one(form, "since", 10)), date.fromisoformat(one(form, "until", 10))
+        since, until = date.fromisoformat(one(form, "since", 32)), date.fromisoformat(one(form, "until", 32))
     except ValueError:
         raise ValueError("Give the first and the last day of the period (YYYY-MM-DD).") from None
     if since > until:

@@ -64,7 +64,7 @@ def one(form: Form, name: str, limit: int = 4000) -> str:
 
 def when(value: str) -> str | None:
     """A ``datetime-local`` value (read as UTC) as ISO 8601, or None."""
-    if not WHEN.match(value):
+    if not WHEN.fullmatch(value):
         return None
     return datetime.fromisoformat(value).replace(tzinfo=UTC).isoformat()
 
@@ -116,8 +116,8 @@ def demand_body(form: Form) -> dict[str, Any]:
     """``DemandIn``: the authority, its legal basis, the customer, the people and the data asked for."""
     errors: dict[str, str] = {}
     name = _need(form, errors, "authority_name", "the authority's name", 255)
-    country = one(form, "authority_country", 2).upper()
-    if not COUNTRY.match(country):
+    country = one(form, "authority_country", 64).upper()
+    if not COUNTRY.fullmatch(country):
         errors["authority_country"] = "Give the authority's country as two letters (FR, DE, US…)."
     basis = _need(form, errors, "legal_basis", "what the authority relies on")
     reference = _need(form, errors, "legal_reference", "the legal citation", 255)
@@ -211,7 +211,7 @@ def contract_end_body(form: Form) -> dict[str, Any]:
     if len(reason) < 3:
         errors["reason"] = "Say why the contract ends (the notice, the date it was given)."
     notify_to = one(form, "notify_to", 320)
-    if not EMAIL.match(notify_to):
+    if not EMAIL.fullmatch(notify_to):
         errors["notify_to"] = "Give the customer's contact email: it gets the download link and the certificate."
     if errors:
         raise FormError(errors)

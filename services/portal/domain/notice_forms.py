@@ -38,7 +38,7 @@ def contacts_body(form: Form) -> dict[str, Any]:
         email, name, locale = cells[0], cells[1][:200], cells[2].lower()
         if not email or (number == 1 and email.lower() == "email"):
             continue
-        if not EMAIL.match(email) or (locale and not LANGUAGE.match(locale)):
+        if not EMAIL.fullmatch(email) or (locale and not LANGUAGE.fullmatch(locale)):
             wrong.append(str(number))
             continue
         people.append({"email": email} | ({"name": name} if name else {}) | ({"locale": locale} if locale else {}))
@@ -72,7 +72,7 @@ def approval_body(form: Form) -> dict[str, Any]:
     if decision == "declined" and not reason:
         errors["reason"] = "Give the reason the customer declined."
     email = one(form, "email", 320)
-    if email and not EMAIL.match(email):
+    if email and not EMAIL.fullmatch(email):
         errors["email"] = "Give a valid email address, or leave it empty."
     received = one(form, "received_at", 19)
     if received and when(received) is None:
@@ -116,7 +116,7 @@ def notice_version_body(form: Form) -> dict[str, Any]:
     if not text:
         errors["text"] = "Paste the full text of the notice."
     language = one(form, "language", 35) or "en"
-    if not LANGUAGE.match(language):
+    if not LANGUAGE.fullmatch(language):
         errors["language"] = "Give the language as a code (en, fr, en-GB)."
     material = one(form, "material", 8) == "yes"
     summary = one(form, "summary", 5000)
