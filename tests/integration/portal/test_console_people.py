@@ -4,6 +4,7 @@ communication, the people's addresses), a new consent notice version and its cam
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -16,7 +17,17 @@ from shared.rules.clock import ManualClock
 from shared.rules.roles import ROLES
 from tests.integration.portal.fakes import NOW, REQUEST_ID, a_request, settings
 from tests.integration.portal.fakes_console import INCIDENT_ID, a_notice
-from tests.integration.portal.fakes_console_more import SUBJECT_REF, PeopleConsole, a_campaign, a_transfer
+from tests.integration.portal.fakes_console_more import (
+    DEMAND_ID,
+    END_ID,
+    OTHER,
+    SUBJECT_REF,
+    PeopleConsole,
+    a_campaign,
+    a_contract_end,
+    a_transfer,
+    an_end_task,
+)
 from tests.integration.portal.test_console import as_role, posted
 from tests.integration.portal.test_pages import browser
 
@@ -280,3 +291,38 @@ async def test_other_requests_do_not_ask_for_transfers(client: httpx.AsyncClient
     page = await client.get(f"/console/requests/{REQUEST_ID}")
     assert page.status_code == 200 and "another controller" not in page.text
     assert not [u for _, u, _, _ in services.calls if u.endswith("/transfers")]
+
+
+def unlabelled(html: str) -> list[str]:
+    """The form fields of a page without a label of their own, and the ids used twice."""
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    labels = set(re.findall(r'<label for="([^"]+)"', html))
+    missing = []
+    for attrs in re.findall(r"<(?:input|select|textarea)\b([^>]*)>", html):
+        found = re.search(r'\sid="([^"]+)"', attrs)
+        if 'type="hidden"' not in attrs and (found is None or found.group(1) not in labels):
+            missing.append(attrs)
+    return missing + sorted({i for i in ids if ids.count(i) > 1})
+
+
+async def test_every_field_of_the_new_pages_has_its_label(client: httpx.AsyncClient, services: PeopleConsole) -> None:
+    services.notices.append(individuals_notice(id="f6a7b8c9-bbbb-4cde-8f01-23456789abcd"))
+    services.requests[str(REQUEST_ID)] = a_request("completed", type="portability")
+    services.transfers = [a_transfer("delivered")]
+    services.demands[DEMAND_ID] |= {"status": "partially_disclosed", "recorded_by": OTHER}
+    services.ends[END_ID] = a_contract_end(state="deleting", tasks=[an_end_task()])
+    await as_role(client, services, "admin")
+    pages = [
+        INCIDENT,
+        "/console/consent",
+        f"/console/requests/{REQUEST_ID}",
+        "/console/demands",
+        "/console/demands/new",
+        f"/console/demands/{DEMAND_ID}",
+        "/console/evidence",
+        "/console/contract-ends",
+        f"/console/contract-ends/{END_ID}",
+    ]
+    for path in pages:
+        page = await client.get(path)
+        assert page.status_code == 200 and unlabelled(page.text) == [], path
