@@ -103,6 +103,11 @@ async def _demand_page(
         )
     except BackendError as exc:
         return failed(portal, session, request, exc)
+    try:
+        path = f"/v1/customers/{demand['customer_id']}"
+        customer = await portal.backends.as_person(session.token, "GET", path, service="subprocessor")
+    except BackendError:
+        customer = None  # the demand stands on its own; the name is a convenience
     in_force = [d for d in demand.get("deferrals", []) if not d.get("ended_at")]
     return page(
         portal,
@@ -110,6 +115,7 @@ async def _demand_page(
         "console/demand.html",
         status,
         demand=demand,
+        customer=customer,
         deferral=in_force[-1] if in_force else None,
         statuses=forms.DEMAND_STATUSES,
         decisions=forms.DECISIONS,

@@ -203,6 +203,7 @@ async def test_another_person_decides_discloses_defers_tells_and_closes(
     csrf = await as_role(client, services, "dpo")
     page = await client.get(DEMAND)
     assert 'id="same-person"' not in page.text and 'type="radio" name="decision"' in page.text
+    assert "Acme Corp <code>" in page.text
     decided = await client.post(
         f"{DEMAND}/review", data={"csrf": csrf, "decision": "partially_disclosed", "reasoning": "Logs only."}
     )
