@@ -22,6 +22,7 @@ from services.portal.service.backends import BackendError
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 SCOPE = "evidence:read"
 MAX_DAYS = 3 * 366  # a few years at most: one audit's period, not the whole history
+PACK_TIMEOUT_S = 120.0  # the identity service asks every service in turn: longer than one page's call
 
 
 def _form(portal: Portal, session: Session, status: int = 200, error: str = "", form: Form | None = None) -> Response:
@@ -74,7 +75,7 @@ async def evidence_pack(request: Request, form: FormDep, portal: PortalDep) -> R
     )
     try:
         answer = await portal.backends.download(
-            session.token, "POST", "/v1/evidence-packs", service="identity", json=body
+            session.token, "POST", "/v1/evidence-packs", service="identity", json=body, timeout=PACK_TIMEOUT_S
         )
     except BackendError as exc:
         if exc.status in FIXABLE:

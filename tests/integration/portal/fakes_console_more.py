@@ -127,10 +127,12 @@ class MoreConsole(Console):
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
     published: list[dict[str, Any]] = field(default_factory=list)
     pack_status: int = 200
+    pack_timeout: dict[str, float] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == "identity.test" and request.url.path == "/v1/evidence-packs":
             super().handle(request)  # records the call
+            self.pack_timeout = request.extensions.get("timeout", {})
             if self.deny:
                 return problem(403, "The token lacks the scope.")
             if self.pack_status != 200:

@@ -269,6 +269,7 @@ async def test_an_auditor_downloads_the_evidence_pack(client: httpx.AsyncClient,
     ((headers, body),) = services.sent("POST", "identity.test/v1/evidence-packs")
     assert body == {"since": "2026-01-01", "until": "2026-03-09", "tenant": "demo"}
     assert headers["authorization"].startswith("Bearer ")
+    assert services.pack_timeout["read"] == 120.0  # a pack takes longer than a page's call
 
 
 @pytest.mark.parametrize(
