@@ -25,8 +25,16 @@ SAME_PERSON = "You recorded this demand, so another person must decide it (a sec
 Filter = Annotated[str, Query(max_length=32)]
 
 
-def _filters(status: str, country: str, since: str, until: str) -> dict[str, str]:
+def _customer(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return ""
+
+
+def _filters(status: str, customer: str, country: str, since: str, until: str) -> dict[str, str]:
     return {
+        "customer_id": _customer(customer),
         "status": status if status in forms.DEMAND_STATUSES else "",
         "country": country.upper() if forms.COUNTRY.fullmatch(country) else "",
         "since": since if forms.day(since) else "",
@@ -39,16 +47,19 @@ async def register(
     request: Request,
     portal: PortalDep,
     status: Filter = "",
+    customer_id: Annotated[str, Query(max_length=64)] = "",
     country: Filter = "",
     since: Filter = "",
     until: Filter = "",
 ) -> Response:
-    """The demands, newest first, by status, authority's country and receipt date."""
+    """The demands, newest first, by status, customer, authority's country and receipt date."""
     session = session_of(request, portal)
     if session is None:
         return to_login(request)
-    filters = _filters(status, country, since, until)
-    params: dict[str, Any] = {"limit": 200} | {k: v for k, v in filters.items() if v and k in ("status", "country")}
+    filters = _filters(status, customer_id, country, since, until)
+    params: dict[str, Any] = {"limit": 200} | {
+        k: v for k, v in filters.items() if v and k in ("status", "customer_id", "country")
+    }
     params |= {k: forms.day(v) for k, v in filters.items() if v and k in ("since", "until")}
     try:
         demands = await portal.backends.as_person(

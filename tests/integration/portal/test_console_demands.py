@@ -141,7 +141,12 @@ async def test_the_register_filters_by_status_country_and_date(
         "since": "2026-03-01T00:00:00+00:00",
     }
     assert 'value="received" selected' in page.text
-    odd = await client.get("/console/demands", params={"status": "bogus", "country": "France", "until": "soon"})
+    customer = "d5b2f3a4-2222-4b3c-9d4e-0f9e8d7c6b52"
+    await client.get("/console/demands", params={"customer_id": customer.upper()})
+    assert services.params == {"limit": "200", "customer_id": customer}
+    odd = await client.get(
+        "/console/demands", params={"status": "bogus", "customer_id": "acme", "country": "France", "until": "soon"}
+    )
     assert odd.status_code == 200 and services.params == {"limit": "200"}
     none = await client.get("/console/demands", params={"status": "closed"})
     assert "No demand matches these filters" in none.text
