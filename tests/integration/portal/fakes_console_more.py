@@ -127,6 +127,7 @@ class MoreConsole(Console):
     campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
     published: list[dict[str, Any]] = field(default_factory=list)
     pack_status: int = 200
+    ends_api: bool = True
     pack_timeout: dict[str, float] = field(default_factory=dict)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -187,7 +188,7 @@ class MoreConsole(Console):
     # --- dsar: contract ends and transfers ----------------------------------------------------------
 
     def _dsar(self, method: str, path: str, body: Any) -> httpx.Response:
-        if path.startswith("/v1/contract-ends"):
+        if path.startswith("/v1/contract-ends") and self.ends_api:
             return self._contract_ends(method, path, body)
         if path.endswith("/transfers"):
             return httpx.Response(200, json=self.transfers)

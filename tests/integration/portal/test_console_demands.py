@@ -28,6 +28,7 @@ from tests.integration.portal.fakes_console_more import (
     SUBJECT_REF,
     MoreConsole,
     a_contract_end,
+    a_demand,
     an_end_task,
 )
 from tests.integration.portal.test_console import as_role, posted
@@ -393,3 +394,31 @@ async def test_a_contract_end_is_cancelled_before_it_starts(client: httpx.AsyncC
     page = await client.get(cancelled.headers["location"])
     assert "Contract end cancelled." in page.text and "Confirm the contract end" not in page.text
     assert parse_qs(urlsplit(cancelled.headers["location"]).query) == {"done": ["end-cancelled"]}
+
+
+async def test_home_shows_demands_and_contract_ends_waiting(client: httpx.AsyncClient, services: MoreConsole) -> None:
+    deferral = {"id": "x", "reason": "Gag", "instrument": "Ord.", "until": "2026-03-12T00:00:00Z", "ended_at": None}
+    services.demands["decided"] = a_demand(
+        id="decided", status="refused", authority_reference="OLD-1", notification="deferred", deferrals=[deferral]
+    )
+    services.demands["done"] = a_demand(id="done", status="closed", authority_reference="OLD-2")
+    await as_role(client, services, "dpo")
+    home = (await client.get("/console")).text
+    assert "Authority demands waiting (2)" in home and f'href="/console/demands/{DEMAND_ID}"' in home
+    assert "OLD-1</a>: refused — the deferral of the customer's notice ends 2026-03-12" in home and "OLD-2" not in home
+    assert "Contract ends to confirm (1)" in home and "(you: another person confirms)" in home
+    await as_role(client, services, "auditor")
+    home = (await client.get("/console")).text
+    assert "Authority demands waiting (2)" in home and "Contract ends to confirm" not in home
+    assert not [u for _, u, _, _ in services.calls if "contract-ends" in u]
+
+
+async def test_home_without_contract_ends_yet_says_nothing_of_them(
+    client: httpx.AsyncClient, services: MoreConsole
+) -> None:
+    services.ends_api = False  # a DSAR service from before contract ends: 404
+    await as_role(client, services, "dpo")
+    home = (await client.get("/console")).text
+    assert "Contract ends" not in home.replace('href="/console/contract-ends">Contract ends', "")
+    assert "could not be read" not in home
+    assert [u for _, u, _, _ in services.calls if "contract-ends" in u] == ["http://dsar.test/v1/contract-ends"]
