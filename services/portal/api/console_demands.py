@@ -127,6 +127,7 @@ async def _demand_page(
         status,
         demand=demand,
         customer=customer,
+        asked={c: c.replace("_", " ") for c in demand.get("data_categories", [])},
         deferral=in_force[-1] if in_force else None,
         statuses=forms.DEMAND_STATUSES,
         decisions=forms.DECISIONS,

@@ -85,8 +85,9 @@ def _need(form: Form, errors: dict[str, str], name: str, label: str, limit: int 
 
 
 def categories(form: Form, name: str = "data_categories") -> list[str]:
-    """Categories given one per line or separated by commas."""
-    return list(dict.fromkeys(c.strip()[:100] for c in re.split(r"[,\n]", one(form, name)) if c.strip()))[:50]
+    """Categories ticked, or given one per line or separated by commas."""
+    given = "\n".join(v[:4000] for v in list(form.get(name) or [])[:50])
+    return list(dict.fromkeys(c.strip()[:100] for c in re.split(r"[,\n]", given) if c.strip()))[:50]
 
 
 def subjects(text: str) -> list[dict[str, str]]:

@@ -220,7 +220,7 @@ async def test_another_person_decides_discloses_defers_tells_and_closes(
         data={
             "csrf": csrf,
             "subject_ref": SUBJECT_REF,
-            "categories": "connection_logs",
+            "categories": ["connection_logs", "contact_details"],
             "records_count": "42",
             "channel": "encrypted archive",
             "disclosed_at": "2026-03-10T08:00",
@@ -229,6 +229,7 @@ async def test_another_person_decides_discloses_defers_tells_and_closes(
     assert disclosed.status_code == 303
     ((_, body),) = posted(services, "/disclosures")
     assert body["records_count"] == 42 and body["disclosed_at"] == "2026-03-10T08:00:00+00:00"
+    assert body["categories"] == ["connection_logs", "contact_details"]
     bad = await client.post(f"{DEMAND}/deferral", data={"csrf": csrf, "deferral_reason": "Gag order"})
     assert bad.status_code == 422 and "day the deferral ends" in bad.text
     deferred = await client.post(
