@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.portal.api.console_kit import annotated, failed, page, to_login
+from services.portal.api.console_today import demands_waiting, ends_to_confirm
 from services.portal.api.deps import LOGIN_COOKIE, SESSION_COOKIE, Portal, PortalDep, Session, session_of
 from services.portal.domain.clocks import running
 from services.portal.domain.queue import OPEN_STATES
@@ -168,10 +169,18 @@ async def home(request: Request, portal: PortalDep) -> Response:
     troubled = [t for tasks in task_lists for t in tasks if t["state"] in TROUBLED_TASKS or t.get("escalated_at")]
     due = sorted((r for r in open_requests if r["days_left"] <= LOOK_AHEAD_DAYS), key=lambda r: r["days_left"])
     awaiting = [r for r in open_requests if r["state"] == "awaiting_verification"]
-    (breach, breach_error), (objections, objections_error), (sweeps, sweeps_error) = await asyncio.gather(
+    (
+        (breach, breach_error),
+        (objections, objections_error),
+        (sweeps, sweeps_error),
+        demands,
+        ends,
+    ) = await asyncio.gather(
         _section(session, "breach:read", lambda: _breach_items(portal, session, now)),
         _section(session, "subprocessor:read", lambda: _open_objections(portal, session)),
         _section(session, "retention:read", lambda: _escalated_sweeps(portal, session)),
+        _section(session, "subprocessor:read", lambda: demands_waiting(portal, session, now, LOOK_AHEAD_DAYS)),
+        _section(session, "dsar:admin", lambda: ends_to_confirm(portal, session)),
     )
     return page(
         portal,
@@ -187,4 +196,6 @@ async def home(request: Request, portal: PortalDep) -> Response:
         objections_error=objections_error,
         sweeps=sweeps,
         sweeps_error=sweeps_error,
+        demands=demands,
+        ends=ends,
     )

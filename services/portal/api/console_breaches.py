@@ -148,6 +148,7 @@ async def _incident_page(
                 for path in (base, f"{base}/timeline", f"{base}/assessments", f"{base}/notices")
             )
         )
+        await asyncio.gather(*(_to_people(portal, session, n) for n in notices if n.get("kind") == "individuals"))
     except BackendError as exc:
         return failed(portal, session, request, exc)
     now = portal.clock.now()
@@ -166,6 +167,21 @@ async def _incident_page(
         error=error or None,
         notice=None if error else notice_of(request),
     )
+
+
+async def _to_people(portal: Portal, session: Session, notice: dict[str, Any]) -> None:
+    """A notice to individuals (Art. 34) with the customer's approvals and its deliveries counted by status."""
+    path = f"/v1/notices/{notice['id']}"
+    notice["approvals"] = []
+    if notice.get("approval_status") is not None:
+        notice["approvals"] = await portal.backends.as_person(
+            session.token, "GET", f"{path}/approvals", service="breach"
+        )
+    notice["delivery_counts"] = None
+    if notice.get("status") == "sent":
+        notice["delivery_counts"] = await portal.backends.as_person(
+            session.token, "GET", f"{path}/deliveries", service="breach"
+        )
 
 
 @router.get("/breaches/{incident_id}", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -35,6 +36,8 @@ async def _consent_page(
                 for p in purposes
             )
         )
+        changes = [n for v in versions for n in v if n.get("material")]
+        campaigns = [c for c in await asyncio.gather(*(_campaign(portal, session, n) for n in changes)) if c]
     except BackendError as exc:
         return failed(portal, session, request, exc)
     return page(
@@ -43,10 +46,23 @@ async def _consent_page(
         "console/consent.html",
         status,
         purposes=[p | {"notices": v} for p, v in zip(purposes, versions, strict=True)],
+        campaigns=campaigns,
         formats=FORMATS,
         error=error or None,
         notice=None if error else notice_of(request),
     )
+
+
+async def _campaign(portal: Portal, session: Session, notice: dict[str, Any]) -> dict[str, Any] | None:
+    """Who was told of a material notice change (None when nobody was: no grant was in force)."""
+    path = f"/v1/purposes/{quote(notice['purpose'], safe='')}/notices/{notice['version']}/campaign"
+    try:
+        campaign: dict[str, Any] = await portal.backends.as_person(session.token, "GET", path, service="consent")
+    except BackendError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return campaign | {"notice": notice}
 
 
 @router.get("/consent", response_class=HTMLResponse)

@@ -45,6 +45,22 @@ DONE: dict[str, str] = {
     "pack": "Default policy pack installed.",
     "swept": "Sweep started.",
     "import": "Import opened.",
+    "demand": "Demand recorded; the customer's contacts are told unless a deferral forbids it.",
+    "reviewing": "Review started.",
+    "decided": "Decision recorded.",
+    "disclosed": "Disclosure recorded.",
+    "deferred": "Deferral recorded; the customer is not told until it ends.",
+    "notified": "The customer's contacts are being told now.",
+    "demand-closed": "Demand closed.",
+    "end-asked": "Contract end recorded; another person must confirm it.",
+    "end-confirmed": "Contract end confirmed; it runs from its effective date and cannot be undone.",
+    "end-cancelled": "Contract end cancelled.",
+    "task-closed": "The system's task is closed with its evidence.",
+    "people": "People added to the incident.",
+    "approval-asked": "Approval asked of the customer by mail.",
+    "approval": "The customer's answer is recorded.",
+    "published": "Public communication recorded.",
+    "notice-version": "Notice version published.",
 }
 
 

@@ -199,6 +199,11 @@ async def _request_page(
         certificate = None
         if found.get("certificate_id"):
             certificate = await portal.backends.as_person(session.token, "GET", f"{path}/certificate")
+        transfers = (
+            await portal.backends.as_person(session.token, "GET", f"{path}/transfers")
+            if (found.get("type") == "portability")
+            else []
+        )
     except BackendError as exc:
         return failed(portal, session, request, exc)
     return page(
@@ -209,6 +214,7 @@ async def _request_page(
         request=annotated(found, portal.clock.now()),
         tasks=tasks,
         certificate=certificate,
+        transfers=transfers,
         error=error or None,
         notice=None if error else notice_of(request),
         grounds=REFUSAL_GROUNDS,

@@ -160,8 +160,23 @@ class Backends:
     # --- the console: the signed-in person's own token ------------------------------------------------
 
     async def as_person(self, token: str, method: str, path: str, *, service: str = "dsar", **kw: Any) -> Any:
-        """A call to ``service`` (dsar, consent, breach, retention, subprocessor) with the person's access token."""
+        """A call to ``service`` (dsar, consent, breach, retention, subprocessor, identity) as the person."""
         return await self.call(method, self.base_url(service) + path, token=token, **kw)
+
+    async def download(self, token: str, method: str, path: str, *, service: str, **kw: Any) -> httpx.Response:
+        """An answer to stream through to the browser (a file), still open: the caller closes it (``aclose``)."""
+        sent = self.http.build_request(
+            method, self.base_url(service) + path, headers={"Authorization": f"Bearer {token}"}, **kw
+        )
+        try:
+            response = await self.http.send(sent, stream=True)
+        except httpx.HTTPError as exc:
+            raise BackendError(503, "The service is not available right now; please try again later.") from exc
+        if response.status_code >= 400:
+            await response.aread()
+            await response.aclose()
+            raise error_of(response)
+        return response
 
     def base_url(self, service: str) -> str:
         """The base URL of one of the services the console calls."""
@@ -171,5 +186,6 @@ class Backends:
             "breach": self.settings.breach_url,
             "retention": self.settings.retention_url,
             "subprocessor": self.settings.subprocessor_url,
+            "identity": self.settings.identity_url or self.settings.identity_public_url or "",
         }
         return urls[service].rstrip("/")

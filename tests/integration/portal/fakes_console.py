@@ -252,6 +252,8 @@ class Console(Services):
         }
         if path == "/v1/subprocessors":
             return httpx.Response(200, json=[sub])
+        if path == "/v1/demands":
+            return httpx.Response(200, json=[])
         if path == f"/v1/customers/{CUSTOMER_ID}":
             return httpx.Response(200, json={"id": CUSTOMER_ID, "name": "Acme Corp"})
         if path == "/v1/changes" and method == "GET":
