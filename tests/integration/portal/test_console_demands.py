@@ -97,14 +97,14 @@ async def test_each_role_may_post_exactly_what_its_scopes_give(
 ) -> None:
     services.ends[END_ID]["requested_by"] = OTHER  # else the four-eyes rule refuses the confirmation
     csrf = await as_role(client, services, role)
-    session = Session(sid="s", token="t", tenant="demo", email="", name=None, scopes=frozenset(ROLES[role]))
+    session = Session(sid="s", token="t", tenant="demo", email="", name=None, scopes=frozenset(ROLES[role]), csrf="")
     for path, scope in NEEDS.items():
         answer = await client.post(path, data={"csrf": csrf})
         allowed = session.may(scope)
         assert answer.status_code in ((303, 409, 422) if allowed else (403,)), (role, path, answer.status_code)
         if not allowed:
             assert "Your role does not allow this" in answer.text
-    if not any(Session("s", "t", "demo", "", None, frozenset(ROLES[role])).may(s) for s in NEEDS.values()):
+    if not any(Session("s", "t", "demo", "", None, frozenset(ROLES[role]), "").may(s) for s in NEEDS.values()):
         assert sent_to_services(services) == []
 
 
@@ -114,7 +114,7 @@ async def test_each_page_shows_only_the_buttons_of_the_role(
 ) -> None:
     services.demands[DEMAND_ID]["status"] = "under_review"
     await as_role(client, services, role)
-    scopes = Session("s", "t", "demo", "", None, frozenset(ROLES[role]))
+    scopes = Session("s", "t", "demo", "", None, frozenset(ROLES[role]), "")
     for path in GETS:
         page = await client.get(path)
         assert page.status_code == 200, (role, path, page.status_code)

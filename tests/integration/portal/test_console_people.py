@@ -76,7 +76,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def may(role: str, scope: str) -> bool:
-    return Session("s", "t", "demo", "", None, frozenset(ROLES[role])).may(scope)
+    return Session("s", "t", "demo", "", None, frozenset(ROLES[role]), "").may(scope)
 
 
 @pytest.mark.parametrize("path", list(NEEDS))
