@@ -29,12 +29,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from sdk.actions import TaskRunner
-from sdk.client import PrivopsClient, TokenSource
+from sdk.client import PrivopsClient, PrivopsError, TokenSource
 from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
 from sdk.store import Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 from sdk.tenant_actions import ContractEndRunner, redo
-from sdk.tokens import ClientCredentials, StaticToken, TokenSigner
+from sdk.tokens import ClientCredentials, StaticToken, TokenRefused, TokenSigner
 from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.bus.topic_admin import create_missing_topics, produced_topics
 from shared.events import topics
@@ -96,6 +96,13 @@ class TaskWorker:
                             raise
                         log.warning("store.register_retry", system=self.config.system, error=str(exc))
                         await asyncio.sleep(1.0)
+                    except (TokenRefused, PrivopsError) as exc:
+                        if isinstance(exc, PrivopsError) and exc.status not in (401, 403):
+                            raise
+                        # The tenant's contract ended (its clients are gone, its tokens refused) while tasks of it
+                        # may still wait for this store's answer, which goes out through the broker: keep going.
+                        log.error("store.register_refused", system=self.config.system, tenant=tenant, error=str(exc))
+                        break
 
     def topics(self) -> list[str]:
         """The topics this store reads."""
