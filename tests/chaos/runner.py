@@ -13,7 +13,8 @@ on HTTP requests in flight (a fault is injected at a moment when at least one is
 the run fails if one landed with none). Before the load, a legal hold is placed on one erasure
 subject in ten; one consent write in ten is a withdrawal, whose data the demo stores sweep a second
 later (the chaos stack shortens retention's grace period), and two demo people withdraw their
-newsletter consent.
+newsletter consent. Another tenant's contract ends during the faults, and its CRM store is killed
+during the purge (``tests/chaos/contract_end.py``).
 """
 
 from __future__ import annotations
