@@ -49,8 +49,13 @@ class WorkerConfig:
 
     @property
     def group_id(self) -> str:
-        """The store's consumer group: one per system, shared by its replicas."""
-        return f"{self.topic_prefix}privops.store.{self.system}"
+        """The store's consumer group: one per system and set of tenants, shared by its replicas.
+
+        Processes of one system serving different tenants (a store client acts for one tenant) read the
+        topic each in its own group: in a shared group each would skip, and commit, the other's tasks.
+        """
+        tenants = f".{'+'.join(sorted(self.tenants))}" if self.tenants else ""
+        return f"{self.topic_prefix}privops.store.{self.system}{tenants}"
 
     @classmethod
     def from_env(

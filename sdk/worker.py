@@ -29,9 +29,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from sdk.actions import TaskRunner
-from sdk.client import PrivopsClient, TokenSource
+from sdk.client import TokenSource
 from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
+from sdk.registration import register
 from sdk.store import Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 from sdk.tenant_actions import ContractEndRunner, redo
 from sdk.tokens import ClientCredentials, StaticToken, TokenSigner
@@ -80,22 +81,9 @@ class TaskWorker:
         self._stopping.set()
 
     async def register(self, attempts: int = 30) -> None:
-        """Register the system in the DSAR registry for every tenant (retrying while DSAR starts)."""
-        if self.registration is None or not self.config.dsar_url:
-            return
-        actions = self.store.supported_actions()
-        for tenant in self.config.tenants:
-            async with PrivopsClient(tenant=tenant, tokens=self.tokens, dsar_url=self.config.dsar_url) as client:
-                for attempt in range(1, attempts + 1):
-                    try:
-                        await client.register_system(self.config.system, self.registration, actions)
-                        log.info("store.registered", system=self.config.system, tenant=tenant, actions=actions)
-                        break
-                    except httpx.TransportError as exc:
-                        if attempt == attempts:
-                            raise
-                        log.warning("store.register_retry", system=self.config.system, error=str(exc))
-                        await asyncio.sleep(1.0)
+        """Register the system in the DSAR registry for every tenant (``sdk.registration``)."""
+        if self.registration is not None and self.config.dsar_url:
+            await register(self.store, self.config, self.tokens, self.registration, attempts)
 
     def topics(self) -> list[str]:
         """The topics this store reads."""

@@ -102,8 +102,8 @@ class AnalyticsStore(Store):
         return await asyncio.to_thread(self._q, sql, args)
 
     def seed(self, now: datetime | None = None) -> int:
-        """Profiles and a few months of page views for the sample people, once."""
-        if self._q("SELECT count(*) AS n FROM profiles")[0]["n"]:
+        """Profiles and a few months of page views for the sample people, once: never again after the tenant's purge."""
+        if self._q("SELECT (SELECT count(*) FROM profiles) + (SELECT count(*) FROM tenant_purges) AS n")[0]["n"]:
             return 0
         start = (now or datetime.now(UTC)) - timedelta(days=400)
         statements: list[tuple[str, tuple[Any, ...]]] = []

@@ -138,9 +138,12 @@ class CrmStore(CrmTenant, Store):
         await self.pool.close()
 
     async def seed(self) -> int:
-        """Insert the sample people, two notes and an invoice each, once."""
+        """Insert the sample people, two notes and an invoice each, once: never again after the tenant's purge."""
         async with self.pool.acquire() as conn, conn.transaction():
-            if await conn.fetchval("SELECT count(*) FROM contacts"):
+            if await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM contacts) OR EXISTS (SELECT 1 FROM invoices) "
+                "OR EXISTS (SELECT 1 FROM tenant_purges)"
+            ):
                 return 0
             issued = datetime(2025, 6, 1, tzinfo=UTC)
             for email, user_id, name, phone, company in PEOPLE:

@@ -17,5 +17,5 @@ JOBS = [
     # Portability packages due to the receiving controller (Art. 20(2)): first sends and back-off retries.
     PeriodicJob("dsar.portability-transfer", deliver_transfers, interval_s=5.0),
     # Contract ends: start on their effective date, return, delete, certify; re-publish unanswered tasks.
-    PeriodicJob("dsar.contract-ends", run_contract_ends, interval_s=30.0),
+    PeriodicJob("dsar.contract-ends", run_contract_ends, interval_setting="contract_end_job_interval_s"),
 ]

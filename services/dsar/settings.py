@@ -53,3 +53,8 @@ class DsarSettings(ServiceSettings):
         ge=1,
         description="After a contract end's returned data is ready, deletion starts at its download or after this",
     )
+    contract_end_job_interval_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the contract-end job starts due contract ends, moves them on and re-publishes tasks",
+    )

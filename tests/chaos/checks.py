@@ -290,15 +290,15 @@ def _notifications(run: Checks) -> None:
     asked = run.rows(
         "dsar",
         "SELECT count(*), count(*) FILTER (WHERE state = 'delivered'), count(*) FILTER (WHERE state = 'failed') "
-        "FROM dsar_notification",
+        "FROM dsar_notification WHERE tenant_id = 'demo'",
     )
     total, delivered, failed = (int(v) for v in asked[0])
-    states = run.rows("dsar", "SELECT state, count(*) FROM dsar_notification GROUP BY 1")
+    states = run.rows("dsar", "SELECT state, count(*) FROM dsar_notification WHERE tenant_id = 'demo' GROUP BY 1")
     run.counts["dsar_notification_states"] = {r[0]: int(r[1]) for r in states}
     pending = run.rows("notify", "SELECT count(*) FROM message WHERE state IN ('queued', 'retrying')")
     smtp = run.stack.smtp
     mailbox = smtp.mailbox if smtp else None
-    mails = [_recipient(path) for path in mailbox.glob("*.eml")] if mailbox else []
+    mails = [recipient(path) for path in mailbox.glob("*.eml")] if mailbox else []
     kept = sum(1 for to in mails if ERASURE_ADDRESS.search(to))
     repeats = mailbox / ".repeats" if mailbox else None
     run.counts["notifications"] = {"requested": total, "delivered": delivered, "failed": failed}
@@ -312,7 +312,7 @@ def _notifications(run: Checks) -> None:
     run.check("mails to the erasure subjects in the SMTP server's mailbox (one per notification)", delivered, kept)
 
 
-def _recipient(path: Path) -> str:
+def recipient(path: Path) -> str:
     """The ``To`` header of a mail in the mailbox."""
     with path.open("rb") as handle:
         return str(BytesParser(policy=policy.default).parse(handle, headersonly=True).get("To", ""))

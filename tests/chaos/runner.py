@@ -13,7 +13,8 @@ on HTTP requests in flight (a fault is injected at a moment when at least one is
 the run fails if one landed with none). Before the load, a legal hold is placed on one erasure
 subject in ten; one consent write in ten is a withdrawal, whose data the demo stores sweep a second
 later (the chaos stack shortens retention's grace period), and two demo people withdraw their
-newsletter consent.
+newsletter consent. Another tenant's contract ends during the faults, and its CRM store is killed
+during the purge (``tests/chaos/contract_end.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ from typing import Any
 import httpx
 
 from tests.chaos.checks import SYSTEMS, Check, final_checks
+from tests.chaos.contract_end import (
+    ContractEndRun,
+    contract_end_checks,
+    contract_end_lines,
+    end_and_kill,
+    wait_completed,
+)
+from tests.chaos.contract_end import seed as seed_ended_tenant
 from tests.chaos.drain import (
     erasures_completed,
     holds_known_to_dsar,
@@ -38,7 +47,7 @@ from tests.chaos.drain import (
     schedules_caught_up,
     sweeps_settled,
 )
-from tests.chaos.stack import STORES, ChaosStack
+from tests.chaos.stack import ENDED_STORES, STORES, ChaosStack
 from tests.chaos.workload import LoadPlan, Progress, erasure_email, held, place_holds, run_load, withdraw_people
 
 FAULT_ORDER = (
@@ -51,6 +60,7 @@ FAULT_ORDER = (
     ("postgres", "postgres"),
     ("kill", "retention"),
     ("kill", "crm-store"),
+    ("contract-end", "crm-store-ended"),  # another tenant's contract ends: its CRM is killed during the purge
     ("kill", "breach"),
     ("kill", "analytics-store"),
     ("kill", "subprocessor"),
@@ -119,8 +129,10 @@ class ChaosReport:
         )
 
 
-async def inject(stack: ChaosStack, kind: str, target: str) -> str:
+async def inject(stack: ChaosStack, kind: str, target: str, ended: ContractEndRun) -> str:
     """Inject one fault; return what was done."""
+    if kind == "contract-end":
+        return await end_and_kill(stack, ended)
     if kind == "kill":
         pid = await asyncio.to_thread(stack.kill, target)
         stack.restart(target)
@@ -143,7 +155,7 @@ async def wait_recovered(
         while time.monotonic() < deadline:
             await asyncio.to_thread(stack.supervise)
             ready = await asyncio.to_thread(stack.services_ready, client)
-            if ready and fault.target in STORES:
+            if ready and fault.target in (*STORES, *ENDED_STORES):
                 ready = stack.store_started(fault.target, store_offset)
             if ready:
                 fault.ready_s = round(time.monotonic() - began, 2)
@@ -165,11 +177,13 @@ async def until_in_flight(progress: Progress, timeout: float) -> float:
     return round(time.monotonic() - began, 3)
 
 
-async def run_faults(stack: ChaosStack, config: ChaosConfig, progress: Progress, results: list[FaultResult]) -> None:
+async def run_faults(
+    stack: ChaosStack, config: ChaosConfig, progress: Progress, results: list[FaultResult], ended: ContractEndRun
+) -> None:
     """Inject every fault in turn (into ``results``), each on requests in flight, waiting for recovery after each."""
     await asyncio.sleep(config.first_fault_after_s)
     for kind, target in FAULT_ORDER:
-        store_offset = stack.log_offset(target) if target in STORES else 0
+        store_offset = stack.log_offset(target) if target in (*STORES, *ENDED_STORES) else 0
         waited = await until_in_flight(progress, config.in_flight_wait_s)
         fault = FaultResult(
             kind,
@@ -183,7 +197,7 @@ async def run_faults(stack: ChaosStack, config: ChaosConfig, progress: Progress,
         )
         results.append(fault)  # kept in the report even if the platform never comes back
         began = time.monotonic()
-        fault.detail = await inject(stack, kind, target)
+        fault.detail = await inject(stack, kind, target, ended)
         print(f"chaos: {kind} {target} ({fault.in_flight} requests in flight): {fault.detail}", flush=True)
         await wait_recovered(stack, fault, store_offset, began, config.recovery_timeout_s)
         print(f"chaos:   ready after {fault.ready_s} s, outboxes drained after {fault.drained_s} s", flush=True)
@@ -202,6 +216,7 @@ async def run(config: ChaosConfig) -> ChaosReport:
     # 30 s at the quick size (100 erasures), 125 s at the full one (1,000): the stores' backlog of tasks.
     stack = ChaosStack(out_dir / "logs", sweep_answer_timeout_s=max(30, config.erasures // 8))
     progress = Progress()
+    ended = ContractEndRun()
     holds: dict[int, str] = {}
     load: asyncio.Future[Any] | None = None
     try:
@@ -211,6 +226,7 @@ async def run(config: ChaosConfig) -> ChaosReport:
         subjects = {i: stack.subject_ref("email", erasure_email(i)) for i in range(config.erasures) if held(i)}
         holds = await place_holds(stack.urls["retention"], token, subjects, progress)
         report.counts["holds_known_to_dsar_after_s"] = await holds_known_to_dsar(stack, len(holds))
+        await asyncio.to_thread(seed_ended_tenant, stack)
         print(
             f"chaos: stack ready in {time.monotonic() - started:.1f} s, {len(holds)} legal holds placed; load: at "
             f"least {config.consents} consent writes and {config.erasures} erasures, more until the faults are over",
@@ -231,7 +247,7 @@ async def run(config: ChaosConfig) -> ChaosReport:
             withdraw_people(stack.urls["consent"], token, list(PEOPLE_WITHDRAWING), progress),
         )
         try:
-            await run_faults(stack, config, progress, report.faults)
+            await run_faults(stack, config, progress, report.faults, ended)
         finally:
             progress.more_wanted = False  # the faults are over: finish what is in flight, send nothing more
         await asyncio.wait_for(load, timeout=config.drain_timeout_s)
@@ -244,9 +260,12 @@ async def run(config: ChaosConfig) -> ChaosReport:
         report.counts["sweeps_drain_s"] = await sweeps_settled(stack)
         report.counts["notifications_drain_s"] = await notifications_sent(stack)
         await outcomes_applied(stack)
+        await wait_completed(stack, ended)
         report.counts["drain_s"] = round(time.monotonic() - drain_began, 1)
         report.checks, counts = await asyncio.to_thread(final_checks, stack, progress, holds)
         report.checks.append(fault_check(report.faults))
+        ended_checks, report.counts["contract_end"] = await asyncio.to_thread(contract_end_checks, stack, ended)
+        report.checks += ended_checks
         report.counts.update(counts)
         report.counts["broker_losses_detected"] = _count_in_logs(stack, "broker.log_lost")
         report.counts["outbox_replays_logged"] = _count_in_logs(stack, "outbox.replay")
@@ -351,6 +370,7 @@ def render_markdown(report: ChaosReport) -> str:
         flight = f"{f.in_flight} requests"
         done = f"{f.consents_done_at_fault} / {f.dsars_verified_at_fault}"
         lines.append(f"| {n} | {f.kind} | {f.target} | {flight} | {done} | {f.ready_s} | {f.drained_s} | {f.detail} |")
+    lines += contract_end_lines(report.counts.get("contract_end") or {})
     lines += ["", "## Checks", "", "| check | expected | actual | |", "|---|---|---|---|"]
     for ch in report.checks:
         lines.append(f"| {ch.name} | {ch.expected} | {ch.actual} | {'ok' if ch.ok else '**FAIL**'} |")

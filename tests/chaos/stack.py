@@ -23,6 +23,7 @@ import httpx
 from bench.stack import LocalStack, Proc, privops_command
 from deploy.local.clients import (
     CLI_CLIENT,
+    ClientSpec,
     client_specs,
     request_token,
     service_client_env,
@@ -35,6 +36,11 @@ from sdk.subjects import subject_ref
 from shared.runtime.auth import SERVICES, admin_scopes
 
 STORES = ("crm-store", "analytics-store")
+# A second tenant whose contract ends during the run: its own store processes (a store client acts for one
+# tenant; each tenant's CRM has its own database), and a second admin client to confirm the end (four eyes).
+ENDED_TENANT = "chaos-ended"
+ENDED_STORES = {"crm-store-ended": "crm", "analytics-store-ended": "analytics"}
+APPROVER_CLIENT = "chaos-ended-approver"
 # The tree this run belongs to: the processes it starts import the platform from here. (The venv's ``privops``
 # script would otherwise import the tree the venv was installed from, in editable mode: another worktree.)
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +53,8 @@ RETENTION_ENV = {
     "RETENTION_SCHEDULE_JOB_INTERVAL_S": "2",
     "RETENTION_SWEEP_JOB_INTERVAL_S": "5",
 }
+# DSAR's contract-end job (every 30 s by default) starts a confirmed contract end and moves it on.
+CONTRACT_END_JOB_INTERVAL_S = "2"
 
 
 @dataclass
@@ -101,7 +109,7 @@ class ChaosStack(LocalStack):
         self.start_infra()
         self.migrate()
         # As in `privops up`: the identity service alone holds keys; every other part is its client.
-        specs = client_specs(DEMO_TENANT)
+        specs = [*client_specs(DEMO_TENANT), *ended_client_specs()]
         self.client_secrets = {spec.client_id: secrets.token_urlsafe(48) for spec in specs}
         bootstrap = write_bootstrap(self.work_dir / "identity-clients.json", specs, self.client_secrets)
         identity_port = free_port()
@@ -125,6 +133,7 @@ class ChaosStack(LocalStack):
                 # The platform's own safety net, shortened for the run: a task no store claimed is
                 # published again after this (the default is an hour).
                 env["DSAR_TASK_ACK_TIMEOUT_S"] = str(TASK_ACK_TIMEOUT_S)
+                env["DSAR_CONTRACT_END_JOB_INTERVAL_S"] = CONTRACT_END_JOB_INTERVAL_S
             if service == "notify":
                 # A mail refused while the SMTP server is down is tried again within seconds, not minutes.
                 env |= {"NOTIFY_RETRY_BASE_S": "1", "NOTIFY_RETRY_CAP_S": "5", "NOTIFY_RETRY_MAX_ATTEMPTS": "30"}
@@ -181,10 +190,48 @@ class ChaosStack(LocalStack):
                 None,
             ),
         )
-        self.wait_stores_started({name: 0 for name in STORES}, timeout=90.0)
+        for name, system in ENDED_STORES.items():
+            self.start_process(name, self.ended_store_spec(name, system, common, stores))
+        self.wait_stores_started({name: 0 for name in (*STORES, *ENDED_STORES)}, timeout=90.0)
+
+    def ended_store_spec(self, name: str, system: str, common: dict[str, str], stores: Path) -> Spec:
+        """The ended tenant's demo store ``system``: its own client, database and ledger; it seeds itself."""
+        client_id = f"{system}-store-{ENDED_TENANT}"
+        env = {
+            **common,
+            "PRIVOPS_TENANTS": ENDED_TENANT,
+            "PRIVOPS_IDENTITY_URL": self.urls["identity"],
+            "PRIVOPS_CLIENT_ID": client_id,
+            "PRIVOPS_CLIENT_SECRET": self.client_secrets[client_id],
+        }
+        if system == "crm":
+            env |= {
+                "CRM_DATABASE_URL": self.pg.url(ENDED_CRM_DATABASE, "postgresql"),
+                "CRM_LEDGER": str(self.ledger_path(name)),
+            }
+        else:
+            env |= {
+                "ANALYTICS_DB_PATH": str(self.analytics_path(name)),
+                "ANALYTICS_LEDGER": str(self.ledger_path(name)),
+            }
+        return Spec([sys.executable, "-m", f"examples.{system}"], env, None)
+
+    def analytics_path(self, store: str) -> Path:
+        """The SQLite file of an analytics store (the demo tenant's or the ended tenant's)."""
+        name = "analytics.sqlite3" if store == "analytics-store" else f"{store}.sqlite3"
+        return self.work_dir / "stores" / name
+
+    def retire(self, name: str) -> None:
+        """Stop ``name`` for good (SIGTERM): the supervisor no longer restarts it."""
+        self.specs.pop(name, None)
+        proc = self.procs.pop(name, None)
+        if proc is not None:
+            proc.stop()
 
     def ledger_path(self, store: str) -> Path:
         """The SQLite ledger of a demo store."""
+        if store in ENDED_STORES:
+            return self.work_dir / "stores" / f"{store}-ledger.sqlite3"
         name = "crm-ledger.sqlite3" if store == "crm-store" else "analytics-ledger.sqlite3"
         return self.work_dir / "stores" / name
 
@@ -194,6 +241,15 @@ class ChaosStack(LocalStack):
             secret = self.client_secrets[CLI_CLIENT]
             self._token = request_token(self.urls["identity"], CLI_CLIENT, secret, DEMO_TENANT, admin_scopes())
         return self._token
+
+    def token_for(self, tenant: str) -> str:
+        """An admin token of ``tenant`` from the CLI's client (a platform client: it still reads an ended tenant)."""
+        return request_token(self.urls["identity"], CLI_CLIENT, self.client_secrets[CLI_CLIENT], tenant, admin_scopes())
+
+    def approver_token(self) -> str:
+        """A token of the ended tenant's second admin: a different principal confirms its contract end."""
+        secret = self.client_secrets[APPROVER_CLIENT]
+        return request_token(self.urls["identity"], APPROVER_CLIENT, secret, ENDED_TENANT, ["dsar:admin"])
 
     def subject_ref(self, kind: str, value: str) -> str:
         """A subject's reference as the services of this run compute it (their subject hash key, the demo tenant)."""
@@ -312,3 +368,22 @@ class ChaosStack(LocalStack):
             except RuntimeError:
                 backlog[service] = -1
         return backlog
+
+
+ENDED_CRM_DATABASE = "crm_ended"
+
+
+def ended_client_specs() -> list[ClientSpec]:
+    """The ended tenant's clients: its two demo stores and the second admin (identity deletes them at the end)."""
+    stores = [
+        ClientSpec(
+            f"{system}-store-{ENDED_TENANT}",
+            ENDED_TENANT,
+            f"{system} store of {ENDED_TENANT}",
+            "store",
+            ("dsar:task",),
+            system,
+        )
+        for system in ENDED_STORES.values()
+    ]
+    return [*stores, ClientSpec(APPROVER_CLIENT, ENDED_TENANT, "second approver", "admin", ("dsar:admin",))]
