@@ -229,6 +229,17 @@ async def apply_result(uow: Uow, event: DsarTaskCompleted | DsarTaskFailed) -> N
         request, task = await lock_task(uow, event.task_id)
     except NotFound:
         raise ValueError(f"result for unknown task {event.task_id} (tenant {uow.tenant_id})") from None
+    if await settle_task(uow, task, event):
+        await uow.session.flush()
+        await maybe_complete(uow, task.request_id, locked=request)
+
+
+async def settle_task(uow: Uow, task: DsarTask, event: DsarTaskCompleted | DsarTaskFailed) -> bool:
+    """Apply a store's answer to its task (locked): True when it closed the task, False when the task stays open.
+
+    A result that names another system or request, or that comes from a store for a manual system's task,
+    raises ``ValueError`` (the event is dead-lettered); a late result for a closed task changes nothing.
+    """
     if task.system_key != event.system or task.request_id != event.request_id:
         raise ValueError(
             f"result for task {event.task_id} names system {event.system} and request {event.request_id}, "
@@ -238,14 +249,14 @@ async def apply_result(uow: Uow, event: DsarTaskCompleted | DsarTaskFailed) -> N
         raise ValueError(f"result for task {event.task_id} of manual system {task.system_key}: closed by hand only")
     if task.state != "open":
         log.info("dsar.task.late_result", task_id=str(task.id), state=task.state)
-        return
+        return False
     now = uow.now()
     task.acknowledged_at = task.acknowledged_at or now
     if isinstance(event, DsarTaskFailed):
         task.error = event.error[:4000]
         if event.retryable and task.attempt < uow.settings.task_max_attempts:
             await republish(uow, task)
-            return
+            return False
         task.outcome = TaskOutcome.FAILED.value
     else:
         task.outcome, task.records_affected = event.outcome, event.records_affected
@@ -255,8 +266,7 @@ async def apply_result(uow: Uow, event: DsarTaskCompleted | DsarTaskFailed) -> N
     task.state, task.closed_at, task.next_retry_at = "closed", now, None
     uow.session.add(task)
     uow.audit("task.closed", "dsar_task", task.id, {"system": task.system_key, "outcome": task.outcome})
-    await uow.session.flush()
-    await maybe_complete(uow, task.request_id, locked=request)
+    return True
 
 
 async def lock_task(uow: Uow, task_id: uuid.UUID) -> tuple[DsarRequest, DsarTask]:
