@@ -17,7 +17,7 @@ from fastapi import FastAPI, HTTPException, Request
 
 TABLE = "bench_item"
 ROWS = 100_000
-POOL_SIZE = 10  # kept as in earlier runs, so ratios compare across runs (asyncpg waits for a free connection)
+POOL_SIZE = 10  # the services' default db_pool_size
 
 SEED_SQL = f"""
 DROP TABLE IF EXISTS {TABLE};

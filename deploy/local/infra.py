@@ -98,13 +98,7 @@ class Postgres:
 # seconds (about 12 KB of WAL per row, most of it page images), and its indexes outgrew the default
 # 128 MB of buffers, so each chunk took longer than the one before. Production: deploy/README.md,
 # "PostgreSQL settings".
-# Seven services of up to 30 pooled connections each (20 kept, 10 more under load), their workers and stores.
-SERVER_SETTINGS = {
-    "max_wal_size": "8GB",
-    "checkpoint_timeout": "15min",
-    "shared_buffers": "1GB",
-    "max_connections": "300",
-}
+SERVER_SETTINGS = {"max_wal_size": "8GB", "checkpoint_timeout": "15min", "shared_buffers": "1GB"}
 
 
 def start_postgres(data_dir: Path, port: int | None = None) -> Postgres:

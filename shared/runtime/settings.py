@@ -90,10 +90,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", description="json, or console for a developer's terminal")
     topic_prefix: str = Field(default="", description="Prefix for every Kafka topic name (test isolation, multi-env)")
-    # Connections kept open. Beyond it the pool opens up to ``db_max_overflow`` more and closes each one as
-    # soon as it is handed back: under a steady load above the pool size that is a new connection (and
-    # its prepared statements made again) for many requests, so the pool is sized for a loaded process.
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_pool_pre_ping: bool = Field(
         default=True, description="Test a pooled connection idle for over 10 s before use (one round trip then)"
