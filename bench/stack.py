@@ -191,7 +191,7 @@ class LocalStack:
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 argv,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": _source_path(), **env},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -321,6 +321,18 @@ class LocalStack:
             self.postgres = None
         shutil.rmtree(self.work_dir, ignore_errors=True)
         return killed
+
+
+def _source_path() -> str:
+    """``PYTHONPATH`` for a process of the run: this checkout first.
+
+    The ``privops`` console script imports the package the virtualenv was installed from, which
+    may be another checkout (a git worktree sharing one virtualenv): the services would then run
+    code other than the code under test.
+    """
+    root = str(Path(__file__).resolve().parents[1])
+    inherited = os.environ.get("PYTHONPATH")
+    return f"{root}{os.pathsep}{inherited}" if inherited else root
 
 
 def privops_command() -> list[str]:

@@ -26,6 +26,9 @@ class WorkerConfig:
     max_attempts: int = 3
     retry_backoff_s: float = 0.5
     http_timeout_s: float = 30.0
+    # Tasks of different subjects in a poll are carried out side by side, up to this many at once (the
+    # claim check, the store's method and the answer overlap); one subject's tasks stay in order. 1: one by one.
+    concurrency: int = 8
     # The services' *_SUBJECT_HASH_KEY (same secret): lets the store compute its people's subject
     # references and skip those a sweep names as held. Without it, a sweep naming held subjects is refused.
     subject_key: bytes | None = field(default=None, repr=False)
@@ -40,6 +43,8 @@ class WorkerConfig:
                 "give the store's client credentials (PRIVOPS_IDENTITY_URL, PRIVOPS_CLIENT_ID, PRIVOPS_CLIENT_SECRET), "
                 "a fixed token (PRIVOPS_TOKEN), or in development the shared PRIVOPS_JWT_SECRET"
             )
+        if self.concurrency < 1:
+            raise ValueError("concurrency: at least 1 (one task at a time)")
         if (credentials or self.token) and not self.jwt_secret and len(self.tenants) != 1:
             raise ValueError("a client or a fixed token acts for one tenant: set exactly one tenant (PRIVOPS_TENANTS)")
 
@@ -66,7 +71,8 @@ class WorkerConfig:
         PRIVOPS_JWT_SECRET),
         PRIVOPS_TENANTS (comma-separated, default ``demo``), PRIVOPS_TOPIC_PREFIX, PRIVOPS_SUBJECT_HASH_KEY
         (optional: the same secret as the services' ``*_SUBJECT_HASH_KEY``, needed to honour held subjects)
-        and PRIVOPS_BROKER_EPOCH (``true`` for a broker that forgets its log; default false)."""
+        PRIVOPS_BROKER_EPOCH (``true`` for a broker that forgets its log; default false) and PRIVOPS_CONCURRENCY
+        (tasks of different subjects carried out at once; default 8)."""
         values = os.environ if env is None else env
         missing = [n for n in ("PRIVOPS_KAFKA_BOOTSTRAP_SERVERS", "PRIVOPS_DSAR_URL") if not values.get(n)]
         if missing:
@@ -87,6 +93,7 @@ class WorkerConfig:
             session_timeout_ms=int(values.get("PRIVOPS_SESSION_TIMEOUT_MS", "10000")),
             subject_key=(values.get("PRIVOPS_SUBJECT_HASH_KEY") or "").encode() or None,
             broker_epoch=_flag(values, "PRIVOPS_BROKER_EPOCH"),
+            concurrency=int(values.get("PRIVOPS_CONCURRENCY", "8")),
         )
 
 

@@ -3,12 +3,15 @@ people's data reported by other services, and its own store."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dsar.service.contract_end_tasks import apply_result as apply_contract_end_result
 from services.dsar.service.disclosures import record_disclosure
 from services.dsar.service.holds import record_placed, record_released
 from services.dsar.service.notifications import record_outcome
+from services.dsar.service.results import apply_results
 from services.dsar.service.store import DsarOwnData
 from services.dsar.service.tasks import apply_result
 from shared.bus.consumer import EventContext, Subscription
@@ -32,6 +35,17 @@ async def on_contract_end_result(
     await apply_contract_end_result(ctx.unit_of_work(session, actor=f"system:{event.system}"), event)
 
 
+async def on_task_results(
+    session: AsyncSession, items: Sequence[tuple[DsarTaskCompleted | DsarTaskFailed, EventContext]]
+) -> None:
+    """Close many tasks at once (a poll's results, at most one per subject), tenant by tenant, as one by one."""
+    by_tenant: dict[str, list[tuple[DsarTaskCompleted | DsarTaskFailed, EventContext]]] = {}
+    for event, ctx in items:
+        by_tenant.setdefault(ctx.tenant_id, []).append((event, ctx))
+    for listed in by_tenant.values():
+        await apply_results(listed[0][1].unit_of_work(session), [event for event, _ in listed])
+
+
 async def on_hold_placed(session: AsyncSession, event: LegalHoldPlaced, ctx: EventContext) -> None:
     """Keep the hold: the erase tasks fanned out from now on carry it to the stores it applies to."""
     await record_placed(ctx.unit_of_work(session), event)
@@ -51,6 +65,7 @@ SUBSCRIPTIONS = [
     Subscription(
         name="task-results",
         handlers={DsarTaskCompleted: on_task_result, DsarTaskFailed: on_task_result},
+        bulk_handlers={DsarTaskCompleted: on_task_results, DsarTaskFailed: on_task_results},
         batched=True,  # database only; a burst of results closes in a few transactions
     ),
     notification_outcomes("dsar", record_outcome, batched=True),  # database only

@@ -176,4 +176,8 @@ def dsar_task_subscription(system: str, actions: StoreActions, actor: str = "dsa
         accepts=lambda event: (
             isinstance(event, DsarTaskRequested | ContractEndTaskRequested) and event.system == system
         ),
+        # A burst of tasks (an erasure campaign) is answered in a few transactions, not one each. The only
+        # calls out, an export's upload and a claim check, are idempotent: a poll applied again one event at
+        # a time after a failure uploads the same export again.
+        batched=True,
     )

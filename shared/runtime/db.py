@@ -7,6 +7,7 @@ back on any error; services and repositories only ``flush()``.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -15,10 +16,11 @@ from typing import Annotated, Any
 
 from asyncpg.pgproto.pgproto import UUID as FastUUID
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, TypeDecorator, literal, select
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, exc, literal, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -108,6 +110,11 @@ async def copy_rows(session: AsyncSession, table: str, columns: Sequence[str], r
     await driver.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
+# A pooled connection idle for longer than this is tested before use; one in steady use is not.
+PING_IDLE_S = 10.0
+_CHECKED_IN_AT = "privops.checked_in_at"
+
+
 class Database:
     """The engine and session factory of one service's database."""
 
@@ -118,10 +125,11 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=pre_ping,
             echo=echo,
             connect_args={"server_settings": {"timezone": "UTC", "application_name": "privops"}},
         )
+        if pre_ping:
+            ping_when_idle(self.engine, PING_IDLE_S)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @classmethod
@@ -148,6 +156,36 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+def ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
+    """Test a pooled connection before use only when it sat idle for more than ``idle_s`` seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` tests every checkout: one more round trip per request, as many as
+    the request's own query on a read by id. A connection handed back a moment ago is alive; one
+    that waited (the database may have restarted meanwhile) is tested, and a dead one is replaced,
+    with every connection opened before it, as ``pool_pre_ping`` does.
+    """
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        since = record.info.pop(_CHECKED_IN_AT, None)
+        if since is None or time.monotonic() - since <= idle_s:
+            return  # a new connection, or one in steady use
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            if not dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
+                raise
+            alive = False
+        if not alive:
+            raise exc.InvalidatePoolError("a pooled connection was found closed")
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:

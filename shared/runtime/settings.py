@@ -93,7 +93,7 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_pool_pre_ping: bool = Field(
-        default=True, description="Test each pooled connection before use (one round trip per checkout)"
+        default=True, description="Test a pooled connection idle for over 10 s before use (one round trip then)"
     )
     relay_batch_size: int = Field(default=2000, ge=1, le=20_000, description="Outbox events published per round")
     relay_poll_interval_s: float = Field(default=1.0, gt=0, le=60)

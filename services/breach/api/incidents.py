@@ -32,7 +32,7 @@ router = APIRouter(prefix="/v1/incidents", tags=["incidents"], responses=PROBLEM
 @router.post("", status_code=201, response_model=IncidentOut, summary="Report a breach")
 async def report_incident(body: IncidentIn, uow: WriteUow) -> IncidentOut:
     """Enter a breach in the register; its clocks start at `aware_at` for every jurisdiction."""
-    return await incidents.view(uow, await incidents.report(uow, body))
+    return await incidents.report(uow, body)
 
 
 @router.get("", response_model=list[IncidentOut], summary="List the register")

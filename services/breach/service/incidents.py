@@ -12,13 +12,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.breach.domain.incidents import IncidentStatus, Sector, check_times, reference_for, require_open
-from services.breach.models import AffectedSubject, Incident, TimelineEntry
+from services.breach.models import AffectedSubject, Deadline, Incident, TimelineEntry
 from services.breach.schemas import IncidentIn, IncidentOut, IncidentPatch
 from services.breach.service import Uow
 from services.breach.service.contacts import chunks
 from services.breach.service.contacts import purge as purge_contacts
 from services.breach.service.deadlines import cancel_open, deadline_views, deadlines_of, sync_deadlines
 from services.breach.service.timeline import note
+from shared.bus.outbox import notify_relay
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
 from shared.runtime.repository import get_or_404
 
@@ -64,8 +65,14 @@ async def next_reference_number(session: AsyncSession, tenant_id: str, year: int
     return int((await connection.execute(_NEXT_NUMBER, {"tenant": tenant_id, "year": year})).scalar_one())
 
 
-async def report(uow: Uow, body: IncidentIn) -> Incident:
-    """Enter a breach in the register, start its clocks, and ask who uses the subprocessor if one is involved."""
+async def report(uow: Uow, body: IncidentIn) -> IncidentOut:
+    """Enter a breach in the register, start its clocks, and ask who uses the subprocessor if one is involved.
+
+    Answered with the incident's view. The tenant's counter row stays locked from the numbering until
+    the report commits, and every concurrent report waits for it: everything that can happen before the
+    number is taken does (the view's reads, the writes, the relay's wake-up), so the lock is held only
+    for the number's own statements and the commit.
+    """
     now = uow.now()
     check_times(body.detected_at, body.aware_at, now, body.determined_at)
     values = _with_flags({k: _plain(v) for k, v in body.model_dump(exclude_none=True).items()}, [])
@@ -81,10 +88,13 @@ async def report(uow: Uow, body: IncidentIn) -> Incident:
     uow.session.add(incident)
     await uow.session.flush()
     note(uow, incident, "reported", {"facts": values})
-    await sync_deadlines(uow, incident)
+    deadlines = await sync_deadlines(uow, incident)
+    out = _view_of(uow, incident, deadlines, affected=0)  # a new incident has nobody attached yet
+    await notify_relay(uow.session)
+    await uow.session.flush()
     # Numbered last: the tenant's counter row stays locked from here until the report commits.
     number = await next_reference_number(uow.session, uow.tenant_id, body.aware_at.year)
-    incident.reference = reference_for(body.aware_at, number)
+    incident.reference = out.reference = reference_for(body.aware_at, number)
     await uow.stage(
         BreachReported(
             incident_id=incident.id,
@@ -106,7 +116,7 @@ async def report(uow: Uow, body: IncidentIn) -> Incident:
             ),
             str(incident.id),
         )
-    return incident
+    return out
 
 
 async def update(uow: Uow, incident_id: uuid.UUID, body: IncidentPatch) -> Incident:
@@ -186,11 +196,16 @@ async def get(uow: Uow, incident_id: uuid.UUID) -> Incident:
 
 async def view(uow: Uow, incident: Incident) -> IncidentOut:
     """The incident with its clocks and the number of people attached."""
+    deadlines = await deadlines_of(uow.session, incident)
+    return _view_of(uow, incident, deadlines, affected=await count_subjects(uow.session, incident.id))
+
+
+def _view_of(uow: Uow, incident: Incident, deadlines: list[Deadline], *, affected: int) -> IncidentOut:
     out = IncidentOut.model_validate(incident)
     for name, sector in SECTOR_FLAGS.items():
         setattr(out, name, sector.value in incident.sectors)
-    out.deadlines = deadline_views(uow, await deadlines_of(uow.session, incident))
-    out.affected_subject_refs = await count_subjects(uow.session, incident.id)
+    out.deadlines = deadline_views(uow, deadlines)
+    out.affected_subject_refs = affected
     return out
 
 

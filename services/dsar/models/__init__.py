@@ -45,6 +45,7 @@ class DsarRequest(DsarModel, table=True):
     __table_args__ = (
         Index("ix_dsar_request_tenant_state", "tenant_id", "state"),
         Index("ix_dsar_request_subject", "tenant_id", "subject_ref"),
+        Index("ix_dsar_request_subject_refs", "subject_refs", postgresql_using="gin"),
         Index("ix_dsar_request_open_due", "due_at", postgresql_where=text("closed_at IS NULL")),
     )
 

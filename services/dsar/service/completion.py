@@ -44,18 +44,20 @@ async def maybe_complete(uow: Uow, request_id: uuid.UUID, *, locked: DsarRequest
     return True
 
 
-async def complete_request(uow: Uow, request: DsarRequest) -> None:
+async def complete_request(uow: Uow, request: DsarRequest, tasks: list[DsarTask] | None = None) -> None:
     """Close the request: package or certificate, the subject told, identifiers purged, event staged.
 
+    ``tasks``: every task of the request, by system key, when the caller read them already.
     A portability request that names a receiving controller stays open while its package is sent there.
     """
-    tasks = list(
-        (
-            await uow.session.exec(
-                select(DsarTask).where(col(DsarTask.request_id) == request.id).order_by(col(DsarTask.system_key))
-            )
-        ).all()
-    )
+    if tasks is None:
+        tasks = list(
+            (
+                await uow.session.exec(
+                    select(DsarTask).where(col(DsarTask.request_id) == request.id).order_by(col(DsarTask.system_key))
+                )
+            ).all()
+        )
     outcome = request_outcome((t.outcome, t.exemption) for t in tasks if t.outcome)
     certificate_id = package_id = None
     request_type = RequestType(request.request_type)

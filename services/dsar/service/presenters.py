@@ -26,13 +26,17 @@ from services.dsar.service.lifecycle import complaint_right
 async def present(uow: Uow, request: DsarRequest) -> RequestOut:
     """The request as the API shows it, with its clock, verification and results."""
     verification = await uow.session.get(Verification, request.id)
-    certificate_id = await uow.session.scalar(
-        select(ErasureCertificate.id).where(col(ErasureCertificate.request_id) == request.id)
-    )
-    package_id = await uow.session.scalar(select(ExportPackage.id).where(col(ExportPackage.request_id) == request.id))
-    transfer = await uow.session.scalar(
-        select(PortabilityTransfer).where(col(PortabilityTransfer.request_id) == request.id)
-    )
+    certificate_id = package_id = transfer = None
+    if request.verified_at is not None:  # before the identity is verified nothing has run: three reads fewer
+        certificate_id = await uow.session.scalar(
+            select(ErasureCertificate.id).where(col(ErasureCertificate.request_id) == request.id)
+        )
+        package_id = await uow.session.scalar(
+            select(ExportPackage.id).where(col(ExportPackage.request_id) == request.id)
+        )
+        transfer = await uow.session.scalar(
+            select(PortabilityTransfer).where(col(PortabilityTransfer.request_id) == request.id)
+        )
     deadline = deadline_of(request)
     status = (
         DeadlineStatus.ON_TRACK

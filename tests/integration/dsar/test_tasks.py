@@ -236,3 +236,78 @@ async def test_results_applied_concurrently_complete_the_request_once(infra: Inf
         assert row.state == "completed"
         assert len(certificates) == 1
         assert len(certificates[0].document["systems"]) == len(tasks)
+
+
+async def test_a_poll_of_results_closes_every_task_and_completes_each_request_once(
+    infra: Infra, topic_prefix: str
+) -> None:
+    """Results applied together (a batched poll): each request completed once, by the store that closed it last."""
+    from services.dsar.models import DsarTask, ErasureCertificate
+    from services.dsar.service import Uow
+    from services.dsar.service.results import apply_results
+    from shared.runtime.audit import AuditEntry
+
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        await dsar.wait_consumers_ready()
+        for key in ("ghost-a", "ghost-b"):
+            await register(dsar, key, ["erase"])
+        requests = [await verified_request(dsar) for _ in range(3)]
+        ids = [uuid.UUID(r["id"]) for r in requests]
+        database = dsar.runtime.database
+        async with database.session() as session:
+            tasks = (await session.exec(select(DsarTask).where(DsarTask.request_id.in_(ids)))).all()  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        results: list[DsarTaskCompleted | DsarTaskFailed] = [
+            DsarTaskCompleted(
+                task_id=t.id, request_id=t.request_id, system=t.system_key, outcome="done", completed_at=now
+            )
+            for t in sorted(tasks, key=lambda t: t.system_key)
+            if not (t.request_id == ids[2] and t.system_key == "ghost-b")  # the third request keeps one task open
+        ]
+        results.append(results[0])  # the same answer twice: the second one changes nothing
+        async with database.session() as session:
+            await apply_results(Uow(session, dsar.settings, dsar.clock, "acme", "event:test"), results)
+
+        async with database.session() as session:
+            certificates = (
+                await session.exec(select(ErasureCertificate).where(ErasureCertificate.request_id.in_(ids)))  # type: ignore[attr-defined]
+            ).all()
+            completed = (
+                await session.exec(
+                    select(AuditEntry).where(AuditEntry.action == "request.completed", AuditEntry.tenant_id == "acme")
+                )
+            ).all()
+            closes = (
+                await session.exec(
+                    select(AuditEntry).where(AuditEntry.action == "task.closed", AuditEntry.tenant_id == "acme")
+                )
+            ).all()
+        assert sorted(c.request_id for c in certificates) == sorted(ids[:2])
+        assert {c.entity_id for c in completed} == {str(i) for i in ids[:2]}
+        assert {c.actor for c in completed} == {"system:ghost-b"}  # the last answer of each request closed it
+        assert len(closes) == len(results) - 1
+        assert all(len(c.document["systems"]) == len(tasks) // 3 for c in certificates)
+        states = {r: (await dsar.request(str(r)))["state"] for r in ids}
+        assert states == {ids[0]: "completed", ids[1]: "completed", ids[2]: "in_progress"}
+
+
+async def test_a_poll_with_an_unknown_task_raises_and_changes_nothing(infra: Infra, topic_prefix: str) -> None:
+    """An unknown task in a poll raises: the consumer then applies the poll one event at a time."""
+    from services.dsar.service import Uow
+    from services.dsar.service.results import apply_results
+
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        await dsar.wait_consumers_ready()
+        await register(dsar, "ghost-a", ["erase"])
+        request = await verified_request(dsar)
+        task = (await the_tasks(dsar, request["id"]))["ghost-a"]
+        now = datetime.now(UTC)
+        known = DsarTaskCompleted(
+            task_id=uuid.UUID(task["id"]), request_id=uuid.UUID(request["id"]), system="ghost-a", outcome="done",
+            completed_at=now,
+        )  # fmt: skip
+        unknown = known.model_copy(update={"task_id": uuid.uuid4()})
+        with pytest.raises(ValueError, match="unknown task"):
+            async with dsar.runtime.database.session() as session:
+                await apply_results(Uow(session, dsar.settings, dsar.clock, "acme", "event:test"), [known, unknown])
+        assert (await the_tasks(dsar, request["id"]))["ghost-a"]["state"] == "open"
