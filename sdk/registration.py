@@ -10,7 +10,7 @@ import structlog
 from sdk.client import PrivopsClient, PrivopsError, TokenSource
 from sdk.config import WorkerConfig
 from sdk.store import Store, SystemRegistration
-from sdk.tokens import TokenRefused
+from sdk.tokens import ClientCredentials, StaticToken, TokenRefused, TokenSigner
 
 log = structlog.get_logger("privops.sdk.worker")
 
@@ -43,3 +43,13 @@ async def register(
                         raise
                     log.error("store.register_refused", system=system, tenant=tenant, error=str(exc))
                     break
+
+
+def tokens_of(config: WorkerConfig) -> TokenSource:
+    """The store's tokens: its client credentials, else a fixed token, else (development) the shared secret."""
+    if config.identity_url and config.client_id and config.client_secret:
+        return ClientCredentials(config.identity_url, config.client_id, config.client_secret)
+    if config.token:
+        return StaticToken(config.token)
+    assert config.jwt_secret
+    return TokenSigner(config.jwt_secret, subject=f"system:{config.system}")

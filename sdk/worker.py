@@ -32,10 +32,9 @@ from sdk.actions import TaskRunner
 from sdk.client import TokenSource
 from sdk.config import WorkerConfig
 from sdk.ledger import Answer, Ledger
-from sdk.registration import register
+from sdk.registration import register, tokens_of
 from sdk.store import Store, SubjectSweep, Sweep, SweepCounts, SystemRegistration
 from sdk.tenant_actions import ContractEndRunner, redo
-from sdk.tokens import ClientCredentials, StaticToken, TokenSigner
 from shared.bus.broker_epoch import HEARTBEAT_TOPIC, EpochMarker, RewindGuard
 from shared.bus.topic_admin import create_missing_topics, produced_topics
 from shared.events import topics
@@ -386,16 +385,6 @@ class TaskWorker:
             headers=envelope.to_kafka_headers(),
         )
         await self.ledger.mark_published(answer.kind, answer.item_id, attempt)
-
-
-def tokens_of(config: WorkerConfig) -> TokenSource:
-    """The store's tokens: its client credentials, else a fixed token, else (development) the shared secret."""
-    if config.identity_url and config.client_id and config.client_secret:
-        return ClientCredentials(config.identity_url, config.client_id, config.client_secret)
-    if config.token:
-        return StaticToken(config.token)
-    assert config.jwt_secret
-    return TokenSigner(config.jwt_secret, subject=f"system:{config.system}")
 
 
 def _retryable_failure(answer: Answer) -> bool:
