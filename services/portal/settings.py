@@ -39,6 +39,13 @@ class PortalSettings(ServiceSettings):
     console_client_secret: SecretStr | None = Field(default=None, description="The console client's secret")
     session_hours: float = Field(default=8.0, gt=0, le=24, description="A console session ends after this long")
     backend_timeout_s: float = Field(default=10.0, gt=0, le=60, description="Timeout of one call to a service")
+    shared_cache_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="How long a tenant's brand, purposes, notice texts and banner (alike for every visitor) are "
+        "kept before the services are asked again; 0 asks on every page",
+    )
 
     @field_validator("console_client_secret")
     @classmethod

@@ -8,13 +8,18 @@ with the signed-in person's access token, so every service checks that person's 
 from __future__ import annotations
 
 import asyncio
+import copy
+import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 
 from services.portal.settings import PortalSettings
 from shared.runtime.tokens import TokenRequestFailed, service_tokens
+
+T = TypeVar("T")
 
 # What the privacy center does for people, and nothing more (the portal's client holds these).
 CENTER_SCOPES = ("dsar:write", "consent:write")
@@ -46,6 +51,25 @@ class Backends:
     def __init__(self, settings: PortalSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.http = httpx.AsyncClient(timeout=settings.backend_timeout_s, transport=transport)
+        self._shared: dict[str, tuple[float, Any]] = {}
+
+    async def shared(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()``'s answer, kept ``shared_cache_s`` for every visitor: what a tenant shows alike to all of them.
+
+        A privacy-center page would otherwise ask two to four services for the same brand and texts each time.
+        Never for what is a person's own (their decisions, their requests): those are asked on every page.
+        """
+        ttl = self.settings.shared_cache_s
+        now = time.monotonic()
+        kept = self._shared.get(key)
+        if ttl > 0 and kept is not None and kept[0] > now:
+            return copy.deepcopy(kept[1])  # type: ignore[no-any-return]
+        value = await load()
+        if ttl > 0:
+            if len(self._shared) > 10_000:  # a few keys per tenant: bounded in practice
+                self._shared.clear()
+            self._shared[key] = (now + ttl, copy.deepcopy(value))
+        return value
 
     async def _center_token(self, tenant: str) -> str:
         try:

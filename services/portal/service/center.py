@@ -41,6 +41,10 @@ class Brand:
 
 async def brand(backends: Backends, tenant: str) -> Brand:
     """The controller's name (consent's controller profile) and the brand colour (notify's tenant profile)."""
+    return await backends.shared(f"brand:{tenant}", lambda: _brand(backends, tenant))
+
+
+async def _brand(backends: Backends, tenant: str) -> Brand:
     name = await backends.tenant_name(tenant)
     try:
         # A token of its own: a portal client without notify:read still serves pages, in the default colour.
@@ -63,6 +67,10 @@ async def _public_or_none(backends: Backends, path: str, tenant: str) -> Any:
 
 async def purposes_with_notices(backends: Backends, tenant: str) -> list[dict[str, Any]]:
     """The purposes, each with its notice in force: the public notice texts when the consent service has them."""
+    return await backends.shared(f"purposes:{tenant}", lambda: _purposes_with_notices(backends, tenant))
+
+
+async def _purposes_with_notices(backends: Backends, tenant: str) -> list[dict[str, Any]]:
     purposes = await backends.purposes(tenant)
     published = await _public_or_none(backends, f"/v1/public/tenants/{tenant}/notices", tenant)
     items = published.get("notices", published.get("items")) if isinstance(published, dict) else published
@@ -76,7 +84,8 @@ async def purposes_with_notices(backends: Backends, tenant: str) -> list[dict[st
 async def banner(backends: Backends, tenant: str) -> dict[str, Any] | None:
     """The consent banner's notice of a material change of the notices, when there is one to show."""
     try:
-        answer = await _public_or_none(backends, f"/v1/public/tenants/{tenant}/banner", tenant)
+        path = f"/v1/public/tenants/{tenant}/banner"
+        answer = await backends.shared(f"banner:{tenant}", lambda: _public_or_none(backends, path, tenant))
     except BackendError:
         return None  # a banner never keeps a page from showing
     if not isinstance(answer, dict):

@@ -36,6 +36,7 @@ def settings(**changes: Any) -> PortalSettings:
         "notify_url": "http://notify.test",
         "identity_public_url": "http://identity.test",
         "console_client_secret": "c" * 40,
+        "shared_cache_s": 0,  # each test changes what the fakes answer; tests/unit/portal checks the cache
     }
     return PortalSettings(**(values | changes))
 
