@@ -169,7 +169,9 @@ def docs(
 @app.command()
 def up(
     state_dir: Annotated[Path, typer.Option(help="Where data, secrets and logs are kept")] = Path(".privops"),
-    base_port: Annotated[int, typer.Option(help="Port of the first service; the others follow")] = 8001,
+    base_port: Annotated[
+        int, typer.Option(help="Port of the first service; the others, the portal and (away from 8001) SMTP follow")
+    ] = 8001,
 ) -> None:
     """Start the whole platform locally: PostgreSQL, the broker, every service and the demo stores."""
     from deploy.local.stack import run_stack

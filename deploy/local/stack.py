@@ -97,7 +97,10 @@ class StackFailed(Exception):
     """The stack cannot start or keep running; the message says why."""
 
 
-def run_stack(state_dir: Path, base_port: int = 8001) -> int:
+DEFAULT_BASE_PORT = 8001
+
+
+def run_stack(state_dir: Path, base_port: int = DEFAULT_BASE_PORT) -> int:
     """Run the local stack until Ctrl-C or SIGTERM (exit code 0) or until a process dies (1)."""
     stack = LocalStack(state_dir.absolute())
     with StopFlag() as stop:
@@ -153,7 +156,10 @@ class LocalStack:
         stop.check()
         self._step("migrations", lambda: self._migrate(secrets))
         stop.check()
-        self._step("SMTP server", lambda: self._start_smtp(secrets))
+        # The usual mail-sink port for the usual stack; another stack (a test's) keeps to its own range, so
+        # two stacks starting at once never both see 1025 free and race for it.
+        smtp_port = SMTP_PORT if base_port == DEFAULT_BASE_PORT else base_port + len(SERVICES) + 1
+        self._step("SMTP server", lambda: self._start_smtp(secrets, smtp_port))
         stop.check()
         public_urls = {service: f"http://{LOOPBACK}:{port}" for service, port in ports.items()}
         for service, port in ports.items():
@@ -259,9 +265,9 @@ class LocalStack:
         self.run_file.record("broker", self.broker.process.pid)
         return self.broker.bootstrap
 
-    def _start_smtp(self, secrets: LocalSecrets) -> str:
+    def _start_smtp(self, secrets: LocalSecrets, wanted: int) -> str:
         # Its own process, supervised like a service: notify must find it before it sends anything.
-        (port,) = pick_ports(SMTP_PORT, 1)
+        (port,) = pick_ports(wanted, 1)
         self.smtp = LocalSmtp.in_state_dir(self.state_dir, port)  # makes the certificate before notify reads it
         args = ["-m", "deploy.cli", "smtp", "--state-dir", str(self.state_dir), "--port", str(port)]
         self._spawn("smtp", args, {}, secrets, url=None)

@@ -30,8 +30,8 @@ import httpx
 import pytest
 
 from deploy.local.clients import CLI_CLIENT, request_token
-from deploy.local.infra import free_port
-from shared.runtime.auth import admin_scopes
+from shared.runtime.auth import SERVICES, admin_scopes
+from tests.support.stack import consecutive_free_ports
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,7 +63,8 @@ class Stack:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.log = (state_dir.parent / "up.log").open("w")
-        base = free_port()
+        # Below the ephemeral range: a port picked there could be taken by an outgoing connection first.
+        base = consecutive_free_ports(len(SERVICES) + 2)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", "up", "--state-dir", str(state_dir), "--base-port", str(base)],
             cwd=REPO,

@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -29,10 +28,9 @@ import httpx
 import psutil
 import pytest
 
-from deploy.local.infra import SERVER_SETTINGS, free_port
-from deploy.local.supervisor import port_is_free
+from deploy.local.infra import SERVER_SETTINGS
 from shared.runtime.auth import SERVICES
-from tests.support.stack import Infra
+from tests.support.stack import Infra, consecutive_free_ports
 
 REPO = Path(__file__).absolute().parents[2]
 TEST_BUDGET_S = 230.0  # two starts of six services, the SMTP server and the mails through notify
@@ -163,19 +161,6 @@ def end_leftovers(processes: set[ProcessId]) -> None:
                 process.send_signal(sig)
                 signalled.append(process)
         psutil.wait_procs(signalled, timeout=5)
-
-
-def consecutive_free_ports(count: int) -> int:
-    """A port ``p`` with ``p … p + count - 1`` free right now (the stack falls back to free ports anyway).
-
-    Taken below the kernel's ephemeral range (32768 and up): there, the outgoing connections the
-    stack opens while starting could take one of these ports between the check and the bind.
-    """
-    for _ in range(50):
-        base = random.randrange(20_000, 32_000 - count)
-        if all(port_is_free(base + i) for i in range(count)):
-            return base
-    return free_port()
 
 
 def check_services(urls: dict[str, str], token: str) -> None:
@@ -390,7 +375,7 @@ def state_dir() -> Iterator[Path]:
 @pytest.mark.integration
 def test_up_starts_serves_stops_cleanly_and_restarts(state_dir: Path) -> None:
     budget = Budget(TEST_BUDGET_S)
-    base_port = consecutive_free_ports(len(SERVICES))
+    base_port = consecutive_free_ports(len(SERVICES) + 2)  # the services, the portal, the SMTP server
     seen: set[ProcessId] = set()
     up = Up(state_dir, base_port)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -15,7 +16,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from deploy.local.infra import Broker, Postgres
+from deploy.local.infra import Broker, Postgres, free_port
+from deploy.local.supervisor import port_is_free
 from shared.rules.clock import Clock, ManualClock
 from shared.runtime.auth import issue_token
 from shared.runtime.settings import ServiceSettings
@@ -115,6 +117,19 @@ async def run_service(
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield RunningService(service, app, client, settings, the_clock)
+
+
+def consecutive_free_ports(count: int) -> int:
+    """A port ``p`` with ``p … p + count - 1`` free right now (the stack falls back to free ports anyway).
+
+    Taken below the kernel's ephemeral range (32768 and up): there, the outgoing connections the
+    stack opens while starting could take one of these ports between the check and the bind.
+    """
+    for _ in range(50):
+        base = random.randrange(20_000, 32_000 - count)
+        if all(port_is_free(base + i) for i in range(count)):
+            return base
+    return free_port()
 
 
 def loopback_socket(port: int = 0) -> socket.socket:
