@@ -55,7 +55,7 @@ class AuditVerificationOut(BaseModel):
 def audit_router(service: str) -> APIRouter:
     """The audit routes of ``service`` (scope ``<service>:read``)."""
     router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
-    reader = unit_of_work(f"{service}:read")
+    reader = unit_of_work(f"{service}:read", read_only=True)
 
     @router.get("", response_model=list[AuditEntryOut], summary="List the audit log")
     async def list_entries(

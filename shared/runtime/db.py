@@ -19,9 +19,9 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, exc, literal, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import ORMExecuteState, registry
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.runtime.settings import ServiceSettings
@@ -131,6 +131,15 @@ class Database:
         if pre_ping:
             ping_when_idle(self.engine, PING_IDLE_S)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        # Reads without BEGIN and COMMIT: two of a read by id's three round trips. PostgreSQL's default
+        # READ COMMITTED gives every statement its own snapshot inside a transaction too, so a reader
+        # sees the same rows either way; what it loses is the ability to write, which the session refuses.
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            class_=AsyncSession,
+            sync_session_class=ReadOnlySession,
+            expire_on_commit=False,
+        )
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Database:
@@ -153,9 +162,39 @@ class Database:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads: each statement on its own (no transaction), writes refused."""
+        async with self.read_sessions() as session:
+            yield session
+
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A write attempted through a read-only session: a programming error, never a client's."""
+
+
+class ReadOnlySession(Session):
+    """The session of a read-only unit of work (``Database.read_session``): flushes and DML are refused.
+
+    Its connection commits every statement on its own, so a write would not be undone with the request:
+    refusing it keeps a read route from changing anything by mistake.
+    """
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlyViolation("a read-only unit of work cannot write")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlyViolation("a read-only unit of work cannot write")
 
 
 def ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
@@ -194,9 +233,16 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def _request_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    database: Database = request.app.state.database
+    async with database.read_session() as session:
+        yield session
+
+
 # scope="function": the commit runs when the endpoint returns, before the response is sent,
 # so a client never sees a 2xx for a write that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(_request_read_session, scope="function")]
 
 
 def as_json(value: Any) -> Any:

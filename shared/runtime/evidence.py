@@ -34,7 +34,7 @@ from shared.runtime.uow import UnitOfWork, unit_of_work
 
 # A section: (uow, since, until) with ``since`` inclusive and ``until`` exclusive (UTC instants), giving JSON data.
 EvidenceSection = Callable[[UnitOfWork[Any], datetime, datetime], Awaitable[dict[str, Any]] | dict[str, Any]]
-EvidenceUow = Annotated[UnitOfWork[Any], Depends(unit_of_work(EVIDENCE_READ))]
+EvidenceUow = Annotated[UnitOfWork[Any], Depends(unit_of_work(EVIDENCE_READ))]  # the export is audited
 SECTION_SUFFIX = "_evidence"
 MAX_PERIOD_DAYS = 3700  # ten years and a bit: the longest retention periods evidence must cover
 

@@ -22,7 +22,7 @@ from shared.events.envelope import CloudEvent
 from shared.rules.clock import Clock
 from shared.runtime import audit
 from shared.runtime.auth import Principal, require_any
-from shared.runtime.db import SessionDep
+from shared.runtime.db import ReadOnlyViolation, ReadSessionDep, SessionDep
 from shared.runtime.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -38,6 +38,8 @@ class UnitOfWork(Generic[S]):
     tenant_id: str
     actor: str
     principal: Principal | None = None
+    # A read-only unit (``unit_of_work(..., read_only=True)``) runs without a transaction and refuses writes.
+    read_only: bool = False
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""
@@ -49,6 +51,7 @@ class UnitOfWork(Generic[S]):
 
     async def stage(self, event: Event, subject: str | None) -> CloudEvent:
         """Stage ``event`` in the outbox: it leaves only if this unit of work commits."""
+        self._writable()
         return await stage(
             self.session,
             event,
@@ -60,6 +63,7 @@ class UnitOfWork(Generic[S]):
 
     async def stage_many(self, events: Iterable[tuple[Event, str | None]], *, packed: bool = False) -> int:
         """Stage many ``(event, subject)`` pairs with one COPY, in order (``packed`` for bulk paths)."""
+        self._writable()
         return await stage_many(
             self.session,
             events,
@@ -71,6 +75,7 @@ class UnitOfWork(Generic[S]):
 
     def audit(self, action: str, entity_type: str, entity_id: Any, detail: dict[str, Any] | None = None) -> None:
         """Append an audit entry by this unit's actor (never a raw identifier in ``detail``)."""
+        self._writable()
         audit.record(
             self.session,
             tenant_id=self.tenant_id,
@@ -84,6 +89,7 @@ class UnitOfWork(Generic[S]):
 
     async def audit_many(self, entries: Sequence[tuple[str, str, Any, dict[str, Any] | None]]) -> None:
         """Append many ``(action, entity_type, entity_id, detail)`` entries with one COPY."""
+        self._writable()
         await audit.record_many(
             self.session,
             [
@@ -102,15 +108,37 @@ class UnitOfWork(Generic[S]):
 
     def for_tenant(self, tenant_id: str, actor: str | None = None) -> UnitOfWork[S]:
         """The same transaction and clock acting for ``tenant_id`` (a batch of many tenants' events, a public link)."""
-        return UnitOfWork(self.session, self.settings, self.clock, tenant_id, actor or self.actor, self.principal)
+        return UnitOfWork(
+            self.session, self.settings, self.clock, tenant_id, actor or self.actor, self.principal, self.read_only
+        )
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyViolation("a read-only unit of work cannot write")
 
 
-def unit_of_work(scope: str, *alternatives: str) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
+def unit_of_work(scope: str, *alternatives: str, read_only: bool = False) -> Callable[..., Awaitable[UnitOfWork[Any]]]:
     """A FastAPI dependency: the request's unit of work once the caller holds ``scope`` (401/403 otherwise).
 
     With ``alternatives``, any one of the scopes will do; the route then checks what the one held allows.
+    ``read_only`` units (the services' ``ReadUow``) read without opening a transaction (no ``BEGIN`` and
+    ``COMMIT`` round trips) and refuse any write.
     """
     needs = require_any(scope, *alternatives)
+    if read_only:
+
+        async def read_dependency(
+            request: Request, session: ReadSessionDep, principal: Principal = Depends(needs)
+        ) -> UnitOfWork[Any]:
+            state = request.app.state
+            return UnitOfWork(
+                session, state.settings, state.clock, principal.tenant_id, principal.subject, principal, True
+            )
+
+        read_dependency.__name__ = "read_unit_of_work_" + "_or_".join(
+            s.replace(":", "_") for s in (scope, *alternatives)
+        )
+        return read_dependency
 
     # A default rather than Annotated: the annotation would name ``needs``, a local that postponed
     # evaluation cannot resolve, and FastAPI would take ``principal`` for a query parameter.

@@ -9,7 +9,7 @@ from fastapi import Depends
 from services.breach.service import Uow
 from shared.runtime.uow import public_unit_of_work, unit_of_work
 
-ReadUow = Annotated[Uow, Depends(unit_of_work("breach:read"))]
+ReadUow = Annotated[Uow, Depends(unit_of_work("breach:read", read_only=True))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("breach:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("breach:admin"))]
 # The notify service claiming a message's address and values: its own scope, which breach:read does not grant.

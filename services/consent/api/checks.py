@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.consent.api.deps import DirectPoolDep, Reader, ReadUow
+from services.consent.api.deps import DirectPoolDep, Reader, ReadUow, RecordedReadUow
 from services.consent.schemas.consents import (
     SUBJECT_REF,
     CheckIn,
@@ -52,7 +52,7 @@ async def check(body: CheckIn, pool: DirectPoolDep, uow: ReadUow) -> CheckOut:
 
 
 @router.post("/subjects/history", response_model=HistoryOut, summary="A subject's full consent history")
-async def subject_history(body: SubjectSelector, uow: ReadUow) -> HistoryOut:
+async def subject_history(body: SubjectSelector, uow: RecordedReadUow) -> HistoryOut:
     """Every decision recorded for the subject, oldest first, with restriction, objection and erasure flags."""
     ref = resolve_subject(uow.settings, body, tenant=uow.tenant_id)
     status, records = await history.subject_history(uow, ref)

@@ -23,7 +23,9 @@ async def direct_pool_of(request: Request) -> asyncpg.Pool:
     return pool
 
 
-ReadUow = Annotated[Uow, Depends(unit_of_work("consent:read"))]
+ReadUow = Annotated[Uow, Depends(unit_of_work("consent:read", read_only=True))]
+# A read that writes as it reads: a receipt signed on first request, a person's history whose reading is audited.
+RecordedReadUow = Annotated[Uow, Depends(unit_of_work("consent:read"))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("consent:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("consent:admin"))]
 # The notify service's short-lived claim token: the one caller that reads the address a receipt goes to.

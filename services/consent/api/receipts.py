@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.consent.api.deps import ClaimUow, LinkUow, ReadUow
+from services.consent.api.deps import ClaimUow, LinkUow, RecordedReadUow
 from services.consent.domain import kantara_view
 from services.consent.models import ConsentReceipt
 from services.consent.schemas.receipts import ReceiptClaimOut, ReceiptOut
@@ -53,7 +53,7 @@ def _answer(request: Request, uow: Uow, receipt: ConsentReceipt) -> ReceiptOut |
     responses=AS_JWT,
 )
 async def get_receipt(
-    consent_id: uuid.UUID, request: Request, uow: ReadUow, format: Format = "iso"
+    consent_id: uuid.UUID, request: Request, uow: RecordedReadUow, format: Format = "iso"
 ) -> ReceiptOut | Response | dict[str, Any]:
     """The receipt of one record, signed with the tenant's document key on its first read, the same bytes after.
 

@@ -9,7 +9,7 @@ from fastapi import Depends
 from services.dsar.service import Uow
 from shared.runtime.uow import public_unit_of_work, unit_of_work
 
-ReadUow = Annotated[Uow, Depends(unit_of_work("dsar:read"))]
+ReadUow = Annotated[Uow, Depends(unit_of_work("dsar:read", read_only=True))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("dsar:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("dsar:admin"))]
 TaskUow = Annotated[Uow, Depends(unit_of_work("dsar:task"))]

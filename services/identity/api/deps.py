@@ -10,7 +10,7 @@ from services.identity.service import Uow
 from shared.rules.scopes import EVIDENCE_READ
 from shared.runtime.uow import public_unit_of_work, unit_of_work
 
-ReadUow = Annotated[Uow, Depends(unit_of_work("identity:read"))]
+ReadUow = Annotated[Uow, Depends(unit_of_work("identity:read", read_only=True))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("identity:admin"))]
 # A privops service having a document signed with the tenant's key.
 SignUow = Annotated[Uow, Depends(unit_of_work("identity:sign"))]

@@ -9,6 +9,6 @@ from fastapi import Depends
 from services.retention.service import Uow
 from shared.runtime.uow import unit_of_work
 
-ReadUow = Annotated[Uow, Depends(unit_of_work("retention:read"))]
+ReadUow = Annotated[Uow, Depends(unit_of_work("retention:read", read_only=True))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("retention:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("retention:admin"))]

@@ -9,7 +9,7 @@ from fastapi import Depends
 from services.subprocessor.service import Uow
 from shared.runtime.uow import public_unit_of_work, unit_of_work
 
-ReadUow = Annotated[Uow, Depends(unit_of_work("subprocessor:read"))]
+ReadUow = Annotated[Uow, Depends(unit_of_work("subprocessor:read", read_only=True))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("subprocessor:write"))]
 # Deciding an authority's demand and handing data over: the administrators only.
 AdminUow = Annotated[Uow, Depends(unit_of_work("subprocessor:admin"))]
