@@ -226,7 +226,10 @@ class Notice(BreachModel, table=True):
     """A notice to the authority, a customer or the people affected; frozen once sent."""
 
     __tablename__ = "notice"
-    __table_args__ = (Index("ix_notice_incident", "incident_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notice_incident", "incident_id", "created_at"),
+        Index("ix_notice_tenant_status", "tenant_id", "status", "created_at"),  # drafts across the register
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     tenant_id: str = Field(sa_column=Column(String(64), nullable=False))

@@ -38,11 +38,14 @@ async def report_incident(body: IncidentIn, uow: WriteUow) -> IncidentOut:
 @router.get("", response_model=list[IncidentOut], summary="List the register")
 async def list_incidents(
     uow: ReadUow,
-    status: IncidentStatus | None = None,
+    status: Annotated[
+        list[IncidentStatus] | None, Query(max_length=8, description="one or more statuses (repeat the parameter)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IncidentOut]:
-    """The tenant's incidents, most recent awareness first."""
-    return [await incidents.view(uow, incident) for incident in await incidents.list_incidents(uow, status, limit)]
+    """The tenant's incidents, most recent awareness first; ``status`` may be repeated (any of them)."""
+    statuses = [s.value for s in status or []]
+    return await incidents.views(uow, await incidents.list_incidents(uow, statuses, limit))
 
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="Read an incident with its clocks")

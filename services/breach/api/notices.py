@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from services.breach.api.deps import ClaimUow, ReadUow, WriteUow
 from services.breach.models import Delivery, Notice
@@ -40,6 +41,19 @@ async def draft_notice(incident_id: uuid.UUID, body: NoticeIn, uow: WriteUow) ->
 async def list_notices(incident_id: uuid.UUID, uow: ReadUow) -> list[NoticeOut]:
     """Drafts and sent notices, oldest first."""
     return await _out(uow, *await notices.notices_of(uow, incident_id))
+
+
+@router.get("/notices", response_model=list[NoticeOut], summary="The tenant's notices")
+async def tenant_notices(
+    uow: ReadUow,
+    status: Annotated[
+        list[Literal["draft", "sent"]] | None,
+        Query(max_length=2, description="one or more statuses (repeat the parameter)"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[NoticeOut]:
+    """Every incident's notices, oldest first: ``status=draft`` lists what waits for approval across the register."""
+    return await _out(uow, *await notices.tenant_notices(uow, list(status or []), limit))
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeOut, summary="Read a notice")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -244,6 +245,15 @@ async def send(uow: Uow, notice_id: uuid.UUID, delay_reasons: str | None) -> Not
 async def get(uow: Uow, notice_id: uuid.UUID) -> Notice:
     """A notice of the tenant (404 when missing or another tenant's)."""
     return await get_or_404(uow, Notice, notice_id)
+
+
+async def tenant_notices(uow: Uow, statuses: Sequence[str], limit: int) -> list[Notice]:
+    """The tenant's notices of every incident, oldest first, optionally in any of ``statuses``."""
+    statement = select(Notice).where(col(Notice.tenant_id) == uow.tenant_id)
+    if statuses:
+        statement = statement.where(col(Notice.status).in_(list(statuses)))
+    rows = await uow.session.exec(statement.order_by(col(Notice.created_at)).limit(limit))
+    return list(rows.all())
 
 
 async def notices_of(uow: Uow, incident_id: uuid.UUID) -> list[Notice]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from services.dsar.api.deps import AdminUow, ReadUow, WriteUow
 from services.dsar.models import DsarTask
 from services.dsar.schemas import ClaimOut, TaskCloseIn, TaskOut, TaskRetryIn
 from services.dsar.service import Uow, manual
 from services.dsar.service.presenters import tasks_out
+from services.dsar.service.tasks import tasks_needing_attention
 from shared.runtime.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks (by hand)"], responses=PROBLEM_RESPONSES)
@@ -19,6 +21,14 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks (by hand)"], responses=PROBL
 async def _out(uow: Uow, task: DsarTask) -> TaskOut:
     (out,) = await tasks_out(uow, [task])
     return out
+
+
+@router.get("", response_model=list[TaskOut], summary="Tasks that need a person")
+async def needing_attention(uow: ReadUow, limit: Annotated[int, Query(ge=1, le=500)] = 200) -> list[TaskOut]:
+    """The tenant's tasks of open requests whose store went silent (escalated) or that failed, the oldest due first:
+    what a person retries, closes by hand or marks as a silent system (a request's own tasks:
+    ``GET /v1/requests/{id}/tasks``)."""
+    return await tasks_out(uow, await tasks_needing_attention(uow, limit))
 
 
 @router.get("/{task_id}", response_model=TaskOut, summary="Read one task")

@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import StringConstraints
 
 from services.dsar.api.deps import AdminUow, ReadUow, WriteUow
 from services.dsar.domain import Correction, RequestDetails
@@ -26,7 +27,7 @@ from services.dsar.schemas import (
 from services.dsar.service import lifecycle, packages, verification
 from services.dsar.service.certificates import certificate_of
 from services.dsar.service.notifications import messages_of, subject_email
-from services.dsar.service.presenters import present, tasks_out
+from services.dsar.service.presenters import present, present_many, tasks_out
 from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
 from services.dsar.service.tasks import list_tasks
 from shared.runtime.problems import PROBLEM_RESPONSES
@@ -89,12 +90,15 @@ async def open_request(body: RequestIn, response: Response, uow: WriteUow, key: 
 @router.get("", response_model=list[RequestOut], summary="List rights requests")
 async def list_all(
     uow: ReadUow,
-    state: Annotated[str | None, Query(max_length=32)] = None,
+    state: Annotated[
+        list[Annotated[str, StringConstraints(max_length=32)]] | None,
+        Query(max_length=16, description="one or more states (repeat the parameter)"),
+    ] = None,
     subject_ref: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RequestOut]:
-    """The tenant's requests, newest first."""
-    return [await present(uow, r) for r in await list_requests(uow, state, subject_ref, limit)]
+    """The tenant's requests, newest first; ``state`` may be repeated (any of them)."""
+    return await present_many(uow, await list_requests(uow, state or [], subject_ref, limit))
 
 
 @router.get("/{request_id}", response_model=RequestOut, summary="Read one rights request")

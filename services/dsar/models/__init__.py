@@ -221,6 +221,10 @@ class SubjectDisclosure(DsarModel, table=True):
     recorded_at: datetime = _ts(nullable=False)
 
 
+# A task that needs a person: its store went silent (escalated) or it failed.
+ATTENTION = "escalated_at IS NOT NULL OR outcome = 'failed'"
+
+
 class DsarTask(DsarModel, table=True):
     """One system's part of a request: published, claimed, answered (or re-published and escalated).
 
@@ -232,6 +236,8 @@ class DsarTask(DsarModel, table=True):
     __table_args__ = (
         UniqueConstraint("request_id", "system_key", "action", name="uq_dsar_task_request_system_action"),
         Index("ix_dsar_task_open_retry", "next_retry_at", postgresql_where=text("state = 'open'")),
+        # The tasks that need a person (``GET /v1/tasks?attention=true``): few among millions.
+        Index("ix_dsar_task_attention", "tenant_id", postgresql_where=text(ATTENTION)),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

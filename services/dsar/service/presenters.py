@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -25,23 +27,65 @@ from services.dsar.service.lifecycle import complaint_right
 
 async def present(uow: Uow, request: DsarRequest) -> RequestOut:
     """The request as the API shows it, with its clock, verification and results."""
-    verification = await uow.session.get(Verification, request.id)
-    certificate_id = package_id = transfer = None
-    if request.verified_at is not None:  # before the identity is verified nothing has run: three reads fewer
-        certificate_id = await uow.session.scalar(
-            select(ErasureCertificate.id).where(col(ErasureCertificate.request_id) == request.id)
-        )
-        package_id = await uow.session.scalar(
-            select(ExportPackage.id).where(col(ExportPackage.request_id) == request.id)
-        )
-        transfer = await uow.session.scalar(
-            select(PortabilityTransfer).where(col(PortabilityTransfer.request_id) == request.id)
-        )
+    return (await present_many(uow, [request]))[0]
+
+
+async def present_many(uow: Uow, requests: Sequence[DsarRequest]) -> list[RequestOut]:
+    """Requests as the API shows them: four reads for the whole list, not four per request.
+
+    A queue of 500 requests was 500 to 2,000 reads; the console's home page and queue list hundreds.
+    """
+    if not requests:
+        return []
+    ids = [r.id for r in requests]
+    verifications = {
+        v.request_id: v
+        for v in (await uow.session.exec(select(Verification).where(col(Verification.request_id).in_(ids))))
+    }
+    verified = [r.id for r in requests if r.verified_at is not None]  # before verification nothing has run
+    certificates: dict[Any, Any] = {}
+    packages: dict[Any, Any] = {}
+    transfers: dict[Any, PortabilityTransfer] = {}
+    if verified:
+        certificates = dict(
+            (await uow.session.exec(
+                select(ErasureCertificate.request_id, ErasureCertificate.id).where(
+                    col(ErasureCertificate.request_id).in_(verified)
+                )
+            )).all()
+        )  # fmt: skip
+        packages = dict(
+            (await uow.session.exec(
+                select(ExportPackage.request_id, ExportPackage.id).where(col(ExportPackage.request_id).in_(verified))
+            )).all()
+        )  # fmt: skip
+        transfers = {
+            t.request_id: t
+            for t in await uow.session.exec(
+                select(PortabilityTransfer).where(col(PortabilityTransfer.request_id).in_(verified))
+            )
+        }
+    now = uow.now()
+    return [
+        _present(uow, r, now, verifications.get(r.id), certificates.get(r.id), packages.get(r.id), transfers.get(r.id))
+        for r in requests
+    ]
+
+
+def _present(
+    uow: Uow,
+    request: DsarRequest,
+    now: datetime,
+    verification: Verification | None,
+    certificate_id: Any,
+    package_id: Any,
+    transfer: PortabilityTransfer | None,
+) -> RequestOut:
     deadline = deadline_of(request)
     status = (
         DeadlineStatus.ON_TRACK
         if request.closed_at
-        else deadline_status(deadline, uow.now(), approaching_within=timedelta(days=uow.settings.approaching_days))
+        else deadline_status(deadline, now, approaching_within=timedelta(days=uow.settings.approaching_days))
     )
     limit = uow.settings.verification_max_attempts
     return RequestOut(

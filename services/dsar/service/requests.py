@@ -256,11 +256,11 @@ async def of_request(uow: Uow, model: type[R], request_id: uuid.UUID, *, missing
     return row
 
 
-async def list_requests(uow: Uow, state: str | None, subject_ref: str | None, limit: int) -> list[DsarRequest]:
-    """The tenant's requests, newest first, optionally by state or subject reference."""
+async def list_requests(uow: Uow, states: Sequence[str], subject_ref: str | None, limit: int) -> list[DsarRequest]:
+    """The tenant's requests, newest first, optionally in any of ``states`` or by subject reference."""
     statement = select(DsarRequest).where(col(DsarRequest.tenant_id) == uow.tenant_id)
-    if state:
-        statement = statement.where(col(DsarRequest.state) == state)
+    if states:
+        statement = statement.where(col(DsarRequest.state).in_(list(states)))
     if subject_ref:
         statement = statement.where(col(DsarRequest.subject_refs).contains([subject_ref]))
     rows = await uow.session.exec(statement.order_by(col(DsarRequest.received_at).desc()).limit(limit))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import insert
+from sqlalchemy import insert, or_
 from sqlmodel import col, select
 
 from services.dsar.domain import RequestState, transition
@@ -365,6 +365,22 @@ async def cancel_open_tasks(uow: Uow, request_id: uuid.UUID) -> int:
         uow.session.add(task)
         count += 1
     return count
+
+
+async def tasks_needing_attention(uow: Uow, limit: int) -> list[DsarTask]:
+    """The tenant's tasks of open requests whose store went silent or that failed, the oldest due first."""
+    rows = await uow.session.exec(
+        select(DsarTask)
+        .join(DsarRequest, col(DsarRequest.id) == col(DsarTask.request_id))
+        .where(
+            col(DsarTask.tenant_id) == uow.tenant_id,
+            or_(col(DsarTask.escalated_at).is_not(None), col(DsarTask.outcome) == "failed"),  # models.ATTENTION
+            col(DsarRequest.closed_at).is_(None),
+        )
+        .order_by(col(DsarTask.due_at), col(DsarTask.id))
+        .limit(limit)
+    )
+    return list(rows.all())
 
 
 async def list_tasks(uow: Uow, request_id: uuid.UUID) -> list[DsarTask]:

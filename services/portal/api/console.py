@@ -20,7 +20,6 @@ from services.portal.service.backends import BackendError
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 LOOK_AHEAD_DAYS = 7
-TROUBLED_TASKS = ("failed", "escalated", "silent")
 ACTIVE_INCIDENTS = ("open", "assessed", "notifying")
 OPEN_CHANGES = ("noticed", "objection_window_open", "held")
 
@@ -101,13 +100,13 @@ async def _section(session: Session, scope: str, load: Callable[[], Awaitable[An
 
 
 async def _breach_items(portal: Portal, session: Session, now: datetime) -> dict[str, Any]:
-    lists = await asyncio.gather(
-        *(
-            portal.backends.as_person(session.token, "GET", "/v1/incidents", service="breach", params={"status": s})
-            for s in ACTIVE_INCIDENTS
-        )
+    status = {"status": list(ACTIVE_INCIDENTS), "limit": 500}
+    incidents, drafts = await asyncio.gather(
+        portal.backends.as_person(session.token, "GET", "/v1/incidents", service="breach", params=status),
+        portal.backends.as_person(
+            session.token, "GET", "/v1/notices", service="breach", params={"status": "draft", "limit": 500}
+        ),
     )
-    incidents = [i for rows in lists for i in rows]
     clocks = [
         running(d, now) | {"incident": i}
         for i in incidents
@@ -115,15 +114,11 @@ async def _breach_items(portal: Portal, session: Session, now: datetime) -> dict
         if d.get("status") in ("open", "overdue")
     ]
     clocks.sort(key=lambda c: c["hours_left"] if c["hours_left"] is not None else 1e9)
-    notices = await asyncio.gather(
-        *(
-            portal.backends.as_person(session.token, "GET", f"/v1/incidents/{i['id']}/notices", service="breach")
-            for i in incidents
-        )
-    )
     by_id = {i["id"]: i for i in incidents}
-    drafts = [n | {"incident": by_id.get(n["incident_id"])} for rows in notices for n in rows if n["status"] == "draft"]
-    return {"clocks": clocks, "drafts": drafts}
+    return {
+        "clocks": clocks,
+        "drafts": [n | {"incident": by_id[n["incident_id"]]} for n in drafts if n["incident_id"] in by_id],
+    }
 
 
 async def _open_objections(portal: Portal, session: Session) -> list[dict[str, Any]]:
@@ -152,43 +147,39 @@ async def home(request: Request, portal: PortalDep) -> Response:
     if session is None:
         return to_login(request)
     now = portal.clock.now()
+    # One round of calls, side by side: each list is one call, whatever the number of requests or incidents.
     try:
-        lists = await asyncio.gather(
-            *(
-                portal.backends.as_person(session.token, "GET", "/v1/requests", params={"state": s, "limit": 500})
-                for s in OPEN_STATES
-            )
-        )
-        open_requests = [annotated(r, now) for rows in lists for r in rows]
-        busy = [r for r in open_requests if r["state"] == "in_progress"][:20]
-        task_lists = await asyncio.gather(
-            *(portal.backends.as_person(session.token, "GET", f"/v1/requests/{r['id']}/tasks") for r in busy)
+        (
+            requests,
+            tasks,
+            (breach, breach_error),
+            (objections, objections_error),
+            (sweeps, sweeps_error),
+            demands,
+            ends,
+        ) = await asyncio.gather(
+            portal.backends.as_person(
+                session.token, "GET", "/v1/requests", params={"state": list(OPEN_STATES), "limit": 500}
+            ),
+            portal.backends.as_person(session.token, "GET", "/v1/tasks", params={"limit": 200}),
+            _section(session, "breach:read", lambda: _breach_items(portal, session, now)),
+            _section(session, "subprocessor:read", lambda: _open_objections(portal, session)),
+            _section(session, "retention:read", lambda: _escalated_sweeps(portal, session)),
+            _section(session, "subprocessor:read", lambda: demands_waiting(portal, session, now, LOOK_AHEAD_DAYS)),
+            _section(session, "dsar:admin", lambda: ends_to_confirm(portal, session)),
         )
     except BackendError as exc:
         return failed(portal, session, request, exc)
-    troubled = [t for tasks in task_lists for t in tasks if t["state"] in TROUBLED_TASKS or t.get("escalated_at")]
+    open_requests = [annotated(r, now) for r in requests]
     due = sorted((r for r in open_requests if r["days_left"] <= LOOK_AHEAD_DAYS), key=lambda r: r["days_left"])
     awaiting = [r for r in open_requests if r["state"] == "awaiting_verification"]
-    (
-        (breach, breach_error),
-        (objections, objections_error),
-        (sweeps, sweeps_error),
-        demands,
-        ends,
-    ) = await asyncio.gather(
-        _section(session, "breach:read", lambda: _breach_items(portal, session, now)),
-        _section(session, "subprocessor:read", lambda: _open_objections(portal, session)),
-        _section(session, "retention:read", lambda: _escalated_sweeps(portal, session)),
-        _section(session, "subprocessor:read", lambda: demands_waiting(portal, session, now, LOOK_AHEAD_DAYS)),
-        _section(session, "dsar:admin", lambda: ends_to_confirm(portal, session)),
-    )
     return page(
         portal,
         session,
         "console/home.html",
         awaiting=awaiting,
         due=due,
-        troubled=troubled,
+        troubled=tasks,  # the DSAR service's tasks that need a person: silent stores, failures
         look_ahead=LOOK_AHEAD_DAYS,
         breach=breach,
         breach_error=breach_error,

@@ -240,8 +240,18 @@ async def test_a_controller_sends_without_anyones_approval(infra: Infra, topic_p
             (f"/v1/notices/{draft['id']}/approval", {"decision": "approved", "name": "X", "means": "call"}),
         ):
             assert_problem(await svc.client.post(path, json=body, headers=H), 422)
+        # Drafts across the register, and the register by several statuses, each in one call.
+        drafts = await call(svc, "GET", "/v1/notices?status=draft")
+        assert [n["id"] for n in drafts] == [draft["id"]]
+        active = await call(svc, "GET", "/v1/incidents?status=open&status=assessed&status=notifying")
+        assert [i["id"] for i in active] == [iid] and active[0] == await call(svc, "GET", f"/v1/incidents/{iid}")
+        assert await call(svc, "GET", "/v1/incidents?status=closed") == []
+        assert_problem(await svc.client.get("/v1/notices?status=lost", headers=H), 422)
+        assert (await svc.client.get("/v1/notices", headers=auth("globex", *WRITER))).json() == []
         sent = await call(svc, "POST", f"/v1/notices/{draft['id']}/send", {})
         assert [d["status"] for d in sent["deliveries"]] == ["requested"]
+        assert await call(svc, "GET", "/v1/notices?status=draft") == []
+        assert [n["id"] for n in await call(svc, "GET", "/v1/notices?status=sent")] == [draft["id"]]
 
 
 async def test_a_recorded_answer_counts_and_a_decline_blocks_the_notice(infra: Infra, topic_prefix: str) -> None:

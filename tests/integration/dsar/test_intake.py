@@ -90,3 +90,35 @@ async def test_uk_clock_waits_for_identity_and_restarts_on_verification(infra: I
             f"/v1/requests/{created['id']}/verification/manual", json={"evidence_ref": "X"}, headers=ADMIN
         )
         assert again.status_code == 409
+
+
+async def test_the_list_filters_by_several_states_and_shows_each_request_as_read_alone(
+    infra: Infra, topic_prefix: str
+) -> None:
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        waiting = await dsar.open(request_body("access", verification="manual"))
+        verified = await dsar.open(request_body("rectification", verification="manual", details={
+            "corrections": [{"field": "name", "new_value": "Ada L."}]
+        }))  # fmt: skip
+        answer = await dsar.client.post(
+            f"/v1/requests/{verified['id']}/verification/manual", json={"evidence_ref": "PASSPORT-1"}, headers=ADMIN
+        )
+        assert answer.status_code == 200, answer.text
+        cancelled = await dsar.open(request_body("access", verification="manual"))
+        gone = await dsar.client.post(f"/v1/requests/{cancelled['id']}/cancel", json={"reason": "Sent twice"},
+                                      headers=WRITE)  # fmt: skip
+        assert gone.status_code == 200, gone.text
+
+        states = {"state": ["awaiting_verification", "verified", "in_progress", "completed"]}
+        listed = await dsar.client.get("/v1/requests", params=states, headers=READ)
+        assert listed.status_code == 200, listed.text
+        assert {r["id"] for r in listed.json()} == {waiting["id"], verified["id"]}
+        for row in listed.json():  # the list's batched reads show what a read by id shows
+            alone = await dsar.client.get(f"/v1/requests/{row['id']}", headers=READ)
+            assert row == alone.json()
+        one = await dsar.client.get("/v1/requests", params={"state": "cancelled"}, headers=READ)
+        assert [r["id"] for r in one.json()] == [cancelled["id"]]
+        too_long = await dsar.client.get("/v1/requests", params={"state": "x" * 40}, headers=READ)
+        assert too_long.status_code == 422
+        other = await dsar.client.get("/v1/requests", params=states, headers=auth("globex", "dsar:read"))
+        assert other.json() == []

@@ -222,6 +222,12 @@ async def test_an_admin_retries_an_open_escalated_or_failed_store_task(infra: In
         dsar.clock.advance(timedelta(minutes=25))
         assert await dsar.runtime.jobs.run_once("dsar.task-redelivery") == 2  # ghost escalated, shaky re-published
         assert (await the_tasks(dsar, request["id"]))["ghost"]["escalated_at"] is not None
+        # The tasks that need a person, across the tenant's requests: the silent one only.
+        assert is_problem(await dsar.client.get("/v1/tasks"), 401)
+        attention = await dsar.client.get("/v1/tasks", headers=READ)
+        assert attention.status_code == 200, attention.text
+        assert [(t["system"], t["request_id"]) for t in attention.json()] == [("ghost", request["id"])]
+        assert (await dsar.client.get("/v1/tasks", headers=auth("globex", "dsar:read"))).json() == []
         again = await dsar.client.post(url, json=reason, headers=ADMIN)
         assert (again.json()["attempt"], again.json()["escalated_at"]) == (3, None)
 
@@ -236,6 +242,8 @@ async def test_an_admin_retries_an_open_escalated_or_failed_store_task(infra: In
         )
         await send_result(infra, dsar, failed)
         await eventually(lambda: _task_is(dsar, request["id"], "shaky", "outcome", "failed"))
+        attention = (await dsar.client.get("/v1/tasks", headers=READ)).json()
+        assert [(t["system"], t["state"], t["outcome"]) for t in attention] == [("shaky", "closed", "failed")]
         shaky_url = f"/v1/tasks/{shaky['id']}/retry"
         reopened = await dsar.client.post(shaky_url, json={"reason": "Disk replaced."}, headers=ADMIN)
         assert reopened.status_code == 200, reopened.text

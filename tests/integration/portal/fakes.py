@@ -174,8 +174,11 @@ class Services:
                 },
             )
         if host == "dsar.test" and path == "/v1/requests" and method == "GET":
-            state = request.url.params.get("state")
-            return httpx.Response(200, json=[r for r in self.requests.values() if not state or r["state"] == state])
+            states = request.url.params.get_list("state")
+            return httpx.Response(200, json=[r for r in self.requests.values() if not states or r["state"] in states])
+        if host == "dsar.test" and path == "/v1/tasks" and method == "GET":  # the tasks that need a person
+            attention = [t for t in self.tasks if t.get("escalated_at") or t.get("outcome") == "failed"]
+            return httpx.Response(200, json=attention)
         if host == "dsar.test":
             return self._dsar(method, path, body)
         return httpx.Response(404, json={"title": "Not Found", "status": 404, "detail": f"no {path}"})

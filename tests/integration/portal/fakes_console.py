@@ -101,14 +101,16 @@ def a_notice(status: str = "draft", **changes: Any) -> dict[str, Any]:
 
 
 def a_task(state: str = "failed", **changes: Any) -> dict[str, Any]:
-    """A store's task of the request."""
+    """A store's task of the request; ``failed`` is a task closed with the outcome ``failed``, as the DSAR service
+    shows one."""
+    failed = state == "failed"
     return {
         "id": TASK_ID,
         "request_id": changes.pop("request_id", "5f0c2b7a-8e1d-4c3b-a2f9-1e0d9c8b7a6f"),
         "system": "crm",
         "action": "erase",
-        "state": state,
-        "outcome": None,
+        "state": "closed" if failed else state,
+        "outcome": "failed" if failed else None,
         "attempt": 1,
         "due_at": (NOW + timedelta(days=3)).isoformat(),
         "published_at": NOW.isoformat(),
@@ -120,7 +122,7 @@ def a_task(state: str = "failed", **changes: Any) -> dict[str, Any]:
         "error": "timeout" if state == "failed" else None,
         "recipients": [],
         "exported_records": None,
-        "closed_at": None,
+        "closed_at": NOW.isoformat() if failed else None,
         "manual": False,
         "closed_by": None,
     } | changes
@@ -143,11 +145,13 @@ class Console(Services):
     sweeps: list[dict[str, Any]] = field(default_factory=list)
     imports: dict[str, dict[str, Any]] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    statuses: list[str] = field(default_factory=list)
     chain_broken: bool = False
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
         self.params = dict(request.url.params)
+        self.statuses = request.url.params.get_list("status")
         if self.deny and host in ("dsar.test", "breach.test", "retention.test", "subprocessor.test", "consent.test"):
             self.calls.append((request.method, str(request.url), dict(request.headers), None))
             return problem(403, "The token lacks the scope.")
@@ -191,8 +195,13 @@ class Console(Services):
     def _breach(self, method: str, path: str, body: Any) -> httpx.Response:
         parts = path.strip("/").split("/")  # v1, incidents|notices, id, rest…
         if path == "/v1/incidents" and method == "GET":
-            status = self.params.get("status")
-            return httpx.Response(200, json=[i for i in self.incidents.values() if status in (None, i["status"])])
+            statuses = self.statuses
+            return httpx.Response(
+                200, json=[i for i in self.incidents.values() if not statuses or i["status"] in statuses]
+            )
+        if path == "/v1/notices" and method == "GET":
+            statuses = self.statuses
+            return httpx.Response(200, json=[n for n in self.notices if not statuses or n["status"] in statuses])
         if path == "/v1/incidents" and method == "POST":
             created = an_incident(
                 id=str(uuid.uuid4()),

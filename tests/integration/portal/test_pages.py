@@ -327,7 +327,8 @@ async def test_the_console_home_shows_what_needs_a_person(client: httpx.AsyncCli
             "request_id": "a",
             "system": "crm",
             "action": "erase",
-            "state": "failed",
+            "state": "closed",
+            "outcome": "failed",
             "error": "timeout",
             "escalated_at": None,
         }
