@@ -119,7 +119,7 @@ class Database:
     """The engine and session factory of one service's database."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pre_ping: bool = True, echo: bool = False
+        self, url: str, *, pool_size: int = 20, max_overflow: int = 0, pre_ping: bool = True, echo: bool = False
     ) -> None:
         self.engine: AsyncEngine = create_async_engine(
             url,
