@@ -76,6 +76,7 @@ class Load:
     rand_max: int | None = None
     rand_min: int | None = None
     delay_ms: int = 0
+    think: bool = False  # delay_ms is the mean of a random think time per request (users), not a fixed pace
 
 
 @dataclass
@@ -146,6 +147,8 @@ def lua_settings(load: Load, per_thread_limit: int, salt: str = "") -> str:
         lines.append(f"  rand_min = {int(load.rand_min)},")
     if load.delay_ms:
         lines.append(f"  delay_ms = {int(load.delay_ms)},")
+    if load.think:
+        lines.append("  think = true,")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -3,7 +3,8 @@
 -- bench/wrk.py prepends a table `BENCH` with:
 --   salt, method, path, body (optional), headers (table), paths (optional list, cycled),
 --   ids (optional list, cycled), rand_max and rand_min (optional), per_thread_limit (0 = no limit),
---   delay_ms (optional: a pause before each request on a connection, to pace the load)
+--   delay_ms (optional: a pause before each request on a connection, to pace the load),
+--   think (optional: the pause is a user's think time instead, random with delay_ms as its mean)
 -- Placeholders in path and body: {n} a string unique to the request (salt, thread, counter),
 -- {id} the next value of `ids`, {rand} a random integer in rand_min..rand_max (rand_min defaults to 1).
 -- Each thread stops itself after `per_thread_limit` responses, so a run is bounded in
@@ -56,7 +57,13 @@ function request()
    return wrk.format(BENCH.method, fill(path), headers, body)
 end
 
-if BENCH.delay_ms then
+if BENCH.delay_ms and BENCH.think then
+   -- Exponentially distributed (capped at five times the mean): users who click independently of one another,
+   -- not ten connections firing in step after the same pause.
+   function delay()
+      return math.floor(math.min(-math.log(1 - math.random()), 5) * BENCH.delay_ms)
+   end
+elseif BENCH.delay_ms then
    function delay()
       return BENCH.delay_ms
    end

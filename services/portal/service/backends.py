@@ -61,24 +61,45 @@ class Backends:
             timeout=settings.backend_timeout_s, transport=transport or AiohttpTransport(limits=limits)
         )
         self._shared: dict[str, tuple[float, Any]] = {}
+        self._loading: dict[str, asyncio.Task[Any]] = {}
+        self.monotonic = time.monotonic  # the shared answers' clock
 
     async def shared(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
         """``load()``'s answer, kept ``shared_cache_s`` for every visitor: what a tenant shows alike to all of them.
 
         A privacy-center page would otherwise ask two to four services for the same brand and texts each time.
         Never for what is a person's own (their decisions, their requests): those are asked on every page.
+        One load runs at a time per key (visitors arriving together wait for the same answer), and once the time
+        is up the answer kept is still shown, for at most as long again, while one load renews it: no visitor
+        waits for the renewal, and never do all of them ask the services at the same instant.
         """
         ttl = self.settings.shared_cache_s
-        now = time.monotonic()
+        if ttl <= 0:
+            return await load()
+        now = self.monotonic()
         kept = self._shared.get(key)
-        if ttl > 0 and kept is not None and kept[0] > now:
+        if kept is not None and now < kept[0] + ttl:
+            if now >= kept[0] and key not in self._loading:
+                self._renew(key, load, ttl)
             return copy.deepcopy(kept[1])  # type: ignore[no-any-return]
-        value = await load()
-        if ttl > 0:
-            if len(self._shared) > 10_000:  # a few keys per tenant: bounded in practice
-                self._shared.clear()
-            self._shared[key] = (now + ttl, copy.deepcopy(value))
-        return value
+        loading = self._loading.get(key) or self._renew(key, load, ttl)
+        return copy.deepcopy(await asyncio.shield(loading))  # type: ignore[no-any-return]
+
+    def _renew(self, key: str, load: Callable[[], Awaitable[Any]], ttl: float) -> asyncio.Task[Any]:
+        async def renew() -> Any:
+            try:
+                value = await load()
+                if len(self._shared) > 10_000:  # a few keys per tenant: bounded in practice
+                    self._shared.clear()
+                self._shared[key] = (self.monotonic() + ttl, copy.deepcopy(value))
+                return value
+            finally:
+                self._loading.pop(key, None)
+
+        task = asyncio.create_task(renew(), name=f"portal.shared.{key}")
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # a failed renewal: the next visitor retries
+        self._loading[key] = task
+        return task
 
     async def _center_token(self, tenant: str) -> str:
         try:
@@ -181,9 +202,9 @@ class Backends:
         return result
 
     async def subprocessors(self, tenant: str) -> dict[str, Any]:
-        """The tenant's published subprocessor list (public: no token)."""
+        """The tenant's published subprocessor list (public, the same for every visitor: kept as shared answers are)."""
         url = f"{self.settings.subprocessor_url}/public/{tenant}/subprocessors.json"
-        result: dict[str, Any] = await self.call("GET", url)
+        result: dict[str, Any] = await self.shared(f"subprocessors:{tenant}", lambda: self.call("GET", url))
         return result
 
     def feed_url(self, tenant: str) -> str:
