@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from email import policy
 from email.parser import BytesParser
@@ -50,6 +51,7 @@ ARGS = [
 READY_MARKER = "privops is ready"
 CODE = re.compile(r"\b(\d{6})\b")
 LINK = re.compile(r"(https?://\S+/p/demo/notices/\S+)")
+PACKAGE = re.compile(r"(https?://\S+/p/demo/packages/\S+)")
 
 pytestmark = [
     pytest.mark.integration,
@@ -207,6 +209,33 @@ def test_a_person_erases_their_data_from_the_privacy_center(stack: Stack, browse
     assert "We must answer by" in page.content()
     shoot(page, "privacy-center-completed")
     print(f"erasure filed, confirmed and completed in {time.monotonic() - started:.1f} s")
+
+
+def test_a_person_gets_a_copy_of_their_data_and_downloads_the_package(stack: Stack, browser: Any) -> None:
+    """Art. 15: filed and confirmed in the privacy center, answered by the demo stores, the package link mailed,
+    opened in the browser and the ZIP downloaded with what the stores hold about the person."""
+    page = browser.new_page(viewport={"width": 1100, "height": 800}, locale="en-GB")
+    page.goto(f"{stack.portal}/p/demo")
+    page.click("text=Get a copy of my data")
+    page.fill("#email", "grace@example.com")
+    page.select_option("#jurisdiction", "eu-gdpr")
+    page.click("button:has-text('Send my request')")
+    page.wait_for_selector("#code")
+    page.fill("#code", stack.code_for("grace@example.com"))
+    page.click("button:has-text('Confirm')")
+    link = stack.mailed("grace@example.com", PACKAGE, timeout=120)
+    page.goto(link)
+    check_accessibility(page)
+    shoot(page, "privacy-center-package")
+    with page.expect_download() as download:
+        page.click("#download")
+    with zipfile.ZipFile(download.value.path()) as package:
+        names = package.namelist()
+        assert {"manifest.json", "personal-data.json"} <= set(names), names
+        held = package.read("personal-data.json").decode()
+    assert "grace@example.com" in held  # what the demo CRM holds about her
+    wrong = page.request.get(link.replace("?token=", "/download?token=x"))  # a link that is not hers
+    assert wrong.status == 404 and "application/zip" not in wrong.headers["content-type"]
 
 
 def test_consent_and_subprocessor_pages_in_the_browser(stack: Stack, browser: Any) -> None:
