@@ -98,7 +98,14 @@ class Postgres:
 # seconds (about 12 KB of WAL per row, most of it page images), and its indexes outgrew the default
 # 128 MB of buffers, so each chunk took longer than the one before. Production: deploy/README.md,
 # "PostgreSQL settings".
-SERVER_SETTINGS = {"max_wal_size": "8GB", "checkpoint_timeout": "15min", "shared_buffers": "1GB"}
+# max_connections: every service process keeps up to 20 connections (DB_POOL_SIZE) and consent 10 more for its hot
+# paths; eight services, the demo stores and a test run's apps side by side need more than PostgreSQL's default 100.
+SERVER_SETTINGS = {
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "15min",
+    "shared_buffers": "1GB",
+    "max_connections": "400",
+}
 
 
 def start_postgres(data_dir: Path, port: int | None = None) -> Postgres:
