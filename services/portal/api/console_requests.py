@@ -32,7 +32,7 @@ from services.portal.api.console_kit import (
 )
 from services.portal.api.deps import FormDep, Portal, PortalDep, Session, session_of
 from services.portal.domain import JURISDICTIONS, RIGHTS, STATE_LABELS
-from services.portal.domain.queue import DUE_WINDOWS, SORTS, as_csv, keep, ordered
+from services.portal.domain.queue import DUE_WINDOWS, OPEN_STATES, SORTS, as_csv, keep, ordered
 from services.portal.service.backends import BackendError
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -43,11 +43,15 @@ REFUSAL_GROUNDS = {
     "exemption": "An exemption of the law applies",
 }
 OUTCOMES = {"done": "Done", "no_data": "No data held", "exempt": "Kept under an exemption"}
+OPEN = "open"  # the queue's default state filter: every state still to answer
 BULK_ACTIONS = {"extend": "Extend the deadline (with the reasons below)", "code": "Send a new verification code"}
 
 
 async def _queue_rows(portal: Portal, session: Session, filters: dict[str, str]) -> list[dict[str, Any]]:
-    params: dict[str, Any] = {"limit": 500} | ({"state": filters["state"]} if filters["state"] else {})
+    # The queue opens on the requests still to answer (a closed request is one filter away): the list a team works
+    # through, and one that does not grow with every request ever answered.
+    states = list(OPEN_STATES) if filters["state"] == OPEN else filters["state"]
+    params: dict[str, Any] = {"limit": 500} | ({"state": states} if states else {})
     rows = await portal.backends.as_person(session.token, "GET", "/v1/requests", params=params)
     now = portal.clock.now()
     kept = [
@@ -75,7 +79,7 @@ Filter = Annotated[str, Query(max_length=32)]
 async def queue(
     request: Request,
     portal: PortalDep,
-    state: Filter = "",
+    state: Filter = OPEN,
     type: Filter = "",
     jurisdiction: Filter = "",
     due: Filter = "",
@@ -112,7 +116,7 @@ async def queue(
 async def queue_csv(
     request: Request,
     portal: PortalDep,
-    state: Filter = "",
+    state: Filter = OPEN,
     type: Filter = "",
     jurisdiction: Filter = "",
     due: Filter = "",

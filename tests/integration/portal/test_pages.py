@@ -344,9 +344,15 @@ async def test_the_console_home_shows_what_needs_a_person(client: httpx.AsyncCli
 
 async def test_the_queue_filters_by_state_type_and_jurisdiction(client: httpx.AsyncClient, services: Services) -> None:
     services.requests["c"] = a_request("verified", id="c", type="access", jurisdiction="uk-gdpr")
+    services.requests["d"] = a_request("completed", id="d")
     await sign_in(client, services)
-    everything = await client.get("/console/requests")
-    assert everything.status_code == 200 and everything.text.count('href="/console/requests/') == 2
+    to_answer = await client.get("/console/requests")  # opens on the requests still to answer
+    assert to_answer.status_code == 200 and to_answer.text.count('href="/console/requests/') == 2
+    assert 'value="open" selected' in to_answer.text and 'href="/console/requests/d"' not in to_answer.text
+    everything = await client.get("/console/requests", params={"state": ""})
+    assert everything.text.count('href="/console/requests/') == 3
+    done = await client.get("/console/requests", params={"state": "completed"})
+    assert done.text.count('href="/console/requests/') == 1 and 'href="/console/requests/d"' in done.text
     access = await client.get("/console/requests", params={"type": "access", "jurisdiction": "uk-gdpr"})
     assert access.text.count('href="/console/requests/') == 1 and 'value="access" selected' in access.text
 
