@@ -8,7 +8,7 @@ import pytest
 
 from shared.rules.errors import PROBLEM_JSON
 from tests.hardening.test_audit_tamper import tamper
-from tests.support.stack import Infra, RunningService, auth, run_service
+from tests.support.stack import Infra, RunningService, auth, eventually, run_service
 
 pytestmark = pytest.mark.integration
 READER = ("acme", "retention:read")
@@ -51,12 +51,18 @@ async def test_a_reader_lists_its_tenants_entries_with_filters(retention: Runnin
 async def test_the_verification_reports_an_intact_then_a_tampered_chain(retention: RunningService) -> None:
     await place_hold(retention, "acme", "case-1")
     await place_hold(retention, "acme", "case-3")
-    sealed = await retention.runtime.jobs.run_once("audit.seal")
+
+    async def all_sealed() -> list[dict[str, object]] | None:
+        # The service's own seal job runs beside this one: whichever seals an entry, wait until every one is.
+        await retention.runtime.jobs.run_once("audit.seal")
+        entries: list[dict[str, object]] = (await retention.client.get("/v1/audit", headers=auth(*READER))).json()
+        return entries if entries and all(e["seq"] is not None for e in entries) else None
+
+    entries = await eventually(all_sealed)
     intact = await retention.client.get("/v1/audit/verification", headers=auth(*READER))
     assert intact.status_code == 200
-    assert (intact.json()["ok"], intact.json()["checked"], intact.json()["problems"]) == (True, sealed, [])
-    sealed_seq = (await retention.client.get("/v1/audit", headers=auth(*READER))).json()[-1]["seq"]
-    assert sealed_seq == 1
+    assert (intact.json()["ok"], intact.json()["checked"], intact.json()["problems"]) == (True, len(entries), [])
+    assert entries[-1]["seq"] == 1
     await tamper(retention.settings.database_url, "UPDATE audit_log SET detail = '{\"forged\": true}' WHERE seq = 1")
     broken = (await retention.client.get("/v1/audit/verification", headers=auth(*READER))).json()
     assert broken["ok"] is False and any("seq 1: content does not match" in p for p in broken["problems"])
