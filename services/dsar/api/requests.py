@@ -72,7 +72,15 @@ def _intake(body: RequestIn) -> Intake:
     )
 
 
-@router.post("", status_code=201, response_model=RequestOut, summary="Open a rights request")
+@router.post(
+    "",
+    status_code=201,
+    response_model=RequestOut,
+    summary="Open a rights request",
+    responses={
+        200: {"model": RequestOut, "description": "Sent again with the same Idempotency-Key: the request it opened"}
+    },
+)
 async def open_request(body: RequestIn, response: Response, uow: WriteUow, key: IdempotencyKey = None) -> RequestOut:
     """Record the request, start its legal clock and send the verification code to the subject's email.
 
