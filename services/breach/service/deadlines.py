@@ -93,10 +93,13 @@ async def deadlines_of(session: AsyncSession, incident: Incident) -> list[Deadli
     return list(rows.all())
 
 
-async def sync_deadlines(uow: Uow, incident: Incident) -> list[Deadline]:
-    """Recompute the incident's clocks and their alerts; alerts already fired stay fired (each fires once)."""
+async def sync_deadlines(uow: Uow, incident: Incident, *, new: bool = False) -> list[Deadline]:
+    """Recompute the incident's clocks and their alerts; alerts already fired stay fired (each fires once).
+
+    ``new``: the incident was reported in this unit of work, so it has no clock or alert to read yet.
+    """
     session, settings = uow.session, uow.settings
-    existing = {(d.jurisdiction, d.audience): d for d in await deadlines_of(session, incident)}
+    existing = {} if new else {(d.jurisdiction, d.audience): d for d in await deadlines_of(session, incident)}
     clock_settings = ClockSettings(
         contract_notice_hours=settings.contract_notice_hours,
         undue_delay_target_hours=settings.undue_delay_target_hours,
@@ -130,16 +133,22 @@ async def sync_deadlines(uow: Uow, incident: Incident) -> list[Deadline]:
             row.status = NOT_APPLICABLE  # e.g. the assessment found the risk unlikely: no authority clock
             session.add(row)
     await session.flush()
+    # Every alert of the incident's clocks in one read (none yet for a new incident), not one read per clock.
+    alerts: dict[uuid.UUID, list[DeadlineAlert]] = {row.id: [] for row in existing.values()}
+    if not new and alerts:
+        query = select(DeadlineAlert).where(col(DeadlineAlert.deadline_id).in_(list(alerts)))
+        for alert in (await session.exec(query)).all():
+            alerts[alert.deadline_id].append(alert)
+    points = offsets(settings)
     for row in existing.values():
-        await _sync_alerts(session, row, offsets(settings))
+        await _sync_alerts(session, row, alerts[row.id], points)
     return sorted(existing.values(), key=lambda d: d.target_at)
 
 
-async def _sync_alerts(session: AsyncSession, row: Deadline, points: tuple[timedelta, ...]) -> None:
-    alerts = {
-        (a.kind, a.offset_s): a
-        for a in (await session.exec(select(DeadlineAlert).where(col(DeadlineAlert.deadline_id) == row.id))).all()
-    }
+async def _sync_alerts(
+    session: AsyncSession, row: Deadline, current: list[DeadlineAlert], points: tuple[timedelta, ...]
+) -> None:
+    alerts = {(a.kind, a.offset_s): a for a in current}
     wanted: dict[tuple[str, int], datetime] = {}
     if row.status == OPEN:
         for point in escalation_points([to_domain(row)], points):

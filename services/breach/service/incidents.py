@@ -89,7 +89,7 @@ async def report(uow: Uow, body: IncidentIn) -> IncidentOut:
     uow.session.add(incident)
     await uow.session.flush()
     note(uow, incident, "reported", {"facts": values})
-    deadlines = await sync_deadlines(uow, incident)
+    deadlines = await sync_deadlines(uow, incident, new=True)
     out = _view_of(uow, incident, deadlines, affected=0)  # a new incident has nobody attached yet
     await notify_relay(uow.session)
     await uow.session.flush()
