@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-import httpx
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +27,7 @@ from shared.events.catalogue.dsar import (
     holds_exemption,
     whole_holds,
 )
+from shared.runtime.http import http_client
 from shared.runtime.tokens import service_tokens
 from shared.runtime.uow import UnitOfWork
 
@@ -101,7 +101,7 @@ async def service_token(ctx: EventContext, tenant_id: str) -> str:
 
 async def claim_details(event: DsarTaskRequested, ctx: EventContext) -> dict[str, Any]:
     """Fetch the task's identifiers and details from its claim URL (only for actions that need them)."""
-    async with httpx.AsyncClient(timeout=10.0) as client:
+    async with http_client(timeout=10.0) as client:
         response = await client.get(
             event.claim_url, headers={"Authorization": f"Bearer {await service_token(ctx, ctx.tenant_id)}"}
         )
@@ -112,7 +112,7 @@ async def claim_details(event: DsarTaskRequested, ctx: EventContext) -> dict[str
 
 async def upload_export(event: DsarTaskRequested, ctx: EventContext, records: list[dict[str, Any]]) -> None:
     """Upload an access export for the task over authenticated HTTP."""
-    async with httpx.AsyncClient(timeout=30.0) as client:
+    async with http_client(timeout=30.0) as client:
         response = await client.put(
             export_url(event.claim_url),
             json={"system": event.system, "format": "json", "records": records},

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import httpx
 import structlog
 from sqlalchemy import delete, func, select
 from sqlmodel import SQLModel, col
@@ -29,6 +28,7 @@ from shared.events.catalogue.contract_ends import (
 )
 from shared.events.catalogue.dsar import holds_exemption
 from shared.runtime.audit import AuditEntry
+from shared.runtime.http import http_client
 from shared.runtime.tokens import service_tokens
 from shared.runtime.uow import UnitOfWork
 
@@ -106,7 +106,7 @@ async def upload_tenant_export(
 ) -> None:
     """Upload a contract end's export over authenticated HTTP (never through Kafka)."""
     token = await service_tokens(ctx.settings).token(ctx.tenant_id, [TASK_SCOPE])
-    async with httpx.AsyncClient(timeout=60.0) as client:
+    async with http_client(timeout=60.0) as client:
         response = await client.put(
             event.export_url,
             json={"system": event.system, "datasets": datasets},

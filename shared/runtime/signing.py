@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse
 from shared.rules import keys
 from shared.rules.errors import NotFound
 from shared.runtime.auth import TENANT_PATTERN
+from shared.runtime.http import http_client
 from shared.runtime.problems import PROBLEM_RESPONSES
 from shared.runtime.settings import ServiceSettings
 from shared.runtime.tokens import TokenRequestFailed, service_tokens
@@ -66,7 +67,7 @@ class IssuerSigner:
     async def sign(self, tenant: str, typ: str, claims: dict[str, Any]) -> str:
         try:
             token = await service_tokens(self.settings).token(tenant, [SIGN_SCOPE])
-            async with httpx.AsyncClient(timeout=10.0) as client:
+            async with http_client(timeout=10.0) as client:
                 response = await client.post(
                     f"{self.base}/v1/signatures",
                     json={"typ": typ, "claims": claims},  # the token names the tenant
@@ -82,7 +83,7 @@ class IssuerSigner:
         cached = self._jwks.get(tenant)
         if cached is not None and cached[1] > time.time():
             return cached[0]
-        async with httpx.AsyncClient(timeout=10.0) as client:
+        async with http_client(timeout=10.0) as client:
             response = await client.get(self.jwks_url(tenant))
         response.raise_for_status()
         body: dict[str, Any] = response.json()

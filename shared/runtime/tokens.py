@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from shared.runtime.auth import issue_token
+from shared.runtime.http import http_client
 from shared.runtime.settings import ServiceSettings
 
 # A cached token is replaced this long before it expires, so a receiver never sees it expire in flight.
@@ -88,7 +89,7 @@ class ServiceTokens:
         assert settings.client_id
         assert settings.client_secret
         try:
-            async with httpx.AsyncClient(timeout=10.0) as client:
+            async with http_client(timeout=10.0) as client:
                 response = await client.post(
                     f"{settings.identity_url.rstrip('/')}/oauth/token",
                     data={"grant_type": "client_credentials", "scope": " ".join(scopes), "tenant": tenant},

@@ -31,6 +31,7 @@ from services.dsar.service.packages import sha256_hex
 from services.dsar.service.requests import get_request
 from services.dsar.settings import DsarSettings
 from shared.events.catalogue.dsar import DsarPortabilityTransferFailed, DsarPortabilityTransferred
+from shared.runtime.http import http_client
 from shared.runtime.jobs import claim
 from shared.runtime.signing import SigningFailed, document_signer
 
@@ -132,9 +133,7 @@ async def send_package(settings: DsarSettings, tenant: str, transfer: Portabilit
     try:
         # No redirects (a redirect could lead anywhere, the private network included) and no proxies from the env.
         async with (
-            httpx.AsyncClient(
-                timeout=settings.portability_timeout_s, follow_redirects=False, trust_env=False
-            ) as client,
+            http_client(timeout=settings.portability_timeout_s, follow_redirects=False, trust_env=False) as client,
             client.stream("POST", transfer.endpoint, content=content, headers=headers) as response,
         ):
             status, text = response.status_code, await _start_of(response)

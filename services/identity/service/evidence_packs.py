@@ -31,6 +31,7 @@ from shared.rules import evidence_pack as pack
 from shared.rules.errors import NotFound
 from shared.rules.scopes import EVIDENCE_READ
 from shared.runtime.evidence import collect
+from shared.runtime.http import http_client
 
 log = structlog.get_logger("privops.identity.evidence")
 ACTOR = "service:identity"
@@ -95,7 +96,7 @@ async def _evidence_of(
     url = base_url.rstrip("/") + "/v1/evidence"
     params = {"since": since.isoformat(), "until": until.isoformat()}
     try:
-        async with httpx.AsyncClient(timeout=uow.settings.evidence_timeout_s) as client:
+        async with http_client(timeout=uow.settings.evidence_timeout_s) as client:
             response = await client.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
         return pack.ServiceOutcome("unavailable", f"{type(exc).__name__}: {str(exc)[:200]}"), None

@@ -27,6 +27,7 @@ from services.notify.service.messages import alert_email_ref
 from services.notify.service.outcomes import mark_delivered, mark_failed, mark_sent
 from services.notify.service.profile import profile_or_default
 from services.notify.service.templates import render
+from shared.runtime.http import http_client
 from shared.runtime.jobs import claim
 
 log = structlog.get_logger("privops.notify.delivery")
@@ -167,7 +168,7 @@ async def record(uow: Uow, row: MessageRow, outcome: Outcome) -> None:
 async def deliver_due(ctx: Job) -> int:
     """Periodic job: send due messages one transaction each, each claimed with FOR UPDATE SKIP LOCKED."""
     handled = 0
-    async with httpx.AsyncClient(follow_redirects=False) as client:
+    async with http_client(follow_redirects=False) as client:
         while handled < ctx.settings.delivery_batch:
             async with ctx.database.session() as session:
                 statement = (

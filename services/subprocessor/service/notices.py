@@ -38,6 +38,7 @@ from shared.events.catalogue.notifications import NotificationRequested
 from shared.events.catalogue.subprocessor import SubprocessorNoticeSent
 from shared.rules.errors import Gone, NotFound
 from shared.runtime.db import as_json
+from shared.runtime.http import http_client
 from shared.runtime.jobs import claim
 from shared.runtime.repository import get_or_404
 
@@ -258,7 +259,7 @@ async def deliver_pending(ctx: Job) -> int:
             return 0
         units: list[Uow] = [ctx.unit_of_work(session, notice.tenant_id, DELIVERY_ACTOR) for notice in notices]
         timeout = units[0].settings.webhook_timeout_s
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        async with http_client(timeout=timeout, follow_redirects=False) as client:
             for uow, notice in zip(units, notices, strict=True):
                 await attempt_webhook(uow, client, notice)
         return len(notices)
