@@ -58,8 +58,7 @@ def create_app(settings: ConsentSettings | None = None, clock: Clock | None = No
             if not the_settings.role.serves_api:  # a worker answers DSAR tasks through the ORM only
                 yield
                 return
-            engine = app.state.runtime.database.engine.sync_engine
-            async with open_direct(the_settings, the_clock, engine) as direct:
+            async with open_direct(the_settings, the_clock, app.state.runtime.database) as direct:
                 app.state.direct = direct
                 yield
 

@@ -14,12 +14,6 @@ class ConsentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENT_", extra="ignore", frozen=True)
 
     service_name: str = "consent"
-    check_pool_size: int = Field(
-        default=10,
-        ge=1,
-        le=200,
-        description="Connections of the direct pool behind the hot paths (checks, single decisions)",
-    )
     data_key: SecretStr | None = Field(
         default=None,
         description="Key sealing the addresses of receipts and notices (AES-GCM); derived from signing_key when unset",

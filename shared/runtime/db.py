@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
+import asyncpg
 from asyncpg.pgproto.pgproto import UUID as FastUUID
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, exc, literal, select
@@ -24,6 +25,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.runtime import rows
 from shared.runtime.settings import ServiceSettings
 
 NAMING_CONVENTION = {
@@ -152,8 +154,19 @@ class Database:
     """The engine and session factory of one service's database."""
 
     def __init__(
-        self, url: str, *, pool_size: int = 20, max_overflow: int = 0, pre_ping: bool = True, echo: bool = False
+        self,
+        url: str,
+        *,
+        pool_size: int = 20,
+        max_overflow: int = 0,
+        pre_ping: bool = True,
+        echo: bool = False,
+        direct_pool_size: int = 10,
     ) -> None:
+        self.url = url
+        self.direct_pool_size = direct_pool_size
+        # The direct pool (``open_direct``): reads by key of read-only units and the hot paths, on asyncpg alone.
+        self.direct: asyncpg.Pool | None = None
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -182,7 +195,25 @@ class Database:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pre_ping=settings.db_pool_pre_ping,
+            direct_pool_size=settings.db_direct_pool_size,
         )
+
+    async def open_direct(self) -> asyncpg.Pool:
+        """Open the direct pool (once): plain asyncpg connections beside the ORM's, for single statements.
+
+        What runs on it is one statement at a time outside any transaction, so a connection handed back
+        needs no reset (no round trip); ``json`` and ``jsonb`` are decoded as the ORM's connections do.
+        """
+        if self.direct is None:
+            self.direct = await asyncpg.create_pool(
+                self.url.replace("postgresql+asyncpg://", "postgresql://", 1),
+                min_size=1,
+                max_size=self.direct_pool_size,
+                server_settings={"timezone": "UTC", "application_name": "privops"},
+                init=rows.install_codecs,
+                reset=_nothing_to_reset,
+            )
+        return self.direct
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -203,7 +234,18 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        if self.direct is not None:
+            direct, self.direct = self.direct, None
+            await direct.close()
         await self.engine.dispose()
+
+
+async def _nothing_to_reset(_: asyncpg.Connection) -> None:
+    """A direct connection goes back to its pool as it is (saves a round trip per use).
+
+    Only single statements outside explicit transactions run on it: no SET, LISTEN, advisory lock or
+    cursor outlives its use.
+    """
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -266,16 +308,46 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def _request_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    database: Database = request.app.state.database
-    async with database.read_session() as session:
-        yield session
-
-
 # scope="function": the commit runs when the endpoint returns, before the response is sent,
 # so a client never sees a 2xx for a write that then fails to commit.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(_request_read_session, scope="function")]
+
+
+# Where ``RequestContextMiddleware`` keeps what closes when the request is over (the ASGI scope's key).
+REQUEST_CLOSERS = "privops.closers"
+
+
+class LazyReadSession:
+    """A read-only unit's session, opened on its first use and closed when the request is over.
+
+    Most read routes read their rows by key on the direct pool and never touch a session. FastAPI's
+    dependency with ``yield`` that would open and close one costs more than such a route's database
+    work (an exit stack per request, a shielded exit); this stand-in forwards every attribute to a
+    real ``AsyncSession`` made on first use, whose ``close`` the request's middleware awaits at the end
+    (``REQUEST_CLOSERS``). Nothing is committed either way: the session reads outside transactions.
+    """
+
+    __slots__ = ("_closers", "_database", "_session")
+
+    def __init__(self, database: Database, closers: list[Callable[[], Awaitable[None]]]) -> None:
+        self._database = database
+        self._closers = closers
+        self._session: AsyncSession | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        session = self._session
+        if session is None:
+            session = self._session = self._database.read_sessions()
+            self._closers.append(session.close)
+        return getattr(session, name)
+
+
+def lazy_read_session(request: Request) -> AsyncSession:
+    """The read-only session of this request (``LazyReadSession``), typed as the session it stands for."""
+    closers = request.scope.get(REQUEST_CLOSERS)
+    if closers is None:
+        raise RuntimeError("a read-only unit of work needs RequestContextMiddleware to close its session")
+    return cast(AsyncSession, LazyReadSession(request.app.state.database, closers))
 
 
 def as_json(value: Any) -> Any:

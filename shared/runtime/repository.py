@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+import uuid
+from typing import Any, Protocol, TypeVar, cast
 
+from asyncpg.pgproto.pgproto import UUID as FastUUID
 from sqlmodel import col, select
 
 from shared.rules.errors import Conflict, NotFound
+from shared.runtime import rows
 from shared.runtime.uow import UnitOfWork
 
 
@@ -19,14 +22,24 @@ class TenantRow(Protocol):
 M = TypeVar("M", bound=TenantRow)
 
 
+# Values bound as they are on the direct pool; any other (None, a datetime) takes the session's column types.
+_DIRECT_VALUES = frozenset({str, int, bool, uuid.UUID, FastUUID})
+
+
 def _label(model: type[Any]) -> str:
     return getattr(model, "__label__", None) or model.__name__.lower()
 
 
 async def find(uow: UnitOfWork[Any], model: type[M], id_: Any, *, lock: bool = False) -> M | None:
-    """The row ``id_`` of ``model`` if it belongs to the unit's tenant (``lock``: ``FOR UPDATE``), else None."""
+    """The row ``id_`` of ``model`` if it belongs to the unit's tenant (``lock``: ``FOR UPDATE``), else None.
+
+    A read-only unit reads it on the direct pool (``shared.runtime.rows``), a quarter of the session's cost.
+    """
     try:
-        row = await uow.session.get(model, id_, with_for_update=lock or None)
+        if uow.direct is not None and uow.read_only:
+            row = cast(M | None, await rows.get(uow.direct, model, id_))
+        else:
+            row = await uow.session.get(model, id_, with_for_update=lock or None)
     except (ValueError, TypeError):  # an id that cannot be one (a malformed UUID in a path)
         return None
     if row is None or row.tenant_id != uow.tenant_id:
@@ -44,6 +57,8 @@ async def get_or_404(uow: UnitOfWork[Any], model: type[M], id_: Any, *, lock: bo
 
 async def find_by(uow: UnitOfWork[Any], model: type[M], *, lock: bool = False, **where: Any) -> M | None:
     """The row of ``model`` in the unit's tenant matching every ``column=value`` of ``where`` (unique), or None."""
+    if uow.direct is not None and uow.read_only and all(type(v) in _DIRECT_VALUES for v in where.values()):
+        return cast(M | None, await rows.first_where(uow.direct, model, {"tenant_id": uow.tenant_id, **where}))
     statement = select(model).where(col(model.tenant_id) == uow.tenant_id)  # type: ignore[arg-type]
     for name, value in where.items():
         statement = statement.where(col(getattr(model, name)) == value)

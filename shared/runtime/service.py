@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -35,7 +35,7 @@ from shared.runtime import audit
 from shared.runtime.admin import dead_letters_router
 from shared.runtime.audit_api import audit_router
 from shared.runtime.auth import TokenVerifier
-from shared.runtime.db import Database
+from shared.runtime.db import REQUEST_CLOSERS, Database
 from shared.runtime.evidence import EvidenceSection, evidence_router
 from shared.runtime.hotpath import HotPath, HotPathMiddleware
 from shared.runtime.jobs import JobContext, JobRunner, PeriodicJob
@@ -212,6 +212,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
         app.state.database = database
         app.state.clock = the_clock
         app.state.settings = settings
+        if role.serves_api and spec.owns_tables:
+            await database.open_direct()
         if role.runs_background:
             runtime.tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}.relay"))
             runtime.tasks += [asyncio.create_task(c.run(), name=f"{c.group}.consumer") for c in consumers]
@@ -362,9 +364,16 @@ class RequestContextMiddleware:
                 message["headers"].append((CORRELATION_HEADER.encode(), correlation_id.encode()))
             await send(message)
 
+        closers: list[Callable[[], Awaitable[None]]] = []
+        scope[REQUEST_CLOSERS] = closers  # what the request opened lazily (a read-only unit's session)
         try:
             await self.app(scope, receive, send_with_context)
         finally:
+            for close in closers:
+                try:
+                    await close()
+                except Exception as exc:  # the response is out: a connection that fails to close is the pool's to drop
+                    log.warning("request.close_failed", error=str(exc) or type(exc).__name__)
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
             if path not in ("/metrics",):

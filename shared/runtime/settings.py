@@ -94,6 +94,9 @@ class ServiceSettings(BaseSettings):
     # opened connections and closed them again as they came back (a connection's set-up and an empty statement
     # cache each time). The ceiling is the same 20 as before.
     db_pool_size: int = Field(default=20, ge=1, le=200, description="Connections kept open at most")
+    db_direct_pool_size: int = Field(
+        default=10, ge=1, le=200, description="Connections of the direct pool (reads by key, hot paths) kept at most"
+    )
     db_max_overflow: int = Field(default=0, ge=0, le=200, description="Connections opened for a burst, then closed")
     db_pool_pre_ping: bool = Field(
         default=True, description="Test a pooled connection idle for over 10 s before use (one round trip then)"

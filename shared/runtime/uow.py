@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +23,7 @@ from shared.events.envelope import CloudEvent
 from shared.rules.clock import Clock
 from shared.runtime import audit
 from shared.runtime.auth import Principal, require_any
-from shared.runtime.db import ReadOnlyViolation, ReadSessionDep, SessionDep
+from shared.runtime.db import ReadOnlyViolation, SessionDep, lazy_read_session
 from shared.runtime.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -40,6 +41,8 @@ class UnitOfWork(Generic[S]):
     principal: Principal | None = None
     # A read-only unit (``unit_of_work(..., read_only=True)``) runs without a transaction and refuses writes.
     read_only: bool = False
+    # The database's direct pool, where a read-only unit reads its rows by key (``shared.runtime.rows``).
+    direct: asyncpg.Pool | None = None
 
     def now(self) -> datetime:
         """The current instant from the injected clock."""
@@ -109,7 +112,14 @@ class UnitOfWork(Generic[S]):
     def for_tenant(self, tenant_id: str, actor: str | None = None) -> UnitOfWork[S]:
         """The same transaction and clock acting for ``tenant_id`` (a batch of many tenants' events, a public link)."""
         return UnitOfWork(
-            self.session, self.settings, self.clock, tenant_id, actor or self.actor, self.principal, self.read_only
+            self.session,
+            self.settings,
+            self.clock,
+            tenant_id,
+            actor or self.actor,
+            self.principal,
+            self.read_only,
+            self.direct,
         )
 
     def _writable(self) -> None:
@@ -127,12 +137,17 @@ def unit_of_work(scope: str, *alternatives: str, read_only: bool = False) -> Cal
     needs = require_any(scope, *alternatives)
     if read_only:
 
-        async def read_dependency(
-            request: Request, session: ReadSessionDep, principal: Principal = Depends(needs)
-        ) -> UnitOfWork[Any]:
+        async def read_dependency(request: Request, principal: Principal = Depends(needs)) -> UnitOfWork[Any]:
             state = request.app.state
             return UnitOfWork(
-                session, state.settings, state.clock, principal.tenant_id, principal.subject, principal, True
+                lazy_read_session(request),
+                state.settings,
+                state.clock,
+                principal.tenant_id,
+                principal.subject,
+                principal,
+                True,
+                state.database.direct,
             )
 
         read_dependency.__name__ = "read_unit_of_work_" + "_or_".join(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, Text, delete, insert, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 from shared.rules.clock import SystemClock
-from shared.runtime.db import Database, ReadOnlyViolation
+from shared.runtime.db import Database, LazyReadSession, ReadOnlyViolation, UTCDateTime, service_registry
+from shared.runtime.repository import find, find_by
 from shared.runtime.uow import UnitOfWork
 from tests.support.stack import Infra
 
@@ -54,5 +58,71 @@ async def test_a_read_only_session_reads_without_begin_or_commit_and_refuses_wri
         async with database.session() as session:  # none of the refused writes reached the table
             rows = (await session.execute(text("SELECT id, name FROM read_only_thing"))).all()
             assert [tuple(r) for r in rows] == [(1, "one")]
+    finally:
+        await database.dispose()
+
+
+class _Own(SQLModel, registry=service_registry()):
+    """This test's models: kept out of the platform tables' metadata."""
+
+
+class Keyed(_Own, table=True):
+    """A table with what the direct reads must map as the session does: a composite key, UTC times, JSON."""
+
+    __tablename__ = "read_only_keyed"
+
+    tenant_id: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    note: str | None = None
+
+
+async def test_reads_by_key_on_the_direct_pool_give_the_rows_the_session_gives(infra: Infra) -> None:
+    settings = infra.settings("consent", infra.fresh_database("consent"), "direct")
+    database = Database(settings.database_url, pool_size=1, max_overflow=0)
+    at = datetime(2026, 3, 2, 7, 40, tzinfo=UTC)
+    try:
+        async with database.session() as session:
+            await session.run_sync(lambda s: _Own.metadata.create_all(s.connection()))
+            session.add(Keyed(tenant_id="acme", key="a", at=at, detail={"n": 1, "when": "x"}, tags=["t"]))
+            session.add(Keyed(tenant_id="other", key="a", at=at, note="theirs"))
+        pool = await database.open_direct()
+        assert await database.open_direct() is pool  # opened once
+        async with database.read_session() as session:
+            uow: UnitOfWork[Any] = UnitOfWork(
+                session, settings, SystemClock(), "acme", "reader", read_only=True, direct=pool
+            )
+            direct = await find(uow, Keyed, ("acme", "a"))
+            by_session = await session.get(Keyed, ("acme", "a"))
+            assert direct is not None and by_session is not None and direct is not by_session
+            assert direct.model_dump() == by_session.model_dump()
+            assert direct.at.tzinfo is not None and direct.at == at and direct.detail == {"n": 1, "when": "x"}
+            assert await find(uow, Keyed, ("other", "a")) is None  # another tenant's row looks missing
+            assert await find(uow, Keyed, ("acme", "missing")) is None
+            assert await find(uow, Keyed, "not-a-composite-key") is None
+            assert (await find_by(uow, Keyed, key="a")) is not None
+            assert (await find_by(uow, Keyed, note="theirs")) is None  # the tenant filter holds on the direct path
+            direct.note = "changed"  # a plain object of no session: changing it writes nothing
+            session.add(direct)
+            with pytest.raises(ReadOnlyViolation):
+                await session.flush()
+    finally:
+        await database.dispose()
+
+
+async def test_a_read_only_units_session_opens_on_first_use_and_closes_with_the_request(infra: Infra) -> None:
+    settings = infra.settings("consent", infra.fresh_database("consent"), "lazy")
+    database = Database(settings.database_url, pool_size=1, max_overflow=0)
+    closers: list[Any] = []
+    try:
+        lazy: Any = LazyReadSession(database, closers)
+        assert closers == []  # nothing opened while unused
+        assert (await lazy.execute(text("SELECT 1"))).scalar() == 1
+        assert len(closers) == 1 and database.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        for close in closers:
+            await close()
+        assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await database.dispose()

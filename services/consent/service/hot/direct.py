@@ -1,4 +1,4 @@
-"""What the hot paths run on: a direct asyncpg pool beside the ORM's, with the settings and the clock."""
+"""What the hot paths run on: the database's direct asyncpg pool beside the ORM's, with the settings and the clock."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from services.consent.settings import ConsentSettings
 from shared.rules.clock import Clock
+from shared.runtime.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,26 +24,10 @@ class Direct:
     clock: Clock
 
 
-async def _keep_session(_: asyncpg.Connection) -> None:
-    """Nothing to reset when a connection goes back to the direct pool (saves a round trip per request).
-
-    The pool only runs single statements outside explicit transactions (checks, and single decisions
-    written by one statement): no SET, LISTEN, advisory lock or cursor ever outlives a request.
-    """
-
-
 @contextlib.asynccontextmanager
-async def open_direct(settings: ConsentSettings, clock: Clock, engine: Engine) -> AsyncIterator[Direct]:
-    """The direct pool, open while the service runs: the hot paths skip the ORM pool's pre-ping, BEGIN and COMMIT."""
-    dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    pool = await asyncpg.create_pool(
-        dsn,
-        min_size=1,
-        max_size=settings.check_pool_size,
-        server_settings={"timezone": "UTC"},
-        reset=_keep_session,
-    )
-    try:
-        yield Direct(pool, engine, settings, clock)
-    finally:
-        await pool.close()
+async def open_direct(settings: ConsentSettings, clock: Clock, database: Database) -> AsyncIterator[Direct]:
+    """The hot paths' view of the database's direct pool: no pre-ping, BEGIN or COMMIT per request.
+
+    The pool is the one read-only units read by key on (``Database.open_direct``), opened once per process.
+    """
+    yield Direct(await database.open_direct(), database.engine.sync_engine, settings, clock)
