@@ -136,6 +136,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def refuse_nul(request: Request) -> None:
     """PostgreSQL text cannot hold U+0000: refuse it anywhere in the request (422) rather than fail on write (500)."""
-    body = await request.body()
+    # A GET or HEAD route reads no body: waiting for one would cost every read a receive.
+    body = b"" if request.method in ("GET", "HEAD") else await request.body()
     if carries_nul(request.scope["path"], request.scope.get("query_string", b""), body):
         raise Unprocessable("Text may not contain the NUL character (U+0000).")
