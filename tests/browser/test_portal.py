@@ -225,6 +225,7 @@ def test_a_person_gets_a_copy_of_their_data_and_downloads_the_package(stack: Sta
     page.click("button:has-text('Confirm')")
     link = stack.mailed("grace@example.com", PACKAGE, timeout=120)
     page.goto(link)
+    assert "The link works until" in page.inner_text("#link-expiry")  # checked with the DSAR service first
     check_accessibility(page)
     shoot(page, "privacy-center-package")
     with page.expect_download() as download:
@@ -236,6 +237,8 @@ def test_a_person_gets_a_copy_of_their_data_and_downloads_the_package(stack: Sta
     assert "grace@example.com" in held  # what the demo CRM holds about her
     wrong = page.request.get(link.replace("?token=", "/download?token=x"))  # a link that is not hers
     assert wrong.status == 404 and "application/zip" not in wrong.headers["content-type"]
+    page.goto(link.replace("?token=", "?token=x"))  # the page of a wrong link offers no download
+    assert "This download link is not right" in page.content() and page.locator("#download").count() == 0
 
 
 def test_consent_and_subprocessor_pages_in_the_browser(stack: Stack, browser: Any) -> None:

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.dsar.api.deps import ClaimUow, LinkUow, ReadUow
-from services.dsar.schemas import CertificateOut, NotificationClaimOut, VerifyCertificateIn, VerifyCertificateOut
+from services.dsar.schemas import (
+    CertificateOut,
+    NotificationClaimOut,
+    PackageOut,
+    VerifyCertificateIn,
+    VerifyCertificateOut,
+)
 from services.dsar.service import packages
 from services.dsar.service.certificates import check_certificate, get_certificate
 from services.dsar.service.notifications import claim_notification
@@ -27,6 +33,28 @@ router = APIRouter(prefix="/v1", tags=["delivery"], responses=PROBLEM_RESPONSES)
 async def claim_message(notification_id: uuid.UUID, uow: ClaimUow) -> NotificationClaimOut:
     """The address, template, language and template values of a message (scope `notify:claim`); 410 once expired."""
     return await claim_notification(uow, notification_id)
+
+
+@router.get("/packages/{package_id}", response_model=PackageOut, summary="What a download link leads to")
+async def describe_package(
+    package_id: uuid.UUID,
+    token: Annotated[str, Query(min_length=16, max_length=128)],
+    link: LinkUow,
+) -> PackageOut:
+    """The package behind the link sent to the subject, before they download it (the token is the credential).
+
+    404 for a wrong link, 410 once it has expired: the privacy center says so instead of offering a
+    download that would fail. Never the data itself, and not counted as a download.
+    """
+    package, request_type = await packages.describe(link, package_id, token)
+    return PackageOut(
+        id=package.id,
+        request_type=request_type,
+        size_bytes=package.size_bytes,
+        created_at=package.created_at,
+        expires_at=package.expires_at,
+        downloaded_at=package.downloaded_at,
+    )
 
 
 @router.get(

@@ -224,3 +224,14 @@ class LinkOut(BaseModel):
 
     url: str
     expires_at: datetime
+
+
+class PackageOut(BaseModel):
+    """What a download link leads to, shown before the download (never the data itself)."""
+
+    id: uuid.UUID
+    request_type: str = Field(description="access or portability")
+    size_bytes: int = Field(description="The ZIP's size")
+    created_at: datetime
+    expires_at: datetime = Field(description="When the link stops working")
+    downloaded_at: datetime | None = Field(description="The first download, if any")

@@ -268,15 +268,28 @@ def reissue_link(uow: Uow, package: ExportPackage) -> tuple[str, datetime]:
     return _link(uow, package, token), package.expires_at
 
 
-async def download(link: Uow, package_id: uuid.UUID, token: str) -> bytes:
-    """The ZIP behind a download link (the token is the credential); 404 for a wrong token, 410 once expired."""
+async def linked(link: Uow, package_id: uuid.UUID, token: str) -> ExportPackage:
+    """The package a download link names (the token is the credential); 404 for a wrong token, 410 once expired."""
     package = await link.session.get(ExportPackage, package_id)
     if package is None or not same_hash(package.token_hash, hash_secret(link.settings, "package", token)):
         raise NotFound("No such package, or the link is wrong.")
     if package.content is None or package.expires_at < link.now():
         raise Gone("This download link has expired; ask for a new one.")
+    return package
+
+
+async def describe(link: Uow, package_id: uuid.UUID, token: str) -> tuple[ExportPackage, str]:
+    """What a download link leads to and the type of the request it answers, before the person downloads it."""
+    package = await linked(link, package_id, token)
+    request = await link.session.get(DsarRequest, package.request_id)
+    return package, request.request_type if request is not None else "access"
+
+
+async def download(link: Uow, package_id: uuid.UUID, token: str) -> bytes:
+    """The ZIP behind a download link (the token is the credential); 404 for a wrong token, 410 once expired."""
+    package = await linked(link, package_id, token)
     if package.downloaded_at is None:
         package.downloaded_at = link.now()
         link.session.add(package)
     link.for_tenant(package.tenant_id).audit("package.downloaded", "dsar_request", package.request_id)
-    return package.content
+    return package.content or b""  # never empty here: ``linked`` refuses a purged package (410)

@@ -125,6 +125,14 @@ async def _raw(backends: Backends, url: str, headers: dict[str, str] | None = No
     return response
 
 
+async def package_info(backends: Backends, package_id: uuid.UUID, token: str) -> dict[str, Any]:
+    """What a download link leads to (its size, until when it works): 404 wrong link, 410 expired."""
+    url = f"{backends.settings.dsar_url}/v1/packages/{package_id}"
+    response = await _raw(backends, str(httpx.URL(url, params={"token": token})))
+    info: dict[str, Any] = response.json()
+    return info
+
+
 async def package(backends: Backends, package_id: uuid.UUID, token: str) -> bytes:
     """The ZIP behind a download link (the token is the credential): 404 wrong link, 410 expired."""
     url = f"{backends.settings.dsar_url}/v1/packages/{package_id}/download"

@@ -314,10 +314,20 @@ def a_notice(**changes: Any) -> dict[str, Any]:
 
 
 def package_download(request: httpx.Request) -> httpx.Response:
-    """The DSAR service's package download: the ZIP for the right token, 410 once expired, 404 otherwise."""
+    """The DSAR service's package link: what it leads to, or the ZIP, for the right token; 410 expired, 404 else."""
     token = request.url.params.get("token")
     if request.url.path == f"/v1/packages/{PACKAGE_ID}/download" and token == PACKAGE_TOKEN:
         return httpx.Response(200, content=ZIP, headers={"content-type": "application/zip"})
+    if request.url.path == f"/v1/packages/{PACKAGE_ID}" and token == PACKAGE_TOKEN:
+        about = {
+            "id": PACKAGE_ID,
+            "request_type": "access",
+            "size_bytes": len(ZIP),
+            "created_at": NOW.isoformat(),
+            "expires_at": (NOW + timedelta(days=7)).isoformat(),
+            "downloaded_at": None,
+        }
+        return httpx.Response(200, json=about)
     if token == EXPIRED_TOKEN:
         return httpx.Response(410, json={"status": 410, "detail": "This download link has expired."})
     return httpx.Response(404, json={"status": 404, "detail": "No such package, or the link is wrong."})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -9,6 +11,7 @@ from tests.integration.portal.fakes import (
     EXPIRED_TOKEN,
     NOTICE_ID,
     NOTICE_TOKEN,
+    NOW,
     PACKAGE_ID,
     PACKAGE_TOKEN,
     ZIP,
@@ -24,20 +27,24 @@ NOTICE = f"/p/demo/notices/{NOTICE_ID}"
 async def test_the_package_page_leads_to_the_zip(client: httpx.AsyncClient, services: Services) -> None:
     page = await client.get(f"/p/demo/packages/{PACKAGE_ID}", params={"token": PACKAGE_TOKEN})
     assert page.status_code == 200 and "Your data is ready" in page.text and "art15.json" in page.text
+    until = (NOW + timedelta(days=7)).isoformat()[:16].replace("T", " ")
+    assert f"The link works until <strong>{until} UTC</strong>" in page.text and 'id="downloaded"' not in page.text
     link = f'href="/p/demo/packages/{PACKAGE_ID}/download?token={PACKAGE_TOKEN}"'
     assert link in page.text and 'style="--brand:#7a1fa2"' in page.text
     download = await client.get(f"/p/demo/packages/{PACKAGE_ID}/download", params={"token": PACKAGE_TOKEN})
     assert download.status_code == 200 and download.content == ZIP
     assert download.headers["content-type"] == "application/zip" and download.headers["cache-control"] == "no-store"
     assert f'filename="personal-data-{PACKAGE_ID}.zip"' in download.headers["content-disposition"]
-    ((headers, _),) = services.sent("GET", "dsar.test/v1/packages/")
-    assert "authorization" not in headers  # the link's token is the only credential
+    sent = services.sent("GET", "dsar.test/v1/packages/")
+    assert len(sent) == 2 and all("authorization" not in h for h, _ in sent)  # the link's token is the credential
 
 
-async def test_an_expired_package_link_says_so_clearly(client: httpx.AsyncClient) -> None:
-    expired = await client.get(f"/p/demo/packages/{PACKAGE_ID}/download", params={"token": EXPIRED_TOKEN})
+@pytest.mark.parametrize("path", [f"/p/demo/packages/{PACKAGE_ID}", f"/p/demo/packages/{PACKAGE_ID}/download"])
+async def test_an_expired_package_link_says_so_clearly(client: httpx.AsyncClient, path: str) -> None:
+    expired = await client.get(path, params={"token": EXPIRED_TOKEN})
     assert expired.status_code == 410 and "This download link has expired" in expired.text
     assert 'href="/p/demo/requests/new?type=access"' in expired.text and "Démo SAS" in expired.text
+    assert 'id="download"' not in expired.text  # no button that would fail
 
 
 @pytest.mark.parametrize(
@@ -51,7 +58,9 @@ async def test_a_wrong_package_link_is_a_clear_404_page(
     assert wrong.status_code == 404 and "This download link is not right" in wrong.text
     assert wrong.headers["content-type"].startswith("text/html")
     page = await client.get(f"/p/demo/packages/{package}", params={"token": token})
-    assert page.status_code == (200 if token.startswith("wrong") and package == PACKAGE_ID else 404)
+    assert (
+        page.status_code == 404 and "This download link is not right" in page.text and 'id="download"' not in page.text
+    )
 
 
 async def test_the_atom_feed_is_relayed_and_announced(client: httpx.AsyncClient) -> None:

@@ -171,8 +171,19 @@ async def test_access_and_portability_produce_a_zip_behind_an_expiring_link(
             assert done["package_id"]
             link = await dsar.client.post(f"/v1/requests/{created['id']}/package-link", headers=ADMIN)
             assert link.status_code == 200, link.text
+            # What the link leads to, before the download (the privacy center shows it): not a download.
+            described = await dsar.client.get(link.json()["url"].replace("/download?", "?"))
+            assert described.status_code == 200, described.text
+            about = described.json()
+            assert about["id"] == done["package_id"] and about["request_type"] == kind
+            assert about["size_bytes"] > 0 and about["downloaded_at"] is None
+            when = __import__("datetime").datetime.fromisoformat
+            assert when(about["expires_at"]) == when(link.json()["expires_at"])
             download = await dsar.client.get(link.json()["url"])
             assert download.status_code == 200
+            assert len(download.content) == about["size_bytes"]
+            again = (await dsar.client.get(link.json()["url"].replace("/download?", "?"))).json()
+            assert again["downloaded_at"] is not None
             assert download.headers["content-type"] == "application/zip"
             archive = zipfile.ZipFile(io.BytesIO(download.content))
             names = set(archive.namelist())
@@ -187,9 +198,12 @@ async def test_access_and_portability_produce_a_zip_behind_an_expiring_link(
             assert art15["supervisory_authority"].startswith("the competent EU/EEA")
             wrong = await dsar.client.get(link.json()["url"].replace("token=", "token=x"))
             assert wrong.status_code == 404
+            wrong_about = await dsar.client.get(link.json()["url"].replace("/download?token=", "?token=x"))
+            assert wrong_about.status_code == 404
         dsar.clock.advance(__import__("datetime").timedelta(days=8))
         expired = await dsar.client.get(link.json()["url"])
         assert expired.status_code == 410
+        assert (await dsar.client.get(link.json()["url"].replace("/download?", "?"))).status_code == 410
 
 
 async def test_rectification_restriction_lifting_and_objection_reach_the_stores_that_support_them(

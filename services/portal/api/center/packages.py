@@ -27,14 +27,31 @@ async def _link(portal: Portal, tenant: str, package_id: str, token: str) -> tup
     return await brand_of(portal, tenant), uuid_or_404(package_id, WRONG_LINK), link_token(token, WRONG_LINK)
 
 
+def _link_problem(portal: Portal, tenant: str, brand: Brand, exc: BackendError) -> Response:
+    """The page for a link the DSAR service refused: expired (410), or not right (404)."""
+    if exc.status == 410:
+        return page(portal, tenant, "center/expired.html", 410, brand=brand, title="This link has expired")
+    if exc.status in (400, 404, 422):
+        exc = BackendError(404, WRONG_LINK)
+    return problem_page(portal, tenant, exc, brand)
+
+
 @router.get("/packages/{package_id}", response_class=HTMLResponse)
 async def package_page(tenant: str, package_id: str, portal: PortalDep, token: LinkToken = "") -> Response:
-    """What the package holds, and the button that downloads it."""
+    """What the package holds, until when the link works, and the button that downloads it.
+
+    The link is checked before the page offers a download: an expired link is a page that says so
+    (410), a wrong one a 404 page, as the download itself would answer.
+    """
     try:
         brand, found, token = await _link(portal, tenant, package_id, token)
     except BackendError as exc:
         return problem_page(portal, tenant, exc)
-    return page(portal, tenant, "center/package.html", brand=brand, package_id=found, token=token)
+    try:
+        info = await backends.package_info(portal.backends, found, token)
+    except BackendError as exc:
+        return _link_problem(portal, tenant, brand, exc)
+    return page(portal, tenant, "center/package.html", brand=brand, package_id=found, token=token, info=info)
 
 
 @router.get("/packages/{package_id}/download", response_class=HTMLResponse)
@@ -47,11 +64,7 @@ async def download(tenant: str, package_id: str, portal: PortalDep, token: LinkT
     try:
         content = await backends.package(portal.backends, found, token)
     except BackendError as exc:
-        if exc.status == 410:
-            return page(portal, tenant, "center/expired.html", 410, brand=brand, title="This link has expired")
-        if exc.status in (400, 404, 422):
-            exc = BackendError(404, WRONG_LINK)
-        return problem_page(portal, tenant, exc, brand)
+        return _link_problem(portal, tenant, brand, exc)
     return Response(
         content,
         media_type="application/zip",
