@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol, TypeVar, cast
 
+import asyncpg
 from asyncpg.pgproto.pgproto import UUID as FastUUID
 from sqlmodel import col, select
 
@@ -36,11 +37,11 @@ async def find(uow: UnitOfWork[Any], model: type[M], id_: Any, *, lock: bool = F
     A read-only unit reads it on the direct pool (``shared.runtime.rows``), a quarter of the session's cost.
     """
     try:
-        if uow.direct is not None and uow.read_only:
+        if uow.direct is not None and uow.read_only and rows.supports(model):
             row = cast(M | None, await rows.get(uow.direct, model, id_))
         else:
             row = await uow.session.get(model, id_, with_for_update=lock or None)
-    except (ValueError, TypeError):  # an id that cannot be one (a malformed UUID in a path)
+    except (ValueError, TypeError, asyncpg.DataError):  # an id that cannot be one (a malformed UUID in a path)
         return None
     if row is None or row.tenant_id != uow.tenant_id:
         return None
@@ -57,8 +58,13 @@ async def get_or_404(uow: UnitOfWork[Any], model: type[M], id_: Any, *, lock: bo
 
 async def find_by(uow: UnitOfWork[Any], model: type[M], *, lock: bool = False, **where: Any) -> M | None:
     """The row of ``model`` in the unit's tenant matching every ``column=value`` of ``where`` (unique), or None."""
-    if uow.direct is not None and uow.read_only and all(type(v) in _DIRECT_VALUES for v in where.values()):
-        return cast(M | None, await rows.first_where(uow.direct, model, {"tenant_id": uow.tenant_id, **where}))
+    direct = uow.direct is not None and uow.read_only and rows.supports(model)
+    if direct and all(type(v) in _DIRECT_VALUES for v in where.values()):
+        pool = cast(asyncpg.Pool, uow.direct)
+        try:
+            return cast(M | None, await rows.first_where(pool, model, {"tenant_id": uow.tenant_id, **where}))
+        except asyncpg.DataError:  # a value its column cannot hold (a malformed UUID) matches no row
+            return None
     statement = select(model).where(col(model.tenant_id) == uow.tenant_id)  # type: ignore[arg-type]
     for name, value in where.items():
         statement = statement.where(col(getattr(model, name)) == value)

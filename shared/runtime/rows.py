@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.orm import class_mapper
 
@@ -49,6 +49,24 @@ class _Mapping:
 
 
 _MAPPINGS: dict[type[Any], _Mapping] = {}
+_SUPPORTED: dict[type[Any], bool] = {}
+
+
+def supports(model: type[Any]) -> bool:
+    """Whether rows of ``model`` can be read here: a plain table mapping whose every attribute is one column.
+
+    Anything else (inheritance, an attribute made of an SQL expression) is read through the session.
+    """
+    found = _SUPPORTED.get(model)
+    if found is None:
+        mapper = class_mapper(model)
+        table = mapper.local_table
+        found = mapper.inherits is None and all(
+            len(prop.columns) == 1 and isinstance(prop.columns[0], Column) and prop.columns[0].table is table
+            for prop in mapper.column_attrs
+        )
+        _SUPPORTED[model] = found
+    return found
 
 
 def _mapping(model: type[Any]) -> _Mapping:
@@ -57,7 +75,9 @@ def _mapping(model: type[Any]) -> _Mapping:
         return found
     mapper = class_mapper(model)
     table = cast(Table, mapper.local_table)
-    attributes = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs if len(prop.columns) == 1]
+    if not supports(model):
+        raise TypeError(f"{model.__name__}: not a plain table mapping, read it through the session")
+    attributes = [(prop.key, prop.columns[0]) for prop in mapper.column_attrs]
     processors = []
     for position, (key, column) in enumerate(attributes):
         process = column.type._cached_result_processor(_DIALECT, None)

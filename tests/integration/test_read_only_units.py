@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,6 +80,15 @@ class Keyed(_Own, table=True):
     note: str | None = None
 
 
+class Ided(_Own, table=True):
+    """A table keyed by a UUID, as most are."""
+
+    __tablename__ = "read_only_ided"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    tenant_id: str
+
+
 async def test_reads_by_key_on_the_direct_pool_give_the_rows_the_session_gives(infra: Infra) -> None:
     settings = infra.settings("consent", infra.fresh_database("consent"), "direct")
     database = Database(settings.database_url, pool_size=1, max_overflow=0)
@@ -102,6 +112,9 @@ async def test_reads_by_key_on_the_direct_pool_give_the_rows_the_session_gives(i
             assert await find(uow, Keyed, ("other", "a")) is None  # another tenant's row looks missing
             assert await find(uow, Keyed, ("acme", "missing")) is None
             assert await find(uow, Keyed, "not-a-composite-key") is None
+            assert await find(uow, Ided, "not-a-uuid") is None  # a malformed id is a missing row, not a 500
+            assert await find(uow, Ided, uuid.uuid4()) is None
+            assert await find_by(uow, Ided, id="not-a-uuid") is None
             assert (await find_by(uow, Keyed, key="a")) is not None
             assert (await find_by(uow, Keyed, note="theirs")) is None  # the tenant filter holds on the direct path
             direct.note = "changed"  # a plain object of no session: changing it writes nothing
@@ -126,3 +139,19 @@ async def test_a_read_only_units_session_opens_on_first_use_and_closes_with_the_
         assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await database.dispose()
+
+
+def test_only_plain_table_mappings_are_read_on_the_direct_pool() -> None:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import column_property
+
+    from shared.runtime import rows
+
+    assert rows.supports(Keyed)
+
+    class Counted(_Own, table=True):
+        __tablename__ = "read_only_counted"
+        id: int = Field(primary_key=True)
+
+    Counted.doubled = column_property(select(func.count()).scalar_subquery())  # type: ignore[attr-defined]
+    assert not rows.supports(Counted)  # read through the session instead
