@@ -14,4 +14,3 @@ async def test_clients_share_one_verifying_tls_context() -> None:
     assert context.cert_store_stats()["x509_ca"] > 0  # a CA bundle is loaded
     async with http_client(timeout=1.0) as first, http_client(timeout=1.0) as second:
         assert first.timeout.connect == 1.0 and second is not first
-
