@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import asyncpg
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.bus.outbox import stage, stage_many
@@ -22,7 +22,7 @@ from shared.events.catalogue import Event
 from shared.events.envelope import CloudEvent
 from shared.rules.clock import Clock
 from shared.runtime import audit
-from shared.runtime.auth import Principal, require_any
+from shared.runtime.auth import Credentials, Principal, principal_of, scope_check
 from shared.runtime.db import ReadOnlyViolation, SessionDep, lazy_read_session
 from shared.runtime.settings import ServiceSettings
 
@@ -134,10 +134,11 @@ def unit_of_work(scope: str, *alternatives: str, read_only: bool = False) -> Cal
     ``read_only`` units (the services' ``ReadUow``) read without opening a transaction (no ``BEGIN`` and
     ``COMMIT`` round trips) and refuse any write.
     """
-    needs = require_any(scope, *alternatives)
+    check = scope_check(scope, *alternatives, any_of=True)
     if read_only:
 
-        async def read_dependency(request: Request, principal: Principal = Depends(needs)) -> UnitOfWork[Any]:
+        async def read_dependency(request: Request, credentials: Credentials) -> UnitOfWork[Any]:
+            principal = check(await principal_of(request, credentials))
             state = request.app.state
             return UnitOfWork(
                 lazy_read_session(request),
@@ -155,11 +156,10 @@ def unit_of_work(scope: str, *alternatives: str, read_only: bool = False) -> Cal
         )
         return read_dependency
 
-    # A default rather than Annotated: the annotation would name ``needs``, a local that postponed
-    # evaluation cannot resolve, and FastAPI would take ``principal`` for a query parameter.
-    async def dependency(
-        request: Request, session: SessionDep, principal: Principal = Depends(needs)
-    ) -> UnitOfWork[Any]:
+    # The token is checked here rather than in a sub-dependency: each level of the tree is solved anew
+    # on every request (``shared.runtime.auth.authorised``).
+    async def dependency(request: Request, session: SessionDep, credentials: Credentials) -> UnitOfWork[Any]:
+        principal = check(await principal_of(request, credentials))
         state = request.app.state
         return UnitOfWork(session, state.settings, state.clock, principal.tenant_id, principal.subject, principal)
 

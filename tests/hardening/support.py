@@ -23,7 +23,7 @@ from shared.bus.dead_letter_admin import OPERATOR_SCOPE
 from shared.rules.clock import ManualClock
 from shared.rules.scopes import grants
 from shared.runtime.admin import admin_unit_of_work
-from shared.runtime.auth import ALGORITHM_HS, admin_scopes, issue_token
+from shared.runtime.auth import ALGORITHM_HS, ScopeCheck, admin_scopes, issue_token
 from tests.support.stack import JWT_SECRET, Infra, RunningService, run_service
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -110,7 +110,7 @@ class Requirement:
 def requirements(app: FastAPI, route: Route) -> list[Requirement]:
     """The scope checks of ``route``'s dependencies (none: any valid token passes), read from the dependency tree.
 
-    ``require``/``require_any`` (what ``unit_of_work`` builds on) keep their scopes in a closure; the dead-letter
+    ``require``/``require_any`` and ``unit_of_work`` keep their ``ScopeCheck`` in a closure; the dead-letter
     admin API asks for ``<service>:admin`` or ``platform:admin``. A scope checked only inside a handler is not
     visible here: the role matrix then reports the role that got a 403 it was not expected to get.
     """
@@ -120,9 +120,10 @@ def requirements(app: FastAPI, route: Route) -> list[Requirement]:
         call = dependant.call
         if call is admin_unit_of_work:
             found.append(Requirement((f"{app.state.settings.service_name}:admin", OPERATOR_SCOPE), any_of=True))
-        elif inspect.isfunction(call) and call.__name__.startswith("require_"):
-            scopes = inspect.getclosurevars(call).nonlocals["scopes"]
-            found.append(Requirement(tuple(scopes), any_of=call.__name__.startswith("require_any_")))
+        elif inspect.isfunction(call) and isinstance(
+            check := inspect.getclosurevars(call).nonlocals.get("check"), ScopeCheck
+        ):
+            found.append(Requirement(check.scopes, any_of=check.any_of))
         for sub in dependant.dependencies:
             walk(sub)
 
