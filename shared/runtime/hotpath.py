@@ -16,7 +16,9 @@ and renders every error as an RFC 9457 problem. So the fast handler never builds
   route's exception handlers give (a ``ProblemError`` it raises, or a 500), and the write is never
   run a second time.
 
-It runs inside ``RequestContextMiddleware``, so correlation ids, logs and metrics are the same.
+It runs inside ``RequestContextMiddleware``, so correlation ids, logs and metrics are the same. Any
+other GET goes to ``shared.runtime.direct``, which runs the route's own endpoint without FastAPI's
+routing and dependency solving when the route allows it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.rules.errors import RuleViolation, carries_nul
 from shared.runtime.auth import Principal, TokenVerifier
+from shared.runtime.direct import DirectReads
 from shared.runtime.metrics import HOT_PATH_REQUESTS
 from shared.runtime.problems import render_error
 
@@ -72,9 +75,10 @@ class HotPath:
 class HotPathMiddleware:
     """Serve the registered hot paths directly; pass every other request (and every decline) on."""
 
-    def __init__(self, app: ASGIApp, paths: Sequence[HotPath], service: str) -> None:
+    def __init__(self, app: ASGIApp, paths: Sequence[HotPath], service: str, direct: bool = True) -> None:
         self.app = app
         self.paths = {(p.method, p.path): p for p in paths}
+        self.direct = DirectReads() if direct else None
         self._routes: dict[tuple[str, str], BaseRoute | None] = {}
         self._outcomes = {
             (p.method, p.path, outcome): HOT_PATH_REQUESTS.labels(service, p.path, outcome)
@@ -84,6 +88,12 @@ class HotPathMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (hot := self.paths.get((scope["method"], scope["path"]))) is None:
+            if (
+                scope.get("method") == "GET"
+                and self.direct is not None
+                and await self.direct.serve(scope, receive, send)
+            ):
+                return
             await self.app(scope, receive, send)
             return
         body, complete = await _read_body(receive)

@@ -264,7 +264,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, clock: C
     app.state.clock = the_clock
     app.state.settings = settings
     install_problem_handlers(app)
-    if spec.hot_paths and role.serves_api:  # added first, so it runs inside the request context
+    if role.serves_api:  # added first, so it runs inside the request context
         app.add_middleware(HotPathMiddleware, paths=spec.hot_paths, service=spec.name)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     app.include_router(operations_router())
