@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import StringConstraints
+from pydantic import AwareDatetime, StringConstraints
 
 from services.dsar.api.deps import AdminUow, ReadUow, WriteUow
 from services.dsar.domain import Correction, RequestDetails
@@ -103,10 +103,17 @@ async def list_all(
         Query(max_length=16, description="one or more states (repeat the parameter)"),
     ] = None,
     subject_ref: Annotated[str | None, Query(max_length=64)] = None,
+    due_before: Annotated[
+        AwareDatetime | None, Query(description="only requests due before this instant, the most urgent first")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RequestOut]:
-    """The tenant's requests, newest first; ``state`` may be repeated (any of them)."""
-    return await present_many(uow, await list_requests(uow, state or [], subject_ref, limit))
+    """The tenant's requests, newest first; ``state`` may be repeated (any of them).
+
+    ``due_before`` lists what falls due by then, ordered by due date (overdue first), so a dashboard's
+    "due this week" is complete however many requests are open.
+    """
+    return await present_many(uow, await list_requests(uow, state or [], subject_ref, limit, due_before))
 
 
 @router.get("/{request_id}", response_model=RequestOut, summary="Read one rights request")

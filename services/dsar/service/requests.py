@@ -256,12 +256,20 @@ async def of_request(uow: Uow, model: type[R], request_id: uuid.UUID, *, missing
     return row
 
 
-async def list_requests(uow: Uow, states: Sequence[str], subject_ref: str | None, limit: int) -> list[DsarRequest]:
-    """The tenant's requests, newest first, optionally in any of ``states`` or by subject reference."""
+async def list_requests(
+    uow: Uow, states: Sequence[str], subject_ref: str | None, limit: int, due_before: datetime | None = None
+) -> list[DsarRequest]:
+    """The tenant's requests, newest first, optionally in any of ``states`` or by subject reference.
+
+    With ``due_before``, only those due before that instant, the most urgent first: a list cut at
+    ``limit`` then drops the requests with the most time left, never an overdue one.
+    """
     statement = select(DsarRequest).where(col(DsarRequest.tenant_id) == uow.tenant_id)
     if states:
         statement = statement.where(col(DsarRequest.state).in_(list(states)))
     if subject_ref:
         statement = statement.where(col(DsarRequest.subject_refs).contains([subject_ref]))
+    if due_before is not None:
+        statement = statement.where(col(DsarRequest.due_at) < due_before).order_by(col(DsarRequest.due_at).asc())
     rows = await uow.session.exec(statement.order_by(col(DsarRequest.received_at).desc()).limit(limit))
     return list(rows.all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -139,6 +139,12 @@ async def _escalated_sweeps(portal: Portal, session: Session) -> list[dict[str, 
     return [s for s in sweeps if s.get("escalated_at") and not s.get("completed_at")]
 
 
+def _look_ahead_end(now: datetime) -> datetime:
+    """The start (UTC) of the first day past the look-ahead: a request due before it has at most that many days left."""
+    today = now.astimezone(UTC).date()
+    return datetime.combine(today + timedelta(days=LOOK_AHEAD_DAYS + 1), time.min, tzinfo=UTC)
+
+
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, portal: PortalDep) -> Response:
     """What needs a person today: requests due or unverified, troubled tasks, breach clocks and drafts, objections,
@@ -150,7 +156,8 @@ async def home(request: Request, portal: PortalDep) -> Response:
     # One round of calls, side by side: each list is one call, whatever the number of requests or incidents.
     try:
         (
-            requests,
+            awaiting,
+            due_soon,
             tasks,
             (breach, breach_error),
             (objections, objections_error),
@@ -159,7 +166,15 @@ async def home(request: Request, portal: PortalDep) -> Response:
             ends,
         ) = await asyncio.gather(
             portal.backends.as_person(
-                session.token, "GET", "/v1/requests", params={"state": list(OPEN_STATES), "limit": 500}
+                session.token, "GET", "/v1/requests", params={"state": "awaiting_verification", "limit": 500}
+            ),
+            # The open requests due within the look-ahead, most urgent first: however many are open, the list
+            # cut at 500 keeps every overdue one.
+            portal.backends.as_person(
+                session.token,
+                "GET",
+                "/v1/requests",
+                params={"state": list(OPEN_STATES), "due_before": _look_ahead_end(now).isoformat(), "limit": 500},
             ),
             portal.backends.as_person(session.token, "GET", "/v1/tasks", params={"limit": 200}),
             _section(session, "breach:read", lambda: _breach_items(portal, session, now)),
@@ -170,9 +185,11 @@ async def home(request: Request, portal: PortalDep) -> Response:
         )
     except BackendError as exc:
         return failed(portal, session, request, exc)
-    open_requests = [annotated(r, now) for r in requests]
-    due = sorted((r for r in open_requests if r["days_left"] <= LOOK_AHEAD_DAYS), key=lambda r: r["days_left"])
-    awaiting = [r for r in open_requests if r["state"] == "awaiting_verification"]
+    due = sorted(
+        (r for r in (annotated(r, now) for r in due_soon) if r["days_left"] <= LOOK_AHEAD_DAYS),
+        key=lambda r: r["days_left"],
+    )
+    awaiting = [annotated(r, now) for r in awaiting]
     return page(
         portal,
         session,

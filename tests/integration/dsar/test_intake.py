@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
-from tests.integration.dsar.support import ADMIN, READ, WRITE, request_body, serve_dsar
+from tests.integration.dsar.support import ADMIN, READ, START, WRITE, request_body, serve_dsar
 from tests.support.stack import Infra, auth
 
 pytestmark = pytest.mark.integration
@@ -122,3 +124,22 @@ async def test_the_list_filters_by_several_states_and_shows_each_request_as_read
         assert too_long.status_code == 422
         other = await dsar.client.get("/v1/requests", params=states, headers=auth("globex", "dsar:read"))
         assert other.json() == []
+
+
+async def test_due_before_lists_what_falls_due_most_urgent_first(infra: Infra, topic_prefix: str) -> None:
+    """A dashboard's "due this week": only what is due by then, overdue first, whatever the order of arrival."""
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        ids = {}
+        for name, days_ago in (("fresh", 0), ("oldest", 40), ("older", 25)):
+            received = (START - timedelta(days=days_ago)).isoformat()
+            ids[name] = (await dsar.open(request_body("access", verification="manual", received_at=received)))["id"]
+        week = (START + timedelta(days=8)).isoformat()
+        due = await dsar.client.get("/v1/requests", params={"due_before": week}, headers=READ)
+        assert due.status_code == 200, due.text
+        assert [r["id"] for r in due.json()] == [ids["oldest"], ids["older"]]
+        dues = [datetime.fromisoformat(r["deadline"]["due_at"]) for r in due.json()]
+        assert dues == sorted(dues) and all(d < START + timedelta(days=8) for d in dues)
+        everything = await dsar.client.get("/v1/requests", headers=READ)
+        assert everything.json()[0]["id"] == ids["fresh"]  # without it: newest first, as before
+        naive = await dsar.client.get("/v1/requests", params={"due_before": "2026-03-10T00:00:00"}, headers=READ)
+        assert naive.status_code == 422  # an instant needs its timezone

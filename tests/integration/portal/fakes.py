@@ -175,7 +175,12 @@ class Services:
             )
         if host == "dsar.test" and path == "/v1/requests" and method == "GET":
             states = request.url.params.get_list("state")
-            return httpx.Response(200, json=[r for r in self.requests.values() if not states or r["state"] in states])
+            rows = [r for r in self.requests.values() if not states or r["state"] in states]
+            if due_before := request.url.params.get("due_before"):  # as the DSAR service: due by then, urgent first
+                cut = datetime.fromisoformat(due_before)
+                rows = [r for r in rows if datetime.fromisoformat(r["deadline"]["due_at"]) < cut]
+                rows.sort(key=lambda r: datetime.fromisoformat(r["deadline"]["due_at"]))
+            return httpx.Response(200, json=rows)
         if host == "dsar.test" and path == "/v1/tasks" and method == "GET":  # the tasks that need a person
             attention = [t for t in self.tasks if t.get("escalated_at") or t.get("outcome") == "failed"]
             return httpx.Response(200, json=attention)

@@ -322,6 +322,7 @@ async def test_a_callback_with_a_wrong_state_signs_nobody_in(client: httpx.Async
 async def test_the_console_home_shows_what_needs_a_person(client: httpx.AsyncClient, services: Services) -> None:
     services.requests["a"] = a_request("in_progress", due_days=-2, id="a")
     services.requests["b"] = a_request("verified", due_days=5, id="b")
+    services.requests["later"] = a_request("verified", due_days=30, id="later")
     services.tasks = [
         {
             "request_id": "a",
@@ -340,6 +341,8 @@ async def test_the_console_home_shows_what_needs_a_person(client: httpx.AsyncCli
     assert "Awaiting identity verification (1)" in home.text and "crm · erase" in home.text
     person_calls = services.sent("GET", "dsar.test/v1/requests")
     assert all(h["authorization"] != "" for h, _ in person_calls)
+    # Asked for what falls due within the week (urgent first), so a long queue cannot push it out of the list.
+    assert 'href="/console/requests/later"' not in home.text and 'href="/console/requests/b"' in home.text
 
 
 async def test_the_queue_filters_by_state_type_and_jurisdiction(client: httpx.AsyncClient, services: Services) -> None:
