@@ -42,10 +42,11 @@ async def list_incidents(
         list[IncidentStatus] | None, Query(max_length=8, description="one or more statuses (repeat the parameter)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="incidents to skip: the next page")] = 0,
 ) -> list[IncidentOut]:
     """The tenant's incidents, most recent awareness first; ``status`` may be repeated (any of them)."""
     statuses = [s.value for s in status or []]
-    return await incidents.views(uow, await incidents.list_incidents(uow, statuses, limit))
+    return await incidents.views(uow, await incidents.list_incidents(uow, statuses, limit, offset))
 
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="Read an incident with its clocks")

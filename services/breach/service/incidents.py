@@ -230,12 +230,14 @@ def _view_of(uow: Uow, incident: Incident, deadlines: list[Deadline], *, affecte
     return out
 
 
-async def list_incidents(uow: Uow, statuses: Sequence[str], limit: int) -> list[Incident]:
-    """The tenant's incidents, newest awareness first, optionally in any of ``statuses``."""
+async def list_incidents(uow: Uow, statuses: Sequence[str], limit: int, offset: int = 0) -> list[Incident]:
+    """The tenant's incidents, newest awareness first, optionally in any of ``statuses``; ``offset`` pages on."""
     statement = select(Incident).where(col(Incident.tenant_id) == uow.tenant_id)
     if statuses:
         statement = statement.where(col(Incident.status).in_(list(statuses)))
-    return list((await uow.session.exec(statement.order_by(col(Incident.aware_at).desc()).limit(limit))).all())
+    # The id breaks ties of awareness, so consecutive pages neither repeat nor skip an incident.
+    statement = statement.order_by(col(Incident.aware_at).desc(), col(Incident.id)).offset(offset).limit(limit)
+    return list((await uow.session.exec(statement)).all())
 
 
 async def timeline(uow: Uow, incident_id: uuid.UUID) -> list[TimelineEntry]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -47,24 +48,42 @@ CHOICES = {
 }
 
 
-async def _register(portal: Portal, session: Session, status: str) -> list[dict[str, Any]]:
-    params: dict[str, Any] = {"limit": 500} | ({"status": status} if status in STATUSES else {})
+PAGE_SIZE = 50  # incidents per page of the register
+EXPORT_BATCH = 500  # the breach service's largest page
+
+
+async def _register(
+    portal: Portal, session: Session, status: str, *, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"limit": limit, "offset": offset} | ({"status": status} if status in STATUSES else {})
     rows: list[dict[str, Any]] = await portal.backends.as_person(
         session.token, "GET", "/v1/incidents", service="breach", params=params
     )
     return rows
 
 
+def _page_href(status: str, page: int) -> str:
+    return "/console/breaches?" + urlencode({"status": status, "page": page} if status else {"page": page})
+
+
 @router.get("/breaches", response_class=HTMLResponse)
-async def register(request: Request, portal: PortalDep, status: Annotated[str, Query(max_length=16)] = "") -> Response:
-    """The breach register, most recent awareness first, with each incident's next clock."""
+async def register(
+    request: Request,
+    portal: PortalDep,
+    status: Annotated[str, Query(max_length=16)] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=20_000)] = 1,
+) -> Response:
+    """The breach register, most recent awareness first, with each incident's next clock, a page at a time."""
     session = session_of(request, portal)
     if session is None:
         return to_login(request)
     try:
-        incidents = await _register(portal, session, status)
+        # One more than a page: whether there is an older page to link to.
+        incidents = await _register(portal, session, status, limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE)
     except BackendError as exc:
         return failed(portal, session, request, exc)
+    older = len(incidents) > PAGE_SIZE
+    incidents = incidents[:PAGE_SIZE]
     now = portal.clock.now()
     for incident in incidents:
         clocks = [running(d, now) for d in incident.get("deadlines", []) if d.get("status") in ("open", "overdue")]
@@ -76,6 +95,9 @@ async def register(request: Request, portal: PortalDep, status: Annotated[str, Q
         incidents=incidents,
         statuses=STATUSES,
         current=status,
+        page_number=page_number,
+        newer_href=_page_href(status, page_number - 1) if page_number > 1 else None,
+        older_href=_page_href(status, page_number + 1) if older else None,
         notice=notice_of(request),
     )
 
@@ -84,12 +106,17 @@ async def register(request: Request, portal: PortalDep, status: Annotated[str, Q
 async def register_export(
     request: Request, portal: PortalDep, status: Annotated[str, Query(max_length=16)] = ""
 ) -> Response:
-    """The register as CSV, the facts Art. 33(5) asks to document, for a supervisory authority."""
+    """The whole register as CSV, the facts Art. 33(5) asks to document, for a supervisory authority."""
     session = session_of(request, portal)
     if session is None:
         return to_login(request)
+    incidents: list[dict[str, Any]] = []
     try:
-        incidents = await _register(portal, session, status)
+        while True:  # every incident, however long the register: the service answers 500 at most per call
+            batch = await _register(portal, session, status, limit=EXPORT_BATCH, offset=len(incidents))
+            incidents += batch
+            if len(batch) < EXPORT_BATCH:
+                break
     except BackendError as exc:
         return failed(portal, session, request, exc)
     return csv_response(register_csv(incidents), f"breach-register-{portal.clock.now().date().isoformat()}.csv")

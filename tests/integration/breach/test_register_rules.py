@@ -180,3 +180,17 @@ async def test_the_counter_migration_goes_on_from_the_references_already_given(i
 
 
 COUNTER_MIGRATION_PARENT = "9c168079c731"  # the revision before incident_sequence
+
+
+async def test_the_register_pages_newest_first_without_repeats(infra: Infra, topic_prefix: str) -> None:
+    """``offset`` pages on; incidents aware at the same instant neither repeat nor go missing between pages."""
+    async with breach_service(infra, topic_prefix) as svc:
+        created = [(await svc.client.post("/v1/incidents", json=INCIDENT, headers=H)).json()["id"] for _ in range(5)]
+        read = auth("acme", "breach:read")
+        pages = [
+            [i["id"] for i in (await svc.client.get("/v1/incidents", params=p, headers=read)).json()]
+            for p in ({"limit": 2}, {"limit": 2, "offset": 2}, {"limit": 2, "offset": 4}, {"limit": 2, "offset": 6})
+        ]
+        assert [len(p) for p in pages] == [2, 2, 1, 0]
+        assert sorted(i for p in pages for i in p) == sorted(created)  # one awareness: the id orders
+        assert_problem(await svc.client.get("/v1/incidents", params={"offset": -1}, headers=read), 422)

@@ -194,11 +194,12 @@ class Console(Services):
 
     def _breach(self, method: str, path: str, body: Any) -> httpx.Response:
         parts = path.strip("/").split("/")  # v1, incidents|notices, id, rest…
-        if path == "/v1/incidents" and method == "GET":
+        if path == "/v1/incidents" and method == "GET":  # newest awareness first, a page of it, as the service
             statuses = self.statuses
-            return httpx.Response(
-                200, json=[i for i in self.incidents.values() if not statuses or i["status"] in statuses]
-            )
+            rows = [i for i in self.incidents.values() if not statuses or i["status"] in statuses]
+            rows.sort(key=lambda i: i["aware_at"], reverse=True)
+            offset, limit = int(self.params.get("offset", 0)), int(self.params.get("limit", 100))
+            return httpx.Response(200, json=rows[offset : offset + limit])
         if path == "/v1/notices" and method == "GET":
             statuses = self.statuses
             return httpx.Response(200, json=[n for n in self.notices if not statuses or n["status"] in statuses])

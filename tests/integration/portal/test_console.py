@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -31,6 +32,7 @@ from tests.integration.portal.fakes_console import (
     Console,
     a_notice,
     a_task,
+    an_incident,
 )
 from tests.integration.portal.test_pages import browser, sign_in
 
@@ -286,6 +288,25 @@ async def test_the_breach_register_counts_down_and_exports(client: httpx.AsyncCl
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert rows[0]["reference"] == "BR-2026-1" and rows[0]["approximate_subjects"] == "120"
     assert rows[0]["nature"] == "confidentiality"
+
+
+async def test_a_long_register_pages_and_exports_whole(client: httpx.AsyncClient, services: Console) -> None:
+    """Fifty incidents a page, newest first; the authority's export has every one, past the service's 500 a call."""
+    for n in range(1, 1201):
+        aware = (NOW - timedelta(hours=n)).isoformat()
+        services.incidents[f"i-{n}"] = an_incident(id=f"i-{n}", reference=f"BR-{n:04d}", aware_at=aware)
+    await as_role(client, services, "auditor")
+    first = await client.get("/console/breaches")
+    assert first.status_code == 200 and first.text.count('<th scope="row">') == 50
+    assert "BR-0001" in first.text and "BR-0051" not in first.text and 'rel="prev"' not in first.text
+    assert 'href="/console/breaches?page=2" rel="next"' in first.text
+    last = await client.get("/console/breaches", params={"page": 25})
+    assert "BR-1200" in last.text and 'rel="next"' not in last.text
+    assert 'href="/console/breaches?page=24" rel="prev"' in last.text
+    filtered = await client.get("/console/breaches", params={"status": "open", "page": 2})
+    assert 'href="/console/breaches?status=open&amp;page=3"' in filtered.text
+    exported = await client.get("/console/breaches.csv")
+    assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 1200 + 1  # and the fixture's own incident
 
 
 async def test_a_security_lead_reports_a_breach(client: httpx.AsyncClient, services: Console) -> None:
