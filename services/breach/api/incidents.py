@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -43,10 +43,19 @@ async def list_incidents(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="incidents to skip: the next page")] = 0,
+    order: Annotated[
+        Literal["aware", "clock"],
+        Query(description="aware: most recent awareness first; clock: the soonest open clock first"),
+    ] = "aware",
 ) -> list[IncidentOut]:
-    """The tenant's incidents, most recent awareness first; ``status`` may be repeated (any of them)."""
+    """The tenant's incidents, most recent awareness first; ``status`` may be repeated (any of them).
+
+    ``order=clock`` puts first the incident whose open clock falls due soonest (those with none running
+    last): a dashboard's short list of what needs a person then keeps the most urgent.
+    """
     statuses = [s.value for s in status or []]
-    return await incidents.views(uow, await incidents.list_incidents(uow, statuses, limit, offset))
+    found = await incidents.list_incidents(uow, statuses, limit, offset, by_clock=order == "clock")
+    return await incidents.views(uow, found)
 
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="Read an incident with its clocks")

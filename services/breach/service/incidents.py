@@ -230,12 +230,25 @@ def _view_of(uow: Uow, incident: Incident, deadlines: list[Deadline], *, affecte
     return out
 
 
-async def list_incidents(uow: Uow, statuses: Sequence[str], limit: int, offset: int = 0) -> list[Incident]:
-    """The tenant's incidents, newest awareness first, optionally in any of ``statuses``; ``offset`` pages on."""
+async def list_incidents(
+    uow: Uow, statuses: Sequence[str], limit: int, offset: int = 0, by_clock: bool = False
+) -> list[Incident]:
+    """The tenant's incidents, newest awareness first, optionally in any of ``statuses``; ``offset`` pages on.
+
+    ``by_clock`` orders them by their first open clock instead (the soonest due first; those with none
+    running last), so a short list of what needs a person keeps the most urgent.
+    """
     statement = select(Incident).where(col(Incident.tenant_id) == uow.tenant_id)
     if statuses:
         statement = statement.where(col(Incident.status).in_(list(statuses)))
-    # The id breaks ties of awareness, so consecutive pages neither repeat nor skip an incident.
+    if by_clock:
+        first_due = (
+            select(func.min(func.coalesce(col(Deadline.due_at), col(Deadline.target_at))))
+            .where(col(Deadline.incident_id) == col(Incident.id), col(Deadline.status) == "open")
+            .scalar_subquery()
+        )
+        statement = statement.order_by(first_due.asc().nulls_last())
+    # The id breaks ties, so consecutive pages neither repeat nor skip an incident.
     statement = statement.order_by(col(Incident.aware_at).desc(), col(Incident.id)).offset(offset).limit(limit)
     return list((await uow.session.exec(statement)).all())
 

@@ -21,6 +21,7 @@ from services.portal.service.backends import BackendError
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 LOOK_AHEAD_DAYS = 7
 ACTIVE_INCIDENTS = ("open", "assessed", "notifying")
+HOME_INCIDENTS = 50  # the incidents whose clocks the home lists, soonest due first
 OPEN_CHANGES = ("noticed", "objection_window_open", "held")
 
 
@@ -100,7 +101,8 @@ async def _section(session: Session, scope: str, load: Callable[[], Awaitable[An
 
 
 async def _breach_items(portal: Portal, session: Session, now: datetime) -> dict[str, Any]:
-    status = {"status": list(ACTIVE_INCIDENTS), "limit": 500}
+    # The incidents whose clocks fall due first: however many are open, the home shows the most urgent.
+    status = {"status": list(ACTIVE_INCIDENTS), "order": "clock", "limit": HOME_INCIDENTS}
     incidents, drafts = await asyncio.gather(
         portal.backends.as_person(session.token, "GET", "/v1/incidents", service="breach", params=status),
         portal.backends.as_person(
@@ -117,7 +119,9 @@ async def _breach_items(portal: Portal, session: Session, now: datetime) -> dict
     by_id = {i["id"]: i for i in incidents}
     return {
         "clocks": clocks,
-        "drafts": [n | {"incident": by_id[n["incident_id"]]} for n in drafts if n["incident_id"] in by_id],
+        "more_incidents": len(incidents) == HOME_INCIDENTS,
+        # Every draft, whether or not its incident is among the most urgent (the link names the incident then).
+        "drafts": [n | {"incident": by_id.get(n["incident_id"])} for n in drafts],
     }
 
 

@@ -194,3 +194,18 @@ async def test_the_register_pages_newest_first_without_repeats(infra: Infra, top
         assert [len(p) for p in pages] == [2, 2, 1, 0]
         assert sorted(i for p in pages for i in p) == sorted(created)  # one awareness: the id orders
         assert_problem(await svc.client.get("/v1/incidents", params={"offset": -1}, headers=read), 422)
+
+
+async def test_order_clock_lists_the_soonest_due_first(infra: Infra, topic_prefix: str) -> None:
+    """A dashboard's short list keeps the incident whose clock runs out first, not the last one reported."""
+    async with breach_service(infra, topic_prefix) as svc:
+        ids = {}
+        for hour in (8, 6, 7):
+            times = {"detected_at": f"2026-03-02T0{hour - 1}:30:00Z", "aware_at": f"2026-03-02T0{hour}:00:00Z"}
+            ids[hour] = (await svc.client.post("/v1/incidents", json=INCIDENT | times, headers=H)).json()["id"]
+        read = auth("acme", "breach:read")
+        by_awareness = (await svc.client.get("/v1/incidents", headers=read)).json()
+        assert [i["id"] for i in by_awareness] == [ids[8], ids[7], ids[6]]
+        by_clock = await svc.client.get("/v1/incidents", params={"order": "clock", "limit": 2}, headers=read)
+        assert [i["id"] for i in by_clock.json()] == [ids[6], ids[7]]
+        assert_problem(await svc.client.get("/v1/incidents", params={"order": "severity"}, headers=read), 422)

@@ -24,6 +24,11 @@ HOLD_ID = "f7d4b5c6-4444-4d5e-9f6a-2b1a0f9e8d74"
 IMPORT_ID = "a8e5c6d7-5555-4e6f-8a7b-3c2b1a0f9e85"
 
 
+def first_clock(incident: dict[str, Any]) -> str:
+    dues = [d["due_at"] for d in incident.get("deadlines", []) if d.get("status") in ("open", "overdue")]
+    return min(dues, default="9999")
+
+
 def an_incident(**changes: Any) -> dict[str, Any]:
     """An incident as the breach service shows it, its GDPR clock running (72 h from awareness)."""
     aware = NOW - timedelta(hours=60)
@@ -198,6 +203,8 @@ class Console(Services):
             statuses = self.statuses
             rows = [i for i in self.incidents.values() if not statuses or i["status"] in statuses]
             rows.sort(key=lambda i: i["aware_at"], reverse=True)
+            if self.params.get("order") == "clock":  # the soonest open clock first, none running last
+                rows.sort(key=first_clock)
             offset, limit = int(self.params.get("offset", 0)), int(self.params.get("limit", 100))
             return httpx.Response(200, json=rows[offset : offset + limit])
         if path == "/v1/notices" and method == "GET":
