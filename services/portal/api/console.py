@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.portal.api.console_kit import annotated, failed, page, to_login
 from services.portal.api.console_today import demands_waiting, ends_to_confirm
 from services.portal.api.deps import LOGIN_COOKIE, SESSION_COOKIE, Portal, PortalDep, Session, session_of
-from services.portal.domain.clocks import running
+from services.portal.domain.clocks import running, soonest_first
 from services.portal.domain.queue import OPEN_STATES
 from services.portal.service import oidc
 from services.portal.service.backends import BackendError
@@ -115,7 +115,7 @@ async def _breach_items(portal: Portal, session: Session, now: datetime) -> dict
         for d in i.get("deadlines", [])
         if d.get("status") in ("open", "overdue")
     ]
-    clocks.sort(key=lambda c: c["hours_left"] if c["hours_left"] is not None else 1e9)
+    clocks.sort(key=soonest_first)
     by_id = {i["id"]: i for i in incidents}
     return {
         "clocks": clocks,

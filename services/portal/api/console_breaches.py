@@ -29,7 +29,7 @@ from services.portal.api.console_kit import (
 )
 from services.portal.api.deps import FormDep, Portal, PortalDep, Session, session_of
 from services.portal.domain import breach_forms as forms
-from services.portal.domain.clocks import register_csv, running
+from services.portal.domain.clocks import register_csv, running, soonest_first
 from services.portal.service.backends import BackendError
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -87,7 +87,7 @@ async def register(
     now = portal.clock.now()
     for incident in incidents:
         clocks = [running(d, now) for d in incident.get("deadlines", []) if d.get("status") in ("open", "overdue")]
-        incident["next_clock"] = min(clocks, key=lambda c: c["hours_left"], default=None)
+        incident["next_clock"] = min(clocks, key=soonest_first, default=None)
     return page(
         portal,
         session,

@@ -71,6 +71,13 @@ def running(deadline: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     return dict(deadline) | {"hours_left": hours, "left": describe_hours(hours), "colour": colour(hours)}
 
 
+def soonest_first(clock: Mapping[str, Any]) -> tuple[bool, float]:
+    """A sort key of ``running`` clocks: the fewest hours left first; one without a due time ("without undue
+    delay") after every clock that has one."""
+    hours = clock.get("hours_left")
+    return (hours is None, hours if hours is not None else 0.0)
+
+
 def register_csv(incidents: Iterable[Mapping[str, Any]]) -> str:
     """The breach register as CSV: the facts Art. 33(5) asks a controller to document, one incident a line."""
     out = io.StringIO()

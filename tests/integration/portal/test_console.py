@@ -290,6 +290,18 @@ async def test_the_breach_register_counts_down_and_exports(client: httpx.AsyncCl
     assert rows[0]["nature"] == "confidentiality"
 
 
+async def test_the_register_shows_the_timed_clock_beside_one_without_due_time(
+    client: httpx.AsyncClient, services: Console
+) -> None:
+    """An incident whose individuals' clock has no due time ("without undue delay") beside the authority's 72 h."""
+    incident = services.incidents[INCIDENT_ID]
+    undue = incident["deadlines"][0] | {"audience": "individuals", "recipient": "the people affected", "due_at": None}
+    incident["deadlines"].insert(0, undue)
+    await as_role(client, services, "auditor")
+    register = await client.get("/console/breaches")
+    assert register.status_code == 200 and "CNIL: " in register.text and "12 hours left" in register.text
+
+
 async def test_a_long_register_pages_and_exports_whole(client: httpx.AsyncClient, services: Console) -> None:
     """Fifty incidents a page, newest first; the authority's export has every one, past the service's 500 a call."""
     for n in range(1, 1201):

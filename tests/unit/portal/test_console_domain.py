@@ -21,7 +21,7 @@ from services.breach.domain.severity import (
 )
 from services.portal.domain import FormError
 from services.portal.domain import breach_forms as forms
-from services.portal.domain.clocks import colour, describe_hours, register_csv, running
+from services.portal.domain.clocks import colour, describe_hours, register_csv, running, soonest_first
 from services.portal.domain.queue import as_csv, keep, ordered
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -174,3 +174,12 @@ def test_an_assessment_and_a_notice_from_their_forms() -> None:
     with pytest.raises(FormError) as caught:
         forms.notice_body({"kind": ["authority"]})
     assert set(caught.value.errors) == {"jurisdiction"}
+
+
+def test_clocks_without_a_due_time_sort_after_every_timed_one() -> None:
+    """ "Without undue delay" has no hours left to compare: it never breaks the order (nor the register page)."""
+    undue = running({"status": "open", "due_at": None}, NOW)
+    soon = running({"status": "open", "due_at": (NOW + timedelta(hours=2)).isoformat()}, NOW)
+    late = running({"status": "overdue", "due_at": (NOW - timedelta(hours=5)).isoformat()}, NOW)
+    assert sorted([undue, soon, late], key=soonest_first) == [late, soon, undue]
+    assert min([undue, soon], key=soonest_first) is soon
