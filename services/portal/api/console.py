@@ -21,7 +21,7 @@ from services.portal.service.backends import BackendError
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 LOOK_AHEAD_DAYS = 7
 ACTIVE_INCIDENTS = ("open", "assessed", "notifying")
-HOME_INCIDENTS = 50  # the incidents whose clocks the home lists, soonest due first
+HOME_INCIDENTS = 20  # the incidents whose clocks the home lists, soonest due first
 OPEN_CHANGES = ("noticed", "objection_window_open", "held")
 
 

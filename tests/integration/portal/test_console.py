@@ -523,16 +523,16 @@ async def test_home_shows_breach_clocks_and_notices_to_approve(client: httpx.Asy
 async def test_home_lists_the_clocks_due_first_however_many_are_open(
     client: httpx.AsyncClient, services: Console
 ) -> None:
-    """Sixty incidents open: the home shows the fifty due first, the oldest (most urgent) among them."""
+    """Sixty incidents open: the home shows the twenty due first, the oldest (most urgent) among them."""
     for n in range(1, 61):  # i-60 became known first: its clock falls due first
         aware = (NOW - timedelta(hours=n)).isoformat()
         services.incidents[f"i-{n}"] = an_incident(id=f"i-{n}", reference=f"BR-{n:04d}", aware_at=aware)
         services.incidents[f"i-{n}"]["deadlines"][0]["due_at"] = (NOW + timedelta(hours=72 - n)).isoformat()
-    services.notices.append(a_notice(incident_id="i-1"))  # its incident is not among the fifty
+    services.notices.append(a_notice(incident_id="i-1"))  # its incident is not among the twenty
     await as_role(client, services, "security_lead")
     home = await client.get("/console")
     assert any("/v1/incidents?" in url and "order=clock" in url for _, url, _, _ in services.calls)
-    assert "Breach clocks running (50)" in home.text and "the incidents due first" in home.text
+    assert "Breach clocks running (20)" in home.text and "the incidents due first" in home.text
     assert "/console/breaches/i-60" in home.text and '/console/breaches/i-1"' not in home.text
     assert "Breach notices to approve (1)" in home.text and "/console/breaches/i-1#notice-" in home.text
 
