@@ -126,7 +126,10 @@ async def _breach_items(portal: Portal, session: Session, now: datetime) -> dict
 
 
 async def _open_objections(portal: Portal, session: Session) -> list[dict[str, Any]]:
-    changes = await portal.backends.as_person(session.token, "GET", "/v1/changes", service="subprocessor")
+    # The changes still open, whatever their age: the 50 newest of all would hide an old change held by an objection.
+    changes = await portal.backends.as_person(
+        session.token, "GET", "/v1/changes", service="subprocessor", params={"state": list(OPEN_CHANGES), "limit": 200}
+    )
     return [
         o | {"change": c}
         for c in changes

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 
 from services.subprocessor.api.deps import ClaimUow, ReadUow, WriteUow
 from services.subprocessor.models import ChangeNotice, Objection, SubprocessorChange
@@ -38,11 +39,14 @@ async def propose_change(body: ChangeIn, uow: WriteUow) -> ChangeOut:
 @router.get("/changes", response_model=list[ChangeOut], summary="List changes")
 async def list_changes(
     uow: ReadUow,
-    state: Annotated[str | None, Query(max_length=32)] = None,
+    state: Annotated[
+        list[Annotated[str, StringConstraints(max_length=32)]] | None,
+        Query(max_length=8, description="one or more states (repeat the parameter)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ChangeOut]:
-    """The tenant's changes, newest first, with their notices and objections."""
-    return await service.list_changes(uow, state, limit)
+    """The tenant's changes, newest first, with their notices and objections; ``state`` may be repeated."""
+    return await service.list_changes(uow, state or [], limit)
 
 
 @router.get("/changes/{change_id}", response_model=ChangeOut, summary="Read a change")

@@ -210,11 +210,11 @@ def audit_change(uow: Uow, change: SubprocessorChange, action: str, detail: dict
     uow.audit(action, "subprocessor_change", change.id, detail)
 
 
-async def list_changes(uow: Uow, state: str | None, limit: int) -> list[ChangeOut]:
-    """The tenant's changes, newest first, optionally in one state, with their notices and objections."""
+async def list_changes(uow: Uow, states: Sequence[str], limit: int) -> list[ChangeOut]:
+    """The tenant's changes, newest first, optionally in any of ``states``, with their notices and objections."""
     statement = select(SubprocessorChange).where(col(SubprocessorChange.tenant_id) == uow.tenant_id)
-    if state:
-        statement = statement.where(col(SubprocessorChange.state) == state)
+    if states:
+        statement = statement.where(col(SubprocessorChange.state).in_(list(states)))
     rows = await uow.session.exec(statement.order_by(col(SubprocessorChange.proposed_at).desc()).limit(limit))
     return [await change_view(uow, change) for change in rows.all()]
 

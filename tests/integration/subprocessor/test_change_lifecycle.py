@@ -115,6 +115,11 @@ async def _walk(svc: RunningService, receiver: WebhookReceiver, clock: ManualClo
     assert proposed.status_code == 201, proposed.text
     change = proposed.json()
     change_url = f"/v1/changes/{change['id']}"
+    # ``state`` may be repeated: any of them (what a dashboard of open changes asks).
+    open_states = {"state": ["noticed", "objection_window_open", "held"]}
+    listed = await svc.client.get("/v1/changes", params=open_states, headers=READ)
+    assert [c["id"] for c in listed.json()] == [change["id"]], listed.text
+    assert (await svc.client.get("/v1/changes", params={"state": "effective"}, headers=READ)).json() == []
     notices = {n["customer_id"]: n for n in change["notices"]}
     assert set(notices) == {globex["id"], initech["id"], umbrella["id"]}
     content = notices[globex["id"]]["content"]
