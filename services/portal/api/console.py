@@ -140,8 +140,9 @@ async def _open_objections(portal: Portal, session: Session) -> list[dict[str, A
 
 
 async def _escalated_sweeps(portal: Portal, session: Session) -> list[dict[str, Any]]:
+    # The sweeps still escalated, whatever their age: the 200 newest of all would hide an old one.
     sweeps = await portal.backends.as_person(
-        session.token, "GET", "/v1/sweeps", service="retention", params={"limit": 200}
+        session.token, "GET", "/v1/sweeps", service="retention", params={"status": "escalated", "limit": 200}
     )
     return [s for s in sweeps if s.get("escalated_at") and not s.get("completed_at")]
 

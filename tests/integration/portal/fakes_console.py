@@ -363,8 +363,9 @@ class Console(Services):
             return httpx.Response(200, json=self.holds[0])
         if path == "/v1/schedules":
             return httpx.Response(200, json=[])
-        if path == "/v1/sweeps":
-            return httpx.Response(200, json=self.sweeps)
+        if path == "/v1/sweeps":  # as the service: ``status`` keeps the sweeps in that state
+            status = self.params.get("status")
+            return httpx.Response(200, json=[s for s in self.sweeps if not status or s["status"] == status])
         if path == "/v1/sweeps/run":
             return httpx.Response(201, json=[])
         return problem(404, "no such retention route")

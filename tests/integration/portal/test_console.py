@@ -452,7 +452,7 @@ async def test_retention_holds_pack_and_sweeps_per_role(client: httpx.AsyncClien
             "held_subject_refs": ["x"],
             "held_matters": ["tax-2025"],
             "counts": {"deleted": 12},
-            "status": "requested",
+            "status": "escalated",
             "requested_by": "job:sweep",
             "requested_at": NOW.isoformat(),
             "escalated_at": NOW.isoformat(),
