@@ -168,8 +168,11 @@ class EpochMarker:
     async def _drop_reader(self) -> None:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
+            # Bounded: against a broker that is restarting, aiokafka's fetcher can keep retrying inside
+            # ``stop()``, and the relay that checks the epoch would wait on it instead of publishing.
             with contextlib.suppress(Exception):
-                await consumer.stop()
+                async with asyncio.timeout(self.timeout_s):
+                    await consumer.stop()
 
     async def _ensure_topic(self) -> None:
         """One partition is enough; a broker that creates topics on first use makes it anyway."""
