@@ -44,6 +44,7 @@ class Incident(BreachModel, table=True):
     __table_args__ = (
         Index("ix_incident_tenant_status", "tenant_id", "status"),
         Index("ix_incident_subprocessor_request", "subprocessor_request_id"),
+        Index("ix_incident_tenant_next_clock", "tenant_id", "next_clock_at"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -80,6 +81,9 @@ class Incident(BreachModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # When the soonest open clock falls due (its target when it has no hard limit), None when none runs:
+    # kept with the clocks, so the register lists the most urgent first from an index, however long it is.
+    next_clock_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class IncidentSequence(BreachModel, table=True):

@@ -142,7 +142,14 @@ async def sync_deadlines(uow: Uow, incident: Incident, *, new: bool = False) -> 
     points = offsets(settings)
     for row in existing.values():
         await _sync_alerts(session, row, alerts[row.id], points)
+    incident.next_clock_at = next_clock(existing.values())
+    session.add(incident)
     return sorted(existing.values(), key=lambda d: d.target_at)
+
+
+def next_clock(rows: Iterable[Deadline]) -> datetime | None:
+    """When the soonest open clock falls due: its hard limit, else its target ("without undue delay")."""
+    return min((row.due_at or row.target_at for row in rows if row.status == OPEN), default=None)
 
 
 async def _sync_alerts(
@@ -186,6 +193,8 @@ async def cancel_open(session: AsyncSession, incident: Incident) -> None:
         if row.status == OPEN:
             row.status = CANCELLED
             session.add(row)
+    incident.next_clock_at = None
+    session.add(incident)
 
 
 async def fire_due_alerts(ctx: Job) -> int:

@@ -242,12 +242,7 @@ async def list_incidents(
     if statuses:
         statement = statement.where(col(Incident.status).in_(list(statuses)))
     if by_clock:
-        first_due = (
-            select(func.min(func.coalesce(col(Deadline.due_at), col(Deadline.target_at))))
-            .where(col(Deadline.incident_id) == col(Incident.id), col(Deadline.status) == "open")
-            .scalar_subquery()
-        )
-        statement = statement.order_by(first_due.asc().nulls_last())
+        statement = statement.order_by(col(Incident.next_clock_at).asc().nulls_last())
     # The id breaks ties, so consecutive pages neither repeat nor skip an incident.
     statement = statement.order_by(col(Incident.aware_at).desc(), col(Incident.id)).offset(offset).limit(limit)
     return list((await uow.session.exec(statement)).all())

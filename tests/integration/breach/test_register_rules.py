@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, text
 from sqlmodel import func, select
 
 from services.breach.models import Incident, IncidentSequence
@@ -159,12 +160,18 @@ async def test_the_counter_migration_goes_on_from_the_references_already_given(i
     database = Database(url, pool_size=1)
     try:
         async with database.session() as session:
+            # Only the columns the table has at that revision: the model has grown since.
+            query = text("SELECT column_name FROM information_schema.columns WHERE table_name = 'incident'")
+            existing = set((await session.exec(query)).scalars())  # type: ignore[call-overload]
             for tenant, reference in (("acme", "BR-2025-0003"), ("acme", "BR-2026-0005"), ("acme", "BR-2026-0002"),
                                       ("globex", "BR-2026-0001")):  # fmt: skip
-                session.add(
-                    Incident(tenant_id=tenant, reference=reference, title="t", description="d", detected_at=NOW,
-                             aware_at=NOW, reporter="r", role="controller", created_at=NOW, updated_at=NOW)
+                row = Incident(
+                    tenant_id=tenant, reference=reference, title="t", description="d", detected_at=NOW,
+                    aware_at=NOW, reporter="r", role="controller", created_at=NOW, updated_at=NOW,
                 )  # fmt: skip
+                table = Incident.metadata.tables["incident"]
+                values = {c.name: getattr(row, c.name) for c in table.columns if c.name in existing}
+                await session.exec(insert(table).values(values))
         await asyncio.to_thread(upgrade, "breach", url, "head")
         async with database.session() as session:
             rows = (await session.exec(select(IncidentSequence))).all()
@@ -208,4 +215,9 @@ async def test_order_clock_lists_the_soonest_due_first(infra: Infra, topic_prefi
         assert [i["id"] for i in by_awareness] == [ids[8], ids[7], ids[6]]
         by_clock = await svc.client.get("/v1/incidents", params={"order": "clock", "limit": 2}, headers=read)
         assert [i["id"] for i in by_clock.json()] == [ids[6], ids[7]]
+        # Closing stops the clocks: the incident goes after every one with a clock still running.
+        closed = await svc.client.post(f"/v1/incidents/{ids[6]}/close", json={"reason": "Handled."}, headers=H)
+        assert closed.status_code == 200, closed.text
+        by_clock = await svc.client.get("/v1/incidents", params={"order": "clock"}, headers=read)
+        assert [i["id"] for i in by_clock.json()] == [ids[7], ids[8], ids[6]]
         assert_problem(await svc.client.get("/v1/incidents", params={"order": "severity"}, headers=read), 422)
