@@ -31,6 +31,7 @@ from shared.runtime.auth import Principal, authenticate
 from shared.runtime.db import SessionDep
 from shared.runtime.problems import PROBLEM_RESPONSES
 from shared.runtime.uow import UnitOfWork
+from shared.runtime.views import from_row
 
 MAX_PAGE = 500
 MAX_ID = 2**63 - 1  # a bigint
@@ -144,7 +145,7 @@ def dead_letters_router() -> APIRouter:
         names = {runner.subscription.name: group_id for group_id, runner in consumer_groups(request).items()}
         query = DeadLetterQuery(names.get(group or "", group), state, event_type, after, limit)
         rows = await list_dead_letters(uow, query)
-        items = [DeadLetterOut.model_validate(row) for row in rows]
+        items = [from_row(DeadLetterOut, row) for row in rows]
         return DeadLetterPage(items=items, next_after=items[-1].id if len(items) == limit else None)
 
     @router.get("/{dead_letter_id}", response_model=DeadLetterDetail, summary="Read one dead letter")

@@ -12,6 +12,7 @@ from services.breach.models import Delivery, Notice
 from services.breach.schemas import ClaimOut, DeliveryOut, DeliveryUpdateIn, NoticeIn, NoticeOut, SendIn
 from services.breach.service import Uow, deliveries, notices
 from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.views import from_row
 
 router = APIRouter(prefix="/v1", tags=["notices"], responses=PROBLEM_RESPONSES)
 
@@ -25,9 +26,7 @@ async def _out(uow: Uow, *found: Notice) -> list[NoticeOut]:
     by_notice = await deliveries.deliveries_of(uow, [n.id for n in found])
     result = []
     for notice in found:
-        out = NoticeOut.model_validate(notice)
-        out.deliveries = [DeliveryOut.model_validate(d) for d in by_notice[notice.id]]
-        result.append(out)
+        result.append(from_row(NoticeOut, notice, deliveries=[from_row(DeliveryOut, d) for d in by_notice[notice.id]]))
     return result
 
 

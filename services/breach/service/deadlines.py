@@ -22,6 +22,7 @@ from services.breach.settings import BreachSettings
 from shared.events.catalogue.breach import BreachNotificationDue, BreachNotificationOverdue
 from shared.runtime.jobs import claim
 from shared.runtime.repository import get_or_404
+from shared.runtime.views import from_row
 
 log = structlog.get_logger("privops.breach.deadlines")
 
@@ -77,12 +78,7 @@ async def deadlines(uow: Uow, incident_id: uuid.UUID) -> list[DeadlineOut]:
 def deadline_views(uow: Uow, rows: Iterable[Deadline]) -> list[DeadlineOut]:
     """The clocks as they read now: an open one past its hard limit is overdue (the stored row is left as it is)."""
     now = uow.now()
-    views = []
-    for row in rows:
-        view = DeadlineOut.model_validate(row)
-        view.status = clocks.status_at(row.status, row.due_at, now)
-        views.append(view)
-    return views
+    return [from_row(DeadlineOut, row, status=clocks.status_at(row.status, row.due_at, now)) for row in rows]
 
 
 async def deadlines_of(session: AsyncSession, incident: Incident) -> list[Deadline]:

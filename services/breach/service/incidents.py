@@ -23,6 +23,7 @@ from services.breach.service.timeline import note
 from shared.bus.outbox import notify_relay
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
 from shared.runtime.repository import get_or_404
+from shared.runtime.views import from_row
 
 CLOCK_FIELDS = frozenset({"jurisdictions", "sectors", "role", "approximate_subjects", "determined_at"})
 # The API's sector flags, kept in the incident's ``sectors`` list.
@@ -222,12 +223,10 @@ async def views(uow: Uow, incidents: Sequence[Incident]) -> list[IncidentOut]:
 
 
 def _view_of(uow: Uow, incident: Incident, deadlines: list[Deadline], *, affected: int) -> IncidentOut:
-    out = IncidentOut.model_validate(incident)
-    for name, sector in SECTOR_FLAGS.items():
-        setattr(out, name, sector.value in incident.sectors)
-    out.deadlines = deadline_views(uow, deadlines)
-    out.affected_subject_refs = affected
-    return out
+    flags = {name: sector.value in incident.sectors for name, sector in SECTOR_FLAGS.items()}
+    return from_row(
+        IncidentOut, incident, **flags, deadlines=deadline_views(uow, deadlines), affected_subject_refs=affected
+    )
 
 
 async def list_incidents(

@@ -32,6 +32,7 @@ from shared.events.catalogue.breach import BreachIndividualNoticeCompleted
 from shared.events.catalogue.notifications import NotificationRequested
 from shared.rules.errors import Unprocessable
 from shared.runtime.repository import get_or_404
+from shared.runtime.views import from_row
 
 TEMPLATE = "breach.notice.individuals"
 NO_ADDRESS = "none"
@@ -160,7 +161,7 @@ async def deliveries(uow: Uow, notice_id: uuid.UUID) -> DeliveriesOut:
         total=len(rows),
         counts=count_by_status(statuses),
         complete=all_final(statuses),
-        items=[DeliveryOut.model_validate(row) for row in rows],
+        items=[from_row(DeliveryOut, row) for row in rows],
     )
 
 

@@ -13,6 +13,7 @@ from services.dsar.service import disclosures, registry
 from services.dsar.service.tasks import system_of
 from shared.rules.errors import Forbidden
 from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.views import from_row
 
 router = APIRouter(prefix="/v1", tags=["systems"], responses=PROBLEM_RESPONSES)
 SystemKey = Annotated[str, Path(pattern=KEY_PATTERN, description="Stable key of the system, e.g. crm")]
@@ -81,7 +82,4 @@ async def list_disclosures(
     uow: ReadUow, subject_ref: Annotated[str, Query(min_length=1, max_length=128)]
 ) -> list[DisclosureOut]:
     """Recipients outside the tenant that received the subject's data (an authority on its demand), Art. 15(1)(c)."""
-    return [
-        DisclosureOut.model_validate(d, from_attributes=True)
-        for d in await disclosures.disclosures_of(uow, [subject_ref])
-    ]
+    return [from_row(DisclosureOut, d) for d in await disclosures.disclosures_of(uow, [subject_ref])]

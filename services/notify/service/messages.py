@@ -19,6 +19,7 @@ from shared.rules.errors import Conflict
 from shared.rules.subjects import IdentifierKind, subject_ref
 from shared.runtime.db import as_json
 from shared.runtime.repository import get_or_404
+from shared.runtime.views import from_row
 
 RETRYABLE = (DeliveryState.FAILED.value, DeliveryState.BOUNCED.value)
 
@@ -99,7 +100,7 @@ async def list_messages(uow: Uow, filters: dict[str, str | None], limit: int, of
             statement.order_by(col(Message.queued_at).desc(), col(Message.id)).offset(offset).limit(limit + 1)
         )
     ).all()
-    items = [MessageOut.model_validate(m, from_attributes=True) for m in rows[:limit]]
+    items = [from_row(MessageOut, m) for m in rows[:limit]]
     return MessagePage(
         items=items, limit=limit, offset=offset, next_offset=offset + limit if len(rows) > limit else None
     )
@@ -110,7 +111,7 @@ async def message_view(uow: Uow, message: Message) -> MessageDetailOut:
     attempts = await uow.session.exec(
         select(DeliveryAttempt).where(col(DeliveryAttempt.message_id) == message.id).order_by(col(DeliveryAttempt.id))
     )
-    history = [AttemptOut.model_validate(a, from_attributes=True) for a in attempts.all()]
+    history = [from_row(AttemptOut, a) for a in attempts.all()]
     return MessageDetailOut.model_validate({**message.model_dump(), "history": history})
 
 

@@ -12,6 +12,7 @@ from services.retention.models import PolicyVersion
 from services.retention.schemas import DefaultPackOut, PolicyIn, PolicyOut
 from services.retention.service import policies
 from shared.runtime.problems import PROBLEM_RESPONSES
+from shared.runtime.views import from_row
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"], responses=PROBLEM_RESPONSES)
 
@@ -39,8 +40,8 @@ async def install_default_pack(uow: AdminUow) -> DefaultPackOut:
     """Install the default pack for the caller's tenant; policies it already has for a scope are kept."""
     installed, kept = await policies.install_default_pack(uow)
     return DefaultPackOut(
-        installed=[PolicyOut.model_validate(row, from_attributes=True) for row in installed],
-        kept=[PolicyOut.model_validate(row, from_attributes=True) for row in kept],
+        installed=[from_row(PolicyOut, row) for row in installed],
+        kept=[from_row(PolicyOut, row) for row in kept],
     )
 
 

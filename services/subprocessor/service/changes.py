@@ -29,6 +29,7 @@ from services.subprocessor.service.register import checked_locations, customers_
 from shared.events.catalogue.subprocessor import SubprocessorChangeCancelled, SubprocessorChangeProposed
 from shared.rules.errors import Conflict, NotFound, Unprocessable
 from shared.runtime.repository import get_or_404
+from shared.runtime.views import from_row
 
 FINAL_STATES = ("effective", "cancelled")
 
@@ -238,7 +239,7 @@ async def change_view(uow: Uow, change: SubprocessorChange) -> ChangeOut:
         {
             **change.model_dump(),
             "notices": [await notice_service.notice_view(uow, n) for n in notices],
-            "objections": [ObjectionOut.model_validate(o, from_attributes=True) for o in objections],
+            "objections": [from_row(ObjectionOut, o) for o in objections],
             "blocking_reasons": reasons,
         }
     )

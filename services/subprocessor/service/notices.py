@@ -41,6 +41,7 @@ from shared.runtime.db import as_json
 from shared.runtime.http import http_client
 from shared.runtime.jobs import claim
 from shared.runtime.repository import get_or_404
+from shared.runtime.views import from_row
 
 log = structlog.get_logger("privops.subprocessor.notices")
 
@@ -91,7 +92,7 @@ async def public_view(uow: Uow, notice: ChangeNotice) -> PublicNoticeOut:
         window_open=allowed and deadline is not None and uow.now() <= deadline,
         delivered_at=notice.delivered_at,
         acknowledged_at=notice.acknowledged_at,
-        objection=ObjectionOut.model_validate(objection, from_attributes=True) if objection else None,
+        objection=from_row(ObjectionOut, objection) if objection else None,
     )
 
 
@@ -291,7 +292,7 @@ async def notice_view(uow: Uow, notice: ChangeNotice) -> NoticeOut:
     entries = await uow.session.exec(
         select(NoticeLogEntry).where(col(NoticeLogEntry.notice_id) == notice.id).order_by(col(NoticeLogEntry.id))
     )
-    history = [LogEntryOut.model_validate(entry, from_attributes=True) for entry in entries.all()]
+    history = [from_row(LogEntryOut, entry) for entry in entries.all()]
     return NoticeOut.model_validate({**notice.model_dump(), "history": history})
 
 
