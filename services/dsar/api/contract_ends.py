@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from services.dsar.api.deps import AdminUow, TaskUow
+from services.dsar.api.deps import AdminReadUow, AdminUow, TaskUow
 from services.dsar.models import ContractEnd
 from services.dsar.schemas.contract_ends import (
     ContractEndIn,
@@ -46,13 +46,13 @@ async def create(body: ContractEndIn, uow: AdminUow) -> ContractEndOut:
 
 
 @router.get("", response_model=list[ContractEndOut], summary="List the tenant's contract ends")
-async def list_all(uow: AdminUow) -> list[ContractEndOut]:
+async def list_all(uow: AdminReadUow) -> list[ContractEndOut]:
     """Newest first, with each system's tasks."""
     return [await _out(uow, end) for end in await ends.list_contract_ends(uow)]
 
 
 @router.get("/{end_id}", response_model=ContractEndOut, summary="Read a contract end")
-async def read(end_id: uuid.UUID, uow: AdminUow) -> ContractEndOut:
+async def read(end_id: uuid.UUID, uow: AdminReadUow) -> ContractEndOut:
     """Its stage, and per system what was exported and deleted, kept and why, and by which store client."""
     return await _out(uow, await ends.get_contract_end(uow, end_id))
 
@@ -78,7 +78,7 @@ async def close_task(end_id: uuid.UUID, task_id: uuid.UUID, body: TaskCloseByHan
 
 
 @router.get("/{end_id}/certificate", response_model=DestructionCertificateOut, summary="The certificate of destruction")
-async def certificate(end_id: uuid.UUID, uow: AdminUow) -> DestructionCertificateOut:
+async def certificate(end_id: uuid.UUID, uow: AdminReadUow) -> DestructionCertificateOut:
     """The signed certificate (verify it offline with `privops verify` and the tenant's JWKS); 404 until issued."""
     end = await ends.get_contract_end(uow, end_id)
     if end.certificate is None or end.certificate_id is None:

@@ -12,6 +12,8 @@ from shared.runtime.uow import public_unit_of_work, unit_of_work
 ReadUow = Annotated[Uow, Depends(unit_of_work("dsar:read", read_only=True))]
 WriteUow = Annotated[Uow, Depends(unit_of_work("dsar:write"))]
 AdminUow = Annotated[Uow, Depends(unit_of_work("dsar:admin"))]
+# What only an administrator may read (contract ends): no transaction, served as every other read.
+AdminReadUow = Annotated[Uow, Depends(unit_of_work("dsar:admin", read_only=True))]
 TaskUow = Annotated[Uow, Depends(unit_of_work("dsar:task"))]
 # A store registers (and updates) its own system with its dsar:task client; people need dsar:write.
 RegistrationUow = Annotated[Uow, Depends(unit_of_work("dsar:write", "dsar:task"))]
