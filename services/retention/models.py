@@ -150,6 +150,15 @@ class SubjectSchedule(RetentionModel, table=True):
         Index("ix_subject_schedule_due", "due_at", postgresql_where=text("status = 'pending'")),
         Index("ix_subject_schedule_subject", "tenant_id", "subject_ref"),
         Index("ix_subject_schedule_batch", "batch_id", postgresql_where=text("batch_id IS NOT NULL")),
+        # The newest first (``GET /v1/schedules``, the console's retention page): without it, the first
+        # page of a tenant's million schedules sorted them all. Partial on a predicate only that listing
+        # states, so the lookups by subject never take it for the subject index on a table not analysed.
+        Index(
+            "ix_subject_schedule_tenant_created",
+            "tenant_id",
+            "created_at",
+            postgresql_where=text("created_at > '-infinity'"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

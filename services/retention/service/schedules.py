@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, String, TextClause, bindparam, text
+from sqlalchemy import ARRAY, ColumnElement, DateTime, String, TextClause, bindparam, literal_column, text
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.retention.domain import (
     ClockStart,
@@ -140,17 +141,30 @@ async def close_account(uow: Uow, subject_ref: str, closed_at: datetime | None) 
     return await schedule_subject(uow, request), True
 
 
+EVER: ColumnElement[Any] = literal_column("'-infinity'::timestamptz")  # before every time
+
+
 async def list_schedules(
     uow: Uow, *, subject_ref: str | None = None, status: str | None = None, limit: int = 100
 ) -> list[SubjectSchedule]:
     """The tenant's schedules, newest first, optionally for one subject reference or status."""
-    statement = select(SubjectSchedule).where(col(SubjectSchedule.tenant_id) == uow.tenant_id)
+    rows = await uow.session.exec(schedules_query(uow.tenant_id, subject_ref, status, limit))
+    return list(rows.all())
+
+
+def schedules_query(
+    tenant_id: str, subject_ref: str | None, status: str | None, limit: int
+) -> SelectOfScalar[SubjectSchedule]:
+    """A tenant's schedules, newest first (read from ``ix_subject_schedule_tenant_created``)."""
+    # Always true: the predicate of the partial index that serves the newest first (``models``).
+    statement = select(SubjectSchedule).where(
+        col(SubjectSchedule.tenant_id) == tenant_id, col(SubjectSchedule.created_at) > EVER
+    )
     if subject_ref:
         statement = statement.where(col(SubjectSchedule.subject_ref) == subject_ref)
     if status:
         statement = statement.where(col(SubjectSchedule.status) == status)
-    rows = await uow.session.exec(statement.order_by(col(SubjectSchedule.created_at).desc()).limit(limit))
-    return list(rows.all())
+    return statement.order_by(col(SubjectSchedule.created_at).desc()).limit(limit)
 
 
 async def open_schedule(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy import ARRAY, DateTime, text
+from sqlalchemy.dialects import postgresql
 from sqlmodel import select
 
 from services.retention.handlers import CONSENT_DATA as CONSENT
@@ -21,6 +22,7 @@ from services.retention.service.schedules import (
     _for_keys,
     cancel_given_again,
     open_schedule_keys,
+    schedules_query,
     subjects_waiting,
 )
 from shared.bus.consumer import ConsumerRunner
@@ -247,3 +249,24 @@ async def test_a_subject_filter_needs_a_batched_group_and_a_handler_of_its_type(
                 ConsumerRunner(
                     broken, database=runtime.database, producer=runtime.producer, settings=svc.settings, clock=svc.clock
                 )
+
+
+async def test_the_newest_schedules_are_read_from_their_index(infra: Infra, topic_prefix: str) -> None:
+    """The first page of a tenant's schedules reads the newest from an index, not a sort of them all."""
+    fill = text(
+        "INSERT INTO subject_schedule (id, tenant_id, subject_ref, category, action, reason, status, due_at, "
+        "event_at, created_at) SELECT gen_random_uuid(), :tenant, 'newest-' || n, 'account', 'delete', 'closed', "
+        "'pending', CAST(:start AS timestamptz), CAST(:start AS timestamptz), "
+        "CAST(:start AS timestamptz) + n * interval '1 second' FROM generate_series(1, :size) AS n"
+    )
+    async with retention(infra, topic_prefix) as svc:
+        async with svc.runtime.database.session() as session:
+            await session.exec(fill.bindparams(tenant=TENANT, start=START, size=5000))  # type: ignore[call-overload]
+            query = schedules_query(TENANT, None, None, 3).compile(
+                dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+                compile_kwargs={"literal_binds": True},
+            )
+            plan = "\n".join(row[0] for row in (await session.exec(text(f"EXPLAIN {query}"))).all())  # type: ignore[call-overload]
+        assert "ix_subject_schedule_tenant_created" in plan and "Sort" not in plan, plan
+        newest = await svc.client.get("/v1/schedules", params={"limit": 3}, headers=READ)
+        assert [s["subject_ref"] for s in newest.json()] == ["newest-5000", "newest-4999", "newest-4998"]
