@@ -28,7 +28,14 @@ from services.dsar.service import lifecycle, packages, verification
 from services.dsar.service.certificates import certificate_of
 from services.dsar.service.notifications import messages_of, subject_email
 from services.dsar.service.presenters import present, present_many, tasks_out
-from services.dsar.service.requests import Intake, get_request, list_requests, submit_request
+from services.dsar.service.requests import (
+    Intake,
+    RequestOrder,
+    RequestQuery,
+    get_request,
+    list_requests,
+    submit_request,
+)
 from services.dsar.service.tasks import list_tasks
 from shared.runtime.problems import PROBLEM_RESPONSES
 from shared.runtime.signing import document_signer
@@ -103,17 +110,44 @@ async def list_all(
         Query(max_length=16, description="one or more states (repeat the parameter)"),
     ] = None,
     subject_ref: Annotated[str | None, Query(max_length=64)] = None,
+    type: Annotated[
+        list[Annotated[str, StringConstraints(max_length=32)]] | None,
+        Query(max_length=8, description="one or more request types (repeat the parameter)"),
+    ] = None,
+    jurisdiction: Annotated[
+        list[Annotated[str, StringConstraints(max_length=32)]] | None,
+        Query(max_length=16, description="one or more jurisdictions (repeat the parameter)"),
+    ] = None,
     due_before: Annotated[
         AwareDatetime | None, Query(description="only requests due before this instant, the most urgent first")
     ] = None,
+    order: Annotated[
+        RequestOrder | None,
+        Query(
+            description="received: newest first (the default); due: open requests first, the soonest due first "
+            "(the default with `due_before`); type, state: by type or state, then the soonest due"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="requests to skip: the next page")] = 0,
 ) -> list[RequestOut]:
-    """The tenant's requests, newest first; ``state`` may be repeated (any of them).
+    """The tenant's requests, newest first; ``state``, ``type`` and ``jurisdiction`` may be repeated (any of them).
 
     ``due_before`` lists what falls due by then, ordered by due date (overdue first), so a dashboard's
-    "due this week" is complete however many requests are open.
+    "due this week" is complete however many requests are open. Every filter and order is applied
+    by the service, so pages (``offset``) neither repeat nor skip a request.
     """
-    return await present_many(uow, await list_requests(uow, state or [], subject_ref, limit, due_before))
+    query = RequestQuery(
+        states=state or [],
+        subject_ref=subject_ref,
+        types=type or [],
+        jurisdictions=jurisdiction or [],
+        due_before=due_before,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    return await present_many(uow, await list_requests(uow, query))
 
 
 @router.get("/{request_id}", response_model=RequestOut, summary="Read one rights request")

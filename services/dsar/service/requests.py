@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
@@ -256,20 +256,48 @@ async def of_request(uow: Uow, model: type[R], request_id: uuid.UUID, *, missing
     return row
 
 
-async def list_requests(
-    uow: Uow, states: Sequence[str], subject_ref: str | None, limit: int, due_before: datetime | None = None
-) -> list[DsarRequest]:
-    """The tenant's requests, newest first, optionally in any of ``states`` or by subject reference.
+RequestOrder = Literal["received", "due", "type", "state"]
 
-    With ``due_before``, only those due before that instant, the most urgent first: a list cut at
-    ``limit`` then drops the requests with the most time left, never an overdue one.
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """What a list of requests asks for: any of each filter's values (an empty filter: any), one order, one page."""
+
+    states: Sequence[str] = ()
+    subject_ref: str | None = None
+    types: Sequence[str] = ()
+    jurisdictions: Sequence[str] = ()
+    due_before: datetime | None = None
+    order: RequestOrder | None = None  # None: by due date with ``due_before``, else newest first
+    limit: int = 100
+    offset: int = 0
+
+
+async def list_requests(uow: Uow, query: RequestQuery) -> list[DsarRequest]:
+    """The tenant's requests matching ``query``, in its order, ties broken by id (pages neither repeat nor skip).
+
+    With ``due_before``, only those due before that instant, by default the most urgent first: a list
+    cut at ``limit`` then drops the requests with the most time left, never an overdue one.
     """
     statement = select(DsarRequest).where(col(DsarRequest.tenant_id) == uow.tenant_id)
-    if states:
-        statement = statement.where(col(DsarRequest.state).in_(list(states)))
-    if subject_ref:
-        statement = statement.where(col(DsarRequest.subject_refs).contains([subject_ref]))
-    if due_before is not None:
-        statement = statement.where(col(DsarRequest.due_at) < due_before).order_by(col(DsarRequest.due_at).asc())
-    rows = await uow.session.exec(statement.order_by(col(DsarRequest.received_at).desc()).limit(limit))
+    if query.states:
+        statement = statement.where(col(DsarRequest.state).in_(list(query.states)))
+    if query.subject_ref:
+        statement = statement.where(col(DsarRequest.subject_refs).contains([query.subject_ref]))
+    if query.types:
+        statement = statement.where(col(DsarRequest.request_type).in_(list(query.types)))
+    if query.jurisdictions:
+        statement = statement.where(col(DsarRequest.regime_id).in_(list(query.jurisdictions)))
+    if query.due_before is not None:
+        statement = statement.where(col(DsarRequest.due_at) < query.due_before)
+    order = query.order or ("due" if query.due_before is not None else "received")
+    due = col(DsarRequest.due_at).asc()
+    keys = {
+        "received": (col(DsarRequest.received_at).desc(),),
+        "due": (col(DsarRequest.closed_at).is_not(None), due),  # the open ones first: a closed one is not due
+        "type": (col(DsarRequest.request_type), due),
+        "state": (col(DsarRequest.state), due),
+    }[order]
+    statement = statement.order_by(*keys, col(DsarRequest.id)).offset(query.offset).limit(query.limit)
+    rows = await uow.session.exec(statement)
     return list(rows.all())

@@ -143,3 +143,33 @@ async def test_due_before_lists_what_falls_due_most_urgent_first(infra: Infra, t
         assert everything.json()[0]["id"] == ids["fresh"]  # without it: newest first, as before
         naive = await dsar.client.get("/v1/requests", params={"due_before": "2026-03-10T00:00:00"}, headers=READ)
         assert naive.status_code == 422  # an instant needs its timezone
+
+
+async def test_the_list_filters_orders_and_pages_in_the_service(infra: Infra, topic_prefix: str) -> None:
+    """Type and jurisdiction filters, each order and pages by offset: a queue of any length, nothing dropped."""
+    async with serve_dsar(infra, topic_prefix) as dsar:
+        made = []  # (type, jurisdiction, days ago), received in this order
+        for kind, law, days_ago in (
+            ("access", "eu-gdpr", 30),
+            ("erasure", "eu-gdpr", 20),
+            ("access", "uk-gdpr", 10),
+            ("access", "eu-gdpr", 5),
+            ("erasure", "uk-gdpr", 1),
+        ):
+            received = (START - timedelta(days=days_ago)).isoformat()
+            body = request_body(kind, law, verification="manual", received_at=received)
+            made.append((await dsar.open(body))["id"])
+
+        async def listed(**params: object) -> list[str]:
+            response = await dsar.client.get("/v1/requests", params=params, headers=READ)
+            assert response.status_code == 200, response.text
+            return [r["id"] for r in response.json()]
+
+        assert await listed(type="access", jurisdiction="eu-gdpr") == [made[3], made[0]]
+        assert await listed(type=["access", "erasure"], jurisdiction="uk-gdpr") == [made[4], made[2]]
+        assert await listed(order="due") == made  # the soonest due first: here, the first received
+        assert await listed(order="type") == [made[0], made[2], made[3], made[1], made[4]]
+        pages = [await listed(order="received", limit=2, offset=offset) for offset in (0, 2, 4)]
+        assert pages == [[made[4], made[3]], [made[2], made[1]], [made[0]]]
+        for bad in ({"order": "size"}, {"offset": -1}, {"type": "x" * 40}):
+            assert (await dsar.client.get("/v1/requests", params=bad, headers=READ)).status_code == 422, bad
