@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +15,7 @@ from services.portal.api.console_today import demands_waiting, ends_to_confirm
 from services.portal.api.deps import LOGIN_COOKIE, SESSION_COOKIE, Portal, PortalDep, Session, session_of
 from services.portal.domain.clocks import running, soonest_first
 from services.portal.domain.queue import OPEN_STATES
+from services.portal.domain.urgency import due_by_end_of
 from services.portal.service import oidc
 from services.portal.service.backends import BackendError
 
@@ -147,12 +148,6 @@ async def _escalated_sweeps(portal: Portal, session: Session) -> list[dict[str, 
     return [s for s in sweeps if s.get("escalated_at") and not s.get("completed_at")]
 
 
-def _look_ahead_end(now: datetime) -> datetime:
-    """The start (UTC) of the first day past the look-ahead: a request due before it has at most that many days left."""
-    today = now.astimezone(UTC).date()
-    return datetime.combine(today + timedelta(days=LOOK_AHEAD_DAYS + 1), time.min, tzinfo=UTC)
-
-
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, portal: PortalDep) -> Response:
     """What needs a person today: requests due or unverified, troubled tasks, breach clocks and drafts, objections,
@@ -182,7 +177,11 @@ async def home(request: Request, portal: PortalDep) -> Response:
                 session.token,
                 "GET",
                 "/v1/requests",
-                params={"state": list(OPEN_STATES), "due_before": _look_ahead_end(now).isoformat(), "limit": 500},
+                params={
+                    "state": list(OPEN_STATES),
+                    "due_before": due_by_end_of(now, LOOK_AHEAD_DAYS).isoformat(),
+                    "limit": 500,
+                },
             ),
             portal.backends.as_person(session.token, "GET", "/v1/tasks", params={"limit": 200}),
             _section(session, "breach:read", lambda: _breach_items(portal, session, now)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -32,7 +33,7 @@ from services.portal.api.console_kit import (
 )
 from services.portal.api.deps import FormDep, Portal, PortalDep, Session, session_of
 from services.portal.domain import JURISDICTIONS, RIGHTS, STATE_LABELS
-from services.portal.domain.queue import DUE_WINDOWS, OPEN_STATES, SORTS, as_csv, keep, ordered
+from services.portal.domain.queue import DUE_WINDOWS, OPEN, SORTS, as_csv, list_params
 from services.portal.service.backends import BackendError
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -43,23 +44,29 @@ REFUSAL_GROUNDS = {
     "exemption": "An exemption of the law applies",
 }
 OUTCOMES = {"done": "Done", "no_data": "No data held", "exempt": "Kept under an exemption"}
-OPEN = "open"  # the queue's default state filter: every state still to answer
 BULK_ACTIONS = {"extend": "Extend the deadline (with the reasons below)", "code": "Send a new verification code"}
 
 
-async def _queue_rows(portal: Portal, session: Session, filters: dict[str, str]) -> list[dict[str, Any]]:
+PAGE_SIZE = 50  # requests per page of the queue
+EXPORT_BATCH = 500  # the DSAR service's largest page
+
+
+async def _queue_rows(
+    portal: Portal, session: Session, filters: dict[str, str], *, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
     # The queue opens on the requests still to answer (a closed request is one filter away): the list a team works
-    # through, and one that does not grow with every request ever answered.
-    states = list(OPEN_STATES) if filters["state"] == OPEN else filters["state"]
-    params: dict[str, Any] = {"limit": 500} | ({"state": states} if states else {})
-    rows = await portal.backends.as_person(session.token, "GET", "/v1/requests", params=params)
+    # through, and one that does not grow with every request ever answered. The service filters, orders and pages.
     now = portal.clock.now()
-    kept = [
-        r
-        for r in (annotated(r, now) for r in rows)
-        if keep(r, filters["type"], filters["jurisdiction"], filters["due"])
-    ]
-    return ordered(kept, filters["sort"])
+    params = list_params(filters, now, limit=limit, offset=offset)
+    if params is None:
+        return []
+    rows = await portal.backends.as_person(session.token, "GET", "/v1/requests", params=params)
+    return [annotated(r, now) for r in rows]
+
+
+def _page_href(query: str, page_number: int) -> str:
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "page"]
+    return "/console/requests?" + urlencode([*kept, ("page", str(page_number))])
 
 
 def _filters(state: str, type_: str, jurisdiction: str, due: str, sort: str) -> dict[str, str]:
@@ -84,21 +91,26 @@ async def queue(
     jurisdiction: Filter = "",
     due: Filter = "",
     sort: Filter = "due",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=20_000)] = 1,
 ) -> Response:
-    """The rights requests, filtered by state, type, jurisdiction and due date, in the chosen order."""
+    """The rights requests, filtered by state, type, jurisdiction and due date, in the chosen order, a page at a
+    time."""
     session = session_of(request, portal)
     if session is None:
         return to_login(request)
     filters = _filters(state, type, jurisdiction, due, sort)
     try:
-        requests = await _queue_rows(portal, session, filters)
+        # One more than a page: whether there is a next page to link to.
+        offset = (page_number - 1) * PAGE_SIZE
+        requests = await _queue_rows(portal, session, filters, limit=PAGE_SIZE + 1, offset=offset)
     except BackendError as exc:
         return failed(portal, session, request, exc)
+    more = len(requests) > PAGE_SIZE
     return page(
         portal,
         session,
         "console/queue.html",
-        requests=requests,
+        requests=requests[:PAGE_SIZE],
         states=STATE_LABELS,
         rights=RIGHTS,
         jurisdictions=JURISDICTIONS,
@@ -107,6 +119,9 @@ async def queue(
         bulk_actions=BULK_ACTIONS,
         filters=filters,
         query=request.url.query,
+        page_number=page_number,
+        previous_href=_page_href(request.url.query, page_number - 1) if page_number > 1 else None,
+        next_href=_page_href(request.url.query, page_number + 1) if more else None,
         notice=notice_of(request),
         error=None,
     )
@@ -126,8 +141,14 @@ async def queue_csv(
     session = session_of(request, portal)
     if session is None:
         return to_login(request)
+    filters = _filters(state, type, jurisdiction, due, sort)
+    requests: list[dict[str, Any]] = []
     try:
-        requests = await _queue_rows(portal, session, _filters(state, type, jurisdiction, due, sort))
+        while True:  # every request the filters keep, however many: the service answers 500 at most per call
+            batch = await _queue_rows(portal, session, filters, limit=EXPORT_BATCH, offset=len(requests))
+            requests += batch
+            if len(batch) < EXPORT_BATCH:
+                break
     except BackendError as exc:
         return failed(portal, session, request, exc)
     return csv_response(as_csv(requests), f"requests-{portal.clock.now().date().isoformat()}.csv")
@@ -164,9 +185,9 @@ async def bulk(request: Request, form: FormDep, portal: PortalDep) -> Response:
             raise Invalid(f"{done} of {len(results)} done; the others were refused: {errors[0].detail}")
 
     async def show(session: Session, status: int, error: str) -> Response:
-        filters = _filters("", "", "", "", "due")
+        filters = _filters(OPEN, "", "", "", "due")
         try:
-            requests = await _queue_rows(portal, session, filters)
+            requests = await _queue_rows(portal, session, filters, limit=PAGE_SIZE)
         except BackendError as exc:
             return failed(portal, session, request, exc)
         return page(
@@ -183,6 +204,9 @@ async def bulk(request: Request, form: FormDep, portal: PortalDep) -> Response:
             bulk_actions=BULK_ACTIONS,
             filters=filters,
             query="",
+            page_number=1,
+            previous_href=None,
+            next_href=None,
             notice=None,
             error=error,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 # Two working days is what a team needs to finish a request whose tasks are done; a week is
@@ -22,6 +22,13 @@ class Urgency(StrEnum):
 def days_left(due_at: datetime, now: datetime) -> int:
     """Whole calendar days from ``now`` to ``due_at`` (negative once overdue; 0 on the due day)."""
     return (due_at.date() - now.astimezone(due_at.tzinfo).date()).days
+
+
+def due_by_end_of(now: datetime, days: int) -> datetime:
+    """The first instant (UTC) past the ``days``-th day from ``now``: what is due before it has at most that many
+    days left (``days_left``); ``days=-1``: the start of today, before which a request is overdue."""
+    today = now.astimezone(UTC).date()
+    return datetime.combine(today + timedelta(days=days + 1), time.min, tzinfo=UTC)
 
 
 def urgency(days: int) -> Urgency:

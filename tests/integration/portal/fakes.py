@@ -123,6 +123,7 @@ class Services:
     public_notices: list[dict[str, Any]] | None = None  # None: the consent service has no public notice route
     banner: dict[str, Any] | None = None
     notices: dict[str, dict[str, Any]] = field(default_factory=lambda: {NOTICE_ID: a_notice()})
+    list_params: list[httpx.QueryParams] = field(default_factory=list)  # each GET /v1/requests's parameters
 
     def sent(self, method: str, url_part: str) -> list[tuple[dict[str, str], Any]]:
         """The headers and bodies of the calls ``method`` to a URL containing ``url_part``."""
@@ -174,13 +175,7 @@ class Services:
                 },
             )
         if host == "dsar.test" and path == "/v1/requests" and method == "GET":
-            states = request.url.params.get_list("state")
-            rows = [r for r in self.requests.values() if not states or r["state"] in states]
-            if due_before := request.url.params.get("due_before"):  # as the DSAR service: due by then, urgent first
-                cut = datetime.fromisoformat(due_before)
-                rows = [r for r in rows if datetime.fromisoformat(r["deadline"]["due_at"]) < cut]
-                rows.sort(key=lambda r: datetime.fromisoformat(r["deadline"]["due_at"]))
-            return httpx.Response(200, json=rows)
+            return httpx.Response(200, json=self._request_list(request.url.params))
         if host == "dsar.test" and path == "/v1/tasks" and method == "GET":  # the tasks that need a person
             attention = [t for t in self.tasks if t.get("escalated_at") or t.get("outcome") == "failed"]
             return httpx.Response(200, json=attention)
@@ -240,6 +235,29 @@ class Services:
                 200, json={"subject_ref": "ab" * 32, "signal": True, "opted_out": [{"purpose": "targeted_ads"}]}
             )
         return httpx.Response(404, json={"detail": "no such consent route"})
+
+    def _request_list(self, params: httpx.QueryParams) -> list[dict[str, Any]]:
+        """``GET /v1/requests`` as the DSAR service answers it: its filters, its orders, a page."""
+        rows = list(self.requests.values())
+        for name, field in (("state", "state"), ("type", "type"), ("jurisdiction", "jurisdiction")):
+            if wanted := params.get_list(name):
+                rows = [r for r in rows if r[field] in wanted]
+
+        def due(r: dict[str, Any]) -> datetime:
+            return datetime.fromisoformat(r["deadline"]["due_at"])
+
+        if due_before := params.get("due_before"):
+            rows = [r for r in rows if due(r) < datetime.fromisoformat(due_before)]
+        order = params.get("order") or ("due" if due_before else "received")
+        if order == "received":
+            rows.sort(key=lambda r: str(r.get("received_at", "")), reverse=True)
+        elif order == "due":
+            rows.sort(key=lambda r: (r.get("closed_at") is not None, due(r)))
+        else:
+            rows.sort(key=lambda r: (r[order], due(r)))
+        offset, limit = int(params.get("offset", 0)), int(params.get("limit", 100))
+        self.list_params.append(params)
+        return rows[offset : offset + limit]
 
     def _dsar(self, method: str, path: str, body: Any) -> httpx.Response:
         if path == "/v1/requests" and method == "POST":

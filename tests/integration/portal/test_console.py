@@ -160,6 +160,32 @@ async def test_the_queue_filters_by_due_sorts_and_exports_csv(client: httpx.Asyn
     assert "subject_ref" not in exported.text and "ab" * 32 not in exported.text
 
 
+async def test_the_queue_pages_a_long_history_the_service_filters(client: httpx.AsyncClient, services: Console) -> None:
+    """120 completed requests: 50 a page with links between pages, the filters asked of the service, every one
+    of them in the CSV."""
+    services.requests.clear()
+    for n in range(120):
+        received = (NOW - timedelta(minutes=n)).isoformat()  # r000 the newest
+        services.requests[f"r{n:03}"] = a_request("completed", id=f"r{n:03}", type="access", received_at=received)
+    await as_role(client, services, "privacy_analyst")
+    query = {"state": "completed", "type": "access", "jurisdiction": "eu-gdpr", "sort": "received"}
+    first = await client.get("/console/requests", params=query)
+    shown = re.findall(r'href="/console/requests/(r\d+)"', first.text)
+    assert shown == [f"r{n:03}" for n in range(50)] and "on page 1" in first.text
+    asked = services.list_params[-1]
+    assert asked.get("type") == "access" and asked.get("jurisdiction") == "eu-gdpr" and asked.get("order") == "received"
+    assert 'rel="next"' in first.text and 'rel="prev"' not in first.text
+    following = re.search(r'href="([^"]+)" rel="next"', first.text)
+    assert following is not None and "page=2" in following.group(1) and "type=access" in following.group(1)
+    last = await client.get("/console/requests", params=query | {"page": "3"})
+    assert re.findall(r'href="/console/requests/(r\d+)"', last.text) == [f"r{n:03}" for n in range(100, 120)]
+    assert 'rel="prev"' in last.text and 'rel="next"' not in last.text
+    exported = await client.get("/console/requests.csv", params=query)
+    assert len(list(csv.DictReader(io.StringIO(exported.text)))) == 120
+    none = await client.get("/console/requests", params={"state": "completed", "due": "7"})
+    assert none.status_code == 200 and not re.findall(r'href="/console/requests/(r\d+)"', none.text)
+
+
 async def test_a_dpo_extends_the_selected_requests(client: httpx.AsyncClient, services: Console) -> None:
     other = "6f0c2b7a-8e1d-4c3b-a2f9-1e0d9c8b7a6f"
     services.requests[other] = a_request("in_progress", id=other)

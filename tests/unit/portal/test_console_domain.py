@@ -22,7 +22,8 @@ from services.breach.domain.severity import (
 from services.portal.domain import FormError
 from services.portal.domain import breach_forms as forms
 from services.portal.domain.clocks import colour, describe_hours, register_csv, running, soonest_first
-from services.portal.domain.queue import as_csv, keep, ordered
+from services.portal.domain.queue import OPEN_STATES, as_csv, list_params
+from services.portal.domain.urgency import days_left, due_by_end_of
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
@@ -39,19 +40,23 @@ def row(id_: str, state: str = "in_progress", days: int = 10, **changes: Any) ->
     } | changes
 
 
-def test_the_due_filter_keeps_open_requests_within_the_window() -> None:
-    rows = [row("a", days=-1), row("bb", days=5), row("ccc", days=20), row("d", state="completed", days=-30)]
-    assert [r["id"] for r in rows if keep(r, due="overdue")] == ["a"]
-    assert [r["id"] for r in rows if keep(r, due="7")] == ["a", "bb"]
-    assert [r["id"] for r in rows if keep(r)] == ["a", "bb", "ccc", "d"]
-    assert [r["id"] for r in rows if keep(r, type_="access")] == []
-
-
-def test_the_queue_orders_open_and_urgent_first_or_as_asked() -> None:
-    rows = [row("a", state="completed", days=-30), row("bb", days=9), row("ccc", days=2)]
-    assert [r["id"] for r in ordered(rows)] == ["ccc", "bb", "a"]
-    assert [r["id"] for r in ordered(rows, "received")] == ["ccc", "bb", "a"]
-    assert [r["id"] for r in ordered(rows, "state")] == ["a", "ccc", "bb"]
+def test_the_queue_asks_the_service_for_its_filters_order_and_page() -> None:
+    now = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
+    base = {"state": "open", "type": "", "jurisdiction": "", "due": "", "sort": "due"}
+    assert list_params(base, now, limit=51) == {"limit": 51, "offset": 0, "order": "due", "state": list(OPEN_STATES)}
+    every = list_params(base | {"state": "", "type": "access", "jurisdiction": "uk-gdpr", "sort": "received"}, now,
+                        limit=51, offset=100)  # fmt: skip
+    assert every == {"limit": 51, "offset": 100, "order": "received", "type": "access", "jurisdiction": "uk-gdpr"}
+    # At most 7 days left: due before the start of the 8th day; overdue: due before today (UTC days, as days_left).
+    week = list_params(base | {"due": "7"}, now, limit=51)
+    assert week is not None and week["due_before"] == "2026-03-18T00:00:00+00:00"
+    overdue = list_params(base | {"state": "", "due": "overdue"}, now, limit=51)
+    assert overdue is not None
+    assert overdue["due_before"] == "2026-03-10T00:00:00+00:00" and overdue["state"] == list(OPEN_STATES)
+    # The due windows keep open requests only: a closed state with one asks nothing.
+    assert list_params(base | {"state": "completed", "due": "7"}, now, limit=51) is None
+    due = datetime(2026, 3, 17, 23, 59, 59, tzinfo=UTC)
+    assert days_left(due, now) == 7 and due < due_by_end_of(now, 7) <= due + timedelta(seconds=1)
 
 
 def test_the_queue_csv_has_one_line_per_request_and_no_identifier() -> None:
