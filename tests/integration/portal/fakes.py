@@ -239,9 +239,9 @@ class Services:
     def _request_list(self, params: httpx.QueryParams) -> list[dict[str, Any]]:
         """``GET /v1/requests`` as the DSAR service answers it: its filters, its orders, a page."""
         rows = list(self.requests.values())
-        for name, field in (("state", "state"), ("type", "type"), ("jurisdiction", "jurisdiction")):
+        for name in ("state", "type", "jurisdiction"):
             if wanted := params.get_list(name):
-                rows = [r for r in rows if r[field] in wanted]
+                rows = [r for r in rows if r[name] in wanted]
 
         def due(r: dict[str, Any]) -> datetime:
             return datetime.fromisoformat(r["deadline"]["due_at"])
