@@ -23,6 +23,8 @@ router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 LOOK_AHEAD_DAYS = 7
 ACTIVE_INCIDENTS = ("open", "assessed", "notifying")
 HOME_INCIDENTS = 20  # the incidents whose clocks the home lists, soonest due first
+# The requests each of the home's request lists shows, most urgent first; the queue has every one.
+HOME_REQUESTS = 50
 OPEN_CHANGES = ("noticed", "objection_window_open", "held")
 
 
@@ -168,11 +170,15 @@ async def home(request: Request, portal: PortalDep) -> Response:
             demands,
             ends,
         ) = await asyncio.gather(
+            # One more than shown: whether the queue holds more than the home lists.
             portal.backends.as_person(
-                session.token, "GET", "/v1/requests", params={"state": "awaiting_verification", "limit": 500}
+                session.token,
+                "GET",
+                "/v1/requests",
+                params={"state": "awaiting_verification", "order": "due", "limit": HOME_REQUESTS + 1},
             ),
             # The open requests due within the look-ahead, most urgent first: however many are open, the list
-            # cut at 500 keeps every overdue one.
+            # cut keeps the overdue ones first.
             portal.backends.as_person(
                 session.token,
                 "GET",
@@ -180,7 +186,7 @@ async def home(request: Request, portal: PortalDep) -> Response:
                 params={
                     "state": list(OPEN_STATES),
                     "due_before": due_by_end_of(now, LOOK_AHEAD_DAYS).isoformat(),
-                    "limit": 500,
+                    "limit": HOME_REQUESTS + 1,
                 },
             ),
             portal.backends.as_person(session.token, "GET", "/v1/tasks", params={"limit": 200}),
@@ -193,16 +199,17 @@ async def home(request: Request, portal: PortalDep) -> Response:
     except BackendError as exc:
         return failed(portal, session, request, exc)
     due = sorted(
-        (r for r in (annotated(r, now) for r in due_soon) if r["days_left"] <= LOOK_AHEAD_DAYS),
+        (r for r in (annotated(r, now) for r in due_soon[:HOME_REQUESTS]) if r["days_left"] <= LOOK_AHEAD_DAYS),
         key=lambda r: r["days_left"],
     )
-    awaiting = [annotated(r, now) for r in awaiting]
     return page(
         portal,
         session,
         "console/home.html",
-        awaiting=awaiting,
+        awaiting=[annotated(r, now) for r in awaiting[:HOME_REQUESTS]],
+        more_awaiting=len(awaiting) > HOME_REQUESTS,
         due=due,
+        more_due=len(due_soon) > HOME_REQUESTS,
         troubled=tasks,  # the DSAR service's tasks that need a person: silent stores, failures
         look_ahead=LOOK_AHEAD_DAYS,
         breach=breach,

@@ -563,6 +563,24 @@ async def test_home_lists_the_clocks_due_first_however_many_are_open(
     assert "Breach notices to approve (1)" in home.text and "/console/breaches/i-1#notice-" in home.text
 
 
+async def test_home_lists_the_fifty_requests_due_first_and_points_to_the_queue(
+    client: httpx.AsyncClient, services: Console
+) -> None:
+    """Sixty requests awaiting verification: the home shows the fifty due first and says the queue has them all."""
+    services.requests.clear()
+    for n in range(60):  # w00 falls due first
+        services.requests[f"w{n:02}"] = a_request(id=f"w{n:02}", due_days=20 + n)
+    await as_role(client, services, "dpo")
+    home = await client.get("/console")
+    assert "Awaiting identity verification (50+)" in home.text
+    shown = re.findall(r'href="/console/requests/(w\d+)"', home.text)
+    assert shown == [f"w{n:02}" for n in range(50)]
+    assert 'href="/console/requests?state=awaiting_verification&amp;sort=due"' in home.text
+    services.requests = {k: v for k, v in services.requests.items() if k < "w05"}
+    home = await client.get("/console")
+    assert "Awaiting identity verification (5)" in home.text and "the queue</a> has every one" not in home.text
+
+
 def _change() -> dict[str, object]:
     return {
         "id": CHANGE_ID,
