@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,6 +27,7 @@ SERVICES = {
     "subprocessor": "Subprocessors",
 }
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PAGE_SIZE = 200  # entries per page of the log
 Text = Annotated[str, Query(max_length=255)]
 
 
@@ -41,6 +43,7 @@ async def audit_log(
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
     verify: Annotated[str, Query(max_length=3)] = "",
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="entries older than this id")] = None,
 ) -> Response:
     """One service's audit entries for the tenant, newest first; the chain verified on demand."""
     session = session_of(request, portal)
@@ -49,7 +52,10 @@ async def audit_log(
     readable = {k: v for k, v in SERVICES.items() if session.may(f"{k}:read")}
     chosen = service if service in readable else next(iter(readable), "")
     filters = {"action": action, "entity_type": entity_type, "entity_id": entity_id, "actor": actor}
-    params: dict[str, Any] = {k: v for k, v in filters.items() if v} | {"limit": 200}
+    # One more than a page: whether there are older entries to link to (the service pages by id, newest first).
+    params: dict[str, Any] = {k: v for k, v in filters.items() if v} | {"limit": PAGE_SIZE + 1}
+    if before is not None:
+        params["before"] = before
     if DAY.match(since):
         params["since"] = f"{since}T00:00:00+00:00"
     if DAY.match(until):
@@ -72,6 +78,14 @@ async def audit_log(
         services=readable,
         chosen=chosen,
         filters=filters | {"since": since, "until": until},
-        entries=entries,
+        entries=entries[:PAGE_SIZE],
         verification=verification,
+        older_href=_older_href(request.url.query, entries[PAGE_SIZE - 1]["id"]) if len(entries) > PAGE_SIZE else None,
+        newest_href=_older_href(request.url.query, None) if before is not None else None,
     )
+
+
+def _older_href(query: str, before: int | None) -> str:
+    """This page's filters, from the entries older than ``before`` (None: the newest again)."""
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in ("before", "verify")]
+    return "/console/audit?" + urlencode([*kept, *([("before", str(before))] if before is not None else [])])

@@ -152,6 +152,7 @@ class Console(Services):
     params: dict[str, str] = field(default_factory=dict)
     statuses: list[str] = field(default_factory=list)
     chain_broken: bool = False
+    audit_entries: int = 1  # how many entries each service's log holds (ids 1..n)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
@@ -162,7 +163,7 @@ class Console(Services):
             return problem(403, "The token lacks the scope.")
         if request.url.path.startswith("/v1/audit"):
             self.calls.append((request.method, str(request.url), dict(request.headers), None))
-            return self._audit(host.split(".")[0], request.url.path)
+            return self._audit(host.split(".")[0], request.url.path, request.url.params)
         if host in ("breach.test", "retention.test") or (host == "subprocessor.test" and "/v1/" in request.url.path):
             super().handle(request)  # records the call; 404 for these hosts
             _, _, _, body = self.calls[-1]
@@ -396,7 +397,7 @@ class Console(Services):
             job["status"] = "completed"
         return httpx.Response(201 if path == "/v1/imports" else 200, json=job)
 
-    def _audit(self, service: str, path: str) -> httpx.Response:
+    def _audit(self, service: str, path: str, params: httpx.QueryParams) -> httpx.Response:
         if path.endswith("/verification"):
             problems = ["seq 2: content does not match its hash (edited)"] if self.chain_broken else []
             return httpx.Response(
@@ -410,7 +411,6 @@ class Console(Services):
                 },
             )
         entry = {
-            "id": 7,
             "seq": 6,
             "occurred_at": NOW.isoformat(),
             "actor": "user:dpo@demo.example",
@@ -420,4 +420,7 @@ class Console(Services):
             "detail": {"by": "P2M"},
             "hash": "ab" * 32,
         }
-        return httpx.Response(200, json=[entry])
+        # As the service: newest first, older than ``before``, ``limit`` at most.
+        before, limit = int(params.get("before", self.audit_entries + 1)), int(params.get("limit", 100))
+        ids = [i for i in range(self.audit_entries, 0, -1) if i < before][:limit]
+        return httpx.Response(200, json=[entry | {"id": i} for i in ids])

@@ -616,6 +616,25 @@ async def test_an_auditor_filters_the_audit_log_and_verifies_the_chain(
     assert "Chain broken" in broken.text and "seq 2: content does not match" in broken.text
 
 
+async def test_the_audit_log_pages_to_older_entries_with_its_filters(
+    client: httpx.AsyncClient, services: Console
+) -> None:
+    """450 entries: 200 a page, newest first; "Older" keeps the filters and asks for what precedes the page."""
+    services.audit_entries = 450
+    await as_role(client, services, "auditor")
+    first = await client.get("/console/audit", params={"service": "breach", "actor": "user:dpo@demo.example"})
+    assert first.text.count("breach.request.extended") == 200 and "← Newest" not in first.text
+    older = re.search(r'href="([^"]+)" rel="next">Older', first.text)
+    assert older is not None and "before=251" in older.group(1) and "actor=user" in older.group(1)
+    second = await client.get(older.group(1).replace("&amp;", "&"))
+    assert second.text.count("breach.request.extended") == 200 and "← Newest" in second.text
+    third = await client.get(re.findall(r'href="([^"]+)" rel="next">Older', second.text)[0].replace("&amp;", "&"))
+    assert third.text.count("breach.request.extended") == 50 and "Older →" not in third.text
+    asked = [u for m, u, _, b in services.calls if "breach.test/v1/audit" in u]
+    assert "before=51" in asked[-1] and "limit=201" in asked[-1]
+    assert (await client.get("/console/audit", params={"before": "0"})).status_code == 422
+
+
 async def test_the_audit_log_offers_only_the_services_a_role_reads(
     client: httpx.AsyncClient, services: Console
 ) -> None:
