@@ -16,11 +16,24 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.portal.api.console_kit import Invalid, failed, notice_of, one, page, perform, required, to_login
+from services.portal.api.console_kit import (
+    Invalid,
+    csv_response,
+    failed,
+    notice_of,
+    one,
+    page,
+    perform,
+    required,
+    to_login,
+)
 from services.portal.api.deps import FormDep, Portal, PortalDep, Session, session_of
+from services.portal.domain.imports import rejections_csv
 from services.portal.service.backends import BackendError
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+REJECTIONS_SHOWN = 200  # rejected rows on an import's page; the CSV holds every one
+REJECTION_BATCH = 10_000  # the consent service's largest page of rejections
 FORMATS = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 MAX_ROWS_BYTES = 48 * 1024  # what one form of the portal carries; larger files go through the API in chunks
 
@@ -113,13 +126,34 @@ async def import_page(import_id: uuid.UUID, request: Request, portal: PortalDep)
         job, rejections = await asyncio.gather(
             portal.backends.as_person(session.token, "GET", path, service="consent"),
             portal.backends.as_person(
-                session.token, "GET", f"{path}/rejections", service="consent", params={"limit": 200}
+                session.token, "GET", f"{path}/rejections", service="consent", params={"limit": REJECTIONS_SHOWN}
             ),
         )
     except BackendError as exc:
         return failed(portal, session, request, exc)
     context: dict[str, Any] = {"job": job, "rejections": rejections, "notice": notice_of(request), "error": None}
     return page(portal, session, "console/consent_import.html", **context)
+
+
+@router.get("/consent/imports/{import_id}/rejections.csv")
+async def import_rejections(import_id: uuid.UUID, request: Request, portal: PortalDep) -> Response:
+    """Every rejected row of an import (line, field, reason) as CSV, however many: the page shows the first."""
+    session = session_of(request, portal)
+    if session is None:
+        return to_login(request)
+    path = f"/v1/imports/{import_id}/rejections"
+    rows: list[dict[str, Any]] = []
+    try:
+        while True:  # by line number, a batch at a time (the service's largest)
+            after = rows[-1]["line"] if rows else 0
+            params = {"after": after, "limit": REJECTION_BATCH}
+            batch = await portal.backends.as_person(session.token, "GET", path, service="consent", params=params)
+            rows += batch
+            if len(batch) < REJECTION_BATCH:
+                break
+    except BackendError as exc:
+        return failed(portal, session, request, exc)
+    return csv_response(rejections_csv(rows), f"import-{import_id}-rejected-rows.csv")
 
 
 @router.post("/consent/imports/{import_id}/complete", response_class=HTMLResponse)

@@ -389,9 +389,11 @@ class Console(Services):
         )
         if path.endswith("/rows"):
             job |= {"rows_done": 2, "accepted": 1, "rejected": 1}
-        if path.endswith("/rejections"):
+        if path.endswith("/rejections"):  # as the service: by line, after ``after``, ``limit`` at most
+            after, limit = int(self.params.get("after", 0)), int(self.params.get("limit", 1000))
+            lines = [n for n in range(2, 2 + job["rejected"]) if n > after][:limit]
             return httpx.Response(
-                200, json=[{"line": 2, "field": "purpose", "error": "unknown purpose"}] * bool(job["rejected"])
+                200, json=[{"line": n, "field": "purpose", "error": "unknown purpose"} for n in lines]
             )
         if path.endswith("/complete"):
             job["status"] = "completed"

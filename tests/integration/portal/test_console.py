@@ -26,6 +26,7 @@ from tests.integration.portal.fakes_console import (
     CHANGE_ID,
     CUSTOMER_ID,
     HOLD_ID,
+    IMPORT_ID,
     INCIDENT_ID,
     SUB_ID,
     TASK_ID,
@@ -46,7 +47,8 @@ GETS = [
     f"/console/subprocessors/changes/{CHANGE_ID}",
     "/console/retention",
     "/console/consent",
-    "/console/consent/imports/a8e5c6d7-5555-4e6f-8a7b-3c2b1a0f9e85",
+    f"/console/consent/imports/{IMPORT_ID}",
+    f"/console/consent/imports/{IMPORT_ID}/rejections.csv",
     "/console/audit",
 ]
 POSTS = [
@@ -614,6 +616,25 @@ async def test_an_auditor_filters_the_audit_log_and_verifies_the_chain(
     services.chain_broken = True
     broken = await client.get("/console/audit", params={"service": "dsar", "verify": "yes"})
     assert "Chain broken" in broken.text and "seq 2: content does not match" in broken.text
+
+
+async def test_every_rejected_row_of_an_import_downloads_as_csv(client: httpx.AsyncClient, services: Console) -> None:
+    """25,000 rejected rows: the page shows the first 200 and says so; the CSV holds all, read 10,000 at a time."""
+    await as_role(client, services, "dpo")
+    services.imports[IMPORT_ID] = {
+        "id": IMPORT_ID, "format": "csv", "source_name": "crm.csv", "status": "completed", "rows_done": 30_000,
+        "accepted": 5_000, "rejected": 25_000, "created_at": NOW.isoformat(), "updated_at": NOW.isoformat(),
+        "completed_at": NOW.isoformat(),
+    }  # fmt: skip
+    page = await client.get(f"/console/consent/imports/{IMPORT_ID}")
+    assert "The first 200 of 25000" in page.text and page.text.count("unknown purpose") == 200
+    exported = await client.get(f"/console/consent/imports/{IMPORT_ID}/rejections.csv")
+    assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert len(rows) == 25_000 and rows[0] == {"line": "2", "field": "purpose", "error": "unknown purpose"}
+    assert rows[-1]["line"] == "25001"
+    asked = [u for m, u, _, b in services.calls if u.endswith("limit=10000") or "limit=10000" in u]
+    assert len(asked) == 3 and "after=20001" in asked[-1]
 
 
 async def test_the_audit_log_pages_to_older_entries_with_its_filters(
