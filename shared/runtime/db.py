@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
@@ -17,7 +17,19 @@ from typing import Annotated, Any, cast
 import asyncpg
 from asyncpg.pgproto.pgproto import UUID as FastUUID
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event, exc, literal, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    DateTime,
+    MetaData,
+    TypeDecorator,
+    any_,
+    bindparam,
+    event,
+    exc,
+    literal,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, registry
@@ -119,6 +131,18 @@ def new_ids(count: int) -> list[uuid.UUID]:
     raw[8::16] = raw[8::16].translate(_RFC_VARIANT)
     data = bytes(raw)
     return [FastUUID(data[i : i + 16]) for i in range(0, 16 * count, 16)]
+
+
+def one_of(column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """``column = ANY(:values)``: the rows whose ``column`` is one of ``values``, with one array parameter.
+
+    ``column.in_(values)`` coerces each value into its own bound parameter and expands them into
+    the statement text on every execution, and PostgreSQL sees a new statement for each length of
+    the list; a list view's reads of its rows' children (50 incidents' clocks, 500 requests'
+    verifications) spent more on that than on the query. The array is one parameter of the
+    column's type, whatever the length.
+    """
+    return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), type_=ARRAY(column.type))))
 
 
 _VERSION_4 = bytes(0x40 | (b & 0x0F) for b in range(256))  # the high nibble of byte 6

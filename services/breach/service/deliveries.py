@@ -21,6 +21,7 @@ from services.breach.service.settings import current
 from services.breach.service.timeline import note
 from shared.bus.notifications import Outcome
 from shared.rules.errors import Gone, NotFound
+from shared.runtime.db import one_of
 from shared.runtime.repository import find, get_or_404
 
 log = structlog.get_logger("privops.breach.deliveries")
@@ -39,7 +40,7 @@ async def deliveries_of(uow: Uow, notice_ids: Sequence[uuid.UUID]) -> dict[uuid.
     found: dict[uuid.UUID, list[Delivery]] = {i: [] for i in notice_ids}
     if notice_ids:
         rows = await uow.session.exec(
-            select(Delivery).where(col(Delivery.notice_id).in_(notice_ids)).order_by(col(Delivery.requested_at))
+            select(Delivery).where(one_of(col(Delivery.notice_id), notice_ids)).order_by(col(Delivery.requested_at))
         )
         for row in rows.all():
             found[row.notice_id].append(row)

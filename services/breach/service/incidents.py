@@ -22,6 +22,7 @@ from services.breach.service.deadlines import cancel_open, deadline_views, deadl
 from services.breach.service.timeline import note
 from shared.bus.outbox import notify_relay
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
+from shared.runtime.db import one_of
 from shared.runtime.repository import get_or_404
 from shared.runtime.views import from_row
 
@@ -209,13 +210,13 @@ async def views(uow: Uow, incidents: Sequence[Incident]) -> list[IncidentOut]:
     ids = [i.id for i in incidents]
     deadlines: dict[uuid.UUID, list[Deadline]] = {i: [] for i in ids}
     for d in await uow.session.exec(
-        select(Deadline).where(col(Deadline.incident_id).in_(ids)).order_by(col(Deadline.target_at))
+        select(Deadline).where(one_of(col(Deadline.incident_id), ids)).order_by(col(Deadline.target_at))
     ):
         deadlines[d.incident_id].append(d)
     counts = dict(
         (await uow.session.exec(
             select(AffectedSubject.incident_id, func.count())
-            .where(col(AffectedSubject.incident_id).in_(ids))
+            .where(one_of(col(AffectedSubject.incident_id), ids))
             .group_by(col(AffectedSubject.incident_id))
         )).all()
     )  # fmt: skip

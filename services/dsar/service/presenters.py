@@ -23,6 +23,7 @@ from services.dsar.schemas.requests import TransferSummary
 from services.dsar.service import Uow
 from services.dsar.service.deadlines import deadline_of
 from services.dsar.service.lifecycle import complaint_right
+from shared.runtime.db import one_of
 
 
 async def present(uow: Uow, request: DsarRequest) -> RequestOut:
@@ -40,7 +41,7 @@ async def present_many(uow: Uow, requests: Sequence[DsarRequest]) -> list[Reques
     ids = [r.id for r in requests]
     verifications = {
         v.request_id: v
-        for v in (await uow.session.exec(select(Verification).where(col(Verification.request_id).in_(ids))))
+        for v in (await uow.session.exec(select(Verification).where(one_of(col(Verification.request_id), ids))))
     }
     verified = [r.id for r in requests if r.verified_at is not None]  # before verification nothing has run
     certificates: dict[Any, Any] = {}
@@ -50,19 +51,20 @@ async def present_many(uow: Uow, requests: Sequence[DsarRequest]) -> list[Reques
         certificates = dict(
             (await uow.session.exec(
                 select(ErasureCertificate.request_id, ErasureCertificate.id).where(
-                    col(ErasureCertificate.request_id).in_(verified)
+                    one_of(col(ErasureCertificate.request_id), verified)
                 )
             )).all()
         )  # fmt: skip
         packages = dict(
             (await uow.session.exec(
-                select(ExportPackage.request_id, ExportPackage.id).where(col(ExportPackage.request_id).in_(verified))
+                select(ExportPackage.request_id, ExportPackage.id)
+                .where(one_of(col(ExportPackage.request_id), verified))
             )).all()
         )  # fmt: skip
         transfers = {
             t.request_id: t
             for t in await uow.session.exec(
-                select(PortabilityTransfer).where(col(PortabilityTransfer.request_id).in_(verified))
+                select(PortabilityTransfer).where(one_of(col(PortabilityTransfer.request_id), verified))
             )
         }
     now = uow.now()
