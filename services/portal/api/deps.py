@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.portal.domain import urgency
+from services.portal.domain.clocks import describe_period
 from services.portal.domain.urgency import describe
 from services.portal.service.backends import Backends
 from services.portal.service.sealing import Sealer, expired
@@ -49,6 +50,7 @@ def templates() -> Environment:
     env.filters["date"] = lambda v: str(v)[:10] if v else "—"
     env.filters["when"] = lambda v: str(v)[:16].replace("T", " ") if v else "—"
     env.filters["urlpart"] = lambda v: quote(str(v), safe="")
+    env.filters["period"] = describe_period
     env.globals["describe_days"] = describe
     env.globals["colour"] = lambda days: urgency(days).value
     return env

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -51,6 +52,26 @@ def describe_hours(hours: float) -> str:
     if hours < 0:
         return f"{text} overdue"
     return "less than an hour left" if whole == 0 else f"{text} left"
+
+
+_PERIOD = re.compile(
+    r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?)?$"
+)
+_UNITS = (("years", "year"), ("months", "month"), ("weeks", "week"), ("days", "day"), ("hours", "hour"),
+          ("minutes", "minute"))  # fmt: skip
+
+
+def describe_period(period: object) -> str:
+    """An ISO 8601 duration in words (``P1Y`` one year, ``P90D`` 90 days, ``P2Y6M`` 2 years 6 months); else as given."""
+    text = str(period or "")
+    found = _PERIOD.match(text)
+    if found is None or text in ("P", "PT"):
+        return text or "—"
+    parts = [
+        f"{int(n)} {unit}{'s' if int(n) != 1 else ''}" for name, unit in _UNITS if (n := found.group(name)) is not None
+    ]
+    return " ".join(parts) or text
 
 
 def colour(hours: float) -> str:

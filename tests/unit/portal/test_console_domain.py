@@ -21,7 +21,7 @@ from services.breach.domain.severity import (
 )
 from services.portal.domain import FormError
 from services.portal.domain import breach_forms as forms
-from services.portal.domain.clocks import colour, describe_hours, register_csv, running, soonest_first
+from services.portal.domain.clocks import colour, describe_hours, describe_period, register_csv, running, soonest_first
 from services.portal.domain.queue import OPEN_STATES, as_csv, list_params
 from services.portal.domain.urgency import days_left, due_by_end_of
 
@@ -188,3 +188,22 @@ def test_clocks_without_a_due_time_sort_after_every_timed_one() -> None:
     late = running({"status": "overdue", "due_at": (NOW - timedelta(hours=5)).isoformat()}, NOW)
     assert sorted([undue, soon, late], key=soonest_first) == [late, soon, undue]
     assert min([undue, soon], key=soonest_first) is soon
+
+
+@pytest.mark.parametrize(
+    ("period", "words"),
+    [
+        ("P1Y", "1 year"),
+        ("P90D", "90 days"),
+        ("P13M", "13 months"),
+        ("P2Y6M", "2 years 6 months"),
+        ("P1W", "1 week"),
+        ("PT72H", "72 hours"),
+        ("P1DT12H", "1 day 12 hours"),
+        ("P", "P"),
+        ("ten years", "ten years"),
+        (None, "—"),
+    ],
+)
+def test_a_retention_period_reads_in_words(period: str | None, words: str) -> None:
+    assert describe_period(period) == words
