@@ -38,6 +38,7 @@ from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.runtime import rows
+from shared.runtime.pool import FairQueuePool, create_fair_pool
 from shared.runtime.settings import ServiceSettings
 
 NAMING_CONVENTION = {
@@ -195,6 +196,7 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=max_overflow,
+            poolclass=FairQueuePool,
             echo=echo,
             connect_args={"server_settings": {"timezone": "UTC", "application_name": "privops"}},
         )
@@ -229,7 +231,7 @@ class Database:
         needs no reset (no round trip); ``json`` and ``jsonb`` are decoded as the ORM's connections do.
         """
         if self.direct is None:
-            self.direct = await asyncpg.create_pool(
+            self.direct = await create_fair_pool(
                 self.url.replace("postgresql+asyncpg://", "postgresql://", 1),
                 min_size=1,
                 max_size=self.direct_pool_size,
