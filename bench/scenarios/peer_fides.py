@@ -79,7 +79,9 @@ def pair(key: str, label: str, ours: WrkResult, theirs: WrkResult, theirs_ok_rps
         Metric(f"{key}_rps", f"{label}: 2xx/s, {CONNECTIONS} conns", ours.ok_rps, "req/s",
                baseline_label=f"{FIDES} {label}, 2xx/s", baseline_value=theirs_ok_rps),
         Metric(f"{key}_p99", f"{label}: p99, {CONNECTIONS} conns", ours.latency_ms["p99"], "ms",
-               baseline_label=f"{FIDES} {label}, p99", baseline_value=theirs.latency_ms["p99"],
+               baseline_label=f"{FIDES} {label}, p99",
+               # no answer in the window: no latency to compare (the note says why)
+               baseline_value=theirs.latency_ms["p99"] if theirs.ok else None,
                higher_is_better=False),
     ]  # fmt: skip
 
@@ -107,10 +109,13 @@ async def run(ctx: BenchContext) -> ScenarioResult:
                                    connections=CONNECTIONS, duration_s=seconds, max_requests=200_000)  # fmt: skip
         theirs_ok = theirs.ok_rps
         if key == "create":
+            # Fides answers a create only once its eager tasks ran: at 16 connections every answer can
+            # outlast the run, so its rate is the rows its database gained in the window.
             created = _fides_requests(ctx) - before
-            theirs_ok = min(theirs.ok_rps, created / theirs.duration_s) if theirs.duration_s else 0.0
+            theirs_ok = created / theirs.duration_s if theirs.duration_s else 0.0
             result.notes.append(
-                f"Fides privacy requests created in the measured run: {created:,} (wrk counted {theirs.ok:,} 2xx)"
+                f"Fides privacy requests created in the measured run: {created:,} in {theirs.duration_s:.0f} s, "
+                f"counted in its database (wrk saw {theirs.ok:,} answers within its 10 s timeout)"
             )
         for one in (ours, theirs):
             record_latency(result, one)

@@ -17,8 +17,9 @@ from bench.scenarios.consent_bulk_import import BAD_EVERY, expected_rejections, 
 from bench.scenarios.consent_check import repace_ms
 from bench.scenarios.consent_check_scale import FULL_SIZES, REF_BASE, SIZES, check_load, subject_ref
 from bench.scenarios.dsar_erasure import erasure_body, fan, latency_stats
+from bench.scenarios.peer_fides import pair
 from bench.scenarios.retention_sweep_1m import subjects_in
-from bench.wrk import Wrk, build_script
+from bench.wrk import Wrk, WrkResult, build_script
 from services.consent.domain.imports import ImportRow, read_rows, validate
 
 SUBJECT_REF = re.compile(r"^[0-9a-f]{64}$")
@@ -137,3 +138,17 @@ def test_the_runs_events_and_subjects_are_recognised_on_the_topics() -> None:
     command = json.dumps({"subject_refs": ["bench-due-1", "bench-due-2", "other"], "system": "x"}).encode()
     assert subjects_in(command) == 2
     assert subjects_in(b'{"subject_refs": []}') == 0
+
+
+def _wrk(label: str, ok: int, p99: float) -> WrkResult:
+    latencies = {"p50": p99 / 2, "p99": p99}
+    return WrkResult(label, 16, ok, 8.0, ok, 0, 0, 0, 0, latencies)
+
+
+def test_the_peer_comparison_gives_no_latency_ratio_when_the_peer_answered_nothing() -> None:
+    ours = _wrk("privops-create-c16", 1_280, 197.0)
+    rps, p99 = pair("create", "request create", ours, _wrk("fides-create-c16", 0, 0.0), theirs_ok_rps=0.5)
+    assert rps.ratio == pytest.approx(160 / 0.5)
+    assert p99.baseline_value is None and p99.ratio is None
+    answered = pair("read", "consent read", ours, _wrk("fides-read-c16", 1_800, 398.0), theirs_ok_rps=225.0)[1]
+    assert answered.baseline_value == 398.0
