@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any, Protocol, TypeVar, cast
 
 import asyncpg
 from asyncpg.pgproto.pgproto import UUID as FastUUID
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from shared.rules.errors import Conflict, NotFound
 from shared.runtime import rows
+from shared.runtime.db import one_of
 from shared.runtime.uow import UnitOfWork
 
 
@@ -71,6 +74,68 @@ async def find_by(uow: UnitOfWork[Any], model: type[M], *, lock: bool = False, *
     if lock:
         statement = statement.with_for_update()
     return (await uow.session.exec(statement.limit(1))).first()
+
+
+async def find_in(
+    uow: UnitOfWork[Any], model: type[M], key: str, values: Collection[Any], *, order_by: tuple[str, ...] = ()
+) -> list[M]:
+    """The rows of ``model`` in the unit's tenant whose ``key`` is one of ``values`` (e.g. the children of a page).
+
+    A read-only unit reads them on the direct pool: a page's related rows without the ORM session.
+    """
+    if not values:
+        return []
+    if _direct(uow, model, values):
+        pool = cast(asyncpg.Pool, uow.direct)
+        return cast(list[M], await rows.where_in(pool, model, uow.tenant_id, key, list(values), order_by=order_by))
+    statement = select(model).where(
+        col(model.tenant_id) == uow.tenant_id,  # type: ignore[attr-defined]
+        one_of(col(getattr(model, key)), values),
+    )
+    for name in order_by:
+        statement = statement.order_by(col(getattr(model, name)))
+    return list((await uow.session.exec(statement)).all())
+
+
+async def columns_in(
+    uow: UnitOfWork[Any], model: type[Any], key: str, values: Collection[Any], columns: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """``columns`` of the rows ``find_in`` reads, as tuples (for rows too big to read whole)."""
+    if not values:
+        return []
+    if _direct(uow, model, values):
+        pool = cast(asyncpg.Pool, uow.direct)
+        return await rows.columns_in(pool, model, uow.tenant_id, key, list(values), columns)
+    statement = select(*(col(getattr(model, c)) for c in columns)).where(
+        col(model.tenant_id) == uow.tenant_id,
+        one_of(col(getattr(model, key)), values),
+    )
+    return [tuple(row) for row in (await uow.session.exec(statement)).all()]
+
+
+async def counts_in(uow: UnitOfWork[Any], model: type[Any], key: str, values: Collection[Any]) -> dict[Any, int]:
+    """How many rows of ``model`` in the unit's tenant have each of ``values`` as ``key`` (absent: none)."""
+    if not values:
+        return {}
+    if _direct(uow, model, values):
+        return await rows.counts_in(cast(asyncpg.Pool, uow.direct), model, uow.tenant_id, key, list(values))
+    column = col(getattr(model, key))
+    statement = (
+        select(column, func.count())
+        .where(col(model.tenant_id) == uow.tenant_id, one_of(column, values))
+        .group_by(column)
+    )
+    return {value: int(count) for value, count in (await uow.session.exec(statement)).all()}
+
+
+def _direct(uow: UnitOfWork[Any], model: type[Any], values: Collection[Any]) -> bool:
+    """Whether a read of ``model`` by these values goes to the direct pool (read-only unit, plain values)."""
+    return (
+        uow.direct is not None
+        and uow.read_only
+        and rows.supports(model)
+        and all(type(v) in _DIRECT_VALUES for v in values)
+    )
 
 
 async def get_or_404_by(uow: UnitOfWork[Any], model: type[M], *, label: str = "", **where: Any) -> M:

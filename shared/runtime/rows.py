@@ -133,6 +133,67 @@ async def first_where(pool: asyncpg.Pool, model: type[Any], where: dict[str, Any
     return _mapping(model).build(record) if record is not None else None
 
 
+_IN_STATEMENTS: dict[tuple[type[Any], str, tuple[str, ...] | None, tuple[str, ...]], str] = {}
+
+
+def _in_statement(model: type[Any], key: str, columns: tuple[str, ...] | None, order_by: tuple[str, ...]) -> str:
+    """``SELECT … FROM <table> WHERE tenant_id = $1 AND <key> = ANY($2) [ORDER BY …]``, built once per shape."""
+    shape = (model, key, columns, order_by)
+    statement = _IN_STATEMENTS.get(shape)
+    if statement is None:
+        mapping = _mapping(model)
+        selected = mapping.columns if columns is None else ", ".join(_column_name(model, c) for c in columns)
+        statement = (
+            f"SELECT {selected} FROM {mapping.table} "
+            f"WHERE {_column_name(model, 'tenant_id')} = $1 AND {_column_name(model, key)} = ANY($2)"
+        )
+        if order_by:
+            statement += " ORDER BY " + ", ".join(_column_name(model, c) for c in order_by)
+        _IN_STATEMENTS[shape] = statement
+    return statement
+
+
+async def where_in(
+    pool: asyncpg.Pool,
+    model: type[Any],
+    tenant_id: str,
+    key: str,
+    values: list[Any],
+    *,
+    order_by: tuple[str, ...] = (),
+) -> list[Any]:
+    """The rows of ``model`` in ``tenant_id`` whose ``key`` is one of ``values`` (one statement, any length)."""
+    mapping = _mapping(model)
+    records = await pool.fetch(_in_statement(model, key, None, order_by), tenant_id, values)
+    return [mapping.build(record) for record in records]
+
+
+async def columns_in(
+    pool: asyncpg.Pool, model: type[Any], tenant_id: str, key: str, values: list[Any], columns: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """``columns`` of the rows ``where_in`` reads, as tuples: for a row too big to read whole (a file's bytes)."""
+    mapping = _mapping(model)
+    process = [dict((k, p) for _, k, p in mapping.processors).get(c) for c in columns]
+    records = await pool.fetch(_in_statement(model, key, columns, ()), tenant_id, values)
+    return [tuple(p(v) if p else v for p, v in zip(process, record, strict=True)) for record in records]
+
+
+async def counts_in(
+    pool: asyncpg.Pool, model: type[Any], tenant_id: str, key: str, values: list[Any]
+) -> dict[Any, int]:
+    """How many rows of ``model`` in ``tenant_id`` have each of ``values`` as ``key`` (absent: none)."""
+    shape = (model, key, ("count",), ())
+    statement = _IN_STATEMENTS.get(shape)
+    if statement is None:
+        column = _column_name(model, key)
+        statement = (
+            f"SELECT {column}, count(*) FROM {_mapping(model).table} "
+            f"WHERE {_column_name(model, 'tenant_id')} = $1 AND {column} = ANY($2) GROUP BY {column}"
+        )
+        _IN_STATEMENTS[shape] = statement
+    return {value: count for value, count in await pool.fetch(statement, tenant_id, values)}
+
+
 async def install_codecs(connection: asyncpg.Connection) -> None:
     """Decode ``json`` and ``jsonb`` as SQLAlchemy's asyncpg dialect does (values bound as JSON text).
 

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.rules.clock import SystemClock
 from shared.runtime.db import Database, LazyReadSession, ReadOnlyViolation, UTCDateTime, service_registry
-from shared.runtime.repository import find, find_by
+from shared.runtime.repository import columns_in, counts_in, find, find_by, find_in
 from shared.runtime.uow import UnitOfWork
 from tests.support.stack import Infra
 
@@ -121,6 +121,43 @@ async def test_reads_by_key_on_the_direct_pool_give_the_rows_the_session_gives(i
             session.add(direct)
             with pytest.raises(ReadOnlyViolation):
                 await session.flush()
+    finally:
+        await database.dispose()
+
+
+async def test_rows_by_a_list_of_keys_are_the_same_on_the_direct_pool_and_in_the_session(infra: Infra) -> None:
+    settings = infra.settings("consent", infra.fresh_database("consent"), "direct_in")
+    database = Database(settings.database_url, pool_size=1, max_overflow=0)
+    at = datetime(2026, 3, 2, 7, 40, tzinfo=UTC)
+    try:
+        async with database.session() as session:
+            await session.run_sync(lambda s: _Own.metadata.create_all(s.connection()))
+            for key, note in (("c", "x"), ("a", "x"), ("b", "y")):
+                session.add(Keyed(tenant_id="acme", key=key, at=at, detail={"k": key}, note=note))
+            session.add(Keyed(tenant_id="other", key="a", at=at, note="x"))
+        pool = await database.open_direct()
+        answers = []
+        for direct in (pool, None):  # a read-only unit on the direct pool, then the same reads in a session
+            async with database.read_session() as session:
+                uow: UnitOfWork[Any] = UnitOfWork(
+                    session, settings, SystemClock(), "acme", "reader", read_only=True, direct=direct
+                )
+                found = await find_in(uow, Keyed, "note", ["x", "y"], order_by=("key",))
+                answers.append((
+                    [(k.key, k.note, k.detail, k.at) for k in found],
+                    await columns_in(uow, Keyed, "key", ["a", "b", "zzz"], ("key", "at")),
+                    await counts_in(uow, Keyed, "note", ["x", "y", "none"]),
+                    await find_in(uow, Keyed, "key", []),
+                ))  # fmt: skip
+        on_pool, in_session = answers
+        assert (
+            on_pool[0]
+            == in_session[0]
+            == [("a", "x", {"k": "a"}, at), ("b", "y", {"k": "b"}, at), ("c", "x", {"k": "c"}, at)]
+        )
+        assert sorted(on_pool[1]) == sorted(in_session[1]) == [("a", at), ("b", at)]  # timestamps made UTC on both
+        assert on_pool[2] == in_session[2] == {"x": 2, "y": 1}  # another tenant's row is not counted
+        assert on_pool[3] == in_session[3] == []
     finally:
         await database.dispose()
 

@@ -21,7 +21,7 @@ from services.breach.service.timeline import note
 from services.breach.settings import BreachSettings
 from shared.events.catalogue.breach import BreachNotificationDue, BreachNotificationOverdue
 from shared.runtime.jobs import claim
-from shared.runtime.repository import get_or_404
+from shared.runtime.repository import find_in, get_or_404
 from shared.runtime.views import from_row
 
 log = structlog.get_logger("privops.breach.deadlines")
@@ -72,7 +72,8 @@ def offsets(settings: BreachSettings) -> tuple[timedelta, ...]:
 
 async def deadlines(uow: Uow, incident_id: uuid.UUID) -> list[DeadlineOut]:
     """Every deadline of one of the tenant's incidents, earliest target first (404 when not the tenant's)."""
-    return deadline_views(uow, await deadlines_of(uow.session, await get_or_404(uow, Incident, incident_id)))
+    incident = await get_or_404(uow, Incident, incident_id)
+    return deadline_views(uow, await find_in(uow, Deadline, "incident_id", [incident.id], order_by=("target_at",)))
 
 
 def deadline_views(uow: Uow, rows: Iterable[Deadline]) -> list[DeadlineOut]:

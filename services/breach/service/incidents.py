@@ -18,12 +18,11 @@ from services.breach.schemas import IncidentIn, IncidentOut, IncidentPatch
 from services.breach.service import Uow
 from services.breach.service.contacts import chunks
 from services.breach.service.contacts import purge as purge_contacts
-from services.breach.service.deadlines import cancel_open, deadline_views, deadlines_of, sync_deadlines
+from services.breach.service.deadlines import cancel_open, deadline_views, sync_deadlines
 from services.breach.service.timeline import note
 from shared.bus.outbox import notify_relay
 from shared.events.catalogue.breach import BreachClosed, BreachReported, SubprocessorAffectedCustomersRequested
-from shared.runtime.db import one_of
-from shared.runtime.repository import get_or_404
+from shared.runtime.repository import counts_in, find_in, get_or_404
 from shared.runtime.views import from_row
 
 CLOCK_FIELDS = frozenset({"jurisdictions", "sectors", "role", "approximate_subjects", "determined_at"})
@@ -199,8 +198,7 @@ async def get(uow: Uow, incident_id: uuid.UUID) -> Incident:
 
 async def view(uow: Uow, incident: Incident) -> IncidentOut:
     """The incident with its clocks and the number of people attached."""
-    deadlines = await deadlines_of(uow.session, incident)
-    return _view_of(uow, incident, deadlines, affected=await count_subjects(uow.session, incident.id))
+    return (await views(uow, [incident]))[0]
 
 
 async def views(uow: Uow, incidents: Sequence[Incident]) -> list[IncidentOut]:
@@ -209,18 +207,10 @@ async def views(uow: Uow, incidents: Sequence[Incident]) -> list[IncidentOut]:
         return []
     ids = [i.id for i in incidents]
     deadlines: dict[uuid.UUID, list[Deadline]] = {i: [] for i in ids}
-    for d in await uow.session.exec(
-        select(Deadline).where(one_of(col(Deadline.incident_id), ids)).order_by(col(Deadline.target_at))
-    ):
+    for d in await find_in(uow, Deadline, "incident_id", ids, order_by=("target_at",)):
         deadlines[d.incident_id].append(d)
-    counts = dict(
-        (await uow.session.exec(
-            select(AffectedSubject.incident_id, func.count())
-            .where(one_of(col(AffectedSubject.incident_id), ids))
-            .group_by(col(AffectedSubject.incident_id))
-        )).all()
-    )  # fmt: skip
-    return [_view_of(uow, i, deadlines[i.id], affected=int(counts.get(i.id, 0))) for i in incidents]
+    counts = await counts_in(uow, AffectedSubject, "incident_id", ids)
+    return [_view_of(uow, i, deadlines[i.id], affected=counts.get(i.id, 0)) for i in incidents]
 
 
 def _view_of(uow: Uow, incident: Incident, deadlines: list[Deadline], *, affected: int) -> IncidentOut:

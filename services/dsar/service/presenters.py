@@ -23,7 +23,7 @@ from services.dsar.schemas.requests import TransferSummary
 from services.dsar.service import Uow
 from services.dsar.service.deadlines import deadline_of
 from services.dsar.service.lifecycle import complaint_right
-from shared.runtime.db import one_of
+from shared.runtime.repository import columns_in, find_in
 
 
 async def present(uow: Uow, request: DsarRequest) -> RequestOut:
@@ -39,34 +39,16 @@ async def present_many(uow: Uow, requests: Sequence[DsarRequest]) -> list[Reques
     if not requests:
         return []
     ids = [r.id for r in requests]
-    verifications = {
-        v.request_id: v
-        for v in (await uow.session.exec(select(Verification).where(one_of(col(Verification.request_id), ids))))
-    }
+    verifications = {v.request_id: v for v in await find_in(uow, Verification, "request_id", ids)}
     verified = [r.id for r in requests if r.verified_at is not None]  # before verification nothing has run
     certificates: dict[Any, Any] = {}
     packages: dict[Any, Any] = {}
     transfers: dict[Any, PortabilityTransfer] = {}
     if verified:
-        certificates = dict(
-            (await uow.session.exec(
-                select(ErasureCertificate.request_id, ErasureCertificate.id).where(
-                    one_of(col(ErasureCertificate.request_id), verified)
-                )
-            )).all()
-        )  # fmt: skip
-        packages = dict(
-            (await uow.session.exec(
-                select(ExportPackage.request_id, ExportPackage.id)
-                .where(one_of(col(ExportPackage.request_id), verified))
-            )).all()
-        )  # fmt: skip
-        transfers = {
-            t.request_id: t
-            for t in await uow.session.exec(
-                select(PortabilityTransfer).where(one_of(col(PortabilityTransfer.request_id), verified))
-            )
-        }
+        certificates = dict(await columns_in(uow, ErasureCertificate, "request_id", verified, ("request_id", "id")))
+        # a package's row holds its file: only its id is read here
+        packages = dict(await columns_in(uow, ExportPackage, "request_id", verified, ("request_id", "id")))
+        transfers = {t.request_id: t for t in await find_in(uow, PortabilityTransfer, "request_id", verified)}
     now = uow.now()
     return [
         _present(uow, r, now, verifications.get(r.id), certificates.get(r.id), packages.get(r.id), transfers.get(r.id))

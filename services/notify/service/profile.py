@@ -9,13 +9,14 @@ from services.notify.models import TenantProfile
 from services.notify.schemas import ProfileIn
 from services.notify.service import Uow
 from shared.rules.errors import Conflict
+from shared.runtime.repository import find
 
 SECRET_ROTATIONS_KEPT = 2
 
 
 async def find_profile(uow: Uow) -> TenantProfile | None:
-    """The tenant's profile, if it set one."""
-    return await uow.session.get(TenantProfile, uow.tenant_id)
+    """The tenant's profile, if it set one (a read-only unit reads it on the direct pool)."""
+    return await find(uow, TenantProfile, uow.tenant_id)
 
 
 async def profile_or_default(uow: Uow) -> TenantProfile:

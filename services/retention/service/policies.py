@@ -21,6 +21,7 @@ from services.retention.models import PolicyVersion
 from services.retention.service import Uow
 from shared.events.catalogue.retention import RetentionPolicyChanged
 from shared.rules.errors import Conflict, NotFound, Unprocessable
+from shared.runtime.repository import find_in
 
 
 @dataclass(frozen=True)
@@ -113,16 +114,10 @@ async def current_policies(uow: Uow, category: str | None = None) -> list[Policy
 
 async def policy_versions(uow: Uow, policy_id: uuid.UUID) -> list[PolicyVersion]:
     """Every version of one policy, oldest first; NotFound for another tenant's policy."""
-    rows = (
-        await uow.session.exec(
-            select(PolicyVersion)
-            .where(col(PolicyVersion.tenant_id) == uow.tenant_id, col(PolicyVersion.policy_id) == policy_id)
-            .order_by(col(PolicyVersion.version))
-        )
-    ).all()
+    rows = await find_in(uow, PolicyVersion, "policy_id", [policy_id], order_by=("version",))
     if not rows:
         raise NotFound(f"No retention policy {policy_id}.")
-    return list(rows)
+    return rows
 
 
 def applicable(
