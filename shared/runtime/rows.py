@@ -134,6 +134,7 @@ async def first_where(pool: asyncpg.Pool, model: type[Any], where: dict[str, Any
 
 
 _IN_STATEMENTS: dict[tuple[type[Any], str, tuple[str, ...] | None, tuple[str, ...]], str] = {}
+_COUNT_STATEMENTS: dict[tuple[type[Any], str], str] = {}
 
 
 def _in_statement(model: type[Any], key: str, columns: tuple[str, ...] | None, order_by: tuple[str, ...]) -> str:
@@ -182,15 +183,14 @@ async def counts_in(
     pool: asyncpg.Pool, model: type[Any], tenant_id: str, key: str, values: list[Any]
 ) -> dict[Any, int]:
     """How many rows of ``model`` in ``tenant_id`` have each of ``values`` as ``key`` (absent: none)."""
-    shape = (model, key, ("count",), ())
-    statement = _IN_STATEMENTS.get(shape)
+    statement = _COUNT_STATEMENTS.get((model, key))
     if statement is None:
         column = _column_name(model, key)
         statement = (
             f"SELECT {column}, count(*) FROM {_mapping(model).table} "
             f"WHERE {_column_name(model, 'tenant_id')} = $1 AND {column} = ANY($2) GROUP BY {column}"
         )
-        _IN_STATEMENTS[shape] = statement
+        _COUNT_STATEMENTS[(model, key)] = statement
     return {value: count for value, count in await pool.fetch(statement, tenant_id, values)}
 
 
