@@ -269,7 +269,11 @@ class Console(Services):
             "status": "active",
         }
         if path == "/v1/subprocessors":
-            return httpx.Response(200, json=[sub])
+            others = [
+                sub | {"id": "0c0c0c0c-0000-4000-8000-00000000000a", "name": "Relay", "status": "proposed"},
+                sub | {"id": "0c0c0c0c-0000-4000-8000-00000000000b", "name": "Old Post", "status": "retired"},
+            ]
+            return httpx.Response(200, json=[sub, *others])
         if path == "/v1/demands":
             return httpx.Response(200, json=[])
         if path == f"/v1/customers/{CUSTOMER_ID}":

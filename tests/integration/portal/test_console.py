@@ -434,6 +434,12 @@ async def test_subprocessors_change_objection_and_settlement(client: httpx.Async
     csrf = await as_role(client, services, "dpo")
     register = await client.get("/console/subprocessors")
     assert "Mailer GmbH" in register.text and "Propose a change" in register.text
+    assert "Old Post" in register.text  # the register lists every entry, retired ones too
+    changed = register.text.split('id="subprocessor_id"')[1].split("</select>")[0]
+    replaced = register.text.split('id="replaces_id"')[1].split("</select>")[0]
+    # A change brings in a proposed subprocessor or changes an active one; only an active one is replaced.
+    assert "Mailer (active)" in changed and "Relay (proposed)" in changed and "Old Post" not in changed
+    assert "Mailer" in replaced and "Relay" not in replaced and "Old Post" not in replaced
     bad = await client.post("/console/subprocessors/changes", data={"csrf": csrf, "kind": "add"})
     assert bad.status_code == 422 and posted(services, "subprocessor.test") == []
     proposed = await client.post(
