@@ -367,6 +367,16 @@ class LazyReadSession:
             self._closers.append(session.close)
         return getattr(session, name)
 
+    async def exec(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        """``AsyncSession.exec``; a plain ``select(Model)…`` runs on the direct pool (``rows.select_entities``)."""
+        if (pool := self._database.direct) is not None and not args and not kwargs:
+            try:
+                if (found := await rows.select_entities(pool, statement, self._database.engine.dialect)) is not None:
+                    return found
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, ValueError, TypeError):
+                pass  # refused there: the session runs it and gives its own answer (or error)
+        return await self.__getattr__("exec")(statement, *args, **kwargs)
+
 
 def lazy_read_session(request: Request) -> AsyncSession:
     """The read-only session of this request (``LazyReadSession``), typed as the session it stands for."""

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Select, Table, exc
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import class_mapper
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -210,3 +211,126 @@ async def install_codecs(connection: asyncpg.Connection) -> None:
         schema="pg_catalog",
         format="binary",
     )
+
+
+# -- whole-entity selects ---------------------------------------------------------------------
+
+
+class Rows(list[Any]):
+    """The rows of a direct select, with the methods callers use on the session's ``ScalarResult``."""
+
+    def all(self) -> list[Any]:
+        return list(self)
+
+    def first(self) -> Any | None:
+        return self[0] if self else None
+
+    def one_or_none(self) -> Any | None:
+        if len(self) > 1:
+            raise exc.MultipleResultsFound("Multiple rows were found when one or none was required")
+        return self.first()
+
+    def one(self) -> Any:
+        if len(self) != 1:
+            raise (exc.NoResultFound if not self else exc.MultipleResultsFound)("Expected exactly one row")
+        return self[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A select compiled once per shape: the compiled form and how its result columns map to the model."""
+
+    compiled: Any
+    keys: tuple[str, ...]
+    processors: tuple[tuple[int, str, Callable[[Any], Any]], ...]
+    new_instance: Callable[[], Any]
+
+    def build(self, record: asyncpg.Record) -> Any:
+        values = dict(zip(self.keys, record, strict=True))
+        for position, key, process in self.processors:
+            values[key] = process(record[position])
+        instance = self.new_instance()
+        instance.__dict__.update(values)
+        return instance
+
+
+_COMPILED: dict[Any, _Compiled | None] = {}
+
+
+def _entity_of(statement: Any) -> type[Any] | None:
+    """The model of a plain ``select(Model)…``, without locks or options; else None (its tables: ``_compile``)."""
+    if not isinstance(statement, Select):
+        return None
+    descriptions = statement.column_descriptions
+    if len(descriptions) != 1:
+        return None
+    entity = descriptions[0].get("entity")
+    if entity is None or descriptions[0].get("expr") is not entity or not supports(entity):
+        return None
+    if (
+        statement._for_update_arg is not None
+        or statement._with_options
+        or statement._execution_options
+        or statement._setup_joins
+        or getattr(statement, "_with_context_options", ())
+    ):
+        return None
+    return cast(type[Any], entity)
+
+
+def _compile(statement: Any, entity: type[Any], dialect: Dialect, key: Any) -> _Compiled | None:
+    mapper = class_mapper(entity)
+    froms = statement.get_final_froms()  # once per shape: it compiles the statement
+    if len(froms) != 1 or froms[0] is not mapper.local_table:
+        return None
+    try:
+        compiled = statement.compile(dialect=dialect, cache_key=key)
+    except exc.CompileError:
+        return None
+    keys: list[str] = []
+    processors = []
+    for position, column in enumerate(compiled._result_columns):
+        owners = [o for o in column.objects if isinstance(o, Column)]
+        if len(owners) != 1:
+            return None
+        prop = mapper.get_property_by_column(owners[0])
+        keys.append(prop.key)
+        process = owners[0].type._cached_result_processor(dialect, None)
+        if process is not None:
+            processors.append((position, prop.key, process))
+    if sorted(keys) != sorted(p.key for p in mapper.column_attrs):  # a deferred column would be missing
+        return None
+    return _Compiled(compiled, tuple(keys), tuple(processors), mapper.class_manager.new_instance)
+
+
+async def select_entities(pool: asyncpg.Pool, statement: Any, dialect: Dialect) -> Rows | None:
+    """Run ``select(Model)…`` on ``pool`` and build the rows as the session loads them; None when it cannot.
+
+    The statement is compiled once per shape by ``dialect`` (the engine's, so it reads as the session
+    would send it), then each run binds the statement's own values through the compiled form's
+    bind processing. What is not a plain select of one table's model, or does not compile to its
+    every column, gives None: the caller runs it through the session.
+    """
+    entity = _entity_of(statement)
+    if entity is None:
+        return None
+    key = statement._generate_cache_key()
+    if key is None:
+        return None
+    if key.key in _COMPILED:
+        shape = _COMPILED[key.key]
+    else:
+        shape = _COMPILED[key.key] = _compile(statement, entity, dialect, key)
+    if shape is None:
+        return None
+    compiled = shape.compiled
+    params = compiled.construct_params(extracted_parameters=key.bindparams, escape_names=False)
+    expanded = compiled._process_parameters_for_postcompile(params)
+    processors = expanded.processors
+    values = []
+    for name in expanded.positiontup:
+        value = expanded.parameters[name]
+        process = processors.get(name)
+        values.append(process(value) if process is not None else value)
+    records = await pool.fetch(expanded.statement, *values)
+    return Rows(shape.build(record) for record in records)

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import Column, Integer, Text, delete, insert, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
 
 from shared.rules.clock import SystemClock
+from shared.runtime import rows
 from shared.runtime.db import Database, LazyReadSession, ReadOnlyViolation, UTCDateTime, service_registry
 from shared.runtime.repository import columns_in, counts_in, find, find_by, find_in
 from shared.runtime.uow import UnitOfWork
@@ -158,6 +159,62 @@ async def test_rows_by_a_list_of_keys_are_the_same_on_the_direct_pool_and_in_the
         assert sorted(on_pool[1]) == sorted(in_session[1]) == [("a", at), ("b", at)]  # timestamps made UTC on both
         assert on_pool[2] == in_session[2] == {"x": 2, "y": 1}  # another tenant's row is not counted
         assert on_pool[3] == in_session[3] == []
+    finally:
+        await database.dispose()
+
+
+async def test_a_plain_select_runs_on_the_direct_pool_and_gives_the_sessions_rows(infra: Infra) -> None:
+    settings = infra.settings("consent", infra.fresh_database("consent"), "direct_select")
+    database = Database(settings.database_url, pool_size=1, max_overflow=0)
+    at = datetime(2026, 3, 2, 7, 40, tzinfo=UTC)
+    try:
+        async with database.session() as session:
+            await session.run_sync(lambda s: _Own.metadata.create_all(s.connection()))
+            for n, key in enumerate("edcba"):
+                session.add(Keyed(tenant_id="acme", key=key, at=at, detail={"n": n}, tags=[key], note=f"n{n % 2}"))
+            session.add(Keyed(tenant_id="other", key="a", at=at, note="n0"))
+        pool = await database.open_direct()
+        shapes = [
+            select(Keyed).where(col(Keyed.tenant_id) == "acme").order_by(col(Keyed.key)),
+            select(Keyed)
+            .where(col(Keyed.tenant_id) == "acme", col(Keyed.key).in_(["a", "c", "zz"]))
+            .order_by(col(Keyed.key)),
+            select(Keyed)
+            .where(col(Keyed.tenant_id) == "acme", col(Keyed.at) <= at)
+            .order_by(col(Keyed.key).desc())
+            .offset(1)
+            .limit(2),
+            select(Keyed).where(col(Keyed.note) == "n1").order_by(col(Keyed.key)),
+            select(Keyed).where(col(Keyed.key) == "nothing"),
+        ]
+        async with database.read_session() as session:
+            for statement in shapes:
+                direct = await rows.select_entities(pool, statement, database.engine.dialect)
+                assert direct is not None, statement
+                by_session = (await session.exec(statement)).all()
+                assert [r.model_dump() for r in direct] == [r.model_dump() for r in by_session]
+                assert all(r.at.tzinfo is not None for r in direct)
+            # the same shape with other values reuses its compiled form and binds the new values
+            again = await rows.select_entities(
+                pool, select(Keyed).where(col(Keyed.key).in_(["e"])), database.engine.dialect
+            )
+            assert [r.key for r in again or []] == ["e"]
+            for other in (
+                select(Keyed.key),  # columns, not the model
+                select(Keyed).with_for_update(),
+                select(Keyed).execution_options(populate_existing=True),
+                select(Keyed).join(Ided, col(Ided.tenant_id) == col(Keyed.tenant_id)),
+            ):
+                assert await rows.select_entities(pool, other, database.engine.dialect) is None
+        closers: list[Any] = []
+        lazy = LazyReadSession(database, closers)
+        found = await lazy.exec(shapes[0])
+        assert isinstance(found, rows.Rows) and [r.key for r in found.all()] == list("abcde")
+        assert found.first() is not None and not closers  # no session was opened
+        assert (await lazy.exec(select(Keyed.key).where(col(Keyed.key) == "a"))).all() == ["a", "a"]
+        assert closers  # the columns' select went through a session
+        for close in closers:
+            await close()
     finally:
         await database.dispose()
 
